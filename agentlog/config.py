@@ -1,0 +1,218 @@
+"""Settings in one place: flag > environment (AGENTLOG_*) > config file > default.
+
+Directories come from platformdirs; `AGENTLOG_HOME` puts data and config in
+one folder (tests and CI use it). The config file is TOML (`config.toml` in
+the config directory); `agentlog config show|get|set|path` edits it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from agentlog.errors import ConfigError
+
+APP_NAME = "agentlog"
+CONFIG_FILE = "config.toml"
+DB_FILE = "agentlog.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One documented setting: its key in the file, its env var, its type and default."""
+
+    key: str
+    type: type
+    default: Any
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return "AGENTLOG_" + self.key.upper().replace(".", "_")
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting("db", str, "", "Store URL or SQLite path (default: agentlog.db in the data dir)"),
+        Setting("server", str, "", "AgentLog server URL; when set, the SDK and CLI use it"),
+        Setting("api_key", str, "", "API key (or token) for the server", secret=True),
+        Setting("agent_id", str, "", "Default agent id when the code gives none"),
+        Setting("limits.max_db_mb", int, 2048, "Warn when the local database passes this size"),
+        Setting("limits.max_sessions", int, 100_000, "Warn when the local store passes this many sessions"),
+        Setting("limits.retention_days", int, 0, "`db prune` default age in days (0 = keep all)"),
+        Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
+        Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
+        Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
+        Setting("serve.port", int, 8250, "Port `agentlog serve` listens on"),
+        Setting("serve.cors_origins", str, "", "Comma-separated origins allowed by CORS (off when empty)"),
+        Setting("serve.jwt_secret", str, "", "JWT signing key (generated on first start when empty)", secret=True),
+        Setting("serve.redis_url", str, "", "Redis URL for rate limits and live streams (team deployments)"),
+    ]
+}
+
+
+def home_override() -> Path | None:
+    home = os.environ.get("AGENTLOG_HOME")
+    return Path(home).expanduser() if home else None
+
+
+def data_dir() -> Path:
+    return home_override() or Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def config_dir() -> Path:
+    return home_override() or Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_FILE
+
+
+def default_db_path() -> Path:
+    return data_dir() / DB_FILE
+
+
+def _coerce(setting: Setting, value: Any, source: str) -> Any:
+    if isinstance(value, setting.type) and not isinstance(value, bool):
+        return value
+    try:
+        if setting.type is int:
+            return int(str(value).replace("_", ""))
+        if setting.type is float:
+            return float(value)
+        return str(value)
+    except ValueError:
+        raise ConfigError(
+            f"{setting.key} from {source} must be {setting.type.__name__}, got {value!r}"
+        ) from None
+
+
+def read_file(path: Path | None = None) -> dict[str, Any]:
+    """The config file as a flat {dotted.key: value} dict ({} when absent)."""
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"config file {path} is not valid TOML ({exc}); fix it or delete it"
+        ) from None
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, node: dict[str, Any]) -> None:
+        for key, val in node.items():
+            dotted = f"{prefix}{key}"
+            if isinstance(val, dict):
+                walk(dotted + ".", val)
+            else:
+                flat[dotted] = val
+
+    walk("", data)
+    return flat
+
+
+def write_value(key: str, value: str | None, path: Path | None = None) -> Path:
+    """Set (or with None, remove) one key in the config file; keeps mode 0600."""
+    import tomli_w
+
+    if key not in SETTINGS:
+        raise ConfigError(f"unknown setting {key!r}; `agentlog config show` lists them")
+    path = path or config_path()
+    flat = read_file(path)
+    if value is None:
+        flat.pop(key, None)
+    else:
+        flat[key] = _coerce(SETTINGS[key], value, "the command line")
+    nested: dict[str, Any] = {}
+    for dotted, val in sorted(flat.items()):
+        node = nested
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = val
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(tomli_w.dumps(nested).encode())
+    os.replace(tmp, path)
+    return path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. Build with `Settings.load(**flags)`."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, **flags: Any) -> Settings:
+        """Resolve every setting: flag (non-None kwargs, `.`→`_`) > env > file > default."""
+        file_values = read_file()
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for key, setting in SETTINGS.items():
+            flag = flags.get(key.replace(".", "_"))
+            env = os.environ.get(setting.env)
+            if flag is not None:
+                values[key], sources[key] = _coerce(setting, flag, "a flag"), "flag"
+            elif env not in (None, ""):
+                values[key], sources[key] = _coerce(setting, env, setting.env), "env"
+            elif key in file_values:
+                values[key] = _coerce(setting, file_values[key], str(config_path()))
+                sources[key] = "file"
+            else:
+                values[key], sources[key] = setting.default, "default"
+        return cls(values, sources)
+
+    def get(self, key: str) -> Any:
+        if key not in SETTINGS:
+            raise ConfigError(f"unknown setting {key!r}; `agentlog config show` lists them")
+        return self.values.get(key, SETTINGS[key].default)
+
+    @property
+    def db(self) -> str:
+        return self.get("db") or str(default_db_path())
+
+    @property
+    def server(self) -> str | None:
+        return self.get("server") or None
+
+    @property
+    def api_key(self) -> str | None:
+        return self.get("api_key") or None
+
+    def store_url(self) -> str:
+        """Where reads and writes go: the server when one is set, else the local store."""
+        return self.server or self.db
+
+
+def setting_names() -> list[str]:
+    return list(SETTINGS)
+
+
+__all__ = [
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "config_dir",
+    "config_path",
+    "data_dir",
+    "default_db_path",
+    "read_file",
+    "setting_names",
+    "write_value",
+]

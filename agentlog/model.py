@@ -1,0 +1,435 @@
+"""The data model and its input limits: one definition for the SDK, the store, the API and imports.
+
+Sessions and events are pydantic models validated at every boundary. Ids are
+UUIDv7 text made by the client, so every write is an idempotent upsert.
+Timestamps are timezone-aware UTC datetimes with microsecond precision; the
+stores keep them as integer microseconds since the epoch (`to_us`/`from_us`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import orjson
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+# ---------------------------------------------------------------- limits
+# One place for each limit (DESIGN.md, "Data model"). Everything checks these.
+MAX_CONTENT_BYTES = 1024 * 1024  # 1 MiB of UTF-8 per event content
+MAX_METADATA_BYTES = 64 * 1024  # 64 KiB of JSON per metadata object
+MAX_METADATA_DEPTH = 32  # nesting levels of dicts/lists in metadata
+MAX_BATCH_EVENTS = 1000  # events per write batch / request
+MAX_BATCH_BYTES = 10 * 1024 * 1024  # 10 MiB per batch / request body
+MAX_TITLE_CHARS = 1000
+MAX_DESCRIPTION_CHARS = 10_000
+MAX_NAME_CHARS = 1000
+MAX_AGENT_ID_CHARS = 200
+MAX_TAGS = 100
+MAX_TAG_CHARS = 100
+MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIMESTAMP = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class EventType(StrEnum):
+    USER_INPUT = "USER_INPUT"
+    AGENT_OUTPUT = "AGENT_OUTPUT"
+    LLM_CALL = "LLM_CALL"
+    TOOL_CALL = "TOOL_CALL"
+    TOOL_RESULT = "TOOL_RESULT"
+    MCP_MESSAGE = "MCP_MESSAGE"
+    STATE_UPDATE = "STATE_UPDATE"
+    HANDOFF = "HANDOFF"
+    ERROR = "ERROR"
+    LOG = "LOG"
+
+    @classmethod
+    def parse(cls, value: str | EventType) -> EventType:
+        """Accept any case and `-` for `_`; raise ValueError naming the choices."""
+        if isinstance(value, EventType):
+            return value
+        key = str(value).strip().upper().replace("-", "_")
+        try:
+            return cls(key)
+        except ValueError:
+            choices = ", ".join(t.value for t in cls)
+            raise ValueError(f"unknown event type {value!r}; use one of {choices}") from None
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class EventStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+
+
+# ---------------------------------------------------------------- ids and time
+_uuid7_lock = threading.Lock()
+_uuid7_last = 0
+
+
+def new_id() -> str:
+    """A UUIDv7 (RFC 9562) as text: time-ordered, monotonic within this process."""
+    global _uuid7_last
+    with _uuid7_lock:
+        # 48 bits of milliseconds + 12 bits of sub-millisecond fraction, kept
+        # strictly increasing so ids made in one process sort in creation order.
+        ns = time.time_ns()
+        stamp = (ns // 1_000_000) << 12 | ((ns % 1_000_000) * 4096 // 1_000_000)
+        if stamp <= _uuid7_last:
+            stamp = _uuid7_last + 1
+        _uuid7_last = stamp
+    rand = int.from_bytes(os.urandom(8), "big")
+    value = (stamp >> 12) << 80 | 0x7 << 76 | (stamp & 0xFFF) << 64 | rand
+    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant bits
+    return str(uuid.UUID(int=value))
+
+
+def normalize_id(value: Any, field: str = "id") -> str:
+    """Canonical lowercase hyphenated UUID text, or ValueError naming the field."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a UUID string, got {type(value).__name__}")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"{field} {value[:60]!r} is not a valid UUID") from None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_us(dt: datetime) -> int:
+    """Microseconds since the epoch (the stores' time column)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def from_us(us: int) -> datetime:
+    from datetime import timedelta
+
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def format_ts(dt: datetime) -> str:
+    """ISO 8601 UTC with microseconds and `Z`: the text form in every export."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(value: Any, field: str = "timestamp") -> datetime:
+    """Datetime, ISO 8601 text or epoch seconds → aware UTC datetime, or ValueError."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            dt = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{field} {value!r} is out of range") from None
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{field} {value[:60]!r} is not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)"
+            ) from None
+    else:
+        raise ValueError(f"{field} must be an ISO 8601 string, got {type(value).__name__}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
+    if not (MIN_TIMESTAMP <= dt <= MAX_TIMESTAMP):
+        raise ValueError(f"{field} {format_ts(dt)} is outside 1970..9999")
+    return dt
+
+
+# ---------------------------------------------------------------- validators
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of dicts/lists, stopping once past `limit` (no deep recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
+    """A JSON object within the size and depth limits, or ValueError naming the field."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{field} must be a JSON object, got {type(value).__name__}")
+    if _depth(value, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+        raise ValueError(f"{field} is nested deeper than {MAX_METADATA_DEPTH} levels")
+    try:
+        size = len(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise ValueError(f"{field} is not JSON-serialisable: {exc}") from None
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"{field} is {size:,} bytes of JSON; the limit is {MAX_METADATA_BYTES:,} bytes"
+        )
+    return value
+
+
+def content_text(value: Any) -> str | None:
+    """Event content as text: strings pass, anything else becomes JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+
+
+def check_content(value: Any, field: str = "content") -> str | None:
+    text = content_text(value)
+    if text is not None:
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_CONTENT_BYTES:
+            raise ValueError(
+                f"{field} is {size:,} bytes; the limit is {MAX_CONTENT_BYTES:,} bytes "
+                "(store large payloads elsewhere and log a reference)"
+            )
+    return text
+
+
+def _id(field: str):
+    return BeforeValidator(lambda v: normalize_id(v, field))
+
+
+def _optional_id(field: str):
+    return BeforeValidator(lambda v: None if v in (None, "") else normalize_id(v, field))
+
+
+def _time(field: str):
+    return BeforeValidator(lambda v: parse_ts(v, field))
+
+
+def _optional_time(field: str):
+    return BeforeValidator(lambda v: None if v in (None, "") else parse_ts(v, field))
+
+
+def _event_type(v: Any) -> EventType:
+    return EventType.parse(v)
+
+
+Id = Annotated[str, _id("id")]
+
+
+# ---------------------------------------------------------------- models
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (times as ISO text with `Z`)."""
+        out = self.model_dump(mode="json")
+        for key in out:
+            val = getattr(self, key, None)
+            if isinstance(val, datetime):
+                out[key] = format_ts(val)
+        return out
+
+
+class Session(_Model):
+    """One run of an agent (or of a sub-agent, with `parent_session_id`)."""
+
+    id: Annotated[str, _id("session id")] = Field(default_factory=new_id)
+    title: str = Field(default="", max_length=MAX_TITLE_CHARS)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
+    status: SessionStatus = SessionStatus.ACTIVE
+    parent_session_id: Annotated[str | None, _optional_id("parent_session_id")] = None
+    tags: list[Annotated[str, Field(max_length=MAX_TAG_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_TAGS
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: Annotated[datetime, _time("created_at")] = Field(default_factory=utcnow)
+    updated_at: Annotated[datetime, _time("updated_at")] = Field(default_factory=utcnow)
+    ended_at: Annotated[datetime | None, _optional_time("ended_at")] = None
+    # Set by the server: the tenant and the user or key that created the session.
+    team_id: str | None = None
+    created_by: str | None = None
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _check_metadata(cls, v: Any) -> dict[str, Any]:
+        return check_metadata(v)
+
+    @field_validator("title", "description", mode="before")
+    @classmethod
+    def _none_is_empty(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+
+class SessionUpdate(_Model):
+    """The fields of a session a user may change after creating it."""
+
+    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    status: SessionStatus | None = None
+    tags: list[Annotated[str, Field(max_length=MAX_TAG_CHARS)]] | None = Field(
+        default=None, max_length=MAX_TAGS
+    )
+    metadata: dict[str, Any] | None = None
+    ended_at: Annotated[datetime | None, _optional_time("ended_at")] = None
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _check_metadata(cls, v: Any) -> dict[str, Any] | None:
+        return None if v is None else check_metadata(v)
+
+
+class SessionSummary(Session):
+    """A session with its derived aggregates (kept in a summary row, never scanned)."""
+
+    event_count: int = 0
+    error_count: int = 0
+    agents: list[str] = Field(default_factory=list)
+    first_event_at: datetime | None = None
+    last_event_at: datetime | None = None
+    duration_ms: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class Event(_Model):
+    """One thing an agent did. Order in a session is (timestamp, id)."""
+
+    id: Annotated[str, _id("event id")] = Field(default_factory=new_id)
+    session_id: Annotated[str, _id("session_id")]
+    timestamp: Annotated[datetime, _time("timestamp")] = Field(default_factory=utcnow)
+    type: Annotated[EventType, BeforeValidator(_event_type)]
+    agent_id: str | None = Field(default=None, max_length=MAX_AGENT_ID_CHARS)
+    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    content: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    parent_id: Annotated[str | None, _optional_id("parent_id")] = None
+    duration_ms: float | None = Field(default=None, ge=0)
+    status: EventStatus = EventStatus.OK
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _check_metadata(cls, v: Any) -> dict[str, Any]:
+        return check_metadata(v)
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _check_content(cls, v: Any) -> str | None:
+        return check_content(v)
+
+
+class AgentSummary(_Model):
+    agent_id: str
+    sessions: int = 0
+    events: int = 0
+    errors: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.events if self.events else 0.0
+
+
+class DurationStats(_Model):
+    """Latency profile of one tool or model."""
+
+    name: str
+    count: int
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    max_ms: float | None = None
+    total_ms: float = 0.0
+    errors: int = 0
+
+
+class StatsReport(_Model):
+    """The performance profile `agentlog stats` prints and the TUI's metrics panel shows."""
+
+    sessions: int = 0
+    events: int = 0
+    errors: int = 0
+    by_type: dict[str, int] = Field(default_factory=dict)
+    by_agent: dict[str, int] = Field(default_factory=dict)
+    tools: list[DurationStats] = Field(default_factory=list)
+    models: list[DurationStats] = Field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    slowest: list[Event] = Field(default_factory=list)
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.events if self.events else 0.0
+
+
+class BatchError(_Model):
+    """Why one item of a batch was rejected (its index in the batch and, if known, id)."""
+
+    index: int
+    id: str | None = None
+    error: str
+
+
+class WriteResult(_Model):
+    """What a batch write did: new rows, rows already there (idempotent), rejected items."""
+
+    inserted: int = 0
+    duplicates: int = 0
+    errors: list[BatchError] = Field(default_factory=list)
+
+
+def validation_message(exc: Exception) -> str:
+    """One line from a pydantic ValidationError: `field: why` for each problem."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+            msg = err.get("msg", "invalid")
+            msg = msg.removeprefix("Value error, ")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown field"
+            parts.append(f"{loc}: {msg}" if loc else msg)
+        return "; ".join(parts)
+    return str(exc)

@@ -1,0 +1,59 @@
+"""Storage: the `Store` protocol and `open_store`, which picks a backend from a URL.
+
+`open_store(None)` opens the local SQLite file; a path or `sqlite:///path`
+opens that file; `postgresql://…` the PostgreSQL backend (extra `team`);
+`http(s)://…` a remote `agentlog serve` through `RemoteStore`.
+"""
+
+from __future__ import annotations
+
+from agentlog.storage.base import (
+    EventQuery,
+    Page,
+    SessionQuery,
+    Store,
+    StoreInfo,
+    event_cursor,
+    iter_events,
+    iter_sessions,
+)
+
+
+def open_store(url: str | None = None, *, api_key: str | None = None, read_only: bool = False) -> Store:
+    """Open the store at `url` (default: the configured store; see `Settings.store_url`)."""
+    from agentlog.config import Settings
+    from agentlog.errors import UsageError
+
+    if url is None:
+        settings = Settings.load()
+        url = settings.store_url()
+        api_key = api_key or settings.api_key
+    if url.startswith(("http://", "https://")):
+        from agentlog.storage.remote import RemoteStore
+
+        return RemoteStore(url, api_key=api_key)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from agentlog.storage.postgres import PostgresStore
+        except ImportError as exc:
+            raise UsageError(
+                f"the PostgreSQL backend needs the team extra: pip install 'agentlog[team]' ({exc})"
+            ) from None
+        return PostgresStore(url)
+    from agentlog.storage.sqlite import SQLiteStore
+
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    return SQLiteStore(path, read_only=read_only)
+
+
+__all__ = [
+    "EventQuery",
+    "Page",
+    "SessionQuery",
+    "Store",
+    "StoreInfo",
+    "event_cursor",
+    "iter_events",
+    "iter_sessions",
+    "open_store",
+]

@@ -1,0 +1,318 @@
+"""The `Store` protocol every backend implements, and the query and page types it speaks.
+
+SQLite, PostgreSQL and the HTTP client (`RemoteStore`) all implement this one
+interface, so the SDK, CLI, TUI, server and migrate work unchanged against any
+of them. A feature that needs a new query adds a method here, with a contract
+test in `tests/storage/` that runs against every backend.
+
+The protocol is synchronous on purpose (DESIGN.md "Shape of the hot paths").
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
+
+import orjson
+
+from agentlog.errors import InvalidCursor
+from agentlog.model import (
+    AgentSummary,
+    Event,
+    EventStatus,
+    EventType,
+    Session,
+    SessionStatus,
+    SessionSummary,
+    SessionUpdate,
+    StatsReport,
+    WriteResult,
+    from_us,
+    to_us,
+)
+
+T = TypeVar("T")
+Order = Literal["asc", "desc"]
+MAX_PAGE = 1000
+
+SessionSort = Literal[
+    "last_event_at",
+    "created_at",
+    "updated_at",
+    "title",
+    "event_count",
+    "error_count",
+    "duration_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of results and the opaque cursor for the next (None at the end)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Which events to read. Every field narrows; None means "any"."""
+
+    session_id: str | None = None
+    types: Sequence[EventType] | None = None
+    agents: Sequence[str] | None = None
+    names: Sequence[str] | None = None  # tool, node, model or MCP method
+    status: EventStatus | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    text: str | None = None  # full-text search over content and name
+    metadata: dict[str, str] = field(default_factory=dict)  # key=value, value as text
+    parent_id: str | None = None
+    order: Order = "asc"  # by (timestamp, id)
+    limit: int = 100
+    cursor: str | None = None
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the query without its page position."""
+        return _fingerprint(
+            "events",
+            self.session_id,
+            sorted(str(t) for t in self.types or ()),
+            sorted(self.agents or ()),
+            sorted(self.names or ()),
+            self.status,
+            self.since and to_us(self.since),
+            self.until and to_us(self.until),
+            self.text,
+            sorted(self.metadata.items()),
+            self.parent_id,
+            self.order,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionQuery:
+    """Which sessions to list. `text` searches title and description."""
+
+    status: SessionStatus | None = None
+    tags: Sequence[str] | None = None  # every tag must be present
+    agent: str | None = None
+    since: datetime | None = None  # last activity at or after
+    until: datetime | None = None  # created before
+    text: str | None = None
+    parent_session_id: str | None = None
+    sort: SessionSort = "last_event_at"
+    order: Order = "desc"
+    limit: int = 100
+    cursor: str | None = None
+
+    def fingerprint(self) -> str:
+        return _fingerprint(
+            "sessions",
+            self.status,
+            sorted(self.tags or ()),
+            self.agent,
+            self.since and to_us(self.since),
+            self.until and to_us(self.until),
+            self.text,
+            self.parent_session_id,
+            self.sort,
+            self.order,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """What `agentlog db info` shows."""
+
+    url: str
+    backend: str
+    schema_version: int
+    sessions: int
+    events: int
+    size_bytes: int | None = None
+    oldest_event_at: datetime | None = None
+    newest_event_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- cursors
+def _fingerprint(*parts: Any) -> str:
+    raw = orjson.dumps(parts, default=str)
+    return hashlib.blake2b(raw, digest_size=6).hexdigest()
+
+
+def encode_cursor(fingerprint: str, key: Sequence[Any]) -> str:
+    """An opaque, URL-safe cursor: the last row's sort key, bound to its query."""
+    raw = orjson.dumps({"q": fingerprint, "k": list(key)})
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
+    """The sort key in `cursor`, or InvalidCursor if it is malformed or from another query."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = data["k"]
+        if not isinstance(key, list):
+            raise TypeError
+    except Exception:
+        raise InvalidCursor(
+            "the cursor is not valid; use the next_cursor value from the previous page"
+        ) from None
+    if data.get("q") != fingerprint:
+        raise InvalidCursor(
+            "the cursor belongs to a different query; repeat the same filters or start "
+            "again without a cursor"
+        )
+    return key
+
+
+def event_cursor(query: EventQuery, timestamp_us: int, event_id: str) -> str:
+    """Cursor positioned after the event with this (timestamp, id) in `query`'s order."""
+    return encode_cursor(query.fingerprint(), [timestamp_us, event_id])
+
+
+def event_key(event: Event) -> tuple[int, str]:
+    return (to_us(event.timestamp), event.id)
+
+
+# ---------------------------------------------------------------- protocol
+@runtime_checkable
+class Store(Protocol):
+    """Everything AgentLog reads and writes goes through this interface."""
+
+    url: str
+    team_id: str | None  # tenant this view is scoped to; None = every row
+
+    def scoped(self, team_id: str | None, user_id: str | None = None) -> Store:
+        """A view of the same store that sees and writes only `team_id`'s rows."""
+        ...
+
+    def close(self) -> None: ...
+
+    # -- writes (idempotent on id; one transaction per call)
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        """Upsert sessions, then insert events (existing ids are duplicates, not errors).
+
+        Events for a session that does not exist create it (untitled, active).
+        Items that fail (e.g. a session of another team) are reported in
+        `WriteResult.errors` by index into `events`; the rest are stored.
+        """
+        ...
+
+    def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary: ...
+
+    def delete_session(self, session_id: str) -> int:
+        """Erase a session and its events; return the number of events erased."""
+        ...
+
+    def prune(self, before: datetime) -> int:
+        """Erase sessions whose last activity is before `before`; return sessions erased."""
+        ...
+
+    # -- reads
+    def get_session(self, session_id: str) -> SessionSummary:
+        """The session with its aggregates, or NotFound."""
+        ...
+
+    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]: ...
+
+    def count_sessions(self, query: SessionQuery) -> int: ...
+
+    def get_event(self, event_id: str) -> Event: ...
+
+    def list_events(self, query: EventQuery) -> Page[Event]:
+        """A page of events in (timestamp, id) order; `text` searches the full-text index."""
+        ...
+
+    def count_events(self, query: EventQuery) -> int: ...
+
+    def facets(self, query: EventQuery) -> dict[str, dict[str, int]]:
+        """Counts of matching events by "type", "agent" and "status" (for filter toggles)."""
+        ...
+
+    def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
+        """Every matching (timestamp_us, id) in order, ignoring limit/cursor.
+
+        Cheap ordering keys for virtualised views: the TUI loads these first,
+        then fetches bodies by `event_cursor` around the viewport.
+        """
+        ...
+
+    def stats(self, query: EventQuery) -> StatsReport:
+        """Performance profile of the matching events (limit/cursor ignored)."""
+        ...
+
+    def agents(self, since: datetime | None = None) -> list[AgentSummary]: ...
+
+    def info(self) -> StoreInfo: ...
+
+
+# ---------------------------------------------------------------- helpers on any Store
+def put_session(store: Store, session: Session) -> None:
+    store.write(sessions=[session])
+
+
+def add_events(store: Store, events: Sequence[Event]) -> WriteResult:
+    return store.write(events=events)
+
+
+def iter_events(store: Store, query: EventQuery, page_size: int = 1000) -> Iterator[Event]:
+    """Every matching event, streamed page by page (constant memory)."""
+    from dataclasses import replace
+
+    q = replace(query, limit=min(page_size, MAX_PAGE), cursor=query.cursor)
+    while True:
+        page = store.list_events(q)
+        yield from page.items
+        if not page.next_cursor:
+            return
+        q = replace(q, cursor=page.next_cursor)
+
+
+def iter_sessions(store: Store, query: SessionQuery, page_size: int = 500) -> Iterator[SessionSummary]:
+    from dataclasses import replace
+
+    q = replace(query, limit=min(page_size, MAX_PAGE))
+    while True:
+        page = store.list_sessions(q)
+        yield from page.items
+        if not page.next_cursor:
+            return
+        q = replace(q, cursor=page.next_cursor)
+
+
+__all__ = [
+    "MAX_PAGE",
+    "EventQuery",
+    "Order",
+    "Page",
+    "SessionQuery",
+    "SessionSort",
+    "Store",
+    "StoreInfo",
+    "add_events",
+    "decode_cursor",
+    "encode_cursor",
+    "event_cursor",
+    "event_key",
+    "from_us",
+    "iter_events",
+    "iter_sessions",
+    "put_session",
+    "to_us",
+]
