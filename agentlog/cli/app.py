@@ -1,0 +1,185 @@
+"""The root `agentlog` Typer app: global options, error handling, and the command registry.
+
+Every command module registers itself with ONE line in `COMMAND_MODULES`
+below: the module exposes `register(app: typer.Typer) -> None`, which adds its
+commands or sub-Typer. Keep heavy imports (textual, fastapi, uvicorn, httpx)
+inside the command functions, so `agentlog sessions list` starts fast.
+
+Errors: an `AgentLogError` is printed as `agentlog: error: <message>` on one
+line and exits with its `exit_code`; a Click usage error is one line and exits
+2; any other exception is a bug and prints a traceback asking for a report.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer._click import exceptions as click_exc
+from typer.core import TyperGroup
+
+from agentlog.cli.context import CLIState
+from agentlog.errors import AgentLogError
+
+# One line per command module (each exposes `register(app)`); order sets `--help` order.
+COMMAND_MODULES: list[str] = [
+    # -- core commands (issue 3)
+    "agentlog.cli.config_cmd",
+    # -- other command groups add their line below
+]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _print_error(message: str) -> None:
+    sys.stderr.write(f"agentlog: error: {_one_line(message)}\n")
+    sys.stderr.flush()
+
+
+class AgentLogGroup(TyperGroup):
+    """The root group: turns every user mistake into one line on stderr and an exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        prog_name = prog_name or "agentlog"
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        code = 0
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            # Non-standalone click returns an explicit Exit's code; commands return None.
+            code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+        except click_exc.NoArgsIsHelpError as exc:
+            exc.show()
+            code = exc.exit_code
+        except click_exc.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            _print_error(exc.format_message() + hint)
+            code = exc.exit_code
+        except click_exc.ClickException as exc:
+            _print_error(exc.format_message())
+            code = exc.exit_code
+        except typer.Abort:
+            _print_error("aborted")
+            code = 1
+        except AgentLogError as exc:
+            _print_error(exc.message)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            code = 130
+        except BrokenPipeError:
+            code = _quiet_broken_pipe()
+        except OSError as exc:
+            code = _quiet_broken_pipe() if exc.errno == errno.EPIPE else _internal_error(exc)
+        except Exception as exc:  # a bug, not a user's mistake: show it
+            code = _internal_error(exc)
+        sys.exit(code)
+
+
+def _quiet_broken_pipe() -> int:
+    # `agentlog events X | head`: the reader went away; that is not an error worth a trace.
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 1
+
+
+def _internal_error(exc: BaseException) -> int:
+    sys.stderr.write(
+        "agentlog: internal error, please report it with the traceback below "
+        "(https://github.com/agentlog/agentlog/issues)\n"
+    )
+    traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.flush()
+    return 1
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"agentlog {package_version()}")
+        raise typer.Exit(0)
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("agentlog")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+app = typer.Typer(
+    name="agentlog",
+    cls=AgentLogGroup,
+    help="Record what your AI agents do and explore it from the terminal.\n\n"
+    "Example: agentlog demo && agentlog sessions list",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", metavar="URL", help="AgentLog server URL (env AGENTLOG_SERVER)."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", metavar="KEY", help="API key for --server (env AGENTLOG_API_KEY)."
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", metavar="PATH", help="Local SQLite file (env AGENTLOG_DB)."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Record what your AI agents do and explore it from the terminal."""
+    state = CLIState(server=server, api_key=api_key, db=db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (`agentlog = agentlog.cli.app:main`)."""
+    app(args=list(argv) if argv is not None else None, prog_name="agentlog")
+
+
+__all__ = ["COMMAND_MODULES", "app", "main", "package_version"]

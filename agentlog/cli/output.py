@@ -1,0 +1,242 @@
+"""One place that prints: rows as a rich table, `--json` or `--ndjson`; messages on stderr.
+
+Data goes to stdout, everything else (hints, next-page cursors, warnings,
+progress) to stderr through `err`, so `agentlog search x --json | jq` always
+gets clean JSON. Every command formats its output through these functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agentlog.errors import UsageError
+from agentlog.model import format_ts
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    NDJSON = "ndjson"
+
+
+def output_format(json: bool = False, ndjson: bool = False) -> Format:
+    """The format chosen by --json / --ndjson (both is a usage error)."""
+    if json and ndjson:
+        raise UsageError("choose one of --json and --ndjson")
+    if json:
+        return Format.JSON
+    if ndjson:
+        return Format.NDJSON
+    return Format.TABLE
+
+
+def out() -> Console:
+    """A Console on the current stdout (made per call so test runners can swap streams)."""
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
+
+def err() -> Console:
+    """A Console on the current stderr: messages, hints, warnings, progress."""
+    return Console(file=sys.stderr, highlight=False)
+
+
+def message(text: str, *, style: str | None = None) -> None:
+    """A message for the human (stderr), never mixed with data."""
+    err().print(text, style=style, markup=False, soft_wrap=True)
+
+
+def warn(text: str) -> None:
+    err().print(Text("warning: ", style="bold yellow") + Text(text), soft_wrap=True)
+
+
+def is_terminal(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- JSON
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if hasattr(value, "to_json_dict"):
+        return value.to_json_dict()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Models → their JSON dicts (times as ISO `Z` text); plain values pass through."""
+    if hasattr(value, "to_json_dict"):
+        return value.to_json_dict()
+    return value
+
+
+def dumps(value: Any, *, indent: bool = False) -> str:
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(to_jsonable(value), default=_default, option=option).decode()
+
+
+def write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout (indented on a terminal, compact in a pipe)."""
+    write_line(dumps(value, indent=is_terminal()))
+    sys.stdout.flush()
+
+
+def print_ndjson(rows: Iterable[Any]) -> None:
+    for row in rows:
+        write_line(dumps(row))
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- tables
+@dataclass(frozen=True)
+class Column:
+    """One table column: where the value comes from and how it looks."""
+
+    header: str
+    get: Callable[[Any], Any]
+    justify: str = "left"
+    max_width: int | None = None
+    style: str | None = None
+    no_wrap: bool = True
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return short_time(value)
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if value else "0"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return dumps(value)
+    return str(value)
+
+
+def short_time(value: datetime) -> str:
+    return format_ts(value)[:19].replace("T", " ")
+
+
+def one_line(text: str | None, width: int = 80) -> str:
+    """Content for a table cell: whitespace collapsed, cut to `width` characters."""
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def print_table(
+    rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None
+) -> None:
+    table = Table(title=title, box=None, header_style="bold", pad_edge=False, expand=False)
+    for col in columns:
+        table.add_column(
+            col.header,
+            justify=col.justify,  # type: ignore[arg-type]
+            max_width=col.max_width,
+            style=col.style,
+            no_wrap=col.no_wrap,
+            overflow="ellipsis",
+        )
+    for row in rows:
+        table.add_row(*(Text(cell(col.get(row))) for col in columns))
+    console = out()
+    if not is_terminal():
+        console.width = max(console.width, 200)
+    console.print(table)
+
+
+def print_rows(
+    rows: Sequence[Any],
+    columns: Sequence[Column],
+    fmt: Format,
+    *,
+    next_cursor: str | None = None,
+    title: str | None = None,
+    empty: str = "nothing found",
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """A page of rows in the chosen format; the next cursor goes to JSON or stderr."""
+    if fmt is Format.JSON:
+        doc: dict[str, Any] = {"items": [to_jsonable(r) for r in rows], "next_cursor": next_cursor}
+        doc.update(extra or {})
+        print_json(doc)
+        return
+    if fmt is Format.NDJSON:
+        print_ndjson(rows)
+        if next_cursor:
+            message(f"next page: --cursor {next_cursor}")
+        return
+    if not rows:
+        message(empty)
+    else:
+        print_table(rows, columns, title=title)
+    if next_cursor:
+        message(f"more: add --cursor {next_cursor}")
+
+
+def print_object(
+    value: Any,
+    fmt: Format,
+    *,
+    fields: Sequence[tuple[str, Any]] | None = None,
+    title: str | None = None,
+) -> None:
+    """One object: JSON, one NDJSON line, or a two-column key/value table."""
+    if fmt is Format.JSON:
+        print_json(value)
+        return
+    if fmt is Format.NDJSON:
+        print_ndjson([value])
+        return
+    data = fields if fields is not None else list(to_jsonable(value).items())
+    table = Table(title=title, box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, val in data:
+        table.add_row(key, Text(cell(val)))
+    out().print(table)
+
+
+__all__ = [
+    "Column",
+    "Format",
+    "cell",
+    "dumps",
+    "err",
+    "is_terminal",
+    "message",
+    "one_line",
+    "out",
+    "output_format",
+    "print_json",
+    "print_ndjson",
+    "print_object",
+    "print_rows",
+    "print_table",
+    "short_time",
+    "to_jsonable",
+    "warn",
+]
