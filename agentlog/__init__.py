@@ -1,1 +1,72 @@
-"""AgentLog."""
+"""AgentLog records what AI agents do. This is the SDK's public surface.
+
+`import agentlog` is nearly free: the SDK, the model (pydantic) and the
+storage load on first use of a name below, and never Textual, Typer or
+FastAPI.
+
+    from agentlog import AgentLog
+    log = AgentLog()
+    with log.session("triage bot", agent_id="planner") as s:
+        s.user_input("why did the deploy fail?")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus
+    from agentlog.sdk.client import AgentLog, default_log, flush, session, tool
+    from agentlog.sdk.session import SessionHandle, ToolCall, current_session
+
+_LAZY = {
+    "AgentLog": "agentlog.sdk.client",
+    "default_log": "agentlog.sdk.client",
+    "flush": "agentlog.sdk.client",
+    "session": "agentlog.sdk.client",
+    "tool": "agentlog.sdk.client",
+    "SessionHandle": "agentlog.sdk.session",
+    "ToolCall": "agentlog.sdk.session",
+    "current_session": "agentlog.sdk.session",
+    "Event": "agentlog.model",
+    "EventStatus": "agentlog.model",
+    "EventType": "agentlog.model",
+    "Session": "agentlog.model",
+    "SessionStatus": "agentlog.model",
+}
+
+__all__ = [
+    "AgentLog",
+    "Event",
+    "EventStatus",
+    "EventType",
+    "Session",
+    "SessionHandle",
+    "SessionStatus",
+    "ToolCall",
+    "__version__",
+    "current_session",
+    "default_log",
+    "flush",
+    "session",
+    "tool",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from agentlog.sdk.identity import sdk_version
+
+        return sdk_version()
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentlog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,379 @@
+"""`AgentLog`: where an agent's sessions go, plus the tool decorator and the module default.
+
+`AgentLog()` writes to the local store (or the server when one is configured);
+it owns one sink on the process-wide writer (`writer.py`), whose thread opens
+the store lazily, so constructing an `AgentLog` never touches the disk or the
+network and never raises into the agent.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from agentlog.model import new_id, normalize_id
+from agentlog.sdk import lifecycle
+from agentlog.sdk import writer as _w
+from agentlog.sdk.identity import resolve_agent_id, sdk_metadata
+from agentlog.sdk.session import SessionHandle, ToolCall, current_session
+
+logger = logging.getLogger("agentlog")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_MAX_QUEUE = _w.DEFAULT_MAX_QUEUE
+
+
+class AgentLog:
+    """Records sessions and events to a local store, a server, or a given `Store`.
+
+    `db` is a SQLite path or store URL; `server`/`api_key` send to an `agentlog
+    serve` (spooling to the local `spool.db` while it is unreachable); `store`
+    uses an already-open Store as is (you close it). `agent_id` is the default
+    agent for every session. `integration`/`integration_version` name the
+    framework adapter in each session's metadata.
+    """
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        server: str | None = None,
+        api_key: str | None = None,
+        agent_id: str | None = None,
+        *,
+        store: Any = None,
+        batch_size: int | None = None,
+        flush_interval: float | None = None,
+        spool: str | Path | None = None,
+        integration: str | None = None,
+        integration_version: str | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+    ) -> None:
+        self.integration = integration
+        self.integration_version = integration_version
+        self.closed = False
+        settings = _load_settings(
+            db=str(db) if db is not None else None,
+            server=server,
+            api_key=api_key,
+            agent_id=agent_id,
+            sdk_batch_size=batch_size,
+            sdk_flush_interval=flush_interval,
+        )
+        self.agent_id: str | None = settings.get("agent_id") or None
+        if store is not None:
+            self.url: str = getattr(store, "url", repr(store))
+            open_transport: Callable[[], Any] = _borrowed(store)
+        elif db is not None and server is None:
+            self.url = str(db)
+            open_transport = functools.partial(_open_local, str(db))
+        elif settings.server:
+            self.url = settings.server
+            open_transport = functools.partial(
+                _open_remote, settings.server, settings.api_key, str(spool) if spool else None
+            )
+        else:
+            self.url = settings.db
+            open_transport = functools.partial(_open_local, settings.db)
+        self._sink = _w.Sink(
+            open_transport=open_transport,
+            batch_size=max(1, int(settings.get("sdk.batch_size"))),
+            flush_interval=max(0.001, float(settings.get("sdk.flush_interval"))),
+            name=self.url,
+            max_queue=max_queue,
+        )
+        _w.register(self._sink)
+        lifecycle.install()
+
+    def __repr__(self) -> str:
+        return f"<AgentLog {self.url}>"
+
+    def __enter__(self) -> AgentLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ counters
+    @property
+    def dropped(self) -> int:
+        """Records refused (bad input, full queue, rejected by the store)."""
+        return self._sink.dropped
+
+    @property
+    def lost(self) -> int:
+        """Valid records the store failed to take after every retry."""
+        return self._sink.lost
+
+    @property
+    def written(self) -> int:
+        """Events the store has accepted."""
+        return self._sink.written
+
+    # ------------------------------------------------------------ sessions
+    def session(
+        self,
+        title: str = "",
+        *,
+        description: str = "",
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        parent_session_id: str | None = None,
+        integration: str | None = None,
+        integration_version: str | None = None,
+        _join: bool = True,
+    ) -> SessionHandle:
+        """Start a session (or join the one in AGENTLOG_SESSION_ID). Use with `with`."""
+        agent = resolve_agent_id(agent_id, self.agent_id)
+        joined = False
+        sid: str | None = None
+        try:
+            if session_id:
+                sid = normalize_id(session_id, "session_id")
+            elif _join and os.environ.get("AGENTLOG_SESSION_ID"):
+                sid = normalize_id(os.environ["AGENTLOG_SESSION_ID"], "AGENTLOG_SESSION_ID")
+                joined = True
+        except ValueError as exc:
+            self._sink.warn_once("session_id", f"{exc}; starting a new session instead")
+            sid, joined = None, False
+        sid = sid or new_id()
+        now = datetime.now(UTC)
+        meta = dict(metadata) if isinstance(metadata, dict) else {}
+        if metadata is not None and not isinstance(metadata, dict):
+            self._sink.warn_once("session_metadata", "session metadata must be a dict; ignored")
+        meta["agentlog"] = sdk_metadata(
+            integration or self.integration, integration_version or self.integration_version
+        )
+        fields: dict[str, Any] = {
+            "id": sid,
+            "title": title,
+            "description": description,
+            "tags": list(tags) if tags else [],
+            "metadata": meta,
+            "parent_session_id": parent_session_id,
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+        }
+        handle = SessionHandle(self, sid, fields, agent, joined)
+        if not joined:
+            self._enqueue_session(fields)
+        return handle
+
+    def _enqueue_session(self, fields: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        _w.QUEUE.append((self._sink, _w.SESSION, fields))
+
+    # ------------------------------------------------------------ decorator
+    @overload
+    def tool(self, fn: F, /) -> F: ...
+    @overload
+    def tool(self, name: str | None = None, /) -> Callable[[F], F]: ...
+
+    def tool(self, fn: Any = None, /) -> Any:
+        """Trace a function (sync or async) as a tool call: `@log.tool` or `@log.tool("name")`.
+
+        It logs into the current session; outside any, it opens one titled
+        after the function for the length of the call.
+        """
+        if callable(fn):
+            return trace_tool(self, fn, None)
+        return lambda f: trace_tool(self, f, fn)
+
+    # ------------------------------------------------------------ durability
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything queued so far is durable; False on timeout or a lost batch."""
+        try:
+            return _w.writer().flush(timeout)
+        except Exception as exc:
+            self._sink.internal_error(exc)
+            return False
+
+    def close(self, timeout: float | None = 30.0) -> bool:
+        """Flush and close the store (later events are ignored)."""
+        if self.closed:
+            return True
+        self.closed = True
+        try:
+            return _w.writer().close_sink(self._sink, timeout)
+        except Exception as exc:
+            self._sink.internal_error(exc)
+            return False
+
+
+# ---------------------------------------------------------------- transports
+def _load_settings(**flags: Any) -> Any:
+    from agentlog.config import Settings
+
+    try:
+        return Settings.load(**flags)
+    except Exception as exc:  # a broken config file must not stop the agent
+        logger.warning("agentlog: %s; using the defaults and the arguments given", exc)
+        return _defaults(flags)
+
+
+def _defaults(flags: dict[str, Any]) -> Any:
+    from agentlog.config import SETTINGS, Settings
+
+    values = {key: s.default for key, s in SETTINGS.items()}
+    for key, setting in SETTINGS.items():
+        flag = flags.get(key.replace(".", "_"))
+        if flag is not None:
+            try:
+                values[key] = setting.type(flag)
+            except (TypeError, ValueError):
+                logger.warning(
+                    "agentlog: ignoring %s=%r (not a %s)", key, flag, setting.type.__name__
+                )
+    return Settings(values, {key: "default" for key in values})
+
+
+def _open_local(path: str) -> Any:
+    from agentlog.storage import open_store
+
+    if "://" not in path:
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return open_store(path)
+
+
+def _open_remote(url: str, api_key: str | None, spool: str | None) -> Any:
+    from agentlog.sdk.transport import open_server_transport
+
+    return open_server_transport(url, api_key=api_key, spool_path=spool)
+
+
+class _Borrowed:
+    """A caller's Store: written to, never closed by the SDK."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def write(self, sessions: Any, events: Any) -> Any:
+        return self.store.write(sessions, events)
+
+    def close(self) -> None:
+        pass
+
+
+def _borrowed(store: Any) -> Callable[[], Any]:
+    return lambda: _Borrowed(store)
+
+
+# ---------------------------------------------------------------- the tool decorator
+def _binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return lambda a, k: {"args": list(a), "kwargs": k} if k else list(a)
+    first = next(iter(sig.parameters), None)
+    skip = first if first in ("self", "cls") else None
+
+    def bind(a: tuple[Any, ...], k: dict[str, Any]) -> Any:
+        try:
+            args = dict(sig.bind_partial(*a, **k).arguments)
+        except TypeError:
+            return {"args": list(a), "kwargs": k}
+        if skip is not None:
+            args.pop(skip, None)
+        return args
+
+    return bind
+
+
+def trace_tool(log: AgentLog, fn: F, name: str | None) -> F:
+    """Wrap `fn` so each call is a timed TOOL_CALL (result or error logged)."""
+    tool_name = name or getattr(fn, "__name__", None) or "tool"
+    title = getattr(fn, "__qualname__", tool_name)
+    bind = _binder(fn)
+
+    def open_call(a: tuple[Any, ...], k: dict[str, Any]) -> tuple[SessionHandle | None, ToolCall]:
+        session = current_session()
+        owned = None
+        if session is None:
+            owned = session = log.session(title).__enter__()
+        return owned, session.tool_call(tool_name, bind(a, k)).__enter__()
+
+    def close_call(owned: SessionHandle | None, call: ToolCall, exc: BaseException | None) -> None:
+        exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else (None, None, None)
+        call.__exit__(*exc_info)
+        if owned is not None:
+            owned.__exit__(*exc_info)
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*a: Any, **k: Any) -> Any:
+            owned, call = open_call(a, k)
+            try:
+                result = await fn(*a, **k)
+            except BaseException as exc:
+                close_call(owned, call, exc)
+                raise
+            call.result(result)
+            close_call(owned, call, None)
+            return result
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **k: Any) -> Any:
+        owned, call = open_call(a, k)
+        try:
+            result = fn(*a, **k)
+        except BaseException as exc:
+            close_call(owned, call, exc)
+            raise
+        call.result(result)
+        close_call(owned, call, None)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- module-level default
+_default: AgentLog | None = None
+_default_lock = threading.Lock()
+
+
+def default_log() -> AgentLog:
+    """The process's default `AgentLog()` (created on first use)."""
+    global _default
+    if _default is None or _default.closed:
+        with _default_lock:
+            if _default is None or _default.closed:
+                _default = AgentLog()
+    return _default
+
+
+def session(title: str = "", **kwargs: Any) -> SessionHandle:
+    """`agentlog.session(...)`: a session on the default `AgentLog`."""
+    return default_log().session(title, **kwargs)
+
+
+def tool(fn: Any = None, /) -> Any:
+    """`@agentlog.tool`: trace a function as a tool call on the default `AgentLog`."""
+    if callable(fn):
+        return trace_tool(_LazyDefault(), fn, None)  # type: ignore[arg-type]
+    return lambda f: trace_tool(_LazyDefault(), f, fn)  # type: ignore[arg-type]
+
+
+def flush(timeout: float | None = 30.0) -> bool:
+    """Flush the default `AgentLog` (and everything else queued in this process)."""
+    return default_log().flush(timeout)
+
+
+class _LazyDefault:
+    """Stands in for the default log so decorating does not create it at import time."""
+
+    def session(self, title: str = "", **kwargs: Any) -> SessionHandle:
+        return default_log().session(title, **kwargs)

@@ -1,0 +1,55 @@
+"""Who wrote an event: the agent id fallback chain and the SDK's own name and version."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+SDK_NAME = "python"
+
+
+@lru_cache(maxsize=1)
+def sdk_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("agentlog")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def process_name() -> str:
+    """The running program's name: the script or module, else the interpreter."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and getattr(spec, "name", None):
+        # `python -m pkg` runs pkg.__main__; the package is the better name.
+        name = spec.name.removesuffix(".__main__")
+        if name and name != "__main__":
+            return name
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    stem = Path(argv0).stem if argv0 not in ("", "-c", "-") else ""
+    return stem or Path(sys.executable or "python").stem or "python"
+
+
+def resolve_agent_id(*candidates: str | None) -> str:
+    """The first given id, then AGENTLOG_AGENT_ID, then the process name."""
+    for candidate in candidates:
+        if candidate:
+            return candidate
+    return os.environ.get("AGENTLOG_AGENT_ID") or process_name()
+
+
+def sdk_metadata(
+    integration: str | None = None, integration_version: str | None = None
+) -> dict[str, Any]:
+    """What a session records about the code that wrote it (under metadata["agentlog"])."""
+    info: dict[str, Any] = {"sdk": SDK_NAME, "version": sdk_version()}
+    if integration:
+        info["integration"] = integration
+        if integration_version:
+            info["integration_version"] = integration_version
+    return info

@@ -1,0 +1,446 @@
+"""The handle an agent logs through: one session, its event helpers and timed tool calls.
+
+Every method only builds a tuple and appends it to the writer's queue (see
+`writer.py`); ids are made here so callers can thread `parent_id` at once.
+Nothing here raises into the agent: a problem is warned about once and counted.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+import traceback
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from agentlog.model import EventType, new_id
+from agentlog.sdk import writer as _w
+
+if TYPE_CHECKING:
+    from agentlog.sdk.client import AgentLog
+
+_QUEUE = _w.QUEUE
+_append = _w.QUEUE.append
+_EVENT = _w.EVENT
+_time_ns = time.time_ns
+
+_CURRENT: contextvars.ContextVar[SessionHandle | None] = contextvars.ContextVar(
+    "agentlog_session", default=None
+)
+
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def current_session() -> SessionHandle | None:
+    """The session entered with `with` in this thread or task, if any."""
+    return _CURRENT.get()
+
+
+def as_text(value: Any) -> str | None:
+    """Content as text, taken now (so later mutation by the agent cannot change it)."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    try:
+        return orjson.dumps(value, option=_JSON_OPTIONS, default=str).decode()
+    except Exception:
+        try:
+            return repr(value)
+        except Exception:
+            return f"<unprintable {type(value).__name__}>"
+
+
+def _exception_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+class SessionHandle:
+    """One session (a run of an agent). Use as a context manager or call `end()`."""
+
+    __slots__ = (
+        "_ended",
+        "_fields",
+        "_joined",
+        "_log",
+        "_sink",
+        "_tokens",
+        "agent_id",
+        "id",
+        "parent_session_id",
+        "title",
+    )
+
+    def __init__(
+        self,
+        log: AgentLog,
+        session_id: str,
+        fields: dict[str, Any],
+        agent_id: str,
+        joined: bool,
+    ) -> None:
+        self._log = log
+        self._sink = log._sink
+        self.id = session_id
+        self.title: str = fields.get("title") or ""
+        self.parent_session_id: str | None = fields.get("parent_session_id")
+        self.agent_id = agent_id
+        self._fields = fields
+        self._joined = joined
+        self._ended = False
+        self._tokens: list[contextvars.Token[SessionHandle | None]] = []
+
+    def __repr__(self) -> str:
+        return f"<SessionHandle {self.id} {self.title!r} agent={self.agent_id!r}>"
+
+    @property
+    def joined(self) -> bool:
+        """True when this handle joined an existing session (AGENTLOG_SESSION_ID)."""
+        return self._joined
+
+    # ------------------------------------------------------------ context manager
+    def __enter__(self) -> SessionHandle:
+        self._tokens.append(_CURRENT.set(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tokens:
+                _CURRENT.reset(self._tokens.pop())
+        except ValueError:  # exited in another context than entered; nothing to restore
+            pass
+        failed = exc is not None and not (
+            isinstance(exc, GeneratorExit) or (isinstance(exc, SystemExit) and not exc.code)
+        )
+        if failed and exc is not None and not getattr(exc, "__agentlog_logged__", False):
+            self.error(exc)
+        self.end("failed" if failed else "completed")
+
+    # ------------------------------------------------------------ the generic event
+    def event(
+        self,
+        type: EventType | str,
+        content: Any = None,
+        *,
+        name: str | None = None,
+        agent_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+        duration_ms: float | None = None,
+        status: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost_usd: float | None = None,
+        timestamp: Any = None,
+    ) -> str:
+        """Record one event of any type; returns its id (for `parent_id` threading)."""
+        eid = new_id()
+        try:
+            sink = self._sink
+            n = len(_QUEUE)
+            if n >= sink.wake_at:
+                if n >= sink.max_queue:
+                    sink.overflow()
+                    return eid
+                _w.poke()
+            if content is not None and content.__class__ is not str:
+                content = as_text(content)
+            if metadata is not None and metadata.__class__ is dict:
+                metadata = metadata.copy()
+            _append(
+                (
+                    sink,
+                    _EVENT,
+                    self.id,
+                    eid,
+                    _time_ns() // 1000 if timestamp is None else (timestamp,),
+                    type,
+                    agent_id or self.agent_id,
+                    name,
+                    content,
+                    metadata,
+                    parent_id,
+                    duration_ms,
+                    status,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                )
+            )
+        except Exception as exc:
+            self._sink.internal_error(exc)
+        return eid
+
+    def _put(self, eid: str, ts: Any, type: EventType, content: Any, **fields: Any) -> str:
+        """Like `event` with a given id and time (tool calls are stamped at their start)."""
+        try:
+            sink = self._sink
+            if len(_QUEUE) >= sink.max_queue:
+                sink.overflow()
+                return eid
+            metadata = fields.get("metadata")
+            _append(
+                (
+                    sink,
+                    _EVENT,
+                    self.id,
+                    eid,
+                    ts,
+                    type,
+                    fields.get("agent_id") or self.agent_id,
+                    fields.get("name"),
+                    as_text(content),
+                    metadata.copy() if metadata.__class__ is dict else metadata,
+                    fields.get("parent_id"),
+                    fields.get("duration_ms"),
+                    fields.get("status"),
+                    None,
+                    None,
+                    None,
+                )
+            )
+            _w.poke() if len(_QUEUE) >= sink.batch_size else None
+        except Exception as exc:
+            self._sink.internal_error(exc)
+        return eid
+
+    # ------------------------------------------------------------ helpers by type
+    def user_input(self, text: Any, **fields: Any) -> str:
+        """What the user asked."""
+        return self.event(EventType.USER_INPUT, text, **fields)
+
+    def agent_output(self, text: Any, **fields: Any) -> str:
+        """What the agent answered."""
+        return self.event(EventType.AGENT_OUTPUT, text, **fields)
+
+    def llm_call(
+        self,
+        model: str | None = None,
+        prompt: Any = None,
+        response: Any = None,
+        *,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost_usd: float | None = None,
+        duration_ms: float | None = None,
+        **fields: Any,
+    ) -> str:
+        """One model call. Content is JSON `{"prompt": ..., "response": ...}` (those given)."""
+        body: dict[str, Any] = {}
+        if prompt is not None:
+            body["prompt"] = prompt
+        if response is not None:
+            body["response"] = response
+        return self.event(
+            EventType.LLM_CALL,
+            body or None,
+            name=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost_usd,
+            duration_ms=duration_ms,
+            **fields,
+        )
+
+    def tool_call(
+        self,
+        name: str,
+        args: Any = None,
+        *,
+        agent_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+    ) -> ToolCall:
+        """A timed tool call: `with s.tool_call("search", {"q": ...}) as call: call.result(...)`."""
+        return ToolCall(self, name, args, agent_id, metadata, parent_id)
+
+    def tool_result(
+        self, name: str | None, result: Any, *, parent_id: str | None = None, **fields: Any
+    ) -> str:
+        """A tool's result logged on its own (`parent_id` = the call's id)."""
+        return self.event(EventType.TOOL_RESULT, result, name=name, parent_id=parent_id, **fields)
+
+    def mcp_message(
+        self,
+        method: str | None,
+        payload: Any = None,
+        *,
+        direction: str = "outgoing",
+        metadata: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """One MCP JSON-RPC message; `direction` is "outgoing" or "incoming"."""
+        meta = {"direction": direction}
+        if metadata:
+            meta.update(metadata)
+        return self.event(EventType.MCP_MESSAGE, payload, name=method, metadata=meta, **fields)
+
+    def state_update(self, state: Any, *, name: str | None = None, **fields: Any) -> str:
+        """A snapshot or change of the agent's state (a graph node's output, memory, ...)."""
+        return self.event(EventType.STATE_UPDATE, state, name=name, **fields)
+
+    def handoff(
+        self,
+        to_agent: str,
+        content: Any = None,
+        *,
+        from_agent: str | None = None,
+        child_session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Control passes from this agent to `to_agent`."""
+        source = from_agent or fields.get("agent_id") or self.agent_id
+        meta: dict[str, Any] = {"from_agent": source, "to_agent": to_agent}
+        if child_session_id:
+            meta["child_session_id"] = child_session_id
+        if metadata:
+            meta.update(metadata)
+        fields.setdefault("agent_id", source)
+        return self.event(EventType.HANDOFF, content, name=to_agent, metadata=meta, **fields)
+
+    def error(self, error: BaseException | str, **fields: Any) -> str:
+        """An error: an exception (type, message and traceback) or a message."""
+        meta: dict[str, Any] = dict(fields.pop("metadata", None) or {})
+        if isinstance(error, BaseException):
+            content = _exception_text(error)
+            meta.setdefault("exception", type(error).__qualname__)
+            meta.setdefault("message", str(error)[:1000])
+            try:
+                error.__agentlog_logged__ = True  # type: ignore[attr-defined]
+            except Exception:
+                pass
+        else:
+            content = error
+        fields.setdefault("status", "error")
+        return self.event(EventType.ERROR, content, metadata=meta, **fields)
+
+    def log(self, text: Any, *, level: str | None = None, **fields: Any) -> str:
+        """A plain log line (`level` goes in metadata)."""
+        if level:
+            meta = dict(fields.pop("metadata", None) or {})
+            meta["level"] = level
+            fields["metadata"] = meta
+        return self.event(EventType.LOG, text, **fields)
+
+    # ------------------------------------------------------------ sessions
+    def child(
+        self, agent_id: str | None = None, title: str | None = None, **kwargs: Any
+    ) -> SessionHandle:
+        """A sub-agent's session under this one (its `parent_session_id` is this id)."""
+        return self._log.session(
+            title if title is not None else (agent_id or ""),
+            agent_id=agent_id,
+            parent_session_id=self.id,
+            _join=False,
+            **kwargs,
+        )
+
+    def end(self, status: str = "completed") -> None:
+        """Mark the session completed or failed (once; later calls do nothing)."""
+        if self._ended:
+            return
+        self._ended = True
+        if self._joined:  # the session belongs to the process that started it
+            return
+        try:
+            now = datetime.now(UTC)
+            fields = dict(self._fields, status=str(status), ended_at=now, updated_at=now)
+            self._log._enqueue_session(fields)
+        except Exception as exc:
+            self._sink.internal_error(exc)
+
+
+class ToolCall:
+    """A tool call being timed. Logged on exit as TOOL_CALL (stamped at its start),
+    then TOOL_RESULT (if `result` was given) or ERROR (if an exception escaped)."""
+
+    __slots__ = (
+        "_agent_id",
+        "_args",
+        "_has_result",
+        "_metadata",
+        "_parent_id",
+        "_result",
+        "_result_ts",
+        "_session",
+        "_start_us",
+        "_t0",
+        "id",
+        "name",
+    )
+
+    def __init__(
+        self,
+        session: SessionHandle,
+        name: str,
+        args: Any,
+        agent_id: str | None,
+        metadata: dict[str, Any] | None,
+        parent_id: str | None,
+    ) -> None:
+        self._session = session
+        self.name = name
+        self.id = new_id()
+        self._args = as_text(args)
+        self._agent_id = agent_id
+        self._metadata = metadata
+        self._parent_id = parent_id
+        self._has_result = False
+        self._result: Any = None
+        self._result_ts = 0
+        self._start_us = _time_ns() // 1000
+        self._t0 = time.perf_counter()
+
+    def __enter__(self) -> ToolCall:
+        self._start_us = _time_ns() // 1000
+        self._t0 = time.perf_counter()
+        return self
+
+    def result(self, value: Any) -> None:
+        """The tool's result (logged as TOOL_RESULT when the block ends)."""
+        self._result = as_text(value)
+        self._has_result = True
+        self._result_ts = _time_ns() // 1000
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        s = self._session
+        duration_ms = (time.perf_counter() - self._t0) * 1000.0
+        failed = exc is not None
+        s._put(
+            self.id,
+            self._start_us,
+            EventType.TOOL_CALL,
+            self._args,
+            name=self.name,
+            agent_id=self._agent_id,
+            metadata=self._metadata,
+            parent_id=self._parent_id,
+            duration_ms=duration_ms,
+            status="error" if failed else "ok",
+        )
+        if self._has_result:
+            s._put(
+                new_id(),
+                self._result_ts,
+                EventType.TOOL_RESULT,
+                self._result,
+                name=self.name,
+                agent_id=self._agent_id,
+                parent_id=self.id,
+            )
+        if failed and exc is not None:
+            s.error(exc, name=self.name, agent_id=self._agent_id, parent_id=self.id)

@@ -1,0 +1,442 @@
+"""The one background writer per process: the agent's thread only enqueues, this thread stores.
+
+Callers append plain tuples to one process-wide deque (atomic in CPython, no
+lock, no pydantic). A daemon thread drains it, validates each record with the
+pydantic models, and writes per destination ("sink", one per `AgentLog`) in
+large transactions: when a sink has `batch_size` events waiting, when its
+oldest waiting event is `flush_interval` seconds old, or when someone flushes.
+Bad records are dropped with one warning per kind and counted; a failing store
+is retried and then the batch is counted as lost. Nothing here raises into the
+caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from agentlog.model import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    Event,
+    Session,
+    WriteResult,
+    from_us,
+    validation_message,
+)
+
+logger = logging.getLogger("agentlog")
+
+# Record kinds (the second slot of every queued tuple).
+EVENT = 0
+SESSION = 1
+MARKER = 2
+CLOSE = 3
+
+# Event tuple layout: (sink, EVENT, session_id, id, ts, type, agent_id, name,
+# content, metadata, parent_id, duration_ms, status, input_tokens,
+# output_tokens, cost_usd). `ts` is int microseconds, or a 1-tuple holding a
+# caller-given time that the model parses.
+_EVENT_FIELDS = (
+    "session_id",
+    "id",
+    "timestamp",
+    "type",
+    "agent_id",
+    "name",
+    "content",
+    "metadata",
+    "parent_id",
+    "duration_ms",
+    "status",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+)
+
+# Events a single store.write may carry: the model's batch limits, with room
+# for the per-event JSON framing a remote store adds to content and metadata.
+_EVENT_OVERHEAD_BYTES = 400
+_BATCH_BYTES = MAX_BATCH_BYTES - 64 * 1024
+
+RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+DEFAULT_MAX_QUEUE = 1_000_000
+"""Records waiting for the writer before new ones are dropped (and counted)."""
+
+QUEUE: deque[tuple[Any, ...]] = deque()
+"""The process-wide queue. It is never replaced (handles cache `QUEUE.append`)."""
+
+SINKS: list[Sink] = []
+"""Every open sink; only the writer thread removes from it."""
+
+
+class WriteFailed(Exception):
+    """A store refused a whole batch after every retry."""
+
+
+@dataclass(eq=False)
+class Sink:
+    """One destination (an `AgentLog`): its store, batching settings and counters."""
+
+    open_transport: Callable[[], Any]
+    batch_size: int = 500
+    flush_interval: float = 0.5
+    name: str = "agentlog"
+    max_queue: int = DEFAULT_MAX_QUEUE
+    transport: Any = None
+    closed: bool = False
+    dropped: int = 0  # records refused: bad input, queue full, rejected by the store
+    lost: int = 0  # valid records the store failed to take after every retry
+    written: int = 0
+    sessions: dict[str, Session] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    oldest: float = 0.0  # monotonic time the oldest waiting record arrived
+    warned: set[str] = field(default_factory=set)
+
+    def warn_once(self, kind: str, message: str) -> None:
+        if kind not in self.warned:
+            self.warned.add(kind)
+            logger.warning("agentlog: %s (further problems of this kind are only counted)", message)
+
+    def __post_init__(self) -> None:
+        # The one length the agent's thread compares the queue with per call.
+        self.wake_at = min(self.batch_size, self.max_queue)
+
+    def pending(self) -> bool:
+        return bool(self.events or self.sessions)
+
+    # Called on the agent's thread by the session handles.
+    def overflow(self) -> None:
+        self.dropped += 1
+        self.warn_once("queue", f"the queue is full ({self.max_queue:,} records); dropping events")
+
+    def internal_error(self, exc: BaseException) -> None:
+        self.dropped += 1
+        self.warn_once(f"internal:{type(exc).__name__}", f"could not record an event: {exc!r}")
+
+
+@dataclass(eq=False)
+class Marker:
+    """A flush request: set once everything queued before it is durable."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = True
+    lost_before: int = 0
+
+
+class Writer:
+    """Drains `QUEUE` on one daemon thread."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.signalled = False
+        self.sinks = SINKS
+        self.lost_total = 0
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=self._run, name="agentlog-writer", daemon=True)
+        self.thread.start()
+
+    def poke(self) -> None:
+        if not self.signalled:
+            self.signalled = True
+            self.wake.set()
+
+    # ------------------------------------------------------------ the loop
+    def _run(self) -> None:
+        while True:
+            try:
+                self._wait()
+                self._drain()
+                self._commit_due()
+                self._maintain()
+            except Exception:  # never let the writer die: log and keep going
+                logger.exception("agentlog: writer error (continuing)")
+                time.sleep(0.05)
+
+    def _wait(self) -> None:
+        if not QUEUE:
+            timeout = 0.5
+            now = time.monotonic()
+            for sink in self.sinks:
+                if sink.pending():
+                    timeout = min(timeout, max(0.0, sink.oldest + sink.flush_interval - now))
+            if timeout > 0:
+                self.wake.wait(timeout)
+        # Cleared before draining, so a producer that saw `signalled` set has
+        # its record drained below.
+        self.wake.clear()
+        self.signalled = False
+
+    def _drain(self) -> None:
+        pop = QUEUE.popleft
+        while True:
+            try:
+                item = pop()
+            except IndexError:
+                return
+            sink = item[0]
+            kind = item[1]
+            if kind == EVENT:
+                self._accept_event(sink, item)
+            elif kind == SESSION:
+                self._accept_session(sink, item[2])
+            elif kind == MARKER:
+                self._flush_marker(item[2])
+            elif kind == CLOSE:
+                self._close_sink(sink, item[2])
+
+    def _accept_event(self, sink: Sink, item: tuple[Any, ...]) -> None:
+        if sink.closed:
+            return
+        values = dict(zip(_EVENT_FIELDS, item[2:], strict=True))
+        ts = values["timestamp"]
+        values["timestamp"] = from_us(ts) if type(ts) is int else ts[0]
+        if values["status"] is None:
+            del values["status"]
+        try:
+            event = Event(**values)
+        except Exception as exc:
+            sink.dropped += 1
+            sink.warn_once(
+                f"event:{_error_kind(exc)}", f"dropped an event: {validation_message(exc)}"
+            )
+            return
+        if not sink.events and not sink.sessions:
+            sink.oldest = time.monotonic()
+        sink.events.append(event)
+        if len(sink.events) >= sink.batch_size:
+            self._commit(sink)
+
+    def _accept_session(self, sink: Sink, values: dict[str, Any]) -> None:
+        if sink.closed:
+            return
+        try:
+            session = Session(**values)
+        except Exception as exc:
+            sink.dropped += 1
+            sink.warn_once(
+                f"session:{_error_kind(exc)}", f"dropped a session: {validation_message(exc)}"
+            )
+            return
+        if not sink.events and not sink.sessions:
+            sink.oldest = time.monotonic()
+        # A later version of the same session (e.g. its end) replaces the earlier one.
+        sink.sessions.pop(session.id, None)
+        sink.sessions[session.id] = session
+
+    def _flush_marker(self, marker: Marker) -> None:
+        for sink in self.sinks:
+            if sink.pending():
+                self._commit(sink)
+        marker.ok = self.lost_total == marker.lost_before
+        marker.done.set()
+
+    def _close_sink(self, sink: Sink, marker: Marker) -> None:
+        if sink.pending():
+            self._commit(sink)
+        sink.closed = True
+        with _lock:
+            if sink in SINKS:
+                SINKS.remove(sink)
+        if sink.transport is not None:
+            try:
+                close = getattr(sink.transport, "close_transport", None) or sink.transport.close
+                close()
+            except Exception as exc:
+                sink.warn_once("close", f"closing the store failed: {exc}")
+            sink.transport = None
+        marker.ok = self.lost_total == marker.lost_before
+        marker.done.set()
+
+    def _commit_due(self) -> None:
+        now = time.monotonic()
+        for sink in self.sinks:
+            if sink.pending() and now - sink.oldest >= sink.flush_interval:
+                self._commit(sink)
+
+    def _maintain(self) -> None:
+        """Let transports do idle work (a spooling transport probes its server)."""
+        for sink in self.sinks:
+            maintain = getattr(sink.transport, "maintain", None)
+            if maintain is not None:
+                try:
+                    maintain()
+                except Exception as exc:
+                    sink.warn_once("maintain", f"background sync failed: {exc}")
+
+    # ------------------------------------------------------------ writing
+    def _commit(self, sink: Sink) -> None:
+        sessions = list(sink.sessions.values())
+        events = sink.events
+        sink.sessions = {}
+        sink.events = []
+        first = True
+        for chunk in chunk_events(events):
+            self._write(sink, sessions if first else [], chunk)
+            first = False
+        if first:  # sessions only
+            self._write(sink, sessions, [])
+
+    def _write(self, sink: Sink, sessions: list[Session], events: list[Event]) -> None:
+        count = len(sessions) + len(events)
+        for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
+            if delay:
+                time.sleep(delay)
+            try:
+                if sink.transport is None:
+                    sink.transport = sink.open_transport()
+                result: WriteResult = sink.transport.write(sessions, events)
+            except Exception as exc:
+                if _refuses_batch(exc):  # the batch itself is bad: retrying cannot help
+                    sink.dropped += count
+                    sink.warn_once(
+                        f"refused:{type(exc).__name__}", f"the store refused a batch: {exc}"
+                    )
+                    return
+                sink.warn_once(
+                    f"store:{type(exc).__name__}",
+                    f"writing to the store failed ({type(exc).__name__}: {exc}); retrying",
+                )
+                if attempt == len(RETRY_DELAYS):
+                    sink.lost += count
+                    self.lost_total += count
+                    logger.warning(
+                        "agentlog: gave up on a batch of %d records after %d attempts",
+                        count,
+                        attempt + 1,
+                    )
+                continue
+            rejected = len(result.errors)
+            if rejected:
+                sink.dropped += rejected
+                first = result.errors[0]
+                sink.warn_once("rejected", f"the store rejected an event: {first.error}")
+            sink.written += len(events) - rejected
+            return
+
+    # ------------------------------------------------------------ from callers
+    def flush(self, timeout: float | None) -> bool:
+        marker = Marker(lost_before=self.lost_total)
+        QUEUE.append((None, MARKER, marker))
+        self.poke()
+        return marker.done.wait(timeout) and marker.ok
+
+    def close_sink(self, sink: Sink, timeout: float | None) -> bool:
+        marker = Marker(lost_before=self.lost_total)
+        QUEUE.append((sink, CLOSE, marker))
+        self.poke()
+        return marker.done.wait(timeout) and marker.ok
+
+
+def _refuses_batch(exc: Exception) -> bool:
+    from agentlog.errors import AgentLogError
+
+    return (
+        isinstance(exc, AgentLogError)
+        and 400 <= exc.http_status < 500
+        and exc.code not in ("rate_limited", "unauthorized", "forbidden")
+    )
+
+
+def _error_kind(exc: Exception) -> str:
+    """A short key for "the same problem" so each kind is warned about once."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            # The message without its numbers and quoted values: "content is N bytes"
+            # is one kind whatever N is, "nested too deep" another than "not a dict".
+            what = re.sub(r"'[^']*'|[\d,.]+", "_", str(first.get("msg", "")))[:80]
+            return f"{where}:{first.get('type')}:{what}"
+        except Exception:
+            pass
+    return type(exc).__name__
+
+
+def _size(event: Event) -> int:
+    size = _EVENT_OVERHEAD_BYTES + (len(event.content) * 4 if event.content else 0)
+    if event.metadata:
+        size += len(orjson.dumps(event.metadata, option=orjson.OPT_NON_STR_KEYS, default=str))
+    return size
+
+
+def chunk_events(events: list[Event]) -> list[list[Event]]:
+    """Split into store.write-sized batches (MAX_BATCH_EVENTS and MAX_BATCH_BYTES)."""
+    if len(events) <= MAX_BATCH_EVENTS and sum(map(_size, events)) <= _BATCH_BYTES:
+        return [events] if events else []
+    chunks: list[list[Event]] = []
+    current: list[Event] = []
+    size = 0
+    for event in events:
+        cost = _size(event)
+        if current and (len(current) >= MAX_BATCH_EVENTS or size + cost > _BATCH_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(event)
+        size += cost
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+# ---------------------------------------------------------------- the process-wide writer
+_lock = threading.Lock()
+_writer: Writer | None = None
+
+
+def writer() -> Writer:
+    """The running writer, started on first use (and again in a forked child)."""
+    global _writer
+    w = _writer
+    if w is not None and w.pid == os.getpid() and w.thread.is_alive():
+        return w
+    with _lock:
+        w = _writer
+        if w is None or w.pid != os.getpid() or not w.thread.is_alive():
+            w = _writer = Writer()
+    return w
+
+
+def poke() -> None:
+    w = _writer
+    if w is not None:
+        w.poke()
+
+
+def current() -> Writer | None:
+    return _writer
+
+
+def register(sink: Sink) -> Writer:
+    """Add a sink and make sure the writer runs."""
+    w = writer()
+    with _lock:
+        SINKS.append(sink)
+    return w
+
+
+def _after_fork_in_child() -> None:
+    # The parent's thread does not exist here and its store connections must not
+    # be shared: forget queued records (the parent writes them) and reopen lazily.
+    global _writer
+    QUEUE.clear()
+    _writer = None
+    for sink in SINKS:
+        sink.transport = None
+        sink.events = []
+        sink.sessions = {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,215 @@
+"""The background writer: batching by count and time, flush, and never raising into the agent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from agentlog.model import MAX_BATCH_EVENTS, MAX_CONTENT_BYTES
+from agentlog.sdk import writer
+from tests.sdk.conftest import FakeStore
+
+
+def test_batches_by_count(make_log, fake):
+    log = make_log(store=fake, batch_size=100, flush_interval=30)
+    s = log.session("count")
+    for i in range(350):
+        s.log(f"line {i}")
+    deadline = time.monotonic() + 5
+    while sum(fake.batches) < 300 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # Three full batches went out without waiting for the 30 s interval.
+    assert sum(fake.batches) >= 300
+    assert all(n <= 1000 for n in fake.batches)
+    assert log.flush(5)
+    assert len(fake.events) == 350
+
+
+def test_batches_by_time(make_log, fake):
+    log = make_log(store=fake, batch_size=10_000, flush_interval=0.1)
+    s = log.session("time")
+    s.log("one")
+    s.log("two")
+    deadline = time.monotonic() + 5
+    while len(fake.events) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(fake.events) == 2  # no flush() called: the interval sent them
+    assert fake.batches == [2]
+
+
+def test_large_backlog_is_chunked_to_the_batch_limit(make_log, fake):
+    log = make_log(store=fake, batch_size=5000, flush_interval=30)
+    s = log.session("chunks")
+    for _ in range(2500):
+        s.log("x")
+    assert log.flush(10)
+    assert len(fake.events) == 2500
+    assert max(fake.batches) <= MAX_BATCH_EVENTS
+
+
+def test_batches_are_chunked_by_bytes(make_log, fake):
+    log = make_log(store=fake, batch_size=1000, flush_interval=30)
+    s = log.session("bytes")
+    big = "é" * (MAX_CONTENT_BYTES // 2 - 10)  # just under 1 MiB of UTF-8
+    for _ in range(25):
+        s.log(big)
+    assert log.flush(20)
+    assert len(fake.events) == 25
+    assert len(fake.batches) >= 3  # 25 MiB cannot go in one 10 MiB batch
+
+
+def test_flush_returns_only_when_written(make_log):
+    gate = threading.Event()
+
+    class Slow(FakeStore):
+        def write(self, sessions=(), events=()):
+            gate.wait(5)
+            return super().write(sessions, events)
+
+    store = Slow()
+    log = make_log(store=store, flush_interval=30)
+    s = log.session("slow")
+    s.log("a")
+    assert log.flush(timeout=0.2) is False  # the store is still writing
+    gate.set()
+    assert log.flush(timeout=5) is True
+    assert len(store.events) == 1
+
+
+def test_flush_from_many_threads(make_log, fake):
+    log = make_log(store=fake, flush_interval=30)
+    s = log.session("threads")
+    results: list[bool] = []
+
+    def work(n):
+        for i in range(200):
+            s.log(f"{n}-{i}")
+        results.append(log.flush(10))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 4
+    assert len(fake.events) == 800
+
+
+def test_bad_input_is_dropped_counted_and_warned_once(make_log, fake, caplog):
+    log = make_log(store=fake)
+    with caplog.at_level(logging.WARNING, logger="agentlog"), log.session("bad") as s:
+        good = s.log("fine")
+        s.log("x", metadata=["not", "a", "dict"])
+        s.log("x", metadata={"deep": _nested(40)})
+        s.log("x", metadata={"deep": _nested(40)})
+        s.event("NOT_A_TYPE", "x")
+        s.log("y" * (MAX_CONTENT_BYTES + 1))
+        s.event("LOG", "x", duration_ms=-1)
+        s.event("LOG", "x", timestamp="yesterday-ish")
+        after = s.log("still fine")
+    assert log.flush(5)
+    assert set(fake.events) == {good, after}
+    assert log.dropped == 7
+    warnings = [r for r in caplog.records if "dropped an event" in r.getMessage()]
+    assert len(warnings) == 6  # the repeated deep metadata warned once
+    assert any("nested deeper than 32" in r.getMessage() for r in warnings)
+    assert any("limit is 1,048,576 bytes" in r.getMessage() for r in warnings)
+
+
+def test_unserialisable_content_never_raises(make_log, fake):
+    log = make_log(store=fake)
+
+    class Weird:
+        def __repr__(self):
+            raise RuntimeError("no repr either")
+
+    with log.session("weird") as s:
+        a = s.log({"obj": object()})  # orjson falls back to str()
+        b = s.log(Weird())
+    assert log.flush(5)
+    assert "object object" in fake.events[a].content
+    assert fake.events[b].content is not None
+
+
+def test_a_failing_store_is_retried(make_log, monkeypatch):
+    monkeypatch.setattr(writer, "RETRY_DELAYS", (0.01, 0.01, 0.01))
+    store = FakeStore(fail=2)
+    log = make_log(store=store)
+    with log.session("retry") as s:
+        s.log("survives")
+    assert log.flush(5) is True
+    assert len(store.events) == 1 and log.lost == 0
+
+
+def test_a_dead_store_never_raises_and_flush_says_so(make_log, monkeypatch, caplog):
+    monkeypatch.setattr(writer, "RETRY_DELAYS", (0.01,))
+    store = FakeStore(fail=10**9, exc=OSError("disk on fire"))
+    log = make_log(store=store)
+    with caplog.at_level(logging.WARNING, logger="agentlog"), log.session("dead") as s:
+        for _ in range(3):
+            s.log("lost")
+    assert log.flush(5) is False
+    assert log.lost == 4  # the session row and three events
+    assert any("disk on fire" in r.getMessage() for r in caplog.records)
+    # A later flush with nothing lost since is fine again.
+    assert log.flush(5) is True
+
+
+def test_an_unopenable_store_never_raises(make_log, tmp_path, monkeypatch):
+    monkeypatch.setattr(writer, "RETRY_DELAYS", (0.01,))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    log = make_log(db=str(blocker / "sub" / "agentlog.db"))
+    with log.session("nowhere") as s:
+        s.log("x")
+    assert log.flush(5) is False
+    assert log.lost == 2
+
+
+def test_full_queue_drops_and_counts(make_log, fake):
+    log = make_log(store=fake, max_queue=0)
+    s = log.session("full")
+    s.log("x")
+    assert log.dropped == 1
+
+
+def test_closed_log_ignores_new_records(make_log, fake):
+    log = make_log(store=fake)
+    s = log.session("closing")
+    s.log("before")
+    assert log.close(5)
+    s.log("after")
+    s.end()
+    assert writer.current().flush(5)
+    assert [e.content for e in fake.events.values()] == ["before"]
+    assert fake.sessions[s.id].status == "active"
+
+
+def test_store_refusing_a_batch_is_not_retried(make_log):
+    from agentlog.errors import InvalidInput
+
+    store = FakeStore(fail=1, exc=InvalidInput("batch is malformed"))
+    log = make_log(store=store)
+    with log.session("refused") as s:
+        s.log("x")
+    assert log.flush(5)
+    assert store.calls == 1 and log.dropped == 2
+
+
+def _nested(depth: int) -> dict:
+    node: dict = {}
+    for _ in range(depth):
+        node = {"n": node}
+    return node
+
+
+@pytest.mark.parametrize("bad", [{"tags": "not-a-list"}, {"metadata": "nope"}])
+def test_bad_session_fields_never_raise(make_log, fake, bad):
+    log = make_log(store=fake)
+    with log.session("bad session", **bad) as s:
+        s.log("event still lands")
+    assert log.flush(5)
+    assert len(fake.events) == 1
