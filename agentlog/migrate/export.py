@@ -1,0 +1,207 @@
+"""Export: choose sessions and events with the CLI's filters and stream them into a file.
+
+Sessions are read page by page and each session's events by keyset, so an
+export of any size runs in constant memory. Session filters (--tag,
+--status, one --agent, --since/--until) pick sessions; event filters (--type,
+--agent, --search, --since/--until) pick the events inside them, and a
+session with no matching event is left out when an event filter is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from agentlog.errors import NotFound, UsageError
+from agentlog.migrate.fileio import open_output
+from agentlog.migrate.rebuild import plain_session
+from agentlog.migrate.writers import FORMATS, make_writer
+from agentlog.model import Event, EventType, Session, SessionStatus, SessionSummary, normalize_id
+from agentlog.storage.base import EventQuery, SessionQuery, Store, iter_sessions
+
+# Applied to every record on its way out (share's redaction).
+Transform = Callable[[Session | Event], Session | Event]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which sessions and events leave the store."""
+
+    session_ids: tuple[str, ...] = ()
+    all: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    types: Sequence[EventType] | None = None
+    agents: Sequence[str] | None = None
+    tags: Sequence[str] | None = None
+    status: SessionStatus | None = None
+    text: str | None = None
+    include_children: bool = False
+
+    @property
+    def filters_events(self) -> bool:
+        return bool(self.types or self.agents or self.text or self.since or self.until)
+
+    @property
+    def has_filters(self) -> bool:
+        return self.filters_events or bool(self.tags or self.status)
+
+    def check(self) -> None:
+        if not (self.session_ids or self.all or self.has_filters):
+            raise UsageError(
+                "name the sessions to export, or pass --all (or a filter such as --since 7d)"
+            )
+
+    def event_query(self, session_id: str) -> EventQuery:
+        return EventQuery(
+            session_id=session_id,
+            types=self.types or None,
+            agents=self.agents or None,
+            since=self.since,
+            until=self.until,
+            text=self.text,
+            order="asc",
+            limit=1000,
+        )
+
+    def session_query(self) -> SessionQuery:
+        return SessionQuery(
+            status=self.status,
+            tags=self.tags or None,
+            agent=self.agents[0] if self.agents and len(self.agents) == 1 else None,
+            since=self.since,
+            until=self.until,
+            sort="created_at",
+            order="asc",
+            limit=500,
+        )
+
+
+def selected_sessions(store: Store, sel: Selection) -> Iterator[SessionSummary]:
+    """The chosen sessions with their aggregates, parents before children when asked for children."""
+    if sel.session_ids:
+        queue: list[str] = []
+        for raw in sel.session_ids:
+            try:
+                queue.append(normalize_id(raw, "session id"))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        seen: set[str] = set()
+        while queue:
+            sid = queue.pop(0)
+            if sid in seen:
+                continue
+            seen.add(sid)
+            try:
+                summary = store.get_session(sid)
+            except NotFound:
+                raise NotFound(
+                    f"no session {sid} in {store.url}; `agentlog sessions list` shows the ids"
+                ) from None
+            if sel.status and summary.status != sel.status:
+                continue
+            if sel.tags and not set(sel.tags) <= set(summary.tags):
+                continue
+            yield summary
+            if sel.include_children:
+                children = iter_sessions(store, SessionQuery(parent_session_id=sid, sort="created_at", order="asc"))
+                queue.extend(child.id for child in children)
+        return
+    yield from iter_sessions(store, sel.session_query())
+
+
+def session_events(store: Store, sel: Selection, session_id: str) -> tuple[list[Event], EventQuery | None]:
+    """The first page of a session's chosen events and the query for the next page (or None)."""
+    query = sel.event_query(session_id)
+    page = store.list_events(query)
+    nxt = replace(query, cursor=page.next_cursor) if page.next_cursor else None
+    return page.items, nxt
+
+
+def iter_selected(store: Store, sel: Selection) -> Iterator[tuple[Session, Iterator[Event]]]:
+    """(session, its events) for every chosen session, streamed."""
+    for summary in selected_sessions(store, sel):
+        first, nxt = session_events(store, sel, summary.id)
+        if not first and sel.filters_events:
+            continue
+        yield plain_session(summary), _rest(store, first, nxt)
+
+
+def _rest(store: Store, first: list[Event], nxt: EventQuery | None) -> Iterator[Event]:
+    yield from first
+    while nxt is not None:
+        page = store.list_events(nxt)
+        yield from page.items
+        nxt = replace(nxt, cursor=page.next_cursor) if page.next_cursor else None
+
+
+def estimate_events(store: Store, sel: Selection) -> int | None:
+    """How many events the export will hold (for the progress bar), or None when unknown cheaply."""
+    if sel.session_ids and not sel.filters_events and not sel.include_children:
+        total = 0
+        for raw in sel.session_ids:
+            try:
+                total += store.get_session(normalize_id(raw)).event_count
+            except (NotFound, ValueError):
+                return None
+        return total
+    if sel.session_ids:
+        return None
+    if not sel.tags and not sel.status:
+        return store.count_events(
+            EventQuery(types=sel.types or None, agents=sel.agents or None, since=sel.since,
+                       until=sel.until, text=sel.text)
+        )
+    if not sel.filters_events:
+        return sum(s.event_count for s in iter_sessions(store, sel.session_query()))
+    return None
+
+
+@dataclass
+class ExportStats:
+    sessions: int
+    events: int
+    bytes: int
+    path: str
+
+
+def export(
+    store: Store,
+    sel: Selection,
+    fmt: str,
+    path: str | Path | None,
+    *,
+    transform: Transform | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ExportStats:
+    """Write the chosen sessions and events to `path` (`-`/None = stdout) in `fmt`."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    sel.check()
+    with open_output(path) as stream:
+        writer = make_writer(fmt, stream)
+        for session, events in iter_selected(store, sel):
+            writer.begin_session(transform(session) if transform else session)  # type: ignore[arg-type]
+            for n, event in enumerate(events, 1):
+                writer.event(transform(event) if transform else event)  # type: ignore[arg-type]
+                if on_progress is not None and n % 1000 == 0:
+                    on_progress(writer.events)
+            writer.end_session()
+            if on_progress is not None:
+                on_progress(writer.events)
+        writer.close()
+        size = getattr(writer, "bytes", 0)
+    return ExportStats(writer.sessions, writer.events, size, "-" if path in (None, "-") else str(path))
+
+
+__all__ = [
+    "ExportStats",
+    "Selection",
+    "Transform",
+    "estimate_events",
+    "export",
+    "iter_selected",
+    "selected_sessions",
+]

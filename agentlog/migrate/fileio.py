@@ -1,0 +1,162 @@
+"""Opening export files: `-` for stdin/stdout, gzip by name or magic, atomic writes.
+
+An export to a file is written beside it under a temporary name and renamed
+into place only when complete, so a full disk or a crash mid-export never
+leaves a half file that looks like a finished one.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from agentlog.errors import DiskFull, StoreError, UsageError
+
+GZIP_MAGIC = b"\x1f\x8b"
+_BUFFER = 1 << 20
+
+
+def is_stdio(path: str | Path | None) -> bool:
+    return path is None or str(path) == "-"
+
+
+def is_gzip_name(path: str | Path | None) -> bool:
+    return not is_stdio(path) and str(path).lower().endswith(".gz")
+
+
+def format_from_name(path: str | Path | None) -> str | None:
+    """ndjson, json or csv from the file name (ignoring .gz), or None when it does not say."""
+    if is_stdio(path):
+        return None
+    name = str(path).lower().removesuffix(".gz")
+    for suffix, fmt in ((".ndjson", "ndjson"), (".jsonl", "ndjson"), (".json", "json"), (".csv", "csv")):
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+def _disk_error(exc: OSError, path: str) -> Exception:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(
+            f"the disk is full while writing {path}; nothing was written. Free some space "
+            "or write elsewhere with -o"
+        )
+    return StoreError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+@contextmanager
+def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[bytes]]:
+    """A binary writer for `path` (`-`/None = stdout); gzip when the name ends in .gz.
+
+    A file appears only once everything was written; on any error the partial
+    temporary file is removed and the error says so.
+    """
+    if is_stdio(path):
+        stream = sys.stdout.buffer
+        yield stream
+        stream.flush()
+        return
+    target = Path(path)  # type: ignore[arg-type]
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; give a file name such as {target}/export.ndjson")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.exists():
+        raise UsageError(f"the folder {folder} does not exist; create it first")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise _disk_error(exc, str(target)) from None
+    raw = os.fdopen(fd, "wb", buffering=_BUFFER)
+    stream: IO[bytes] = raw
+    if is_gzip_name(target):
+        stream = gzip.GzipFile(filename=target.name.removesuffix(".gz"), mode="wb", fileobj=raw,
+                               compresslevel=gzip_level, mtime=0)
+    ok = False
+    try:
+        yield stream
+        if stream is not raw:
+            stream.close()
+        raw.flush()
+        os.fsync(raw.fileno())
+        raw.close()
+        os.replace(tmp_name, target)
+        ok = True
+    except OSError as exc:
+        raise _disk_error(exc, str(target)) from None
+    finally:
+        if not ok:
+            for closer in (stream, raw):
+                try:
+                    closer.close()
+                except OSError:
+                    pass
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+class InputFile:
+    """An opened export: the (gunzipped) byte stream, and how far into the file it has read."""
+
+    def __init__(self, stream: IO[bytes], raw: IO[bytes], size: int | None, name: str | None) -> None:
+        self.stream = stream
+        self._raw = raw
+        self.size = size
+        self.name = name
+
+    def position(self) -> int:
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+
+@contextmanager
+def open_input(path: str | Path | None) -> Iterator[InputFile]:
+    """Open `path` (`-`/None = stdin) for reading, gunzipped when it starts with gzip magic."""
+    size: int | None = None
+    if is_stdio(path):
+        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer, _BUFFER)  # type: ignore[arg-type]
+        close = False
+    else:
+        p = Path(path)  # type: ignore[arg-type]
+        if p.is_dir():
+            raise UsageError(f"{p} is a directory; give the export file to read")
+        try:
+            raw = open(p, "rb", buffering=_BUFFER)  # noqa: SIM115 - closed below
+            size = os.fstat(raw.fileno()).st_size
+        except FileNotFoundError:
+            raise UsageError(f"no such file: {p}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {p}: {exc.strerror or exc}") from None
+        close = True
+    try:
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        if head == GZIP_MAGIC:
+            stream: IO[bytes] = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _BUFFER)  # type: ignore[arg-type]
+        else:
+            stream = raw
+        yield InputFile(stream, raw, size, None if is_stdio(path) else str(path))
+    finally:
+        if close:
+            raw.close()
+
+
+__all__ = [
+    "GZIP_MAGIC",
+    "InputFile",
+    "format_from_name",
+    "is_gzip_name",
+    "is_stdio",
+    "open_input",
+    "open_output",
+]

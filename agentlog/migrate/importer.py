@@ -1,0 +1,510 @@
+"""Import: validate every record with the SDK's models and write it, idempotent by id.
+
+`import_file` reads NDJSON, JSON or CSV (gzipped or not, a file or stdin),
+keeps going past bad records and returns an `ImportReport`: imported,
+duplicates (same id, same content), conflicts (same id, different content:
+the first write wins unless `overwrite`), rejected (where + why, optionally
+written to a rejects file that can be fixed and imported again). `dry_run`
+writes nothing; `strict` validates the whole file first, stops at the first
+bad record, and rolls back if the store rejects anything while writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from pydantic import ValidationError
+
+from agentlog.errors import (
+    AgentLogError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+)
+from agentlog.migrate.fileio import is_stdio, open_input
+from agentlog.migrate.readers import FormatError, Item, detect_format, read_items
+from agentlog.migrate.rebuild import rebuild_session
+from agentlog.migrate.records import (
+    SESSION_COMPARED,
+    event_diff,
+    header,
+    parse_event,
+    parse_session,
+    session_diff,
+    session_record,
+)
+from agentlog.migrate.writers import now_text
+from agentlog.model import MAX_BATCH_EVENTS, Event, Session, validation_message
+from agentlog.storage.base import Store
+
+KEEP_PROBLEMS = 200  # problems kept in the report; all of them go to --rejects
+_BATCH_BYTES = 8 * 1024 * 1024
+# Errors that concern the items of a batch, not the store: isolate and reject them.
+_ITEM_ERRORS = (InvalidInput, Conflict, Forbidden, NotFound, PayloadTooLarge)
+
+
+@dataclass(slots=True)
+class Problem:
+    """A rejected record or a conflict: where it is in the file and why."""
+
+    where: str
+    reason: str
+    kind: str | None = None
+    id: str | None = None
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"where": self.where, "line": self.line, "kind": self.kind, "id": self.id,
+                "reason": self.reason}
+
+
+@dataclass(slots=True)
+class Counts:
+    imported: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    overwritten: int = 0
+    rejected: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"imported": self.imported, "duplicates": self.duplicates,
+                "conflicts": self.conflicts, "overwritten": self.overwritten,
+                "rejected": self.rejected}
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do)."""
+
+    format: str = ""
+    dry_run: bool = False
+    strict: bool = False
+    sessions: Counts = field(default_factory=Counts)
+    events: Counts = field(default_factory=Counts)
+    rejects: list[Problem] = field(default_factory=list)
+    conflicts: list[Problem] = field(default_factory=list)
+    aborted: str | None = None  # the file could not be read to its end: why
+    rolled_back: bool = False
+
+    @property
+    def rejected(self) -> int:
+        return self.sessions.rejected + self.events.rejected
+
+    @property
+    def conflicted(self) -> int:
+        return self.sessions.conflicts + self.events.conflicts
+
+    @property
+    def ok(self) -> bool:
+        return not self.aborted and not self.rejected and not self.conflicted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "dry_run": self.dry_run,
+            "strict": self.strict,
+            "ok": self.ok,
+            "sessions": self.sessions.to_dict(),
+            "events": self.events.to_dict(),
+            "rejected": [p.to_dict() for p in self.rejects],
+            "conflicts": [p.to_dict() for p in self.conflicts],
+            "aborted": self.aborted,
+            "rolled_back": self.rolled_back,
+        }
+
+
+class StopImport(Exception):
+    """Raised inside a strict import at the first bad record."""
+
+
+def _digest(record: dict[str, Any], fields: Iterable[str]) -> bytes:
+    return hashlib.blake2b(
+        orjson.dumps({k: record[k] for k in fields}, option=orjson.OPT_SORT_KEYS), digest_size=12
+    ).digest()
+
+
+class Importer:
+    """Validates items and writes them to a store in batches; one instance per import."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        dry_run: bool = False,
+        overwrite: bool = False,
+        stop_at_first: bool = False,
+        track_rollback: bool = False,
+        rejects: IO[bytes] | None = None,
+        batch_events: int = MAX_BATCH_EVENTS,
+        on_record: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.dry_run = dry_run
+        self.overwrite = overwrite
+        self.stop_at_first = stop_at_first
+        self.track_rollback = track_rollback
+        self.rejects_out = rejects
+        self.batch_events = batch_events
+        self.on_record = on_record
+        self.report = ImportReport(dry_run=dry_run)
+        self._seen_sessions: dict[str, bytes] = {}  # session id -> digest, this file
+        self._fresh: set[str] = set()  # sessions this import created
+        self._existing: set[str] = set()  # sessions that were in the store before
+        self._bad_sessions: dict[str, str] = {}  # rejected session id -> where
+        self._pending_sessions: list[Session] = []
+        self._pending_events: list[tuple[Event, Item, bool]] = []  # (event, item, checked)
+        self._pending_bytes = 0
+        self._replacements: dict[str, dict[str, Event]] = {}  # overwrite: sid -> eid -> event
+        self._originals: dict[str, Session] = {}  # strict: sessions before an overwrite
+        self.inserted_into_existing: dict[str, set[str]] = {}
+        if rejects is not None:
+            rejects.write(orjson.dumps(header(now_text())) + b"\n")
+
+    # -------------------------------------------------------- problems
+    def _reject(self, item: Item, reason: str, kind: str | None = None, rid: str | None = None) -> None:
+        kind = kind or item.kind
+        counts = self.report.sessions if kind == "session" else self.report.events
+        counts.rejected += 1
+        problem = Problem(where=item.where, reason=reason, kind=kind, id=rid, line=item.line)
+        if len(self.report.rejects) < KEEP_PROBLEMS:
+            self.report.rejects.append(problem)
+        if self.rejects_out is not None:
+            meta = {"where": item.where, "line": item.line, "reason": reason}
+            if item.data is not None and kind in ("session", "event"):
+                rec = {"kind": kind, **item.data, "_reject": meta}
+            else:
+                rec = {"kind": "invalid", "raw": item.raw, "_reject": meta}
+            self.rejects_out.write(orjson.dumps(rec, default=str) + b"\n")
+        if self.stop_at_first:
+            raise StopImport(reason)
+
+    def _conflict(self, item: Item, kind: str, rid: str, fields: list[str]) -> None:
+        counts = self.report.sessions if kind == "session" else self.report.events
+        if self.overwrite:
+            counts.overwritten += 1
+        else:
+            counts.conflicts += 1
+        action = "overwritten" if self.overwrite else "kept the stored version (use --overwrite to replace it)"
+        reason = f"{kind} {rid} exists with different {', '.join(fields)}; {action}"
+        if len(self.report.conflicts) < KEEP_PROBLEMS:
+            self.report.conflicts.append(Problem(item.where, reason, kind, rid, item.line))
+
+    # -------------------------------------------------------- records
+    def run(self, items: Iterable[Item]) -> ImportReport:
+        for item in items:
+            if self.on_record is not None:
+                self.on_record()
+            if item.error is not None:
+                self._reject(item, item.error)
+                continue
+            assert item.data is not None
+            item.data.pop("_reject", None)  # a fixed rejects file comes back with its notes
+            if item.kind == "session":
+                self._session(item)
+            else:
+                self._event(item)
+        self.flush()
+        self._apply_replacements()
+        return self.report
+
+    def _session(self, item: Item) -> None:
+        try:
+            session = parse_session(item.data or {})
+        except (ValidationError, ValueError) as exc:
+            rid = (item.data or {}).get("id")
+            if isinstance(rid, str):
+                self._bad_sessions[rid] = item.where
+            self._reject(item, f"{item.where}: {validation_message(exc)}", "session",
+                         rid if isinstance(rid, str) else None)
+            return
+        self._bad_sessions.pop(session.id, None)
+        digest = _digest(session_record(session), SESSION_COMPARED)
+        previous = self._seen_sessions.get(session.id)
+        if previous is not None:
+            if previous == digest:
+                self.report.sessions.duplicates += 1
+                return
+            self._conflict(item, "session", session.id, ["content (earlier in this file)"])
+            if self.overwrite:
+                self._seen_sessions[session.id] = digest
+                self._queue_session(session)
+            return
+        self._seen_sessions[session.id] = digest
+        try:
+            stored = self.store.get_session(session.id)
+        except NotFound:
+            self._fresh.add(session.id)
+            self.report.sessions.imported += 1
+            self._queue_session(session)
+            return
+        self._existing.add(session.id)
+        fields = session_diff(stored, session)
+        if not fields:
+            self.report.sessions.duplicates += 1
+            return
+        self._conflict(item, "session", session.id, fields)
+        if self.overwrite:
+            if self.track_rollback:
+                self._originals.setdefault(session.id, stored)
+            self._queue_session(session)
+
+    def _queue_session(self, session: Session) -> None:
+        self._pending_sessions.append(session)
+        if len(self._pending_sessions) >= self.batch_events:
+            self.flush()
+
+    def _event(self, item: Item) -> None:
+        try:
+            event = parse_event(item.data or {})
+        except (ValidationError, ValueError) as exc:
+            rid = (item.data or {}).get("id")
+            self._reject(item, f"{item.where}: {validation_message(exc)}", "event",
+                         rid if isinstance(rid, str) else None)
+            return
+        bad = self._bad_sessions.get(event.session_id)
+        if bad is not None:
+            self._reject(item, f"{item.where}: its session {event.session_id} was rejected at {bad}",
+                         "event", event.id)
+            return
+        checked = False
+        if event.session_id not in self._fresh and event.session_id not in self._existing:
+            try:
+                self.store.get_session(event.session_id)
+                self._existing.add(event.session_id)
+            except NotFound:
+                # No session record before its events: the write will create it.
+                self._fresh.add(event.session_id)
+        if event.session_id not in self._fresh:
+            # The session was there before: the event may be too.
+            checked = True
+            try:
+                stored = self.store.get_event(event.id)
+            except NotFound:
+                stored = None
+            if stored is not None:
+                fields = event_diff(stored, event)
+                if not fields:
+                    self.report.events.duplicates += 1
+                    return
+                self._conflict(item, "event", event.id, fields)
+                if self.overwrite:
+                    self._replacements.setdefault(stored.session_id, {})[event.id] = event
+                return
+        self._pending_events.append((event, item, checked))
+        self._pending_bytes += len(event.content or "") + 512
+        if len(self._pending_events) >= self.batch_events or self._pending_bytes >= _BATCH_BYTES:
+            self.flush()
+
+    # -------------------------------------------------------- writing
+    def flush(self) -> None:
+        sessions, pending = self._pending_sessions, self._pending_events
+        self._pending_sessions, self._pending_events, self._pending_bytes = [], [], 0
+        if not sessions and not pending:
+            return
+        if self.dry_run:
+            self.report.events.imported += len(pending)
+            return
+        events = [e for e, _, _ in pending]
+        try:
+            result = self.store.write(sessions, events)
+        except _ITEM_ERRORS:
+            self._write_one_by_one(sessions, pending)
+            return
+        failed: set[int] = set()
+        for err in result.errors:
+            if 0 <= err.index < len(pending):
+                failed.add(err.index)
+                event, item, _ = pending[err.index]
+                self._reject(item, f"{item.where}: the store rejected it: {err.error}", "event", event.id)
+        self.report.events.imported += result.inserted
+        if result.duplicates:
+            self._recheck(pending, failed, result.duplicates)
+        self._note_inserted(pending, failed)
+
+    def _recheck(self, pending: list[tuple[Event, Item, bool]], failed: set[int], duplicates: int) -> None:
+        """Some events were already stored (repeats within the file): find conflicts among them."""
+        conflicts = 0
+        for i, (event, item, _) in enumerate(pending):
+            if i in failed:
+                continue
+            try:
+                stored = self.store.get_event(event.id)
+            except NotFound:
+                continue
+            fields = event_diff(stored, event)
+            if fields:
+                conflicts += 1
+                self._conflict(item, "event", event.id, [*fields, "(earlier in this file)"])
+                if self.overwrite:
+                    self._replacements.setdefault(stored.session_id, {})[event.id] = event
+        self.report.events.duplicates += max(0, duplicates - conflicts)
+
+    def _note_inserted(self, pending: list[tuple[Event, Item, bool]], failed: set[int]) -> None:
+        if not self.track_rollback:
+            return
+        for i, (event, _, checked) in enumerate(pending):
+            if checked and i not in failed:
+                self.inserted_into_existing.setdefault(event.session_id, set()).add(event.id)
+
+    def _write_one_by_one(self, sessions: list[Session], pending: list[tuple[Event, Item, bool]]) -> None:
+        """The store refused the whole batch: write each item alone to find the bad ones."""
+        for session in sessions:
+            try:
+                self.store.write([session], [])
+            except _ITEM_ERRORS as exc:
+                self.report.sessions.imported -= 1
+                self._reject(Item(where=f"session {session.id}", kind="session"),
+                             f"session {session.id}: the store rejected it: {exc}", "session", session.id)
+        failed: set[int] = set()
+        for i, (event, item, _) in enumerate(pending):
+            try:
+                result = self.store.write([], [event])
+            except _ITEM_ERRORS as exc:
+                failed.add(i)
+                self._reject(item, f"{item.where}: the store rejected it: {exc}", "event", event.id)
+                continue
+            if result.errors:
+                failed.add(i)
+                self._reject(item, f"{item.where}: the store rejected it: {result.errors[0].error}",
+                             "event", event.id)
+            self.report.events.imported += result.inserted
+            self.report.events.duplicates += result.duplicates
+        self._note_inserted(pending, failed)
+
+    def _apply_replacements(self) -> None:
+        if self.dry_run or not self._replacements:
+            return
+        for session_id, replace in self._replacements.items():
+            rebuild_session(self.store, session_id, replace=replace)
+        self._replacements.clear()
+
+    # -------------------------------------------------------- strict rollback
+    def roll_back(self) -> None:
+        """Undo this import: erase the sessions it created, take its events out of the others."""
+        for session_id in self._fresh:
+            try:
+                self.store.delete_session(session_id)
+            except NotFound:
+                pass
+        for session_id, ids in self.inserted_into_existing.items():
+            if session_id not in self._fresh:
+                rebuild_session(self.store, session_id, drop=ids)
+        for session in self._originals.values():
+            self.store.write([session], [])
+        self.report.rolled_back = True
+
+
+# ---------------------------------------------------------------- files
+def import_file(
+    store: Store,
+    path: str | Path | None,
+    *,
+    fmt: str = "auto",
+    dry_run: bool = False,
+    strict: bool = False,
+    overwrite: bool = False,
+    rejects_path: str | Path | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> ImportReport:
+    """Import one export file (`-`/None = stdin) into `store`; see the module docstring."""
+    if strict and is_stdio(path):
+        # A strict import reads the file twice (validate, then write): keep stdin.
+        with tempfile.NamedTemporaryFile(prefix="agentlog-import-", delete=False) as tmp:
+            shutil.copyfileobj(sys.stdin.buffer, tmp, 1 << 20)
+        try:
+            return import_file(store, tmp.name, fmt=fmt, dry_run=dry_run, strict=True,
+                               overwrite=overwrite, rejects_path=rejects_path,
+                               on_progress=on_progress)
+        finally:
+            Path(tmp.name).unlink(missing_ok=True)
+    rejects = open(rejects_path, "wb") if rejects_path else None  # noqa: SIM115 - closed below
+    try:
+        if strict:
+            check = _run(store, path, fmt, rejects=rejects, dry_run=True, stop_at_first=True,
+                         overwrite=overwrite)
+            check.strict = True
+            if check.aborted or check.rejected or dry_run:
+                return check
+            return _run(store, path, fmt, rejects=None, dry_run=False, stop_at_first=True,
+                        overwrite=overwrite, track_rollback=True, on_progress=on_progress)
+        return _run(store, path, fmt, rejects=rejects, dry_run=dry_run, overwrite=overwrite,
+                    on_progress=on_progress)
+    finally:
+        if rejects is not None:
+            rejects.close()
+
+
+def _run(
+    store: Store,
+    path: str | Path | None,
+    fmt: str,
+    *,
+    rejects: IO[bytes] | None,
+    dry_run: bool,
+    overwrite: bool,
+    stop_at_first: bool = False,
+    track_rollback: bool = False,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> ImportReport:
+    with open_input(path) as source:
+        chosen = detect_format(source.stream, source.name) if fmt == "auto" else fmt
+        counter = [0]
+
+        def tick() -> None:
+            counter[0] += 1
+            if on_progress is not None and counter[0] % 500 == 0:
+                on_progress(source.position(), source.size)
+
+        importer = Importer(store, dry_run=dry_run, overwrite=overwrite, stop_at_first=stop_at_first,
+                            track_rollback=track_rollback, rejects=rejects, on_record=tick)
+        importer.report.format = chosen
+        importer.report.strict = stop_at_first
+        try:
+            importer.run(read_items(source.stream, chosen))
+        except StopImport:
+            importer._pending_sessions.clear()
+            importer._pending_events.clear()
+            if track_rollback:
+                importer.roll_back()
+        except FormatError as exc:
+            importer.report.aborted = exc.message
+            if stop_at_first and track_rollback:
+                importer.roll_back()
+            elif not stop_at_first:
+                importer.flush()  # keep what was read before the damage
+        except AgentLogError:
+            if track_rollback:
+                importer._pending_sessions.clear()
+                importer._pending_events.clear()
+                importer.roll_back()
+            raise
+        if on_progress is not None:
+            on_progress(source.position(), source.size)
+        return importer.report
+
+
+def report_from_items(store: Store, items: Iterable[Item], **options: Any) -> ImportReport:
+    """Import already-read items (used by `open_file_as_store` and tests)."""
+    importer = Importer(store, **options)
+    return importer.run(items)
+
+
+__all__ = [
+    "KEEP_PROBLEMS",
+    "Counts",
+    "ImportReport",
+    "Importer",
+    "Problem",
+    "import_file",
+    "report_from_items",
+]

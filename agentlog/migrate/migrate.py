@@ -1,0 +1,293 @@
+"""`migrate --to`: stream one store into another, resumably, and verify the result.
+
+Sessions go oldest first (a parent before its children); each session's
+events go in (timestamp, id) order in batches within the model's limits, and
+the checkpoint advances after every batch the target acknowledges. Re-running
+after an interruption (even kill -9) skips finished sessions, resumes the
+unfinished one after its last acknowledged event, and never doubles an event
+because every write is idempotent on id. At the end each session's event
+count and content checksum are compared on both sides; a session that does
+not match is sent again once from its start and checked again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agentlog.errors import NotFound, UsageError
+from agentlog.migrate.checkpoint import Checkpoint, redact_url
+from agentlog.migrate.export import Selection, selected_sessions
+from agentlog.migrate.rebuild import plain_session
+from agentlog.migrate.records import session_checksum, session_diff
+from agentlog.model import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, Event, SessionSummary, to_us
+from agentlog.storage.base import EventQuery, Store, event_cursor
+
+KEEP_PROBLEMS = 200
+_BATCH_BYTES = MAX_BATCH_BYTES - 1024 * 1024  # headroom for the request's JSON framing
+
+
+@dataclass(slots=True)
+class Mismatch:
+    session_id: str
+    source_events: int
+    target_events: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"session_id": self.session_id, "source_events": self.source_events,
+                "target_events": self.target_events, "reason": self.reason}
+
+
+@dataclass
+class MigrateReport:
+    """What a migration did (or, dry run, would do)."""
+
+    source: str
+    target: str
+    dry_run: bool = False
+    sessions: int = 0  # sessions selected
+    sessions_copied: int = 0  # sent in this run (fully or the rest of them)
+    sessions_skipped: int = 0  # finished in an earlier run and unchanged
+    sessions_existing: int = 0  # dry run: already on the target
+    session_conflicts: int = 0  # dry run: on the target with different fields
+    events_total: int = 0  # events in the selected sessions
+    events_sent: int = 0
+    events_inserted: int = 0
+    events_duplicates: int = 0
+    events_rejected: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    verified: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    repaired: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.events_rejected and not self.mismatches
+
+    @property
+    def rate(self) -> float:
+        return self.events_sent / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in (
+            "source", "target", "dry_run", "sessions", "sessions_copied", "sessions_skipped",
+            "sessions_existing", "session_conflicts", "events_total", "events_sent",
+            "events_inserted", "events_duplicates", "events_rejected", "rejected", "verified",
+            "repaired", "seconds")}
+        out["mismatches"] = [m.to_dict() for m in self.mismatches]
+        out["ok"] = self.ok
+        out["events_per_second"] = round(self.rate, 1)
+        return out
+
+
+def check_target(source: Store, target: Store) -> None:
+    if source.url == target.url:
+        raise UsageError(f"--to is the store being migrated ({source.url}); give another store")
+
+
+def session_batches(source: Store, session_id: str, after: tuple[int, str] | None) -> Iterator[list[Event]]:
+    """The session's events after `after`, in order, in batches within the write limits."""
+    query = EventQuery(session_id=session_id, order="asc", limit=MAX_BATCH_EVENTS)
+    if after is not None:
+        query = replace(query, cursor=event_cursor(query, after[0], after[1]))
+    while True:
+        page = source.list_events(query)
+        batch: list[Event] = []
+        size = 0
+        for event in page.items:
+            weight = len(event.content or "") * 2 + 1024
+            if batch and size + weight > _BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+            batch.append(event)
+            size += weight
+        if batch:
+            yield batch
+        if not page.next_cursor:
+            return
+        query = replace(query, cursor=page.next_cursor)
+
+
+class Migration:
+    """One source→target migration with its checkpoint."""
+
+    def __init__(
+        self,
+        source: Store,
+        target: Store,
+        *,
+        selection: Selection | None = None,
+        checkpoint: Checkpoint | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        check_target(source, target)
+        self.source = source
+        self.target = target
+        self.selection = selection or Selection(all=True)
+        self.checkpoint = checkpoint or Checkpoint.for_pair(source.url, target.url)
+        self.on_progress = on_progress
+        self.report = MigrateReport(source=source.url, target=redact_url(target.url))
+
+    def sessions(self) -> Iterator[SessionSummary]:
+        return selected_sessions(self.source, self.selection)
+
+    def total_events(self) -> int:
+        return sum(s.event_count for s in self.sessions())
+
+    # -------------------------------------------------------- preview
+    def preview(self) -> MigrateReport:
+        """What would move: sessions new or changed on the target, and their event counts."""
+        rep = self.report
+        rep.dry_run = True
+        started = time.monotonic()
+        for summary in self.sessions():
+            rep.sessions += 1
+            rep.events_total += summary.event_count
+            try:
+                there = self.target.get_session(summary.id)
+            except NotFound:
+                rep.sessions_copied += 1
+                rep.events_sent += summary.event_count
+                continue
+            rep.sessions_existing += 1
+            if session_diff(there, summary):
+                rep.session_conflicts += 1
+            missing = max(0, summary.event_count - there.event_count)
+            if missing:
+                rep.sessions_copied += 1
+                rep.events_sent += missing
+        rep.seconds = time.monotonic() - started
+        return rep
+
+    # -------------------------------------------------------- copy
+    def run(self, *, verify: bool = True) -> MigrateReport:
+        rep = self.report
+        started = time.monotonic()
+        for summary in self.sessions():
+            rep.sessions += 1
+            rep.events_total += summary.event_count
+            mark = self.checkpoint.get(summary.id)
+            if mark.done and mark.source_events == summary.event_count and not mark.rejected:
+                rep.sessions_skipped += 1
+                if self.on_progress is not None:
+                    self.on_progress(summary.event_count)
+                continue
+            if mark.done:
+                self.checkpoint.restart(summary.id)  # it grew since: send it again (idempotent)
+                mark = self.checkpoint.get(summary.id)
+            self._copy_session(summary, mark.last_ts, mark.last_id)
+            rep.sessions_copied += 1
+        rep.seconds = time.monotonic() - started
+        if verify:
+            self.verify()
+        return rep
+
+    def _copy_session(self, summary: SessionSummary, last_ts: int | None, last_id: str | None) -> int:
+        session = plain_session(summary)
+        if session.parent_session_id:
+            self._ensure_parent(session.parent_session_id)
+        after = (last_ts, last_id) if last_ts is not None and last_id is not None else None
+        sent_row = False
+        count = 0
+        for batch in session_batches(self.source, session.id, after):
+            rows = [] if sent_row else [session]
+            result = self.target.write(rows, batch)
+            sent_row = True
+            rejected = len(result.errors)
+            for err in result.errors:
+                if len(self.report.rejected) < KEEP_PROBLEMS:
+                    eid = batch[err.index].id if 0 <= err.index < len(batch) else err.id
+                    self.report.rejected.append({"session_id": session.id, "event_id": eid, "error": err.error})
+            self.report.events_rejected += rejected
+            self.report.events_inserted += result.inserted
+            self.report.events_duplicates += result.duplicates
+            self.report.events_sent += len(batch)
+            last = batch[-1]
+            self.checkpoint.advance(session.id, to_us(last.timestamp), last.id, len(batch), rejected)
+            count += len(batch)
+            if self.on_progress is not None:
+                self.on_progress(len(batch))
+        if not sent_row:
+            self.target.write([session], [])
+        mark = self.checkpoint.get(session.id)
+        if not mark.rejected:  # with rejected events it stays unfinished: a re-run retries
+            self.checkpoint.finish(session.id, summary.event_count)
+        return count
+
+    def _ensure_parent(self, parent_id: str) -> None:
+        """A child session's row is never written before its parent's (the target may require it)."""
+        try:
+            self.target.get_session(parent_id)
+        except NotFound:
+            try:
+                parent = self.source.get_session(parent_id)
+            except NotFound:
+                return
+            self.target.write([plain_session(parent)], [])
+
+    # -------------------------------------------------------- verify
+    def verify(self, *, repair: bool = True) -> MigrateReport:
+        """Compare event counts and content checksums of every selected session on both sides."""
+        rep = self.report
+        rep.mismatches = []
+        rep.verified = 0
+        for summary in self.sessions():
+            problem, checksum = self._compare(summary.id)
+            if problem is not None and repair and not self.report.dry_run:
+                self.checkpoint.restart(summary.id)
+                again = self.source.get_session(summary.id)
+                self._copy_session(again, None, None)
+                rep.repaired += 1
+                problem, checksum = self._compare(summary.id)
+            self.checkpoint.set_verified(summary.id, problem, checksum)
+            if problem is None:
+                rep.verified += 1
+            else:
+                rep.mismatches.append(problem)
+        return rep
+
+    def _compare(self, session_id: str) -> tuple[Mismatch | None, str | None]:
+        """(why the two sides differ or None, the checksum when they agree)."""
+        src_count, src_sum = session_checksum(self.source, session_id)
+        try:
+            dst_count, dst_sum = session_checksum(self.target, session_id)
+        except NotFound:
+            return Mismatch(session_id, src_count, None, "missing on the target"), None
+        if dst_count != src_count:
+            return Mismatch(session_id, src_count, dst_count,
+                            f"{src_count} events here, {dst_count} on the target"), None
+        if dst_sum != src_sum:
+            return Mismatch(session_id, src_count, dst_count, "same count but different content"), None
+        return None, src_sum
+
+    def close(self) -> None:
+        self.checkpoint.close()
+
+
+def verify_only(source: Store, target: Store, selection: Selection | None = None) -> MigrateReport:
+    """`migrate --verify` alone: compare both sides without sending anything."""
+    migration = Migration(source, target, selection=selection)
+    try:
+        started = time.monotonic()
+        for summary in migration.sessions():
+            migration.report.sessions += 1
+            migration.report.events_total += summary.event_count
+        migration.verify(repair=False)
+        migration.report.seconds = time.monotonic() - started
+        return migration.report
+    finally:
+        migration.close()
+
+
+__all__ = [
+    "MigrateReport",
+    "Migration",
+    "Mismatch",
+    "check_target",
+    "session_batches",
+    "verify_only",
+]

@@ -1,0 +1,120 @@
+"""Redaction for `agentlog share`: mask text by regex and metadata values by key.
+
+A regex masks every match in a session's title and description, an event's
+content and name, and every string inside metadata (keys are kept, so the
+shape of the data stays readable). A key masks the whole value of that key at
+any depth of metadata. Named presets cover the usual secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from agentlog.errors import UsageError
+from agentlog.model import Event, Session
+
+MASK = "[REDACTED]"
+
+# --redact @email, @secrets: patterns a user should not have to write by hand.
+PRESETS: dict[str, str] = {
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+    "secrets": "|".join(
+        (
+            r"sk-[A-Za-z0-9_-]{16,}",  # OpenAI / Anthropic style keys
+            r"gh[pousr]_[A-Za-z0-9]{20,}",  # GitHub tokens
+            r"AKIA[0-9A-Z]{16}",  # AWS access key ids
+            r"xox[abpr]-[A-Za-z0-9-]{10,}",  # Slack tokens
+            r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{16,}",  # Authorization headers
+            r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JWTs
+        )
+    ),
+}
+# --redact-key @secrets: metadata keys that usually hold credentials.
+KEY_PRESETS: dict[str, tuple[str, ...]] = {
+    "secrets": ("api_key", "apikey", "authorization", "password", "secret", "token",
+                "access_token", "refresh_token", "cookie"),
+}
+
+
+class Redactor:
+    """Masks matches of `patterns` and the values of `keys` in sessions and events."""
+
+    def __init__(self, patterns: Iterable[str] = (), keys: Iterable[str] = (), mask: str = MASK) -> None:
+        compiled = []
+        for raw in patterns:
+            text = PRESETS.get(raw[1:]) if raw.startswith("@") else raw
+            if text is None:
+                raise UsageError(
+                    f"--redact: unknown preset {raw!r}; the presets are "
+                    + ", ".join("@" + p for p in PRESETS)
+                )
+            try:
+                compiled.append(re.compile(text))
+            except re.error as exc:
+                raise UsageError(f"--redact: {raw!r} is not a valid regular expression ({exc})") from None
+        self.pattern = re.compile("|".join(f"(?:{p.pattern})" for p in compiled)) if compiled else None
+        names: set[str] = set()
+        for key in keys:
+            if key.startswith("@"):
+                if key[1:] not in KEY_PRESETS:
+                    raise UsageError(f"--redact-key: unknown preset {key!r}; use @secrets")
+                names.update(KEY_PRESETS[key[1:]])
+            else:
+                names.add(key.lower())
+        self.keys = frozenset(names)
+        self.mask = mask
+        self.masked = 0  # how many strings or values were changed
+
+    @property
+    def active(self) -> bool:
+        return bool(self.pattern or self.keys)
+
+    def text(self, value: str | None) -> str | None:
+        if value is None or self.pattern is None:
+            return value
+        out, n = self.pattern.subn(self.mask, value)
+        self.masked += bool(n)
+        return out
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return self.metadata(value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+    def metadata(self, data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, val in data.items():
+            if str(key).lower() in self.keys:
+                out[key] = self.mask
+                self.masked += 1
+            else:
+                out[key] = self.value(val)
+        return out
+
+    def __call__(self, record: Session | Event) -> Session | Event:
+        if not self.active:
+            return record
+        if isinstance(record, Event):
+            return record.model_copy(
+                update={
+                    "content": self.text(record.content),
+                    "name": self.text(record.name),
+                    "metadata": self.metadata(record.metadata),
+                }
+            )
+        return record.model_copy(
+            update={
+                "title": self.text(record.title) or "",
+                "description": self.text(record.description) or "",
+                "metadata": self.metadata(record.metadata),
+            }
+        )
+
+
+__all__ = ["KEY_PRESETS", "MASK", "PRESETS", "Redactor"]

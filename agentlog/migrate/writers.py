@@ -1,0 +1,226 @@
+"""Streaming writers for the three export formats: NDJSON, JSON and CSV.
+
+Each writer takes sessions and their events in order (`begin_session`,
+`event`..., `end_session`) and writes as it goes, so memory stays constant
+however large the export. NDJSON is the native format; JSON nests events in
+their session; CSV is one row per event with the session's fields as
+`session_*` columns, metadata as JSON text, and one row with an empty `id`
+for a session without events.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import IO, Any, Protocol
+
+import orjson
+
+from agentlog.migrate.records import (
+    EVENT_FIELDS,
+    SESSION_FIELDS,
+    event_record,
+    header,
+    session_record,
+)
+from agentlog.model import Event, Session, format_ts
+
+FORMATS = ("ndjson", "json", "csv")
+_FLUSH_AT = 1 << 18
+
+# CSV columns: the event's fields, the session's fields prefixed, then the one
+# column that tells an empty string from a null (CSV has no null).
+CSV_SESSION_COLUMNS = tuple(f"session_{f}" for f in SESSION_FIELDS if f != "id")
+CSV_COLUMNS: tuple[str, ...] = (*EVENT_FIELDS, *CSV_SESSION_COLUMNS, "empty_fields")
+# Text fields where "" and null are both valid values and must stay apart.
+CSV_NULLABLE_TEXT = ("agent_id", "name", "content")
+CSV_JSON_COLUMNS = ("metadata", "session_metadata", "session_tags")
+
+
+class Writer(Protocol):
+    events: int
+    sessions: int
+
+    def begin_session(self, session: Session) -> None: ...
+
+    def event(self, event: Event) -> None: ...
+
+    def end_session(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def now_text() -> str:
+    return format_ts(datetime.now(UTC))
+
+
+class _Buffered:
+    """Collects small writes and hands the stream large chunks."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.events = 0
+        self.sessions = 0
+        self.bytes = 0
+
+    def _put(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= _FLUSH_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._parts:
+            chunk = b"".join(self._parts)
+            self._stream.write(chunk)
+            self.bytes += len(chunk)
+            self._parts.clear()
+            self._size = 0
+
+    def close(self) -> None:
+        self._flush()
+
+
+class NdjsonWriter(_Buffered):
+    """Header line, then a `session` line before each session's `event` lines."""
+
+    def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
+        super().__init__(stream)
+        self._put(orjson.dumps(header(exported_at or now_text())) + b"\n")
+
+    def begin_session(self, session: Session) -> None:
+        self._put(orjson.dumps({"kind": "session", **session_record(session)}) + b"\n")
+        self.sessions += 1
+
+    def event(self, event: Event) -> None:
+        self._put(orjson.dumps({"kind": "event", **event_record(event)}) + b"\n")
+        self.events += 1
+
+    def end_session(self) -> None:
+        pass
+
+
+class JsonWriter(_Buffered):
+    """One document: {format, version, exported_at, sessions: [{..., events: [...]}]}."""
+
+    def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
+        super().__init__(stream)
+        head = orjson.dumps(header(exported_at or now_text()))
+        self._put(head[:-1] + b',"sessions":[')
+        self._first_event = True
+
+    def begin_session(self, session: Session) -> None:
+        body = orjson.dumps(session_record(session))
+        self._put((b"," if self.sessions else b"") + b"\n" + body[:-1] + b',"events":[')
+        self.sessions += 1
+        self._first_event = True
+
+    def event(self, event: Event) -> None:
+        self._put((b"" if self._first_event else b",") + b"\n" + orjson.dumps(event_record(event)))
+        self._first_event = False
+        self.events += 1
+
+    def end_session(self) -> None:
+        self._put(b"]}")
+
+    def close(self) -> None:
+        self._put(b"\n]}\n")
+        super().close()
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+class CsvWriter(_Buffered):
+    """RFC 4180 CSV (csv module, CRLF line ends): one row per event, a header row first."""
+
+    def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
+        super().__init__(stream)
+        self._text = io.StringIO()
+        self._csv = csv.writer(self._text, lineterminator="\r\n")
+        self._session_cells: list[str] = []
+        self._session_events = 0
+        self._row(list(CSV_COLUMNS))
+
+    def _row(self, cells: list[str]) -> None:
+        self._csv.writerow(cells)
+        if self._text.tell() >= _FLUSH_AT:
+            self._drain()
+
+    def _drain(self) -> None:
+        self._put(self._text.getvalue().encode("utf-8"))
+        self._text.seek(0)
+        self._text.truncate()
+
+    def begin_session(self, session: Session) -> None:
+        rec = session_record(session)
+        cells = []
+        for field in SESSION_FIELDS[1:]:
+            value = rec[field]
+            if field in ("tags", "metadata"):
+                cells.append(orjson.dumps(value).decode())
+            else:
+                cells.append(_csv_value(value))
+        self._session_cells = cells
+        self._session = session
+        self._session_events = 0
+        self.sessions += 1
+
+    def event(self, event: Event) -> None:
+        rec = event_record(event)
+        cells = []
+        empty = []
+        for field in EVENT_FIELDS:
+            value = rec[field]
+            if field == "metadata":
+                cells.append(orjson.dumps(value).decode())
+                continue
+            if value == "" and field in CSV_NULLABLE_TEXT:
+                empty.append(field)
+            cells.append(_csv_value(value))
+        self._row([*cells, *self._session_cells, ",".join(empty)])
+        self._session_events += 1
+        self.events += 1
+
+    def end_session(self) -> None:
+        if self._session_events == 0:
+            # A session without events still needs a row, or it would be lost.
+            blank = [""] * len(EVENT_FIELDS)
+            blank[EVENT_FIELDS.index("session_id")] = self._session.id
+            self._row([*blank, *self._session_cells, ""])
+
+    def close(self) -> None:
+        self._drain()
+        super().close()
+
+
+def make_writer(fmt: str, stream: IO[bytes], exported_at: str | None = None) -> Writer:
+    if fmt == "ndjson":
+        return NdjsonWriter(stream, exported_at)
+    if fmt == "json":
+        return JsonWriter(stream, exported_at)
+    if fmt == "csv":
+        return CsvWriter(stream, exported_at)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "CSV_JSON_COLUMNS",
+    "CSV_NULLABLE_TEXT",
+    "CSV_SESSION_COLUMNS",
+    "FORMATS",
+    "CsvWriter",
+    "JsonWriter",
+    "NdjsonWriter",
+    "Writer",
+    "make_writer",
+]
