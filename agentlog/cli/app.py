@@ -29,13 +29,22 @@ from agentlog.errors import AgentLogError
 # One line per command module (each exposes `register(app)`); order sets `--help` order.
 COMMAND_MODULES: list[str] = [
     # -- core commands (issue 3)
+    "agentlog.cli.demo_cmd",
+    "agentlog.cli.sessions",
+    "agentlog.cli.events",
+    "agentlog.cli.log",
+    "agentlog.cli.run",
+    "agentlog.cli.analytics",
+    "agentlog.cli.tail",
+    "agentlog.cli.db",
     "agentlog.cli.config_cmd",
     # -- other command groups add their line below
 ]
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    # Typer passes pydantic's "Value error, " prefix through for Literal choices.
+    return " ".join(str(text).replace("Value error, ", "").split())
 
 
 def _print_error(message: str) -> None:

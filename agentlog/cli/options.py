@@ -86,6 +86,10 @@ TagOpt = Annotated[
     list[str] | None,
     typer.Option("--tag", metavar="TAG", help="Tag (repeat or comma list; all must match)."),
 ]
+SetTagOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tag", metavar="TAG", help="Tag the session (repeat or comma list)."),
+]
 MetadataOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -168,6 +172,7 @@ __all__ = [
     "OrderOpt",
     "SearchOpt",
     "SessionStatusOpt",
+    "SetTagOpt",
     "SinceOpt",
     "TagOpt",
     "TypeOpt",

@@ -1,0 +1,253 @@
+"""`agentlog db info|check|vacuum|backup|prune`: look after the local database.
+
+`info` and `prune` work on any store; `check`, `vacuum` and `backup` use
+SQLiteStore's own extras and say so when pointed at a server.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agentlog.cli.context import get_settings, get_state, get_store
+from agentlog.cli.options import JsonOpt, YesOpt
+from agentlog.cli.output import Format, message, output_format, print_json, print_object, warn
+from agentlog.cli.timeparse import DURATION_HELP, parse_duration
+from agentlog.config import Settings
+from agentlog.errors import UsageError
+from agentlog.model import utcnow
+from agentlog.storage.base import SessionQuery, Store, StoreInfo
+
+NEAR_LIMIT = 0.8
+
+db_app = typer.Typer(
+    help="Look after the local database: size and limits, integrity, vacuum, backup, prune.\n\n"
+    "Example: agentlog db info",
+    no_args_is_help=True,
+)
+
+
+def human_bytes(size: int | None) -> str:
+    if size is None:
+        return "unknown"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GB"
+
+
+def limit_warnings(info: StoreInfo, settings: Settings) -> list[str]:
+    """Warnings for a store near or past the configured limits (>80%)."""
+    warnings: list[str] = []
+    max_mb = int(settings.get("limits.max_db_mb") or 0)
+    if max_mb > 0 and info.size_bytes is not None:
+        used = info.size_bytes / (max_mb * 1024 * 1024)
+        if used >= NEAR_LIMIT:
+            warnings.append(
+                f"the database is {human_bytes(info.size_bytes)}, {used:.0%} of limits.max_db_mb "
+                f"({max_mb:,} MB); prune old sessions (agentlog db prune --older-than 30d) "
+                "or raise the limit (agentlog config set limits.max_db_mb N)"
+            )
+    max_sessions = int(settings.get("limits.max_sessions") or 0)
+    if max_sessions > 0:
+        used = info.sessions / max_sessions
+        if used >= NEAR_LIMIT:
+            warnings.append(
+                f"{info.sessions:,} sessions is {used:.0%} of limits.max_sessions "
+                f"({max_sessions:,}); prune old sessions or raise the limit"
+            )
+    days = int(settings.get("limits.retention_days") or 0)
+    too_old = utcnow() - timedelta(days=days)
+    if days > 0 and info.oldest_event_at is not None and info.oldest_event_at < too_old:
+        warnings.append(
+            f"there are events older than limits.retention_days ({days} days); "
+            "run `agentlog db prune` to erase them"
+        )
+    return warnings
+
+
+def _local(ctx: typer.Context, what: str) -> Store:
+    state = get_state(ctx)
+    if state.is_remote():
+        raise UsageError(
+            f"`agentlog db {what}` works on a local SQLite database only, not on the server "
+            f"{state.store_url()}; drop --server, or run it on the server's host"
+        )
+    store = get_store(ctx)
+    if not hasattr(store, "vacuum"):
+        raise UsageError(
+            f"`agentlog db {what}` works on a local SQLite database only ({store.url})"
+        )
+    return store
+
+
+@db_app.command("info")
+def info(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Size, counts and schema version against the configured limits (warns when near them).
+
+    Example: agentlog db info --json
+    """
+    store = get_store(ctx)
+    data = store.info()
+    settings = get_settings(ctx)
+    warnings = limit_warnings(data, settings)
+    limits = {
+        "max_db_mb": settings.get("limits.max_db_mb"),
+        "max_sessions": settings.get("limits.max_sessions"),
+        "retention_days": settings.get("limits.retention_days"),
+    }
+    if output_format(json) is Format.JSON:
+        doc: dict[str, Any] = {
+            "url": data.url,
+            "backend": data.backend,
+            "schema_version": data.schema_version,
+            "sessions": data.sessions,
+            "events": data.events,
+            "size_bytes": data.size_bytes,
+            "oldest_event_at": data.oldest_event_at,
+            "newest_event_at": data.newest_event_at,
+            "extra": data.extra,
+            "limits": limits,
+            "warnings": warnings,
+        }
+        print_json(doc)
+    else:
+        max_mb = limits["max_db_mb"]
+        max_sessions = limits["max_sessions"]
+        fields = [
+            ("store", data.url),
+            ("backend", data.backend),
+            ("schema version", data.schema_version),
+            (
+                "size",
+                f"{human_bytes(data.size_bytes)} (limit {max_mb:,} MB)"
+                if max_mb
+                else human_bytes(data.size_bytes),
+            ),
+            (
+                "sessions",
+                f"{data.sessions:,} (limit {max_sessions:,})" if max_sessions else data.sessions,
+            ),
+            ("events", data.events),
+            ("oldest event", data.oldest_event_at),
+            ("newest event", data.newest_event_at),
+            (
+                "retention",
+                f"{limits['retention_days']} days" if limits["retention_days"] else "keep all",
+            ),
+            *((key.replace("_", " "), value) for key, value in data.extra.items()),
+        ]
+        print_object(data, Format.TABLE, fields=fields)
+    for text in warnings:
+        warn(text)
+
+
+@db_app.command("check")
+def check(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Check the database's integrity and its full-text index (exit 1 on a problem).
+
+    Example: agentlog db check
+    """
+    store = _local(ctx, "check")
+    problems = [str(p) for p in (store.check() or [])]  # type: ignore[attr-defined]
+    if output_format(json) is Format.JSON:
+        print_json({"ok": not problems, "problems": problems})
+    elif problems:
+        for problem in problems:
+            message(f"problem: {problem}")
+    else:
+        message(f"ok: {store.url} passed the integrity check")
+    if problems:
+        raise typer.Exit(1)
+
+
+@db_app.command("vacuum")
+def vacuum(ctx: typer.Context) -> None:
+    """Rebuild the database file to give free pages back to the disk.
+
+    Example: agentlog db vacuum
+    """
+    store = _local(ctx, "vacuum")
+    before = store.info().size_bytes
+    store.vacuum()  # type: ignore[attr-defined]
+    after = store.info().size_bytes
+    message(f"vacuumed {store.url}: {human_bytes(before)} → {human_bytes(after)}")
+
+
+@db_app.command("backup")
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Where to write the copy.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+) -> None:
+    """Write a consistent copy of the database while it is in use (online backup).
+
+    Example: agentlog db backup ~/agentlog-$(date +%F).db
+    """
+    store = _local(ctx, "backup")
+    target = path.expanduser()
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; choose another path or add --force")
+    if target.exists():
+        target.unlink()
+    store.backup(target)  # type: ignore[attr-defined]
+    message(f"backed up {store.url} to {target} ({human_bytes(target.stat().st_size)})")
+
+
+@db_app.command("prune")
+def prune(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help=f"Erase sessions with no activity for this long: {DURATION_HELP} "
+            "(default: limits.retention_days).",
+        ),
+    ] = None,
+    yes: YesOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """Erase sessions (and their events) with no activity for longer than --older-than.
+
+    Example: agentlog db prune --older-than 30d --yes
+    """
+    if older_than is None:
+        days = int(get_settings(ctx).get("limits.retention_days") or 0)
+        if days <= 0:
+            raise UsageError(
+                "give --older-than AGE (e.g. 30d) or set limits.retention_days "
+                "(agentlog config set limits.retention_days 30)"
+            )
+        age = timedelta(days=days)
+    else:
+        age = parse_duration(older_than, "--older-than")
+    if age <= timedelta(0):
+        raise UsageError("--older-than must be more than zero")
+    before = utcnow() - age
+    store = get_store(ctx)
+    doomed = store.count_sessions(SessionQuery()) - store.count_sessions(SessionQuery(since=before))
+    if doomed and not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to prune without confirmation; add --yes")
+        typer.confirm(
+            f"Erase {doomed:,} sessions with no activity since {before:%Y-%m-%d %H:%M} UTC?",
+            abort=True,
+            err=True,
+        )
+    erased = store.prune(before) if doomed else 0
+    if output_format(json) is Format.JSON:
+        print_json({"sessions_erased": erased, "before": before})
+    else:
+        message(f"erased {erased:,} sessions with no activity since {before:%Y-%m-%d %H:%M} UTC")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
