@@ -1,0 +1,220 @@
+"""Two sessions side by side: aligned steps with the first divergence marked, and a table of differences."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from agentlog.model import Event, EventType, SessionSummary
+from agentlog.storage.base import EventQuery, Store, iter_events
+from agentlog.tui import render
+from agentlog.tui.messages import StoreFailed
+from agentlog.tui.widgets.banner import Banner
+
+MAX_STEPS = 2000  # steps aligned per side; the summary counts cover the whole session
+
+
+@dataclass
+class Side:
+    session: SessionSummary
+    events: list[Event]
+    by_type: dict[str, int]
+    tools: Counter[str]
+    truncated: bool
+
+
+@dataclass
+class Row:
+    a: Event | None
+    b: Event | None
+    same: bool
+
+
+def signature(event: Event) -> tuple[str, str, str]:
+    """What makes two steps "the same step": type, name and outcome."""
+    return (str(event.type), event.name or "", str(event.status))
+
+
+def align(a: list[Event], b: list[Event]) -> tuple[list[Row], int | None]:
+    """Pair the steps of two runs by their order (a diff of signatures); return the first divergence."""
+    matcher = difflib.SequenceMatcher(None, [signature(e) for e in a], [signature(e) for e in b], autojunk=False)
+    rows: list[Row] = []
+    first: int | None = None
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            rows.extend(Row(a[i1 + k], b[j1 + k], True) for k in range(i2 - i1))
+            continue
+        if first is None:
+            first = len(rows)
+        for k in range(max(i2 - i1, j2 - j1)):
+            rows.append(Row(a[i1 + k] if i1 + k < i2 else None, b[j1 + k] if j1 + k < j2 else None, False))
+    return rows, first
+
+
+def load_side(store: Store, session_id: str) -> Side:
+    session = store.get_session(session_id)
+    facets = store.facets(EventQuery(session_id=session_id))
+    events: list[Event] = []
+    for event in iter_events(store, EventQuery(session_id=session_id)):
+        if len(events) == MAX_STEPS:
+            break
+        events.append(event)
+    tools = Counter({t.name: t.count for t in store.stats(EventQuery(session_id=session_id)).tools})
+    return Side(session, events, facets.get("type", {}), tools, len(events) < session.event_count)
+
+
+@dataclass
+class Compared(Message):
+    a: Side
+    b: Side
+    rows: list[Row]
+    first: int | None
+
+
+def step_text(event: Event | None, width: int = 44) -> Text:
+    if event is None:
+        return Text("—", style="dim")
+    icon, style = render.TYPE_ICONS.get(event.type, ("?", "white"))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{icon} ", style=style)
+    text.append(render.one_line(event.name or render.TYPE_SHORT.get(event.type, event.type), 24), style="bold")
+    if event.status == "error":
+        text.append(" ✖", style="bold red")
+    if event.duration_ms is not None:
+        text.append(f" {render.duration(event.duration_ms)}", style="cyan")
+    text.append(" " + render.one_line(event.content, width), style="dim")
+    return text
+
+
+def summary_rows(a: Side, b: Side) -> list[tuple[str, str, str, Text]]:
+    def delta(x: float, y: float, fmt=str, worse_if_higher: bool = True) -> Text:
+        if x == y:
+            return Text("=", style="dim")
+        style = "red" if (y > x) == worse_if_higher else "green"
+        sign = "+" if y > x else "-"
+        return Text(f"{sign}{fmt(abs(y - x))}", style=style)
+
+    sa, sb = a.session, b.session
+    rows = [
+        ("status", str(sa.status), str(sb.status), Text("differs", style="yellow") if sa.status != sb.status else Text("=", style="dim")),
+        ("events", f"{sa.event_count:,}", f"{sb.event_count:,}", delta(sa.event_count, sb.event_count, lambda v: f"{v:,}", False)),
+        ("errors", str(sa.error_count), str(sb.error_count), delta(sa.error_count, sb.error_count)),
+        ("duration", render.duration(sa.duration_ms), render.duration(sb.duration_ms), delta(sa.duration_ms or 0, sb.duration_ms or 0, render.duration)),
+        ("input tokens", f"{sa.input_tokens:,}", f"{sb.input_tokens:,}", delta(sa.input_tokens, sb.input_tokens, lambda v: f"{v:,}")),
+        ("output tokens", f"{sa.output_tokens:,}", f"{sb.output_tokens:,}", delta(sa.output_tokens, sb.output_tokens, lambda v: f"{v:,}")),
+        ("cost", render.cost(sa.cost_usd), render.cost(sb.cost_usd), delta(sa.cost_usd, sb.cost_usd, lambda v: f"${v:.4f}")),
+    ]
+    for kind in EventType:
+        x, y = a.by_type.get(kind.value, 0), b.by_type.get(kind.value, 0)
+        if x or y:
+            rows.append((f"  {kind.value}", f"{x:,}", f"{y:,}", delta(x, y, lambda v: f"{v:,}", False)))
+    for tool in sorted(set(a.tools) | set(b.tools)):
+        x, y = a.tools.get(tool, 0), b.tools.get(tool, 0)
+        rows.append((f"  tool {render.one_line(tool, 30)}", str(x), str(y), delta(x, y, str, False)))
+    return rows
+
+
+class CompareScreen(Screen[None]):
+    """Two sessions side by side: aligned steps, first divergence, differences."""
+
+    BINDINGS = [
+        Binding("d", "divergence", "First divergence"),
+        Binding("tab", "switch_tab", "Steps/summary"),
+        Binding("x", "swap", "Swap sides"),
+        Binding("escape,q", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+        self.first: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Comparing…", id="compare-head", classes="title-bar")
+        yield Banner()
+        with TabbedContent(id="compare-tabs"):
+            with TabPane("Steps", id="steps"):
+                steps: DataTable[Text | str] = DataTable(id="compare-steps", cursor_type="row")
+                steps.add_columns("#", "A", "B")
+                yield steps
+            with TabPane("Summary", id="summary"):
+                summary: DataTable[Text | str] = DataTable(id="compare-summary", cursor_type="row")
+                summary.add_columns("", "A", "B", "B vs A")
+                yield summary
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-steps").focus()
+        self._load(self.a, self.b)
+
+    @work(thread=True, exclusive=True)
+    def _load(self, a: str, b: str) -> None:
+        try:
+            side_a, side_b = load_side(self.app.store, a), load_side(self.app.store, b)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(StoreFailed(exc))
+            return
+        rows, first = align(side_a.events, side_b.events)
+        self.post_message(Compared(side_a, side_b, rows, first))
+
+    @on(Compared)
+    def _compared(self, message: Compared) -> None:
+        a, b = message.a, message.b
+        self.first = message.first
+        head = Text.assemble(
+            ("A ", "bold"),
+            render.status_label(a.session.status),
+            " ",
+            (render.one_line(a.session.title or "(untitled)", 40), "bold"),
+            ("   vs   ", "dim"),
+            ("B ", "bold"),
+            render.status_label(b.session.status),
+            " ",
+            (render.one_line(b.session.title or "(untitled)", 40), "bold"),
+        )
+        if message.first is None:
+            head.append("   identical steps", style="green")
+        else:
+            head.append(f"   first divergence at step {message.first + 1} (d)", style="bold yellow")
+        if a.truncated or b.truncated:
+            head.append(f"   (first {MAX_STEPS:,} steps aligned)", style="dim")
+        self.query_one("#compare-head", Static).update(head)
+        steps = self.query_one("#compare-steps", DataTable)
+        steps.clear()
+        for i, row in enumerate(message.rows):
+            mark = Text(f"{i + 1}", style="dim" if row.same else "bold yellow")
+            if i == message.first:
+                mark = Text(f"▶{i + 1}", style="bold black on yellow")
+            a_text, b_text = step_text(row.a), step_text(row.b)
+            if not row.same:
+                a_text.stylize("on #3a2a00")
+                b_text.stylize("on #3a2a00")
+            steps.add_row(mark, a_text, b_text)
+        summary = self.query_one("#compare-summary", DataTable)
+        summary.clear()
+        for row in summary_rows(a, b):
+            summary.add_row(*row)
+        self.action_divergence()
+
+    def action_divergence(self) -> None:
+        if self.first is not None:
+            steps = self.query_one("#compare-steps", DataTable)
+            steps.move_cursor(row=self.first, animate=False)
+
+    def action_switch_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "summary" if tabs.active == "steps" else "steps"
+        self.query_one("#compare-summary" if tabs.active == "summary" else "#compare-steps").focus()
+
+    def action_swap(self) -> None:
+        self.a, self.b = self.b, self.a
+        self._load(self.a, self.b)

@@ -1,0 +1,126 @@
+"""Dialog: export the session or the filtered view to NDJSON, JSON or CSV (agentlog.migrate's writers)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+
+from agentlog.errors import AgentLogError
+from agentlog.model import SessionSummary
+from agentlog.storage.base import EventQuery, Store, iter_events
+
+FORMATS = ("ndjson", "json", "csv")
+
+
+def default_name(session: SessionSummary | None, session_id: str, fmt: str) -> str:
+    title = session.title if session and session.title else session_id[:8]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:40] or session_id[:8]
+    return f"{slug}.{fmt}"
+
+
+def export_events(store: Store, session_id: str, query: EventQuery, fmt: str, path: str) -> int:
+    """Write the session and the events of `query` to `path`; return the events written."""
+    from agentlog.migrate.fileio import open_output
+    from agentlog.migrate.writers import make_writer
+
+    session = store.get_session(session_id)
+    with open_output(path) as stream:
+        writer = make_writer(fmt, stream)
+        writer.begin_session(session)
+        for event in iter_events(store, replace(query, session_id=session_id)):
+            writer.event(event)
+        writer.end_session()
+        writer.close()
+        return writer.events
+
+
+class ExportDialog(ModalScreen[str | None]):
+    """Choose format, scope and file; enter writes it in a worker and reports where."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "export", "Export")]
+
+    def __init__(
+        self,
+        session_id: str,
+        session: SessionSummary | None,
+        filtered: EventQuery,
+        has_filter: bool,
+    ) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.session = session
+        self.filtered = filtered
+        self.has_filter = has_filter
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static("Export", classes="dialog-title")
+            with Horizontal(classes="radios"):
+                with RadioSet(id="x-format"):
+                    for i, fmt in enumerate(FORMATS):
+                        yield RadioButton(fmt.upper(), value=i == 0, id=f"x-{fmt}")
+                with RadioSet(id="x-scope"):
+                    yield RadioButton("Filtered view", value=self.has_filter, id="x-view", disabled=not self.has_filter)
+                    yield RadioButton("Whole session", value=not self.has_filter, id="x-all")
+            yield Label("File")
+            yield Input(str(Path.cwd() / default_name(self.session, self.session_id, "ndjson")), id="x-path")
+            yield Static("", id="x-error", classes="dialog-error")
+            yield Static("tab next · arrows choose · enter in the file box exports · esc cancel", classes="dialog-help")
+
+    def on_mount(self) -> None:
+        self.query_one("#x-path", Input).focus()
+
+    def _format(self) -> str:
+        pressed = self.query_one("#x-format", RadioSet).pressed_button
+        return pressed.id.removeprefix("x-") if pressed and pressed.id else "ndjson"
+
+    @on(RadioSet.Changed, "#x-format")
+    def _format_changed(self) -> None:
+        box = self.query_one("#x-path", Input)
+        fmt = self._format()
+        path = Path(box.value)
+        stem = path.name.removesuffix(".gz")
+        for ext in FORMATS:
+            stem = stem.removesuffix(f".{ext}")
+        box.value = str(path.with_name(f"{stem}.{fmt}"))
+
+    @on(Input.Submitted, "#x-path")
+    def _submitted(self) -> None:
+        self.action_export()
+
+    def action_export(self) -> None:
+        path = self.query_one("#x-path", Input).value.strip()
+        if not path:
+            self.query_one("#x-error", Static).update("give a file name")
+            return
+        scope = self.query_one("#x-scope", RadioSet).pressed_button
+        query = self.filtered if scope and scope.id == "x-view" else EventQuery(session_id=self.session_id)
+        self.query_one("#x-error", Static).update("exporting…")
+        self._write(query, self._format(), str(Path(path).expanduser()))
+
+    @work(thread=True, exclusive=True)
+    def _write(self, query: EventQuery, fmt: str, path: str) -> None:
+        try:
+            n = export_events(self.app.store, self.session_id, query, fmt, path)  # type: ignore[attr-defined]
+        except AgentLogError as exc:
+            self.app.call_from_thread(self.query_one("#x-error", Static).update, exc.message)
+            return
+        except OSError as exc:
+            self.app.call_from_thread(self.query_one("#x-error", Static).update, f"cannot write {path}: {exc.strerror}")
+            return
+        self.app.call_from_thread(self._done, n, path)
+
+    def _done(self, n: int, path: str) -> None:
+        self.app.notify(f"Exported {n:,} events to {path}", title="Export")
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,54 @@
+"""Shown when the store is empty: how to get data in, then the sessions list as soon as there is some."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Middle
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from agentlog.storage.base import SessionQuery
+
+WELCOME = """Welcome to AgentLog
+
+There are no sessions in this store yet.
+
+  • Try it with sample data:     agentlog demo
+  • Or log from your agent with the Python SDK:
+        from agentlog import AgentLog
+
+This screen checks for new sessions every few seconds and opens
+the sessions list as soon as there is one. Press q to quit.
+"""
+
+
+class FirstRunScreen(Screen[None]):
+    """An empty store: explains how to add data, and waits for it."""
+
+    BINDINGS = [Binding("q", "app.quit", "Quit"), Binding("r", "check", "Check now")]
+
+    def compose(self) -> ComposeResult:
+        with Middle(), Center():
+            yield Static(Text(WELCOME), id="welcome")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        interval = self.app.poll_interval  # type: ignore[attr-defined]
+        if interval:
+            self.set_interval(interval, self.action_check)
+
+    def action_check(self) -> None:
+        self._check()
+
+    @work(thread=True, exclusive=True)
+    def _check(self) -> None:
+        try:
+            found = bool(self.app.store.list_sessions(SessionQuery(limit=1)).items)  # type: ignore[attr-defined]
+        except Exception:
+            return  # the banner for store errors lives on the sessions screen
+        if found:
+            self.app.call_from_thread(self.app.pop_screen)
+            self.app.call_from_thread(self.app.screen.reload)  # type: ignore[attr-defined]

@@ -1,0 +1,391 @@
+"""The timeline of one session: the virtual event list, its filters and search, and the detail pane."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from agentlog.errors import NotFound
+from agentlog.model import Event, SessionSummary
+from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.tui import render
+from agentlog.tui.messages import (
+    EventSelected,
+    SearchDone,
+    StoreFailed,
+    StoreRecovered,
+    TimelineCounts,
+)
+from agentlog.tui.screens.event_filters import EventFilter, EventFilterDialog, TypeToggles
+from agentlog.tui.widgets.banner import Banner
+from agentlog.tui.widgets.detail import EventDetail, MetadataTree
+from agentlog.tui.widgets.timeline import EventTimeline
+
+
+@dataclass
+class SessionLoaded(Message):
+    session: SessionSummary
+
+
+@dataclass
+class JumpTarget(Message):
+    """An event to move to (a parent or child), or why there is none."""
+
+    event: Event | None
+    note: str = ""
+
+
+class TimelineScreen(Screen[None]):
+    """Every event of a session in order; filters, search, detail, follow, jumps."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Prev match", show=False),
+        Binding("f", "filters", "Filters"),
+        Binding("t", "types", "Types"),
+        Binding("enter", "detail", "Detail", show=False),
+        Binding("p", "parent", "Parent"),
+        Binding("P", "children", "Children", show=False),
+        Binding("s", "child_sessions", "Sub-sessions", show=False),
+        Binding("u", "parent_session", "Parent session", show=False),
+        Binding("c", "compare", "Compare"),
+        Binding("e", "export", "Export"),
+        Binding("m", "metrics", "Metrics"),
+        Binding("l", "follow", "Follow"),
+        Binding("r", "relative", "Rel/abs time", show=False),
+        Binding("ctrl+r", "clear_filters", "Clear filters", show=False),
+        Binding("escape,q", "back", "Back"),
+    ]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.session: SessionSummary | None = None
+        self.filter = EventFilter()
+        self.total = 0
+        self._children_of: str | None = None
+        self._children: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="session-head", classes="title-bar")
+        yield Banner()
+        yield Static(id="timeline-status", classes="filter-line")
+        with Horizontal(id="timeline-body"):
+            yield EventTimeline(self.app.store, id="timeline")  # type: ignore[attr-defined]
+            yield EventDetail(id="detail")
+        yield Input(placeholder="Search this session (enter to find, esc to cancel)", id="timeline-search")
+        yield Footer()
+
+    @property
+    def timeline(self) -> EventTimeline:
+        return self.query_one(EventTimeline)
+
+    def on_mount(self) -> None:
+        self.query_one("#timeline-search").display = False
+        self.timeline.focus()
+        self._load_session()
+        self.timeline.load(self.filter.apply(self.session_id))
+        interval = self.app.poll_interval  # type: ignore[attr-defined]
+        if interval:
+            self.set_interval(interval, self._poll)
+        self._status()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 100, "-narrow")
+
+    # ------------------------------------------------------------ session header
+    @work(thread=True, exclusive=True, group="session-head")
+    def _load_session(self) -> None:
+        try:
+            session = self.app.store.get_session(self.session_id)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(StoreFailed(exc))
+            return
+        self.post_message(SessionLoaded(session))
+
+    @on(SessionLoaded)
+    def _session_loaded(self, message: SessionLoaded) -> None:
+        self.session = s = message.session
+        timeline = self.timeline
+        if timeline.session_start != s.first_event_at:
+            timeline.session_start = s.first_event_at
+            timeline.refresh()
+        icon, style = render.STATUS_STYLE.get(s.status, ("?", "white"))
+        head = Text.assemble(
+            (f"{icon} ", style),
+            (render.one_line(s.title or "(untitled)", 80), "bold"),
+            "  ",
+            (str(s.status), style),
+            "  ",
+            (f"{render.count(s.event_count)} events", ""),
+            "  ",
+            (f"{s.error_count} errors" if s.error_count else "no errors", "red" if s.error_count else "dim"),
+            "  ",
+            (render.duration(s.duration_ms), "cyan"),
+            "  ",
+            (f"{render.count(s.input_tokens + s.output_tokens)} tok  {render.cost(s.cost_usd)}", "dim"),
+        )
+        if s.agents:
+            head.append("  agents: ", style="dim")
+            for i, agent in enumerate(s.agents[:4]):
+                head.append(("," if i else "") + render.one_line(agent, 20), style=render.agent_colour(agent))
+        if s.parent_session_id:
+            head.append("  (sub-session: u goes up)", style="dim")
+        self.query_one("#session-head", Static).update(head)
+
+    def _poll(self) -> None:
+        if self.session is None or self.session.status == "active":
+            self._load_session()
+            self.timeline.poll()
+
+    @on(StoreRecovered)
+    def _recovered(self) -> None:
+        self._load_session()
+        self.timeline.load(self.filter.apply(self.session_id), anchor_id=self._selected_id())
+
+    # ------------------------------------------------------------ status line
+    @on(TimelineCounts)
+    def _counts(self, message: TimelineCounts) -> None:
+        self.total = message.total
+        self._status()
+
+    def _status(self) -> None:
+        t = self.timeline
+        parts = [Text(f"{self.total:,} events", style="bold")]
+        if described := self.filter.describe():
+            parts.append(Text(f"filter: {described}", style="yellow"))
+        if t.search_term:
+            if t.matches:
+                at = bisect.bisect_left(t.matches, t.cursor_row)
+                pos = at + 1 if at < len(t.matches) and t.matches[at] == t.cursor_row else 0
+                where = f"{pos}/{len(t.matches)}" if pos else f"{len(t.matches)} matches"
+                parts.append(Text(f"search {t.search_term!r}: {where}  (n/N)", style="cyan"))
+            else:
+                parts.append(Text(f"search {t.search_term!r}: no matches", style="red"))
+        if t.follow:
+            parts.append(Text("● following", style="bold green"))
+        parts.append(Text("time: " + ("relative" if t.relative else "UTC"), style="dim"))
+        self.query_one("#timeline-status", Static).update(Text("  ·  ").join(parts))
+
+    # ------------------------------------------------------------ selection → detail
+    @on(EventSelected)
+    def _selected(self, message: EventSelected) -> None:
+        detail = self.query_one(EventDetail)
+        if message.event is None and not self.timeline.keys and not self.timeline.loading:
+            detail.show_empty()
+            return
+        detail.show(message.event, self.timeline.session_start, self.timeline.search_term)
+        self._status()
+
+    def _selected_id(self) -> str | None:
+        event = self.timeline.selected
+        return event.id if event else None
+
+    # ------------------------------------------------------------ search
+    def action_search(self) -> None:
+        box = self.query_one("#timeline-search", Input)
+        box.display = True
+        box.value = self.timeline.search_term or ""
+        box.focus()
+
+    @on(Input.Submitted, "#timeline-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        box = self.query_one("#timeline-search", Input)
+        box.display = False
+        self.timeline.focus()
+        self.timeline.search(event.value.strip() or None)
+        self._status()
+
+    @on(SearchDone)
+    def _search_done(self, message: SearchDone) -> None:
+        t = self.timeline
+        if t.matches and t.cursor_row not in t._match_set:
+            t.next_match(1)
+        elif not t.matches:
+            self.notify(f"No events match {message.term!r} in this view", severity="warning")
+        self._status()
+
+    def action_next_match(self) -> None:
+        if not self.timeline.next_match(1) and self.timeline.search_term:
+            self.notify("No matches", severity="warning")
+        self._status()
+
+    def action_previous_match(self) -> None:
+        self.timeline.next_match(-1)
+        self._status()
+
+    # ------------------------------------------------------------ filters
+    def _apply_filter(self, result: EventFilter | None) -> None:
+        if result is None:
+            return
+        self.filter = result
+        self.timeline.load(result.apply(self.session_id), anchor_id=self._selected_id())
+        self._status()
+
+    def action_filters(self) -> None:
+        self.app.push_screen(EventFilterDialog(self.session_id, self.filter), self._apply_filter)
+
+    def action_types(self) -> None:
+        self.app.push_screen(TypeToggles(self.session_id, self.filter), self._apply_filter)
+
+    def action_clear_filters(self) -> None:
+        self._apply_filter(EventFilter())
+
+    # ------------------------------------------------------------ detail
+    def action_detail(self) -> None:
+        """Enter: move into the detail pane (the metadata tree if there is one)."""
+        detail = self.query_one(EventDetail)
+        tree = detail.query_one(MetadataTree)
+        if self.focused is self.timeline:
+            if tree.display and not tree.has_class("-hidden"):
+                tree.focus()
+            else:
+                detail.focus()
+        else:
+            self.timeline.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#timeline-search", Input)
+        if box.display:
+            box.display = False
+        if self.focused is not self.timeline and self.focused is not None:
+            self.timeline.focus()
+            return
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------ jumps
+    def action_parent(self) -> None:
+        event = self.timeline.selected
+        if event is None:
+            return
+        if not event.parent_id:
+            self.notify("This event has no parent event", severity="warning")
+            return
+        if self.timeline.select_id(event.parent_id):
+            self.timeline.focus()
+            return
+        self._fetch_event(event.parent_id)
+
+    @work(thread=True, exclusive=True, group="jump")
+    def _fetch_event(self, event_id: str) -> None:
+        try:
+            event = self.app.store.get_event(event_id)  # type: ignore[attr-defined]
+        except NotFound:
+            self.post_message(JumpTarget(None, "The parent event is not in the store"))
+            return
+        except Exception as exc:
+            self.post_message(StoreFailed(exc))
+            return
+        self.post_message(JumpTarget(event))
+
+    @on(JumpTarget)
+    def _jump(self, message: JumpTarget) -> None:
+        event = message.event
+        if event is None:
+            self.notify(message.note, severity="warning")
+            return
+        if event.session_id != self.session_id:
+            self.app.open_session(event.session_id, select=event.id)  # type: ignore[attr-defined]
+            return
+        # Hidden by the filter: clear it so the event can be shown in place.
+        self.notify("The filter hid that event; showing all events")
+        self.filter = EventFilter()
+        self.timeline.load(self.filter.apply(self.session_id), anchor_id=None)
+        self._pending_select = event.id
+        self._status()
+
+    @on(TimelineCounts)
+    def _select_pending(self) -> None:
+        pending = getattr(self, "_pending_select", None)
+        if pending and self.timeline.select_id(pending):
+            self._pending_select = None
+
+    def action_children(self) -> None:
+        event = self.timeline.selected
+        if event is None:
+            return
+        if self._children_of == event.id and self._children:
+            self._cycle_child()
+            return
+        self._load_children(event.id)
+
+    @work(thread=True, exclusive=True, group="jump")
+    def _load_children(self, event_id: str) -> None:
+        try:
+            keys = self.app.store.event_keys(EventQuery(session_id=self.session_id, parent_id=event_id))  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(StoreFailed(exc))
+            return
+        self.app.call_from_thread(self._children_loaded, event_id, [k[1] for k in keys])
+
+    def _children_loaded(self, event_id: str, ids: list[str]) -> None:
+        if not ids:
+            self.notify("No events point at this one", severity="warning")
+            return
+        self._children_of = event_id
+        self._children = ids
+        self._child_index = -1
+        self._cycle_child()
+
+    def _cycle_child(self) -> None:
+        self._child_index = (self._child_index + 1) % len(self._children)
+        target = self._children[self._child_index]
+        if not self.timeline.select_id(target):
+            self._fetch_event(target)
+            return
+        self.notify(f"Child {self._child_index + 1} of {len(self._children)} (P for the next)")
+
+    def action_child_sessions(self) -> None:
+        from agentlog.tui.screens.pickers import SessionPicker
+
+        def chosen(session_id: str | None) -> None:
+            if session_id:
+                self.app.open_session(session_id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(
+            SessionPicker("Sub-sessions", SessionQuery(parent_session_id=self.session_id, limit=200)),
+            chosen,
+        )
+
+    def action_parent_session(self) -> None:
+        if self.session and self.session.parent_session_id:
+            self.app.open_session(self.session.parent_session_id)  # type: ignore[attr-defined]
+        else:
+            self.notify("This session has no parent session", severity="warning")
+
+    # ------------------------------------------------------------ other screens
+    def action_compare(self) -> None:
+        self.app.compare_with(self.session_id)  # type: ignore[attr-defined]
+
+    def action_metrics(self) -> None:
+        title = "this session" + (f" ({self.filter.describe()})" if self.filter.describe() else "")
+        self.app.open_metrics(self.filter.apply(self.session_id), title)  # type: ignore[attr-defined]
+
+    def action_export(self) -> None:
+        from agentlog.tui.screens.export import ExportDialog
+
+        self.app.push_screen(
+            ExportDialog(self.session_id, self.session, self.filter.apply(self.session_id), bool(self.filter.describe()))
+        )
+
+    def action_follow(self) -> None:
+        t = self.timeline
+        t.follow = not t.follow
+        if t.follow:
+            t.poll()
+        self._status()
+
+    def action_relative(self) -> None:
+        self.timeline.relative = not self.timeline.relative
+        self.timeline.refresh()
+        self._status()

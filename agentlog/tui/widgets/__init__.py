@@ -1,0 +1,1 @@
+"""Reusable TUI widgets; each keeps its own look in DEFAULT_CSS."""

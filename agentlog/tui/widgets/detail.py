@@ -1,0 +1,170 @@
+"""The detail pane: one event's fields, its content pretty-printed and its metadata as a tree.
+
+Content is untrusted: JSON is re-serialised (so control characters become
+`\\u001b` escapes) and syntax-highlighted, other text is made safe and
+wrapped, and anything past `MAX_SHOWN` characters is cut with a note.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from agentlog.model import Event
+from agentlog.tui import render
+
+MAX_SHOWN = 64 * 1024  # characters of content rendered; the rest is one export away
+MAX_JSON = 256 * 1024  # larger JSON is shown as text rather than re-parsed
+MAX_CHILDREN = 200  # metadata children shown per node
+
+
+def content_renderable(content: str | None, term: str | None = None) -> RenderableType:
+    """Content as JSON with syntax colours when it parses, else safe wrapped text."""
+    if not content:
+        return Text("(no content)", style="dim")
+    stripped = content.lstrip()
+    if stripped[:1] in "{[" and len(content) <= MAX_JSON:
+        try:
+            value = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict | list):
+            pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+            pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
+            return Syntax(pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default")
+    shown = render.safe_text(content, MAX_SHOWN)
+    text = Text(shown, overflow="fold")
+    render.highlight(text, term)
+    if len(content) > MAX_SHOWN:
+        text.append(
+            f"\n… {len(content):,} characters in all; showing the first {MAX_SHOWN:,} "
+            "(press e to export the full event)",
+            style="italic dim",
+        )
+    return text
+
+
+def fields_table(event: Event, session_start: datetime | None) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    icon, style = render.TYPE_ICONS.get(event.type, ("?", "white"))
+    table.add_row("type", Text(f"{icon} {event.type}", style=style))
+    if event.name:
+        table.add_row("name", Text(render.safe_text(event.name), style="bold"))
+    if event.agent_id:
+        table.add_row("agent", Text(render.safe_text(event.agent_id), style=render.agent_colour(event.agent_id)))
+    table.add_row(
+        "time",
+        Text(f"{render.clock(event.timestamp)}  {render.offset(event.timestamp, session_start)}"),
+    )
+    status = Text(str(event.status), style="bold red" if event.status == "error" else "green")
+    table.add_row("status", status)
+    if event.duration_ms is not None:
+        table.add_row("duration", render.duration(event.duration_ms))
+    if event.input_tokens or event.output_tokens:
+        table.add_row("tokens", f"{event.input_tokens or 0:,} in / {event.output_tokens or 0:,} out")
+    if event.cost_usd:
+        table.add_row("cost", render.cost(event.cost_usd))
+    table.add_row("id", Text(event.id, style="dim"))
+    if event.parent_id:
+        table.add_row("parent", Text(f"{event.parent_id}  (p jumps to it)", style="dim"))
+    return table
+
+
+def _leaf(key: str, value: Any) -> Text:
+    shown = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    text = Text(render.safe_text(key), style="bold")
+    text.append(": ")
+    text.append(render.one_line(shown, 300), style="green" if isinstance(value, str) else "cyan")
+    return text
+
+
+def add_tree(node: TreeNode[Any], value: Any) -> None:
+    """Add `value`'s children under `node` (dicts by key, lists by index)."""
+    items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+    for key, child in items[:MAX_CHILDREN]:
+        label = str(key) if isinstance(value, dict) else f"[{key}]"
+        if isinstance(child, dict | list) and child:
+            size = f"{{{len(child)}}}" if isinstance(child, dict) else f"[{len(child)}]"
+            branch = node.add(Text.assemble((render.safe_text(label), "bold"), " ", (size, "dim")))
+            add_tree(branch, child)
+        else:
+            node.add_leaf(_leaf(label, child))
+    if len(items) > MAX_CHILDREN:
+        node.add_leaf(Text(f"… {len(items) - MAX_CHILDREN} more", style="dim"))
+
+
+class MetadataTree(Tree[Any]):
+    """Metadata as a collapsible tree; x expands or collapses every node."""
+
+    DEFAULT_CSS = """
+    MetadataTree { height: auto; max-height: 100%; background: $surface; padding: 0 1; }
+    """
+
+    BINDINGS = [("x", "toggle_all", "Expand/collapse all")]
+
+    def show(self, metadata: dict[str, Any]) -> None:
+        self.clear()
+        self.root.set_label(Text(f"metadata {{{len(metadata)}}}", style="bold"))
+        add_tree(self.root, metadata)
+        self.root.expand()
+
+    def action_toggle_all(self) -> None:
+        nodes = list(self.root.children)
+        if any(not n.is_expanded for n in nodes if n.allow_expand):
+            self.root.expand_all()
+        else:
+            for n in nodes:
+                n.collapse_all()
+
+
+class EventDetail(VerticalScroll):
+    """The selected event in full: fields, content, metadata."""
+
+    DEFAULT_CSS = """
+    EventDetail { background: $surface; padding: 0 1; }
+    EventDetail > #detail-fields { margin-bottom: 1; }
+    EventDetail > #detail-content { margin-bottom: 1; }
+    EventDetail > .-hidden { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Select an event", style="dim"), id="detail-fields")
+        yield Static("", id="detail-content")
+        tree = MetadataTree("metadata", id="detail-meta")
+        tree.add_class("-hidden")
+        yield tree
+
+    def show_empty(self) -> None:
+        self.query_one("#detail-fields", Static).update(Text("No event selected", style="dim"))
+        self.query_one("#detail-content", Static).update("")
+        self.query_one(MetadataTree).add_class("-hidden")
+
+    def show(self, event: Event | None, session_start: datetime | None, term: str | None = None) -> None:
+        fields = self.query_one("#detail-fields", Static)
+        content = self.query_one("#detail-content", Static)
+        tree = self.query_one(MetadataTree)
+        if event is None:
+            fields.update(Text("loading…", style="dim"))
+            content.update("")
+            tree.add_class("-hidden")
+            return
+        fields.update(Group(fields_table(event, session_start)))
+        content.update(content_renderable(event.content, term))
+        if event.metadata:
+            tree.show(event.metadata)
+            tree.remove_class("-hidden")
+        else:
+            tree.add_class("-hidden")
+        self.scroll_home(animate=False)
