@@ -1,0 +1,1 @@
+"""`agentlog serve`: the team HTTP API over a Store (import `agentlog.server.app` for FastAPI)."""

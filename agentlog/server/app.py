@@ -1,0 +1,200 @@
+"""The app factory: `create_app(settings)` builds the FastAPI app over one Store and its accounts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+from starlette.middleware.cors import CORSMiddleware
+
+from agentlog.errors import UsageError
+from agentlog.server import errors
+from agentlog.server.auth import DEV_EMAIL, DEV_TEAM, Authenticator, Principal
+from agentlog.server.broker import Broker
+from agentlog.server.metrics import Metrics
+from agentlog.server.middleware import BodyLimit, Observe
+from agentlog.server.ratelimit import make_limiter
+from agentlog.server.schemas import BatchIn
+from agentlog.server.settings import ServerSettings
+from agentlog.server.state import ServerState
+from agentlog.server.tokens import KeyRing
+from agentlog.server.usage import UsageCounter
+from agentlog.storage.accounts import AccountStore, Actor, Role, open_accounts
+from agentlog.storage.base import Store
+
+log = logging.getLogger("agentlog.server")
+
+DESCRIPTION = """\
+The AgentLog team server: every agent session of a team in one place.
+
+Authenticate with `Authorization: Bearer <key>`: an API key (`agentlog admin keys create`)
+or an access token from `POST /v1/auth/login`. Every request sees only its team's data;
+another team's session answers 404 exactly like a missing one.
+
+Errors are `{"error": {"code", "message", "details"}}`; the codes are those of
+`agentlog.errors` (invalid_input, usage_error, not_found, conflict, invalid_cursor,
+payload_too_large, unauthorized, forbidden, rate_limited, store_error, ...).
+Pages are cursor-based: pass `next_cursor` back as `cursor`.
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("agentlog")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def open_backends(db: str) -> tuple[Store, AccountStore]:
+    """The event store and the account tables beside it (store first: it stamps a new file)."""
+    from agentlog.storage import open_store
+
+    if db.startswith(("http://", "https://")):
+        raise UsageError("--db must be a database (SQLite path or postgresql:// URL), not a server URL")
+    store = open_store(db)
+    try:
+        return store, open_accounts(db)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _dev_principal(accounts: AccountStore) -> Principal:
+    from agentlog.errors import NotFound
+
+    try:
+        team = accounts.team_by_name(DEV_TEAM)
+    except NotFound:
+        team = accounts.create_team(DEV_TEAM, Actor())
+    try:
+        user = accounts.user_by_email(DEV_EMAIL)
+    except NotFound:
+        user = accounts.create_user(DEV_EMAIL, None, Role.ADMIN, team.id, Actor())
+    return Principal(user.id, team.id, Role.ADMIN, user.email, None, "dev")
+
+
+def create_app(
+    settings: ServerSettings,
+    *,
+    store: Store | None = None,
+    accounts: AccountStore | None = None,
+) -> FastAPI:
+    """A new app; it owns (and closes at shutdown) any store it opened itself."""
+    owns = store is None
+    if store is None or accounts is None:
+        opened_store, opened_accounts = open_backends(settings.db)
+        if store is None:
+            store = opened_store
+        else:
+            opened_store.close()
+        accounts = accounts or opened_accounts
+    keyring = KeyRing(settings.data_dir, settings.jwt_secret)
+    metrics = Metrics()
+    usage = UsageCounter(accounts, settings.usage_flush_seconds)
+    state = ServerState(
+        settings=settings,
+        store=store,
+        accounts=accounts,
+        keyring=keyring,
+        auth=Authenticator(accounts, keyring, settings),
+        limiter=make_limiter(settings.redis_url),
+        broker=Broker(settings.redis_url),
+        metrics=metrics,
+        usage=usage,
+        owns_store=owns,
+    )
+    if settings.dev:
+        state.auth.dev_principal = _dev_principal(accounts)
+        log.warning("DEV MODE: requests from loopback without credentials act as %s", DEV_EMAIL)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.broker.close()
+        shutdown(app)
+
+    app = FastAPI(
+        title="AgentLog",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.agentlog = state
+    errors.install(app)
+
+    from agentlog.server.routes import analytics, auth, events, keys, meta, sessions, stream, users
+
+    app.include_router(meta.router)
+    app.include_router(auth.router)
+    app.include_router(sessions.router)
+    app.include_router(stream.router)
+    app.include_router(events.router)
+    events.register_event_by_id(app.router)  # type: ignore[arg-type]
+    app.include_router(analytics.router)
+    app.include_router(keys.router)
+    app.include_router(users.router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            max_age=600,
+        )
+    app.add_middleware(Observe, metrics=metrics, usage=usage)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: before anything reads
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document plus the batch bodies that the write routes parse themselves."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    batch = TypeAdapter(BatchIn).json_schema(ref_template="#/components/schemas/Batch_{model}")
+    for name, definition in batch.pop("$defs", {}).items():
+        components[f"Batch_{name}"] = definition
+    components["BatchIn"] = batch
+    events_only = {
+        "anyOf": [
+            {"type": "array", "items": batch["properties"]["events"]["items"], "maxItems": 1000},
+            {
+                "type": "object",
+                "properties": {"events": batch["properties"]["events"]},
+                "additionalProperties": False,
+            },
+        ]
+    }
+    components["SessionEventsIn"] = events_only
+    app.openapi_schema = schema
+    return schema
+
+
+def shutdown(app: FastAPI) -> None:
+    """Flush usage counts and close what the app opened (tests call this; so does the lifespan)."""
+    state: ServerState = app.state.agentlog
+    with contextlib.suppress(Exception):
+        state.usage.flush()
+    if state.owns_store:
+        state.store.close()
+        state.accounts.close()
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` workers: settings from AGENTLOG_* (set by `agentlog serve`)."""
+    return create_app(ServerSettings.load())

@@ -1,0 +1,180 @@
+"""Helpers every route shares: fast JSON responses and query parameters → Store queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import Query
+from starlette.responses import Response
+
+from agentlog.errors import InvalidInput
+from agentlog.model import (
+    EventStatus,
+    EventType,
+    SessionStatus,
+    format_ts,
+    normalize_id,
+    parse_ts,
+)
+from agentlog.storage.base import MAX_PAGE, EventQuery, SessionQuery, SessionSort
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if hasattr(value, "to_json_dict"):
+        return value.to_json_dict()
+    if hasattr(value, "public"):
+        return value.public()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(type(value).__name__)
+
+
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(data), status_code=status, media_type="application/json", headers=headers)
+
+
+def page_response(items: list[Any], next_cursor: str | None) -> Response:
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+def check_id(value: str, what: str) -> str:
+    """A canonical UUID, or NotFound-equivalent 404 for junk (a junk id names nothing)."""
+    from agentlog.errors import NotFound
+
+    try:
+        return normalize_id(value, what)
+    except ValueError:
+        raise NotFound(f"no {what} {value[:60]!r}") from None
+
+
+def time_param(value: str | None, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        return parse_ts(value, name)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return out
+
+
+def _values(values: list[str] | None) -> list[str] | None:
+    """Repeated values taken as given (agent ids, names and tags may contain commas)."""
+    out = [v for v in values or () if v != ""]
+    return out or None
+
+
+def _types(values: list[str] | None) -> list[EventType] | None:
+    names = _split(values)
+    if not names:
+        return None
+    try:
+        return [EventType.parse(n) for n in names]
+    except ValueError as exc:
+        raise InvalidInput(f"type: {exc}") from None
+
+
+def _metadata(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in values or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"metadata: {pair[:80]!r} is not KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (1-1000).")]
+Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page.")]
+Order = Annotated[Literal["asc", "desc"], Query(description="Oldest first (asc) or newest first (desc).")]
+Since = Annotated[str | None, Query(max_length=64, description="ISO 8601 time (inclusive).")]
+Until = Annotated[str | None, Query(max_length=64, description="ISO 8601 time (exclusive).")]
+Repeated = Annotated[list[str] | None, Query(description="Repeat for several values.")]
+Types = Annotated[list[str] | None, Query(description="Event types; repeat or comma-separate.")]
+
+
+def event_query(
+    type: Types = None,
+    agent: Repeated = None,
+    name: Repeated = None,
+    status: Annotated[EventStatus | None, Query()] = None,
+    since: Since = None,
+    until: Until = None,
+    q: Annotated[str | None, Query(max_length=1000, description="Full-text search.")] = None,
+    metadata: Annotated[list[str] | None, Query(description="KEY=VALUE, repeatable.")] = None,
+    parent_id: Annotated[str | None, Query(max_length=64)] = None,
+    session_filter: Annotated[str | None, Query(alias="session_id", max_length=64)] = None,
+    order: Order = "asc",
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> EventQuery:
+    def uuid_or_422(value: str | None, what: str) -> str | None:
+        if value in (None, ""):
+            return None
+        try:
+            return normalize_id(value, what)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+
+    return EventQuery(
+        session_id=uuid_or_422(session_filter, "session_id"),
+        types=_types(type),
+        agents=_values(agent),
+        names=_values(name),
+        status=status,
+        since=time_param(since, "since"),
+        until=time_param(until, "until"),
+        text=q or None,
+        metadata=_metadata(metadata),
+        parent_id=uuid_or_422(parent_id, "parent_id"),
+        order=order,
+        limit=limit,
+        cursor=cursor or None,
+    )
+
+
+def session_query(
+    status: Annotated[SessionStatus | None, Query()] = None,
+    tag: Repeated = None,
+    agent: Annotated[str | None, Query(max_length=200)] = None,
+    since: Since = None,
+    until: Until = None,
+    q: Annotated[str | None, Query(max_length=1000, description="Search title and description.")] = None,
+    parent_session_id: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[SessionSort, Query()] = "last_event_at",
+    order: Order = "desc",
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> SessionQuery:
+    parent = None
+    if parent_session_id:
+        try:
+            parent = normalize_id(parent_session_id, "parent_session_id")
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    return SessionQuery(
+        status=status,
+        tags=_values(tag),
+        agent=agent or None,
+        since=time_param(since, "since"),
+        until=time_param(until, "until"),
+        text=q or None,
+        parent_session_id=parent,
+        sort=sort,
+        order=order,
+        limit=limit,
+        cursor=cursor or None,
+    )

@@ -1,0 +1,123 @@
+"""Write requests: parse once with orjson, validate each item, store the good ones in one call.
+
+A batch with some bad events stores the rest and answers 207 with the failed
+items by index (their index in the request, not among the good ones).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from agentlog.errors import InvalidInput, PayloadTooLarge, UsageError
+from agentlog.model import (
+    MAX_BATCH_EVENTS,
+    BatchError,
+    Event,
+    Session,
+    WriteResult,
+    validation_message,
+)
+from agentlog.server.state import ServerState
+from agentlog.storage.base import Store
+
+
+def parse_json(body: bytes) -> Any:
+    if not body:
+        raise UsageError("the request body is empty; send a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"the request body is not valid JSON: {exc}") from None
+
+
+def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Session], list[Any]]:
+    """The batch's sessions (validated) and raw event items, or a 4xx for its shape."""
+    data = parse_json(body)
+    if isinstance(data, list) and session_id is not None:
+        data = {"events": data}
+    if not isinstance(data, dict):
+        raise InvalidInput('the body must be a JSON object like {"sessions": [...], "events": [...]}')
+    unknown = set(data) - {"sessions", "events"}
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; use sessions and events")
+    raw_sessions = data.get("sessions") or []
+    raw_events = data.get("events") or []
+    if not isinstance(raw_sessions, list) or not isinstance(raw_events, list):
+        raise InvalidInput("sessions and events must be JSON arrays")
+    if len(raw_events) > MAX_BATCH_EVENTS:
+        raise PayloadTooLarge(
+            f"the batch has {len(raw_events):,} events; the limit is {MAX_BATCH_EVENTS:,} per request",
+            details={"limit_events": MAX_BATCH_EVENTS},
+        )
+    if session_id is not None and raw_sessions:
+        raise InvalidInput("this endpoint takes events only; upsert sessions with POST /v1/sessions")
+    sessions: list[Session] = []
+    for index, item in enumerate(raw_sessions):
+        try:
+            if not isinstance(item, dict):
+                raise InvalidInput("must be a JSON object")
+            session = Session.model_validate(item)
+        except (ValidationError, InvalidInput) as exc:
+            raise InvalidInput(
+                f"sessions[{index}]: {validation_message(exc)}", details={"index": index}
+            ) from None
+        sessions.append(session.model_copy(update={"team_id": None, "created_by": None}))
+    return sessions, raw_events
+
+
+def validate_events(
+    raw_events: list[Any], *, session_id: str | None = None
+) -> tuple[list[Event], list[int], list[BatchError]]:
+    """Good events, each one's index in the request, and the errors of the bad ones."""
+    good: list[Event] = []
+    positions: list[int] = []
+    errors: list[BatchError] = []
+    for index, item in enumerate(raw_events):
+        item_id = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+        if not isinstance(item, dict):
+            errors.append(BatchError(index=index, id=None, error="an event must be a JSON object"))
+            continue
+        if session_id is not None:
+            given = item.get("session_id")
+            if given is None:
+                item = {**item, "session_id": session_id}
+            elif str(given).lower() != session_id:
+                errors.append(
+                    BatchError(index=index, id=item_id, error="session_id does not match the URL's session")
+                )
+                continue
+        try:
+            good.append(Event.model_validate(item))
+            positions.append(index)
+        except ValidationError as exc:
+            errors.append(BatchError(index=index, id=item_id, error=validation_message(exc)))
+    return good, positions, errors
+
+
+def store_batch(
+    state: ServerState,
+    store: Store,
+    team_id: str,
+    sessions: list[Session],
+    raw_events: list[Any],
+    *,
+    session_id: str | None = None,
+) -> WriteResult:
+    events, positions, errors = validate_events(raw_events, session_id=session_id)
+    result = store.write(sessions, events) if (sessions or events) else WriteResult()
+    failed: set[int] = set()
+    for err in result.errors:
+        failed.add(err.index)
+        position = positions[err.index] if 0 <= err.index < len(positions) else err.index
+        errors.append(err.model_copy(update={"index": position}))
+    errors.sort(key=lambda e: e.index)
+    state.metrics.events_ingested.inc(result.inserted)
+    if errors:
+        state.metrics.events_rejected.inc(len(errors))
+    if state.broker.wanted():
+        stored = [e.to_json_dict() for i, e in enumerate(events) if i not in failed]
+        state.broker.publish(team_id, stored)
+    return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)

@@ -1,0 +1,68 @@
+"""Health, readiness, Prometheus metrics, store info and agents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from agentlog.server.common import json_response, time_param
+from agentlog.server.deps import AdminUser, StateDep, StoreDep
+from agentlog.server.schemas import ERROR_RESPONSES, AgentOut, InfoOut
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+@router.get("/healthz", tags=["health"])
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["health"], responses={503: {"description": "Store unreachable"}})
+def readyz(state: StateDep) -> Response:
+    """Readiness: the store and the account tables answer (503 while they do not)."""
+    try:
+        state.accounts.ping()
+        info = state.store.info()
+    except Exception as exc:
+        return json_response(
+            {"error": {"code": "store_error", "message": f"the store is not reachable: {exc}", "details": None}},
+            503,
+        )
+    return json_response({"status": "ready", "backend": info.backend, "schema_version": info.schema_version})
+
+
+@router.get("/metrics", tags=["health"], response_class=Response)
+def metrics(state: StateDep, _admin: AdminUser) -> Response:
+    """Prometheus metrics (admins; scrape with an admin API key as bearer token)."""
+    state.metrics.stream_clients.set(state.broker.subscribers)
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@router.get("/v1/info", tags=["meta"], response_model=InfoOut)
+def info(store: StoreDep) -> Response:
+    """Counts and schema version of your team's part of the store."""
+    i = store.info()
+    return json_response(
+        {
+            "backend": i.backend,
+            "schema_version": i.schema_version,
+            "sessions": i.sessions,
+            "events": i.events,
+            "oldest_event_at": i.oldest_event_at,
+            "newest_event_at": i.newest_event_at,
+            "team_id": store.team_id,
+        }
+    )
+
+
+@router.get("/v1/agents", tags=["agents"], response_model=list[AgentOut])
+def agents(
+    store: StoreDep,
+    active_since: Annotated[str | None, Query(max_length=64, description="Only agents seen since (ISO 8601).")] = None,
+) -> Response:
+    """Agents with first/last seen, sessions, events, errors and error rate."""
+    rows = store.agents(time_param(active_since, "active_since"))
+    return json_response([{**a.to_json_dict(), "error_rate": a.error_rate} for a in rows])

@@ -1,0 +1,115 @@
+"""`GET /v1/events/stream`: Server-Sent Events of new events, per session or team-wide.
+
+Each SSE message is one event (`id:` is the event id, `event: event`, `data:`
+its JSON). A client that reconnects with `Last-Event-ID` first gets what it
+missed from the store (events after that one in (timestamp, id) order, up to
+`REPLAY_LIMIT`), then the live feed. A comment line every 15 s keeps proxies
+from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+
+from agentlog.errors import NotFound
+from agentlog.model import normalize_id, to_us
+from agentlog.server.common import check_id
+from agentlog.server.deps import CurrentUser, StateDep, StoreDep
+from agentlog.server.schemas import ERROR_RESPONSES
+from agentlog.storage.base import EventQuery, Store, event_cursor
+
+router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
+KEEPALIVE_SECONDS = 15.0
+REPLAY_LIMIT = 10_000
+
+
+def _message(event: dict[str, Any]) -> bytes:
+    return b"id: " + event["id"].encode() + b"\nevent: event\ndata: " + orjson.dumps(event) + b"\n\n"
+
+
+def _replay(store: Store, session_id: str | None, last_id: str) -> list[dict[str, Any]]:
+    try:
+        last = store.get_event(normalize_id(last_id, "Last-Event-ID"))
+    except (NotFound, ValueError):
+        return []
+    query = EventQuery(session_id=session_id, order="asc", limit=1000)
+    query = EventQuery(
+        session_id=session_id,
+        order="asc",
+        limit=1000,
+        cursor=event_cursor(query, to_us(last.timestamp), last.id),
+    )
+    out: list[dict[str, Any]] = []
+    while len(out) < REPLAY_LIMIT:
+        page = store.list_events(query)
+        out.extend(e.to_json_dict() for e in page.items)
+        if not page.next_cursor:
+            break
+        query = EventQuery(session_id=session_id, order="asc", limit=1000, cursor=page.next_cursor)
+    return out
+
+
+@router.get(
+    "/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream"}},
+)
+async def stream(
+    request: Request,
+    principal: CurrentUser,
+    state: StateDep,
+    store: StoreDep,
+    session_id: Annotated[str | None, Query(max_length=64, description="Only this session's events.")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
+) -> StreamingResponse:
+    """Live events as Server-Sent Events; reconnect with Last-Event-ID to resume."""
+    sid = check_id(session_id, "session") if session_id else None
+    if sid:
+        await run_in_threadpool(store.get_session, sid)  # 404 for a missing or foreign session
+    sub = await state.broker.subscribe(principal.team_id)
+    replay = await run_in_threadpool(_replay, store, sid, last_event_id) if last_event_id else []
+
+    async def body() -> AsyncIterator[bytes]:
+        sent: set[str] = set()
+        state.metrics.stream_clients.inc()
+        try:
+            yield b"retry: 2000\n\n"
+            for event in replay:
+                sent.add(event["id"])
+                yield _message(event)
+            while True:
+                if sub.overflowed:
+                    yield b"event: reset\ndata: {\"reason\": \"client too slow; reconnect\"}\n\n"
+                    return
+                try:
+                    batch = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": keepalive\n\n"
+                    continue
+                chunk = b"".join(
+                    _message(e)
+                    for e in batch
+                    if (sid is None or e.get("session_id") == sid) and e["id"] not in sent
+                )
+                if len(sent) > 100_000:
+                    sent.clear()
+                if chunk:
+                    yield chunk
+        finally:
+            state.broker.unsubscribe(sub)
+            state.metrics.stream_clients.dec()
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+    )

@@ -1,0 +1,220 @@
+"""Request and response bodies of the API (documentation models; the store's models inside)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentlog.model import (
+    MAX_BATCH_EVENTS,
+    BatchError,
+    Event,
+    Session,
+    SessionSummary,
+    StatsReport,
+)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BatchIn(_Body):
+    """Sessions to upsert and events to insert in one request (≤ 1,000 events, ≤ 10 MiB)."""
+
+    sessions: list[Session] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list, max_length=MAX_BATCH_EVENTS)
+
+
+class BatchResult(BaseModel):
+    """200 when every item was stored; 207 when some were rejected (listed by index)."""
+
+    inserted: int
+    duplicates: int
+    errors: list[BatchError]
+
+
+class SessionPage(BaseModel):
+    items: list[SessionSummary]
+    next_cursor: str | None = None
+
+
+class EventPage(BaseModel):
+    items: list[Event]
+    next_cursor: str | None = None
+
+
+class CountOut(BaseModel):
+    count: int
+
+
+class DeletedOut(BaseModel):
+    deleted_events: int
+
+
+class PruneIn(_Body):
+    before: datetime
+
+
+class PruneOut(BaseModel):
+    sessions: int
+
+
+class AgentOut(BaseModel):
+    agent_id: str
+    sessions: int = 0
+    events: int = 0
+    errors: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    error_rate: float = 0.0
+
+
+class StatsOut(StatsReport):
+    pass
+
+
+class InfoOut(BaseModel):
+    backend: str
+    schema_version: int
+    sessions: int
+    events: int
+    oldest_event_at: datetime | None = None
+    newest_event_at: datetime | None = None
+    team_id: str | None = None
+
+
+class LoginIn(_Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class RefreshIn(_Body):
+    refresh_token: str = Field(max_length=4096)
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    user_id: str
+    team_id: str
+    role: str
+    email: str
+    key_id: str | None = None
+    via: str
+
+
+class KeyCreateIn(_Body):
+    label: str = Field(min_length=1, max_length=200)
+    team: str | None = Field(default=None, max_length=200, description="Team name (admins only)")
+    user_id: str | None = Field(default=None, description="Owner (admins only; default: you)")
+
+
+class KeyRotateIn(_Body):
+    grace_seconds: int = Field(default=0, ge=0, le=30 * 24 * 3600)
+
+
+class KeyOut(BaseModel):
+    id: str
+    user_id: str
+    team_id: str
+    label: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class KeySecretOut(KeyOut):
+    secret: str = Field(description="Shown once; only a hash is kept")
+
+
+class TeamIn(_Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TeamOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class UserCreateIn(_Body):
+    email: str = Field(max_length=320)
+    password: str | None = Field(default=None, max_length=1024)
+    role: str = "member"
+    team: str | None = Field(default=None, max_length=200)
+
+
+class UserUpdateIn(_Body):
+    role: str | None = None
+    team: str | None = Field(default=None, max_length=200)
+    disabled: bool | None = None
+    password: str | None = Field(default=None, max_length=1024)
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    role: str
+    team_id: str
+    disabled: bool
+    created_at: datetime
+
+
+class UserCreatedOut(UserOut):
+    generated_password: str | None = None
+
+
+class AuditOut(BaseModel):
+    id: str
+    at: datetime
+    action: str
+    actor_user_id: str | None
+    actor_key_id: str | None
+    team_id: str | None
+    target: str | None
+    details: dict[str, Any]
+
+
+class UsageOut(BaseModel):
+    since: datetime
+    until: datetime
+    totals: dict[str, Any]
+    per_user: list[dict[str, Any]]
+    per_agent: list[dict[str, Any]]
+    per_type: list[dict[str, Any]]
+    per_integration: list[dict[str, Any]]
+    per_day: list[dict[str, Any]]
+    per_endpoint: list[dict[str, Any]]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in [
+        (400, "Malformed request or cursor"),
+        (401, "Missing, expired, forged or revoked credentials"),
+        (403, "Not allowed for your role"),
+        (404, "Not found (or another team's)"),
+        (413, "Body, batch or field too large"),
+        (422, "Invalid input"),
+        (429, "Rate limited (see Retry-After)"),
+    ]
+}

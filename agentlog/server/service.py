@@ -1,0 +1,78 @@
+"""Account operations shared by the HTTP routes and `agentlog admin` (no FastAPI here).
+
+Routes check who may do what, then call these; the admin CLI runs them as the
+server's operator, directly against the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentlog.errors import InvalidInput, NotFound
+from agentlog.server.passwords import MIN_PASSWORD_CHARS, generate_password, hash_password
+from agentlog.storage.accounts import AccountStore, Actor, ApiKey, Role, Team, User
+
+DEFAULT_TEAM = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user: User
+    generated_password: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: ApiKey
+    secret: str
+
+    def public(self) -> dict[str, object]:
+        return {**self.key.public(), "secret": self.secret}
+
+
+def team_for(accounts: AccountStore, name: str | None, *, create: bool, actor: Actor = Actor()) -> Team:
+    """The team called `name` (default team when None), created on demand when `create`."""
+    name = (name or DEFAULT_TEAM).strip()
+    try:
+        return accounts.team_by_name(name)
+    except NotFound:
+        if not create:
+            raise
+        return accounts.create_team(name, actor)
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > 1024:
+        raise InvalidInput("the password must have at most 1024 characters")
+    return password
+
+
+def create_user(
+    accounts: AccountStore,
+    email: str,
+    *,
+    password: str | None,
+    role: Role,
+    team: Team,
+    actor: Actor = Actor(),
+) -> NewUser:
+    """A new user; without a password one is generated and returned once."""
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    user = accounts.create_user(email, hash_password(check_password(password)), role, team.id, actor)
+    return NewUser(user, generated)
+
+
+def create_key(
+    accounts: AccountStore, user: User, team: Team, label: str, actor: Actor = Actor()
+) -> NewKey:
+    key, secret = accounts.create_key(user.id, team.id, label, actor)
+    return NewKey(key, secret)
+
+
+def rotate_key(accounts: AccountStore, key_id: str, grace_seconds: int, actor: Actor = Actor()) -> NewKey:
+    key, secret = accounts.rotate_key(key_id, grace_seconds=grace_seconds, actor=actor)
+    return NewKey(key, secret)

@@ -1,0 +1,66 @@
+"""The server's resolved settings: the shared `Settings` plus the knobs only the server has."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from agentlog.config import Settings, data_dir
+from agentlog.model import MAX_BATCH_BYTES
+
+DEV_ENV = "AGENTLOG_SERVE_DEV"
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything `create_app` needs; build with `ServerSettings.load(...)` or directly in tests."""
+
+    db: str
+    host: str = "127.0.0.1"
+    port: int = 8250
+    cors_origins: tuple[str, ...] = ()
+    jwt_secret: str = ""
+    redis_url: str = ""
+    dev: bool = False
+    data_dir: Path = field(default_factory=data_dir)
+    access_ttl_seconds: int = 15 * 60
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+    rate_limit_per_minute: int = 6000  # per API key or user
+    login_limit_per_minute: int = 10  # per client address, against password guessing
+    max_body_bytes: int = MAX_BATCH_BYTES
+    key_cache_seconds: float = 2.0  # how long a validated key is trusted before re-reading it
+    usage_flush_seconds: float = 5.0
+
+    @classmethod
+    def load(cls, *, dev: bool | None = None, **flags: Any) -> ServerSettings:
+        """From flags > env > config file > defaults (the same precedence as every command)."""
+        settings = Settings.load(**flags)
+        origins = tuple(o.strip() for o in settings.get("serve.cors_origins").split(",") if o.strip())
+        if dev is None:
+            dev = os.environ.get(DEV_ENV, "") not in ("", "0", "false")
+        return cls(
+            db=settings.db,
+            host=settings.get("serve.host"),
+            port=settings.get("serve.port"),
+            cors_origins=origins,
+            jwt_secret=settings.get("serve.jwt_secret"),
+            redis_url=settings.get("serve.redis_url"),
+            dev=dev,
+        )
+
+    def with_(self, **changes: Any) -> ServerSettings:
+        return replace(self, **changes)

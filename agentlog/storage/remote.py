@@ -1,0 +1,357 @@
+"""`RemoteStore`: the Store protocol over HTTP to `agentlog serve`, so every tool works against a server.
+
+One keep-alive httpx client per store. Requests that fail to connect, time
+out, or answer 5xx/429 are retried with exponential backoff (honouring
+`Retry-After`); writes are idempotent on ids, so retrying them is safe. A
+server that keeps failing raises ServerUnavailable; bad credentials raise
+AuthError; every other error answer becomes the AgentLogError its `code`
+names, with the server's message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from agentlog.errors import (
+    AgentLogError,
+    AuthError,
+    InvalidInput,
+    ServerUnavailable,
+    all_error_classes,
+)
+from agentlog.model import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    AgentSummary,
+    BatchError,
+    Event,
+    Session,
+    SessionSummary,
+    SessionUpdate,
+    StatsReport,
+    WriteResult,
+    format_ts,
+    parse_ts,
+)
+from agentlog.storage.base import EventQuery, Page, SessionQuery, StoreInfo
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 30.0
+# Leave room under the server's 10 MiB body limit for the JSON around the events.
+CHUNK_BYTES = MAX_BATCH_BYTES - 256 * 1024
+
+_ERRORS_BY_CODE: dict[str, type[AgentLogError]] = {}
+for _cls in all_error_classes():
+    _ERRORS_BY_CODE.setdefault(_cls.code, _cls)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("agentlog")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else format_ts(value)
+
+
+def event_params(query: EventQuery) -> list[tuple[str, str]]:
+    """An EventQuery as the query string the server's event routes read."""
+    params: list[tuple[str, str]] = []
+    if query.session_id:
+        params.append(("session_id", query.session_id))
+    params.extend(("type", str(t)) for t in query.types or ())
+    params.extend(("agent", a) for a in query.agents or ())
+    params.extend(("name", n) for n in query.names or ())
+    if query.status:
+        params.append(("status", str(query.status)))
+    if query.since:
+        params.append(("since", format_ts(query.since)))
+    if query.until:
+        params.append(("until", format_ts(query.until)))
+    if query.text:
+        params.append(("q", query.text))
+    params.extend(("metadata", f"{k}={v}") for k, v in query.metadata.items())
+    if query.parent_id:
+        params.append(("parent_id", query.parent_id))
+    params.append(("order", query.order))
+    params.append(("limit", str(query.limit)))
+    if query.cursor:
+        params.append(("cursor", query.cursor))
+    return params
+
+
+def session_params(query: SessionQuery) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if query.status:
+        params.append(("status", str(query.status)))
+    params.extend(("tag", t) for t in query.tags or ())
+    if query.agent:
+        params.append(("agent", query.agent))
+    if query.since:
+        params.append(("since", format_ts(query.since)))
+    if query.until:
+        params.append(("until", format_ts(query.until)))
+    if query.text:
+        params.append(("q", query.text))
+    if query.parent_session_id:
+        params.append(("parent_session_id", query.parent_session_id))
+    params.append(("sort", query.sort))
+    params.append(("order", query.order))
+    params.append(("limit", str(query.limit)))
+    if query.cursor:
+        params.append(("cursor", query.cursor))
+    return params
+
+
+def _error_from(response: httpx.Response) -> AgentLogError:
+    try:
+        body = response.json()["error"]
+        code, message, details = body.get("code"), body.get("message"), body.get("details")
+    except Exception:
+        code, message, details = None, None, None
+    status = response.status_code
+    cls = _ERRORS_BY_CODE.get(code or "")
+    if status == 401:
+        cls = AuthError
+    if cls is None or cls is AgentLogError:
+        cls = ServerUnavailable if status >= 500 else InvalidInput
+    text = message or f"the server answered {status} {response.reason_phrase}"
+    if cls is AuthError:
+        text += " (check --api-key / AGENTLOG_API_KEY, or run `agentlog login URL`)"
+    return cls(text, details=details)
+
+
+class RemoteStore:
+    """A Store whose rows live on an AgentLog server, scoped to the API key's team."""
+
+    backend = "remote"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 0.25,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.user_id: str | None = None
+        self._team_id: str | None = None
+        headers = {"User-Agent": f"agentlog-remote/{_version()}", "Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._owns_client = client is None
+        if client is None:
+            client = httpx.Client(
+                base_url=self.url,
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30),
+            )
+        client.headers.update(headers)
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.url!r})"
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ HTTP
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: bytes | None = None,
+        ok: tuple[int, ...] = (200, 201),
+    ) -> Any:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        if json is not None:
+            content, headers = orjson.dumps(json), {"Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            delay = self.backoff * (2**attempt)
+            try:
+                response = self._client.request(
+                    method, path, params=params, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                if attempt >= self.retries:
+                    raise ServerUnavailable(
+                        f"cannot reach the AgentLog server at {self.url} ({exc.__class__.__name__}: "
+                        f"{exc}); is `agentlog serve` running there?"
+                    ) from None
+            else:
+                if response.status_code in ok:
+                    return response.json() if response.content else None
+                if response.status_code not in RETRY_STATUSES and response.status_code < 500:
+                    raise _error_from(response)
+                if attempt >= self.retries:
+                    error = _error_from(response)
+                    if response.status_code >= 500:
+                        raise ServerUnavailable(
+                            f"the AgentLog server at {self.url} keeps failing "
+                            f"({response.status_code}: {error.message})"
+                        ) from None
+                    raise error
+                retry_after = response.headers.get("Retry-After")
+                if retry_after:
+                    try:
+                        delay = min(MAX_RETRY_AFTER, max(delay, float(retry_after)))
+                    except ValueError:
+                        pass
+            attempt += 1
+            time.sleep(min(delay, MAX_RETRY_AFTER))
+
+    # ------------------------------------------------------------ views
+    @property
+    def team_id(self) -> str | None:  # type: ignore[override]
+        """The API key's team (asked of the server once)."""
+        if self._team_id is None:
+            me = self._request("GET", "/v1/auth/me")
+            self._team_id, self.user_id = me["team_id"], me["user_id"]
+        return self._team_id
+
+    def scoped(self, team_id: str | None, user_id: str | None = None) -> RemoteStore:
+        # The server scopes every request to the key's team; a client cannot widen that.
+        return self
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    # ------------------------------------------------------------ writes
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        session_docs = [
+            orjson.dumps((s if isinstance(s, Session) else Session.model_validate(s)).to_json_dict())
+            for s in sessions
+        ]
+        result = WriteResult()
+        chunk: list[bytes] = []
+        size = 0
+        start = 0
+
+        def send(docs: list[bytes], first: int) -> None:
+            nonlocal session_docs
+            body = (
+                b'{"sessions":['
+                + b",".join(session_docs)
+                + b'],"events":['
+                + b",".join(docs)
+                + b"]}"
+            )
+            session_docs = []  # sessions go with the first request only
+            answer = self._request("POST", "/v1/events:batch", content=body, ok=(200, 207))
+            result.inserted += answer["inserted"]
+            result.duplicates += answer["duplicates"]
+            result.errors.extend(
+                BatchError(index=first + e["index"], id=e.get("id"), error=e["error"])
+                for e in answer["errors"]
+            )
+
+        for index, event in enumerate(events):
+            if not isinstance(event, Event):
+                event = Event.model_validate(event)
+            doc = orjson.dumps(event.to_json_dict())
+            if chunk and (len(chunk) >= MAX_BATCH_EVENTS or size + len(doc) > CHUNK_BYTES):
+                send(chunk, start)
+                chunk, size, start = [], 0, index
+            chunk.append(doc)
+            size += len(doc) + 1
+        if chunk or session_docs:
+            send(chunk, start)
+        return result
+
+    def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
+        body = changes.model_dump(mode="json", exclude_unset=True)
+        for key in ("ended_at",):
+            if isinstance(getattr(changes, key), datetime) and key in body:
+                body[key] = format_ts(getattr(changes, key))
+        data = self._request("PUT", f"/v1/sessions/{session_id}", json=body)
+        return SessionSummary.model_validate(data)
+
+    def delete_session(self, session_id: str) -> int:
+        return int(self._request("DELETE", f"/v1/sessions/{session_id}")["deleted_events"])
+
+    def prune(self, before: datetime) -> int:
+        answer = self._request("POST", "/v1/sessions:prune", json={"before": format_ts(before)})
+        return int(answer["sessions"])
+
+    # ------------------------------------------------------------ reads
+    def get_session(self, session_id: str) -> SessionSummary:
+        return SessionSummary.model_validate(self._request("GET", f"/v1/sessions/{session_id}"))
+
+    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
+        data = self._request("GET", "/v1/sessions", params=session_params(query))
+        return Page([SessionSummary.model_validate(s) for s in data["items"]], data["next_cursor"])
+
+    def count_sessions(self, query: SessionQuery) -> int:
+        return int(self._request("GET", "/v1/sessions:count", params=session_params(query))["count"])
+
+    def get_event(self, event_id: str) -> Event:
+        return Event.model_validate(self._request("GET", f"/v1/events/{event_id}"))
+
+    def list_events(self, query: EventQuery) -> Page[Event]:
+        data = self._request("GET", "/v1/events", params=event_params(query))
+        return Page([Event.model_validate(e) for e in data["items"]], data["next_cursor"])
+
+    def count_events(self, query: EventQuery) -> int:
+        return int(self._request("GET", "/v1/events:count", params=event_params(query))["count"])
+
+    def facets(self, query: EventQuery) -> dict[str, dict[str, int]]:
+        return self._request("GET", "/v1/events:facets", params=event_params(query))
+
+    def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
+        data = self._request("GET", "/v1/events:keys", params=event_params(query))
+        return [(int(ts), str(eid)) for ts, eid in data]
+
+    def stats(self, query: EventQuery) -> StatsReport:
+        return StatsReport.model_validate(
+            self._request("GET", "/v1/events:stats", params=event_params(query))
+        )
+
+    def agents(self, since: datetime | None = None) -> list[AgentSummary]:
+        params = {"active_since": format_ts(since)} if since else None
+        rows = self._request("GET", "/v1/agents", params=params)
+        out = []
+        for row in rows:
+            row.pop("error_rate", None)
+            out.append(AgentSummary.model_validate(row))
+        return out
+
+    def info(self) -> StoreInfo:
+        data = self._request("GET", "/v1/info")
+        return StoreInfo(
+            url=self.url,
+            backend="remote",
+            schema_version=int(data["schema_version"]),
+            sessions=int(data["sessions"]),
+            events=int(data["events"]),
+            size_bytes=None,
+            oldest_event_at=parse_ts(data["oldest_event_at"]) if data.get("oldest_event_at") else None,
+            newest_event_at=parse_ts(data["newest_event_at"]) if data.get("newest_event_at") else None,
+            extra={"server_backend": data["backend"], "team_id": data.get("team_id")},
+        )
+
+
+__all__ = ["RemoteStore", "event_params", "session_params"]
