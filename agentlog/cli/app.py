@@ -39,6 +39,11 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.db",
     "agentlog.cli.config_cmd",
     # -- other command groups add their line below
+    "agentlog.cli.export",  # issue 6: data portability
+    "agentlog.cli.importer",
+    "agentlog.cli.share",
+    "agentlog.cli.migrate",
+    "agentlog.cli.sync",
 ]
 
 

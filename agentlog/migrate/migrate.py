@@ -230,12 +230,14 @@ class Migration:
             self.target.write([plain_session(parent)], [])
 
     # -------------------------------------------------------- verify
-    def verify(self, *, repair: bool = True) -> MigrateReport:
+    def verify(self, *, repair: bool = True, on_checked: Callable[[int], None] | None = None) -> MigrateReport:
         """Compare event counts and content checksums of every selected session on both sides."""
         rep = self.report
         rep.mismatches = []
         rep.verified = 0
-        for summary in self.sessions():
+        for n, summary in enumerate(self.sessions(), 1):
+            if on_checked is not None:
+                on_checked(n)
             problem, checksum = self._compare(summary.id)
             if problem is not None and repair and not self.report.dry_run:
                 self.checkpoint.restart(summary.id)

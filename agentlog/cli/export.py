@@ -1,0 +1,95 @@
+"""`agentlog export`: sessions and events to an NDJSON, JSON or CSV file (gzip by name)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from agentlog.cli.context import get_store
+from agentlog.cli.options import (
+    AgentOpt,
+    SearchOpt,
+    SessionStatusOpt,
+    SinceOpt,
+    TagOpt,
+    TypeOpt,
+    UntilOpt,
+    agents,
+    event_types,
+    tags,
+)
+from agentlog.cli.output import message
+from agentlog.cli.resolve import resolve_session_id
+from agentlog.migrate.fileio import format_from_name, is_stdio
+from agentlog.migrate.progress import Bar
+
+FormatOpt = Annotated[
+    Literal["ndjson", "json", "csv"] | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="ndjson (default, lossless and streamable), json or csv; default from the -o name.",
+    ),
+]
+OutputOpt = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write here ('-' = stdout); gzip when it ends in .gz.",
+    ),
+]
+
+
+def export_cmd(
+    ctx: typer.Context,
+    sessions: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[SESSION]...", help="Session ids or prefixes (or use --all / filters)."
+        ),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every session.")] = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    type_: TypeOpt = None,
+    agent: AgentOpt = None,
+    tag: TagOpt = None,
+    status: SessionStatusOpt = None,
+    search: SearchOpt = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = "-",
+) -> None:
+    """Export sessions and their events (streamed, constant memory).
+
+    Example: agentlog export --all --format ndjson -o backup.ndjson.gz
+    """
+    from agentlog.migrate.export import Selection, estimate_events, export
+
+    store = get_store(ctx)
+    ids = tuple(resolve_session_id(store, s) for s in sessions or ())
+    sel = Selection(
+        session_ids=ids,
+        all=all_,
+        since=since,
+        until=until,
+        types=event_types(type_),
+        agents=agents(agent),
+        tags=tags(tag),
+        status=status,
+        text=search,
+    )
+    sel.check()
+    chosen = fmt or format_from_name(output) or "ndjson"
+    with Bar("exporting", estimate_events(store, sel)) as bar:
+        stats = export(store, sel, chosen, output, on_progress=bar.update)
+    if not is_stdio(output):
+        message(
+            f"exported {stats.sessions:,} sessions, {stats.events:,} events to {output} ({chosen})"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export_cmd)

@@ -1,0 +1,115 @@
+"""`agentlog import`: read an export file back into the store, with a report of what happened."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from agentlog.cli.context import get_store
+from agentlog.cli.options import JsonOpt
+from agentlog.cli.output import Column, message, print_json, print_table, warn
+from agentlog.migrate.importer import ImportReport
+from agentlog.migrate.progress import Bar
+
+SHOWN = 20  # problems listed on the terminal; --rejects / --json carry all that were kept
+
+
+def import_cmd(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="Export file (.ndjson, .json, .csv, optionally .gz) or '-' for stdin.",
+        ),
+    ],
+    fmt: Annotated[
+        Literal["auto", "ndjson", "json", "csv"],
+        typer.Option("--format", "-f", help="File format; auto tells from the name and content."),
+    ] = "auto",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report only; write nothing.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record and import nothing.")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace records whose id exists with different content."),
+    ] = False,
+    rejects: Annotated[
+        str | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help="Write rejected records here as NDJSON, to fix and import again.",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Import sessions and events from an export file (idempotent: ids already there are skipped).
+
+    Example: agentlog import backup.ndjson.gz --rejects rejects.ndjson
+    """
+    from agentlog.migrate.importer import import_file
+
+    store = get_store(ctx)
+    with Bar("importing", unit="bytes") as bar:
+        report = import_file(
+            store,
+            file,
+            fmt=fmt,
+            dry_run=dry_run,
+            strict=strict,
+            overwrite=overwrite,
+            rejects_path=rejects,
+            on_progress=lambda done, total: bar.update(done, total),
+        )
+    if json:
+        print_json(report.to_dict())
+    else:
+        show_report(report, rejects)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def show_report(report: ImportReport, rejects_path: str | None) -> None:
+    """The summary table (stdout) and the first problems (stderr)."""
+    verb = "would import" if report.dry_run else "imported"
+    rows = [("sessions", report.sessions), ("events", report.events)]
+    columns = [
+        Column("", lambda r: r[0], style="bold"),
+        Column(verb.upper(), lambda r: r[1].imported, justify="right"),
+        Column("DUPLICATES", lambda r: r[1].duplicates, justify="right"),
+        Column("CONFLICTS", lambda r: r[1].conflicts, justify="right"),
+        Column("OVERWRITTEN", lambda r: r[1].overwritten, justify="right"),
+        Column("REJECTED", lambda r: r[1].rejected, justify="right"),
+    ]
+    print_table(rows, columns)
+    for problem in report.rejects[:SHOWN]:
+        message(f"rejected {problem.reason}")
+    for problem in report.conflicts[:SHOWN]:
+        message(f"conflict at {problem.where}: {problem.reason}")
+    hidden = max(0, report.rejected - SHOWN) + max(0, report.conflicted - SHOWN)
+    if hidden:
+        message(
+            f"… and {hidden:,} more"
+            + (
+                f" (all rejects are in {rejects_path})"
+                if rejects_path
+                else " (add --rejects FILE to keep every rejected record)"
+            )
+        )
+    if report.aborted:
+        warn(f"stopped: {report.aborted}")
+    if report.rolled_back:
+        warn("strict mode: the import was rolled back; nothing was imported")
+    elif report.strict and report.rejected:
+        warn("strict mode: stopped at the first bad record; nothing was imported")
+    if report.dry_run:
+        message("dry run: nothing was written")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_cmd)

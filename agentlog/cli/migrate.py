@@ -1,0 +1,139 @@
+"""`agentlog migrate --to URL`: move the local store to a server or another store, resumably."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_state
+from agentlog.cli.options import (
+    AgentOpt,
+    JsonOpt,
+    SessionStatusOpt,
+    SinceOpt,
+    TagOpt,
+    UntilOpt,
+    agents,
+    tags,
+)
+from agentlog.cli.output import Column, message, print_json, print_table, warn
+from agentlog.cli.timeparse import format_duration_ms
+from agentlog.errors import UsageError
+from agentlog.migrate.migrate import MigrateReport
+from agentlog.migrate.progress import Bar
+
+SHOWN = 20
+
+
+def migrate_cmd(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Option("--to", metavar="URL", help="Target: https://server, postgresql://…, or a SQLite file path."),
+    ],
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", metavar="KEY", help="API key for a server target.")
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    agent: AgentOpt = None,
+    tag: TagOpt = None,
+    status: SessionStatusOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would move; send nothing.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Only compare both sides (counts and checksums); send nothing.")
+    ] = False,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Skip the comparison at the end of a migration.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Copy every session and event of this store to another one; re-run to resume.
+
+    Filters choose sessions; every event of a chosen session moves.
+
+    Example: agentlog migrate --to https://agentlog.example.com --api-key $KEY
+    """
+    from agentlog.migrate.export import Selection
+    from agentlog.migrate.migrate import Migration, verify_only
+    from agentlog.storage import open_store
+
+    if verify and dry_run:
+        raise UsageError("choose one of --verify and --dry-run")
+    state = get_state(ctx)
+    source = state.store()
+    key = api_key or (state.settings().api_key if to.startswith(("http://", "https://")) else None)
+    target = open_store(to, api_key=key)
+    try:
+        sel = Selection(all=True, since=since, until=until, agents=agents(agent), tags=tags(tag),
+                        status=status)
+        if len(sel.agents or ()) > 1:
+            raise UsageError("migrate takes one --agent (it chooses sessions)")
+        if verify:
+            report = verify_only(source, target, sel)
+        else:
+            migration = Migration(source, target, selection=sel)
+            try:
+                if dry_run:
+                    report = migration.preview()
+                else:
+                    with Bar("migrating", migration.total_events()) as bar:
+                        migration.on_progress = bar.advance
+                        report = migration.run(verify=False)
+                    if not no_verify:
+                        with Bar("verifying", report.sessions, unit="sessions") as bar:
+                            report = migration.verify(on_checked=bar.update)
+            finally:
+                migration.close()
+    finally:
+        target.close()
+    if json:
+        print_json(report.to_dict())
+    else:
+        show_report(report, verify_only=verify, verified=not no_verify and not dry_run)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> None:
+    rows: list[tuple[str, object]] = [("target", report.target), ("sessions selected", report.sessions)]
+    if verify_only:
+        rows += [("sessions matching", report.verified), ("sessions differing", len(report.mismatches))]
+    elif report.dry_run:
+        rows += [
+            ("sessions to send", report.sessions_copied),
+            ("sessions already there", report.sessions_existing),
+            ("of which with different fields", report.session_conflicts),
+            ("events in selected sessions", report.events_total),
+            ("events to send", report.events_sent),
+        ]
+    else:
+        rows += [
+            ("sessions sent", report.sessions_copied),
+            ("sessions already migrated", report.sessions_skipped),
+            ("events sent", report.events_sent),
+            ("events new on the target", report.events_inserted),
+            ("events already there", report.events_duplicates),
+            ("events rejected", report.events_rejected),
+            ("time", format_duration_ms(report.seconds * 1000)),
+            ("events/s", round(report.rate)),
+        ]
+        if verified:
+            rows += [("sessions verified", report.verified), ("sessions differing", len(report.mismatches))]
+            if report.repaired:
+                rows.append(("sessions re-sent after a mismatch", report.repaired))
+    print_table(rows, [Column("", lambda r: r[0], style="bold"), Column("", lambda r: r[1], justify="right")])
+    for item in report.rejected[:SHOWN]:
+        warn(f"rejected event {item['event_id']} of session {item['session_id']}: {item['error']}")
+    for mismatch in report.mismatches[:SHOWN]:
+        warn(f"session {mismatch.session_id} differs: {mismatch.reason}")
+    if report.dry_run:
+        message("dry run: nothing was sent. Events the target would refuse show only when sending; "
+                "a re-run after fixing them resumes where it stopped")
+    elif report.events_rejected or report.mismatches:
+        message("fix the problems above and run the same command again: it resumes and never doubles events")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("migrate")(migrate_cmd)

@@ -1,0 +1,50 @@
+"""`agentlog share`: one session and its sub-agent sessions as a file a colleague can open."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_store
+from agentlog.cli.output import message
+from agentlog.cli.resolve import resolve_session_id
+
+
+def share_cmd(
+    ctx: typer.Context,
+    session: Annotated[str, typer.Argument(metavar="SESSION", help="Session id, unique prefix, or 'latest'.")],
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Where to write (default agentlog-<id>.ndjson.gz; '-' = stdout)."),
+    ] = None,
+    redact: Annotated[
+        list[str] | None,
+        typer.Option("--redact", metavar="REGEX", help="Mask text matching REGEX (repeatable; presets @email, @secrets)."),
+    ] = None,
+    redact_key: Annotated[
+        list[str] | None,
+        typer.Option("--redact-key", metavar="KEY", help="Mask the value of this metadata key at any depth (repeatable; preset @secrets)."),
+    ] = None,
+) -> None:
+    """Write a session and its child sessions to one NDJSON.gz file, optionally redacted.
+
+    Example: agentlog share latest --redact @email --redact-key api_key -o bug-report.ndjson.gz
+    """
+    from agentlog.migrate.redact import Redactor
+    from agentlog.migrate.share import share_session
+
+    store = get_store(ctx)
+    session_id = resolve_session_id(store, session)
+    redactor = Redactor(redact or (), redact_key or ())
+    stats = share_session(store, session_id, output, redactor=redactor)
+    if stats.path != "-":
+        masked = f", {redactor.masked:,} values redacted" if redactor.active else ""
+        message(
+            f"wrote {stats.path}: {stats.sessions:,} sessions, {stats.events:,} events{masked}. "
+            f"Open it with `agentlog tui {stats.path}` or `agentlog import {stats.path}`"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("share")(share_cmd)
