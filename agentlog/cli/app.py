@@ -44,6 +44,7 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.share",
     "agentlog.cli.migrate",
     "agentlog.cli.sync",
+    "agentlog.cli.tui",
 ]
 
 

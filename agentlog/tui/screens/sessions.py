@@ -60,7 +60,7 @@ class LiveRows(Message):
 def session_cells(s: SessionSummary, now: datetime) -> dict[str, Text]:
     icon, style = render.STATUS_STYLE.get(s.status, ("?", "white"))
     agents = ", ".join(s.agents[:3]) + (" …" if len(s.agents) > 3 else "")
-    title = render.one_line(s.title or "(untitled)", 120)
+    title = render.one_line(s.title or "(untitled)", 36)
     return {
         "status": Text(icon, style=style),
         "title": Text(title, style="bold" if s.status == "failed" else ""),

@@ -168,7 +168,7 @@ class TimelineScreen(Screen[None]):
             if t.matches:
                 at = bisect.bisect_left(t.matches, t.cursor_row)
                 pos = at + 1 if at < len(t.matches) and t.matches[at] == t.cursor_row else 0
-                where = f"{pos}/{len(t.matches)}" if pos else f"{len(t.matches)} matches"
+                where = f"{pos}/{len(t.matches)}" if pos else f"{len(t.matches)} match" + ("es" if len(t.matches) > 1 else "")
                 parts.append(Text(f"search {t.search_term!r}: {where}  (n/N)", style="cyan"))
             else:
                 parts.append(Text(f"search {t.search_term!r}: no matches", style="red"))

@@ -1,0 +1,59 @@
+"""`agentlog tui [FILE] [--server URL]`: open the Textual explorer on a store, a server or an export file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_store
+from agentlog.errors import UsageError
+
+
+def tui(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="FILE",
+            help="An export (NDJSON, JSON or CSV, optionally .gz) to browse read-only, without importing it.",
+        ),
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", metavar="URL", help="Browse this AgentLog server instead.")
+    ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", "-s", metavar="ID", help="Open this session (id, prefix or 'latest') first."),
+    ] = None,
+) -> None:
+    """Explore sessions, timelines, search, compare and metrics in the terminal (? lists the keys).
+
+    Example: agentlog demo && agentlog tui
+    """
+    from agentlog.cli.resolve import resolve_session_id
+    from agentlog.tui.app import make_app
+
+    if file is not None and server is not None:
+        raise UsageError("give either FILE or --server, not both")
+    if file is not None:
+        if not file.exists():
+            raise UsageError(f"{file} does not exist; give the path of an export file")
+        from agentlog.migrate import open_file_as_store
+
+        store = open_file_as_store(file)
+        source = f"{file} (read-only)"
+    else:
+        store = get_store(ctx, server, read_only=False)
+        source = store.url
+    try:
+        session_id = resolve_session_id(store, session) if session else None
+        make_app(store, source=source, session_id=session_id).run()
+    finally:
+        if file is not None:
+            store.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tui")(tui)
