@@ -1,0 +1,292 @@
+"""SQL for the SQLite store's reads: query filters, keyset pages, and rows back into models.
+
+Pages are strictly keyset: events on (ts, id), sessions on (sort value, id),
+with the position carried by an opaque cursor bound to its query
+(`base.encode_cursor`). Never OFFSET, so a page costs the same at any depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from agentlog.errors import InvalidCursor
+from agentlog.model import (
+    Event,
+    EventStatus,
+    EventType,
+    Session,
+    SessionStatus,
+    SessionSummary,
+    from_us,
+    to_us,
+)
+from agentlog.storage.base import MAX_PAGE, EventQuery, SessionQuery, decode_cursor
+from agentlog.storage.textsearch import fts_query
+
+EVENT_COLUMNS = (
+    "e.id, e.session_id, e.ts, e.type, e.agent_id, e.name, e.status, e.parent_id, e.duration_ms,"
+    " e.input_tokens, e.output_tokens, e.cost_usd, e.metadata, e.content"
+)
+
+SESSION_COLUMNS = (
+    "s.rid, s.id, s.title, s.description, s.status, s.parent_session_id, s.tags, s.metadata,"
+    " s.created_at, s.updated_at, s.ended_at, s.team_id, s.created_by,"
+    " st.event_count, st.error_count, st.first_event_at, st.last_event_at, st.input_tokens,"
+    " st.output_tokens, st.cost_usd"
+)
+
+# The value each session sort orders by; never NULL, so keyset comparisons hold.
+SESSION_SORT_SQL: dict[str, str] = {
+    "last_event_at": "st.activity_at",
+    "created_at": "s.created_at",
+    "updated_at": "s.updated_at",
+    "title": "s.title",
+    "event_count": "st.event_count",
+    "error_count": "st.error_count",
+    "duration_ms": "coalesce(st.last_event_at - st.first_event_at, -1)",
+    "input_tokens": "st.input_tokens",
+    "output_tokens": "st.output_tokens",
+    "cost_usd": "st.cost_usd",
+}
+
+# Metadata values compared as text: JSON true/false/null read as their JSON spelling.
+_META_TEXT = (
+    "CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null'"
+    " ELSE CAST(value AS TEXT) END"
+)
+
+
+def page_limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_PAGE))
+
+
+def marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def event_filters(q: EventQuery, team_id: str | None) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (over `events e`) and parameters for every filter of `q` but the cursor."""
+    where: list[str] = []
+    params: list[Any] = []
+    if q.session_id is not None:
+        where.append("e.session_id = ?")
+        params.append(q.session_id)
+    if q.types:
+        types = [str(EventType.parse(t)) for t in q.types]
+        where.append(f"e.type IN ({marks(types)})")
+        params.extend(types)
+    if q.agents:
+        where.append(f"e.agent_id IN ({marks(q.agents)})")
+        params.extend(q.agents)
+    if q.names:
+        where.append(f"e.name IN ({marks(q.names)})")
+        params.extend(q.names)
+    if q.status is not None:
+        # A literal, so the partial index on errors can serve `status = 'error'`.
+        where.append(f"e.status = '{EventStatus(q.status).value}'")
+    if q.since is not None:
+        where.append("e.ts >= ?")
+        params.append(to_us(q.since))
+    if q.until is not None:
+        where.append("e.ts < ?")
+        params.append(to_us(q.until))
+    for key, value in sorted(q.metadata.items()):
+        where.append(
+            f"EXISTS (SELECT 1 FROM json_each(e.metadata) WHERE key = ? AND {_META_TEXT} = ?)"
+        )
+        params.extend([key, str(value)])
+    if q.parent_id is not None:
+        where.append("e.parent_id = ?")
+        params.append(q.parent_id)
+    if q.text is not None:
+        match = fts_query(q.text)
+        if match is None:
+            where.append("0")  # no words to look for: nothing matches
+        else:
+            where.append("e.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            params.append(match)
+    if team_id is not None:
+        where.append("e.session_id IN (SELECT id FROM sessions WHERE team_id = ?)")
+        params.append(team_id)
+    return where, params
+
+
+def event_after(q: EventQuery) -> tuple[str, list[Any]] | None:
+    """The keyset clause placing the page after `q.cursor`, or None on the first page."""
+    if not q.cursor:
+        return None
+    key = decode_cursor(q.cursor, q.fingerprint())
+    if len(key) != 2 or not isinstance(key[0], int) or not isinstance(key[1], str):
+        raise InvalidCursor(
+            "the cursor is not valid; use the next_cursor value from the previous page"
+        )
+    op = ">" if q.order == "asc" else "<"
+    return f"(e.ts, e.id) {op} (?, ?)", [key[0], key[1]]
+
+
+def where_sql(clauses: Sequence[str]) -> str:
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def row_event(row: Sequence[Any]) -> Event:
+    """An events row (EVENT_COLUMNS order) as an Event; rows were validated on the way in."""
+    return Event.model_construct(
+        id=row[0],
+        session_id=row[1],
+        timestamp=from_us(row[2]),
+        type=EventType(row[3]),
+        agent_id=row[4],
+        name=row[5],
+        status=EventStatus(row[6]),
+        parent_id=row[7],
+        duration_ms=row[8],
+        input_tokens=row[9],
+        output_tokens=row[10],
+        cost_usd=row[11],
+        metadata=orjson.loads(row[12]) if row[12] else {},
+        content=row[13],
+    )
+
+
+def session_filters(q: SessionQuery, team_id: str | None) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (over `sessions s JOIN session_stats st`) for every filter of `q`."""
+    where: list[str] = []
+    params: list[Any] = []
+    if q.status is not None:
+        where.append("s.status = ?")
+        params.append(SessionStatus(q.status).value)
+    for tag in q.tags or ():
+        where.append("EXISTS (SELECT 1 FROM json_each(s.tags) WHERE value = ?)")
+        params.append(tag)
+    if q.agent is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM session_agents sa WHERE sa.session_id = s.id AND sa.agent_id = ?)"
+        )
+        params.append(q.agent)
+    if q.since is not None:
+        where.append("st.activity_at >= ?")
+        params.append(to_us(q.since))
+    if q.until is not None:
+        where.append("s.created_at < ?")
+        params.append(to_us(q.until))
+    if q.text is not None:
+        match = fts_query(q.text)
+        if match is None:
+            where.append("0")
+        else:
+            where.append("s.rid IN (SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH ?)")
+            params.append(match)
+    if q.parent_session_id is not None:
+        where.append("s.parent_session_id = ?")
+        params.append(q.parent_session_id)
+    if team_id is not None:
+        where.append("s.team_id = ?")
+        params.append(team_id)
+    return where, params
+
+
+def session_after(q: SessionQuery) -> tuple[str, list[Any]] | None:
+    if not q.cursor:
+        return None
+    key = decode_cursor(q.cursor, q.fingerprint())
+    if len(key) != 2 or not isinstance(key[1], str) or not isinstance(key[0], int | float | str):
+        raise InvalidCursor(
+            "the cursor is not valid; use the next_cursor value from the previous page"
+        )
+    op = ">" if q.order == "asc" else "<"
+    return f"({SESSION_SORT_SQL[q.sort]}, s.id) {op} (?, ?)", [key[0], key[1]]
+
+
+def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
+    """A SESSION_COLUMNS row (after `rid`) with its agents as a SessionSummary."""
+    first, last = row[15], row[16]
+    return SessionSummary.model_construct(
+        id=row[1],
+        title=row[2],
+        description=row[3],
+        status=SessionStatus(row[4]),
+        parent_session_id=row[5],
+        tags=orjson.loads(row[6]) if row[6] else [],
+        metadata=orjson.loads(row[7]) if row[7] else {},
+        created_at=from_us(row[8]),
+        updated_at=from_us(row[9]),
+        ended_at=from_us(row[10]) if row[10] is not None else None,
+        team_id=row[11],
+        created_by=row[12],
+        event_count=row[13] or 0,
+        error_count=row[14] or 0,
+        agents=agents,
+        first_event_at=from_us(first) if first is not None else None,
+        last_event_at=from_us(last) if last is not None else None,
+        duration_ms=(last - first) / 1000 if first is not None and last is not None else None,
+        input_tokens=row[17] or 0,
+        output_tokens=row[18] or 0,
+        cost_usd=row[19] or 0.0,
+    )
+
+
+def session_row(s: Session) -> dict[str, Any]:
+    """A Session as the column values of the `sessions` table (without rid/team stamps)."""
+    return {
+        "id": s.id,
+        "title": s.title or "",
+        "description": s.description or "",
+        "status": SessionStatus(s.status).value,
+        "parent_session_id": s.parent_session_id,
+        "tags": orjson.dumps(list(s.tags)).decode(),
+        "metadata": orjson.dumps(s.metadata, option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        "created_at": to_us(s.created_at),
+        "updated_at": to_us(s.updated_at),
+        "ended_at": to_us(s.ended_at) if s.ended_at is not None else None,
+    }
+
+
+def event_row(rid: int, e: Event) -> tuple[Any, ...]:
+    """An Event as an `events` row, with its rid first."""
+    return (
+        rid,
+        e.id,
+        e.session_id,
+        to_us(e.timestamp),
+        str(e.type),
+        e.agent_id,
+        e.name,
+        str(e.status),
+        e.parent_id,
+        e.duration_ms,
+        e.input_tokens,
+        e.output_tokens,
+        e.cost_usd,
+        orjson.dumps(e.metadata, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+        if e.metadata
+        else "{}",
+        e.content,
+    )
+
+
+INSERT_EVENT = (
+    "INSERT INTO events (rid, id, session_id, ts, type, agent_id, name, status, parent_id,"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def empty_session(session_id: str, created_us: int, updated_us: int) -> Session:
+    """The untitled active session that events for an unknown session create."""
+    return Session.model_construct(
+        id=session_id,
+        title="",
+        description="",
+        status=SessionStatus.ACTIVE,
+        parent_session_id=None,
+        tags=[],
+        metadata={},
+        created_at=from_us(created_us),
+        updated_at=from_us(updated_us),
+        ended_at=None,
+        team_id=None,
+        created_by=None,
+    )

@@ -1,0 +1,182 @@
+"""Contract: writes are idempotent upserts that keep the per-session aggregates right."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from agentlog.errors import InvalidInput, NotFound
+from agentlog.model import EventStatus, EventType, SessionStatus, SessionUpdate, new_id
+from agentlog.storage.base import EventQuery, SessionQuery
+
+
+def test_session_round_trip(store, make):
+    s = make.session(
+        title="triage bot",
+        description="why did it fail",
+        tags=["eval", "ci"],
+        metadata={"sdk": {"name": "agentlog"}},
+    )
+    store.write(sessions=[s])
+    got = store.get_session(s.id)
+    assert (got.id, got.title, got.description, got.tags) == (
+        s.id,
+        "triage bot",
+        "why did it fail",
+        ["eval", "ci"],
+    )
+    assert got.metadata == {"sdk": {"name": "agentlog"}}
+    assert got.status == SessionStatus.ACTIVE
+    assert got.created_at == s.created_at
+    assert got.event_count == 0 and got.last_event_at is None and got.duration_ms is None
+
+
+def test_events_are_idempotent_and_duplicates_counted(store, make):
+    s = make.session()
+    events = make.events(s.id, 5)
+    first = store.write(sessions=[s], events=events)
+    assert (first.inserted, first.duplicates, first.errors) == (5, 0, [])
+    again = store.write(events=events[:3] + make.events(s.id, 2))
+    assert (again.inserted, again.duplicates) == (2, 3)
+    assert store.get_session(s.id).event_count == 7
+    assert store.count_events(EventQuery(session_id=s.id)) == 7
+
+
+def test_same_id_twice_in_one_batch_is_one_insert(store, make):
+    s = make.session()
+    e = make.event(s.id)
+    result = store.write(sessions=[s], events=[e, e])
+    assert (result.inserted, result.duplicates) == (1, 1)
+    assert store.get_session(s.id).event_count == 1
+
+
+def test_events_for_unknown_session_create_it(store, make):
+    sid = new_id()
+    store.write(events=make.events(sid, 2))
+    got = store.get_session(sid)
+    assert got.title == "" and got.status == SessionStatus.ACTIVE and got.event_count == 2
+    # Writing the session later fills in its fields and keeps the events.
+    store.write(sessions=[make.session(id=sid, title="late title")])
+    got = store.get_session(sid)
+    assert got.title == "late title" and got.event_count == 2
+
+
+def test_bad_items_are_reported_by_index_and_good_ones_kept(store, make):
+    s = make.session()
+    good = make.event(s.id)
+    bad_type = {"session_id": s.id, "type": "NOT_A_TYPE", "timestamp": "2026-03-01T12:00:00Z"}
+    bad_id = {"id": "nope", "session_id": s.id, "type": "LOG"}
+    result = store.write(sessions=[s], events=[bad_type, good, bad_id])
+    assert result.inserted == 1
+    assert [e.index for e in result.errors] == [0, 2]
+    assert "unknown event type" in result.errors[0].error
+    assert "not a valid UUID" in result.errors[1].error
+    assert store.get_event(good.id).id == good.id
+
+
+def test_bad_session_is_a_clear_error(store):
+    with pytest.raises(InvalidInput, match="status"):
+        store.write(sessions=[{"status": "sleeping"}])
+
+
+def test_aggregates_follow_inserted_rows(store, make):
+    s = make.session()
+    events = [
+        make.event(
+            s.id,
+            EventType.LLM_CALL,
+            agent_id="planner",
+            input_tokens=100,
+            output_tokens=10,
+            cost_usd=0.5,
+        ),
+        make.event(s.id, EventType.TOOL_CALL, agent_id="coder", status=EventStatus.ERROR),
+        make.event(s.id, EventType.ERROR, agent_id="coder"),
+        make.event(
+            s.id,
+            EventType.LLM_CALL,
+            agent_id="planner",
+            input_tokens=50,
+            output_tokens=5,
+            cost_usd=0.25,
+        ),
+    ]
+    store.write(sessions=[s], events=events)
+    store.write(events=events)  # duplicates change nothing
+    got = store.get_session(s.id)
+    assert got.event_count == 4
+    assert got.error_count == 2
+    assert (got.input_tokens, got.output_tokens) == (150, 15)
+    assert got.cost_usd == pytest.approx(0.75)
+    assert got.first_event_at == events[0].timestamp
+    assert got.last_event_at == events[-1].timestamp
+    assert got.duration_ms == pytest.approx(3000.0)
+    assert got.agents == ["planner", "coder"]
+    assert got.updated_at >= events[-1].timestamp
+
+
+def test_upsert_overwrites_fields(store, make):
+    s = make.session(title="first")
+    store.write(sessions=[s])
+    store.write(
+        sessions=[s.model_copy(update={"title": "second", "status": SessionStatus.COMPLETED})]
+    )
+    got = store.get_session(s.id)
+    assert (got.title, got.status) == ("second", SessionStatus.COMPLETED)
+    assert store.count_sessions(SessionQuery(text="second")) == 1
+    assert store.count_sessions(SessionQuery(text="first")) == 0
+
+
+def test_update_session(store, make):
+    s = make.session(title="old", tags=["a"])
+    store.write(sessions=[s])
+    got = store.update_session(
+        s.id, SessionUpdate(title="new title", tags=["b", "c"], metadata={"k": 1})
+    )
+    assert (got.title, got.tags, got.metadata) == ("new title", ["b", "c"], {"k": 1})
+    assert got.updated_at > s.updated_at
+    ended = store.update_session(s.id, SessionUpdate(status=SessionStatus.COMPLETED))
+    assert ended.status == SessionStatus.COMPLETED and ended.ended_at is not None
+    assert ended.title == "new title"
+    assert store.count_sessions(SessionQuery(text="new")) == 1
+    with pytest.raises(NotFound):
+        store.update_session(new_id(), SessionUpdate(title="x"))
+
+
+def test_delete_session_erases_events_and_index(store, make):
+    keep, gone = make.session(), make.session(title="doomed")
+    store.write(
+        sessions=[keep, gone],
+        events=make.events(keep.id, 2, content="zebra") + make.events(gone.id, 3, content="zebra"),
+    )
+    assert store.count_events(EventQuery(text="zebra")) == 5
+    assert store.delete_session(gone.id) == 3
+    with pytest.raises(NotFound):
+        store.get_session(gone.id)
+    assert store.count_events(EventQuery(text="zebra")) == 2
+    assert store.count_sessions(SessionQuery(text="doomed")) == 0
+    assert [a.events for a in store.agents()] == []  # no agent ids were given
+    with pytest.raises(NotFound):
+        store.delete_session(gone.id)
+
+
+def test_prune_erases_sessions_idle_before(store, make):
+    old, new = make.session(), make.session(created_at=make.at(10_000))
+    store.write(
+        sessions=[old, new],
+        events=[make.event(old.id), make.event(new.id, timestamp=make.at(20_000))],
+    )
+    assert store.prune(make.at(5_000)) == 1
+    assert [s.id for s in store.list_sessions(SessionQuery())] == [new.id]
+    assert store.prune(make.at(5_000)) == 0
+    assert store.info().events == 1
+
+
+def test_prune_counts_recent_events_as_activity(store, make):
+    s = make.session()  # created long ago, but active recently
+    store.write(
+        sessions=[s], events=[make.event(s.id, timestamp=s.created_at + timedelta(days=30))]
+    )
+    assert store.prune(s.created_at + timedelta(days=1)) == 0
+    assert store.get_session(s.id).event_count == 1
