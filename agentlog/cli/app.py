@@ -39,6 +39,9 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.db",
     "agentlog.cli.config_cmd",
     # -- other command groups add their line below
+    "agentlog.cli.serve",  # issue 4
+    "agentlog.cli.admin",  # issue 4
+    "agentlog.cli.login",  # issue 4
     "agentlog.cli.export",  # issue 6: data portability
     "agentlog.cli.importer",
     "agentlog.cli.share",

@@ -12,7 +12,6 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 from starlette.middleware.cors import CORSMiddleware
 
-from agentlog.errors import UsageError
 from agentlog.server import errors
 from agentlog.server.auth import DEV_EMAIL, DEV_TEAM, Authenticator, Principal
 from agentlog.server.broker import Broker
@@ -20,11 +19,12 @@ from agentlog.server.metrics import Metrics
 from agentlog.server.middleware import BodyLimit, Observe
 from agentlog.server.ratelimit import make_limiter
 from agentlog.server.schemas import BatchIn
+from agentlog.server.service import open_backends
 from agentlog.server.settings import ServerSettings
 from agentlog.server.state import ServerState
 from agentlog.server.tokens import KeyRing
 from agentlog.server.usage import UsageCounter
-from agentlog.storage.accounts import AccountStore, Actor, Role, open_accounts
+from agentlog.storage.accounts import AccountStore, Actor, Role
 from agentlog.storage.base import Store
 
 log = logging.getLogger("agentlog.server")
@@ -50,20 +50,6 @@ def _version() -> str:
         return version("agentlog")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def open_backends(db: str) -> tuple[Store, AccountStore]:
-    """The event store and the account tables beside it (store first: it stamps a new file)."""
-    from agentlog.storage import open_store
-
-    if db.startswith(("http://", "https://")):
-        raise UsageError("--db must be a database (SQLite path or postgresql:// URL), not a server URL")
-    store = open_store(db)
-    try:
-        return store, open_accounts(db)
-    except BaseException:
-        store.close()
-        raise
 
 
 def _dev_principal(accounts: AccountStore) -> Principal:

@@ -8,11 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentlog.errors import InvalidInput, NotFound
+from agentlog.errors import InvalidInput, NotFound, UsageError
 from agentlog.server.passwords import MIN_PASSWORD_CHARS, generate_password, hash_password
-from agentlog.storage.accounts import AccountStore, Actor, ApiKey, Role, Team, User
+from agentlog.storage.accounts import AccountStore, Actor, ApiKey, Role, Team, User, open_accounts
+from agentlog.storage.base import Store
 
 DEFAULT_TEAM = "default"
+
+
+def open_backends(db: str) -> tuple[Store, AccountStore]:
+    """The event store and the account tables beside it (store first: it stamps a new file)."""
+    from agentlog.storage import open_store
+
+    if db.startswith(("http://", "https://")):
+        raise UsageError("--db must be a database (SQLite path or postgresql:// URL), not a server URL")
+    store = open_store(db)
+    try:
+        return store, open_accounts(db)
+    except BaseException:
+        store.close()
+        raise
 
 
 @dataclass(frozen=True, slots=True)

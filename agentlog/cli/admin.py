@@ -1,0 +1,397 @@
+"""`agentlog admin …`: users, teams, API keys and signing keys, run on the server's machine.
+
+Like Django's `createsuperuser`, these work directly on the server's database
+(`--db`, default: the configured store), so the first admin can be made before
+anyone can log in. A running server sees the changes within seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_state
+from agentlog.cli.options import JsonOpt, NdjsonOpt
+from agentlog.cli.output import (
+    Column,
+    Format,
+    message,
+    output_format,
+    print_json,
+    print_object,
+    print_rows,
+    write_line,
+)
+from agentlog.errors import NotFound, UsageError
+from agentlog.storage.accounts import AccountStore, Role, User
+
+admin_app = typer.Typer(
+    help="Manage the server's users, teams and API keys (on the server's machine).\n\n"
+    "Example: agentlog admin create-user you@example.com --admin",
+    no_args_is_help=True,
+)
+teams_app = typer.Typer(help="Create and list teams.\n\nExample: agentlog admin teams create research", no_args_is_help=True)
+users_app = typer.Typer(help="List, change and disable users.\n\nExample: agentlog admin users list", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Create, list, rotate and revoke API keys.\n\nExample: agentlog admin keys create --label ci --json",
+    no_args_is_help=True,
+)
+admin_app.add_typer(teams_app, name="teams")
+admin_app.add_typer(users_app, name="users")
+admin_app.add_typer(keys_app, name="keys")
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", metavar="URL", help="The server's database (default: the configured store)."),
+]
+TeamOpt = Annotated[str | None, typer.Option("--team", metavar="NAME", help="Team name.")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
+USER_COLUMNS = [
+    Column("id", lambda u: u["id"]),
+    Column("email", lambda u: u["email"]),
+    Column("role", lambda u: u["role"]),
+    Column("team", lambda u: u["team"]),
+    Column("disabled", lambda u: "yes" if u["disabled"] else ""),
+    Column("created", lambda u: u["created_at"]),
+]
+KEY_COLUMNS = [
+    Column("id", lambda k: k["id"]),
+    Column("prefix", lambda k: k["prefix"]),
+    Column("label", lambda k: k["label"], max_width=40),
+    Column("team", lambda k: k["team"]),
+    Column("owner", lambda k: k["owner"]),
+    Column("created", lambda k: k["created_at"]),
+    Column("last used", lambda k: k["last_used_at"]),
+    Column("revoked", lambda k: k["revoked_at"]),
+]
+TEAM_COLUMNS = [
+    Column("id", lambda t: t["id"]),
+    Column("name", lambda t: t["name"]),
+    Column("created", lambda t: t["created_at"]),
+]
+
+
+@contextmanager
+def _accounts(ctx: typer.Context, db: str | None) -> Iterator[AccountStore]:
+    from agentlog.server.service import open_backends
+
+    state = get_state(ctx)
+    url = db or state.db or state.settings().db
+    store, accounts = open_backends(url)
+    try:
+        yield accounts
+    finally:
+        accounts.close()
+        store.close()
+
+
+def _find_user(accounts: AccountStore, who: str) -> User:
+    try:
+        return accounts.user_by_email(who) if "@" in who else accounts.get_user(who)
+    except NotFound:
+        raise NotFound(f"no user {who!r}; `agentlog admin users list` shows them") from None
+
+
+def _team_names(accounts: AccountStore) -> dict[str, str]:
+    return {t.id: t.name for t in accounts.list_teams()}
+
+
+def _user_row(user: User, teams: dict[str, str]) -> dict[str, object]:
+    return {**user.public(), "team": teams.get(user.team_id, user.team_id)}
+
+
+@admin_app.command("create-user")
+def create_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The new user's email.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    role: Annotated[
+        Role, typer.Option("--role", case_sensitive=False, help="admin, member or viewer.")
+    ] = Role.MEMBER,
+    team: TeamOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Create a user (and their team if new); without --password-stdin a password is generated and printed once.
+
+    Example: agentlog admin create-user you@example.com --admin --team platform
+    """
+    from agentlog.cli.login import read_password
+    from agentlog.server import service
+
+    password = read_password(True) if password_stdin else None
+    with _accounts(ctx, db) as accounts:
+        team_obj = service.team_for(accounts, team, create=True)
+        new = service.create_user(
+            accounts, email, password=password, role=Role.ADMIN if admin else role, team=team_obj
+        )
+    if json:
+        print_json({**_user_row(new.user, {team_obj.id: team_obj.name}), "generated_password": new.generated_password})
+        return
+    message(f"Created {new.user.role.value} {new.user.email} in team {team_obj.name} (id {new.user.id}).")
+    if new.generated_password:
+        message("Generated password (shown once):")
+        write_line(new.generated_password)
+
+
+@teams_app.command("create")
+def teams_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Team name.")],
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Create a team.
+
+    Example: agentlog admin teams create research
+    """
+    with _accounts(ctx, db) as accounts:
+        team = accounts.create_team(name)
+    if json:
+        print_json(team.public())
+    else:
+        message(f"Created team {team.name} (id {team.id}).")
+
+
+@teams_app.command("list")
+def teams_list(ctx: typer.Context, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None) -> None:
+    """Every team.
+
+    Example: agentlog admin teams list --json
+    """
+    fmt = output_format(json, ndjson)
+    with _accounts(ctx, db) as accounts:
+        rows = [t.public() for t in accounts.list_teams()]
+    print_rows(rows, TEAM_COLUMNS, fmt, empty="no teams yet; `agentlog admin teams create NAME` adds one")
+
+
+@users_app.command("list")
+def users_list(
+    ctx: typer.Context, team: TeamOpt = None, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None
+) -> None:
+    """Every user (or one team's).
+
+    Example: agentlog admin users list --team platform
+    """
+    from agentlog.server import service
+
+    fmt = output_format(json, ndjson)
+    with _accounts(ctx, db) as accounts:
+        team_id = service.team_for(accounts, team, create=False).id if team else None
+        names = _team_names(accounts)
+        rows = [_user_row(u, names) for u in accounts.list_users(team_id)]
+    print_rows(rows, USER_COLUMNS, fmt, empty="no users yet; `agentlog admin create-user EMAIL --admin` adds one")
+
+
+@users_app.command("update")
+def users_update(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(metavar="USER", help="Email or id.")],
+    role: Annotated[Role | None, typer.Option("--role", case_sensitive=False, help="New role.")] = None,
+    team: TeamOpt = None,
+    enable: Annotated[bool, typer.Option("--enable", help="Re-enable a disabled user.")] = False,
+    password_stdin: PasswordStdinOpt = False,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Change a user's role, team or password, or re-enable them.
+
+    Example: agentlog admin users update ana@example.com --role viewer
+    """
+    from agentlog.cli.login import read_password
+    from agentlog.server import service
+    from agentlog.server.passwords import hash_password
+
+    if role is None and team is None and not enable and not password_stdin:
+        raise UsageError("nothing to change: give --role, --team, --enable or --password-stdin")
+    password = read_password(True) if password_stdin else None
+    with _accounts(ctx, db) as accounts:
+        found = _find_user(accounts, user)
+        team_id = service.team_for(accounts, team, create=False).id if team else None
+        updated = accounts.update_user(
+            found.id,
+            role=role,
+            team_id=team_id,
+            disabled=False if enable else None,
+            password_hash=hash_password(service.check_password(password)) if password else None,
+        )
+        row = _user_row(updated, _team_names(accounts))
+    if json:
+        print_object(row, Format.JSON)
+        return
+    message(
+        f"Updated {updated.email}: role {updated.role.value}, team {row['team']}"
+        + (", disabled" if updated.disabled else "")
+    )
+
+
+@users_app.command("disable")
+def users_disable(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(metavar="USER", help="Email or id.")],
+    db: DbOpt = None,
+) -> None:
+    """Disable a user: they cannot log in and their API keys are revoked.
+
+    Example: agentlog admin users disable ana@example.com
+    """
+    with _accounts(ctx, db) as accounts:
+        found = _find_user(accounts, user)
+        accounts.update_user(found.id, disabled=True)
+    message(f"Disabled {found.email}; their API keys are revoked.")
+
+
+def _key_rows(accounts: AccountStore, keys: list) -> list[dict[str, object]]:
+    teams = _team_names(accounts)
+    emails = {u.id: u.email for u in accounts.list_users()}
+    return [
+        {**k.public(), "team": teams.get(k.team_id, k.team_id), "owner": emails.get(k.user_id, k.user_id)}
+        for k in keys
+    ]
+
+
+def _print_secret(new: object, team_name: str, json: bool) -> None:
+    from agentlog.server.service import NewKey
+
+    assert isinstance(new, NewKey)
+    if json:
+        print_json({**new.public(), "team": team_name})
+        return
+    message(f"API key {new.key.id} ({new.key.prefix}…, label {new.key.label!r}, team {team_name}).")
+    message("The secret, shown once (only a hash is kept):")
+    write_line(new.secret)
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    label: Annotated[str, typer.Option("--label", help="What the key is for, e.g. ci or laptop.")],
+    team: TeamOpt = None,
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="EMAIL", help="Owner (default: the first admin).")
+    ] = None,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Create an API key and print its secret once.
+
+    Example: agentlog admin keys create --label ci --team platform --json
+    """
+    from agentlog.server import service
+
+    with _accounts(ctx, db) as accounts:
+        if user:
+            owner = _find_user(accounts, user)
+        else:
+            admins = [u for u in accounts.list_users() if u.role is Role.ADMIN and not u.disabled]
+            if not admins:
+                raise UsageError(
+                    "no admin to own the key; create one first: agentlog admin create-user EMAIL --admin"
+                )
+            owner = min(admins, key=lambda u: u.created_at)
+        team_obj = service.team_for(accounts, team, create=False) if team else accounts.get_team(owner.team_id)
+        new = service.create_key(accounts, owner, team_obj, label)
+    _print_secret(new, team_obj.name, json)
+
+
+@keys_app.command("list")
+def keys_list(
+    ctx: typer.Context, team: TeamOpt = None, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None
+) -> None:
+    """Every API key (prefixes only; secrets are never kept).
+
+    Example: agentlog admin keys list --team platform
+    """
+    from agentlog.server import service
+
+    fmt = output_format(json, ndjson)
+    with _accounts(ctx, db) as accounts:
+        team_id = service.team_for(accounts, team, create=False).id if team else None
+        rows = _key_rows(accounts, accounts.list_keys(team_id=team_id))
+    print_rows(rows, KEY_COLUMNS, fmt, empty="no API keys yet; `agentlog admin keys create --label NAME`")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id.")],
+    grace_seconds: Annotated[
+        int, typer.Option("--grace-seconds", min=0, help="Keep the old secret working this long.")
+    ] = 0,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Replace a key's secret (same owner, team and label); the old one stops working.
+
+    Example: agentlog admin keys rotate 0190c3a4-... --grace-seconds 3600
+    """
+    from agentlog.server import service
+
+    with _accounts(ctx, db) as accounts:
+        new = service.rotate_key(accounts, key_id.strip(), grace_seconds)
+        team_name = accounts.get_team(new.key.team_id).name
+    _print_secret(new, team_name, json)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id.")],
+    db: DbOpt = None,
+) -> None:
+    """Revoke a key at once.
+
+    Example: agentlog admin keys revoke 0190c3a4-...
+    """
+    with _accounts(ctx, db) as accounts:
+        key = accounts.revoke_key(key_id.strip())
+    message(f"Revoked API key {key.id} ({key.prefix}…).")
+
+
+@admin_app.command("rotate-signing-key")
+def rotate_signing_key(ctx: typer.Context) -> None:
+    """Add a new JWT signing key; tokens signed by the previous keys stay valid until they expire.
+
+    Example: agentlog admin rotate-signing-key
+    """
+    from agentlog.config import data_dir
+    from agentlog.server.tokens import KeyRing
+
+    kid = KeyRing(data_dir()).rotate()
+    message(f"New signing key {kid}; running servers pick it up on its first token.")
+
+
+@admin_app.command("audit")
+def audit(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many entries.")] = 50,
+    json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """The newest audit entries: erasures, key and user changes, logins.
+
+    Example: agentlog admin audit --limit 20
+    """
+    fmt = output_format(json, ndjson)
+    with _accounts(ctx, db) as accounts:
+        rows = [e.public() for e in accounts.list_audit(limit=limit)]
+    columns = [
+        Column("at", lambda e: e["at"]),
+        Column("action", lambda e: e["action"]),
+        Column("target", lambda e: e["target"]),
+        Column("actor", lambda e: e["actor_user_id"]),
+        Column("details", lambda e: e["details"], max_width=60),
+    ]
+    print_rows(rows, columns, fmt, empty="no audit entries")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(admin_app, name="admin")

@@ -1,0 +1,84 @@
+"""`agentlog serve`: run the team HTTP API (uvicorn) over a Store."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_state
+from agentlog.cli.output import message, warn
+from agentlog.errors import UsageError
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default 8250).")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", metavar="URL", help="SQLite path or postgresql:// URL.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="No auth for loopback clients (refused on other addresses).")
+    ] = False,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+) -> None:
+    """Run the AgentLog server: the HTTP API, /docs and /metrics over your store.
+
+    Example: agentlog serve --port 8250 --db /var/lib/agentlog/agentlog.db
+    """
+    import uvicorn
+
+    from agentlog.server.service import open_backends
+    from agentlog.server.settings import DEV_ENV, ServerSettings, is_loopback
+    from agentlog.server.tokens import KeyRing
+
+    state = get_state(ctx)
+    settings = ServerSettings.load(
+        dev=dev, db=db or state.db, serve_host=host, serve_port=port
+    )
+    if dev and not is_loopback(settings.host):
+        raise UsageError(
+            f"--dev turns authentication off, so it only binds loopback; drop --dev or use --host 127.0.0.1 (not {settings.host})"
+        )
+    store, accounts = open_backends(settings.db)
+    try:
+        users = accounts.count_users()
+    finally:
+        accounts.close()
+        store.close()
+    KeyRing(settings.data_dir, settings.jwt_secret)  # first start: generate the signing key (0600)
+    # Workers re-read their settings from the environment (`app_from_env`).
+    os.environ["AGENTLOG_DB"] = settings.db
+    os.environ["AGENTLOG_SERVE_HOST"] = settings.host
+    os.environ["AGENTLOG_SERVE_PORT"] = str(settings.port)
+    os.environ[DEV_ENV] = "1" if dev else ""
+    url = f"http://{settings.host}:{settings.port}"
+    if dev:
+        warn("DEV MODE: authentication is OFF for loopback clients. Never use this for real data.")
+    if users == 0 and not dev:
+        message(
+            "No users yet. Create the first admin on this machine:\n"
+            f"  agentlog admin create-user you@example.com --admin --db {settings.db}\n"
+            f"  agentlog admin keys create --label my-laptop --db {settings.db}\n"
+            f"then: export AGENTLOG_SERVER={url} AGENTLOG_API_KEY=<the key>"
+        )
+    message(f"AgentLog server on {url} (store: {settings.db}; API docs: {url}/docs)")
+    uvicorn.run(
+        "agentlog.server.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
