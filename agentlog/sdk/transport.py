@@ -185,11 +185,17 @@ def open_server_transport(
     url: str, *, api_key: str | None = None, spool_path: str | Path | None = None
 ) -> SpoolingTransport:
     """The transport for `AgentLog(server=URL)`: RemoteStore with the default spool file."""
-    from agentlog.storage import open_store
-
     path = Path(spool_path) if spool_path is not None else default_spool_path()
     return SpoolingTransport(
-        remote=lambda: open_store(url, api_key=api_key),
+        remote=lambda: _remote_store(url, api_key),
         spool=lambda: open_spool(path),
         spool_path=path,
     )
+
+
+def _remote_store(url: str, api_key: str | None) -> Any:
+    from agentlog.storage.remote import RemoteStore
+
+    # One quick retry only: the breaker and the spool handle longer outages, and
+    # the writer should not sit in backoff while batches could be spooled.
+    return RemoteStore(url, api_key=api_key, retries=1, timeout=10.0)

@@ -22,6 +22,7 @@ class FakeStore:
         self.sessions: dict[str, Session] = {}
         self.events: dict[str, Event] = {}
         self.batches: list[int] = []
+        self.session_writes: list[Session] = []
         self.calls = 0
         self.closed = False
 
@@ -34,6 +35,7 @@ class FakeStore:
         assert all(isinstance(e, Event) for e in events)
         for s in sessions:
             self.sessions[s.id] = s
+            self.session_writes.append(s)
         inserted = duplicates = 0
         for e in events:
             if e.id in self.events:
