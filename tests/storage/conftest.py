@@ -27,8 +27,15 @@ class Backend:
     env: str | None = None  # the tests skip unless this variable is set
 
 
+def _remote(tmp: Path) -> Store:
+    from agentlog.server.testing import remote_store  # RemoteStore over an in-process server
+
+    return remote_store(tmp)
+
+
 BACKENDS: dict[str, Backend] = {
     "sqlite": Backend(lambda tmp: SQLiteStore(tmp / "store.db")),
+    "remote": Backend(_remote),
 }
 
 

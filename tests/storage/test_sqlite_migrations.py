@@ -1,0 +1,119 @@
+"""SQLite schema migrations: well-formed names, the blank-file schema, and upgrades on open."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from sqlite_utils import Database
+
+from agentlog.model import Event, EventType, Session, to_us
+from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite_query import INSERT_EVENT, event_row, session_row
+from agentlog.storage.sqlite_schema import (
+    APPLICATION_ID,
+    LATEST_VERSION,
+    MIGRATION_SET,
+    migration_names,
+    migration_number,
+    migrations,
+)
+
+EXPECTED_TABLES = {
+    "sessions",
+    "session_stats",
+    "session_agents",
+    "events",
+    "events_fts",
+    "sessions_fts",
+    "fts_state",
+}
+EXPECTED_EVENT_INDEXES = {
+    "events_id",
+    "events_session_ts",
+    "events_ts",
+    "events_type",
+    "events_agent",
+    "events_name",
+    "events_parent",
+    "events_errors",
+}
+
+
+def test_names_are_unique_and_strictly_increasing():
+    names = migration_names()
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"m\d{3}_[a-z0-9_]+", n) for n in names), names
+    numbers = [migration_number(n) for n in names]
+    assert numbers == sorted(set(numbers)) and numbers[0] == 1
+    assert numbers[-1] == LATEST_VERSION
+
+
+def test_blank_file_gets_the_expected_schema(tmp_path):
+    path = tmp_path / "new.db"
+    with SQLiteStore(path) as store:
+        assert store.schema_version == LATEST_VERSION
+    db = Database(path)
+    assert set(db.table_names()) >= EXPECTED_TABLES
+    assert {i.name for i in db["events"].indexes} == EXPECTED_EVENT_INDEXES
+    assert db["events"].pks == ["rid"] and db["sessions"].pks == ["rid"]
+    assert {"team_id", "created_by"} <= set(db["sessions"].columns_dict)
+    assert db["events"].columns_dict["ts"] is int
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    applied = [
+        r["name"] for r in db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])
+    ]
+    assert applied == migration_names()
+    db.close()
+
+
+def test_reopening_applies_nothing_twice(tmp_path):
+    path = tmp_path / "again.db"
+    SQLiteStore(path).close()
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(
+            migration_names()
+        )
+
+
+def test_first_schema_is_upgraded_on_open_with_data_kept(tmp_path):
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before=migration_names()[1])  # only m001_initial
+    assert "events_fts" not in db.table_names()
+    s = Session(
+        title="数据库 old session",
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
+    )
+    row = session_row(s)
+    db["sessions"].insert(row)
+    db["session_stats"].insert(
+        {"session_id": s.id, "event_count": 2, "activity_at": to_us(s.created_at)}
+    )
+    events = [
+        Event(
+            session_id=s.id,
+            type=EventType.LOG,
+            content=f"legacy marmalade {i}",
+            timestamp=f"2025-01-01T00:00:0{i}Z",
+        )
+        for i in range(2)
+    ]
+    db.conn.executemany(INSERT_EVENT, [event_row(i + 1, e) for i, e in enumerate(events)])
+    db.conn.commit()
+    db.close()
+
+    with SQLiteStore(path) as store:
+        assert store.schema_version == LATEST_VERSION
+        assert store.get_session(s.id).title == "数据库 old session"
+        assert [e.id for e in store.list_events(EventQuery(session_id=s.id))] == [
+            e.id for e in events
+        ]
+        assert store.count_events(EventQuery(text="marmalade")) == 2
+        assert store.count_sessions(SessionQuery(text="数据库")) == 1
+        assert store.check() == []

@@ -1,0 +1,83 @@
+"""One SQLiteStore used from many threads at once (server pool, TUI workers, SDK writer)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from agentlog.errors import StoreError
+from agentlog.model import Event, EventType, new_id
+from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.storage.sqlite import SQLiteStore
+
+
+def test_concurrent_writers_and_readers(tmp_path):
+    store = SQLiteStore(tmp_path / "threads.db")
+    sessions = [new_id() for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def writer(sid: str) -> None:
+        try:
+            for batch in range(10):
+                store.write(
+                    events=[
+                        Event(session_id=sid, type=EventType.LOG, content=f"parrot {batch}")
+                        for _ in range(25)
+                    ]
+                )
+        except BaseException as exc:  # surfaced below
+            failures.append(exc)
+
+    def reader() -> None:
+        try:
+            for _ in range(30):
+                store.list_sessions(SessionQuery())
+                store.count_events(EventQuery(text="parrot"))
+                store.agents()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(sid,)) for sid in sessions]
+    threads += [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert [store.get_session(sid).event_count for sid in sessions] == [250] * 4
+    assert store.count_events(EventQuery(text="parrot")) == 1000
+    assert store.check() == []
+    store.close()
+
+
+def test_close_closes_every_threads_connection(tmp_path):
+    store = SQLiteStore(tmp_path / "close.db")
+    opened: list = []
+
+    def use() -> None:
+        store.count_events(EventQuery())
+        opened.append(store._db.reader())
+
+    t = threading.Thread(target=use)
+    t.start()
+    t.join()
+    store.close()
+    with pytest.raises(Exception, match="closed"):
+        opened[0].execute("SELECT 1")
+    with pytest.raises(StoreError):
+        store.list_sessions(SessionQuery())
+
+
+def test_two_stores_on_one_file(tmp_path):
+    """Two processes' worth of stores: each sees the other's committed writes."""
+    path = tmp_path / "shared.db"
+    a, b = SQLiteStore(path), SQLiteStore(path)
+    sid = new_id()
+    a.write(events=[Event(session_id=sid, type=EventType.LOG, content="from a")])
+    b.write(events=[Event(session_id=sid, type=EventType.LOG, content="from b")])
+    assert a.get_session(sid).event_count == 2
+    assert a.count_events(EventQuery(text="from")) == 2
+    assert b.count_events(EventQuery(text="from")) == 2
+    a.close()
+    b.close()
