@@ -142,7 +142,8 @@ def open_input(path: str | Path | None) -> Iterator[InputFile]:
     try:
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
         if head == GZIP_MAGIC:
-            stream: IO[bytes] = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _BUFFER)  # type: ignore[arg-type]
+            # Small reads: a truncated gzip loses only the last read's worth of records.
+            stream: IO[bytes] = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 16)  # type: ignore[arg-type]
         else:
             stream = raw
         yield InputFile(stream, raw, size, None if is_stdio(path) else str(path))

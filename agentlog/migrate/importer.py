@@ -33,7 +33,7 @@ from agentlog.errors import (
 )
 from agentlog.migrate.fileio import is_stdio, open_input
 from agentlog.migrate.readers import FormatError, Item, detect_format, read_items
-from agentlog.migrate.rebuild import rebuild_session
+from agentlog.migrate.rebuild import plain_session, rebuild_session
 from agentlog.migrate.records import (
     SESSION_COMPARED,
     event_diff,
@@ -165,7 +165,7 @@ class Importer:
         self._pending_events: list[tuple[Event, Item, bool]] = []  # (event, item, checked)
         self._pending_bytes = 0
         self._replacements: dict[str, dict[str, Event]] = {}  # overwrite: sid -> eid -> event
-        self._originals: dict[str, Session] = {}  # strict: sessions before an overwrite
+        self._originals: dict[str, Session] = {}  # strict: pre-existing sessions as they were
         self.inserted_into_existing: dict[str, set[str]] = {}
         if rejects is not None:
             rejects.write(orjson.dumps(header(now_text())) + b"\n")
@@ -248,14 +248,14 @@ class Importer:
             self._queue_session(session)
             return
         self._existing.add(session.id)
+        if self.track_rollback:
+            self._originals.setdefault(session.id, plain_session(stored))
         fields = session_diff(stored, session)
         if not fields:
             self.report.sessions.duplicates += 1
             return
         self._conflict(item, "session", session.id, fields)
         if self.overwrite:
-            if self.track_rollback:
-                self._originals.setdefault(session.id, stored)
             self._queue_session(session)
 
     def _queue_session(self, session: Session) -> None:
@@ -279,8 +279,10 @@ class Importer:
         checked = False
         if event.session_id not in self._fresh and event.session_id not in self._existing:
             try:
-                self.store.get_session(event.session_id)
+                stored_session = self.store.get_session(event.session_id)
                 self._existing.add(event.session_id)
+                if self.track_rollback:
+                    self._originals.setdefault(event.session_id, plain_session(stored_session))
             except NotFound:
                 # No session record before its events: the write will create it.
                 self._fresh.add(event.session_id)
@@ -320,16 +322,15 @@ class Importer:
         except _ITEM_ERRORS:
             self._write_one_by_one(sessions, pending)
             return
-        failed: set[int] = set()
-        for err in result.errors:
-            if 0 <= err.index < len(pending):
-                failed.add(err.index)
-                event, item, _ = pending[err.index]
-                self._reject(item, f"{item.where}: the store rejected it: {err.error}", "event", event.id)
+        failed = {err.index for err in result.errors if 0 <= err.index < len(pending)}
+        self._note_inserted(pending, failed)  # first: a strict reject below stops the import
         self.report.events.imported += result.inserted
         if result.duplicates:
             self._recheck(pending, failed, result.duplicates)
-        self._note_inserted(pending, failed)
+        for err in result.errors:
+            if 0 <= err.index < len(pending):
+                event, item, _ = pending[err.index]
+                self._reject(item, f"{item.where}: the store rejected it: {err.error}", "event", event.id)
 
     def _recheck(self, pending: list[tuple[Event, Item, bool]], failed: set[int], duplicates: int) -> None:
         """Some events were already stored (repeats within the file): find conflicts among them."""
@@ -398,9 +399,11 @@ class Importer:
                 pass
         for session_id, ids in self.inserted_into_existing.items():
             if session_id not in self._fresh:
-                rebuild_session(self.store, session_id, drop=ids)
-        for session in self._originals.values():
-            self.store.write([session], [])
+                rebuild_session(self.store, session_id, drop=ids,
+                                session=self._originals.get(session_id))
+        for session_id, session in self._originals.items():
+            if session_id not in self.inserted_into_existing:
+                rebuild_session(self.store, session_id, session=session)
         self.report.rolled_back = True
 
 
@@ -457,7 +460,10 @@ def _run(
     on_progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportReport:
     with open_input(path) as source:
-        chosen = detect_format(source.stream, source.name) if fmt == "auto" else fmt
+        try:
+            chosen = detect_format(source.stream, source.name) if fmt == "auto" else fmt
+        except FormatError as exc:
+            return ImportReport(dry_run=dry_run, strict=stop_at_first, aborted=exc.message)
         counter = [0]
 
         def tick() -> None:

@@ -271,6 +271,12 @@ def _csv_json(cell: str, column: str, default: Any) -> Any:
 def read_csv(stream: IO[bytes]) -> Iterator[Item]:
     """The CSV that `export --format csv` writes; only id, session_id, timestamp, type are required."""
     csv.field_size_limit(MAX_LINE_BYTES)
+    try:
+        head = stream.peek(64)[:64].lstrip(b"\xef\xbb\xbf \t\r\n")  # type: ignore[attr-defined]
+    except _STREAM_ERRORS as exc:
+        raise _stream_error(exc, "the start") from None
+    if head[:1] in (b"{", b"["):
+        raise FormatError("the file is JSON, not CSV; use --format ndjson, json or auto")
     # surrogateescape keeps invalid bytes as lone surrogates, so a bad row is
     # rejected on its own instead of stopping the whole file.
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")

@@ -29,10 +29,14 @@ def rebuild_session(
     *,
     drop: Set[str] = frozenset(),
     replace: Mapping[str, Event] | None = None,
+    session: Session | None = None,
 ) -> int:
-    """Write the session back without the `drop` ids and with `replace`'s versions; return events kept."""
+    """Write the session back without the `drop` ids and with `replace`'s versions; return events kept.
+
+    `session` restores the session row as it was (a rollback); by default it is kept as it is.
+    """
     replace = replace or {}
-    session = plain_session(store.get_session(session_id))
+    session = session or plain_session(store.get_session(session_id))
     kept = 0
     with tempfile.TemporaryFile(prefix="agentlog-rebuild-") as spool:
         for event in iter_events(store, EventQuery(session_id=session_id)):
