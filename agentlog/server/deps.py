@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from agentlog.errors import AuthError, RateLimited
+from agentlog.errors import AuthError, Forbidden, NotFound, RateLimited
 from agentlog.server.auth import Principal
 from agentlog.server.ratelimit import check
 from agentlog.server.state import ServerState
@@ -15,6 +15,8 @@ from agentlog.storage.accounts import AccountStore
 from agentlog.storage.base import Store
 
 # Declared for the OpenAPI document (the Authorize button in /docs); the header is parsed below.
+TEAM_HEADER = "X-AgentLog-Team"
+USER_HEADER = "X-AgentLog-User"
 _bearer = HTTPBearer(auto_error=False, description="An API key (al_…) or a JWT access token.")
 
 
@@ -57,16 +59,43 @@ def get_team(principal: CurrentUser) -> str:
 TeamDep = Annotated[str, Depends(get_team)]
 
 
-def get_store(principal: CurrentUser, state: StateDep) -> Store:
-    return state.store.scoped(principal.team_id, principal.user_id)
+def scope_for(request: Request, principal: Principal) -> tuple[str | None, str | None]:
+    """The (team, user) a request's store is scoped to.
+
+    Normally the caller's own team. Admins, who can already make keys for any
+    team, may act for another team with `X-AgentLog-Team: <team id or name>`
+    (`*` = every team, for migrations and backups) and record another author
+    with `X-AgentLog-User`; anyone else sending these headers gets 403.
+    """
+    team = request.headers.get(TEAM_HEADER)
+    user = request.headers.get(USER_HEADER)
+    if team is None and user is None:
+        return principal.team_id, principal.user_id
+    if not principal.is_admin:
+        raise Forbidden(f"only admins may send {TEAM_HEADER} or {USER_HEADER}")
+    state: ServerState = request.app.state.agentlog
+    if team == "*":
+        team_id: str | None = None
+    elif team:
+        try:
+            team_id = state.accounts.team_by_name(team).id
+        except NotFound:
+            team_id = team
+    else:
+        team_id = principal.team_id
+    return team_id, user or principal.user_id
+
+
+def get_store(request: Request, principal: CurrentUser, state: StateDep) -> Store:
+    return state.store.scoped(*scope_for(request, principal))
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def get_writable_store(principal: CurrentUser, state: StateDep) -> Store:
+def get_writable_store(request: Request, principal: CurrentUser, state: StateDep) -> Store:
     principal.require_write()
-    return state.store.scoped(principal.team_id, principal.user_id)
+    return state.store.scoped(*scope_for(request, principal))
 
 
 WritableStoreDep = Annotated[Store, Depends(get_writable_store)]

@@ -100,7 +100,7 @@ def validate_events(
 def store_batch(
     state: ServerState,
     store: Store,
-    team_id: str,
+    team_id: str | None,
     sessions: list[Session],
     raw_events: list[Any],
     *,
@@ -117,7 +117,7 @@ def store_batch(
     state.metrics.events_ingested.inc(result.inserted)
     if errors:
         state.metrics.events_rejected.inc(len(errors))
-    if state.broker.wanted():
+    if team_id is not None and state.broker.wanted():
         stored = [e.to_json_dict() for i, e in enumerate(events) if i not in failed]
         state.broker.publish(team_id, stored)
     return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)

@@ -41,6 +41,8 @@ from agentlog.model import (
 )
 from agentlog.storage.base import EventQuery, Page, SessionQuery, StoreInfo
 
+TEAM_HEADER = "X-AgentLog-Team"
+USER_HEADER = "X-AgentLog-User"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 # Leave room under the server's 10 MiB body limit for the JSON around the events.
@@ -145,13 +147,22 @@ class RemoteStore:
         retries: int = 4,
         backoff: float = 0.25,
         client: httpx.Client | None = None,
+        team: str | None = None,
+        as_user: str | None = None,
     ) -> None:
+        """`team` / `as_user` (admin keys only): act for another team ("*" = every team)."""
         self.url = url.rstrip("/")
         self.api_key = api_key
         self.retries = max(0, retries)
         self.backoff = backoff
-        self.user_id: str | None = None
+        self.user_id: str | None = as_user
         self._team_id: str | None = None
+        self._team = team
+        self._scope_headers: dict[str, str] = {}
+        if team is not None:
+            self._scope_headers[TEAM_HEADER] = team
+        if as_user is not None:
+            self._scope_headers[USER_HEADER] = as_user
         headers = {"User-Agent": f"agentlog-remote/{_version()}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -185,9 +196,11 @@ class RemoteStore:
         content: bytes | None = None,
         ok: tuple[int, ...] = (200, 201),
     ) -> Any:
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = dict(self._scope_headers)
         if json is not None:
-            content, headers = orjson.dumps(json), {"Content-Type": "application/json"}
+            content = orjson.dumps(json)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         attempt = 0
         while True:
             delay = self.backoff * (2**attempt)
@@ -226,15 +239,32 @@ class RemoteStore:
     # ------------------------------------------------------------ views
     @property
     def team_id(self) -> str | None:  # type: ignore[override]
-        """The API key's team (asked of the server once)."""
+        """The team this view reads and writes (the key's own team unless `team` was given)."""
+        if self._team is not None:
+            return None if self._team == "*" else self._team
         if self._team_id is None:
             me = self._request("GET", "/v1/auth/me")
             self._team_id, self.user_id = me["team_id"], me["user_id"]
         return self._team_id
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> RemoteStore:
-        # The server scopes every request to the key's team; a client cannot widen that.
-        return self
+        """A view for another team, sharing this connection pool.
+
+        The server checks it: only an admin key may act for another team; for
+        any other key, asking for its own team is the same view.
+        """
+        if self._team is None and team_id is not None and team_id == self._team_id:
+            return self
+        view = RemoteStore.__new__(RemoteStore)
+        view.__dict__.update(self.__dict__)
+        view._owns_client = False
+        view._team = "*" if team_id is None else team_id
+        view._team_id = None
+        view.user_id = user_id
+        view._scope_headers = {TEAM_HEADER: view._team}
+        if user_id is not None:
+            view._scope_headers[USER_HEADER] = user_id
+        return view
 
     def close(self) -> None:
         if self._owns_client:
@@ -243,7 +273,9 @@ class RemoteStore:
     # ------------------------------------------------------------ writes
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
         session_docs = [
-            orjson.dumps((s if isinstance(s, Session) else Session.model_validate(s)).to_json_dict())
+            orjson.dumps(s.to_json_dict())
+            if isinstance(s, Session)
+            else orjson.dumps(s, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
             for s in sessions
         ]
         result = WriteResult()
@@ -270,9 +302,10 @@ class RemoteStore:
             )
 
         for index, event in enumerate(events):
-            if not isinstance(event, Event):
-                event = Event.model_validate(event)
-            doc = orjson.dumps(event.to_json_dict())
+            if isinstance(event, Event):
+                doc = orjson.dumps(event.to_json_dict())
+            else:  # a raw item: the server validates it and reports it by index if bad
+                doc = orjson.dumps(event, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
             if chunk and (len(chunk) >= MAX_BATCH_EVENTS or size + len(doc) > CHUNK_BYTES):
                 send(chunk, start)
                 chunk, size, start = [], 0, index

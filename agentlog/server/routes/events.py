@@ -11,7 +11,7 @@ from starlette.responses import Response
 from agentlog.errors import InvalidInput
 from agentlog.server.common import check_id, json_response, page_response
 from agentlog.server.common import event_query as _event_query
-from agentlog.server.deps import StoreDep, get_principal
+from agentlog.server.deps import StoreDep, get_principal, scope_for
 from agentlog.server.ingest import parse_batch, store_batch
 from agentlog.server.schemas import ERROR_RESPONSES, BatchResult, CountOut, EventPage, StatsOut
 from agentlog.server.state import ServerState
@@ -21,22 +21,21 @@ router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 QueryDep = Annotated[EventQuery, Depends(_event_query)]
 
 
-def _authorize_write(request: Request) -> ServerState:
+def _authorize_write(request: Request) -> tuple[ServerState, tuple[str | None, str | None]]:
     principal = get_principal(request)
     principal.require_write()
-    return request.app.state.agentlog
+    return request.app.state.agentlog, scope_for(request, principal)
 
 
 async def handle_batch(request: Request, *, session_id: str | None = None) -> Response:
     # Credentials first: an anonymous caller gets 401 without us reading its body.
-    state = await run_in_threadpool(_authorize_write, request)
-    principal = request.state.principal
+    state, (team_id, user_id) = await run_in_threadpool(_authorize_write, request)
     body = await request.body()
 
     def work() -> Response:
         sessions, raw_events = parse_batch(body, session_id=session_id)
-        store = state.store.scoped(principal.team_id, principal.user_id)
-        result = store_batch(state, store, principal.team_id, sessions, raw_events, session_id=session_id)
+        store = state.store.scoped(team_id, user_id)
+        result = store_batch(state, store, team_id, sessions, raw_events, session_id=session_id)
         return json_response(result, 207 if result.errors else 200)
 
     return await run_in_threadpool(work)

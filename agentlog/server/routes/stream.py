@@ -73,7 +73,8 @@ async def stream(
     sid = check_id(session_id, "session") if session_id else None
     if sid:
         await run_in_threadpool(store.get_session, sid)  # 404 for a missing or foreign session
-    sub = await state.broker.subscribe(principal.team_id)
+    team_id = store.team_id or principal.team_id
+    sub = await state.broker.subscribe(team_id)
     replay = await run_in_threadpool(_replay, store, sid, last_event_id) if last_event_id else []
 
     async def body() -> AsyncIterator[bytes]:

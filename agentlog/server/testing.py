@@ -1,0 +1,72 @@
+"""An in-process AgentLog server for tests: the app over a fresh SQLite file, a team, an admin and a key.
+
+Used by the server tests and by the storage contract suite's "remote"
+backend (a `RemoteStore` over the app through Starlette's TestClient, so
+every Store method goes through real HTTP requests, routing and auth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from agentlog.server import service
+from agentlog.server.app import create_app
+from agentlog.server.settings import ServerSettings
+from agentlog.storage.accounts import AccountStore, Role, Team
+from agentlog.storage.remote import RemoteStore
+
+BASE_URL = "http://testserver"
+
+
+@dataclass
+class TestServer:
+    app: FastAPI
+    client: TestClient
+    accounts: AccountStore
+    team: Team
+    admin_key: service.NewKey
+
+    def remote_store(self, api_key: str | None = None, **options: Any) -> RemoteStore:
+        options.setdefault("backoff", 0.01)
+        return RemoteStore(BASE_URL, api_key=api_key or self.admin_key.secret, client=self.client, **options)
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)  # runs the app's shutdown: closes its store
+
+
+def start_test_server(tmp: Path, **settings: Any) -> TestServer:
+    """A running in-process app with team "main", admin admin@example.com and an API key."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings.setdefault("data_dir", tmp)
+    app = create_app(ServerSettings(db=str(tmp / "server.db"), **settings))
+    accounts: AccountStore = app.state.agentlog.accounts
+    team = service.team_for(accounts, "main", create=True)
+    admin = accounts.create_user("admin@example.com", None, Role.ADMIN, team.id)
+    key = service.create_key(accounts, admin, team, "tests")
+    client = TestClient(app, base_url=BASE_URL)
+    client.__enter__()
+    return TestServer(app, client, accounts, team, key)
+
+
+class _ServerBackedStore(RemoteStore):
+    server: TestServer
+
+    def close(self) -> None:
+        super().close()
+        self.server.close()
+
+
+def remote_store(tmp: Path) -> RemoteStore:
+    """A RemoteStore over a fresh in-process server, seeing every team (admin, `team="*"`).
+
+    Closing it stops the server. Rate limits are off so the contract suite runs at full speed.
+    """
+    server = start_test_server(tmp / "remote-server", rate_limit_per_minute=0)
+    store = _ServerBackedStore(BASE_URL, api_key=server.admin_key.secret, client=server.client, team="*", backoff=0.01)
+    store.server = server
+    return store
