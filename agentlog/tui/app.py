@@ -53,7 +53,9 @@ class SessionCommands(Provider):
         for s in await self._sessions(None):
             title = render.one_line(s.title or "(untitled)", 80)
             yield DiscoveryHit(
-                f"Go to session: {title}", partial(self.app.open_session, s.id), help=f"{s.status} · {s.event_count:,} events"  # type: ignore[attr-defined]
+                f"Go to session: {title}",
+                partial(self.app.open_session, s.id),
+                help=f"{s.status} · {s.event_count:,} events",  # type: ignore[attr-defined]
             )
 
     async def search(self, query: str) -> Hits:
@@ -94,8 +96,10 @@ class AgentLogApp(App[None]):
         poll_interval: float | None = 2.0,
         source: str | None = None,
         session_id: str | None = None,
+        blink: bool = True,
     ) -> None:
         super().__init__()
+        self.blink = blink
         self.store = store
         self.fixed_now = now
         self.poll_interval = poll_interval
@@ -135,11 +139,15 @@ class AgentLogApp(App[None]):
         self.push_screen(FirstRunScreen())
 
     def session_clock(self, session_id: str) -> datetime:
-        """"Now" for a session's relative time filters: its last event, or now if it is live."""
+        """ "Now" for a session's relative time filters: its last event, or now if it is live."""
         from agentlog.tui.screens.timeline import TimelineScreen
 
         for screen in self.screen_stack:
-            if isinstance(screen, TimelineScreen) and screen.session_id == session_id and screen.session:
+            if (
+                isinstance(screen, TimelineScreen)
+                and screen.session_id == session_id
+                and screen.session
+            ):
                 s = screen.session
                 if s.status != "active" and s.last_event_at is not None:
                     return s.last_event_at
@@ -234,7 +242,9 @@ class AgentLogApp(App[None]):
             self.store.list_sessions(SessionQuery(limit=1))
         except Exception as exc:
             text = describe_error(exc)
-            self.call_from_thread(self._show_banner, f"⚠ {text} — retrying every {RETRY_SECONDS:.0f}s")
+            self.call_from_thread(
+                self._show_banner, f"⚠ {text} — retrying every {RETRY_SECONDS:.0f}s"
+            )
             return
         self.call_from_thread(self._recovered)
 
@@ -261,9 +271,21 @@ def make_app(
     poll_interval: float | None = 2.0,
     source: str | None = None,
     session_id: str | None = None,
+    blink: bool = True,
 ) -> AgentLogApp:
-    """The app over `store`; `now` fixes the clock and `poll_interval=None` stops polling (tests)."""
-    return AgentLogApp(store, now=now, poll_interval=poll_interval, source=source, session_id=session_id)
+    """The app over `store`.
+
+    Tests and snapshots pass a fixed `now`, `poll_interval=None` (no polling)
+    and `blink=False` (no cursor blink), so every screen is deterministic.
+    """
+    return AgentLogApp(
+        store,
+        now=now,
+        poll_interval=poll_interval,
+        source=source,
+        session_id=session_id,
+        blink=blink,
+    )
 
 
 __all__ = ["AgentLogApp", "describe_error", "make_app"]

@@ -91,7 +91,11 @@ _AGENT_PALETTE = (
     "#afafff",
 )
 
-STATUS_STYLE = {"active": ("●", "bold green"), "completed": ("✔", "green"), "failed": ("✖", "bold red")}
+STATUS_STYLE = {
+    "active": ("●", "bold green"),
+    "completed": ("✔", "green"),
+    "failed": ("✖", "bold red"),
+}
 
 
 def agent_colour(agent: str | None) -> str:

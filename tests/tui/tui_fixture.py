@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+# The demo data's clock in every TUI test and snapshot: fixed ids, times and "ago" texts.
+DEMO_NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class Ids:
@@ -65,7 +67,12 @@ def run_events(sid: str, ids: Ids, start: datetime, *, fail: bool) -> list[Event
             metadata={"error": {"kind": "timeout", "retry": {"attempts": 3, "backoff_s": 2}}},
         )
     else:
-        add(type=EventType.TOOL_RESULT, name="search_flights", content="3 flights", parent_id=call.id)
+        add(
+            type=EventType.TOOL_RESULT,
+            name="search_flights",
+            content="3 flights",
+            parent_id=call.id,
+        )
         add(type=EventType.AGENT_OUTPUT, content="Cheapest flight: AF274")
     return evs
 
@@ -110,26 +117,52 @@ def fill(store, *, big: int = 0) -> dict[str, str]:
     t = text.created_at
     store.write(
         events=[
-            Event(id=ids(), session_id=text.id, timestamp=t + timedelta(seconds=1),
-                  type=EventType.LOG, content="\x1b[31mred\x1b[0m and a bell\x07"),
-            Event(id=ids(), session_id=text.id, timestamp=t + timedelta(seconds=2),
-                  type=EventType.LOG, content="שלום עולם — مرحبا — こんにちは"),
-            Event(id=ids(), session_id=text.id, timestamp=t + timedelta(seconds=3),
-                  type=EventType.LOG, content="x" * 200_000),
+            Event(
+                id=ids(),
+                session_id=text.id,
+                timestamp=t + timedelta(seconds=1),
+                type=EventType.LOG,
+                content="\x1b[31mred\x1b[0m and a bell\x07",
+            ),
+            Event(
+                id=ids(),
+                session_id=text.id,
+                timestamp=t + timedelta(seconds=2),
+                type=EventType.LOG,
+                content="שלום עולם — مرحبا — こんにちは",
+            ),
+            Event(
+                id=ids(),
+                session_id=text.id,
+                timestamp=t + timedelta(seconds=3),
+                type=EventType.LOG,
+                content="x" * 200_000,
+            ),
         ]
     )
     out = {"ok": ok.id, "bad": bad.id, "child": child.id, "text": text.id}
     if big:
-        s = Session(id=ids(), title="big session", status=SessionStatus.COMPLETED,
-                    created_at=NOW - timedelta(days=1), updated_at=NOW - timedelta(days=1))
+        s = Session(
+            id=ids(),
+            title="big session",
+            status=SessionStatus.COMPLETED,
+            created_at=NOW - timedelta(days=1),
+            updated_at=NOW - timedelta(days=1),
+        )
         store.write(sessions=[s])
         types = list(EventType)
         batch = []
         for i in range(big):
             batch.append(
-                Event(id=ids(), session_id=s.id, timestamp=s.created_at + timedelta(milliseconds=i),
-                      type=types[i % len(types)], agent_id=f"agent-{i % 3}", name=f"step-{i % 7}",
-                      content=f"event number {i}")
+                Event(
+                    id=ids(),
+                    session_id=s.id,
+                    timestamp=s.created_at + timedelta(milliseconds=i),
+                    type=types[i % len(types)],
+                    agent_id=f"agent-{i % 3}",
+                    name=f"step-{i % 7}",
+                    content=f"event number {i}",
+                )
             )
             if len(batch) == 1000:
                 store.write(events=batch)

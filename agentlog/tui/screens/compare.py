@@ -46,7 +46,9 @@ def signature(event: Event) -> tuple[str, str, str]:
 
 def align(a: list[Event], b: list[Event]) -> tuple[list[Row], int | None]:
     """Pair the steps of two runs by their order (a diff of signatures); return the first divergence."""
-    matcher = difflib.SequenceMatcher(None, [signature(e) for e in a], [signature(e) for e in b], autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [signature(e) for e in a], [signature(e) for e in b], autojunk=False
+    )
     rows: list[Row] = []
     first: int | None = None
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -56,7 +58,9 @@ def align(a: list[Event], b: list[Event]) -> tuple[list[Row], int | None]:
         if first is None:
             first = len(rows)
         for k in range(max(i2 - i1, j2 - j1)):
-            rows.append(Row(a[i1 + k] if i1 + k < i2 else None, b[j1 + k] if j1 + k < j2 else None, False))
+            rows.append(
+                Row(a[i1 + k] if i1 + k < i2 else None, b[j1 + k] if j1 + k < j2 else None, False)
+            )
     return rows, first
 
 
@@ -86,7 +90,10 @@ def step_text(event: Event | None, width: int = 44) -> Text:
     icon, style = render.TYPE_ICONS.get(event.type, ("?", "white"))
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{icon} ", style=style)
-    text.append(render.one_line(event.name or render.TYPE_SHORT.get(event.type, event.type), 24), style="bold")
+    text.append(
+        render.one_line(event.name or render.TYPE_SHORT.get(event.type, event.type), 24),
+        style="bold",
+    )
     if event.status == "error":
         text.append(" ✖", style="bold red")
     if event.duration_ms is not None:
@@ -105,21 +112,55 @@ def summary_rows(a: Side, b: Side) -> list[tuple[str, str, str, Text]]:
 
     sa, sb = a.session, b.session
     rows = [
-        ("status", str(sa.status), str(sb.status), Text("differs", style="yellow") if sa.status != sb.status else Text("=", style="dim")),
-        ("events", f"{sa.event_count:,}", f"{sb.event_count:,}", delta(sa.event_count, sb.event_count, lambda v: f"{v:,}", False)),
+        (
+            "status",
+            str(sa.status),
+            str(sb.status),
+            Text("differs", style="yellow") if sa.status != sb.status else Text("=", style="dim"),
+        ),
+        (
+            "events",
+            f"{sa.event_count:,}",
+            f"{sb.event_count:,}",
+            delta(sa.event_count, sb.event_count, lambda v: f"{v:,}", False),
+        ),
         ("errors", str(sa.error_count), str(sb.error_count), delta(sa.error_count, sb.error_count)),
-        ("duration", render.duration(sa.duration_ms), render.duration(sb.duration_ms), delta(sa.duration_ms or 0, sb.duration_ms or 0, render.duration)),
-        ("input tokens", f"{sa.input_tokens:,}", f"{sb.input_tokens:,}", delta(sa.input_tokens, sb.input_tokens, lambda v: f"{v:,}")),
-        ("output tokens", f"{sa.output_tokens:,}", f"{sb.output_tokens:,}", delta(sa.output_tokens, sb.output_tokens, lambda v: f"{v:,}")),
-        ("cost", render.cost(sa.cost_usd), render.cost(sb.cost_usd), delta(sa.cost_usd, sb.cost_usd, lambda v: f"${v:.4f}")),
+        (
+            "duration",
+            render.duration(sa.duration_ms),
+            render.duration(sb.duration_ms),
+            delta(sa.duration_ms or 0, sb.duration_ms or 0, render.duration),
+        ),
+        (
+            "input tokens",
+            f"{sa.input_tokens:,}",
+            f"{sb.input_tokens:,}",
+            delta(sa.input_tokens, sb.input_tokens, lambda v: f"{v:,}"),
+        ),
+        (
+            "output tokens",
+            f"{sa.output_tokens:,}",
+            f"{sb.output_tokens:,}",
+            delta(sa.output_tokens, sb.output_tokens, lambda v: f"{v:,}"),
+        ),
+        (
+            "cost",
+            render.cost(sa.cost_usd),
+            render.cost(sb.cost_usd),
+            delta(sa.cost_usd, sb.cost_usd, lambda v: f"${v:.4f}"),
+        ),
     ]
     for kind in EventType:
         x, y = a.by_type.get(kind.value, 0), b.by_type.get(kind.value, 0)
         if x or y:
-            rows.append((f"  {kind.value}", f"{x:,}", f"{y:,}", delta(x, y, lambda v: f"{v:,}", False)))
+            rows.append(
+                (f"  {kind.value}", f"{x:,}", f"{y:,}", delta(x, y, lambda v: f"{v:,}", False))
+            )
     for tool in sorted(set(a.tools) | set(b.tools)):
         x, y = a.tools.get(tool, 0), b.tools.get(tool, 0)
-        rows.append((f"  tool {render.one_line(tool, 30)}", str(x), str(y), delta(x, y, str, False)))
+        rows.append(
+            (f"  tool {render.one_line(tool, 30)}", str(x), str(y), delta(x, y, str, False))
+        )
     return rows
 
 

@@ -20,6 +20,7 @@ from agentlog.model import EventStatus, EventType
 from agentlog.storage.base import EventQuery
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
+from agentlog.tui.widgets.inputs import TextInput
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class EventFilter:
     def describe(self) -> str:
         parts = []
         if self.types:
-            parts.append("type " + ",".join(render.TYPE_SHORT.get(t, t) for t in sorted(self.types)))
+            parts.append(
+                "type " + ",".join(render.TYPE_SHORT.get(t, t) for t in sorted(self.types))
+            )
         if self.agents:
             parts.append("agent " + ",".join(sorted(self.agents)))
         if self.errors_only:
@@ -89,7 +92,11 @@ class _FilterBase(ModalScreen[EventFilter | None]):
             n = facets.get("type", {}).get(kind.value, 0)
             icon, style = render.TYPE_ICONS[kind]
             types.add_option(
-                Selection(_label(f"{icon} {kind.value}", n, style), kind.value, chosen is None or kind.value in chosen)
+                Selection(
+                    _label(f"{icon} {kind.value}", n, style),
+                    kind.value,
+                    chosen is None or kind.value in chosen,
+                )
             )
         if types.option_count:
             types.highlighted = 0
@@ -99,7 +106,11 @@ class _FilterBase(ModalScreen[EventFilter | None]):
             box.clear_options()
             for name, n in sorted(facets.get("agent", {}).items()):
                 on_ = self.current.agents is None or name in self.current.agents
-                box.add_option(Selection(_label(render.one_line(name, 14), n, render.agent_colour(name)), name, on_))
+                box.add_option(
+                    Selection(
+                        _label(render.one_line(name, 14), n, render.agent_colour(name)), name, on_
+                    )
+                )
 
     def _selected(self, selector: str, every: int) -> frozenset[str] | None:
         chosen = frozenset(self.query_one(selector, SelectionList).selected)
@@ -129,7 +140,9 @@ class TypeToggles(_FilterBase):
         with Vertical(classes="dialog"):
             yield Static("Event types", classes="dialog-title")
             yield SelectionList[str](id="f-types")
-            yield Static("space toggle · a all · n none · enter apply · esc cancel", classes="dialog-help")
+            yield Static(
+                "space toggle · a all · n none · enter apply · esc cancel", classes="dialog-help"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#f-types", SelectionList).focus()
@@ -161,11 +174,18 @@ class EventFilterDialog(_FilterBase):
             yield SelectionList[str](id="f-agents")
             yield Checkbox("Errors only", self.current.errors_only, id="f-errors")
             yield Label("Since (5m = the last five minutes before the session's end, or ISO time)")
-            yield Input(self.current.since_text, id="f-since", placeholder="e.g. 5m or 2026-01-15T10:00:00Z")
+            yield TextInput(
+                self.current.since_text, id="f-since", placeholder="e.g. 5m or 2026-01-15T10:00:00Z"
+            )
             yield Label("Until")
-            yield Input(self.current.until_text, id="f-until", placeholder="e.g. 2026-01-15T11:00:00Z")
+            yield TextInput(
+                self.current.until_text, id="f-until", placeholder="e.g. 2026-01-15T11:00:00Z"
+            )
             yield Static("", id="f-error", classes="dialog-error")
-            yield Static("tab next field · ctrl+s or enter in a box apply · ctrl+r clear · esc cancel", classes="dialog-help")
+            yield Static(
+                "tab next field · ctrl+s or enter in a box apply · ctrl+r clear · esc cancel",
+                classes="dialog-help",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#f-types", SelectionList).focus()

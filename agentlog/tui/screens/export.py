@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 from agentlog.errors import AgentLogError
 from agentlog.model import SessionSummary
 from agentlog.storage.base import EventQuery, Store, iter_events
+from agentlog.tui.widgets.inputs import TextInput
 
 FORMATS = ("ndjson", "json", "csv")
 
@@ -68,12 +69,22 @@ class ExportDialog(ModalScreen[str | None]):
                     for i, fmt in enumerate(FORMATS):
                         yield RadioButton(fmt.upper(), value=i == 0, id=f"x-{fmt}")
                 with RadioSet(id="x-scope"):
-                    yield RadioButton("Filtered view", value=self.has_filter, id="x-view", disabled=not self.has_filter)
+                    yield RadioButton(
+                        "Filtered view",
+                        value=self.has_filter,
+                        id="x-view",
+                        disabled=not self.has_filter,
+                    )
                     yield RadioButton("Whole session", value=not self.has_filter, id="x-all")
             yield Label("File")
-            yield Input(str(Path.cwd() / default_name(self.session, self.session_id, "ndjson")), id="x-path")
+            yield TextInput(
+                str(Path.cwd() / default_name(self.session, self.session_id, "ndjson")), id="x-path"
+            )
             yield Static("", id="x-error", classes="dialog-error")
-            yield Static("tab next · arrows choose · enter in the file box exports · esc cancel", classes="dialog-help")
+            yield Static(
+                "tab next · arrows choose · enter in the file box exports · esc cancel",
+                classes="dialog-help",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#x-path", Input).focus()
@@ -102,7 +113,11 @@ class ExportDialog(ModalScreen[str | None]):
             self.query_one("#x-error", Static).update("give a file name")
             return
         scope = self.query_one("#x-scope", RadioSet).pressed_button
-        query = self.filtered if scope and scope.id == "x-view" else EventQuery(session_id=self.session_id)
+        query = (
+            self.filtered
+            if scope and scope.id == "x-view"
+            else EventQuery(session_id=self.session_id)
+        )
         self.query_one("#x-error", Static).update("exporting…")
         self._write(query, self._format(), str(Path(path).expanduser()))
 
@@ -114,7 +129,9 @@ class ExportDialog(ModalScreen[str | None]):
             self.app.call_from_thread(self.query_one("#x-error", Static).update, exc.message)
             return
         except OSError as exc:
-            self.app.call_from_thread(self.query_one("#x-error", Static).update, f"cannot write {path}: {exc.strerror}")
+            self.app.call_from_thread(
+                self.query_one("#x-error", Static).update, f"cannot write {path}: {exc.strerror}"
+            )
             return
         self.app.call_from_thread(self._done, n, path)
 

@@ -50,5 +50,10 @@ class FirstRunScreen(Screen[None]):
         except Exception:
             return  # the banner for store errors lives on the sessions screen
         if found:
-            self.app.call_from_thread(self.app.pop_screen)
-            self.app.call_from_thread(self.app.screen.reload)  # type: ignore[attr-defined]
+            self.app.call_from_thread(self._found)
+
+    def _found(self) -> None:
+        for screen in self.app.screen_stack:
+            if hasattr(screen, "reload") and screen is not self:
+                screen.reload()
+        self.dismiss()

@@ -45,11 +45,23 @@ def sections(screen: Screen, app: DOMNode) -> list[tuple[str, list[tuple[str, st
     seen: set[type] = set()
     for widget in screen.walk_children():
         kind = type(widget)
-        if kind in seen or not kind.__dict__.get("BINDINGS") or not kind.__module__.startswith("agentlog"):
+        if (
+            kind in seen
+            or not kind.__dict__.get("BINDINGS")
+            or not kind.__module__.startswith("agentlog")
+        ):
             continue
         seen.add(kind)
         out.append((f"In the {kind.__name__}", _bindings(kind.BINDINGS)))
-    out.append(("Everywhere", [*_bindings(type(app).BINDINGS), ("ctrl+p", "Command palette: every action, sessions by title")]))
+    out.append(
+        (
+            "Everywhere",
+            [
+                *_bindings(type(app).BINDINGS),
+                ("ctrl+p", "Command palette: every action, sessions by title"),
+            ],
+        )
+    )
     return [(title.strip().splitlines()[0], rows) for title, rows in out if rows]
 
 

@@ -38,7 +38,13 @@ def series(store: Store, query: EventQuery) -> Series:
     for i, event in enumerate(iter_events(store, q)):
         if i == MAX_SERIES_EVENTS:
             break
-        calls.append((to_us(event.timestamp), (event.input_tokens or 0) + (event.output_tokens or 0), event.cost_usd or 0.0))
+        calls.append(
+            (
+                to_us(event.timestamp),
+                (event.input_tokens or 0) + (event.output_tokens or 0),
+                event.cost_usd or 0.0,
+            )
+        )
     tokens = [0.0] * BUCKETS
     cost = [0.0] * BUCKETS
     if calls:
@@ -58,7 +64,14 @@ class MetricsLoaded(Message):
 
 
 def profile_table(title: str, rows: list) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", expand=True, box=None, header_style="bold dim")
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        expand=True,
+        box=None,
+        header_style="bold dim",
+    )
     for col in ("name", "calls", "p50", "p95", "max", "total", "errors"):
         table.add_column(col, justify="left" if col == "name" else "right", no_wrap=col != "name")
     for d in rows[:15]:
@@ -87,7 +100,11 @@ def type_bars(by_type: dict[str, int], width: int = 30) -> Table:
         if not n:
             continue
         icon, style = render.TYPE_ICONS[kind]
-        table.add_row(Text(f"{icon} {kind.value}", style=style), f"{n:,}", Text("█" * max(1, round(n / top * width)), style=style))
+        table.add_row(
+            Text(f"{icon} {kind.value}", style=style),
+            f"{n:,}",
+            Text("█" * max(1, round(n / top * width)), style=style),
+        )
     return table
 
 
@@ -146,16 +163,27 @@ class MetricsScreen(Screen[None]):
             (render.cost(r.cost_usd), "green"),
         )
         if message.series.sampled:
-            totals.append(f"   (charts from the first {MAX_SERIES_EVENTS:,} LLM calls)", style="dim")
+            totals.append(
+                f"   (charts from the first {MAX_SERIES_EVENTS:,} LLM calls)", style="dim"
+            )
         self.query_one("#m-totals", Static).update(totals)
         self.query_one("#m-tokens", Sparkline).data = message.series.tokens
         self.query_one("#m-cost", Sparkline).data = message.series.cost
         self.query_one("#m-types", Static).update(type_bars(r.by_type))
         self.query_one("#m-tools", Static).update(profile_table("Tools", r.tools))
         self.query_one("#m-models", Static).update(profile_table("Models", r.models))
-        slow = Table(title="Slowest steps", title_justify="left", title_style="bold", expand=True, box=None, header_style="bold dim")
+        slow = Table(
+            title="Slowest steps",
+            title_justify="left",
+            title_style="bold",
+            expand=True,
+            box=None,
+            header_style="bold dim",
+        )
         for col in ("duration", "type", "name", "content"):
-            slow.add_column(col, no_wrap=col != "content", justify="right" if col == "duration" else "left")
+            slow.add_column(
+                col, no_wrap=col != "content", justify="right" if col == "duration" else "left"
+            )
         for e in r.slowest[:10]:
             slow.add_row(
                 render.duration(e.duration_ms),

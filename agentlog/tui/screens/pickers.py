@@ -81,7 +81,11 @@ class SessionPicker(ModalScreen[str | None]):
         options.add_options([session_option(s) for s in rows])
         if rows:
             options.highlighted = 0
-        note = f"{len(rows)} sessions · enter choose · esc cancel" if rows else "No sessions to choose from · esc"
+        note = (
+            f"{len(rows)} sessions · enter choose · esc cancel"
+            if rows
+            else "No sessions to choose from · esc"
+        )
         self.query_one("#picker-note", Static).update(note)
 
     @on(OptionList.OptionSelected)

@@ -16,6 +16,7 @@ from agentlog.errors import AgentLogError
 from agentlog.model import SessionStatus
 from agentlog.storage.base import SessionQuery
 from agentlog.tui import render
+from agentlog.tui.widgets.inputs import TextInput
 
 
 class SessionFilterDialog(ModalScreen[SessionQuery | None]):
@@ -43,11 +44,11 @@ class SessionFilterDialog(ModalScreen[SessionQuery | None]):
                 id="f-status",
             )
             yield Label("Tag (every tag, comma separated)")
-            yield Input(",".join(q.tags or ()), id="f-tags")
+            yield TextInput(",".join(q.tags or ()), id="f-tags")
             yield Label("Agent")
-            yield Input(q.agent or "", id="f-agent")
+            yield TextInput(q.agent or "", id="f-agent")
             yield Label("Active since (30m, 2h, 7d or an ISO time)")
-            yield Input(render.stamp(q.since) if q.since else "", id="f-since")
+            yield TextInput(render.stamp(q.since) if q.since else "", id="f-since")
             yield Static("", id="f-error", classes="dialog-error")
             yield Static("enter apply · ctrl+r clear · esc cancel", classes="dialog-help")
 
@@ -64,7 +65,9 @@ class SessionFilterDialog(ModalScreen[SessionQuery | None]):
         agent = self.query_one("#f-agent", Input).value.strip() or None
         since_text = self.query_one("#f-since", Input).value.strip()
         try:
-            since = parse_time(since_text, "active since", now=self.app.now()) if since_text else None  # type: ignore[attr-defined]
+            since = (
+                parse_time(since_text, "active since", now=self.app.now()) if since_text else None
+            )  # type: ignore[attr-defined]
         except AgentLogError as exc:
             self.query_one("#f-error", Static).update(exc.message)
             return

@@ -20,6 +20,7 @@ from agentlog.storage.base import EventQuery, SessionQuery, SessionSort
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
 from agentlog.tui.widgets.banner import Banner
+from agentlog.tui.widgets.inputs import TextInput
 
 PAGE = 100
 # (column key, header, sort key or None)
@@ -64,9 +65,16 @@ def session_cells(s: SessionSummary, now: datetime) -> dict[str, Text]:
     return {
         "status": Text(icon, style=style),
         "title": Text(title, style="bold" if s.status == "failed" else ""),
-        "agents": Text(render.one_line(agents, 30), style=render.agent_colour(s.agents[0]) if s.agents else "dim"),
+        "agents": Text(
+            render.one_line(agents, 30),
+            style=render.agent_colour(s.agents[0]) if s.agents else "dim",
+        ),
         "events": Text(render.count(s.event_count), justify="right"),
-        "errors": Text(str(s.error_count) if s.error_count else "-", style="bold red" if s.error_count else "dim", justify="right"),
+        "errors": Text(
+            str(s.error_count) if s.error_count else "-",
+            style="bold red" if s.error_count else "dim",
+            justify="right",
+        ),
         "duration": Text(render.duration(s.duration_ms), justify="right"),
         "tokens": Text(render.count(s.input_tokens + s.output_tokens), justify="right"),
         "cost": Text(render.cost(s.cost_usd), justify="right"),
@@ -88,6 +96,10 @@ class SessionsScreen(Screen[None]):
         Binding("r", "reload", "Reload", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("q", "app.quit", "Quit"),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        Binding("g", "home", "First session", show=False),
+        Binding("G", "end", "Last loaded session (loads more)", show=False),
     ]
 
     def __init__(self) -> None:
@@ -105,7 +117,10 @@ class SessionsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="sessions-title", classes="title-bar")
         yield Banner()
-        yield Input(placeholder="Search titles and descriptions   (/ to focus, esc to clear)", id="session-search")
+        yield TextInput(
+            placeholder="Search titles and descriptions   (/ to focus, esc to clear)",
+            id="session-search",
+        )
         yield Static(id="session-filters", classes="filter-line")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="activity", classes="activity")
@@ -163,7 +178,9 @@ class SessionsScreen(Screen[None]):
             icon, style = render.TYPE_ICONS.get(ev.type, ("?", "white"))
             text.append(f"{render.clock(ev.timestamp)[:8]} ", style="dim")
             text.append(f"{icon} ", style=style)
-            text.append(render.one_line(ev.agent_id or "", 16), style=render.agent_colour(ev.agent_id))
+            text.append(
+                render.one_line(ev.agent_id or "", 16), style=render.agent_colour(ev.agent_id)
+            )
             text.append(" " + render.one_line(ev.name or ev.content or "", 24))
         if not recent:
             text.append("no events yet", style="dim")
@@ -244,7 +261,9 @@ class SessionsScreen(Screen[None]):
     def _describe(self) -> None:
         q = self.query_
         shown = f"{len(self.ids):,}" + (f" of {self.total:,}" if self.total is not None else "")
-        title = Text.assemble(("AgentLog", "bold"), "  ", (self.app.source, "dim"), f"   {shown} sessions")  # type: ignore[attr-defined]
+        title = Text.assemble(
+            ("AgentLog", "bold"), "  ", (self.app.source, "dim"), f"   {shown} sessions"
+        )  # type: ignore[attr-defined]
         self.query_one("#sessions-title", Static).update(title)
         parts = [f"sort: {q.sort} {'↓' if q.order == 'desc' else '↑'}"]
         if q.status:
@@ -274,6 +293,17 @@ class SessionsScreen(Screen[None]):
     def action_open(self) -> None:
         if (sid := self.selected_id) is not None:
             self.app.open_session(sid)  # type: ignore[attr-defined]
+
+    def action_move(self, delta: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.cursor_row + delta)
+
+    def action_home(self) -> None:
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_end(self) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)
 
     def action_focus_search(self) -> None:
         self.query_one("#session-search", Input).focus()
@@ -306,7 +336,9 @@ class SessionsScreen(Screen[None]):
     def _header(self, event: DataTable.HeaderSelected) -> None:
         for key, _label, sort in COLUMNS:
             if key == event.column_key.value and sort:
-                order = "asc" if self.query_.sort == sort and self.query_.order == "desc" else "desc"
+                order = (
+                    "asc" if self.query_.sort == sort and self.query_.order == "desc" else "desc"
+                )
                 self.query_ = replace(self.query_, sort=sort, order=order)
                 self._describe()
                 self.reload()
@@ -331,7 +363,9 @@ class SessionsScreen(Screen[None]):
 
         def apply(result: SessionQuery | None) -> None:
             if result is not None:
-                self.query_ = replace(result, text=self.query_.text, sort=self.query_.sort, order=self.query_.order)
+                self.query_ = replace(
+                    result, text=self.query_.text, sort=self.query_.sort, order=self.query_.order
+                )
                 self._describe()
                 self.reload()
 

@@ -28,6 +28,7 @@ from agentlog.tui.messages import (
 from agentlog.tui.screens.event_filters import EventFilter, EventFilterDialog, TypeToggles
 from agentlog.tui.widgets.banner import Banner
 from agentlog.tui.widgets.detail import EventDetail, MetadataTree
+from agentlog.tui.widgets.inputs import TextInput
 from agentlog.tui.widgets.timeline import EventTimeline
 
 
@@ -83,7 +84,9 @@ class TimelineScreen(Screen[None]):
         with Horizontal(id="timeline-body"):
             yield EventTimeline(self.app.store, id="timeline")  # type: ignore[attr-defined]
             yield EventDetail(id="detail")
-        yield Input(placeholder="Search this session (enter to find, esc to cancel)", id="timeline-search")
+        yield TextInput(
+            placeholder="Search this session (enter to find, esc to cancel)", id="timeline-search"
+        )
         yield Footer()
 
     @property
@@ -129,16 +132,25 @@ class TimelineScreen(Screen[None]):
             "  ",
             (f"{render.count(s.event_count)} events", ""),
             "  ",
-            (f"{s.error_count} errors" if s.error_count else "no errors", "red" if s.error_count else "dim"),
+            (
+                f"{s.error_count} errors" if s.error_count else "no errors",
+                "red" if s.error_count else "dim",
+            ),
             "  ",
             (render.duration(s.duration_ms), "cyan"),
             "  ",
-            (f"{render.count(s.input_tokens + s.output_tokens)} tok  {render.cost(s.cost_usd)}", "dim"),
+            (
+                f"{render.count(s.input_tokens + s.output_tokens)} tok  {render.cost(s.cost_usd)}",
+                "dim",
+            ),
         )
         if s.agents:
             head.append("  agents: ", style="dim")
             for i, agent in enumerate(s.agents[:4]):
-                head.append(("," if i else "") + render.one_line(agent, 20), style=render.agent_colour(agent))
+                head.append(
+                    ("," if i else "") + render.one_line(agent, 20),
+                    style=render.agent_colour(agent),
+                )
         if s.parent_session_id:
             head.append("  (sub-session: u goes up)", style="dim")
         self.query_one("#session-head", Static).update(head)
@@ -168,7 +180,11 @@ class TimelineScreen(Screen[None]):
             if t.matches:
                 at = bisect.bisect_left(t.matches, t.cursor_row)
                 pos = at + 1 if at < len(t.matches) and t.matches[at] == t.cursor_row else 0
-                where = f"{pos}/{len(t.matches)}" if pos else f"{len(t.matches)} match" + ("es" if len(t.matches) > 1 else "")
+                where = (
+                    f"{pos}/{len(t.matches)}"
+                    if pos
+                    else f"{len(t.matches)} match" + ("es" if len(t.matches) > 1 else "")
+                )
                 parts.append(Text(f"search {t.search_term!r}: {where}  (n/N)", style="cyan"))
             else:
                 parts.append(Text(f"search {t.search_term!r}: no matches", style="red"))
@@ -322,7 +338,9 @@ class TimelineScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="jump")
     def _load_children(self, event_id: str) -> None:
         try:
-            keys = self.app.store.event_keys(EventQuery(session_id=self.session_id, parent_id=event_id))  # type: ignore[attr-defined]
+            keys = self.app.store.event_keys(
+                EventQuery(session_id=self.session_id, parent_id=event_id)
+            )  # type: ignore[attr-defined]
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
@@ -353,7 +371,9 @@ class TimelineScreen(Screen[None]):
                 self.app.open_session(session_id)  # type: ignore[attr-defined]
 
         self.app.push_screen(
-            SessionPicker("Sub-sessions", SessionQuery(parent_session_id=self.session_id, limit=200)),
+            SessionPicker(
+                "Sub-sessions", SessionQuery(parent_session_id=self.session_id, limit=200)
+            ),
             chosen,
         )
 
@@ -375,7 +395,12 @@ class TimelineScreen(Screen[None]):
         from agentlog.tui.screens.export import ExportDialog
 
         self.app.push_screen(
-            ExportDialog(self.session_id, self.session, self.filter.apply(self.session_id), bool(self.filter.describe()))
+            ExportDialog(
+                self.session_id,
+                self.session,
+                self.filter.apply(self.session_id),
+                bool(self.filter.describe()),
+            )
         )
 
     def action_follow(self) -> None:

@@ -41,16 +41,19 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
         if isinstance(value, dict | list):
             pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
             pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
-            return Syntax(pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default")
+            return Syntax(
+                pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default"
+            )
     shown = render.safe_text(content, MAX_SHOWN)
-    text = Text(shown, overflow="fold")
-    render.highlight(text, term)
+    text = Text(overflow="fold")
     if len(content) > MAX_SHOWN:
         text.append(
-            f"\n… {len(content):,} characters in all; showing the first {MAX_SHOWN:,} "
-            "(press e to export the full event)",
+            f"{len(content):,} characters in all; showing the first {MAX_SHOWN:,} "
+            "(e exports the full event)\n",
             style="italic dim",
         )
+    text.append(shown)
+    render.highlight(text, term)
     return text
 
 
@@ -63,7 +66,10 @@ def fields_table(event: Event, session_start: datetime | None) -> Table:
     if event.name:
         table.add_row("name", Text(render.safe_text(event.name), style="bold"))
     if event.agent_id:
-        table.add_row("agent", Text(render.safe_text(event.agent_id), style=render.agent_colour(event.agent_id)))
+        table.add_row(
+            "agent",
+            Text(render.safe_text(event.agent_id), style=render.agent_colour(event.agent_id)),
+        )
     table.add_row(
         "time",
         Text(f"{render.clock(event.timestamp)}  {render.offset(event.timestamp, session_start)}"),
@@ -73,7 +79,9 @@ def fields_table(event: Event, session_start: datetime | None) -> Table:
     if event.duration_ms is not None:
         table.add_row("duration", render.duration(event.duration_ms))
     if event.input_tokens or event.output_tokens:
-        table.add_row("tokens", f"{event.input_tokens or 0:,} in / {event.output_tokens or 0:,} out")
+        table.add_row(
+            "tokens", f"{event.input_tokens or 0:,} in / {event.output_tokens or 0:,} out"
+        )
     if event.cost_usd:
         table.add_row("cost", render.cost(event.cost_usd))
     table.add_row("id", Text(event.id, style="dim"))
@@ -151,7 +159,9 @@ class EventDetail(VerticalScroll):
         self.query_one("#detail-content", Static).update("")
         self.query_one(MetadataTree).add_class("-hidden")
 
-    def show(self, event: Event | None, session_start: datetime | None, term: str | None = None) -> None:
+    def show(
+        self, event: Event | None, session_start: datetime | None, term: str | None = None
+    ) -> None:
         fields = self.query_one("#detail-fields", Static)
         content = self.query_one("#detail-content", Static)
         tree = self.query_one(MetadataTree)

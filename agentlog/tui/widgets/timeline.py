@@ -96,7 +96,9 @@ class EventTimeline(ScrollView, can_focus=True):
         self._want_selected = True
 
     # ------------------------------------------------------------ loading
-    def load(self, query: EventQuery, *, anchor_id: str | None = None, anchor_end: bool = False) -> None:
+    def load(
+        self, query: EventQuery, *, anchor_id: str | None = None, anchor_end: bool = False
+    ) -> None:
         """Show `query`: load its keys, keep the cursor near `anchor_id` (or at the end)."""
         self.generation += 1
         self.query_ = replace(query, order="asc", cursor=None, limit=PAGE)
@@ -211,9 +213,7 @@ class EventTimeline(ScrollView, can_focus=True):
         self._poll_new(self.generation, self.query_, self.keys[-1] if self.keys else None)
 
     @work(thread=True, exclusive=True, group="timeline-poll")
-    def _poll_new(
-        self, generation: int, query: EventQuery, last: tuple[int, str] | None
-    ) -> None:
+    def _poll_new(self, generation: int, query: EventQuery, last: tuple[int, str] | None) -> None:
         try:
             since = from_us(last[0]) if last else query.since
             keys = self.store.event_keys(replace(query, since=since))
@@ -323,9 +323,7 @@ class EventTimeline(ScrollView, can_focus=True):
 
     def watch_cursor_row(self, old: int, row: int) -> None:
         if self.keys:
-            self.scroll_to_region(
-                Region(0, row, 1, 1), animate=False, force=True, immediate=True
-            )
+            self.scroll_to_region(Region(0, row, 1, 1), animate=False, force=True, immediate=True)
             if self.follow and row < len(self.keys) - 1:
                 self.follow = False
         self._want_selected = True
@@ -374,7 +372,9 @@ class EventTimeline(ScrollView, can_focus=True):
             if row == 0:
                 note = "loading…" if self.loading else "no events match this view"
                 style = self.get_component_rich_style("timeline--empty")
-                return Strip([*Text(f"  {note}", style=style).render(self.app.console)]).crop_extend(0, width, None)
+                return Strip(
+                    [*Text(f"  {note}", style=style).render(self.app.console)]
+                ).crop_extend(0, width, None)
             return Strip.blank(width)
         event = self.event_at(row)
         cursor = row == self.cursor_row

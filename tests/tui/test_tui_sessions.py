@@ -1,0 +1,160 @@
+"""Pilot tests of the sessions screen: list, search as you type, filters, sort, paging, first run."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+from tui_fixture import DEMO_NOW, NOW, fill
+from tui_memstore import MemoryStore
+from tui_screen import screen_text, settle
+
+from agentlog.model import Session, SessionStatus
+from agentlog.tui.app import make_app
+from agentlog.tui.screens.first_run import FirstRunScreen
+from agentlog.tui.screens.sessions import SessionsScreen
+from agentlog.tui.screens.timeline import TimelineScreen
+
+pytestmark = pytest.mark.anyio
+
+
+def app_for(store, **kw):
+    return make_app(store, now=kw.pop("now", DEMO_NOW), poll_interval=None, blink=False, **kw)
+
+
+async def test_lists_demo_sessions_newest_first(demo) -> None:
+    store, result = demo
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        assert len(screen.ids) == result.session_count
+        text = screen_text(app)
+        assert "Nightly eval: summarize-tickets" in text
+        assert f"{result.session_count} of {result.session_count} sessions" in text
+        # newest activity first
+        last = [store.get_session(i).last_event_at for i in screen.ids]
+        assert last == sorted(last, reverse=True)
+
+
+async def test_search_as_you_type_narrows_the_list(demo) -> None:
+    store, result = demo
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"Nightly")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        screen = app.screen
+        assert set(screen.ids) == {result.sessions["eval_pass"], result.sessions["eval_fail"]}
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert len(screen.ids) == result.session_count
+
+
+async def test_status_filter_shows_only_failed(demo) -> None:
+    store, result = demo
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        # the status select is focused: open it, pick "failed" (third option), apply
+        await pilot.press("enter", "down", "down", "down", "enter", "ctrl+s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        assert screen.ids, "some demo sessions failed"
+        assert result.sessions["eval_fail"] in screen.ids
+        assert all(store.get_session(i).status == SessionStatus.FAILED for i in screen.ids)
+        assert "status=failed" in screen_text(app)
+
+
+async def test_sort_key_cycles_and_reverses(demo) -> None:
+    store, _ = demo
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # last_event_at -> created_at? no: the next sortable column
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_.sort == "title"
+        titles = [store.get_session(i).title for i in screen.ids]
+        assert titles == sorted(titles)
+        await pilot.press("O")
+        await settle(pilot)
+        titles = [store.get_session(i).title for i in screen.ids]
+        assert titles == sorted(titles, reverse=True)
+
+
+async def test_enter_opens_the_timeline(demo) -> None:
+    store, result = demo
+    app = app_for(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        row = app.screen.ids.index(result.sessions["eval_fail"])
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        assert app.screen.session_id == result.sessions["eval_fail"]
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionsScreen)
+
+
+async def test_pages_load_lazily_as_you_scroll() -> None:
+    store = MemoryStore()
+    store.write(
+        sessions=[
+            Session(
+                title=f"run {i:04d}", status=SessionStatus.COMPLETED, created_at=NOW, updated_at=NOW
+            )
+            for i in range(250)
+        ]
+    )
+    app = app_for(store, now=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert len(screen.ids) == 100  # one page
+        assert screen.total == 250
+        await pilot.press("G")  # DataTable: end of the loaded rows → next page
+        await settle(pilot)
+        assert len(screen.ids) == 200
+        await pilot.press("G")
+        await settle(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        assert len(screen.ids) == 250
+        assert len(set(screen.ids)) == 250
+
+
+async def test_empty_store_shows_first_run_then_the_list() -> None:
+    store = MemoryStore()
+    app = app_for(store, now=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FirstRunScreen)
+        assert "agentlog demo" in screen_text(app)
+        fill(store)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionsScreen)
+        assert len(app.screen.ids) == 4
+
+
+async def test_narrow_terminal_drops_columns_and_reflows(demo) -> None:
+    store, _ = demo
+    app = app_for(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = [c.key.value for c in app.screen.query_one(DataTable).columns.values()]
+        assert "cost" not in keys and "title" in keys
+        await pilot.resize_terminal(140, 40)
+        await settle(pilot)
+        keys = [c.key.value for c in app.screen.query_one(DataTable).columns.values()]
+        assert "cost" in keys
+        assert "Cost" in screen_text(app)

@@ -1,0 +1,330 @@
+"""Pilot tests of the timeline: keys, filters, search, detail, jumps, follow, export."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+import orjson
+import pytest
+from tui_fixture import DEMO_NOW, NOW, Ids, fill
+from tui_memstore import MemoryStore
+from tui_screen import screen_text, settle
+
+from agentlog.model import Event, EventType, Session, SessionStatus
+from agentlog.storage.base import EventQuery
+from agentlog.tui.app import make_app
+from agentlog.tui.screens.timeline import TimelineScreen
+from agentlog.tui.widgets.detail import MetadataTree
+from agentlog.tui.widgets.timeline import MAX_PAGES, PAGE
+
+pytestmark = pytest.mark.anyio
+
+
+def open_app(store, session_id, now=DEMO_NOW):
+    return make_app(store, now=now, poll_interval=None, blink=False, session_id=session_id)
+
+
+async def test_long_session_keys_load_and_g_G_move_to_the_ends(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.long_session_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen)
+        timeline = screen.timeline
+        total = store.get_session(result.long_session_id).event_count
+        assert len(timeline.keys) == total > 10_000
+        assert timeline.virtual_size.height == total
+        assert len(timeline.pages) <= 2  # only the pages around the viewport
+        await pilot.press("G")
+        await settle(pilot)
+        assert timeline.cursor_row == total - 1
+        last = store.list_events(
+            EventQuery(session_id=result.long_session_id, order="desc", limit=1)
+        ).items[0]
+        assert timeline.selected is not None and timeline.selected.id == last.id
+        await pilot.press("g")
+        await settle(pilot)
+        assert timeline.cursor_row == 0
+        await pilot.press("j", "j", "down", "k")
+        await settle(pilot)
+        assert timeline.cursor_row == 2
+        await pilot.press("pagedown")
+        assert timeline.cursor_row > 2 + 10
+
+
+async def test_scrolling_a_long_session_keeps_memory_bounded(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.long_session_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        assert MAX_PAGES * PAGE < 100_000  # the real bound; a small one here keeps the test fast
+        timeline.pages.maxsize = 4
+        for row in range(0, len(timeline.keys), PAGE * 4):
+            timeline.cursor_row = row
+            await settle(pilot, rounds=1)
+        assert len(timeline.pages) <= 4
+        assert "…" not in screen_text(app).splitlines()[3]  # the visible rows have bodies
+
+
+async def test_type_toggles_filter_to_tool_calls_and_errors(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        assert len(timeline.keys) == 6
+        await pilot.press("t")
+        await settle(pilot)
+        assert "TOOL_CALL" in screen_text(app)
+        # none, then TOOL_CALL (4th) and ERROR (9th), then apply
+        await pilot.press("n", "down", "down", "down", "space", *["down"] * 5, "space", "enter")
+        await settle(pilot)
+        kinds = [timeline.event_at(i).type for i in range(len(timeline.keys))]
+        assert kinds == [EventType.TOOL_CALL, EventType.ERROR]
+        assert "filter: type ERROR,TOOL" in screen_text(app)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert len(timeline.keys) == 6
+
+
+async def test_filter_dialog_errors_only_and_time_range(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#f-errors").value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(timeline.keys) == 3
+        assert all(timeline.event_at(i).status == "error" for i in range(3))
+        # "last 1s" of the session: only its final events
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#f-errors").value = False
+        app.screen.query_one("#f-since").value = "1s"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert 0 < len(timeline.keys) < 6
+        assert "since 1s" in screen_text(app)
+
+
+async def test_search_moves_to_the_match_and_n_N_walk_matches(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        await pilot.press("slash", *"timeout", "enter")
+        await settle(pilot)
+        assert len(timeline.matches) >= 2
+        first = timeline.matches[0]
+        assert timeline.cursor_row == first
+        assert "timeout" in (timeline.selected.content or "").lower()
+        assert f"1/{len(timeline.matches)}" in screen_text(app)
+        await pilot.press("n")
+        assert timeline.cursor_row == timeline.matches[1]
+        await pilot.press("N")
+        assert timeline.cursor_row == first
+        await pilot.press("N")  # wraps to the last match
+        assert timeline.cursor_row == timeline.matches[-1]
+
+
+async def test_detail_shows_metadata_tree_and_x_expands_all(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        row = next(i for i in range(6) if timeline.event_at(i).type == EventType.TOOL_CALL)
+        timeline.cursor_row = row
+        await settle(pilot)
+        await pilot.press("enter")  # into the metadata tree
+        tree = app.screen.query_one(MetadataTree)
+        assert app.focused is tree
+        await pilot.press("x")
+        await pilot.pause()
+        assert all(node.is_expanded for node in tree.root.children if node.allow_expand)
+        assert "queue" in screen_text(app)
+        await pilot.press("x")
+        await pilot.pause()
+        assert not any(node.is_expanded for node in tree.root.children if node.allow_expand)
+        await pilot.press("escape")
+        assert app.focused is timeline
+
+
+async def test_p_jumps_from_the_error_to_the_call_that_caused_it(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        await pilot.press("G")
+        await settle(pilot)
+        error_row = next(i for i in range(6) if timeline.event_at(i).type == EventType.ERROR)
+        timeline.cursor_row = error_row
+        await settle(pilot)
+        error = timeline.selected
+        await pilot.press("p")
+        await settle(pilot)
+        assert timeline.selected.id == error.parent_id
+        assert timeline.selected.type == EventType.TOOL_CALL
+        # and back down: P cycles through the events that point at the call
+        await pilot.press("P")
+        await settle(pilot)
+        assert timeline.selected.parent_id == error.parent_id
+
+
+async def test_parent_hidden_by_the_filter_clears_it(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("t", "n", *["down"] * 8, "space", "enter")  # ERROR only
+        await settle(pilot)
+        assert [screen.timeline.event_at(i).type for i in range(len(screen.timeline.keys))] == [
+            EventType.ERROR
+        ]
+        parent = screen.timeline.selected.parent_id
+        await pilot.press("p")
+        await settle(pilot, rounds=5)
+        assert len(screen.timeline.keys) == 6
+        assert screen.timeline.selected.id == parent
+
+
+async def test_sub_sessions_and_parent_session(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["triage"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "researcher: confirm the schema" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.session_id == result.sessions["child"]
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen.session_id == result.sessions["triage"]
+
+
+async def test_follow_tails_new_events_until_scrolled_up() -> None:
+    store = MemoryStore()
+    ids = Ids(0x0333)
+    session = Session(
+        id=ids(), title="live", status=SessionStatus.ACTIVE, created_at=NOW, updated_at=NOW
+    )
+    store.write(sessions=[session])
+
+    def events(start: int, n: int) -> list[Event]:
+        return [
+            Event(
+                id=ids(),
+                session_id=session.id,
+                timestamp=NOW + timedelta(seconds=start + i),
+                type=EventType.LOG,
+                content=f"line {start + i}",
+            )
+            for i in range(n)
+        ]
+
+    store.write(events=events(0, 50))
+    app = open_app(store, session.id, now=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        timeline = screen.timeline
+        await pilot.press("l")
+        await settle(pilot)
+        assert timeline.follow and timeline.cursor_row == 49
+        store.write(events=events(50, 30))
+        screen._poll()
+        await settle(pilot)
+        assert len(timeline.keys) == 80
+        assert timeline.cursor_row == 79
+        assert timeline.selected.content == "line 79"
+        assert "following" in screen_text(app)
+        await pilot.press("pageup")
+        assert not timeline.follow
+        store.write(events=events(80, 5))
+        screen._poll()
+        await settle(pilot)
+        assert len(timeline.keys) == 85
+        assert timeline.cursor_row < 80
+
+
+async def test_unsafe_content_is_shown_inert() -> None:
+    store = MemoryStore()
+    ids = fill(store)
+    app = open_app(store, ids["text"], now=NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "␛[31mred␛[0m" in text  # the escape is shown, not obeyed
+        assert "שלום עולם" in text
+        timeline = app.screen.timeline
+        timeline.cursor_row = 2  # 200,000 characters of content
+        await settle(pilot)
+        detail = screen_text(app)
+        assert "characters in all" in detail
+
+
+async def test_relative_and_absolute_time(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "+0.000s" in screen_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        first = app.screen.timeline.event_at(0)
+        assert first.timestamp.strftime("%H:%M:%S") in screen_text(app)
+        assert "time: UTC" in screen_text(app)
+
+
+async def test_export_writes_the_filtered_view(demo, tmp_path) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t", "n", *["down"] * 8, "space", "enter")  # ERROR only
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        target = tmp_path / "out.ndjson"
+        app.screen.query_one("#x-path").value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        lines = [orjson.loads(line) for line in target.read_bytes().splitlines()]
+        kinds = [line.get("kind") for line in lines]
+        assert kinds == [None, "session", "event"]  # header, session, the one ERROR
+        assert lines[2]["type"] == "ERROR"
+        assert isinstance(app.screen, TimelineScreen)
+
+
+async def test_export_whole_session_as_csv(demo, tmp_path) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["eval_pass"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#x-csv").value = True
+        await pilot.pause()
+        path = app.screen.query_one("#x-path").value
+        assert path.endswith(".csv")
+        target = tmp_path / "pass.csv"
+        app.screen.query_one("#x-path").value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        with target.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == store.get_session(result.sessions["eval_pass"]).event_count
+        assert {r["type"] for r in rows} >= {"USER_INPUT", "TOOL_CALL"}
