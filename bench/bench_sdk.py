@@ -135,6 +135,8 @@ def hot_path(calls: int, tmp: Path) -> dict[str, float]:
         values.sort()
         out[f"{name}_p50_us"] = _percentile(values, 0.50)
         out[f"{name}_p99_us"] = _percentile(values, 0.99)
+        out[f"{name}_p999_us"] = _percentile(values, 0.999)
+        out[f"{name}_mean_us"] = sum(values) / len(values) / 1000.0
     return out
 
 
@@ -206,6 +208,7 @@ def main() -> None:
             for name in ("log", "llm_call", "append_with_id", "bare_append"):
                 print(
                     f"  {name:<16} p50 {h[name + '_p50_us']:7.2f} µs   p99 {h[name + '_p99_us']:7.2f} µs"
+                    f"   p99.9 {h[name + '_p999_us']:8.2f} µs   mean {h[name + '_mean_us']:6.2f} µs"
                 )
             print(
                 f"  s.log / append_with_id: p50 {h['log_p50_us'] / h['append_with_id_p50_us']:.2f}x,"

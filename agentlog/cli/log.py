@@ -16,7 +16,14 @@ from agentlog.cli.output import Format, message, output_format, print_json, writ
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.cli.timeparse import parse_time
 from agentlog.errors import InvalidInput, UsageError
-from agentlog.model import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, Event, validation_message
+from agentlog.model import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    Event,
+    EventStatus,
+    EventType,
+    validation_message,
+)
 from agentlog.storage.base import Store
 
 # Leave headroom under the batch byte limit for the JSON around each event.
@@ -179,9 +186,13 @@ def log(
         raise UsageError("give the event TYPE and CONTENT, or --stdin (see 'agentlog log --help')")
     if not session:
         raise UsageError("which session? pass --session SESSION or set AGENTLOG_SESSION_ID")
+    try:
+        event_type = EventType.parse(type_)
+    except ValueError as exc:
+        raise UsageError(f"TYPE: {exc}") from None
     fields: dict[str, Any] = {
         "session_id": session_ref(store, session),
-        "type": type_,
+        "type": event_type,
         "content": content,
         "name": name,
         "agent_id": agent,
@@ -194,6 +205,8 @@ def log(
     }
     if status is not None:
         fields["status"] = status
+    elif event_type is EventType.ERROR:
+        fields["status"] = EventStatus.ERROR
     if timestamp is not None:
         fields["timestamp"] = parse_time(timestamp, "--timestamp")
     if event_id is not None:

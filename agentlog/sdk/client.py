@@ -130,16 +130,47 @@ class AgentLog:
         parent_session_id: str | None = None,
         integration: str | None = None,
         integration_version: str | None = None,
-        _join: bool = True,
     ) -> SessionHandle:
-        """Start a session (or join the one in AGENTLOG_SESSION_ID). Use with `with`."""
+        """Start a session (or join the one in AGENTLOG_SESSION_ID). Use with `with`.
+
+        `session_id` resumes (and updates) a session with a known id; otherwise,
+        when AGENTLOG_SESSION_ID is set, events join that session and its row is
+        left as its owner wrote it.
+        """
+        return self._open_session(
+            title,
+            description=description,
+            tags=tags,
+            metadata=metadata,
+            agent_id=agent_id,
+            session_id=session_id,
+            parent_session_id=parent_session_id,
+            integration=integration,
+            integration_version=integration_version,
+            join=True,
+        )
+
+    def _open_session(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        parent_session_id: str | None = None,
+        integration: str | None = None,
+        integration_version: str | None = None,
+        join: bool,
+    ) -> SessionHandle:
         agent = resolve_agent_id(agent_id, self.agent_id)
         joined = False
         sid: str | None = None
         try:
             if session_id:
                 sid = normalize_id(session_id, "session_id")
-            elif _join and os.environ.get("AGENTLOG_SESSION_ID"):
+            elif join and os.environ.get("AGENTLOG_SESSION_ID"):
                 sid = normalize_id(os.environ["AGENTLOG_SESSION_ID"], "AGENTLOG_SESSION_ID")
                 joined = True
         except ValueError as exc:
@@ -157,7 +188,7 @@ class AgentLog:
             "id": sid,
             "title": title,
             "description": description,
-            "tags": list(tags) if tags else [],
+            "tags": [tags] if isinstance(tags, str) else list(tags or ()),
             "metadata": meta,
             "parent_session_id": parent_session_id,
             "status": "active",

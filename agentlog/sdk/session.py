@@ -43,6 +43,8 @@ def as_text(value: Any) -> str | None:
     """Content as text, taken now (so later mutation by the agent cannot change it)."""
     if value is None or type(value) is str:
         return value
+    if isinstance(value, str):  # a str subclass (an enum, a markup string): its text
+        return str.__str__(value)
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", errors="replace")
     try:
@@ -336,11 +338,11 @@ class SessionHandle:
         self, agent_id: str | None = None, title: str | None = None, **kwargs: Any
     ) -> SessionHandle:
         """A sub-agent's session under this one (its `parent_session_id` is this id)."""
-        return self._log.session(
+        return self._log._open_session(
             title if title is not None else (agent_id or ""),
             agent_id=agent_id,
             parent_session_id=self.id,
-            _join=False,
+            join=False,
             **kwargs,
         )
 

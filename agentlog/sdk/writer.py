@@ -95,6 +95,7 @@ class Sink:
     max_queue: int = DEFAULT_MAX_QUEUE
     transport: Any = None
     closed: bool = False
+    failing: bool = False  # the last batch was lost: try once per batch until a write works
     dropped: int = 0  # records refused: bad input, queue full, rejected by the store
     lost: int = 0  # valid records the store failed to take after every retry
     written: int = 0
@@ -289,7 +290,10 @@ class Writer:
 
     def _write(self, sink: Sink, sessions: list[Session], events: list[Event]) -> None:
         count = len(sessions) + len(events)
-        for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
+        # A healthy store gets retries; one that just failed a whole batch gets a
+        # single attempt per batch, so a dead store cannot stall the writer.
+        delays = (0.0,) if sink.failing else (0.0, *RETRY_DELAYS)
+        for delay in delays:
             if delay:
                 time.sleep(delay)
             try:
@@ -305,17 +309,12 @@ class Writer:
                     return
                 sink.warn_once(
                     f"store:{type(exc).__name__}",
-                    f"writing to the store failed ({type(exc).__name__}: {exc}); retrying",
+                    f"writing to {sink.name} failed ({type(exc).__name__}: {exc}); retrying",
                 )
-                if attempt == len(RETRY_DELAYS):
-                    sink.lost += count
-                    self.lost_total += count
-                    logger.warning(
-                        "agentlog: gave up on a batch of %d records after %d attempts",
-                        count,
-                        attempt + 1,
-                    )
                 continue
+            if sink.failing:
+                sink.failing = False
+                logger.warning("agentlog: %s takes writes again", sink.name)
             rejected = len(result.errors)
             if rejected:
                 sink.dropped += rejected
@@ -323,6 +322,16 @@ class Writer:
                 sink.warn_once("rejected", f"the store rejected an event: {first.error}")
             sink.written += len(events) - rejected
             return
+        sink.lost += count
+        self.lost_total += count
+        if not sink.failing:
+            sink.failing = True
+            logger.warning(
+                "agentlog: gave up on a batch of %d records for %s; until it recovers, "
+                "each batch is tried once and counted in .lost when it fails",
+                count,
+                sink.name,
+            )
 
     # ------------------------------------------------------------ from callers
     def flush(self, timeout: float | None) -> bool:

@@ -130,3 +130,16 @@ def test_explicit_session_id_resumes_and_updates(make_log, db):
         assert row.title == "second run" and row.event_count == 2
     finally:
         store.close()
+
+
+def test_a_given_store_is_used_and_left_open(make_log, db):
+    store = open_store(db)
+    try:
+        log = make_log(store=store)
+        with log.session("borrowed") as s:
+            s.log("through a caller's store")
+        assert log.close(10)
+        # The SDK wrote from its own thread and did not close the caller's store.
+        assert store.get_session(s.id).event_count == 1
+    finally:
+        store.close()

@@ -206,10 +206,45 @@ def _nested(depth: int) -> dict:
     return node
 
 
-@pytest.mark.parametrize("bad", [{"tags": "not-a-list"}, {"metadata": "nope"}])
+@pytest.mark.parametrize("bad", [{"tags": [1, ["nested"]]}, {"metadata": "nope"}])
 def test_bad_session_fields_never_raise(make_log, fake, bad):
     log = make_log(store=fake)
     with log.session("bad session", **bad) as s:
         s.log("event still lands")
     assert log.flush(5)
     assert len(fake.events) == 1
+
+
+def test_a_dead_store_gets_one_attempt_per_batch_until_it_recovers(make_log, monkeypatch):
+    monkeypatch.setattr(writer, "RETRY_DELAYS", (0.01, 0.01))
+    store = FakeStore(fail=10**9)
+    log = make_log(store=store)
+    s = log.session("flapping")
+    assert log.flush(5) is False
+    assert store.calls == 3  # first failure: the full retry schedule
+    s.log("second batch")
+    assert log.flush(5) is False
+    assert store.calls == 4  # while failing: one attempt
+    store.fail = 0
+    s.log("third batch")
+    assert log.flush(5) is True
+    assert [e.content for e in store.events.values()] == ["third batch"]
+    assert log.lost == 2 and not log._sink.failing
+
+
+def test_string_subclasses_are_logged_as_their_text(make_log, fake):
+    from agentlog.model import EventType
+
+    log = make_log(store=fake)
+    with log.session("enum") as s:
+        eid = s.log(EventType.LLM_CALL)
+    log.flush(5)
+    assert fake.events[eid].content == "LLM_CALL"
+
+
+def test_a_single_tag_string_is_one_tag(make_log, fake):
+    log = make_log(store=fake)
+    with log.session("tags", tags="eval") as s:
+        pass
+    log.flush(5)
+    assert fake.sessions[s.id].tags == ["eval"]

@@ -1,0 +1,56 @@
+"""`agentlog stats` and `agentlog agents`."""
+
+from __future__ import annotations
+
+
+def test_stats_over_everything(cli, demo):
+    doc = cli.json("stats")
+    assert doc["sessions"] == demo.session_count and doc["events"] == demo.event_count
+    assert sum(doc["by_type"].values()) == doc["events"]
+    assert sum(doc["by_agent"].values()) == doc["events"]
+    assert 0 < doc["error_rate"] < 1 and doc["errors"] > 0
+    assert doc["input_tokens"] > 0 and doc["cost_usd"] > 0
+    tools = {t["name"]: t for t in doc["tools"]}
+    fetch = tools["fetch_url"]
+    assert fetch["count"] > 2000 and fetch["p50_ms"] <= fetch["p95_ms"] <= fetch["max_ms"]
+    assert {"gpt-4o", "claude-3-5-sonnet"} <= {m["name"] for m in doc["models"]}
+    durations = [e["duration_ms"] for e in doc["slowest"]]
+    assert durations == sorted(durations, reverse=True)
+    assert doc["slowest"][0]["name"] == "fetch_tickets"
+
+
+def test_stats_of_one_session_by_prefix(cli, demo):
+    sid = demo.sessions["eval_fail"]
+    doc = cli.json("stats", sid[:18])
+    assert doc["sessions"] == 1 and doc["errors"] == 3
+    assert doc["by_agent"] == {"summarizer": doc["events"]}
+
+
+def test_stats_filters(cli):
+    doc = cli.json("stats", "--type", "LLM_CALL")
+    assert set(doc["by_type"]) == {"LLM_CALL"} and doc["tools"] == []
+    assert cli.json("stats", "--since", "1s")["events"] == 0
+
+
+def test_stats_table(cli, demo):
+    result = cli.ok("stats", demo.sessions["triage"])
+    for heading in ("Events by type", "Events by agent", "Tools", "Models", "Slowest steps"):
+        assert heading in result.stdout
+    assert "run_tests" in result.stdout
+
+
+def test_stats_nothing_matches(empty_cli):
+    result = empty_cli.ok("stats")
+    assert result.stdout == "" and "no events" in result.stderr
+
+
+def test_agents(cli):
+    rows = {a["agent_id"]: a for a in cli.json("agents")["items"]}
+    assert {"planner", "researcher", "coder", "summarizer", "fetcher"} <= set(rows)
+    summarizer = rows["summarizer"]
+    assert summarizer["sessions"] == 2 and summarizer["errors"] == 3
+    assert summarizer["error_rate"] == summarizer["errors"] / summarizer["events"]
+    recent = {a["agent_id"] for a in cli.ndjson("agents", "--since", "20m")}
+    assert recent and recent < set(rows)
+    table = cli.ok("agents").stdout
+    assert "ERROR RATE" in table and "summarizer" in table

@@ -1,0 +1,139 @@
+"""The root app: help for every command, version, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import typer
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from agentlog.cli import app as app_module
+from agentlog.cli.app import app
+from agentlog.errors import AgentLogError
+
+
+def _walk(command, path=()):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _walk(sub, (*path, name))
+
+
+def test_every_command_has_help_with_an_example():
+    root = get_command(app)
+    missing = []
+    for path, command in _walk(root):
+        if not path:
+            continue
+        text = (command.help or "").strip()
+        if not text or not command.get_short_help_str(limit=200).strip():
+            missing.append(" ".join(path))
+        elif not hasattr(command, "commands"):
+            example = text.partition("Example:")[2].strip()
+            if "agentlog " + path[0] not in example:
+                missing.append(" ".join(path) + " (no example)")
+    assert not missing, f"commands without help text: {missing}"
+
+
+def test_every_command_help_renders(empty_cli):
+    root = get_command(app)
+    for path, _ in _walk(root):
+        result = empty_cli(*path, "--help")
+        assert result.exit_code == 0, (path, result.stderr)
+        assert "Usage:" in result.stdout
+
+
+def test_core_commands_are_registered():
+    names = set(get_command(app).commands)
+    assert {
+        "demo",
+        "sessions",
+        "events",
+        "log",
+        "run",
+        "search",
+        "stats",
+        "agents",
+        "tail",
+    } <= names
+    assert {"db", "config"} <= names
+
+
+def test_version(empty_cli):
+    result = empty_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("agentlog ")
+
+
+def test_unknown_option_is_one_line_exit_2(empty_cli):
+    line = empty_cli.fails(2, "sessions", "list", "--bogus")
+    assert "--bogus" in line and "agentlog sessions list --help" in line
+
+
+def test_unknown_command_exit_2(empty_cli):
+    line = empty_cli.fails(2, "nonsense")
+    assert "nonsense" in line
+
+
+def test_bad_choice_is_one_line_exit_2(empty_cli):
+    line = empty_cli.fails(2, "sessions", "list", "--sort", "colour")
+    assert "--sort" in line and "Value error" not in line
+
+
+def test_json_and_ndjson_together_is_a_usage_error(cli):
+    assert "--json" in cli.fails(2, "sessions", "list", "--json", "--ndjson")
+
+
+def test_not_an_agentlog_database(tmp_path):
+    bogus = tmp_path / "notes.db"
+    bogus.write_bytes(b"this is a text file, not SQLite at all" * 100)
+    result = CliRunner().invoke(app, ["--db", str(bogus), "sessions", "list"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("agentlog: error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_agentlog_error_from_a_command_is_one_line(monkeypatch):
+    boom = typer.Typer()
+
+    @boom.command("boom")
+    def _boom() -> None:
+        """Fail on purpose.
+
+        Example: agentlog boom
+        """
+        raise AgentLogError("it went wrong; do this instead")
+
+    root = typer.Typer(cls=app_module.AgentLogGroup)
+    root.callback()(lambda: None)
+    root.add_typer(boom, name="x")
+    result = CliRunner().invoke(root, ["x", "boom"])
+    assert result.exit_code == 1
+    assert result.stderr == "agentlog: error: it went wrong; do this instead\n"
+
+
+def test_a_bug_shows_a_traceback_and_asks_for_a_report():
+    root = typer.Typer(cls=app_module.AgentLogGroup)
+    root.callback()(lambda: None)
+
+    @root.command("bug")
+    def _bug() -> None:
+        """Crash.
+
+        Example: agentlog bug
+        """
+        raise ZeroDivisionError("a real bug")
+
+    result = CliRunner().invoke(root, ["bug"])
+    assert result.exit_code == 1
+    assert "internal error, please report" in result.stderr
+    assert "Traceback" in result.stderr and "ZeroDivisionError" in result.stderr
+
+
+def test_db_flag_beats_server_from_environment(tmp_path, monkeypatch):
+    from agentlog.cli.context import CLIState
+
+    monkeypatch.setenv("AGENTLOG_SERVER", "http://127.0.0.1:1")
+    state = CLIState(db=str(tmp_path / "x.db"))
+    assert state.store_url() == str(tmp_path / "x.db")
+    assert CLIState().store_url() == "http://127.0.0.1:1"
+    assert CLIState(server="http://h:2", db="y.db").store_url() == "http://h:2"

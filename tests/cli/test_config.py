@@ -1,0 +1,37 @@
+"""`agentlog config show|get|set|unset|path`."""
+
+from __future__ import annotations
+
+from agentlog.config import config_path
+
+
+def test_set_get_unset_and_path(empty_cli):
+    assert empty_cli.ok("config", "path").stdout.strip() == str(config_path())
+    empty_cli.ok("config", "set", "limits.max_db_mb", "4096")
+    assert empty_cli.ok("config", "get", "limits.max_db_mb").stdout == "4096\n"
+    assert empty_cli.json("config", "get", "limits.max_db_mb") == {
+        "key": "limits.max_db_mb",
+        "value": 4096,
+    }
+    empty_cli.ok("config", "unset", "limits.max_db_mb")
+    assert empty_cli.ok("config", "get", "limits.max_db_mb").stdout == "2048\n"
+
+
+def test_show_masks_secrets_and_names_sources(empty_cli, monkeypatch):
+    empty_cli.ok("config", "set", "api_key", "s3cret-value")
+    monkeypatch.setenv("AGENTLOG_LIMITS_MAX_SESSIONS", "50")
+    rows = {r["key"]: r for r in empty_cli.json("config", "show")["items"]}
+    assert rows["api_key"]["value"] == "********" and rows["api_key"]["source"] == "file"
+    assert rows["limits.max_sessions"] == {
+        **rows["limits.max_sessions"],
+        "value": 50,
+        "source": "env",
+    }
+    table = empty_cli.ok("config", "show").stdout
+    assert "s3cret" not in table and "********" in table
+
+
+def test_config_mistakes(empty_cli):
+    assert "unknown setting" in empty_cli.fails(1, "config", "get", "nope")
+    assert "unknown setting" in empty_cli.fails(1, "config", "set", "nope", "1")
+    assert "must be int" in empty_cli.fails(1, "config", "set", "limits.max_db_mb", "lots")

@@ -1,0 +1,132 @@
+"""`agentlog sessions list|show|new|update|end|delete`."""
+
+from __future__ import annotations
+
+import orjson
+
+from agentlog.model import SessionStatus
+
+
+def test_list_table_by_default(cli, demo):
+    result = cli.ok("sessions", "list")
+    assert "Why did the deploy fail?" in result.stdout
+    assert result.stdout.splitlines()[0].split()[:3] == ["ID", "TITLE", "STATUS"]
+    assert demo.sessions["triage"] in result.stdout
+
+
+def test_list_json_shape_and_sort(cli, demo):
+    doc = cli.json("sessions", "list", "--limit", "100")
+    assert set(doc) == {"items", "next_cursor"} and doc["next_cursor"] is None
+    assert len(doc["items"]) == demo.session_count
+    first = doc["items"][0]
+    assert {"id", "title", "status", "event_count", "agents", "cost_usd"} <= set(first)
+    stamps = [s["last_event_at"] for s in doc["items"]]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_list_ndjson_is_one_object_per_line(cli, demo):
+    rows = cli.ndjson("sessions", "list", "--limit", "5")
+    assert len(rows) == 5 and all("id" in r for r in rows)
+
+
+def test_cursor_paging_visits_every_session_once(cli, demo):
+    seen: list[str] = []
+    cursor = None
+    while True:
+        args = ["sessions", "list", "--limit", "7", "--sort", "created_at"]
+        if cursor:
+            args += ["--cursor", cursor]
+        doc = cli.json(*args)
+        seen += [s["id"] for s in doc["items"]]
+        cursor = doc["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == demo.session_count
+
+
+def test_table_prints_next_cursor_on_stderr(cli):
+    result = cli.ok("sessions", "list", "--limit", "3")
+    assert "--cursor " in result.stderr
+    assert "--cursor" not in result.stdout
+    cursor = result.stderr.split("--cursor ")[1].split()[0]
+    again = cli.ok("sessions", "list", "--limit", "3", "--cursor", cursor)
+    assert again.stdout != result.stdout
+
+
+def test_bad_cursor_is_one_line(cli):
+    assert "cursor" in cli.fails(1, "sessions", "list", "--cursor", "garbage!")
+
+
+def test_filters(cli, demo):
+    failed = cli.json("sessions", "list", "--status", "failed")["items"]
+    assert failed and all(s["status"] == "failed" for s in failed)
+    assert demo.sessions["eval_fail"] in {s["id"] for s in failed}
+    evals = cli.json("sessions", "list", "--tag", "eval,nightly")["items"]
+    assert {s["id"] for s in evals} == {demo.sessions["eval_pass"], demo.sessions["eval_fail"]}
+    coder = cli.json("sessions", "list", "--agent", "coder")["items"]
+    assert [s["id"] for s in coder] == [demo.sessions["triage"]]
+    found = cli.json("sessions", "list", "--search", "deploy")["items"]
+    assert demo.sessions["triage"] in {s["id"] for s in found}
+    recent = cli.json("sessions", "list", "--since", "3h")["items"]
+    old = cli.json("sessions", "list", "--until", "3d")["items"]
+    assert recent and old and not {s["id"] for s in recent} & {s["id"] for s in old}
+    children = cli.json("sessions", "list", "--parent", demo.sessions["triage"][:18])["items"]
+    assert [s["id"] for s in children] == [demo.sessions["child"]]
+
+
+def test_bad_since_is_one_line_exit_2(cli):
+    line = cli.fails(2, "sessions", "list", "--since", "last tuesday")
+    assert "--since" in line
+
+
+def test_show(cli, demo):
+    result = cli.ok("sessions", "show", demo.sessions["triage"])
+    assert "planner, researcher, coder" in result.stdout
+    assert demo.sessions["child"] in result.stdout
+    doc = cli.json("sessions", "show", demo.sessions["triage"])
+    assert doc["event_count"] > 10 and doc["children"] == [demo.sessions["child"]]
+
+
+def test_show_latest_and_unknown(cli):
+    latest = cli.json("sessions", "show", "latest")
+    assert latest["status"] == "active"
+    line = cli.fails(1, "sessions", "show", "00000000-0000-7000-8000-000000000000")
+    assert "00000000-0000-7000-8000-000000000000" in line or "not" in line
+
+
+def test_new_prints_only_the_id(cli, store):
+    result = cli.ok("sessions", "new", "nightly", "--tag", "ci", "--metadata", '{"run": 7}')
+    sid = result.stdout.strip()
+    assert result.stdout == sid + "\n"
+    session = store.get_session(sid)
+    assert session.title == "nightly" and session.tags == ["ci"]
+    assert session.metadata == {"run": 7}
+
+
+def test_new_with_bad_metadata_and_too_long_title(cli):
+    assert "--metadata" in cli.fails(2, "sessions", "new", "x", "--metadata", "{oops")
+    line = cli.fails(1, "sessions", "new", "t" * 1001)
+    assert "title" in line
+
+
+def test_update_end_and_delete(cli, store):
+    sid = cli.ok("sessions", "new", "to change").stdout.strip()
+    doc = cli.json("sessions", "update", sid, "--title", "changed", "--tag", "a,b")
+    assert doc["title"] == "changed" and doc["tags"] == ["a", "b"]
+    assert "nothing to change" in cli.fails(2, "sessions", "update", sid)
+    cli.ok("sessions", "end", sid, "--status", "failed")
+    ended = store.get_session(sid)
+    assert ended.status is SessionStatus.FAILED and ended.ended_at is not None
+    assert "--yes" in cli.fails(2, "sessions", "delete", sid)
+    result = cli.ok("sessions", "delete", sid, "--yes")
+    assert "deleted" in result.stderr and result.stdout == ""
+    assert (
+        orjson.loads(cli.ok("sessions", "list", "--search", "changed", "--json").stdout)["items"]
+        == []
+    )
+
+
+def test_bad_session_ids(cli):
+    assert "not a session id" in cli.fails(2, "sessions", "show", "zzz")
+    assert "ambiguous" in cli.fails(2, "sessions", "show", "019c")
+    assert "no session" in cli.fails(1, "sessions", "show", "ffff")

@@ -1,0 +1,95 @@
+"""The real `agentlog` process: exit codes, streams and pipes as a shell or CI job sees them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("agentlog")
+
+
+def agentlog(*args: str, db: Path, input: str | None = None, script: bool = False):
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "agentlog"]
+    return subprocess.run(
+        [*command, "--db", str(db), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
+
+
+def test_run_exits_with_the_commands_code(tmp_path):
+    db = tmp_path / "a.db"
+    proc = agentlog("run", "--", "sh", "-c", "echo hi; exit 3", db=db)
+    assert proc.returncode == 3
+    assert proc.stdout == "hi\n"
+    assert proc.stderr.startswith("agentlog: session ")
+    listed = json.loads(agentlog("sessions", "list", "--json", db=db).stdout)
+    assert [s["status"] for s in listed["items"]] == ["failed"]
+
+
+def test_run_command_not_found(tmp_path):
+    proc = agentlog("run", "-q", "--", "definitely-not-a-command-42", db=tmp_path / "a.db")
+    assert proc.returncode == 127
+    assert proc.stderr == "agentlog: error: command not found: definitely-not-a-command-42\n"
+
+
+def test_log_stdin_with_a_bad_line(tmp_path):
+    db = tmp_path / "a.db"
+    sid = agentlog("sessions", "new", "piped", db=db).stdout.strip()
+    lines = '{"type": "LOG", "content": "ok 1"}\n{"type": 5}\n{"type": "LOG", "content": "ok 2"}\n'
+    proc = agentlog("log", "--stdin", "--session", sid, db=db, input=lines)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.splitlines()[0].startswith("line 2: ")
+    assert "recorded 2 events; 1 lines failed" in proc.stderr
+    events = json.loads(agentlog("events", sid, "--json", db=db).stdout)["items"]
+    assert [e["content"] for e in events] == ["ok 1", "ok 2"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("subprocess-demo") / "demo.db"
+    demo = agentlog("demo", db=db)
+    assert demo.returncode == 0 and demo.stdout == "", demo.stderr
+    assert demo.stderr.startswith("wrote ") and demo.stderr.count("\n") == 1
+    return db
+
+
+def test_search_timeout_json_parses(demo_db):
+    proc = agentlog("search", "timeout", "--json", db=demo_db)
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert doc["items"] and all("timeout" in e["content"].lower() for e in doc["items"])
+
+
+def test_usage_error_exit_2_one_line(tmp_path):
+    proc = agentlog("events", "latest", "--since", "later", db=tmp_path / "a.db")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("agentlog: error: --since")
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed in this venv")
+def test_console_script_version_and_bad_db(tmp_path):
+    proc = agentlog("--version", db=tmp_path / "a.db", script=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("agentlog ")
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database " * 200)
+    bad = agentlog("sessions", "list", db=junk, script=True)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("agentlog: error: ")
+
+
+def test_broken_pipe_is_quiet(demo_db):
+    command = f"{sys.executable} -m agentlog --db {demo_db} search crawled --all --ndjson | head -1"
+    proc = subprocess.run(
+        ["sh", "-c", command], capture_output=True, text=True, timeout=60, env=os.environ.copy()
+    )
+    assert json.loads(proc.stdout)["type"]
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr

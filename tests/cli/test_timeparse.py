@@ -1,0 +1,90 @@
+"""Times and durations as users type them, and the option converters built on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agentlog.cli.options import event_types, json_object, metadata_filters, split_values
+from agentlog.cli.timeparse import format_duration_ms, parse_duration, parse_time
+from agentlog.errors import UsageError
+from agentlog.model import EventType
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90s", timedelta(seconds=90)),
+        ("30m", timedelta(minutes=30)),
+        ("2h", timedelta(hours=2)),
+        ("7d", timedelta(days=7)),
+        ("1w", timedelta(weeks=1)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("1.5h", timedelta(minutes=90)),
+        (" 3 days ", timedelta(days=3)),
+    ],
+)
+def test_durations(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "10", "h", "10x", "-5m", "tomorrow"])
+def test_bad_durations_name_the_option(text):
+    with pytest.raises(UsageError, match="--older-than"):
+        parse_duration(text, "--older-than")
+
+
+def test_relative_and_absolute_times():
+    assert parse_time("30m", now=NOW) == NOW - timedelta(minutes=30)
+    assert parse_time("7d", now=NOW) == NOW - timedelta(days=7)
+    assert parse_time("now", now=NOW) == NOW
+    assert parse_time("2026-01-31T12:00:00Z") == datetime(2026, 1, 31, 12, tzinfo=UTC)
+    assert parse_time("2026-01-31") == datetime(2026, 1, 31, tzinfo=UTC)
+    offset = parse_time("2026-01-31T12:00:00+02:00")
+    assert offset == datetime(2026, 1, 31, 10, tzinfo=UTC) and offset.tzinfo is not None
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2026-13-01", "31/01/2026", "5 parsecs"])
+def test_bad_times_name_the_option(text):
+    with pytest.raises(UsageError, match="--since"):
+        parse_time(text, "--since")
+
+
+def test_format_duration():
+    assert format_duration_ms(None) == ""
+    assert format_duration_ms(5.25) == "5.2ms"
+    assert format_duration_ms(840) == "840ms"
+    assert format_duration_ms(1200) == "1.2s"
+    assert format_duration_ms(185_000) == "3m 05s"
+    assert format_duration_ms(2 * 3600_000 + 600_000) == "2h 10m"
+
+
+def test_split_and_types():
+    assert split_values(["a,b", " c ", ",,"]) == ["a", "b", "c"]
+    assert event_types(None) is None
+    assert event_types(["tool_call,ERROR", "llm-call"]) == [
+        EventType.TOOL_CALL,
+        EventType.ERROR,
+        EventType.LLM_CALL,
+    ]
+    with pytest.raises(UsageError, match="--type: unknown event type 'NOPE'"):
+        event_types(["NOPE"])
+
+
+def test_metadata_and_json_options():
+    assert metadata_filters(["env=prod", "k=a=b", "empty="]) == {
+        "env": "prod",
+        "k": "a=b",
+        "empty": "",
+    }
+    with pytest.raises(UsageError, match="KEY=VALUE"):
+        metadata_filters(["novalue"])
+    assert json_object('{"a": 1}', "--metadata") == {"a": 1}
+    assert json_object(None, "--metadata") is None
+    with pytest.raises(UsageError, match="--metadata: not valid JSON"):
+        json_object("{bad", "--metadata")
+    with pytest.raises(UsageError, match="JSON object"):
+        json_object("[1, 2]", "--metadata")
