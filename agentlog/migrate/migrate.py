@@ -176,8 +176,10 @@ class Migration:
                 if self.on_progress is not None:
                     self.on_progress(summary.event_count)
                 continue
-            if mark.done:
-                self.checkpoint.restart(summary.id)  # it grew since: send it again (idempotent)
+            if mark.done or mark.rejected:
+                # It grew since, or the target refused some events: send it all again
+                # (idempotent: what the target has counts as duplicates).
+                self.checkpoint.restart(summary.id)
                 mark = self.checkpoint.get(summary.id)
             self._copy_session(summary, mark.last_ts, mark.last_id)
             rep.sessions_copied += 1
@@ -239,7 +241,10 @@ class Migration:
             if on_checked is not None:
                 on_checked(n)
             problem, checksum = self._compare(summary.id)
-            if problem is not None and repair and not self.report.dry_run:
+            rejected = self.checkpoint.get(summary.id).rejected
+            if problem is not None and rejected:
+                problem.reason += f" ({rejected} events were rejected by the target)"
+            elif problem is not None and repair and not self.report.dry_run:
                 self.checkpoint.restart(summary.id)
                 again = self.source.get_session(summary.id)
                 self._copy_session(again, None, None)

@@ -1,0 +1,146 @@
+"""The export, import, share, migrate and sync commands: output, reports and exit codes."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+from portability_helpers import Cli, fill, lines
+
+from agentlog.storage.base import EventQuery
+from agentlog.storage.sqlite import SQLiteStore
+
+
+def test_demo_export_import_export_is_identical(tmp_path) -> None:
+    from agentlog.demo import generate_demo
+
+    first = SQLiteStore(tmp_path / "demo.db")
+    generate_demo(first, seed=0)
+    first.close()
+    a, b = Cli(tmp_path / "demo.db"), Cli(tmp_path / "empty.db")
+    assert a("export", "--all", "-o", str(tmp_path / "demo.ndjson.gz")).exit_code == 0
+    imported = b("import", str(tmp_path / "demo.ndjson.gz"))
+    assert imported.exit_code == 0, imported.stderr
+    assert "IMPORTED" in imported.stdout
+    one, two = a("export", "--all"), b("export", "--all")
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout.splitlines()[1:] == two.stdout.splitlines()[1:]
+    assert len(one.stdout.splitlines()) > 10_000
+
+
+def test_export_to_stdout_is_ndjson_and_quiet(cli, store) -> None:
+    fill(store, sessions=2, events=2)
+    result = cli("export", "--all")
+    assert result.exit_code == 0 and result.stderr == ""
+    rows = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["format"] == "agentlog" and len(rows) == 1 + 2 + 4
+
+
+def test_export_format_from_the_file_name_and_filters(cli, store, tmp_path) -> None:
+    fill(store, sessions=2, events=4)
+    out = tmp_path / "x.csv.gz"
+    result = cli("export", "--type", "tool_call", "-o", str(out))
+    assert result.exit_code == 0 and "exported 2 sessions, 4 events" in result.stderr
+    text = gzip.decompress(out.read_bytes()).decode()
+    assert text.startswith("id,session_id,timestamp,type,")
+
+
+def test_export_without_a_choice_is_a_usage_error(cli, store) -> None:
+    fill(store, sessions=1, events=1)
+    result = cli("export")
+    assert result.exit_code == 2 and "--all" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_reports_rejects_and_exits_1(cli, store, tmp_path) -> None:
+    bad = tmp_path / "bad.ndjson"
+    bad.write_bytes(
+        b'{"kind":"event","id":"01900000-0001-7000-8000-000000000001","session_id":'
+        b'"01900000-0000-7000-8000-000000000001","timestamp":"2026-03-01T12:00:00Z","type":"LOG"}\n'
+        b'{"kind":"event","id":"x","session_id":"01900000-0000-7000-8000-000000000001","type":"LOG"}\n'
+    )
+    result = cli("import", str(bad), "--rejects", str(tmp_path / "r.ndjson"))
+    assert result.exit_code == 1
+    assert "rejected line 2: id: event id 'x' is not a valid UUID" in result.stderr
+    assert [r["_reject"]["line"] for r in lines(tmp_path / "r.ndjson")[1:]] == [2]
+    report = orjson.loads(cli("import", str(bad), "--json").stdout)
+    assert report["events"] == {"imported": 0, "duplicates": 1, "conflicts": 0, "overwritten": 0, "rejected": 1}
+
+
+def test_import_from_stdin_dry_run_and_strict(cli, store, tmp_path) -> None:
+    source = SQLiteStore(tmp_path / "src.db")
+    fill(source, sessions=1, events=3)
+    export_text = Cli(tmp_path / "src.db")("export", "--all").stdout
+    source.close()
+    dry = cli("import", "-", "--dry-run", input=export_text)
+    assert dry.exit_code == 0 and "dry run: nothing was written" in dry.stderr
+    assert store.count_events(EventQuery()) == 0
+    broken = export_text + '{"kind":"event","type":"LOG"}\n'
+    strict = cli("import", "-", "--strict", input=broken)
+    assert strict.exit_code == 1 and "nothing was imported" in strict.stderr
+    assert store.count_events(EventQuery()) == 0
+    assert cli("import", "-", input=export_text).exit_code == 0
+    assert store.count_events(EventQuery()) == 3
+
+
+def test_import_of_a_missing_file_is_one_line(cli) -> None:
+    result = cli("import", "/nonexistent/x.ndjson")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "agentlog: error: no such file: /nonexistent/x.ndjson"
+
+
+def test_share_command(cli, store, tmp_path) -> None:
+    sessions = fill(store, sessions=2, events=2)
+    out = tmp_path / "bug.ndjson.gz"
+    result = cli("share", sessions[0].id, "-o", str(out), "--redact", "session \\d")
+    assert result.exit_code == 0, result.stderr
+    assert "agentlog tui" in result.stderr and "values redacted" in result.stderr
+    text = gzip.decompress(out.read_bytes()).decode()
+    assert "session 1" not in text and "[REDACTED]" in text
+
+
+def test_migrate_command_runs_previews_and_verifies(cli, store, tmp_path) -> None:
+    fill(store, sessions=3, events=5)
+    target = tmp_path / "team.db"
+    preview = cli("migrate", "--to", str(target), "--dry-run", "--json")
+    assert preview.exit_code == 0
+    assert orjson.loads(preview.stdout)["events_sent"] == 15
+    run = cli("migrate", "--to", str(target))
+    assert run.exit_code == 0, run.stderr
+    assert "sessions verified" in run.stdout and "events/s" in run.stdout
+    check = cli("migrate", "--to", str(target), "--verify", "--json")
+    report = orjson.loads(check.stdout)
+    assert check.exit_code == 0 and report["verified"] == 3 and report["mismatches"] == []
+    assert cli("migrate", "--to", str(store.path)).exit_code == 2
+
+
+def test_migrate_to_postgresql_without_the_backend_says_so(cli, store) -> None:
+    try:
+        import agentlog.storage.postgres  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("the PostgreSQL backend exists; its migrate test needs AGENTLOG_TEST_POSTGRES_URL")
+    result = cli("migrate", "--to", "postgresql://postgres@127.0.0.1/test")
+    assert result.exit_code == 2 and "PostgreSQL backend" in result.stderr
+
+
+def test_sync_status_and_sync_without_a_server(cli) -> None:
+    status = cli("sync", "--status", "--json")
+    assert status.exit_code == 0 and orjson.loads(status.stdout)["events"] == 0
+    result = cli("sync")
+    assert result.exit_code == 2 and "--server" in result.stderr
+
+
+def test_every_portability_command_has_help_with_an_example(cli) -> None:
+    for command in ("export", "import", "share", "migrate", "sync"):
+        result = cli(command, "--help")
+        assert result.exit_code == 0 and "Example: agentlog " in result.stdout
+
+
+def test_docs_guide_exists_and_names_the_steps() -> None:
+    guide = Path(__file__).resolve().parents[2] / "docs" / "migrate.md"
+    text = guide.read_text(encoding="utf-8")
+    for needle in ("agentlog serve", "agentlog migrate --to", "--verify", "--dry-run", "kill", "agentlog sync"):
+        assert needle in text, needle
