@@ -13,6 +13,7 @@ transactions — the fastest the hardware allows for the same rows.
 
 from __future__ import annotations
 
+import functools
 import random
 import sqlite3
 import tempfile
@@ -71,8 +72,10 @@ _TYPES = (
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
-    words = set()
+@functools.cache
+def _vocabulary(size: int = 4000) -> list[str]:
+    rng = random.Random(12345)
+    words: set[str] = set()
     while len(words) < size:
         words.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
     return sorted(words)
@@ -97,7 +100,7 @@ def make_events(
     tools, models, durations, tokens and cost are mixed as a real run would be.
     """
     rng = random.Random(seed)
-    vocab = _vocabulary(random.Random(12345))
+    vocab = _vocabulary()
     weights = [w for _, w in _TYPES]
     types = [t for t, _ in _TYPES]
     base_us = to_us(start)

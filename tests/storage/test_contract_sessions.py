@@ -115,7 +115,7 @@ def test_aggregates_in_the_list(store, sessions):
 )
 def test_filters(store, sessions, query, expected):
     if query.get("parent_session_id") == "parent":
-        query["parent_session_id"] = sessions[0].id
+        query = {**query, "parent_session_id": sessions[0].id}
     assert listed(store, **query) == [sessions[i].id for i in expected]
     assert store.count_sessions(SessionQuery(**query)) == len(expected)
 
