@@ -215,12 +215,12 @@ class CompareScreen(Screen[None]):
             ("A ", "bold"),
             render.status_label(a.session.status),
             " ",
-            (render.one_line(a.session.title or "(untitled)", 40), "bold"),
-            ("   vs   ", "dim"),
+            (render.one_line(a.session.title or "(untitled)", 60), "bold"),
+            "\n",
             ("B ", "bold"),
             render.status_label(b.session.status),
             " ",
-            (render.one_line(b.session.title or "(untitled)", 40), "bold"),
+            (render.one_line(b.session.title or "(untitled)", 60), "bold"),
         )
         if message.first is None:
             head.append("   identical steps", style="green")

@@ -1,0 +1,163 @@
+"""Pilot tests of compare, metrics, help, the command palette and the store-error banner."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+from tui_fixture import DEMO_NOW, NOW, fill
+from tui_memstore import FlakyStore, MemoryStore
+from tui_screen import screen_text, settle
+
+from agentlog.model import Event, EventType
+from agentlog.tui.app import make_app
+from agentlog.tui.screens.compare import CompareScreen, align
+from agentlog.tui.screens.help import HelpScreen
+from agentlog.tui.screens.metrics import MetricsScreen
+from agentlog.tui.screens.sessions import SessionsScreen
+from agentlog.tui.screens.timeline import TimelineScreen
+from agentlog.tui.widgets.banner import Banner
+
+pytestmark = pytest.mark.anyio
+
+
+def app_for(store, session_id=None, now=DEMO_NOW):
+    return make_app(store, now=now, poll_interval=None, blink=False, session_id=session_id)
+
+
+async def test_compare_picks_the_passing_run_and_marks_the_divergence(demo) -> None:
+    store, result = demo
+    app = app_for(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Compare Nightly eval" in text
+        await pilot.press("enter")  # the passing run of the same agent is offered first
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert (screen.a, screen.b) == (result.sessions["eval_fail"], result.sessions["eval_pass"])
+        # both runs start with the same input and state step, then fetch_tickets differs
+        assert screen.first == 2
+        steps = screen.query_one("#compare-steps", DataTable)
+        assert steps.cursor_row == 2
+        assert "first divergence at step 3" in screen_text(app)
+        await pilot.press("tab")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "errors" in text and "tool fetch_tickets" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+
+
+def test_align_pairs_equal_steps_and_reports_the_first_difference() -> None:
+    def ev(kind: EventType, name: str) -> Event:
+        return Event(session_id="00000000-0000-7000-8000-000000000001", type=kind, name=name)
+
+    a = [
+        ev(EventType.USER_INPUT, "u"),
+        ev(EventType.TOOL_CALL, "x"),
+        ev(EventType.AGENT_OUTPUT, "o"),
+    ]
+    b = [
+        ev(EventType.USER_INPUT, "u"),
+        ev(EventType.TOOL_CALL, "y"),
+        ev(EventType.TOOL_CALL, "z"),
+        ev(EventType.AGENT_OUTPUT, "o"),
+    ]
+    rows, first = align(a, b)
+    assert first == 1
+    assert [r.same for r in rows] == [True, False, False, True]
+    assert rows[-1].a is a[-1] and rows[-1].b is b[-1]
+    assert align(a, a)[1] is None
+
+
+async def test_metrics_panel_shows_tools_models_and_charts(demo) -> None:
+    store, result = demo
+    app = app_for(store, result.sessions["triage"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, MetricsScreen)
+        text = screen_text(app)
+        assert "Tools" in text and "run_tests" in text
+        assert "Models" in text and "gpt-4o" in text
+        assert sum(app.screen.query_one("#m-tokens").data) > 0
+
+
+async def test_help_lists_every_key_of_the_screen() -> None:
+    store = MemoryStore()
+    ids = fill(store)
+    app = app_for(store, ids["bad"], now=NOW)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for binding in TimelineScreen.BINDINGS:
+            assert binding.description in text, binding.description
+        assert "Expand/collapse all" in text  # the metadata tree's key
+        assert "Command palette" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, TimelineScreen)
+
+
+async def test_command_palette_runs_actions_and_goes_to_sessions_by_title() -> None:
+    store = MemoryStore()
+    ids = fill(store)
+    app = app_for(store, now=NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"hotel")
+        await pilot.pause(0.5)
+        assert "Go to session: sub-agent: hotel lookup" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        assert app.screen.session_id == ids["child"]
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Metrics")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MetricsScreen)
+
+
+async def test_store_failure_shows_a_banner_and_recovers() -> None:
+    inner = MemoryStore()
+    fill(inner)
+    store = FlakyStore(inner)
+    app = app_for(store, now=NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        store.down = True
+        await pilot.press("r")
+        await settle(pilot)
+        banner = app.screen.query_one(Banner)
+        assert banner.shown
+        assert "cannot reach the AgentLog server" in screen_text(app)
+        assert "retrying" in screen_text(app)
+        store.down = False
+        app._probe()
+        await settle(pilot)
+        assert not banner.shown
+        assert isinstance(app.screen, SessionsScreen)
+        assert len(app.screen.ids) == 4
+
+
+async def test_unknown_session_is_an_in_app_error_not_a_crash() -> None:
+    store = MemoryStore()
+    fill(store)
+    app = app_for(store, "00000000-0000-7000-8000-00000000dead", now=NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        assert app.return_code is None
+        assert "no events match" in screen_text(app)
