@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from agentlog.errors import InvalidInput
@@ -30,7 +31,10 @@ def _authorize_write(request: Request) -> tuple[ServerState, tuple[str | None, s
 async def handle_batch(request: Request, *, session_id: str | None = None) -> Response:
     # Credentials first: an anonymous caller gets 401 without us reading its body.
     state, (team_id, user_id) = await run_in_threadpool(_authorize_write, request)
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        return Response(status_code=400)  # the client went away mid-body; nothing was parsed or stored
 
     def work() -> Response:
         sessions, raw_events = parse_batch(body, session_id=session_id)
