@@ -2,8 +2,12 @@
 
 Every command module registers itself with ONE line in `COMMAND_MODULES`
 below: the module exposes `register(app: typer.Typer) -> None`, which adds its
-commands or sub-Typer. Keep heavy imports (textual, fastapi, uvicorn, httpx)
-inside the command functions, so `agentlog sessions list` starts fast.
+commands or sub-Typer. A line `"module:name1,name2"` names the top-level
+commands the module adds, and the module is then imported only when one of
+them runs (or `--help` lists them); a plain `"module"` line is imported at
+start. A test checks each line's names against what `register` adds. Keep
+heavy imports (textual, fastapi, uvicorn, httpx) inside the command
+functions, so `agentlog sessions list` starts fast.
 
 Errors: an `AgentLogError` is printed as `agentlog: error: <message>` on one
 line and exits with its `exit_code`; a Click usage error is one line and exits
@@ -27,27 +31,28 @@ from agentlog.cli.context import CLIState
 from agentlog.errors import AgentLogError
 
 # One line per command module (each exposes `register(app)`); order sets `--help` order.
+# "module:cmd1,cmd2" loads the module only when one of those commands is used.
 COMMAND_MODULES: list[str] = [
     # -- core commands (issue 3)
-    "agentlog.cli.demo_cmd",
-    "agentlog.cli.sessions",
-    "agentlog.cli.events",
-    "agentlog.cli.log",
-    "agentlog.cli.run",
-    "agentlog.cli.analytics",
-    "agentlog.cli.tail",
-    "agentlog.cli.db",
-    "agentlog.cli.config_cmd",
+    "agentlog.cli.demo_cmd:demo",
+    "agentlog.cli.sessions:sessions",
+    "agentlog.cli.events:events,search",
+    "agentlog.cli.log:log",
+    "agentlog.cli.run:run",
+    "agentlog.cli.analytics:stats,agents",
+    "agentlog.cli.tail:tail",
+    "agentlog.cli.db:db",
+    "agentlog.cli.config_cmd:config",
     # -- other command groups add their line below
-    "agentlog.cli.serve",  # issue 4
-    "agentlog.cli.admin",  # issue 4
-    "agentlog.cli.login",  # issue 4
-    "agentlog.cli.export",  # issue 6: data portability
-    "agentlog.cli.importer",
-    "agentlog.cli.share",
-    "agentlog.cli.migrate",
-    "agentlog.cli.sync",
-    "agentlog.cli.tui",
+    "agentlog.cli.serve:serve",  # issue 4
+    "agentlog.cli.admin:admin",  # issue 4
+    "agentlog.cli.login:login",  # issue 4
+    "agentlog.cli.export:export",  # issue 6: data portability
+    "agentlog.cli.importer:import",
+    "agentlog.cli.share:share",
+    "agentlog.cli.migrate:migrate",
+    "agentlog.cli.sync:sync",
+    "agentlog.cli.tui:tui",
 ]
 
 
@@ -61,8 +66,38 @@ def _print_error(message: str) -> None:
     sys.stderr.flush()
 
 
+def parse_entry(entry: str) -> tuple[str, list[str]]:
+    """A COMMAND_MODULES line → (module, top-level command names; empty = load at start)."""
+    module, _, names = entry.partition(":")
+    return module.strip(), [n.strip() for n in names.split(",") if n.strip()]
+
+
+# Top-level command name → module that registers it, for the lazily loaded lines.
+LAZY_COMMANDS: dict[str, str] = {}
+
+
+def load_module_commands(module: str) -> dict[str, Any]:
+    """Import one command module and return the Click commands its `register` adds."""
+    scratch = typer.Typer()
+    importlib.import_module(module).register(scratch)
+    return dict(typer.main.get_group(scratch).commands)
+
+
 class AgentLogGroup(TyperGroup):
-    """The root group: turns every user mistake into one line on stderr and an exit code."""
+    """The root group: loads command modules on demand and turns every user
+    mistake into one line on stderr and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [name for name in LAZY_COMMANDS if name not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            for name, loaded in load_module_commands(LAZY_COMMANDS[cmd_name]).items():
+                self.commands.setdefault(name, loaded)
+            command = self.commands.get(cmd_name)
+        return command
 
     def main(  # type: ignore[override]
         self,
@@ -191,8 +226,12 @@ def root(
     ctx.call_on_close(state.close)
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+for _entry in COMMAND_MODULES:
+    _module, _names = parse_entry(_entry)
+    if _names:
+        LAZY_COMMANDS.update(dict.fromkeys(_names, _module))
+    else:
+        importlib.import_module(_module).register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -200,4 +239,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     app(args=list(argv) if argv is not None else None, prog_name="agentlog")
 
 
-__all__ = ["COMMAND_MODULES", "app", "main", "package_version"]
+__all__ = [
+    "COMMAND_MODULES",
+    "LAZY_COMMANDS",
+    "app",
+    "load_module_commands",
+    "main",
+    "package_version",
+    "parse_entry",
+]

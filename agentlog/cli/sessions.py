@@ -131,9 +131,13 @@ def list_sessions(
             print_rows(list(rows), SESSION_COLUMNS, fmt, empty="no sessions match")
         return
     page = store.list_sessions(query)
-    print_rows(
-        page.items, SESSION_COLUMNS, fmt, next_cursor=page.next_cursor, empty="no sessions match"
+    unfiltered = query == SessionQuery(sort=query.sort, order=query.order, limit=limit)
+    empty = (
+        "no sessions yet: record some with the SDK or `agentlog run`, or try `agentlog demo`"
+        if unfiltered
+        else "no sessions match"
     )
+    print_rows(page.items, SESSION_COLUMNS, fmt, next_cursor=page.next_cursor, empty=empty)
 
 
 @sessions_app.command("show")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import typer
 from typer.main import get_command
 from typer.testing import CliRunner
@@ -12,9 +15,12 @@ from agentlog.errors import AgentLogError
 
 
 def _walk(command, path=()):
+    """Every command under `command`, loading lazily registered modules as help does."""
     yield path, command
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from _walk(sub, (*path, name))
+    if hasattr(command, "list_commands"):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _walk(command.get_command(ctx, name), (*path, name))
 
 
 def test_every_command_has_help_with_an_example():
@@ -42,19 +48,40 @@ def test_every_command_help_renders(empty_cli):
 
 
 def test_core_commands_are_registered():
-    names = set(get_command(app).commands)
-    assert {
-        "demo",
-        "sessions",
-        "events",
-        "log",
-        "run",
-        "search",
-        "stats",
-        "agents",
-        "tail",
-    } <= names
-    assert {"db", "config"} <= names
+    root = get_command(app)
+    names = set(root.list_commands(typer.Context(root)))
+    core = {"demo", "sessions", "events", "log", "run", "search", "stats", "agents", "tail"}
+    assert core | {"db", "config"} <= names
+
+
+def test_each_registry_line_names_exactly_what_its_module_registers():
+    for entry in app_module.COMMAND_MODULES:
+        module, names = app_module.parse_entry(entry)
+        registered = app_module.load_module_commands(module)
+        if names:
+            assert sorted(registered) == sorted(names), entry
+        assert registered, f"{module}.register adds no command"
+
+
+def test_command_modules_load_only_when_used(tmp_path):
+    code = (
+        "import sys; from agentlog.cli.app import main\n"
+        "try:\n    main(['--db', sys.argv[1], 'sessions', 'list'])\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('agentlog.cli.'))\n"
+        "print(' '.join(loaded))\n"
+        "assert not any(m in sys.modules for m in ('textual', 'fastapi', 'uvicorn'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.split())
+    assert "agentlog.cli.sessions" in loaded
+    assert not loaded & {"agentlog.cli.admin", "agentlog.cli.tui", "agentlog.cli.run"}
 
 
 def test_version(empty_cli):

@@ -130,3 +130,11 @@ def test_bad_session_ids(cli):
     assert "not a session id" in cli.fails(2, "sessions", "show", "zzz")
     assert "ambiguous" in cli.fails(2, "sessions", "show", "019c")
     assert "no session" in cli.fails(1, "sessions", "show", "ffff")
+
+
+def test_empty_store_suggests_the_demo(empty_cli):
+    result = empty_cli.ok("sessions", "list")
+    assert result.stdout == "" and "agentlog demo" in result.stderr
+    filtered = empty_cli.ok("sessions", "list", "--status", "failed")
+    assert filtered.stderr.strip() == "no sessions match"
+    assert empty_cli.json("sessions", "list") == {"items": [], "next_cursor": None}
