@@ -13,6 +13,7 @@ import atexit
 import os
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -66,16 +67,21 @@ def flush_everything(timeout: float = EXIT_FLUSH_TIMEOUT) -> bool:
 
 
 def flush_at_exit() -> None:
+    """Flush, then close every store, all within EXIT_FLUSH_TIMEOUT in total."""
+    deadline = time.monotonic() + EXIT_FLUSH_TIMEOUT
     if _w.QUEUE or any(sink.pending() for sink in _w.SINKS):
-        flush_everything()
+        flush_everything(EXIT_FLUSH_TIMEOUT)
     # Close the stores so SQLite checkpoints its WAL and a server transport
     # gets a last chance to send what it spooled.
     w = _w.current()
     if w is None or w.pid != os.getpid() or not w.thread.is_alive():
         return
     for sink in list(_w.SINKS):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
         try:
-            w.close_sink(sink, EXIT_FLUSH_TIMEOUT)
+            w.close_sink(sink, left)
         except Exception:
             pass
 
