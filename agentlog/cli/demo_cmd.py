@@ -10,7 +10,7 @@ import typer
 
 from agentlog.cli.context import get_store
 from agentlog.cli.options import JsonOpt
-from agentlog.cli.output import Format, err, message, output_format, print_json
+from agentlog.cli.output import Format, err, is_terminal, message, output_format, print_json
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.demo import DemoResult, generate_demo
 from agentlog.errors import AgentLogError
@@ -59,7 +59,7 @@ def demo(
     """
     fmt = output_format(json)
     store = get_store(ctx, server)
-    interactive = sys.stdout.isatty() and sys.stderr.isatty()
+    interactive = is_terminal(sys.stdout) and is_terminal(sys.stderr)
     started = time.perf_counter()
     if interactive:
         from rich.progress import BarColumn, Progress, TextColumn
@@ -67,7 +67,7 @@ def demo(
         with Progress(
             TextColumn("writing demo events"),
             BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,}"),
+            TextColumn("{task.completed:,} events"),
             console=err(),
             transient=True,
         ) as bar:

@@ -147,3 +147,13 @@ def test_next_steps_name_a_resolvable_prefix(demo_template):
         assert "agentlog search timeout" in text and "agentlog tui" in text
     finally:
         store.close()
+
+
+def test_demo_on_a_terminal_says_what_to_run_next(empty_cli, monkeypatch):
+    import agentlog.cli.demo_cmd as demo_cmd
+
+    monkeypatch.setattr(demo_cmd, "is_terminal", lambda stream=None: True)
+    result = empty_cli.ok("demo", "--seed", "4")
+    assert result.stdout == ""
+    assert "Try next:" in result.stderr and "agentlog search timeout" in result.stderr
+    assert "--type TOOL_CALL" in result.stderr
