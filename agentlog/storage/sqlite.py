@@ -70,6 +70,7 @@ from agentlog.storage.sqlite_query import (
     row_session,
     session_after,
     session_filters,
+    ts_bounds,
     where_sql,
 )
 from agentlog.storage.sqlite_schema import (
@@ -81,6 +82,8 @@ from agentlog.storage.sqlite_schema import (
     migration_number,
     migrations,
 )
+from agentlog.storage.sqlite_search import search_keys
+from agentlog.storage.textsearch import fts_query
 
 _SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
 
@@ -470,6 +473,9 @@ class SQLiteStore:
 
     def list_events(self, query: EventQuery) -> Page[Event]:
         limit = page_limit(query.limit)
+        match = fts_query(query.text) if query.text is not None else None
+        if match is not None:
+            return self._search_page(query, match, limit)
         with translated(self.path):
             where, params = self._event_where(query)
             after = event_after(query)
@@ -485,6 +491,46 @@ class SQLiteStore:
         more = len(rows) > limit
         items = [row_event(r) for r in rows[:limit]]
         cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
+        return Page(items, cursor)
+
+    def _search_page(self, query: EventQuery, match: str, limit: int) -> Page[Event]:
+        """A full-text page, found without sorting every match (see `sqlite_search`)."""
+        with translated(self.path):
+            if query.session_id is not None:
+                self._require_session(query.session_id)
+            self._index_all()
+            conn = self._read()
+            where, params = event_filters(query, self.team_id, text=False)
+            after = event_after(query)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            span = None
+            if query.session_id is not None:
+                span = conn.execute(
+                    "SELECT first_rid, last_rid FROM session_stats WHERE session_id = ?",
+                    (query.session_id,),
+                ).fetchone()
+                if span is None or span[0] is None:
+                    return Page([], None)
+            keys = search_keys(
+                conn,
+                match,
+                where,
+                params,
+                desc=query.order == "desc",
+                n=limit + 1,
+                ts_range=ts_bounds(query),
+                rid_span=span,
+            )
+            rows = conn.execute(
+                f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(keys))})",
+                [k[2] for k in keys],
+            ).fetchall()
+        by_rid = {row[-1]: row for row in rows}
+        items = [row_event(by_rid[k[2]]) for k in keys[:limit]]
+        more = len(keys) > limit
+        cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
         return Page(items, cursor)
 
     def count_events(self, query: EventQuery) -> int:

@@ -69,8 +69,13 @@ def marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-def event_filters(q: EventQuery, team_id: str | None) -> tuple[list[str], list[Any]]:
-    """WHERE clauses (over `events e`) and parameters for every filter of `q` but the cursor."""
+def event_filters(
+    q: EventQuery, team_id: str | None, *, text: bool = True
+) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (over `events e`) and parameters for every filter of `q` but the cursor.
+
+    `text=False` leaves out the full-text filter (for `sqlite_search`, which drives from it).
+    """
     where: list[str] = []
     params: list[Any] = []
     if q.session_id is not None:
@@ -103,7 +108,7 @@ def event_filters(q: EventQuery, team_id: str | None) -> tuple[list[str], list[A
     if q.parent_id is not None:
         where.append("e.parent_id = ?")
         params.append(q.parent_id)
-    if q.text is not None:
+    if q.text is not None and text:
         match = fts_query(q.text)
         if match is None:
             where.append("0")  # no words to look for: nothing matches
@@ -127,6 +132,20 @@ def event_after(q: EventQuery) -> tuple[str, list[Any]] | None:
         )
     op = ">" if q.order == "asc" else "<"
     return f"(e.ts, e.id) {op} (?, ?)", [key[0], key[1]]
+
+
+def ts_bounds(q: EventQuery) -> tuple[int | None, int | None]:
+    """Inclusive (low, high) timestamps any event on `q`'s page can have (None = open)."""
+    low = to_us(q.since) if q.since is not None else None
+    high = to_us(q.until) - 1 if q.until is not None else None
+    after = event_after(q)
+    if after is not None:
+        cursor_ts = after[1][0]
+        if q.order == "asc":
+            low = cursor_ts if low is None else max(low, cursor_ts)
+        else:
+            high = cursor_ts if high is None else min(high, cursor_ts)
+    return low, high
 
 
 def where_sql(clauses: Sequence[str]) -> str:

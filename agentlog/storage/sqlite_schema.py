@@ -201,4 +201,30 @@ def migration_number(name: str) -> int:
     return int(match.group(1))
 
 
+BLOCK_SHIFT = 10  # events.rid >> BLOCK_SHIFT = the event's block (1,024 rids)
+
+
+@migrations()
+def m003_event_blocks(db: Database) -> None:
+    """Time bounds per block of rids and rid spans per session, so search pages stop early.
+
+    A newest-first search walks the full-text matches block by block from the
+    newest rids and stops once no older block can hold a later event
+    (`sqlite_search`); without these bounds a common word meant sorting every match.
+    """
+    db["event_blocks"].create(
+        {"block": int, "min_ts": int, "max_ts": int}, pk="block", not_null={"min_ts", "max_ts"}
+    )
+    db.execute(
+        "INSERT INTO event_blocks (block, min_ts, max_ts)"
+        f" SELECT rid >> {BLOCK_SHIFT}, min(ts), max(ts) FROM events GROUP BY rid >> {BLOCK_SHIFT}"
+    )
+    db["session_stats"].add_column("first_rid", int)
+    db["session_stats"].add_column("last_rid", int)
+    db.execute(
+        "UPDATE session_stats SET (first_rid, last_rid) ="
+        " (SELECT min(rid), max(rid) FROM events WHERE events.session_id = session_stats.session_id)"
+    )
+
+
 LATEST_VERSION = migration_number(migration_names()[-1])

@@ -17,6 +17,7 @@ from typing import Any
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
 from agentlog.storage.sqlite_query import INSERT_EVENT, empty_session, event_row, session_row
+from agentlog.storage.sqlite_schema import BLOCK_SHIFT
 from agentlog.storage.textsearch import normalize_for_index
 
 FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the measured sweet spot)
@@ -110,6 +111,8 @@ class _Agg:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
+    first_rid: int = 0
+    last_rid: int = 0
     agents: dict[str, list[int]] = field(
         default_factory=dict
     )  # agent -> [count, errors, first, last]
@@ -142,14 +145,31 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
     if not events:
         return
     rid = next_rid(conn)
-    conn.executemany(INSERT_EVENT, [event_row(rid + k, e) for k, e in enumerate(events)])
+    rows = [event_row(rid + k, e) for k, e in enumerate(events)]
+    conn.executemany(INSERT_EVENT, rows)
+    blocks: dict[int, list[int]] = {}
+    for row in rows:
+        ts = row[3]
+        bounds = blocks.get(row[0] >> BLOCK_SHIFT)
+        if bounds is None:
+            blocks[row[0] >> BLOCK_SHIFT] = [ts, ts]
+        elif ts < bounds[0]:
+            bounds[0] = ts
+        elif ts > bounds[1]:
+            bounds[1] = ts
+    conn.executemany(
+        "INSERT INTO event_blocks (block, min_ts, max_ts) VALUES (?, ?, ?) ON CONFLICT (block)"
+        " DO UPDATE SET min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts)",
+        [(block, lo, hi) for block, (lo, hi) in blocks.items()],
+    )
     aggs: dict[str, _Agg] = {}
-    for e in events:
-        ts = to_us(e.timestamp)
+    for k, e in enumerate(events):
+        ts = rows[k][3]
         err = is_error(e)
         agg = aggs.get(e.session_id)
         if agg is None:
-            agg = aggs[e.session_id] = _Agg(first=ts, last=ts)
+            agg = aggs[e.session_id] = _Agg(first=ts, last=ts, first_rid=rid + k)
+        agg.last_rid = rid + k
         agg.count += 1
         agg.errors += err
         agg.first = min(agg.first, ts)
@@ -172,7 +192,8 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
         " last_event_at = max(coalesce(last_event_at, ?), ?),"
         " activity_at = max(activity_at, ?),"
         " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
-        " cost_usd = cost_usd + ? WHERE session_id = ?",
+        " cost_usd = cost_usd + ?, first_rid = coalesce(first_rid, ?), last_rid = ?"
+        " WHERE session_id = ?",
         [
             (
                 a.count,
@@ -185,6 +206,8 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
                 a.input_tokens,
                 a.output_tokens,
                 a.cost,
+                a.first_rid,
+                a.last_rid,
                 sid,
             )
             for sid, a in aggs.items()

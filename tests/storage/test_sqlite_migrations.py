@@ -117,3 +117,8 @@ def test_first_schema_is_upgraded_on_open_with_data_kept(tmp_path):
         assert store.count_events(EventQuery(text="marmalade")) == 2
         assert store.count_sessions(SessionQuery(text="数据库")) == 1
         assert store.check() == []
+        conn = store._read()
+        assert conn.execute("SELECT block, min_ts, max_ts FROM event_blocks").fetchall() == [
+            (0, to_us(events[0].timestamp), to_us(events[1].timestamp))
+        ]
+        assert conn.execute("SELECT first_rid, last_rid FROM session_stats").fetchall() == [(1, 2)]
