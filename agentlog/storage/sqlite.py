@@ -10,6 +10,7 @@ writes only that team's sessions (the server's tenancy).
 
 from __future__ import annotations
 
+import heapq
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -70,6 +71,7 @@ from agentlog.storage.sqlite_query import (
     row_session,
     session_after,
     session_filters,
+    session_tiebreak,
     ts_bounds,
     where_sql,
 )
@@ -86,6 +88,7 @@ from agentlog.storage.sqlite_search import search_keys
 from agentlog.storage.textsearch import fts_query
 
 _SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
+_TOOL_TYPES = ("TOOL_CALL", "TOOL_RESULT")
 
 
 class SQLiteStore:
@@ -415,10 +418,11 @@ class SQLiteStore:
             where.append(after[0])
             params.extend(after[1])
         sort = SESSION_SORT_SQL[query.sort]
+        tie = session_tiebreak(query.sort)
         direction = "ASC" if query.order == "asc" else "DESC"
         sql = (
             f"SELECT {SESSION_COLUMNS}, {sort} {_SESSION_FROM}{where_sql(where)}"
-            f" ORDER BY {sort} {direction}, s.id {direction} LIMIT ?"
+            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT ?"
         )
         with translated(self.path):
             conn = self._read()
@@ -546,17 +550,23 @@ class SQLiteStore:
         out: dict[str, dict[str, int]] = {"type": {}, "agent": {}, "status": {}}
         with translated(self.path):
             where, params = self._event_where(query)
-            conn = self._read()
-            for key, column in (
-                ("type", "e.type"),
-                ("agent", "e.agent_id"),
-                ("status", "e.status"),
-            ):
-                rows = conn.execute(
-                    f"SELECT {column}, count(*) FROM events e{where_sql(where)} GROUP BY {column}",
-                    params,
-                )
-                out[key] = {value: n for value, n in rows if value is not None}
+            if not where:  # three covering-index scans beat one pass over every row
+                conn = self._read()
+                for key, column in (("type", "type"), ("agent", "agent_id"), ("status", "status")):
+                    sql = f"SELECT {column}, count(*) FROM events GROUP BY {column}"
+                    out[key] = {v: n for v, n in conn.execute(sql) if v is not None}
+                return out
+            rows = self._read().execute(
+                "SELECT e.type, e.agent_id, e.status, count(*) FROM events e"
+                f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
+                params,
+            )
+            # One pass over the matches, split three ways here.
+            for etype, agent, status, n in rows:
+                out["type"][etype] = out["type"].get(etype, 0) + n
+                if agent is not None:
+                    out["agent"][agent] = out["agent"].get(agent, 0) + n
+                out["status"][status] = out["status"].get(status, 0) + n
         return out
 
     def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
@@ -567,55 +577,62 @@ class SQLiteStore:
             return [(ts, eid) for ts, eid in self._read().execute(sql, params)]
 
     def stats(self, query: EventQuery) -> StatsReport:
+        # Two passes over the matching events (aggregates, then the timed ones), not one per figure.
         with translated(self.path):
             where, params = self._event_where(query)
             conn = self._read()
             base = f"FROM events e{where_sql(where)}"
-            events, sessions, errors, tin, tout, cost = conn.execute(
-                "SELECT count(*), count(DISTINCT e.session_id),"
-                " coalesce(sum(e.status = 'error' OR e.type = 'ERROR'), 0),"
+            by_type: dict[str, int] = {}
+            by_agent: dict[str, int] = {}
+            events = errors = tin = tout = 0
+            cost = 0.0
+            for etype, agent, n, n_err, n_in, n_out, usd in conn.execute(
+                "SELECT e.type, e.agent_id, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
                 " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
-                f" coalesce(sum(e.cost_usd), 0.0) {base}",
+                f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
                 params,
-            ).fetchone()
-            by_type = dict(
-                conn.execute(
-                    f"SELECT e.type, count(*) {base} GROUP BY e.type ORDER BY 2 DESC", params
-                ).fetchall()
-            )
-            by_agent = dict(
-                conn.execute(
-                    f"SELECT e.agent_id, count(*) {base}{' AND' if where else ' WHERE'} e.agent_id IS NOT NULL"
-                    " GROUP BY e.agent_id ORDER BY 2 DESC",
-                    params,
-                ).fetchall()
-            )
-            timed = f"{base}{' AND' if where else ' WHERE'} e.duration_ms IS NOT NULL AND e.name IS NOT NULL"
-            tools = conn.execute(
-                f"SELECT e.name, e.duration_ms, e.status = 'error' {timed} AND e.type IN ('TOOL_CALL', 'TOOL_RESULT')",
-                params,
-            ).fetchall()
-            models = conn.execute(
-                f"SELECT e.name, e.duration_ms, e.status = 'error' {timed} AND e.type = 'LLM_CALL'",
+            ):
+                by_type[etype] = by_type.get(etype, 0) + n
+                if agent is not None:
+                    by_agent[agent] = by_agent.get(agent, 0) + n
+                events += n
+                errors += n_err
+                tin += n_in
+                tout += n_out
+                cost += usd
+            if query.session_id is not None:
+                sessions = 1 if events else 0
+            else:
+                sessions = conn.execute(
+                    f"SELECT count(DISTINCT e.session_id) {base}", params
+                ).fetchone()[0]
+            timed = conn.execute(
+                f"SELECT e.rid, e.ts, e.id, e.type, e.name, e.duration_ms, e.status = 'error' {base}"
+                f"{' AND' if where else ' WHERE'} e.duration_ms IS NOT NULL",
                 params,
             ).fetchall()
-            slowest = conn.execute(
-                f"SELECT {EVENT_COLUMNS} {base}{' AND' if where else ' WHERE'} e.duration_ms IS NOT NULL"
-                " ORDER BY e.duration_ms DESC, e.ts, e.id LIMIT 10",
-                params,
-            ).fetchall()
+            slow = heapq.nsmallest(10, timed, key=lambda r: (-r[5], r[1], r[2]))
+            slow_rows = {
+                row[-1]: row
+                for row in conn.execute(
+                    f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(slow))})",
+                    [r[0] for r in slow],
+                )
+            }
+        tools = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] in _TOOL_TYPES]
+        models = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] == "LLM_CALL"]
         return StatsReport(
             sessions=sessions,
             events=events,
             errors=errors,
-            by_type=by_type,
-            by_agent=by_agent,
+            by_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_agent=dict(sorted(by_agent.items(), key=lambda kv: (-kv[1], kv[0]))),
             tools=profile(tools),
             models=profile(models),
             input_tokens=tin,
             output_tokens=tout,
             cost_usd=cost,
-            slowest=[row_event(r) for r in slowest],
+            slowest=[row_event(slow_rows[r[0]]) for r in slow],
         )
 
     def agents(self, since: datetime | None = None) -> list[AgentSummary]:

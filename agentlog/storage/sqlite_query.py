@@ -251,7 +251,12 @@ def session_after(q: SessionQuery) -> tuple[str, list[Any]] | None:
             "the cursor is not valid; use the next_cursor value from the previous page"
         )
     op = ">" if q.order == "asc" else "<"
-    return f"({SESSION_SORT_SQL[q.sort]}, s.id) {op} (?, ?)", [key[0], key[1]]
+    return f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)}) {op} (?, ?)", [key[0], key[1]]
+
+
+def session_tiebreak(sort: str) -> str:
+    """The id column to break ties with: the one in the same index as the sort column."""
+    return "st.session_id" if SESSION_SORT_SQL[sort].startswith("st.") else "s.id"
 
 
 def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
