@@ -38,6 +38,10 @@ def session_ref(store: Store, text: str) -> str:
         return resolve_session_id(store, text)
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 @dataclass
 class StdinReport:
     """What `log --stdin` did: stored, already there, and the failed lines with reasons."""
@@ -173,11 +177,11 @@ def log(
             message(f"line {err['line']}: {err['error']}")
         if fmt is Format.JSON:
             print_json(report.to_json_dict())
-        summary = f"recorded {report.recorded:,} events"
+        summary = f"recorded {plural(report.recorded, 'event')}"
         if report.duplicates:
             summary += f" ({report.duplicates:,} already present)"
         if report.errors:
-            summary += f"; {len(report.errors):,} lines failed"
+            summary += f"; {plural(len(report.errors), 'line')} failed"
         message(summary)
         if report.errors:
             raise typer.Exit(1)

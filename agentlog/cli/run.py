@@ -83,9 +83,10 @@ def _binary(stream: IO[str]) -> IO[bytes] | None:
 class _Recorder:
     """Collects output lines as LOG events and writes them in batches from one thread."""
 
-    def __init__(self, store: Store, session_id: str, agent: str) -> None:
+    def __init__(self, store: Store, session: Session, agent: str) -> None:
         self.store = store
-        self.session_id = session_id
+        self.session = session
+        self.session_id = session.id
         self.agent = agent
         self.pending: list[Event] = []
         self.last_flush = time.monotonic()
@@ -175,7 +176,7 @@ def run(
         metadata={"command": command, "cwd": os.getcwd(), "sdk": {"name": "agentlog-run"}},
     )
     store.write(sessions=[session])
-    recorder = _Recorder(store, session.id, agent)
+    recorder = _Recorder(store, session, agent)
     recorder.event(EventType.LOG, f"$ {command_text}", name="run")
     if not quiet:
         message(f"agentlog: session {session.id}")
@@ -246,7 +247,11 @@ def _finish(recorder: _Recorder, code: int, failure: str) -> None:
     status = SessionStatus.COMPLETED if code == 0 else SessionStatus.FAILED
     recorder.store.update_session(
         recorder.session_id,
-        SessionUpdate(status=status, ended_at=utcnow(), metadata=None),
+        SessionUpdate(
+            status=status,
+            ended_at=utcnow(),
+            metadata=recorder.session.metadata | {"exit_code": code},
+        ),
     )
 
 

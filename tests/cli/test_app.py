@@ -164,3 +164,12 @@ def test_db_flag_beats_server_from_environment(tmp_path, monkeypatch):
     assert state.store_url() == str(tmp_path / "x.db")
     assert CLIState().store_url() == "http://127.0.0.1:1"
     assert CLIState(server="http://h:2", db="y.db").store_url() == "http://h:2"
+
+
+def test_broken_config_file_is_one_line(empty_cli):
+    from agentlog.config import config_path
+
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text("limits = [unclosed\n")
+    line = empty_cli.fails(1, "sessions", "list")
+    assert "not valid TOML" in line and str(config_path()) in line

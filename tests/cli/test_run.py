@@ -20,6 +20,8 @@ def test_run_records_output_and_exit_code(cli, store):
     assert "hi" in result.stdout and "oops" in result.stderr
     session = _only_run_session(store)
     assert session.status is SessionStatus.FAILED and session.ended_at is not None
+    assert session.metadata["exit_code"] == 3
+    assert session.metadata["command"] == ["sh", "-c", "echo hi; echo oops >&2; exit 3"]
     assert session.title == "sh -c 'echo hi; echo oops >&2; exit 3'"
     events = store.list_events(EventQuery(session_id=session.id)).items
     logs = [(e.name, e.content) for e in events if e.type is EventType.LOG]

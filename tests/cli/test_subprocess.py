@@ -48,7 +48,7 @@ def test_log_stdin_with_a_bad_line(tmp_path):
     proc = agentlog("log", "--stdin", "--session", sid, db=db, input=lines)
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.splitlines()[0].startswith("line 2: ")
-    assert "recorded 2 events; 1 lines failed" in proc.stderr
+    assert "recorded 2 events; 1 line failed" in proc.stderr
     events = json.loads(agentlog("events", sid, "--json", db=db).stdout)["items"]
     assert [e["content"] for e in events] == ["ok 1", "ok 2"]
 
