@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlite_utils import Database
 
 from agentlog.errors import (
+    DatabaseLocked,
     InvalidInput,
     NotAnAgentLogDatabase,
     NotFound,
@@ -448,9 +449,28 @@ class SQLiteStore:
         """Filters for `query`; checks its session is visible and the index is current."""
         if query.session_id is not None:
             self._require_session(query.session_id)
-        if query.text is not None:
-            self._index_all()
-        return event_filters(query, self.team_id)
+        tail = self._catch_up() if query.text is not None else None
+        return event_filters(query, self.team_id, unindexed_from=tail)
+
+    def _catch_up(self) -> int | None:
+        """Index the backlog before a search; if that cannot happen now (read-only, or
+        another process holds the write lock), the rid above which rows are unindexed."""
+        if not self._db.read_only:
+            with self._db.lock:
+                writer = self._db.writer()
+                # A search waits briefly for a busy writer, then matches the tail in Python.
+                writer.execute("PRAGMA busy_timeout = 250")
+                try:
+                    self._index_all()
+                    return None
+                except DatabaseLocked:
+                    pass
+                finally:
+                    writer.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
+        conn = self._read()
+        mark = w.watermark(conn)
+        top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
+        return mark if top > mark else None
 
     def _require_session(self, session_id: str) -> None:
         row = (
@@ -502,7 +522,7 @@ class SQLiteStore:
         with translated(self.path):
             if query.session_id is not None:
                 self._require_session(query.session_id)
-            self._index_all()
+            tail = self._catch_up()
             conn = self._read()
             where, params = event_filters(query, self.team_id, text=False)
             after = event_after(query)
@@ -527,6 +547,8 @@ class SQLiteStore:
                 ts_range=ts_bounds(query),
                 rid_span=span,
             )
+            if tail is not None:
+                keys = self._with_unindexed(conn, keys, query, where, params, tail, limit + 1)
             rows = conn.execute(
                 f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(keys))})",
                 [k[2] for k in keys],
@@ -536,6 +558,26 @@ class SQLiteStore:
         more = len(keys) > limit
         cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
         return Page(items, cursor)
+
+    @staticmethod
+    def _with_unindexed(
+        conn: sqlite3.Connection,
+        keys: list[tuple[int, str, int]],
+        query: EventQuery,
+        where: list[str],
+        params: list[Any],
+        tail: int,
+        n: int,
+    ) -> list[tuple[int, str, int]]:
+        """`keys` merged with the matching rows above the index watermark (matched in Python)."""
+        direction = "DESC" if query.order == "desc" else "ASC"
+        extra = conn.execute(
+            "SELECT e.ts, e.id, e.rid FROM events e WHERE e.rid > ? AND agentlog_match(?, e.name, e.content)"
+            f"{''.join(' AND ' + c for c in where)} ORDER BY e.ts {direction}, e.id {direction} LIMIT ?",
+            [tail, query.text, *params, n],
+        ).fetchall()
+        merged = sorted([*keys, *extra], key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
+        return merged[:n]
 
     def count_events(self, query: EventQuery) -> int:
         with translated(self.path):

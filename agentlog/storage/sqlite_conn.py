@@ -25,6 +25,7 @@ from agentlog.errors import (
     ReadOnlyStore,
     StoreError,
 )
+from agentlog.storage.textsearch import text_matches
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 MMAP_BYTES = 1 << 30
@@ -95,7 +96,12 @@ def connect(path: Path, *, read_only: bool, busy_timeout_ms: int) -> sqlite3.Con
     # Reads through a memory map skip a syscall per page: searches and counts that
     # touch thousands of scattered rows run ~3x faster (measured in bench_store).
     conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    conn.create_function("agentlog_match", 3, _sql_match, deterministic=True)
     return conn
+
+
+def _sql_match(query: str, name: str | None, content: str | None) -> int:
+    return int(text_matches(query, name, content))
 
 
 class Connections:

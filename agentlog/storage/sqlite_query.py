@@ -70,11 +70,12 @@ def marks(values: Sequence[Any]) -> str:
 
 
 def event_filters(
-    q: EventQuery, team_id: str | None, *, text: bool = True
+    q: EventQuery, team_id: str | None, *, text: bool = True, unindexed_from: int | None = None
 ) -> tuple[list[str], list[Any]]:
     """WHERE clauses (over `events e`) and parameters for every filter of `q` but the cursor.
 
-    `text=False` leaves out the full-text filter (for `sqlite_search`, which drives from it).
+    `text=False` leaves out the full-text filter (for `sqlite_search`, which drives from it);
+    `unindexed_from` is the rid above which rows are not yet indexed and are matched in Python.
     """
     where: list[str] = []
     params: list[Any] = []
@@ -113,8 +114,12 @@ def event_filters(
         if match is None:
             where.append("0")  # no words to look for: nothing matches
         else:
-            where.append("e.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            clause = "e.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)"
             params.append(match)
+            if unindexed_from is not None:
+                clause = f"({clause} OR (e.rid > ? AND agentlog_match(?, e.name, e.content)))"
+                params.extend([unindexed_from, q.text])
+            where.append(clause)
     if team_id is not None:
         where.append("e.session_id IN (SELECT id FROM sessions WHERE team_id = ?)")
         params.append(team_id)

@@ -118,3 +118,41 @@ def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression for user text (every term required), or None if it has no words."""
     terms = query_terms(text)
     return " ".join(terms) if terms else None
+
+
+def _tokens(text: str) -> list[str]:
+    """Tokens as FTS5's unicode61 tokenizer (remove_diacritics 2) makes them, casefolded."""
+    out: list[str] = []
+    current: list[str] = []
+    for ch in unicodedata.normalize("NFD", text):
+        cat = unicodedata.category(ch)
+        if cat == "Mn":
+            continue  # a diacritic: folded away
+        if cat[0] in "LN" or cat == "Co":
+            current.append(ch)
+        elif current:
+            out.append("".join(current).casefold())
+            current = []
+    if current:
+        out.append("".join(current).casefold())
+    return out
+
+
+def _phrase_in(phrase: list[str], tokens: list[str]) -> bool:
+    n = len(phrase)
+    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
+
+
+def text_matches(query: str, *fields: str | None) -> bool:
+    """Whether FTS5 would match `query` against these fields (each phrase within one field).
+
+    For rows not yet in the full-text index when the store cannot index them
+    (opened read-only, or another process holds the write lock).
+    """
+    phrases = [_tokens(term[1:-1].replace('""', '"')) for term in query_terms(query)]
+    if not phrases:
+        return False
+    fields_tokens = [_tokens(normalize_for_index(f)) for f in fields if f]
+    return all(
+        any(_phrase_in(phrase, tokens) for tokens in fields_tokens) for phrase in phrases if phrase
+    )

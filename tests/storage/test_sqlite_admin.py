@@ -112,3 +112,41 @@ def test_deleting_unindexed_events_is_clean(store):
     store.delete_session(sid)  # never indexed: nothing to remove from the index
     assert store.count_events(EventQuery(text="squid")) == 0
     assert store.check() == []
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_read_only_store_finds_unindexed_events(tmp_path, order):
+    path = tmp_path / "ro.db"
+    with SQLiteStore(path) as rw:
+        sid = new_id()
+        rw.write(events=events(sid, 3, "ptarmigan"))
+        rw.flush_index()
+        rw.write(events=[Event(session_id=sid, type=EventType.LOG, content="late ptarmigan 数据库 café")])
+    with SQLiteStore(path, read_only=True) as ro:
+        assert ro.info().extra["fts_pending"] == 1
+        q = EventQuery(text="ptarmigan", order=order, limit=2)
+        first = ro.list_events(q)
+        rest = ro.list_events(EventQuery(text="ptarmigan", order=order, limit=2, cursor=first.next_cursor))
+        assert len(first) + len(rest) == 4 and rest.next_cursor is None
+        assert ro.count_events(EventQuery(text="ptarmigan")) == 4
+        assert ro.count_events(EventQuery(text="数据库")) == 1
+        assert ro.count_events(EventQuery(text="CAFE late")) == 1
+        assert ro.count_events(EventQuery(text="late number")) == 0
+
+
+def test_search_while_another_process_holds_the_write_lock(tmp_path):
+    path = tmp_path / "busy.db"
+    store = SQLiteStore(path)
+    sid = new_id()
+    store.write(events=events(sid, 2, "puffin"))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert store.count_events(EventQuery(text="puffin")) == 2  # matched without the index
+        assert len(store.list_events(EventQuery(text="puffin", order="desc"))) == 2
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.count_events(EventQuery(text="puffin")) == 2
+    assert store.info().extra["fts_pending"] == 0
+    store.close()
