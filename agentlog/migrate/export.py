@@ -120,20 +120,22 @@ def session_events(store: Store, sel: Selection, session_id: str) -> tuple[list[
     return page.items, nxt
 
 
-def iter_selected(store: Store, sel: Selection) -> Iterator[tuple[Session, Iterator[Event]]]:
-    """(session, its events) for every chosen session, streamed."""
+def iter_selected(store: Store, sel: Selection) -> Iterator[tuple[Session, Iterator[list[Event]]]]:
+    """(session, its events page by page) for every chosen session, streamed."""
     for summary in selected_sessions(store, sel):
         first, nxt = session_events(store, sel, summary.id)
         if not first and sel.filters_events:
             continue
-        yield plain_session(summary), _rest(store, first, nxt)
+        yield plain_session(summary), _pages(store, first, nxt)
 
 
-def _rest(store: Store, first: list[Event], nxt: EventQuery | None) -> Iterator[Event]:
-    yield from first
+def _pages(store: Store, first: list[Event], nxt: EventQuery | None) -> Iterator[list[Event]]:
+    if first:
+        yield first
     while nxt is not None:
         page = store.list_events(nxt)
-        yield from page.items
+        if page.items:
+            yield page.items
         nxt = replace(nxt, cursor=page.next_cursor) if page.next_cursor else None
 
 
@@ -182,15 +184,13 @@ def export(
     sel.check()
     with open_output(path) as stream:
         writer = make_writer(fmt, stream)
-        for session, events in iter_selected(store, sel):
+        for session, pages in iter_selected(store, sel):
             writer.begin_session(transform(session) if transform else session)  # type: ignore[arg-type]
-            for n, event in enumerate(events, 1):
-                writer.event(transform(event) if transform else event)  # type: ignore[arg-type]
-                if on_progress is not None and n % 1000 == 0:
+            for page in pages:
+                writer.write_events([transform(e) for e in page] if transform else page)  # type: ignore[misc]
+                if on_progress is not None:
                     on_progress(writer.events)
             writer.end_session()
-            if on_progress is not None:
-                on_progress(writer.events)
         writer.close()
         size = getattr(writer, "bytes", 0)
     return ExportStats(writer.sessions, writer.events, size, "-" if path in (None, "-") else str(path))

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -44,7 +45,7 @@ from agentlog.migrate.records import (
     session_record,
 )
 from agentlog.migrate.writers import now_text
-from agentlog.model import MAX_BATCH_EVENTS, Event, Session, validation_message
+from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, validation_message
 from agentlog.storage.base import Store
 
 KEEP_PROBLEMS = 200  # problems kept in the report; all of them go to --rejects
@@ -167,6 +168,9 @@ class Importer:
         self._replacements: dict[str, dict[str, Event]] = {}  # overwrite: sid -> eid -> event
         self._originals: dict[str, Session] = {}  # strict: pre-existing sessions as they were
         self.inserted_into_existing: dict[str, set[str]] = {}
+        # Strict imports write synchronously: a refused item must stop everything at once.
+        self._executor = None if (dry_run or track_rollback) else ThreadPoolExecutor(1, "agentlog-import")
+        self._inflight: tuple[Future[WriteResult], list[Session], list[tuple[Event, Item, bool]]] | None = None
         if rejects is not None:
             rejects.write(orjson.dumps(header(now_text())) + b"\n")
 
@@ -213,7 +217,7 @@ class Importer:
                 self._session(item)
             else:
                 self._event(item)
-        self.flush()
+        self.finish()
         self._apply_replacements()
         return self.report
 
@@ -309,6 +313,7 @@ class Importer:
 
     # -------------------------------------------------------- writing
     def flush(self) -> None:
+        """Send the pending batch. Pipelined: it is written while the next batch is parsed."""
         sessions, pending = self._pending_sessions, self._pending_events
         self._pending_sessions, self._pending_events, self._pending_bytes = [], [], 0
         if not sessions and not pending:
@@ -317,11 +322,51 @@ class Importer:
             self.report.events.imported += len(pending)
             return
         events = [e for e, _, _ in pending]
+        if self._executor is None:
+            try:
+                result = self.store.write(sessions, events)
+            except _ITEM_ERRORS:
+                self._write_one_by_one(sessions, pending)
+                return
+            self._settle(result, pending)
+            return
+        # SQLite does its work with the GIL released, so validating the next
+        # batch overlaps writing this one; results are settled in order.
+        self.settle_inflight()
+        self._inflight = (self._executor.submit(self.store.write, sessions, events), sessions, pending)
+
+    def settle_inflight(self) -> None:
+        """Wait for the batch being written and account for its result."""
+        if self._inflight is None:
+            return
+        future, sessions, pending = self._inflight
+        self._inflight = None
         try:
-            result = self.store.write(sessions, events)
+            result = future.result()
         except _ITEM_ERRORS:
             self._write_one_by_one(sessions, pending)
             return
+        self._settle(result, pending)
+
+    def finish(self) -> None:
+        """Write everything pending and wait for it (also after the file broke off)."""
+        try:
+            self.flush()
+            self.settle_inflight()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+
+    def finish_quietly(self) -> None:
+        """After a store failure: stop the writer thread without raising again."""
+        self._pending_sessions, self._pending_events = [], []
+        try:
+            self.finish()
+        except AgentLogError:
+            pass
+
+    def _settle(self, result: WriteResult, pending: list[tuple[Event, Item, bool]]) -> None:
         failed = {err.index for err in result.errors if 0 <= err.index < len(pending)}
         self._note_inserted(pending, failed)  # first: a strict reject below stops the import
         self.report.events.imported += result.inserted
@@ -487,8 +532,9 @@ def _run(
             if stop_at_first and track_rollback:
                 importer.roll_back()
             elif not stop_at_first:
-                importer.flush()  # keep what was read before the damage
+                importer.finish()  # keep what was read before the damage
         except AgentLogError:
+            importer.finish_quietly()
             if track_rollback:
                 importer._pending_sessions.clear()
                 importer._pending_events.clear()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from agentlog.model import Event, Session, format_ts
+from agentlog.model import Event, Session
 from agentlog.storage.base import Store
 
 FORMAT_NAME = "agentlog"
@@ -73,6 +74,13 @@ DERIVED_SESSION_KEYS = frozenset(
 SESSION_COMPARED = tuple(f for f in SESSION_FIELDS if f != "updated_at")
 
 
+def ts_text(dt: datetime) -> str:
+    """`model.format_ts`, twice as fast (isoformat is C code); exports call it per event."""
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC) if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return dt.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
 def session_record(session: Session) -> dict[str, Any]:
     """A session as its export dict (without `kind`)."""
     return {
@@ -83,9 +91,9 @@ def session_record(session: Session) -> dict[str, Any]:
         "parent_session_id": session.parent_session_id,
         "tags": list(session.tags),
         "metadata": session.metadata,
-        "created_at": format_ts(session.created_at),
-        "updated_at": format_ts(session.updated_at),
-        "ended_at": format_ts(session.ended_at) if session.ended_at else None,
+        "created_at": ts_text(session.created_at),
+        "updated_at": ts_text(session.updated_at),
+        "ended_at": ts_text(session.ended_at) if session.ended_at else None,
     }
 
 
@@ -94,7 +102,7 @@ def event_record(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
         "session_id": event.session_id,
-        "timestamp": format_ts(event.timestamp),
+        "timestamp": ts_text(event.timestamp),
         "type": event.type.value,
         "agent_id": event.agent_id,
         "name": event.name,
@@ -107,6 +115,29 @@ def event_record(event: Event) -> dict[str, Any]:
         "output_tokens": event.output_tokens,
         "cost_usd": event.cost_usd,
     }
+
+
+def event_line(event: Event) -> bytes:
+    """One NDJSON event line: the record with `kind` first, built in one step (the hot path)."""
+    return orjson.dumps(
+        {
+            "kind": "event",
+            "id": event.id,
+            "session_id": event.session_id,
+            "timestamp": ts_text(event.timestamp),
+            "type": event.type,
+            "agent_id": event.agent_id,
+            "name": event.name,
+            "content": event.content,
+            "metadata": event.metadata,
+            "parent_id": event.parent_id,
+            "duration_ms": event.duration_ms,
+            "status": event.status,
+            "input_tokens": event.input_tokens,
+            "output_tokens": event.output_tokens,
+            "cost_usd": event.cost_usd,
+        }
+    ) + b"\n"
 
 
 def header(exported_at: str) -> dict[str, Any]:
@@ -214,6 +245,7 @@ __all__ = [
     "check_version",
     "diff_fields",
     "event_diff",
+    "event_line",
     "event_record",
     "header",
     "parse_event",
@@ -221,5 +253,6 @@ __all__ = [
     "session_checksum",
     "session_diff",
     "session_record",
+    "ts_text",
     "upgrade",
 ]

@@ -20,6 +20,7 @@ import orjson
 from agentlog.migrate.records import (
     EVENT_FIELDS,
     SESSION_FIELDS,
+    event_line,
     event_record,
     header,
     session_record,
@@ -45,6 +46,8 @@ class Writer(Protocol):
     def begin_session(self, session: Session) -> None: ...
 
     def event(self, event: Event) -> None: ...
+
+    def write_events(self, events: list[Event]) -> None: ...
 
     def end_session(self) -> None: ...
 
@@ -80,6 +83,10 @@ class _Buffered:
             self._parts.clear()
             self._size = 0
 
+    def write_events(self, events: list[Event]) -> None:
+        for event in events:
+            self.event(event)  # type: ignore[attr-defined]
+
     def close(self) -> None:
         self._flush()
 
@@ -96,8 +103,12 @@ class NdjsonWriter(_Buffered):
         self.sessions += 1
 
     def event(self, event: Event) -> None:
-        self._put(orjson.dumps({"kind": "event", **event_record(event)}) + b"\n")
+        self._put(event_line(event))
         self.events += 1
+
+    def write_events(self, events: list[Event]) -> None:
+        self._put(b"".join([event_line(e) for e in events]))
+        self.events += len(events)
 
     def end_session(self) -> None:
         pass

@@ -35,7 +35,8 @@ TIMES = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
 )
 MEASURE = st.none() | st.floats(min_value=0, max_value=1e12, allow_nan=False)
-COUNT = st.none() | st.integers(min_value=0, max_value=2**62)
+# Token counts are summed per session by the store; keep the sums inside SQLite's 64 bits.
+COUNT = st.none() | st.integers(min_value=0, max_value=2**40)
 
 
 @st.composite
