@@ -43,10 +43,7 @@ DURATION_COLUMNS = [
     Column("TOTAL", lambda d: format_duration_ms(d.total_ms), justify="right"),
     Column("ERRORS", lambda d: d.errors or "", justify="right"),
 ]
-COUNT_COLUMNS = [
-    Column("", lambda kv: kv[0]),
-    Column("EVENTS", lambda kv: kv[1], justify="right"),
-]
+COUNT_COLUMN = Column("EVENTS", lambda kv: kv[1], justify="right")
 SLOWEST_COLUMNS = [
     Column("DURATION", lambda e: format_duration_ms(e.duration_ms), justify="right"),
     *SEARCH_COLUMNS[:5],
@@ -81,8 +78,8 @@ def print_report(report: StatsReport) -> None:
     by_type = sorted(report.by_type.items(), key=lambda kv: -kv[1])
     by_agent = sorted(report.by_agent.items(), key=lambda kv: -kv[1])
     sections: list[tuple[str, list, list[Column]]] = [
-        ("Events by type", by_type, [Column("TYPE", lambda kv: kv[0]), COUNT_COLUMNS[1]]),
-        ("Events by agent", by_agent, [Column("AGENT", lambda kv: kv[0]), COUNT_COLUMNS[1]]),
+        ("Events by type", by_type, [Column("TYPE", lambda kv: kv[0]), COUNT_COLUMN]),
+        ("Events by agent", by_agent, [Column("AGENT", lambda kv: kv[0]), COUNT_COLUMN]),
         ("Tools", report.tools, DURATION_COLUMNS),
         ("Models", report.models, DURATION_COLUMNS),
         ("Slowest steps", report.slowest, SLOWEST_COLUMNS),

@@ -8,7 +8,7 @@ gets clean JSON. Every command formats its output through these functions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -86,7 +86,9 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any, *, indent: bool = False) -> str:
-    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    # Datetimes go through _default so every time prints as ISO 8601 with `Z`.
+    option = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    option |= orjson.OPT_INDENT_2 if indent else 0
     return orjson.dumps(to_jsonable(value), default=_default, option=option).decode()
 
 
@@ -161,7 +163,7 @@ def print_table(
             overflow="ellipsis",
         )
     for row in rows:
-        table.add_row(*(Text(cell(col.get(row))) for col in columns))
+        table.add_row(*(Text(" ".join(cell(col.get(row)).splitlines())) for col in columns))
     console = out()
     if not is_terminal():
         console.width = max(console.width, 200)
@@ -176,13 +178,10 @@ def print_rows(
     next_cursor: str | None = None,
     title: str | None = None,
     empty: str = "nothing found",
-    extra: Mapping[str, Any] | None = None,
 ) -> None:
     """A page of rows in the chosen format; the next cursor goes to JSON or stderr."""
     if fmt is Format.JSON:
-        doc: dict[str, Any] = {"items": [to_jsonable(r) for r in rows], "next_cursor": next_cursor}
-        doc.update(extra or {})
-        print_json(doc)
+        print_json({"items": [to_jsonable(r) for r in rows], "next_cursor": next_cursor})
         return
     if fmt is Format.NDJSON:
         print_ndjson(rows)

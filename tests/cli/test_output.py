@@ -1,0 +1,82 @@
+"""The one printer: tables for people, --json and --ndjson for scripts, messages on stderr."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from agentlog.cli.output import (
+    Column,
+    Format,
+    cell,
+    one_line,
+    output_format,
+    print_object,
+    print_rows,
+)
+from agentlog.errors import UsageError
+from agentlog.model import Event
+
+WHEN = datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
+EVENTS = [
+    Event(
+        session_id="01900000-0000-7000-8000-000000000001",
+        type="LOG",
+        content=f"line {i}\nsecond",
+        timestamp=WHEN,
+    )
+    for i in range(3)
+]
+COLUMNS = [Column("TYPE", lambda e: e.type.value), Column("CONTENT", lambda e: e.content)]
+
+
+def test_format_choice():
+    assert output_format() is Format.TABLE
+    assert output_format(json=True) is Format.JSON
+    assert output_format(ndjson=True) is Format.NDJSON
+    with pytest.raises(UsageError):
+        output_format(True, True)
+
+
+def test_json_is_one_document_with_next_cursor(capsys):
+    print_rows(EVENTS, COLUMNS, Format.JSON, next_cursor="abc")
+    captured = capsys.readouterr()
+    doc = orjson.loads(captured.out)
+    assert doc["next_cursor"] == "abc" and len(doc["items"]) == 3
+    assert doc["items"][0]["timestamp"] == "2026-02-03T04:05:06.789000Z"
+    assert captured.err == ""
+
+
+def test_ndjson_is_one_object_per_line_cursor_on_stderr(capsys):
+    print_rows(EVENTS, COLUMNS, Format.NDJSON, next_cursor="abc")
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 3 and all(orjson.loads(x)["type"] == "LOG" for x in lines)
+    assert "abc" in captured.err and "abc" not in captured.out
+
+
+def test_table_and_empty_message(capsys):
+    print_rows(EVENTS, COLUMNS, Format.TABLE)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["TYPE", "CONTENT"] and len(out) == 4
+    print_rows([], COLUMNS, Format.TABLE, empty="no events match")
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip() == "no events match"
+
+
+def test_object_as_key_value_table_and_json(capsys):
+    print_object({"a": 1, "when": WHEN}, Format.JSON)
+    assert orjson.loads(capsys.readouterr().out) == {"a": 1, "when": "2026-02-03T04:05:06.789000Z"}
+    print_object({"a": 1}, Format.TABLE, fields=[("count", 12_345), ("tags", ["x", "y"])])
+    out = capsys.readouterr().out
+    assert "12,345" in out and "x, y" in out
+
+
+def test_cells():
+    assert cell(None) == "" and cell(1234) == "1,234" and cell(0.5) == "0.5"
+    assert cell(WHEN) == "2026-02-03 04:05:06"
+    assert cell({"k": [1]}) == '{"k":[1]}'
+    assert one_line("a\n  b\tc") == "a b c"
+    assert one_line("x" * 100, 10) == "x" * 9 + "…"
