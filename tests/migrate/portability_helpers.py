@@ -17,8 +17,8 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def make_session(n: int, **kw: Any) -> Session:
-    return Session(id=f"01900000-0000-7000-8000-{n:012d}", title=f"session {n}",
-                   created_at=T0, updated_at=T0, **kw)
+    values: dict[str, Any] = {"title": f"session {n}", "created_at": T0, "updated_at": T0, **kw}
+    return Session(id=f"01900000-0000-7000-8000-{n:012d}", **values)
 
 
 def make_event(session: Session, n: int, **kw: Any) -> Event:
