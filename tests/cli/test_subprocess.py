@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,23 @@ def test_broken_pipe_is_quiet(demo_db):
     )
     assert json.loads(proc.stdout)["type"]
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+
+
+def test_tail_ctrl_c_exits_0_quietly(demo_db):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentlog", "--db", str(demo_db), "tail", "-n", "1", "--ndjson"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        first = proc.stdout.readline()  # following has begun once the backlog is out
+        assert json.loads(first)["id"]
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert err == ""
