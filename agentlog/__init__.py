@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus
     from agentlog.sdk.client import AgentLog, default_log, flush, session, tool
-    from agentlog.sdk.session import SessionHandle, ToolCall, current_session
+    from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
 
 _LAZY = {
     "AgentLog": "agentlog.sdk.client",
@@ -25,9 +25,9 @@ _LAZY = {
     "flush": "agentlog.sdk.client",
     "session": "agentlog.sdk.client",
     "tool": "agentlog.sdk.client",
-    "SessionHandle": "agentlog.sdk.session",
-    "ToolCall": "agentlog.sdk.session",
-    "current_session": "agentlog.sdk.session",
+    "SessionHandle": "agentlog.sdk.handle",
+    "ToolCall": "agentlog.sdk.handle",
+    "current_session": "agentlog.sdk.handle",
     "Event": "agentlog.model",
     "EventStatus": "agentlog.model",
     "EventType": "agentlog.model",

@@ -1,7 +1,7 @@
 """The Python SDK: `AgentLog`, session handles, the background writer and its transports."""
 
 from agentlog.sdk.client import AgentLog, default_log, flush, session, tool, trace_tool
-from agentlog.sdk.session import SessionHandle, ToolCall, current_session
+from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
 
 __all__ = [
     "AgentLog",

@@ -21,8 +21,8 @@ from typing import Any, TypeVar, overload
 from agentlog.model import new_id, normalize_id
 from agentlog.sdk import lifecycle
 from agentlog.sdk import writer as _w
+from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
 from agentlog.sdk.identity import resolve_agent_id, sdk_metadata
-from agentlog.sdk.session import SessionHandle, ToolCall, current_session
 
 logger = logging.getLogger("agentlog")
 
