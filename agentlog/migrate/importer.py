@@ -17,7 +17,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,84 +43,14 @@ from agentlog.migrate.records import (
     session_diff,
     session_record,
 )
+from agentlog.migrate.report import KEEP_PROBLEMS, Counts, ImportReport, Problem
 from agentlog.migrate.writers import now_text
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, validation_message
 from agentlog.storage.base import Store
 
-KEEP_PROBLEMS = 200  # problems kept in the report; all of them go to --rejects
 _BATCH_BYTES = 8 * 1024 * 1024
 # Errors that concern the items of a batch, not the store: isolate and reject them.
 _ITEM_ERRORS = (InvalidInput, Conflict, Forbidden, NotFound, PayloadTooLarge)
-
-
-@dataclass(slots=True)
-class Problem:
-    """A rejected record or a conflict: where it is in the file and why."""
-
-    where: str
-    reason: str
-    kind: str | None = None
-    id: str | None = None
-    line: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"where": self.where, "line": self.line, "kind": self.kind, "id": self.id,
-                "reason": self.reason}
-
-
-@dataclass(slots=True)
-class Counts:
-    imported: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    overwritten: int = 0
-    rejected: int = 0
-
-    def to_dict(self) -> dict[str, int]:
-        return {"imported": self.imported, "duplicates": self.duplicates,
-                "conflicts": self.conflicts, "overwritten": self.overwritten,
-                "rejected": self.rejected}
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or, with dry_run, would do)."""
-
-    format: str = ""
-    dry_run: bool = False
-    strict: bool = False
-    sessions: Counts = field(default_factory=Counts)
-    events: Counts = field(default_factory=Counts)
-    rejects: list[Problem] = field(default_factory=list)
-    conflicts: list[Problem] = field(default_factory=list)
-    aborted: str | None = None  # the file could not be read to its end: why
-    rolled_back: bool = False
-
-    @property
-    def rejected(self) -> int:
-        return self.sessions.rejected + self.events.rejected
-
-    @property
-    def conflicted(self) -> int:
-        return self.sessions.conflicts + self.events.conflicts
-
-    @property
-    def ok(self) -> bool:
-        return not self.aborted and not self.rejected and not self.conflicted
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": self.format,
-            "dry_run": self.dry_run,
-            "strict": self.strict,
-            "ok": self.ok,
-            "sessions": self.sessions.to_dict(),
-            "events": self.events.to_dict(),
-            "rejected": [p.to_dict() for p in self.rejects],
-            "conflicts": [p.to_dict() for p in self.conflicts],
-            "aborted": self.aborted,
-            "rolled_back": self.rolled_back,
-        }
 
 
 class StopImport(Exception):
@@ -545,12 +474,6 @@ def _run(
         return importer.report
 
 
-def report_from_items(store: Store, items: Iterable[Item], **options: Any) -> ImportReport:
-    """Import already-read items (used by `open_file_as_store` and tests)."""
-    importer = Importer(store, **options)
-    return importer.run(items)
-
-
 __all__ = [
     "KEEP_PROBLEMS",
     "Counts",
@@ -558,5 +481,4 @@ __all__ = [
     "Importer",
     "Problem",
     "import_file",
-    "report_from_items",
 ]
