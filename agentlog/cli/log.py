@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -72,7 +73,7 @@ def _parse_line(line: str, defaults: dict[str, Any]) -> Event:
         raise ValueError(validation_message(exc)) from None
 
 
-def record_stdin(store: Store, lines, defaults: dict[str, Any]) -> StdinReport:
+def record_stdin(store: Store, lines: Iterable[str], defaults: dict[str, Any]) -> StdinReport:
     """Validate and store NDJSON events line by line; bad lines are reported, good ones kept."""
     report = StdinReport()
     batch: list[tuple[int, Event]] = []

@@ -15,7 +15,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, Annotated
+from datetime import datetime
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -92,7 +93,7 @@ class _Recorder:
         self.last_flush = time.monotonic()
         self.lines = 0
 
-    def add(self, stream: str, line: bytes, when) -> None:
+    def add(self, stream: str, line: bytes, when: datetime) -> None:
         self.lines += 1
         self.pending.append(
             Event(
@@ -118,7 +119,7 @@ class _Recorder:
             self.pending = []
         self.last_flush = time.monotonic()
 
-    def event(self, type_: EventType, content: str, **fields) -> None:
+    def event(self, type_: EventType, content: str, **fields: Any) -> None:
         self.pending.append(
             Event(
                 session_id=self.session_id,

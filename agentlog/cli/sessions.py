@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
 
 import typer
 
@@ -37,8 +38,17 @@ from agentlog.cli.output import (
 from agentlog.cli.render import SESSION_COLUMNS, session_fields
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.errors import InvalidInput, UsageError
-from agentlog.model import Session, SessionStatus, SessionUpdate, utcnow, validation_message
+from agentlog.model import (
+    Session,
+    SessionStatus,
+    SessionSummary,
+    SessionUpdate,
+    utcnow,
+    validation_message,
+)
 from agentlog.storage.base import SessionQuery, iter_sessions
+
+M = TypeVar("M")
 
 sessions_app = typer.Typer(
     help="List, inspect, create, change and delete sessions.\n\n"
@@ -74,7 +84,7 @@ MetaJsonOpt = Annotated[
 ]
 
 
-def _model(build, what: str):
+def _model(build: Callable[[], M], what: str) -> M:
     """Build a pydantic model from CLI values; a validation error names the field."""
     try:
         return build()
@@ -272,7 +282,7 @@ def delete(ctx: typer.Context, session: SessionArg, yes: YesOpt = False) -> None
     message(f"deleted session {summary.id} ({erased:,} events)")
 
 
-def _print_session(summary, json: bool) -> None:
+def _print_session(summary: SessionSummary, json: bool) -> None:
     if output_format(json) is Format.JSON:
         print_json(summary)
     else:
