@@ -189,12 +189,15 @@ _INSERT = (
 
 
 def raw_schema(path: Path, *, fts: bool = True, indexes: bool = True) -> sqlite3.Connection:
-    """A fresh file with the store's events table, its secondary indexes and (optionally) FTS5."""
+    """A fresh file with the store's events table, its secondary indexes and (optionally) FTS5,
+    and the store's journal settings (WAL, synchronous=NORMAL, its checkpoint interval)."""
+    from agentlog.storage.sqlite_conn import WAL_CHECKPOINT_PAGES
     from agentlog.storage.sqlite_schema import EVENT_INDEXES, EVENTS_FTS_SQL
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     conn.execute(
         "CREATE TABLE events (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, session_id TEXT NOT NULL,"
         " ts INTEGER NOT NULL, type TEXT NOT NULL, agent_id TEXT, name TEXT,"
@@ -220,7 +223,7 @@ def raw_ingest_rate(
     """Events/s for plain `sqlite3` inserts of `events` in `txn_rows`-row transactions.
 
     Same table, same secondary indexes (`indexes=False`: the unique id alone),
-    WAL with synchronous=NORMAL like the store; with `fts`, each transaction
+    the same journal settings as the store; with `fts`, each transaction
     also fills the FTS5 index with the same rows' name and content.
     """
     rows = event_rows(events)

@@ -29,6 +29,10 @@ from agentlog.storage.textsearch import text_matches
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 MMAP_BYTES = 1 << 30
+# Checkpoint the WAL every 4,000 pages (16 MB) instead of 1,000: with the SDK's
+# 1,000-event batches the default checkpointed (and fsynced) every other commit,
+# which halved ingest (bench_store: ~12k -> ~20k events/s).
+WAL_CHECKPOINT_PAGES = 4000
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Primary result codes (sqlite3.h); extended codes carry them in the low byte.
@@ -143,6 +147,7 @@ class Connections:
             )
         if self._writer is None:
             self._writer = self._new(False)
+            self._writer.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         return self._writer
 
     @contextlib.contextmanager
