@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -118,6 +119,7 @@ class Connections:
         self.lock = threading.RLock()
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
+        self._readers: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._all_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
         self.closed = False
@@ -135,9 +137,31 @@ class Connections:
         """This thread's read connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None or self.closed:
+            self._close_dead_readers()
             conn = self._new(self.read_only)
             self._local.conn = conn
+            with self._all_lock:
+                self._readers.append((weakref.ref(threading.current_thread()), conn))
         return conn
+
+    def _close_dead_readers(self) -> None:
+        """Close the connections of threads that have ended (TUI workers come and go)."""
+        with self._all_lock:
+            dead = [
+                (t, c) for t, c in self._readers if (thread := t()) is None or not thread.is_alive()
+            ]
+            if not dead:
+                return
+            gone = {id(c) for _, c in dead}
+            self._readers = [(t, c) for t, c in self._readers if id(c) not in gone]
+            self._all = [c for c in self._all if id(c) not in gone]
+        for _, conn in dead:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._all)
 
     def writer(self) -> sqlite3.Connection:
         """The one write connection (callers hold `lock`)."""
@@ -168,7 +192,7 @@ class Connections:
         with self.lock:
             self.closed = True
             with self._all_lock:
-                conns, self._all = self._all, []
+                conns, self._all, self._readers = self._all, [], []
             for conn in conns:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()

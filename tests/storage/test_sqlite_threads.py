@@ -81,3 +81,15 @@ def test_two_stores_on_one_file(tmp_path):
     assert b.count_events(EventQuery(text="from")) == 2
     a.close()
     b.close()
+
+
+def test_connections_of_finished_threads_are_closed(tmp_path):
+    """TUI workers are short-lived threads: their connections must not pile up."""
+    store = SQLiteStore(tmp_path / "workers.db")
+    for _ in range(20):
+        t = threading.Thread(target=lambda: store.count_events(EventQuery()))
+        t.start()
+        t.join()
+    store.count_events(EventQuery())
+    assert store._db.open_connections <= 3  # writer, this thread's reader, the last worker's
+    store.close()
