@@ -12,7 +12,7 @@ from agentlog.model import BatchError, Event, Session, WriteResult, new_id
 from agentlog.sdk.spool import SPOOL_ROW_KEY, SpoolLock, open_spool, pending, sync
 from agentlog.sdk.transport import CircuitBreaker, SpoolingTransport, is_outage
 from agentlog.storage import EventQuery
-from tests.sdk.conftest import FakeStore
+from tests.sdk.fakes import FakeStore
 
 
 class Clock:

@@ -10,7 +10,7 @@ import pytest
 
 from agentlog.model import MAX_BATCH_EVENTS, MAX_CONTENT_BYTES
 from agentlog.sdk import writer
-from tests.sdk.conftest import FakeStore
+from tests.sdk.fakes import FakeStore
 
 
 def test_batches_by_count(make_log, fake):
