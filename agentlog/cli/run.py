@@ -54,16 +54,32 @@ class CommandNotExecutable(AgentLogError):
 
 
 def _pump(stream: IO[bytes], name: str, sink: IO[bytes] | None, out: queue.Queue) -> None:
-    """Copy one pipe to our own stream line by line, queueing each line for the recorder."""
+    """Copy one pipe to our own stream as bytes arrive, queueing each complete line.
+
+    Bytes pass through at once (a prompt without a newline still shows);
+    lines are cut for the recorder, and an endless line is cut at the
+    content limit so memory stays bounded.
+    """
+    fd = stream.fileno()
+    pending = b""
     try:
-        for line in iter(stream.readline, b""):
+        while chunk := os.read(fd, 65536):
             if sink is not None:
                 try:
-                    sink.write(line)
+                    sink.write(chunk)
                     sink.flush()
                 except (OSError, ValueError):
                     sink = None  # our reader went away; keep recording anyway
-            out.put((name, line, utcnow()))
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if len(pending) > MAX_CONTENT_BYTES:
+                lines.append(pending)
+                pending = b""
+            now = utcnow()
+            for line in lines:
+                out.put((name, line, now))
+        if pending:
+            out.put((name, pending, utcnow()))
     finally:
         stream.close()
         out.put((name, None, None))
@@ -134,6 +150,9 @@ class _Recorder:
 def _child_env(ctx: typer.Context, session_id: str) -> dict[str, str]:
     env = dict(os.environ)
     env["AGENTLOG_SESSION_ID"] = session_id
+    # Through a pipe Python would buffer its output in blocks; unbuffered, each
+    # line passes through and is timestamped when it is printed.
+    env.setdefault("PYTHONUNBUFFERED", "1")
     state = get_state(ctx)
     # Flags are not inherited like env vars: pass them on so an SDK in the
     # command writes where this run is recorded.

@@ -70,3 +70,13 @@ def test_run_many_lines_and_binary_output(cli, store):
 
 def test_run_needs_a_command(cli):
     assert cli("run").exit_code == 2
+
+
+def test_run_records_a_last_line_without_newline_and_keeps_blank_lines(cli, store):
+    script = "printf 'one\\n\\nthree\\nno newline at end'"
+    result = cli("run", "--tag", "run-test", "-q", "--", "sh", "-c", script)
+    assert result.exit_code == 0
+    assert result.stdout == "one\n\nthree\nno newline at end"
+    session = _only_run_session(store)
+    lines = store.list_events(EventQuery(session_id=session.id, names=["stdout"])).items
+    assert [e.content for e in lines] == ["one", "", "three", "no newline at end"]
