@@ -66,3 +66,29 @@ def test_module_level_default(monkeypatch, fake):
     assert fake.sessions[s.id].title == "module default"
     assert [e.name for e in fake.ordered(s.id)] == ["double", "double"]
     log.close()
+
+
+def test_batching_settings_come_from_the_environment(monkeypatch, fake):
+    monkeypatch.setenv("AGENTLOG_SDK_BATCH_SIZE", "7")
+    monkeypatch.setenv("AGENTLOG_SDK_FLUSH_INTERVAL", "2.5")
+    log = client.AgentLog(store=fake)
+    try:
+        assert (log._sink.batch_size, log._sink.flush_interval) == (7, 2.5)
+        explicit = client.AgentLog(store=fake, batch_size=3)
+        assert explicit._sink.batch_size == 3
+        explicit.close()
+    finally:
+        log.close()
+
+
+def test_a_broken_config_file_does_not_stop_the_agent(agentlog_home, fake, caplog):
+    (agentlog_home / "config.toml").write_text("this is [not toml")
+    log = client.AgentLog(store=fake, batch_size=9)
+    try:
+        assert log._sink.batch_size == 9
+        with log.session("still works") as s:
+            s.log("x")
+        assert log.flush(5) and len(fake.events) == 1
+    finally:
+        log.close()
+    assert any("not valid TOML" in r.getMessage() for r in caplog.records)
