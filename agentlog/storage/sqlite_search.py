@@ -112,12 +112,26 @@ def search_keys(
             if (bound[i] < last_ts) if desc else (bound[i] > last_ts):
                 break
         chunk = blocks[i : i + group]
-        first_block = min(chunk[0][0], chunk[-1][0])
-        last_block = max(chunk[0][0], chunk[-1][0])
-        rid_range = (first_block << BLOCK_SHIFT, (last_block + 1) << BLOCK_SHIFT)
-        found.extend(_candidates(conn, match, where, params, desc, n, rid_range))
+        if len(found) >= n:
+            # Blocks whose every event sorts after the page's last one cannot change it.
+            last_ts = found[n - 1][0]
+            chunk = [b for b in chunk if ((b[2] >= last_ts) if desc else (b[1] <= last_ts))]
+        for first_block, last_block in _runs(sorted(b[0] for b in chunk)):
+            rid_range = (first_block << BLOCK_SHIFT, (last_block + 1) << BLOCK_SHIFT)
+            found.extend(_candidates(conn, match, where, params, desc, n, rid_range))
         found.sort(key=lambda k: (k[0], k[1]), reverse=desc)
         del found[n:]
         i += group
         group = min(group * 2, MAX_GROUP_BLOCKS)
     return found
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted block numbers as (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
