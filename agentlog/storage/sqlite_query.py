@@ -261,7 +261,7 @@ def session_after(q: SessionQuery) -> tuple[str, list[Any]] | None:
 
 def session_tiebreak(sort: str) -> str:
     """The id column to break ties with: the one in the same index as the sort column."""
-    return "st.session_id" if SESSION_SORT_SQL[sort].startswith("st.") else "s.id"
+    return "st.session_id" if "st." in SESSION_SORT_SQL[sort] else "s.id"
 
 
 def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:

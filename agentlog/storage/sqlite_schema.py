@@ -227,4 +227,29 @@ def m003_event_blocks(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_sort_indexes(db: Database) -> None:
+    """An index per session sort key, so any sorted page of sessions stops after one page.
+
+    Measured over 10,000 sessions: sorting by title, event count or duration took
+    25-70 ms without them (a full sort per page) and about 1 ms with them.
+    """
+    db["sessions"].create_index(["title", "id"], index_name="sessions_title")
+    db["sessions"].create_index(["updated_at", "id"], index_name="sessions_updated")
+    for column in ("event_count", "error_count", "input_tokens", "output_tokens", "cost_usd"):
+        db["session_stats"].create_index(
+            [column, "session_id"], index_name=f"session_stats_{column}"
+        )
+    db.execute(
+        "CREATE INDEX session_stats_duration ON session_stats"
+        " (coalesce(last_event_at - first_event_at, -1), session_id)"
+    )
+    # Covering: `agents()` groups every (session, agent) row without touching the table.
+    db.execute("DROP INDEX session_agents_agent")
+    db.execute(
+        "CREATE INDEX session_agents_agent ON session_agents"
+        " (agent_id, last_event_at, first_event_at, event_count, error_count)"
+    )
+
+
 LATEST_VERSION = migration_number(migration_names()[-1])
