@@ -32,13 +32,13 @@ def demo_app(store, session_id=None):
     )
 
 
-def keys(*presses: str):
-    """A run_before that presses keys, letting workers settle after each."""
+def keys(*groups: str | tuple[str, ...]):
+    """A run_before that presses each group of keys, letting workers settle after each group."""
 
     async def run_before(pilot) -> None:
         await settle(pilot)
-        for key in presses:
-            await pilot.press(key)
+        for group in groups:
+            await pilot.press(*((group,) if isinstance(group, str) else group))
             await settle(pilot)
         # Screens under a modal repaint (focus lost) a frame later; let that land too.
         await pilot.wait_for_scheduled_animations()

@@ -12,9 +12,13 @@ def screen_text(app: App) -> str:
     return "\n".join(strip.text.rstrip() for strip in strips)
 
 
-async def settle(pilot: Pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages land (a few rounds: workers start workers)."""
-    for _ in range(rounds):
+async def settle(pilot: Pilot, rounds: int = 2, limit: int = 40) -> None:
+    """Wait until no worker has run for `rounds` pauses in a row (workers start workers)."""
+    idle = 0
+    for _ in range(limit):
         await pilot.pause()
+        busy = any(not w.is_finished for w in pilot.app.workers)
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        idle = 0 if busy else idle + 1
+        if idle >= rounds:
+            return

@@ -262,8 +262,12 @@ class SessionsScreen(Screen[None]):
         q = self.query_
         shown = f"{len(self.ids):,}" + (f" of {self.total:,}" if self.total is not None else "")
         title = Text.assemble(
-            ("AgentLog", "bold"), "  ", (self.app.source, "dim"), f"   {shown} sessions"
-        )  # type: ignore[attr-defined]
+            ("AgentLog", "bold"),
+            f"  {shown} sessions   ",
+            (self.app.source, "dim"),  # type: ignore[attr-defined]
+            no_wrap=True,
+            overflow="ellipsis",
+        )
         self.query_one("#sessions-title", Static).update(title)
         parts = [f"sort: {q.sort} {'↓' if q.order == 'desc' else '↑'}"]
         if q.status:

@@ -153,6 +153,7 @@ class TimelineScreen(Screen[None]):
                 )
         if s.parent_session_id:
             head.append("  (sub-session: u goes up)", style="dim")
+        head.no_wrap, head.overflow = True, "ellipsis"
         self.query_one("#session-head", Static).update(head)
 
     def _poll(self) -> None:
@@ -191,7 +192,9 @@ class TimelineScreen(Screen[None]):
         if t.follow:
             parts.append(Text("● following", style="bold green"))
         parts.append(Text("time: " + ("relative" if t.relative else "UTC"), style="dim"))
-        self.query_one("#timeline-status", Static).update(Text("  ·  ").join(parts))
+        line = Text("  ·  ").join(parts)
+        line.no_wrap, line.overflow = True, "ellipsis"
+        self.query_one("#timeline-status", Static).update(line)
 
     # ------------------------------------------------------------ selection → detail
     @on(EventSelected)
