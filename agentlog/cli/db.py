@@ -15,7 +15,15 @@ import typer
 
 from agentlog.cli.context import get_settings, get_state, get_store
 from agentlog.cli.options import JsonOpt, YesOpt
-from agentlog.cli.output import Format, message, output_format, print_json, print_object, warn
+from agentlog.cli.output import (
+    Format,
+    is_terminal,
+    message,
+    output_format,
+    print_json,
+    print_object,
+    warn,
+)
 from agentlog.cli.timeparse import DURATION_HELP, parse_duration
 from agentlog.config import Settings
 from agentlog.errors import UsageError
@@ -235,7 +243,7 @@ def prune(
     store = get_store(ctx)
     doomed = store.count_sessions(SessionQuery()) - store.count_sessions(SessionQuery(since=before))
     if doomed and not yes:
-        if not sys.stdin.isatty():
+        if not is_terminal(sys.stdin):
             raise UsageError("refusing to prune without confirmation; add --yes")
         typer.confirm(
             f"Erase {doomed:,} sessions with no activity since {before:%Y-%m-%d %H:%M} UTC?",

@@ -27,6 +27,7 @@ from agentlog.cli.options import (
 )
 from agentlog.cli.output import (
     Format,
+    is_terminal,
     message,
     output_format,
     print_json,
@@ -270,7 +271,7 @@ def delete(ctx: typer.Context, session: SessionArg, yes: YesOpt = False) -> None
     store = get_store(ctx)
     summary = store.get_session(resolve_session_id(store, session))
     if not yes:
-        if not sys.stdin.isatty():
+        if not is_terminal(sys.stdin):
             raise UsageError("refusing to delete without confirmation; add --yes")
         label = summary.title or "(untitled)"
         typer.confirm(

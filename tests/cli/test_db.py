@@ -78,3 +78,14 @@ def test_local_only_commands_refuse_a_server(empty_cli):
     for args in (["check"], ["vacuum"], ["backup", "x.db"]):
         line = empty_cli.fails(2, "--server", "http://127.0.0.1:9", "db", *args)
         assert "local SQLite database only" in line
+
+
+def test_prune_asks_on_a_terminal(cli, demo, monkeypatch):
+    import agentlog.cli.db as db_cmd
+
+    monkeypatch.setattr(db_cmd, "is_terminal", lambda stream=None: True)
+    refused = cli("db", "prune", "--older-than", "3d", input="n\n")
+    assert refused.exit_code == 1 and "sessions with no activity since" in refused.stderr
+    assert cli.json("db", "info")["sessions"] == demo.session_count
+    assert cli("db", "prune", "--older-than", "3d", input="y\n").exit_code == 0
+    assert cli.json("db", "info")["sessions"] < demo.session_count

@@ -138,3 +138,17 @@ def test_empty_store_suggests_the_demo(empty_cli):
     filtered = empty_cli.ok("sessions", "list", "--status", "failed")
     assert filtered.stderr.strip() == "no sessions match"
     assert empty_cli.json("sessions", "list") == {"items": [], "next_cursor": None}
+
+
+def test_delete_asks_on_a_terminal(cli, store, monkeypatch):
+    import agentlog.cli.sessions as sessions_cmd
+
+    monkeypatch.setattr(sessions_cmd, "is_terminal", lambda stream=None: True)
+    sid = cli.ok("sessions", "new", "keep me?").stdout.strip()
+    refused = cli("sessions", "delete", sid, input="n\n")
+    assert refused.exit_code == 1 and "agentlog: error: aborted" in refused.stderr
+    assert store.get_session(sid).title == "keep me?"
+    accepted = cli("sessions", "delete", sid, input="y\n")
+    assert accepted.exit_code == 0 and "deleted session" in accepted.stderr
+    # The question goes to stderr; stdout holds only the runner's echo of the answer.
+    assert "Delete session" in accepted.stderr and "Delete" not in accepted.stdout
