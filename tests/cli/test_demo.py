@@ -157,3 +157,13 @@ def test_demo_on_a_terminal_says_what_to_run_next(empty_cli, monkeypatch):
     assert result.stdout == ""
     assert "Try next:" in result.stderr and "agentlog search timeout" in result.stderr
     assert "--type TOOL_CALL" in result.stderr
+
+
+def test_demo_library_stays_headless():
+    import subprocess
+    import sys
+
+    probe = "import agentlog.demo, sys; print(' '.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    heavy = {m.split(".")[0] for m in out.stdout.split()} & {"typer", "textual", "fastapi", "rich"}
+    assert heavy == set()
