@@ -104,6 +104,11 @@ class SQLiteStore:
         *,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     ) -> None:
+        if str(path) in ("", ":memory:"):
+            raise UsageError(
+                "SQLiteStore needs a file (its reader and writer connections share it); "
+                "give it a path, e.g. a temporary file"
+            )
         self.path = Path(path).expanduser()
         self.url = str(path)
         self.team_id: str | None = None

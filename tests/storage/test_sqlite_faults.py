@@ -16,6 +16,7 @@ from agentlog.errors import (
     ReadOnlyStore,
     SchemaTooNew,
     StoreError,
+    UsageError,
 )
 from agentlog.model import Event, EventType, Session, new_id
 from agentlog.storage.base import EventQuery
@@ -162,3 +163,8 @@ def test_closed_store_says_so(tmp_path):
     with pytest.raises(StoreError, match="closed"):
         store.count_events(EventQuery())
     store.close()  # closing twice is harmless
+
+
+def test_memory_path_is_refused():
+    with pytest.raises(UsageError, match="needs a file"):
+        SQLiteStore(":memory:")
