@@ -58,6 +58,12 @@ def serve(
     url = f"http://{settings.host}:{settings.port}"
     if dev:
         warn("DEV MODE: authentication is OFF for loopback clients. Never use this for real data.")
+    if workers > 1 and not settings.redis_url:
+        warn(
+            f"{workers} workers without serve.redis_url: rate limits count per worker and "
+            "/v1/events/stream only sees events written through the same worker; set "
+            "AGENTLOG_SERVE_REDIS_URL=redis://... for a shared budget and fan-out"
+        )
     if users == 0 and not dev:
         message(
             "No users yet. Create the first admin on this machine:\n"

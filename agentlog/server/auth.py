@@ -101,6 +101,17 @@ class Authenticator:
                 self._cache.clear()
             self._cache[token_hash] = (time.monotonic() + self.settings.key_cache_seconds, principal)
 
+    def peek(self, authorization: str | None, client_host: str | None) -> Principal | None:
+        """The principal if it is known without I/O (cached credentials, dev mode), else None."""
+        if not authorization:
+            if self.dev_principal is not None and is_loopback(client_host):
+                return self.dev_principal
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return self._cached(hash_key(token.strip()))
+
     def authenticate(self, authorization: str | None, client_host: str | None) -> Principal:
         if not authorization:
             if self.dev_principal is not None and is_loopback(client_host):

@@ -106,7 +106,7 @@ Repeated = Annotated[list[str] | None, Query(description="Repeat for several val
 Types = Annotated[list[str] | None, Query(description="Event types; repeat or comma-separate.")]
 
 
-def event_query(
+async def event_query(
     type: Types = None,
     agent: Repeated = None,
     name: Repeated = None,
@@ -146,7 +146,7 @@ def event_query(
     )
 
 
-def session_query(
+async def session_query(
     status: Annotated[SessionStatus | None, Query()] = None,
     tag: Repeated = None,
     agent: Annotated[str | None, Query(max_length=200)] = None,

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from agentlog.errors import AuthError, Forbidden, NotFound, RateLimited
 from agentlog.server.auth import Principal
-from agentlog.server.ratelimit import check
+from agentlog.server.ratelimit import MemoryLimiter, check
 from agentlog.server.state import ServerState
 from agentlog.storage.accounts import AccountStore
 from agentlog.storage.base import Store
@@ -20,39 +21,49 @@ USER_HEADER = "X-AgentLog-User"
 _bearer = HTTPBearer(auto_error=False, description="An API key (al_…) or a JWT access token.")
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
     return request.app.state.agentlog
 
 
 StateDep = Annotated[ServerState, Depends(get_state)]
 
 
-def get_principal(
+# Dependencies are `async def` when they do no I/O, so a request makes one trip to the
+# thread pool (the route itself) instead of one per dependency; anything that may touch
+# a database or Redis is sent to the thread pool explicitly.
+async def get_principal(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Principal:
     state: ServerState = request.app.state.agentlog
     client = request.client.host if request.client else None
+    header = request.headers.get("authorization")
     try:
-        principal = state.auth.authenticate(request.headers.get("authorization"), client)
+        principal = state.auth.peek(header, client)
+        if principal is None:
+            principal = await run_in_threadpool(state.auth.authenticate, header, client)
     except AuthError:
         state.metrics.auth_failures.inc()
         raise
+    limit = state.settings.rate_limit_per_minute
     try:
-        check(state.limiter, "p:" + principal.subject, state.settings.rate_limit_per_minute, "requests")
+        if isinstance(state.limiter, MemoryLimiter):
+            check(state.limiter, "p:" + principal.subject, limit, "requests")
+        else:
+            await run_in_threadpool(check, state.limiter, "p:" + principal.subject, limit, "requests")
     except RateLimited:
         state.metrics.rate_limited.inc()
         raise
     request.state.principal = principal
     if state.usage.due():
-        state.usage.flush()  # sync dependency: runs in the thread pool, not on the event loop
+        await run_in_threadpool(state.usage.flush)
     return principal
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
-def get_team(principal: CurrentUser) -> str:
+async def get_team(principal: CurrentUser) -> str:
     return principal.team_id
 
 
@@ -86,22 +97,29 @@ def scope_for(request: Request, principal: Principal) -> tuple[str | None, str |
     return team_id, user or principal.user_id
 
 
-def get_store(request: Request, principal: CurrentUser, state: StateDep) -> Store:
-    return state.store.scoped(*scope_for(request, principal))
+async def resolve_scope(request: Request, principal: Principal) -> tuple[str | None, str | None]:
+    """`scope_for`, sent to the thread pool only when a team name must be looked up."""
+    if request.headers.get(TEAM_HEADER) in (None, "*"):
+        return scope_for(request, principal)
+    return await run_in_threadpool(scope_for, request, principal)
+
+
+async def get_store(request: Request, principal: CurrentUser, state: StateDep) -> Store:
+    return state.store.scoped(*await resolve_scope(request, principal))
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def get_writable_store(request: Request, principal: CurrentUser, state: StateDep) -> Store:
+async def get_writable_store(request: Request, principal: CurrentUser, state: StateDep) -> Store:
     principal.require_write()
-    return state.store.scoped(*scope_for(request, principal))
+    return state.store.scoped(*await resolve_scope(request, principal))
 
 
 WritableStoreDep = Annotated[Store, Depends(get_writable_store)]
 
 
-def require_admin(principal: CurrentUser) -> Principal:
+async def require_admin(principal: CurrentUser) -> Principal:
     principal.require_admin()
     return principal
 
@@ -109,7 +127,7 @@ def require_admin(principal: CurrentUser) -> Principal:
 AdminUser = Annotated[Principal, Depends(require_admin)]
 
 
-def get_accounts(state: StateDep) -> AccountStore:
+async def get_accounts(state: StateDep) -> AccountStore:
     return state.accounts
 
 

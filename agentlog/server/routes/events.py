@@ -12,7 +12,7 @@ from starlette.responses import Response
 from agentlog.errors import InvalidInput
 from agentlog.server.common import check_id, json_response, page_response
 from agentlog.server.common import event_query as _event_query
-from agentlog.server.deps import StoreDep, get_principal, scope_for
+from agentlog.server.deps import StoreDep, get_principal, resolve_scope
 from agentlog.server.ingest import parse_batch, store_batch
 from agentlog.server.schemas import ERROR_RESPONSES, BatchResult, CountOut, EventPage, StatsOut
 from agentlog.server.state import ServerState
@@ -22,15 +22,15 @@ router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 QueryDep = Annotated[EventQuery, Depends(_event_query)]
 
 
-def _authorize_write(request: Request) -> tuple[ServerState, tuple[str | None, str | None]]:
-    principal = get_principal(request)
+async def _authorize_write(request: Request) -> tuple[ServerState, tuple[str | None, str | None]]:
+    principal = await get_principal(request)
     principal.require_write()
-    return request.app.state.agentlog, scope_for(request, principal)
+    return request.app.state.agentlog, await resolve_scope(request, principal)
 
 
 async def handle_batch(request: Request, *, session_id: str | None = None) -> Response:
     # Credentials first: an anonymous caller gets 401 without us reading its body.
-    state, (team_id, user_id) = await run_in_threadpool(_authorize_write, request)
+    state, (team_id, user_id) = await _authorize_write(request)
     try:
         body = await request.body()
     except ClientDisconnect:
