@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -119,6 +120,12 @@ class Column:
     max_width: int | None = None
     style: str | None = None
     no_wrap: bool = True
+    # Narrow terminals drop the lowest-priority columns first (10 = never dropped).
+    priority: int = 5
+    # A flexible column (a title, some content) shrinks down to `min_width`;
+    # the others keep their natural width, so ids are never cut.
+    flex: bool = False
+    min_width: int = 12
 
 
 def cell(value: Any) -> str:
@@ -149,24 +156,64 @@ def one_line(text: str | None, width: int = 80) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+GAP = 2  # rich's padding between columns of a box-less table
+
+
+def fit_columns(cells: list[list[str]], columns: Sequence[Column], width: int) -> dict[int, int]:
+    """The columns that fit in `width` and the width each gets ({index: width}, in order).
+
+    Fixed columns keep their natural width (ids are never cut). While even
+    the minimums do not fit, the lowest-priority column is dropped; then the
+    flexible columns shrink, lowest priority first, down to their minimum.
+    """
+    natural: list[int] = []
+    minimum: list[int] = []
+    for i, col in enumerate(columns):
+        size = max([cell_len(col.header), *(cell_len(row[i]) for row in cells)])
+        if col.max_width:
+            size = min(size, col.max_width)
+        natural.append(size)
+        minimum.append(min(size, col.min_width) if col.flex else size)
+    keep = list(range(len(columns)))
+
+    def total(sizes: list[int]) -> int:
+        return sum(sizes[i] for i in keep) + GAP * (len(keep) - 1)
+
+    for _, i in sorted((c.priority, i) for i, c in enumerate(columns) if c.priority < 10):
+        if total(minimum) <= width:
+            break
+        keep.remove(i)
+    sizes = list(natural)
+    flexible = sorted((columns[i].priority, i) for i in keep if columns[i].flex)
+    for _, i in flexible:
+        excess = total(sizes) - width
+        if excess <= 0:
+            break
+        sizes[i] = max(minimum[i], sizes[i] - excess)
+    return {i: sizes[i] for i in keep}
+
+
 def print_table(
     rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None
 ) -> None:
+    console = out()
+    if not is_terminal():
+        console.width = max(console.width, 200)
+    cells = [[" ".join(cell(col.get(row)).splitlines()) for col in columns] for row in rows]
+    widths = fit_columns(cells, columns, console.width)
     table = Table(title=title, box=None, header_style="bold", pad_edge=False, expand=False)
-    for col in columns:
+    for i, size in widths.items():
+        col = columns[i]
         table.add_column(
             col.header,
             justify=col.justify,  # type: ignore[arg-type]
-            max_width=col.max_width,
+            width=size,
             style=col.style,
             no_wrap=col.no_wrap,
             overflow="ellipsis",
         )
-    for row in rows:
-        table.add_row(*(Text(" ".join(cell(col.get(row)).splitlines())) for col in columns))
-    console = out()
-    if not is_terminal():
-        console.width = max(console.width, 200)
+    for row in cells:
+        table.add_row(*(Text(row[i]) for i in widths))
     console.print(table)
 
 
@@ -225,6 +272,7 @@ __all__ = [
     "cell",
     "dumps",
     "err",
+    "fit_columns",
     "is_terminal",
     "message",
     "one_line",

@@ -28,35 +28,63 @@ def _cost(value: float | None) -> str:
 
 
 SESSION_COLUMNS = [
-    Column("ID", lambda s: s.id, style="cyan"),
-    Column("TITLE", lambda s: one_line(s.title, 60) or "(untitled)", max_width=48),
-    Column("STATUS", lambda s: s.status.value),
-    Column("EVENTS", lambda s: s.event_count, justify="right"),
-    Column("ERR", lambda s: s.error_count or "", justify="right"),
-    Column("AGENTS", lambda s: one_line(", ".join(s.agents), 40), max_width=28),
-    Column("DURATION", lambda s: format_duration_ms(s.duration_ms), justify="right"),
-    Column("COST", lambda s: _cost(s.cost_usd), justify="right"),
-    Column("LAST ACTIVITY", lambda s: s.last_event_at or s.updated_at),
+    Column("ID", lambda s: s.id, style="cyan", priority=10),
+    Column(
+        "TITLE",
+        lambda s: one_line(s.title, 60) or "(untitled)",
+        max_width=48,
+        flex=True,
+        min_width=16,
+        priority=9,
+    ),
+    Column("STATUS", lambda s: s.status.value, priority=8),
+    Column("EVENTS", lambda s: s.event_count, justify="right", priority=7),
+    Column("ERR", lambda s: s.error_count or "", justify="right", priority=5),
+    Column(
+        "AGENTS",
+        lambda s: one_line(", ".join(s.agents), 40),
+        max_width=28,
+        flex=True,
+        min_width=10,
+        priority=3,
+    ),
+    Column("DURATION", lambda s: format_duration_ms(s.duration_ms), justify="right", priority=4),
+    Column("COST", lambda s: _cost(s.cost_usd), justify="right", priority=2),
+    Column("LAST ACTIVITY", lambda s: s.last_event_at or s.updated_at, priority=6),
 ]
 
 EVENT_COLUMNS = [
-    Column("TIME", lambda e: format_ts(e.timestamp)[:23].replace("T", " ")),
-    Column("TYPE", lambda e: e.type.value),
-    Column("AGENT", lambda e: e.agent_id, max_width=16),
-    Column("NAME", lambda e: e.name, max_width=24),
-    Column("STATUS", lambda e: "" if e.status is EventStatus.OK else e.status.value),
-    Column("DURATION", lambda e: format_duration_ms(e.duration_ms), justify="right"),
-    Column("CONTENT", lambda e: one_line(e.content, 100), max_width=80),
-    Column("ID", lambda e: e.id, style="dim"),
+    Column("TIME", lambda e: format_ts(e.timestamp)[:23].replace("T", " "), priority=10),
+    Column("TYPE", lambda e: e.type.value, priority=9),
+    Column("AGENT", lambda e: e.agent_id, max_width=16, flex=True, min_width=8, priority=6),
+    Column("NAME", lambda e: e.name, max_width=24, flex=True, min_width=8, priority=7),
+    Column("STATUS", lambda e: "" if e.status is EventStatus.OK else e.status.value, priority=5),
+    Column("DURATION", lambda e: format_duration_ms(e.duration_ms), justify="right", priority=4),
+    Column(
+        "CONTENT",
+        lambda e: one_line(e.content, 100),
+        max_width=80,
+        flex=True,
+        min_width=20,
+        priority=9,
+    ),
+    Column("ID", lambda e: e.id, style="dim", priority=1),
 ]
 
 SEARCH_COLUMNS = [
-    Column("TIME", lambda e: short_time(e.timestamp)),
-    Column("SESSION", lambda e: e.session_id, style="cyan"),
-    Column("TYPE", lambda e: e.type.value),
-    Column("AGENT", lambda e: e.agent_id, max_width=16),
-    Column("NAME", lambda e: e.name, max_width=24),
-    Column("CONTENT", lambda e: one_line(e.content, 100), max_width=80),
+    Column("TIME", lambda e: short_time(e.timestamp), priority=10),
+    Column("SESSION", lambda e: e.session_id, style="cyan", priority=8),
+    Column("TYPE", lambda e: e.type.value, priority=9),
+    Column("AGENT", lambda e: e.agent_id, max_width=16, flex=True, min_width=8, priority=5),
+    Column("NAME", lambda e: e.name, max_width=24, flex=True, min_width=8, priority=6),
+    Column(
+        "CONTENT",
+        lambda e: one_line(e.content, 100),
+        max_width=80,
+        flex=True,
+        min_width=20,
+        priority=9,
+    ),
 ]
 
 

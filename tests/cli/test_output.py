@@ -80,3 +80,25 @@ def test_cells():
     assert cell({"k": [1]}) == '{"k":[1]}'
     assert one_line("a\n  b\tc") == "a b c"
     assert one_line("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_narrow_terminals_drop_low_priority_columns_and_never_cut_ids():
+    from agentlog.cli.output import fit_columns
+
+    columns = [
+        Column("ID", lambda r: r[0], priority=10),
+        Column("TITLE", lambda r: r[1], flex=True, min_width=10, priority=9),
+        Column("COST", lambda r: r[2], priority=2),
+        Column("AGENTS", lambda r: r[3], flex=True, min_width=6, priority=3),
+    ]
+    cells = [["0" * 36, "a fairly long title of a session", "$0.01", "planner, coder"]]
+    wide = fit_columns(cells, columns, 200)
+    assert wide == {0: 36, 1: 32, 2: 5, 3: 14}
+    medium = fit_columns(cells, columns, 80)
+    assert list(medium) == [0, 1, 2, 3] and medium[0] == 36
+    assert sum(medium.values()) + 2 * 3 == 80
+    assert medium[3] == 6 and medium[1] == 27  # agents shrank to its minimum first
+    narrow = fit_columns(cells, columns, 50)
+    assert list(narrow) == [0, 1] and narrow[0] == 36 and narrow[1] == 12
+    cjk = fit_columns([["x", "数据库索引", "", ""]], columns, 200)
+    assert cjk[1] == 10  # five wide characters take ten cells
