@@ -727,6 +727,7 @@ class SQLiteStore:
             conn = self._read()
             sessions, events, oldest, newest = conn.execute(sql, params).fetchone()
             pending = w.backlog(conn)
+            stale = w.stale_rows(conn)
         return StoreInfo(
             url=self.url,
             backend=self.backend,
@@ -736,7 +737,7 @@ class SQLiteStore:
             size_bytes=self.size_bytes(),
             oldest_event_at=from_us(oldest) if oldest is not None else None,
             newest_event_at=from_us(newest) if newest is not None else None,
-            extra={"path": str(self.path), "fts_pending": pending},
+            extra={"path": str(self.path), "fts_pending": pending, "fts_stale": stale},
         )
 
     @property
@@ -786,8 +787,11 @@ class SQLiteStore:
         return problems
 
     def vacuum(self) -> None:
-        """Merge the full-text segments and rebuild the file compactly."""
+        """Rebuild the full-text index if deletes left tombstones, merge it, compact the file."""
         with self._db.lock, translated(self.path):
+            if w.stale_rows(self._db.writer()):
+                with self._db.transaction() as conn:
+                    w.reset_index(conn)
             self._index_all()
             writer = self._db.writer()
             writer.execute("INSERT INTO events_fts (events_fts) VALUES ('optimize')")

@@ -22,6 +22,8 @@ from agentlog.storage.textsearch import normalize_for_index
 
 FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the issue's measured sweet spot)
 WATERMARK = "events_indexed_rid"
+STALE = "events_stale_rows"
+PRECISE_DELETE_MAX = 20_000  # index rows removed one by one up to this many per delete
 _CHUNK = 500  # ids per IN (...) lookup
 
 
@@ -296,11 +298,27 @@ def index_batch(conn: sqlite3.Connection, limit: int = FTS_BATCH_ROWS) -> int:
 
 
 def unindex_events(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> None:
-    """Remove the matching events' rows from the contentless index (same normalised values)."""
+    """Remove the matching events' rows from the contentless index (same normalised values).
+
+    FTS5 deletes cost about as much as inserts (~100 µs an event here), so a large
+    delete would hold the write lock for many seconds. Past PRECISE_DELETE_MAX rows
+    the index rows are left behind as tombstones instead: searches join to
+    `events`, so they never surface, and rids are never reused (`next_rid`), so
+    they never match a new event. `vacuum()` rebuilds the index without them.
+    """
     mark = watermark(conn)
-    rows = conn.execute(
-        f"SELECT rid, name, content FROM events WHERE rid <= ? AND ({where})", [mark, *params]
-    ).fetchall()
+    sql = f"SELECT rid, name, content FROM events WHERE rid <= ? AND ({where})"
+    count = conn.execute(
+        f"SELECT count(*) FROM events WHERE rid <= ? AND ({where})", [mark, *params]
+    ).fetchone()[0]
+    if count > PRECISE_DELETE_MAX:
+        conn.execute(
+            "INSERT INTO fts_state (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (STALE, count),
+        )
+        return
+    rows = conn.execute(sql, [mark, *params]).fetchall()
     conn.executemany(
         "INSERT INTO events_fts (events_fts, rowid, name, content) VALUES ('delete', ?, ?, ?)",
         [
@@ -308,6 +326,18 @@ def unindex_events(conn: sqlite3.Connection, where: str, params: Sequence[Any]) 
             for rid, name, content in rows
         ],
     )
+
+
+def stale_rows(conn: sqlite3.Connection) -> int:
+    """Index rows of deleted events left as tombstones (see `unindex_events`)."""
+    row = conn.execute("SELECT value FROM fts_state WHERE name = ?", (STALE,)).fetchone()
+    return row[0] if row else 0
+
+
+def reset_index(conn: sqlite3.Connection) -> None:
+    """Empty the events index so the batch indexer rebuilds it from `events` (drops tombstones)."""
+    conn.execute("INSERT INTO events_fts (events_fts) VALUES ('delete-all')")
+    conn.execute("UPDATE fts_state SET value = 0 WHERE name IN (?, ?)", (WATERMARK, STALE))
 
 
 def delete_session_rows(conn: sqlite3.Connection, session_id: str, rid: int) -> int:

@@ -121,12 +121,16 @@ def test_read_only_store_finds_unindexed_events(tmp_path, order):
         sid = new_id()
         rw.write(events=events(sid, 3, "ptarmigan"))
         rw.flush_index()
-        rw.write(events=[Event(session_id=sid, type=EventType.LOG, content="late ptarmigan 数据库 café")])
+        rw.write(
+            events=[Event(session_id=sid, type=EventType.LOG, content="late ptarmigan 数据库 café")]
+        )
     with SQLiteStore(path, read_only=True) as ro:
         assert ro.info().extra["fts_pending"] == 1
         q = EventQuery(text="ptarmigan", order=order, limit=2)
         first = ro.list_events(q)
-        rest = ro.list_events(EventQuery(text="ptarmigan", order=order, limit=2, cursor=first.next_cursor))
+        rest = ro.list_events(
+            EventQuery(text="ptarmigan", order=order, limit=2, cursor=first.next_cursor)
+        )
         assert len(first) + len(rest) == 4 and rest.next_cursor is None
         assert ro.count_events(EventQuery(text="ptarmigan")) == 4
         assert ro.count_events(EventQuery(text="数据库")) == 1
@@ -150,3 +154,22 @@ def test_search_while_another_process_holds_the_write_lock(tmp_path):
     assert store.count_events(EventQuery(text="puffin")) == 2
     assert store.info().extra["fts_pending"] == 0
     store.close()
+
+
+def test_large_deletes_leave_tombstones_that_vacuum_clears(store, monkeypatch):
+    monkeypatch.setattr(sqlite_write, "PRECISE_DELETE_MAX", 5)
+    keep, gone = new_id(), new_id()
+    store.write(events=events(keep, 3, "heron") + events(gone, 8, "heron"))
+    assert store.count_events(EventQuery(text="heron")) == 11  # indexes all of them
+    assert store.delete_session(gone) == 8
+    assert store.info().extra["fts_stale"] == 8
+    assert store.count_events(EventQuery(text="heron")) == 3
+    assert len(store.list_events(EventQuery(text="heron", order="desc"))) == 3
+    store.write(events=events(new_id(), 2, "egret"))
+    assert store.count_events(EventQuery(text="egret")) == 2  # new rids never meet tombstones
+    assert store.count_events(EventQuery(text="number")) == 5
+    store.vacuum()
+    assert store.info().extra["fts_stale"] == 0
+    assert store.count_events(EventQuery(text="heron")) == 3
+    assert store.count_events(EventQuery(text="egret")) == 2
+    assert store.check() == []
