@@ -209,17 +209,18 @@ class AgentLog:
     @overload
     def tool(self, fn: F, /) -> F: ...
     @overload
-    def tool(self, name: str | None = None, /) -> Callable[[F], F]: ...
+    def tool(self, fn: str | None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
 
-    def tool(self, fn: Any = None, /) -> Any:
-        """Trace a function (sync or async) as a tool call: `@log.tool` or `@log.tool("name")`.
+    def tool(self, fn: Any = None, /, *, name: str | None = None) -> Any:
+        """Trace a function (sync or async) as a tool call: `@log.tool`, `@log.tool("name")`
+        or `@log.tool(name="name")`.
 
         It logs into the current session; outside any, it opens one titled
         after the function for the length of the call.
         """
         if callable(fn):
-            return trace_tool(self, fn, None)
-        return lambda f: trace_tool(self, f, fn)
+            return trace_tool(self, fn, name)
+        return lambda f: trace_tool(self, f, fn or name)
 
     # ------------------------------------------------------------ durability
     def flush(self, timeout: float | None = 30.0) -> bool:
@@ -391,11 +392,11 @@ def session(title: str = "", **kwargs: Any) -> SessionHandle:
     return default_log().session(title, **kwargs)
 
 
-def tool(fn: Any = None, /) -> Any:
+def tool(fn: Any = None, /, *, name: str | None = None) -> Any:
     """`@agentlog.tool`: trace a function as a tool call on the default `AgentLog`."""
     if callable(fn):
-        return trace_tool(_LazyDefault(), fn, None)  # type: ignore[arg-type]
-    return lambda f: trace_tool(_LazyDefault(), f, fn)  # type: ignore[arg-type]
+        return trace_tool(_LazyDefault(), fn, name)  # type: ignore[arg-type]
+    return lambda f: trace_tool(_LazyDefault(), f, fn or name)  # type: ignore[arg-type]
 
 
 def flush(timeout: float | None = 30.0) -> bool:

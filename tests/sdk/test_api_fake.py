@@ -189,10 +189,15 @@ def test_decorator_sync_inside_and_outside_a_session(make_log, fake):
     def div(a, b):
         return a / b
 
+    @log.tool(name="multiply")
+    def mul(a, b):
+        return a * b
+
     with log.session("calc") as s:
         assert add(1, b=5) == 6
         with pytest.raises(ZeroDivisionError):
             div(1, 0)
+        assert mul(2, 3) == 6
     assert add(10) == 12  # no session: one is made for the call
     log.flush(5)
     events = fake.ordered(s.id)
@@ -201,6 +206,8 @@ def test_decorator_sync_inside_and_outside_a_session(make_log, fake):
         (EventType.TOOL_RESULT, "add"),
         (EventType.TOOL_CALL, "divide"),
         (EventType.ERROR, "divide"),
+        (EventType.TOOL_CALL, "multiply"),
+        (EventType.TOOL_RESULT, "multiply"),
     ]
     assert orjson.loads(events[0].content) == {"a": 1, "b": 5}
     assert events[1].content == "6"
