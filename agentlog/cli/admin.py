@@ -1,15 +1,18 @@
-"""`agentlog admin …`: users, teams, API keys and signing keys, run on the server's machine.
+"""`agentlog admin …`: users, teams, API keys and signing keys of an AgentLog server.
 
-Like Django's `createsuperuser`, these work directly on the server's database
-(`--db`, default: the configured store), so the first admin can be made before
-anyone can log in. A running server sees the changes within seconds.
+Like Django's `createsuperuser`, these run on the server's machine straight
+against its database (`--db`, default: the configured store), so the first
+admin can be made before anyone can log in. With a server configured
+(`--server`, AGENTLOG_SERVER, or `agentlog login`) and no `--db`, they call
+that server's admin API instead, with your key. A running server sees
+database changes within seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,16 +28,23 @@ from agentlog.cli.output import (
     print_rows,
     write_line,
 )
-from agentlog.errors import NotFound, UsageError
-from agentlog.storage.accounts import AccountStore, Role, User
+from agentlog.errors import UsageError
+from agentlog.storage.accounts import Role
+
+if TYPE_CHECKING:
+    from agentlog.server.admin_ops import Admin
 
 admin_app = typer.Typer(
-    help="Manage the server's users, teams and API keys (on the server's machine).\n\n"
+    help="Manage the server's users, teams and API keys.\n\n"
     "Example: agentlog admin create-user you@example.com --admin",
     no_args_is_help=True,
 )
-teams_app = typer.Typer(help="Create and list teams.\n\nExample: agentlog admin teams create research", no_args_is_help=True)
-users_app = typer.Typer(help="List, change and disable users.\n\nExample: agentlog admin users list", no_args_is_help=True)
+teams_app = typer.Typer(
+    help="Create and list teams.\n\nExample: agentlog admin teams create research", no_args_is_help=True
+)
+users_app = typer.Typer(
+    help="List, change and disable users.\n\nExample: agentlog admin users list", no_args_is_help=True
+)
 keys_app = typer.Typer(
     help="Create, list, rotate and revoke API keys.\n\nExample: agentlog admin keys create --label ci --json",
     no_args_is_help=True,
@@ -78,32 +88,30 @@ TEAM_COLUMNS = [
 
 
 @contextmanager
-def _accounts(ctx: typer.Context, db: str | None) -> Iterator[AccountStore]:
-    from agentlog.server.service import open_backends
+def _admin(ctx: typer.Context, db: str | None) -> Iterator[Admin]:
+    """The server's database when --db is given or no server is configured, else its API."""
+    from agentlog.server.admin_ops import HttpAdmin, LocalAdmin
 
     state = get_state(ctx)
-    url = db or state.db or state.settings().db
-    store, accounts = open_backends(url)
+    settings = state.settings()
+    backend: Any
+    if db or state.db or not (state.server or settings.server):
+        backend = LocalAdmin(db or state.db or settings.db)
+    else:
+        backend = HttpAdmin(state.server or settings.server or "", settings.api_key)
     try:
-        yield accounts
+        yield backend
     finally:
-        accounts.close()
-        store.close()
+        backend.close()
 
 
-def _find_user(accounts: AccountStore, who: str) -> User:
-    try:
-        return accounts.user_by_email(who) if "@" in who else accounts.get_user(who)
-    except NotFound:
-        raise NotFound(f"no user {who!r}; `agentlog admin users list` shows them") from None
-
-
-def _team_names(accounts: AccountStore) -> dict[str, str]:
-    return {t.id: t.name for t in accounts.list_teams()}
-
-
-def _user_row(user: User, teams: dict[str, str]) -> dict[str, object]:
-    return {**user.public(), "team": teams.get(user.team_id, user.team_id)}
+def _print_secret(row: dict[str, Any], json: bool) -> None:
+    if json:
+        print_json(row)
+        return
+    message(f"API key {row['id']} ({row['prefix']}…, label {row['label']!r}, team {row['team']}).")
+    message("The secret, shown once (only a hash is kept):")
+    write_line(row["secret"])
 
 
 @admin_app.command("create-user")
@@ -124,21 +132,17 @@ def create_user(
     Example: agentlog admin create-user you@example.com --admin --team platform
     """
     from agentlog.cli.login import read_password
-    from agentlog.server import service
 
     password = read_password(True) if password_stdin else None
-    with _accounts(ctx, db) as accounts:
-        team_obj = service.team_for(accounts, team, create=True)
-        new = service.create_user(
-            accounts, email, password=password, role=Role.ADMIN if admin else role, team=team_obj
-        )
+    with _admin(ctx, db) as backend:
+        row = backend.create_user(email, password, Role.ADMIN if admin else role, team)
     if json:
-        print_json({**_user_row(new.user, {team_obj.id: team_obj.name}), "generated_password": new.generated_password})
+        print_json(row)
         return
-    message(f"Created {new.user.role.value} {new.user.email} in team {team_obj.name} (id {new.user.id}).")
-    if new.generated_password:
+    message(f"Created {row['role']} {row['email']} in team {row['team']} (id {row['id']}).")
+    if row.get("generated_password"):
         message("Generated password (shown once):")
-        write_line(new.generated_password)
+        write_line(row["generated_password"])
 
 
 @teams_app.command("create")
@@ -152,12 +156,12 @@ def teams_create(
 
     Example: agentlog admin teams create research
     """
-    with _accounts(ctx, db) as accounts:
-        team = accounts.create_team(name)
+    with _admin(ctx, db) as backend:
+        team = backend.create_team(name)
     if json:
-        print_json(team.public())
+        print_json(team)
     else:
-        message(f"Created team {team.name} (id {team.id}).")
+        message(f"Created team {team['name']} (id {team['id']}).")
 
 
 @teams_app.command("list")
@@ -167,8 +171,8 @@ def teams_list(ctx: typer.Context, json: JsonOpt = False, ndjson: NdjsonOpt = Fa
     Example: agentlog admin teams list --json
     """
     fmt = output_format(json, ndjson)
-    with _accounts(ctx, db) as accounts:
-        rows = [t.public() for t in accounts.list_teams()]
+    with _admin(ctx, db) as backend:
+        rows = backend.list_teams()
     print_rows(rows, TEAM_COLUMNS, fmt, empty="no teams yet; `agentlog admin teams create NAME` adds one")
 
 
@@ -180,13 +184,9 @@ def users_list(
 
     Example: agentlog admin users list --team platform
     """
-    from agentlog.server import service
-
     fmt = output_format(json, ndjson)
-    with _accounts(ctx, db) as accounts:
-        team_id = service.team_for(accounts, team, create=False).id if team else None
-        names = _team_names(accounts)
-        rows = [_user_row(u, names) for u in accounts.list_users(team_id)]
+    with _admin(ctx, db) as backend:
+        rows = backend.list_users(team)
     print_rows(rows, USER_COLUMNS, fmt, empty="no users yet; `agentlog admin create-user EMAIL --admin` adds one")
 
 
@@ -206,29 +206,18 @@ def users_update(
     Example: agentlog admin users update ana@example.com --role viewer
     """
     from agentlog.cli.login import read_password
-    from agentlog.server import service
-    from agentlog.server.passwords import hash_password
 
     if role is None and team is None and not enable and not password_stdin:
         raise UsageError("nothing to change: give --role, --team, --enable or --password-stdin")
     password = read_password(True) if password_stdin else None
-    with _accounts(ctx, db) as accounts:
-        found = _find_user(accounts, user)
-        team_id = service.team_for(accounts, team, create=False).id if team else None
-        updated = accounts.update_user(
-            found.id,
-            role=role,
-            team_id=team_id,
-            disabled=False if enable else None,
-            password_hash=hash_password(service.check_password(password)) if password else None,
-        )
-        row = _user_row(updated, _team_names(accounts))
+    with _admin(ctx, db) as backend:
+        row = backend.update_user(user, role=role, team=team, enable=enable, password=password)
     if json:
         print_object(row, Format.JSON)
         return
     message(
-        f"Updated {updated.email}: role {updated.role.value}, team {row['team']}"
-        + (", disabled" if updated.disabled else "")
+        f"Updated {row['email']}: role {row['role']}, team {row['team']}"
+        + (", disabled" if row["disabled"] else "")
     )
 
 
@@ -242,31 +231,9 @@ def users_disable(
 
     Example: agentlog admin users disable ana@example.com
     """
-    with _accounts(ctx, db) as accounts:
-        found = _find_user(accounts, user)
-        accounts.update_user(found.id, disabled=True)
-    message(f"Disabled {found.email}; their API keys are revoked.")
-
-
-def _key_rows(accounts: AccountStore, keys: list) -> list[dict[str, object]]:
-    teams = _team_names(accounts)
-    emails = {u.id: u.email for u in accounts.list_users()}
-    return [
-        {**k.public(), "team": teams.get(k.team_id, k.team_id), "owner": emails.get(k.user_id, k.user_id)}
-        for k in keys
-    ]
-
-
-def _print_secret(new: object, team_name: str, json: bool) -> None:
-    from agentlog.server.service import NewKey
-
-    assert isinstance(new, NewKey)
-    if json:
-        print_json({**new.public(), "team": team_name})
-        return
-    message(f"API key {new.key.id} ({new.key.prefix}…, label {new.key.label!r}, team {team_name}).")
-    message("The secret, shown once (only a hash is kept):")
-    write_line(new.secret)
+    with _admin(ctx, db) as backend:
+        row = backend.disable_user(user)
+    message(f"Disabled {row['email']}; their API keys are revoked.")
 
 
 @keys_app.command("create")
@@ -275,7 +242,7 @@ def keys_create(
     label: Annotated[str, typer.Option("--label", help="What the key is for, e.g. ci or laptop.")],
     team: TeamOpt = None,
     user: Annotated[
-        str | None, typer.Option("--user", metavar="EMAIL", help="Owner (default: the first admin).")
+        str | None, typer.Option("--user", metavar="EMAIL", help="Owner (default: the first admin, or you).")
     ] = None,
     json: JsonOpt = False,
     db: DbOpt = None,
@@ -284,21 +251,9 @@ def keys_create(
 
     Example: agentlog admin keys create --label ci --team platform --json
     """
-    from agentlog.server import service
-
-    with _accounts(ctx, db) as accounts:
-        if user:
-            owner = _find_user(accounts, user)
-        else:
-            admins = [u for u in accounts.list_users() if u.role is Role.ADMIN and not u.disabled]
-            if not admins:
-                raise UsageError(
-                    "no admin to own the key; create one first: agentlog admin create-user EMAIL --admin"
-                )
-            owner = min(admins, key=lambda u: u.created_at)
-        team_obj = service.team_for(accounts, team, create=False) if team else accounts.get_team(owner.team_id)
-        new = service.create_key(accounts, owner, team_obj, label)
-    _print_secret(new, team_obj.name, json)
+    with _admin(ctx, db) as backend:
+        row = backend.create_key(label, team, user)
+    _print_secret(row, json)
 
 
 @keys_app.command("list")
@@ -309,12 +264,9 @@ def keys_list(
 
     Example: agentlog admin keys list --team platform
     """
-    from agentlog.server import service
-
     fmt = output_format(json, ndjson)
-    with _accounts(ctx, db) as accounts:
-        team_id = service.team_for(accounts, team, create=False).id if team else None
-        rows = _key_rows(accounts, accounts.list_keys(team_id=team_id))
+    with _admin(ctx, db) as backend:
+        rows = backend.list_keys(team)
     print_rows(rows, KEY_COLUMNS, fmt, empty="no API keys yet; `agentlog admin keys create --label NAME`")
 
 
@@ -332,12 +284,9 @@ def keys_rotate(
 
     Example: agentlog admin keys rotate 0190c3a4-... --grace-seconds 3600
     """
-    from agentlog.server import service
-
-    with _accounts(ctx, db) as accounts:
-        new = service.rotate_key(accounts, key_id.strip(), grace_seconds)
-        team_name = accounts.get_team(new.key.team_id).name
-    _print_secret(new, team_name, json)
+    with _admin(ctx, db) as backend:
+        row = backend.rotate_key(key_id.strip(), grace_seconds)
+    _print_secret(row, json)
 
 
 @keys_app.command("revoke")
@@ -350,9 +299,9 @@ def keys_revoke(
 
     Example: agentlog admin keys revoke 0190c3a4-...
     """
-    with _accounts(ctx, db) as accounts:
-        key = accounts.revoke_key(key_id.strip())
-    message(f"Revoked API key {key.id} ({key.prefix}…).")
+    with _admin(ctx, db) as backend:
+        row = backend.revoke_key(key_id.strip())
+    message(f"Revoked API key {row['id']} ({row['prefix']}…).")
 
 
 @admin_app.command("rotate-signing-key")
@@ -381,8 +330,8 @@ def audit(
     Example: agentlog admin audit --limit 20
     """
     fmt = output_format(json, ndjson)
-    with _accounts(ctx, db) as accounts:
-        rows = [e.public() for e in accounts.list_audit(limit=limit)]
+    with _admin(ctx, db) as backend:
+        rows = backend.audit(limit)
     columns = [
         Column("at", lambda e: e["at"]),
         Column("action", lambda e: e["action"]),

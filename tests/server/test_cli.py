@@ -122,3 +122,36 @@ def test_login_stores_server_and_key_privately(tmp_path):
 def test_serve_refuses_dev_mode_off_loopback(cli):
     r = cli("serve", "--dev", "--host", "0.0.0.0")
     assert r.exit_code == 2 and "loopback" in r.stderr
+
+
+def test_admin_commands_through_the_api_with_a_server_configured(tmp_path):
+    """Without --db and with --server, `agentlog admin` wraps the admin endpoints."""
+    from agentlog.server.testing import LiveServer, start_test_server
+
+    srv = start_test_server(tmp_path / "remote-admin")
+    runner = CliRunner()
+    try:
+        with LiveServer(srv.app) as live:
+            base = ["--server", live.url, "--api-key", srv.admin_key.secret, "admin"]
+
+            def run(*args: str, input: str | None = None):
+                return runner.invoke(app, [*base, *args], input=input)
+
+            assert run("teams", "create", "ops").exit_code == 0
+            made = run("create-user", "ana@example.com", "--team", "ops", "--role", "viewer", "--json")
+            assert made.exit_code == 0, made.output
+            assert orjson.loads(made.stdout)["generated_password"]
+            users = orjson.loads(run("users", "list", "--json", "--team", "ops").stdout)["items"]
+            assert [(u["email"], u["role"], u["team"]) for u in users] == [("ana@example.com", "viewer", "ops")]
+            key = orjson.loads(run("keys", "create", "--label", "ci", "--team", "ops", "--json").stdout)
+            assert key["secret"].startswith("al_") and key["team"] == "ops"
+            rotated = orjson.loads(run("keys", "rotate", key["id"], "--json").stdout)
+            assert rotated["secret"] != key["secret"]
+            assert run("keys", "revoke", rotated["id"]).exit_code == 0
+            assert run("users", "disable", "ana@example.com").exit_code == 0
+            audit = orjson.loads(run("audit", "--json").stdout)["items"]
+            assert {"key.rotate", "key.revoke", "user.update"} <= {a["action"] for a in audit}
+            member = runner.invoke(app, ["--server", live.url, "--api-key", key["secret"], "admin", "users", "list"])
+            assert member.exit_code == 1 and "revoked" in member.stderr
+    finally:
+        srv.close()
