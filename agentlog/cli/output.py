@@ -179,10 +179,11 @@ def fit_columns(cells: list[list[str]], columns: Sequence[Column], width: int) -
     def total(sizes: list[int]) -> int:
         return sum(sizes[i] for i in keep) + GAP * (len(keep) - 1)
 
-    for _, i in sorted((c.priority, i) for i, c in enumerate(columns) if c.priority < 10):
-        if total(minimum) <= width:
+    # Equal priorities drop from the right, so tables that set none lose their last columns.
+    for _, neg in sorted((c.priority, -i) for i, c in enumerate(columns) if c.priority < 10):
+        if total(minimum) <= width or len(keep) == 1:
             break
-        keep.remove(i)
+        keep.remove(-neg)
     sizes = list(natural)
     flexible = sorted((columns[i].priority, i) for i in keep if columns[i].flex)
     for _, i in flexible:
@@ -190,6 +191,10 @@ def fit_columns(cells: list[list[str]], columns: Sequence[Column], width: int) -
         if excess <= 0:
             break
         sizes[i] = max(minimum[i], sizes[i] - excess)
+    # Still too wide (only fixed columns left): cut the widest rather than wrap lines.
+    while total(sizes) > width and max(sizes[i] for i in keep) > 4:
+        widest = max(keep, key=lambda i: sizes[i])
+        sizes[widest] = max(4, sizes[widest] - (total(sizes) - width))
     return {i: sizes[i] for i in keep}
 
 

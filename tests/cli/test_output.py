@@ -102,3 +102,14 @@ def test_narrow_terminals_drop_low_priority_columns_and_never_cut_ids():
     assert list(narrow) == [0, 1] and narrow[0] == 36 and narrow[1] == 12
     cjk = fit_columns([["x", "数据库索引", "", ""]], columns, 200)
     assert cjk[1] == 10  # five wide characters take ten cells
+
+
+def test_tables_without_priorities_lose_their_last_columns_first():
+    from agentlog.cli.output import fit_columns
+
+    columns = [Column(h, lambda r, i=i: r[i]) for i, h in enumerate(["NAME", "ROLE", "NOTE"])]
+    cells = [["alice" * 4, "admin" * 4, "x" * 300]]
+    fitted = fit_columns(cells, columns, 60)
+    assert list(fitted) == [0, 1] and fitted == {0: 20, 1: 20}
+    alone = fit_columns([["y" * 300]], columns[:1], 60)
+    assert alone == {0: 60}
