@@ -9,6 +9,7 @@ stores keep them as integer microseconds since the epoch (`to_us`/`from_us`).
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 import uuid
@@ -81,6 +82,11 @@ class EventStatus(StrEnum):
 # ---------------------------------------------------------------- ids and time
 _uuid7_lock = threading.Lock()
 _uuid7_last = 0
+# Random bits from a process-local PRNG seeded by the OS (a urandom syscall per
+# id costs more than the rest of new_id); reseeded in a forked child so parent
+# and child never share a sequence.
+_uuid7_random = random.Random(os.urandom(16))
+os.register_at_fork(after_in_child=lambda: _uuid7_random.seed(os.urandom(16)))
 
 
 def new_id() -> str:
@@ -94,10 +100,9 @@ def new_id() -> str:
         if stamp <= _uuid7_last:
             stamp = _uuid7_last + 1
         _uuid7_last = stamp
-    rand = int.from_bytes(os.urandom(8), "big")
-    value = (stamp >> 12) << 80 | 0x7 << 76 | (stamp & 0xFFF) << 64 | rand
-    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant bits
-    return str(uuid.UUID(int=value))
+        rand = _uuid7_random.getrandbits(62) | 0x8000_0000_0000_0000  # RFC 4122 variant
+    h = f"{stamp >> 12:012x}7{stamp & 0xFFF:03x}{rand:016x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def normalize_id(value: Any, field: str = "id") -> str:
