@@ -108,7 +108,8 @@ def tui(home: Path, tmp_path: Path) -> Iterator[Tmux]:
 
 
 def test_done_when_walk_in_a_real_terminal(tui: Tmux, tmp_path: Path) -> None:
-    tui.wait_for("sessions")
+    tui.wait_for(lambda s: " of " in s and "Recent:" in s)  # the list and activity have loaded
+    time.sleep(0.5)
     # find the failing session
     tui.keys("/")
     tui.keys("Nightly", literal=True)
