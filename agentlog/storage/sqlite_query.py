@@ -33,6 +33,8 @@ EVENT_COLUMNS = (
     " e.input_tokens, e.output_tokens, e.cost_usd, e.metadata, e.content"
 )
 
+SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
+
 SESSION_COLUMNS = (
     "s.rid, s.id, s.title, s.description, s.status, s.parent_session_id, s.tags, s.metadata,"
     " s.created_at, s.updated_at, s.ended_at, s.team_id, s.created_by,"

@@ -1,0 +1,313 @@
+"""Event reads of the SQLite store: filtered pages, full-text pages, counts, facets, keys, stats.
+
+A mixin of `SQLiteStore` (it reads through the store's per-thread connections);
+full-text pages are planned by `sqlite_search`, and a search first brings the
+index up to date (or, when it cannot, matches the unindexed tail in Python).
+"""
+
+from __future__ import annotations
+
+import heapq
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from agentlog.errors import DatabaseLocked, NotFound
+from agentlog.model import Event, StatsReport
+from agentlog.storage import sqlite_write as w
+from agentlog.storage.analytics import profile
+from agentlog.storage.base import EventQuery, Page, event_cursor
+from agentlog.storage.sqlite_conn import Connections, translated
+from agentlog.storage.sqlite_query import (
+    EVENT_COLUMNS,
+    event_after,
+    event_filters,
+    page_limit,
+    row_event,
+    ts_bounds,
+    where_sql,
+)
+from agentlog.storage.sqlite_search import search_keys
+from agentlog.storage.textsearch import fts_query
+
+_TOOL_TYPES = ("TOOL_CALL", "TOOL_RESULT")
+
+
+class EventReads:
+    """The event-reading methods of `SQLiteStore`."""
+
+    path: Path
+    team_id: str | None
+    _db: Connections
+
+    def _event_where(self, query: EventQuery) -> tuple[list[str], list[Any]]:
+        """Filters for `query`; checks its session is visible and the index is current."""
+        if query.session_id is not None:
+            self._require_session(query.session_id)
+        tail = self._catch_up() if query.text is not None else None
+        return event_filters(query, self.team_id, unindexed_from=tail)
+
+    def _catch_up(self) -> int | None:
+        """Index the backlog before a search; if that cannot happen now (read-only, or
+        another process holds the write lock), the rid above which rows are unindexed."""
+        if not self._db.read_only:
+            with self._db.lock:
+                writer = self._db.writer()
+                # A search waits briefly for a busy writer, then matches the tail in Python.
+                writer.execute("PRAGMA busy_timeout = 250")
+                try:
+                    self._index_all()
+                    return None
+                except DatabaseLocked:
+                    pass
+                finally:
+                    writer.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
+        conn = self._read()
+        mark = w.watermark(conn)
+        top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
+        return mark if top > mark else None
+
+    def _require_session(self, session_id: str) -> None:
+        row = (
+            self._read()
+            .execute("SELECT team_id FROM sessions WHERE id = ?", (session_id,))
+            .fetchone()
+        )
+        if row is None or (self.team_id is not None and row[0] != self.team_id):
+            raise NotFound(
+                f"session {session_id} not found; list sessions with `agentlog sessions list`"
+            )
+
+    def get_event(self, event_id: str) -> Event:
+        sql = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?"
+        params: list[Any] = [event_id]
+        if self.team_id is not None:
+            sql += " AND e.session_id IN (SELECT id FROM sessions WHERE team_id = ?)"
+            params.append(self.team_id)
+        with translated(self.path):
+            row = self._read().execute(sql, params).fetchone()
+        if row is None:
+            raise NotFound(f"event {event_id} not found")
+        return row_event(row)
+
+    def list_events(self, query: EventQuery) -> Page[Event]:
+        limit = page_limit(query.limit)
+        match = fts_query(query.text) if query.text is not None else None
+        if match is not None:
+            return self._search_page(query, match, limit)
+        with translated(self.path):
+            where, params = self._event_where(query)
+            after = event_after(query)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            direction = "ASC" if query.order == "asc" else "DESC"
+            sql = (
+                f"SELECT {EVENT_COLUMNS} FROM events e{where_sql(where)}"
+                f" ORDER BY e.ts {direction}, e.id {direction} LIMIT ?"
+            )
+            rows = self._read().execute(sql, [*params, limit + 1]).fetchall()
+        more = len(rows) > limit
+        items = [row_event(r) for r in rows[:limit]]
+        cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
+        return Page(items, cursor)
+
+    def _search_page(self, query: EventQuery, match: str, limit: int) -> Page[Event]:
+        """A full-text page, found without sorting every match (see `sqlite_search`)."""
+        with translated(self.path):
+            if query.session_id is not None:
+                self._require_session(query.session_id)
+            tail = self._catch_up()
+            conn = self._read()
+            where, params = event_filters(query, self.team_id, text=False)
+            after = event_after(query)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            span = None
+            if query.session_id is not None:
+                span = conn.execute(
+                    "SELECT first_rid, last_rid FROM session_stats WHERE session_id = ?",
+                    (query.session_id,),
+                ).fetchone()
+                if span is None or span[0] is None:
+                    return Page([], None)
+            keys = search_keys(
+                conn,
+                match,
+                where,
+                params,
+                desc=query.order == "desc",
+                n=limit + 1,
+                ts_range=ts_bounds(query),
+                rid_span=span,
+            )
+            if tail is not None:
+                keys = self._with_unindexed(conn, keys, query, where, params, tail, limit + 1)
+            rows = conn.execute(
+                f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(keys))})",
+                [k[2] for k in keys],
+            ).fetchall()
+        by_rid = {row[-1]: row for row in rows}
+        items = [row_event(by_rid[k[2]]) for k in keys[:limit]]
+        more = len(keys) > limit
+        cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
+        return Page(items, cursor)
+
+    @staticmethod
+    def _with_unindexed(
+        conn: sqlite3.Connection,
+        keys: list[tuple[int, str, int]],
+        query: EventQuery,
+        where: list[str],
+        params: list[Any],
+        tail: int,
+        n: int,
+    ) -> list[tuple[int, str, int]]:
+        """`keys` merged with the matching rows above the index watermark (matched in Python)."""
+        direction = "DESC" if query.order == "desc" else "ASC"
+        extra = conn.execute(
+            "SELECT e.ts, e.id, e.rid FROM events e WHERE e.rid > ? AND agentlog_match(?, e.name, e.content)"
+            f"{''.join(' AND ' + c for c in where)} ORDER BY e.ts {direction}, e.id {direction} LIMIT ?",
+            [tail, query.text, *params, n],
+        ).fetchall()
+        merged = sorted([*keys, *extra], key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
+        return merged[:n]
+
+    def count_events(self, query: EventQuery) -> int:
+        with translated(self.path):
+            if self.team_id is None and _only_text(query):
+                # Counting postings never touches `events`: 10,000 matches in ~1 ms, not ~40.
+                match = fts_query(query.text or "")
+                if match is None:
+                    return 0
+                tail = self._catch_up()
+                conn = self._read()
+                if tail is None and not w.stale_rows(conn):
+                    sql = "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?"
+                    return conn.execute(sql, (match,)).fetchone()[0]
+            where, params = self._event_where(query)
+            return (
+                self._read()
+                .execute(f"SELECT count(*) FROM events e{where_sql(where)}", params)
+                .fetchone()[0]
+            )
+
+    def facets(self, query: EventQuery) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {"type": {}, "agent": {}, "status": {}}
+        with translated(self.path):
+            where, params = self._event_where(query)
+            if not where:  # three covering-index scans beat one pass over every row
+                conn = self._read()
+                for key, column in (("type", "type"), ("agent", "agent_id"), ("status", "status")):
+                    sql = f"SELECT {column}, count(*) FROM events GROUP BY {column}"
+                    out[key] = {v: n for v, n in conn.execute(sql) if v is not None}
+                return out
+            rows = self._read().execute(
+                "SELECT e.type, e.agent_id, e.status, count(*) FROM events e"
+                f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
+                params,
+            )
+            # One pass over the matches, split three ways here.
+            for etype, agent, status, n in rows:
+                out["type"][etype] = out["type"].get(etype, 0) + n
+                if agent is not None:
+                    out["agent"][agent] = out["agent"].get(agent, 0) + n
+                out["status"][status] = out["status"].get(status, 0) + n
+        return out
+
+    def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
+        with translated(self.path):
+            where, params = self._event_where(query)
+            direction = "ASC" if query.order == "asc" else "DESC"
+            sql = f"SELECT e.ts, e.id FROM events e{where_sql(where)} ORDER BY e.ts {direction}, e.id {direction}"
+            return [(ts, eid) for ts, eid in self._read().execute(sql, params)]
+
+    def stats(self, query: EventQuery) -> StatsReport:
+        # Two passes over the matching events (aggregates, then the timed ones), not one per figure.
+        with translated(self.path):
+            where, params = self._event_where(query)
+            conn = self._read()
+            base = f"FROM events e{where_sql(where)}"
+            by_type: dict[str, int] = {}
+            by_agent: dict[str, int] = {}
+            events = errors = tin = tout = 0
+            cost = 0.0
+            for etype, agent, n, n_err, n_in, n_out, usd in conn.execute(
+                "SELECT e.type, e.agent_id, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
+                " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
+                f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
+                params,
+            ):
+                by_type[etype] = by_type.get(etype, 0) + n
+                if agent is not None:
+                    by_agent[agent] = by_agent.get(agent, 0) + n
+                events += n
+                errors += n_err
+                tin += n_in
+                tout += n_out
+                cost += usd
+            if query.session_id is not None:
+                sessions = 1 if events else 0
+            else:
+                sessions = conn.execute(
+                    f"SELECT count(DISTINCT e.session_id) {base}", params
+                ).fetchone()[0]
+            timed = conn.execute(
+                f"SELECT e.rid, e.ts, e.id, e.type, e.name, e.duration_ms, e.status = 'error' {base}"
+                f"{' AND' if where else ' WHERE'} e.duration_ms IS NOT NULL",
+                params,
+            ).fetchall()
+            slow = heapq.nsmallest(10, timed, key=lambda r: (-r[5], r[1], r[2]))
+            slow_rows = {
+                row[-1]: row
+                for row in conn.execute(
+                    f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(slow))})",
+                    [r[0] for r in slow],
+                )
+            }
+        tools = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] in _TOOL_TYPES]
+        models = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] == "LLM_CALL"]
+        return StatsReport(
+            sessions=sessions,
+            events=events,
+            errors=errors,
+            by_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_agent=dict(sorted(by_agent.items(), key=lambda kv: (-kv[1], kv[0]))),
+            tools=profile(tools),
+            models=profile(models),
+            input_tokens=tin,
+            output_tokens=tout,
+            cost_usd=cost,
+            slowest=[row_event(slow_rows[r[0]]) for r in slow],
+        )
+
+    def _read(self) -> sqlite3.Connection:
+        return self._db.reader()
+
+    def _index_all(self) -> None:
+        """Bring the full-text index up to date, one large transaction per batch."""
+        if self._db.read_only:
+            return
+        with self._db.lock:
+            if not w.has_backlog(self._db.writer()):
+                return
+            while True:
+                with self._db.transaction() as conn:
+                    if w.index_batch(conn) < w.FTS_BATCH_ROWS:
+                        return
+
+
+def _only_text(q: EventQuery) -> bool:
+    """Whether `q` filters by full text and nothing else."""
+    return q.text is not None and not (
+        q.session_id
+        or q.types
+        or q.agents
+        or q.names
+        or q.status
+        or q.since
+        or q.until
+        or q.metadata
+        or q.parent_id
+    )
