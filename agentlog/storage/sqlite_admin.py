@@ -10,8 +10,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from agentlog.errors import NotAnAgentLogDatabase, NotFound, SchemaTooNew, StoreError, UsageError
 from agentlog.model import from_us
 from agentlog.storage import sqlite_write as w
@@ -26,7 +24,7 @@ from agentlog.storage.sqlite_schema import (
     MIGRATIONS_TABLE,
     migration_names,
     migration_number,
-    migrations,
+    migration_set,
 )
 
 
@@ -85,7 +83,10 @@ class StoreAdmin(EventReads):
             try:
                 # Another process may have migrated while we waited for the lock.
                 self._check_not_newer(writer, self._applied(writer, None))
-                migrations.apply(Database(writer, recursive_triggers=False, execute_plugins=False))
+                from sqlite_utils import Database
+
+                database = Database(writer, recursive_triggers=False, execute_plugins=False)
+                migration_set().apply(database)
                 writer.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 writer.execute(f"PRAGMA user_version = {LATEST_VERSION}")
                 writer.execute("COMMIT")

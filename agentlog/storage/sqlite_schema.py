@@ -12,21 +12,42 @@ key of their full-text rows) beside their UUID `id`.
 
 from __future__ import annotations
 
+import functools
 import re
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from agentlog.storage.textsearch import FTS_TOKENIZE
 
+if TYPE_CHECKING:  # sqlite-utils is imported only when a file needs migrating (~60 ms)
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
 MIGRATION_SET = "agentlog"
-MIGRATIONS_TABLE = Migrations.migrations_table
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' Migrations.migrations_table
 APPLICATION_ID = 0x41474C47  # "AGLG" in the SQLite header: marks the file as ours
 
-migrations = Migrations(MIGRATION_SET)
+MIGRATIONS: list[Callable[[Database], None]] = []
 
 
-@migrations()
+def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register the next migration (append-only; see the module docstring)."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@functools.cache
+def migration_set() -> Migrations:
+    """The migrations on sqlite-utils' `Migrations` (each in a transaction, duplicates refused)."""
+    from sqlite_utils.migrations import Migrations
+
+    registry = Migrations(MIGRATION_SET)
+    for fn in MIGRATIONS:
+        registry()(fn)
+    return registry
+
+
+@migration
 def m001_initial(db: Database) -> None:
     """Sessions, events and the per-session / per-agent aggregates the writer keeps up."""
     db["sessions"].create(
@@ -167,7 +188,7 @@ EVENTS_FTS_SQL = (
 )
 
 
-@migrations()
+@migration
 def m002_fts(db: Database) -> None:
     """Full-text indexes over normalised text, filled in batches behind the writes."""
     # Contentless: the text already lives in `events`; rows are keyed by events.rid
@@ -191,7 +212,7 @@ def m002_fts(db: Database) -> None:
 
 
 def migration_names() -> list[str]:
-    return [m.name for m in migrations._migrations]
+    return [fn.__name__ for fn in MIGRATIONS]
 
 
 def migration_number(name: str) -> int:
@@ -204,7 +225,7 @@ def migration_number(name: str) -> int:
 BLOCK_SHIFT = 10  # events.rid >> BLOCK_SHIFT = the event's block (1,024 rids)
 
 
-@migrations()
+@migration
 def m003_event_blocks(db: Database) -> None:
     """Time bounds per block of rids and rid spans per session, so search pages stop early.
 
@@ -227,7 +248,7 @@ def m003_event_blocks(db: Database) -> None:
     )
 
 
-@migrations()
+@migration
 def m004_sort_indexes(db: Database) -> None:
     """An index per session sort key, so any sorted page of sessions stops after one page.
 

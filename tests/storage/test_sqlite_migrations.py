@@ -15,9 +15,10 @@ from agentlog.storage.sqlite_schema import (
     APPLICATION_ID,
     LATEST_VERSION,
     MIGRATION_SET,
+    MIGRATIONS_TABLE,
     migration_names,
     migration_number,
-    migrations,
+    migration_set,
 )
 
 EXPECTED_TABLES = {
@@ -43,11 +44,18 @@ EXPECTED_EVENT_INDEXES = {
 
 def test_names_are_unique_and_strictly_increasing():
     names = migration_names()
+    assert [m.name for m in migration_set()._migrations] == names  # sqlite-utils refuses duplicates
     assert len(names) == len(set(names))
     assert all(re.fullmatch(r"m\d{3}_[a-z0-9_]+", n) for n in names), names
     numbers = [migration_number(n) for n in names]
     assert numbers == sorted(set(numbers)) and numbers[0] == 1
     assert numbers[-1] == LATEST_VERSION
+
+
+def test_migrations_table_is_sqlite_utils_own():
+    from sqlite_utils.migrations import Migrations
+
+    assert Migrations.migrations_table == MIGRATIONS_TABLE
 
 
 def test_blank_file_gets_the_expected_schema(tmp_path):
@@ -83,7 +91,7 @@ def test_reopening_applies_nothing_twice(tmp_path):
 def test_first_schema_is_upgraded_on_open_with_data_kept(tmp_path):
     path = tmp_path / "old.db"
     db = Database(path)
-    migrations.apply(db, stop_before=migration_names()[1])  # only m001_initial
+    migration_set().apply(db, stop_before=migration_names()[1])  # only m001_initial
     assert "events_fts" not in db.table_names()
     s = Session(
         title="数据库 old session",
