@@ -120,13 +120,11 @@ class AgentLogApp(App[None]):
             self.open_session(self.start_session)
 
     # ------------------------------------------------------------ navigation
-    def open_session(self, session_id: str, select: str | None = None) -> None:
+    def open_session(self, session_id: str, select: tuple[int, str] | None = None) -> None:
+        """Open a session's timeline, at the event with key `select` if given."""
         from agentlog.tui.screens.timeline import TimelineScreen
 
-        screen = TimelineScreen(session_id)
-        if select:
-            screen._pending_select = select
-        self.push_screen(screen)
+        self.push_screen(TimelineScreen(session_id, select))
 
     def open_metrics(self, query: EventQuery, title: str) -> None:
         from agentlog.tui.screens.metrics import MetricsScreen

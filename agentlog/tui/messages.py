@@ -26,7 +26,6 @@ class KeysLoaded(Message):
 
     generation: int
     keys: list[tuple[int, str]]
-    row_of: dict[str, int]
     anchor_row: int
     page: int
     events: list[Event]

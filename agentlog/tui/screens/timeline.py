@@ -16,7 +16,7 @@ from textual.widgets import Footer, Input, Static
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, SessionSummary
-from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.storage.base import EventQuery, SessionQuery, event_key
 from agentlog.tui import render
 from agentlog.tui.messages import (
     EventSelected,
@@ -68,14 +68,16 @@ class TimelineScreen(Screen[None]):
         Binding("escape,q", "back", "Back"),
     ]
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, select: tuple[int, str] | None = None) -> None:
         super().__init__()
         self.session_id = session_id
+        self.select = select  # (timestamp_us, id) of the event to open at
         self.session: SessionSummary | None = None
         self.filter = EventFilter()
         self.total = 0
         self._children_of: str | None = None
-        self._children: list[str] = []
+        self._children: list[tuple[int, str]] = []
+        self._child_index = -1
 
     def compose(self) -> ComposeResult:
         yield Static(id="session-head", classes="title-bar")
@@ -97,7 +99,7 @@ class TimelineScreen(Screen[None]):
         self.query_one("#timeline-search").display = False
         self.timeline.focus()
         self._load_session()
-        self.timeline.load(self.filter.apply(self.session_id))
+        self.timeline.load(self.filter.apply(self.session_id), anchor=self.select)
         interval = self.app.poll_interval  # type: ignore[attr-defined]
         if interval:
             self.set_interval(interval, self._poll)
@@ -164,7 +166,7 @@ class TimelineScreen(Screen[None]):
     @on(StoreRecovered)
     def _recovered(self) -> None:
         self._load_session()
-        self.timeline.load(self.filter.apply(self.session_id), anchor_id=self._selected_id())
+        self.timeline.load(self.filter.apply(self.session_id), anchor=self._selected_key())
 
     # ------------------------------------------------------------ status line
     @on(TimelineCounts)
@@ -206,9 +208,9 @@ class TimelineScreen(Screen[None]):
         detail.show(message.event, self.timeline.session_start, self.timeline.search_term)
         self._status()
 
-    def _selected_id(self) -> str | None:
+    def _selected_key(self) -> tuple[int, str] | None:
         event = self.timeline.selected
-        return event.id if event else None
+        return event_key(event) if event else None
 
     # ------------------------------------------------------------ search
     def action_search(self) -> None:
@@ -248,7 +250,7 @@ class TimelineScreen(Screen[None]):
         if result is None:
             return
         self.filter = result
-        self.timeline.load(result.apply(self.session_id), anchor_id=self._selected_id())
+        self.timeline.load(result.apply(self.session_id), anchor=self._selected_key())
         self._status()
 
     def action_filters(self) -> None:
@@ -290,9 +292,6 @@ class TimelineScreen(Screen[None]):
         if not event.parent_id:
             self.notify("This event has no parent event", severity="warning")
             return
-        if self.timeline.select_id(event.parent_id):
-            self.timeline.focus()
-            return
         self._fetch_event(event.parent_id)
 
     @work(thread=True, exclusive=True, group="jump")
@@ -313,21 +312,21 @@ class TimelineScreen(Screen[None]):
         if event is None:
             self.notify(message.note, severity="warning")
             return
+        key = event_key(event)
         if event.session_id != self.session_id:
-            self.app.open_session(event.session_id, select=event.id)  # type: ignore[attr-defined]
+            self.app.open_session(event.session_id, select=key)  # type: ignore[attr-defined]
             return
-        # Hidden by the filter: clear it so the event can be shown in place.
+        self._show_key(key)
+
+    def _show_key(self, key: tuple[int, str]) -> None:
+        """Move to the event `key`; if the filter hides it, clear the filter first."""
+        self.timeline.focus()
+        if self.timeline.select_key(key):
+            return
         self.notify("The filter hid that event; showing all events")
         self.filter = EventFilter()
-        self.timeline.load(self.filter.apply(self.session_id), anchor_id=None)
-        self._pending_select = event.id
+        self.timeline.load(self.filter.apply(self.session_id), anchor=key)
         self._status()
-
-    @on(TimelineCounts)
-    def _select_pending(self) -> None:
-        pending = getattr(self, "_pending_select", None)
-        if pending and self.timeline.select_id(pending):
-            self._pending_select = None
 
     def action_children(self) -> None:
         event = self.timeline.selected
@@ -341,29 +340,26 @@ class TimelineScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="jump")
     def _load_children(self, event_id: str) -> None:
         try:
-            keys = self.app.store.event_keys(
+            keys = self.app.store.event_keys(  # type: ignore[attr-defined]
                 EventQuery(session_id=self.session_id, parent_id=event_id)
-            )  # type: ignore[attr-defined]
+            )
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        self.app.call_from_thread(self._children_loaded, event_id, [k[1] for k in keys])
+        self.app.call_from_thread(self._children_loaded, event_id, keys)
 
-    def _children_loaded(self, event_id: str, ids: list[str]) -> None:
-        if not ids:
+    def _children_loaded(self, event_id: str, keys: list[tuple[int, str]]) -> None:
+        if not keys:
             self.notify("No events point at this one", severity="warning")
             return
         self._children_of = event_id
-        self._children = ids
+        self._children = keys
         self._child_index = -1
         self._cycle_child()
 
     def _cycle_child(self) -> None:
         self._child_index = (self._child_index + 1) % len(self._children)
-        target = self._children[self._child_index]
-        if not self.timeline.select_id(target):
-            self._fetch_event(target)
-            return
+        self._show_key(self._children[self._child_index])
         self.notify(f"Child {self._child_index + 1} of {len(self._children)} (P for the next)")
 
     def action_child_sessions(self) -> None:

@@ -41,6 +41,12 @@ PAGE = 200  # events per keyset page; big enough for a screen, small enough to f
 MAX_PAGES = 40  # pages of bodies kept (8,000 events): memory stays bounded on any store
 
 
+def row_of_key(keys: list[tuple[int, str]], key: tuple[int, str]) -> int | None:
+    """The row of `key` in the sorted `keys` (a bisection: no id → row map is kept)."""
+    row = bisect.bisect_left(keys, key)
+    return row if row < len(keys) and keys[row] == key else None
+
+
 class EventTimeline(ScrollView, can_focus=True):
     """Events of one query in (timestamp, id) order, one line each, with a cursor."""
 
@@ -82,7 +88,6 @@ class EventTimeline(ScrollView, can_focus=True):
         self.store = store
         self.query_: EventQuery | None = None
         self.keys: list[tuple[int, str]] = []
-        self.row_of: dict[str, int] = {}
         self.pages: LRUCache[int, list[Event]] = LRUCache(MAX_PAGES)
         self._pending: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(2000)
@@ -97,14 +102,16 @@ class EventTimeline(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------ loading
     def load(
-        self, query: EventQuery, *, anchor_id: str | None = None, anchor_end: bool = False
+        self,
+        query: EventQuery,
+        *,
+        anchor: tuple[int, str] | None = None,
+        anchor_end: bool = False,
     ) -> None:
-        """Show `query`: load its keys, keep the cursor near `anchor_id` (or at the end)."""
+        """Show `query`: load its keys, keep the cursor at or near the key `anchor` (or the end)."""
         self.generation += 1
         self.query_ = replace(query, order="asc", cursor=None, limit=PAGE)
-        anchor_key = None
-        if anchor_id is not None and anchor_id in self.row_of:
-            anchor_key = self.keys[self.row_of[anchor_id]]
+        anchor_key = anchor
         self.loading = True
         self._load_keys(self.generation, self.query_, anchor_key, anchor_end)
 
@@ -118,7 +125,6 @@ class EventTimeline(ScrollView, can_focus=True):
     ) -> None:
         try:
             keys = self.store.event_keys(query)
-            row_of = {key[1]: i for i, key in enumerate(keys)}
             if anchor_end:
                 anchor = max(len(keys) - 1, 0)
             elif anchor_key is None:
@@ -133,7 +139,7 @@ class EventTimeline(ScrollView, can_focus=True):
         if get_current_worker().is_cancelled:
             return
         self.post_message(
-            KeysLoaded(generation, keys, row_of, anchor, page, events.items if events else [])
+            KeysLoaded(generation, keys, anchor, page, events.items if events else [])
         )
 
     @staticmethod
@@ -149,7 +155,6 @@ class EventTimeline(ScrollView, can_focus=True):
         if message.generation != self.generation:
             return
         self.keys = message.keys
-        self.row_of = message.row_of
         self.pages.clear()
         self._pending.clear()
         self._strips.clear()
@@ -232,9 +237,7 @@ class EventTimeline(ScrollView, can_focus=True):
         start = len(self.keys)
         if start and start % PAGE:
             self.pages.discard(start // PAGE)  # the last page was partial; fetch it again
-        for i, key in enumerate(message.keys, start):
-            self.keys.append(key)
-            self.row_of[key[1]] = i
+        self.keys.extend(message.keys)
         self.virtual_size = Size(self.size.width, len(self.keys))
         self.post_message(TimelineCounts(len(self.keys)))
         if self.follow:
@@ -261,18 +264,18 @@ class EventTimeline(ScrollView, can_focus=True):
             self._match_set = set()
             self.refresh()
             return
-        self._search(self.generation, self.query_, term, self.row_of)
+        self._search(self.generation, self.query_, term, self.keys)
 
     @work(thread=True, exclusive=True, group="timeline-search")
     def _search(
-        self, generation: int, query: EventQuery, term: str, row_of: dict[str, int]
+        self, generation: int, query: EventQuery, term: str, keys: list[tuple[int, str]]
     ) -> None:
         try:
-            keys = self.store.event_keys(replace(query, text=term))
+            found = self.store.event_keys(replace(query, text=term))
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        rows = sorted(row_of[k[1]] for k in keys if k[1] in row_of)
+        rows = [row for key in found if (row := row_of_key(keys, key)) is not None]
         self.post_message(SearchDone(generation, term, rows))
 
     @on(SearchDone)
@@ -310,9 +313,9 @@ class EventTimeline(ScrollView, can_focus=True):
     def selected(self) -> Event | None:
         return self.event_at(self.cursor_row) if self.keys else None
 
-    def select_id(self, event_id: str) -> bool:
-        """Put the cursor on `event_id` if this view shows it."""
-        row = self.row_of.get(event_id)
+    def select_key(self, key: tuple[int, str]) -> bool:
+        """Put the cursor on the event with this (timestamp_us, id) if this view shows it."""
+        row = row_of_key(self.keys, key)
         if row is None:
             return False
         self.cursor_row = row
