@@ -39,8 +39,7 @@ class TestServer:
         self.client.__exit__(None, None, None)  # runs the app's shutdown: closes its store
 
 
-def start_test_server(tmp: Path, **settings: Any) -> TestServer:
-    """A running in-process app with team "main", admin admin@example.com and an API key."""
+def _fresh_server(tmp: Path, **settings: Any) -> TestServer:
     tmp.mkdir(parents=True, exist_ok=True)
     settings.setdefault("data_dir", tmp)
     app = create_app(ServerSettings(db=str(tmp / "server.db"), **settings))
@@ -59,6 +58,33 @@ class _ServerBackedStore(RemoteStore):
     def close(self) -> None:
         super().close()
         self.server.close()
+
+
+_TEMPLATE: dict[str, tuple[Path, service.NewKey]] = {}
+
+
+def start_test_server(tmp: Path, **settings: Any) -> TestServer:
+    """A running in-process app with team "main", admin admin@example.com and an API key.
+
+    Each server gets its own copy of a database made once per process, so a test
+    pays for a file copy instead of every migration.
+    """
+    import shutil
+    import tempfile
+
+    if "db" not in _TEMPLATE:
+        first = _fresh_server(Path(tempfile.mkdtemp(prefix="agentlog-template-")))
+        first.close()  # the last connection closing folds the WAL into the file
+        _TEMPLATE["db"] = (Path(first.app.state.agentlog.settings.db), first.admin_key)
+    template, key = _TEMPLATE["db"]
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, tmp / "server.db")
+    settings.setdefault("data_dir", tmp)
+    app = create_app(ServerSettings(db=str(tmp / "server.db"), **settings))
+    accounts: AccountStore = app.state.agentlog.accounts
+    client = TestClient(app, base_url=BASE_URL)
+    client.__enter__()
+    return TestServer(app, client, accounts, accounts.team_by_name("main"), key)
 
 
 def remote_store(tmp: Path) -> RemoteStore:

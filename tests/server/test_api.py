@@ -6,7 +6,7 @@ import io
 
 import orjson
 import pytest
-from conftest import make_session
+from server_helpers import make_session
 
 from agentlog.model import MAX_BATCH_BYTES, Event, Session
 from agentlog.server.testing import start_test_server

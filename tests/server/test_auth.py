@@ -6,7 +6,7 @@ import time
 
 import jwt
 import pytest
-from conftest import add_user, make_session
+from server_helpers import add_user, make_session
 from starlette.testclient import TestClient
 
 from agentlog.server.app import create_app, shutdown

@@ -9,7 +9,7 @@ import threading
 import httpx
 import orjson
 import pytest
-from conftest import make_session
+from server_helpers import make_session
 
 from agentlog.model import Event
 from agentlog.server.testing import LiveServer, start_test_server

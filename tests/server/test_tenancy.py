@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_session
+from server_helpers import make_session
 
 from agentlog.model import Event
 
