@@ -50,6 +50,9 @@ class EventReads:
     def _catch_up(self) -> int | None:
         """Index the backlog before a search; if that cannot happen now (read-only, or
         another process holds the write lock), the rid above which rows are unindexed."""
+        conn = self._read()
+        if not w.has_backlog(conn):
+            return None  # the common case: no lock taken, searches run side by side
         if not self._db.read_only:
             with self._db.lock:
                 writer = self._db.writer()
@@ -62,10 +65,7 @@ class EventReads:
                     pass
                 finally:
                     writer.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
-        conn = self._read()
-        mark = w.watermark(conn)
-        top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
-        return mark if top > mark else None
+        return w.watermark(conn) if w.has_backlog(conn) else None
 
     def _require_session(self, session_id: str) -> None:
         row = (
