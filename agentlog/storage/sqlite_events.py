@@ -171,7 +171,9 @@ class EventReads:
             f"{''.join(' AND ' + c for c in where)} ORDER BY e.ts {direction}, e.id {direction} LIMIT ?",
             [tail, query.text, *params, n],
         ).fetchall()
-        merged = sorted([*keys, *extra], key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
+        # Dedupe by rid: another process may index the tail between the two reads.
+        unique = {k[2]: k for k in [*keys, *extra]}
+        merged = sorted(unique.values(), key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
         return merged[:n]
 
     def count_events(self, query: EventQuery) -> int:
