@@ -168,3 +168,37 @@ def test_closed_store_says_so(tmp_path):
 def test_memory_path_is_refused():
     with pytest.raises(UsageError, match="needs a file"):
         SQLiteStore(":memory:")
+
+
+def test_kill_9_mid_write_leaves_a_consistent_file(tmp_path):
+    """A writer killed at any moment loses at most its open transaction, never the file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "killed.db"
+    SQLiteStore(path).close()
+    script = (
+        "import sys\n"
+        "from agentlog.model import Event, EventType, new_id\n"
+        "from agentlog.storage.sqlite import SQLiteStore\n"
+        "store = SQLiteStore(sys.argv[1])\n"
+        "sid = new_id()\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    store.write(events=[Event(session_id=sid, type=EventType.LOG, content='kiwi ' * 50)"
+        " for _ in range(200)])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.0)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    with SQLiteStore(path) as store:
+        assert store.check() == []
+        info = store.info()
+        assert info.events > 0 and info.events % 200 == 0  # whole batches only
+        assert store.count_events(EventQuery(text="kiwi")) == info.events
