@@ -1,0 +1,373 @@
+"""`PostgresStore`: the team-server backend of the `Store` protocol, over psycopg 3 and a connection pool.
+
+`PostgresStore("postgresql://user:pw@host:5432/db?agentlog_schema=NAME")`
+opens (and on first use creates and migrates) the store; `agentlog_schema` is
+optional and keeps the tables in that PostgreSQL schema (see
+`postgres_conn`). The data model and semantics are the SQLite store's:
+idempotent writes by id, auto-created sessions, per-item batch errors,
+per-session and per-agent aggregates kept up by the writes, keyset cursors,
+a full-text index filled in batches behind the writes (`postgres_search`),
+and `scoped(team_id)` views that see and write only one team's sessions.
+
+Every call borrows one pooled connection for one transaction, so the store
+is safe to share between threads (FastAPI's thread pool, TUI workers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from pydantic import ValidationError
+
+from agentlog.errors import InvalidInput, NotFound
+from agentlog.model import (
+    AgentSummary,
+    BatchError,
+    Event,
+    Session,
+    SessionSummary,
+    SessionUpdate,
+    WriteResult,
+    from_us,
+    to_us,
+    utcnow,
+    validation_message,
+)
+from agentlog.storage import postgres_search as fts
+from agentlog.storage import postgres_write as w
+from agentlog.storage.base import Page, SessionQuery, StoreInfo, encode_cursor
+from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url
+from agentlog.storage.postgres_events import PostgresEventReads
+from agentlog.storage.postgres_query import (
+    SESSION_COLUMNS,
+    SESSION_FROM,
+    SESSION_SORT_SQL,
+    session_after,
+    session_filters,
+    session_tiebreak,
+    where_sql,
+)
+from agentlog.storage.postgres_schema import apply, schema_version
+from agentlog.storage.sqlite_query import page_limit, row_session
+
+
+class PostgresStore(PostgresEventReads):
+    """The Store protocol over one PostgreSQL database (schema); see the module docstring."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.team_id: str | None = None
+        self.user_id: str | None = None
+        self._target: Target = parse_url(url)
+        self._display = self._target.display
+        self._owner = True
+        with connect(self._target) as conn, self._translated():
+            apply(conn, schema=self._target.schema, display=self._display)
+        self._pool = open_pool(self._target, max_size=pool_size)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        from agentlog.storage.postgres_conn import translated
+
+        with translated(self._display):
+            yield
+
+    # ------------------------------------------------------------ views
+    def scoped(self, team_id: str | None, user_id: str | None = None) -> PostgresStore:
+        """A view over the same pool that sees and writes only `team_id`'s sessions."""
+        view = object.__new__(PostgresStore)
+        view.__dict__.update(self.__dict__)
+        view.team_id = team_id
+        view.user_id = user_id
+        view._owner = False
+        return view
+
+    def close(self) -> None:
+        """Close the pool (a scoped view leaves it to the store that opened it)."""
+        if self._owner and not self._pool.closed:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        scope = f", team_id={self.team_id!r}" if self.team_id is not None else ""
+        return f"PostgresStore({self._display!r}{scope})"
+
+    # ------------------------------------------------------------ writes
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        good_sessions = [_as_session(s) for s in sessions]
+        errors: list[BatchError] = []
+        valid: list[tuple[int, Event]] = []
+        for index, item in enumerate(events):
+            try:
+                valid.append(
+                    (index, item if isinstance(item, Event) else Event.model_validate(item))
+                )
+            except ValidationError as exc:
+                raw_id = item.get("id") if isinstance(item, dict) else None
+                errors.append(
+                    BatchError(
+                        index=index,
+                        id=str(raw_id) if raw_id else None,
+                        error=validation_message(exc),
+                    )
+                )
+        if not good_sessions and not valid:
+            return WriteResult(errors=errors)
+        duplicates = inserted = 0
+        with self._conn() as conn, conn.transaction():
+            for s in good_sessions:
+                w.upsert_session(conn, s, self.team_id, self.user_id)
+            sids = list({e.session_id for _, e in valid})
+            known = w.session_teams(conn, sids)
+            w.create_missing_sessions(
+                conn, [e for _, e in valid], known, self.team_id, self.user_id
+            )
+            if len(known) < len(sids):
+                known = w.session_teams(conn, sids)  # another writer may have made some first
+            if self.team_id is not None:
+                foreign = {sid for sid, team in known.items() if team != self.team_id}
+                if foreign:
+                    for index, e in valid:
+                        if e.session_id in foreign:
+                            errors.append(
+                                BatchError(
+                                    index=index, id=e.id, error=f"session {e.session_id} not found"
+                                )
+                            )
+                    valid = [(i, e) for i, e in valid if e.session_id not in foreign]
+            seen: set[str] = set()
+            unique: list[Event] = []
+            for _, e in valid:
+                if e.id in seen:
+                    duplicates += 1
+                else:
+                    seen.add(e.id)
+                    unique.append(e)
+            inserted = w.insert_events(conn, unique)
+            duplicates += len(unique) - inserted
+        if inserted >= fts.FTS_BATCH_ROWS:
+            self.flush_index()
+        errors.sort(key=lambda b: b.index)
+        return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
+
+    def _visible(
+        self, conn: psycopg.Connection, session_id: str, lock: bool = False
+    ) -> tuple[Any, ...]:
+        row = conn.execute(
+            "SELECT team_id, title, description, ended_at FROM sessions WHERE id = %s"
+            + (" FOR UPDATE" if lock else ""),
+            (session_id,),
+        ).fetchone()
+        if row is None or (self.team_id is not None and row[0] != self.team_id):
+            raise NotFound(
+                f"session {session_id} not found; list sessions with `agentlog sessions list`"
+            )
+        return tuple(row)
+
+    def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
+        if not isinstance(changes, SessionUpdate):
+            try:
+                changes = SessionUpdate.model_validate(changes)
+            except ValidationError as exc:
+                raise InvalidInput(validation_message(exc)) from None
+        given = changes.model_fields_set
+        with self._conn() as conn, conn.transaction():
+            _, title, description, ended = self._visible(conn, session_id, lock=True)
+            now = to_us(utcnow())
+            sets: dict[str, Any] = {"updated_at": now}
+            if changes.title is not None:
+                sets["title"] = changes.title
+            if changes.description is not None:
+                sets["description"] = changes.description
+            if changes.status is not None:
+                sets["status"] = changes.status.value
+                if changes.status.value != "active" and ended is None and "ended_at" not in given:
+                    sets["ended_at"] = now
+            if changes.tags is not None:
+                sets["tags"] = orjson.dumps(list(changes.tags)).decode()
+            if changes.metadata is not None:
+                sets["metadata"] = orjson.dumps(
+                    changes.metadata, option=orjson.OPT_NON_STR_KEYS, default=str
+                ).decode()
+            if "ended_at" in given:
+                sets["ended_at"] = to_us(changes.ended_at) if changes.ended_at is not None else None
+            assignments = [
+                f"{k} = %s::jsonb" if k in ("tags", "metadata") else f"{k} = %s" for k in sets
+            ]
+            conn.execute(
+                f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s",
+                [*sets.values(), session_id],
+            )
+            new_title = sets.get("title", title)
+            new_description = sets.get("description", description)
+            if (new_title, new_description) != (title, description):
+                w.set_search(conn, session_id, new_title, new_description)
+        return self.get_session(session_id)
+
+    def delete_session(self, session_id: str) -> int:
+        with self._conn() as conn, conn.transaction():
+            self._visible(conn, session_id, lock=True)
+            return w.delete_session_rows(conn, session_id)
+
+    def prune(self, before: datetime) -> int:
+        sql = "SELECT s.id " + SESSION_FROM + " WHERE st.activity_at < %s"
+        params: list[Any] = [to_us(before)]
+        if self.team_id is not None:
+            sql += " AND s.team_id = %s"
+            params.append(self.team_id)
+        erased = 0
+        with self._conn() as conn, conn.transaction():
+            for (sid,) in conn.execute(sql + " ORDER BY s.id FOR UPDATE OF s", params).fetchall():
+                w.delete_session_rows(conn, sid)
+                erased += 1
+        return erased
+
+    # ------------------------------------------------------------ sessions
+    @staticmethod
+    def _agents_of(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+        agents: dict[str, list[str]] = {sid: [] for sid in ids}
+        if ids:
+            rows = conn.execute(
+                "SELECT session_id, agent_id FROM session_agents WHERE session_id = ANY(%s)"
+                " ORDER BY first_event_at, agent_id",
+                (list(ids),),
+            ).fetchall()
+            for sid, agent in rows:
+                agents[sid].append(agent)
+        return agents
+
+    def get_session(self, session_id: str) -> SessionSummary:
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT {SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = %s", (session_id,)
+            ).fetchone()
+            if row is None or (self.team_id is not None and row[11] != self.team_id):
+                raise NotFound(
+                    f"session {session_id} not found; list sessions with `agentlog sessions list`"
+                )
+            return row_session(row, self._agents_of(conn, [session_id])[session_id])
+
+    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
+        limit = page_limit(query.limit)
+        where, params = session_filters(query, self.team_id)
+        after = session_after(query)
+        if after:
+            where.append(after[0])
+            params.extend(after[1])
+        sort = SESSION_SORT_SQL[query.sort]
+        tie = session_tiebreak(query.sort)
+        direction = "ASC" if query.order == "asc" else "DESC"
+        sql = (
+            f"SELECT {SESSION_COLUMNS}, {sort} {SESSION_FROM}{where_sql(where)}"
+            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT %s"
+        )
+        with self._conn() as conn:
+            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            agents = self._agents_of(conn, [r[1] for r in rows])
+        items = [row_session(r, agents[r[1]]) for r in rows]
+        cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
+        return Page(items, cursor)
+
+    def count_sessions(self, query: SessionQuery) -> int:
+        where, params = session_filters(query, self.team_id)
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def agents(self, since: datetime | None = None) -> list[AgentSummary]:
+        sql = (
+            "SELECT sa.agent_id, count(*), sum(sa.event_count), sum(sa.error_count),"
+            " min(sa.first_event_at), max(sa.last_event_at) FROM session_agents sa"
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if self.team_id is not None:
+            where.append("sa.session_id IN (SELECT id FROM sessions WHERE team_id = %s)")
+            params.append(self.team_id)
+        if since is not None:
+            where.append("sa.last_event_at >= %s")
+            params.append(to_us(since))
+        sql += (
+            where_sql(where)
+            + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
+        )
+        with self._conn() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            AgentSummary(
+                agent_id=agent,
+                sessions=n_sessions,
+                events=int(n_events),
+                errors=int(n_errors),
+                first_seen=from_us(first),
+                last_seen=from_us(last),
+            )
+            for agent, n_sessions, n_events, n_errors, first, last in rows
+        ]
+
+    # ------------------------------------------------------------ admin
+    def info(self) -> StoreInfo:
+        sql = (
+            "SELECT count(*), coalesce(sum(st.event_count), 0), min(st.first_event_at),"
+            f" max(st.last_event_at) {SESSION_FROM}"
+        )
+        params: list[Any] = []
+        if self.team_id is not None:
+            sql += " WHERE s.team_id = %s"
+            params.append(self.team_id)
+        with self._conn() as conn:
+            row = conn.execute(sql, params).fetchone()
+            assert row is not None
+            sessions, events, oldest, newest = row
+            pending = fts.pending_events(conn)
+            version = schema_version(conn)
+            size = conn.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            ).fetchone()
+        return StoreInfo(
+            url=self._display,
+            backend=self.backend,
+            schema_version=version,
+            sessions=int(sessions),
+            events=int(events),
+            size_bytes=int(size[0]) if size else None,
+            oldest_event_at=from_us(oldest) if oldest is not None else None,
+            newest_event_at=from_us(newest) if newest is not None else None,
+            extra={"schema": self._target.schema or "public", "fts_pending": pending},
+        )
+
+    @property
+    def schema_version(self) -> int:
+        """The number of the newest migration applied to this schema."""
+        with self._conn() as conn:
+            return schema_version(conn)
+
+
+def _as_session(item: Session | dict[str, Any]) -> Session:
+    if isinstance(item, Session):
+        return item
+    try:
+        return Session.model_validate(item)
+    except ValidationError as exc:
+        raise InvalidInput(f"session: {validation_message(exc)}") from None
+
+
+__all__ = ["PostgresStore"]
