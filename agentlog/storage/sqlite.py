@@ -237,16 +237,27 @@ class SQLiteStore(StoreAdmin):
             return w.delete_session_rows(conn, session_id, rid)
 
     def prune(self, before: datetime) -> int:
-        sql = "SELECT s.id, s.rid " + SESSION_FROM + " WHERE st.activity_at < ?"
-        params: list[Any] = [to_us(before)]
+        # One transaction per session, not one for all: a long prune must not hold the
+        # write lock past other processes' busy timeout (an agent logging meanwhile).
+        # Each session goes whole or not at all; one still idle is re-checked inside.
+        cutoff = to_us(before)
+        sql = "SELECT s.id " + SESSION_FROM + " WHERE st.activity_at < ?"
+        params: list[Any] = [cutoff]
         if self.team_id is not None:
             sql += " AND s.team_id = ?"
             params.append(self.team_id)
+        with translated(self.path):
+            candidates = [r[0] for r in self._read().execute(sql, params).fetchall()]
         erased = 0
-        with self._db.transaction() as conn:
-            for sid, rid in conn.execute(sql, params).fetchall():
-                w.delete_session_rows(conn, sid, rid)
-                erased += 1
+        for sid in candidates:
+            with self._db.transaction() as conn:
+                row = conn.execute(
+                    "SELECT s.rid " + SESSION_FROM + " WHERE s.id = ? AND st.activity_at < ?",
+                    (sid, cutoff),
+                ).fetchone()
+                if row is not None:
+                    w.delete_session_rows(conn, sid, row[0])
+                    erased += 1
         return erased
 
     # ------------------------------------------------------------ sessions
