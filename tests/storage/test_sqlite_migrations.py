@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
 from sqlite_utils import Database
 
 from agentlog.model import Event, EventType, Session, to_us
@@ -130,3 +131,16 @@ def test_first_schema_is_upgraded_on_open_with_data_kept(tmp_path):
             (0, to_us(events[0].timestamp), to_us(events[1].timestamp))
         ]
         assert conn.execute("SELECT first_rid, last_rid FROM session_stats").fetchall() == [(1, 2)]
+
+
+def test_read_only_open_of_an_old_file_asks_for_an_upgrade(tmp_path):
+    from agentlog.errors import StoreError
+
+    path = tmp_path / "old-ro.db"
+    db = Database(path)
+    migration_set().apply(db, stop_before=migration_names()[1])
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="without --read-only to upgrade"):
+        SQLiteStore(path, read_only=True)
+    assert path.read_bytes() == before
