@@ -96,7 +96,7 @@ class SQLiteStore(StoreAdmin):
         if not self._owner or self._db.closed:
             return
         with self._db.lock:
-            writer = self._db._writer
+            writer = self._db.open_writer
             if writer is not None:
                 try:
                     writer.execute("PRAGMA optimize")
@@ -116,6 +116,13 @@ class SQLiteStore(StoreAdmin):
 
     # ------------------------------------------------------------ writes
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        """Upsert sessions, then insert new events, in one transaction (see `Store.write`).
+
+        `inserted` / `duplicates` count events. A session of another team (in a
+        scoped view) raises Conflict; an event for one is an item error. Items may
+        also be dicts, validated here. The batch size is the caller's: the API and
+        the SDK cap it (model.MAX_BATCH_EVENTS); `migrate` may write more at once.
+        """
         good_sessions = [_as_session(s) for s in sessions]
         errors: list[BatchError] = []
         valid: list[tuple[int, Event]] = []

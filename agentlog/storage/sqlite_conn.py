@@ -160,6 +160,11 @@ class Connections:
                 conn.close()
 
     @property
+    def open_writer(self) -> sqlite3.Connection | None:
+        """The writer if one was opened (without opening one)."""
+        return self._writer
+
+    @property
     def open_connections(self) -> int:
         return len(self._all)
 
