@@ -21,6 +21,7 @@ Data files are built once under bench/out/ (git-ignored) and reused.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 import tempfile
@@ -68,6 +69,15 @@ def p95_ms(fn: Callable[[], object], runs: int, warmup: int = 3) -> tuple[float,
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     return percentile(samples, 0.5) or 0.0, percentile(samples, 0.95) or 0.0
+
+
+def fmt(t: tuple[float, float], digits: int = 2) -> str:
+    """`p50 / p95` in ms."""
+    return f"{t[0]:.{digits}f} / {t[1]:.{digits}f} ms"
+
+
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f}"
 
 
 # ---------------------------------------------------------------- ingest
@@ -148,25 +158,29 @@ def bench_sessions(n_sessions: int, per_session: int) -> None:
         "SELECT s.*, st.* FROM session_stats st JOIN sessions s ON s.id = st.session_id"
         " ORDER BY st.activity_at DESC LIMIT 100"
     )
-    _, ceiling = p95_ms(lambda: raw.execute(raw_sql).fetchall(), 50)
-    _, first = p95_ms(lambda: store.list_sessions(SessionQuery(limit=100)), 50)
+    ceiling = p95_ms(lambda: raw.execute(raw_sql).fetchall(), 50)
+    first = p95_ms(lambda: store.list_sessions(SessionQuery(limit=100)), 50)
     report(
-        f"- sessions list, {n_sessions:,} sessions ({n_sessions * per_session:,} events), first page of 100 "
-        f"with aggregates: p95 **{first:.2f} ms** (raw indexed SELECT {ceiling:.2f} ms, "
-        f"{first / ceiling:.1f}x)"
+        f"- sessions list, {n_sessions:,} sessions ({n_sessions * per_session:,} events), first page "
+        f"of 100 with aggregates, p50 / p95: **{fmt(first)}** (raw indexed SELECT {fmt(ceiling)}; "
+        f"p50 {first[0] / ceiling[0]:.1f}x) [{load()}]"
     )
-    worst = ("", 0.0)
-    for sort in ("created_at", "title", "event_count", "cost_usd", "duration_ms"):
-        _, t = p95_ms(lambda sort=sort: store.list_sessions(SessionQuery(sort=sort, limit=100)), 20)
-        worst = max(worst, (sort, t), key=lambda x: x[1])
-    _, tagged = p95_ms(lambda: store.list_sessions(SessionQuery(tags=["ci"], limit=100)), 20)
-    _, agent = p95_ms(lambda: store.list_sessions(SessionQuery(agent="coder", limit=100)), 20)
-    _, whole = p95_ms(
+    sorts = []
+    for sort in ("created_at", "updated_at", "title", "event_count", "cost_usd", "duration_ms"):
+        t = p95_ms(lambda sort=sort: store.list_sessions(SessionQuery(sort=sort, limit=100)), 20)
+        sorts.append(f"{sort} {fmt(t)}")
+    tagged = p95_ms(lambda: store.list_sessions(SessionQuery(tags=["ci"], limit=100)), 20)
+    agent = p95_ms(lambda: store.list_sessions(SessionQuery(agent="coder", limit=100)), 20)
+    whole = p95_ms(
         lambda: sum(1 for _ in iter_sessions(store, SessionQuery(), page_size=1000)), 5, warmup=1
     )
+    agents = p95_ms(store.agents, 20)
     report(
-        f"- sessions list, other sorts: worst p95 {worst[1]:.2f} ms ({worst[0]}); tag filter "
-        f"{tagged:.2f} ms; agent filter {agent:.2f} ms; all {n_sessions:,} paged by 1,000: {whole:.0f} ms"
+        "- sessions list, other sorts, p50 / p95: "
+        + "; ".join(sorts)
+        + f"; tag filter {fmt(tagged)}; "
+        f"agent filter {fmt(agent)}; all {n_sessions:,} paged by 1,000: {fmt(whole, 0)}; "
+        f"agents(): {fmt(agents)}"
     )
     raw.close()
     store.close()
@@ -204,19 +218,19 @@ def bench_pages(n: int) -> None:
             pos = at if order == "asc" else n - 1 - at
             ts, eid = keys[pos]
             q = replace(q, cursor=event_cursor(q, ts, eid))
-            _, got = p95_ms(lambda q=q: store.list_events(q), 100)
+            got = p95_ms(lambda q=q: store.list_events(q), 100)
             if order == "asc":
-                _, ceiling = p95_ms(
-                    lambda ts=ts, eid=eid: raw_page_latency(raw, sid, (ts, eid)), 100
-                )
-                parts.append(
-                    f"{label} **{got:.2f} ms** (raw {ceiling:.2f} ms, {got / ceiling:.1f}x)"
-                )
+                ceiling = p95_ms(lambda ts=ts, eid=eid: raw_page_latency(raw, sid, (ts, eid)), 100)
+                parts.append(f"{label} **{fmt(got)}** (raw keyset SELECT {fmt(ceiling)})")
             else:
-                parts[-1] += f", desc {got:.2f} ms"
-    _, keys_ms = p95_ms(lambda: store.event_keys(EventQuery(session_id=sid)), 5, warmup=1)
-    report(f"- page of 100 events in a {n:,}-event session, p95: " + "; ".join(parts))
-    report(f"- event_keys of the whole {n:,}-event session: p95 {keys_ms:.0f} ms")
+                parts[-1] += f", newest-first {fmt(got)}"
+    keys_ms = p95_ms(lambda: store.event_keys(EventQuery(session_id=sid)), 5, warmup=1)
+    report(
+        f"- page of 100 events in a {n:,}-event session, p50 / p95: "
+        + "; ".join(parts)
+        + f" [{load()}]"
+    )
+    report(f"- event_keys of the whole {n:,}-event session: {fmt(keys_ms, 0)}")
     raw.close()
     store.close()
 
@@ -254,41 +268,41 @@ def bench_search(n: int) -> None:
             "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?", (f'"{word}"',)
         ).fetchone()[0]
         q = EventQuery(text=word, order="desc", limit=100)
-        _, got = p95_ms(lambda q=q: store.list_events(q), 20)
-        _, ceiling = p95_ms(
+        got = p95_ms(lambda q=q: store.list_events(q), 30)
+        ceiling = p95_ms(
             lambda word=word: raw.execute(
                 "SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid DESC LIMIT 100",
                 (f'"{word}"',),
             ).fetchall(),
-            20,
+            30,
         )
         parts.append(
-            f"{label} '{word}' ({hits:,} hits) **{got:.1f} ms** (raw FTS5 {ceiling:.2f} ms)"
+            f"{label} '{word}' ({hits:,} hits) **{fmt(got, 1)}** (raw FTS5 {fmt(ceiling)})"
         )
     report(
-        f"- search over {total:,} events, first page of 100 newest-first, p95: " + "; ".join(parts)
+        f"- search over {total:,} events, first page of 100 newest-first, p50 / p95: "
+        + "; ".join(parts)
+        + f" [{load()}]"
     )
     sid = raw.execute("SELECT session_id FROM events WHERE rid = ?", (n // 2,)).fetchone()[0]
     inside = []
     for label, word in (("common", COMMON_WORD), ("rare", RARE_WORD)):
-        _, got = p95_ms(
+        got = p95_ms(
             lambda word=word: store.list_events(
                 EventQuery(text=word, session_id=sid, order="desc")
             ),
             20,
         )
-        inside.append(f"{label} {got:.1f} ms")
-        q = EventQuery(text=word, order="desc", limit=100)
-        deep = store.list_events(q)
-        for _ in range(20):
-            if not deep.next_cursor:
-                break
-            deep = store.list_events(replace(q, cursor=deep.next_cursor))
-        if deep.next_cursor:
-            q2 = replace(q, cursor=deep.next_cursor)
-            _, d = p95_ms(lambda q2=q2: store.list_events(q2), 10)
-            inside.append(f"{label} page 21 {d:.1f} ms")
-    report("- search inside one 10,000-event session / deeper pages, p95: " + "; ".join(inside))
+        inside.append(f"in one session, {label} {fmt(got, 1)}")
+    q = EventQuery(text=COMMON_WORD, order="desc", limit=100)
+    deep = store.list_events(q)
+    for _ in range(20):
+        deep = store.list_events(replace(q, cursor=deep.next_cursor))
+    q21 = replace(q, cursor=deep.next_cursor)
+    inside.append(f"common word, page 21: {fmt(p95_ms(lambda: store.list_events(q21), 10), 1)}")
+    count = p95_ms(lambda: store.count_events(EventQuery(text=MEDIUM_WORD)), 5, warmup=1)
+    inside.append(f"count_events(medium word): {fmt(count, 1)}")
+    report("- search, other shapes, p50 / p95: " + "; ".join(inside))
     raw.close()
     store.close()
 
