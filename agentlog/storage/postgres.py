@@ -111,9 +111,12 @@ class PostgresStore(PostgresEventReads):
         valid: list[tuple[int, Event]] = []
         for index, item in enumerate(events):
             try:
-                valid.append(
-                    (index, item if isinstance(item, Event) else Event.model_validate(item))
-                )
+                event = item if isinstance(item, Event) else Event.model_validate(item)
+                field = _nul_field(event)
+                if field is not None:
+                    errors.append(BatchError(index=index, id=event.id, error=_nul_message(field)))
+                else:
+                    valid.append((index, event))
             except ValidationError as exc:
                 raw_id = item.get("id") if isinstance(item, dict) else None
                 errors.append(
@@ -362,12 +365,35 @@ class PostgresStore(PostgresEventReads):
 
 
 def _as_session(item: Session | dict[str, Any]) -> Session:
-    if isinstance(item, Session):
-        return item
     try:
-        return Session.model_validate(item)
+        session = item if isinstance(item, Session) else Session.model_validate(item)
     except ValidationError as exc:
         raise InvalidInput(f"session: {validation_message(exc)}") from None
+    for name in ("title", "description", "parent_session_id"):
+        if "\x00" in (getattr(session, name) or ""):
+            raise InvalidInput(f"session: {_nul_message(name)}")
+    if _json_has_nul(session.metadata) or any("\x00" in t for t in session.tags):
+        raise InvalidInput(f"session: {_nul_message('metadata')}")
+    return session
+
+
+def _nul_message(field: str) -> str:
+    return f"{field} contains a NUL character (\\x00), which PostgreSQL cannot store; remove it"
+
+
+def _json_has_nul(value: Any) -> bool:
+    return bool(value) and b"\\u0000" in orjson.dumps(
+        value, option=orjson.OPT_NON_STR_KEYS, default=str
+    )
+
+
+def _nul_field(e: Event) -> str | None:
+    """The first field of `e` holding a NUL character (PostgreSQL text cannot), or None."""
+    for name in ("content", "name", "agent_id", "parent_id"):
+        value = getattr(e, name)
+        if value is not None and "\x00" in value:
+            return name
+    return "metadata" if _json_has_nul(e.metadata) else None
 
 
 __all__ = ["PostgresStore"]

@@ -1,0 +1,139 @@
+"""PostgreSQL store: migrations on a blank schema, concurrent opens, newer schemas, connection faults."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from agentlog.errors import NotAnAgentLogDatabase, SchemaTooNew, StoreError
+from agentlog.storage import open_store
+from agentlog.storage.postgres_schema import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    MIGRATIONS_TABLE,
+    migration_names,
+    migration_number,
+)
+from agentlog.storage.postgres_testing import ENV, drop_schema, new_schema_url
+
+psycopg = pytest.importorskip("psycopg")
+pytestmark = pytest.mark.skipif(
+    not __import__("os").environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set"
+)
+
+
+@pytest.fixture
+def schema_url() -> Iterator[tuple[str, str]]:
+    url, schema = new_schema_url("schema")
+    try:
+        yield url, schema
+    finally:
+        drop_schema(schema)
+
+
+def _tables(schema: str) -> set[str]:
+    from agentlog.storage.postgres_testing import base_url
+
+    with psycopg.connect(base_url()) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_names_are_unique_and_strictly_increasing() -> None:
+    numbers = [migration_number(n) for n in migration_names()]
+    assert numbers == sorted(set(numbers))
+    assert numbers[-1] == LATEST_VERSION
+
+
+def test_blank_schema_gets_every_table_once(schema_url: tuple[str, str]) -> None:
+    url, schema = schema_url
+    store = open_store(url)
+    try:
+        assert store.info().schema_version == LATEST_VERSION
+        assert {
+            "sessions",
+            "session_stats",
+            "session_agents",
+            "events",
+            "events_fts",
+            "fts_pending",
+            MIGRATIONS_TABLE,
+        } <= _tables(schema)
+    finally:
+        store.close()
+    again = open_store(url)  # a second open applies nothing and keeps working
+    try:
+        assert again.info().schema_version == LATEST_VERSION
+    finally:
+        again.close()
+    with psycopg.connect(url.split("?")[0]) as conn:
+        names = conn.execute(
+            f"SELECT name FROM {schema}.{MIGRATIONS_TABLE} WHERE migration_set = 'agentlog'"
+            " ORDER BY number"
+        ).fetchall()
+    assert [n[0] for n in names] == [m.name for m in MIGRATIONS]
+
+
+def test_concurrent_opens_migrate_exactly_once(schema_url: tuple[str, str]) -> None:
+    url, _ = schema_url
+    stores, errors = [], []
+
+    def open_one() -> None:
+        try:
+            stores.append(open_store(url))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == [] and len(stores) == 4
+        assert {s.info().schema_version for s in stores} == {LATEST_VERSION}
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_newer_schema_is_refused(schema_url: tuple[str, str]) -> None:
+    url, schema = schema_url
+    open_store(url).close()
+    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+        conn.execute(
+            f"INSERT INTO {schema}.{MIGRATIONS_TABLE} (migration_set, name, number)"
+            " VALUES ('agentlog', 'm999_future', 999)"
+        )
+    with pytest.raises(SchemaTooNew, match="schema 999"):
+        open_store(url)
+
+
+def test_foreign_tables_are_left_alone(schema_url: tuple[str, str]) -> None:
+    url, schema = schema_url
+    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"CREATE TABLE {schema}.events (x int)")
+    with pytest.raises(NotAnAgentLogDatabase, match="did not create"):
+        open_store(url)
+
+
+def test_connection_refused_is_one_line_without_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql://alice:s3cret@127.0.0.1:1/nodb")
+    message = str(caught.value)
+    assert "s3cret" not in message and "\n" not in message
+    assert "postgresql://alice@127.0.0.1:1/nodb" in message
+
+
+def test_unknown_user_is_a_store_error() -> None:
+    from agentlog.storage.postgres_testing import base_url
+
+    url = base_url().replace("postgres@", "no_such_agentlog_user:pw@", 1)
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    assert "pw@" not in str(caught.value) and "no_such_agentlog_user" in str(caught.value)

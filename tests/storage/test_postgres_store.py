@@ -1,0 +1,129 @@
+"""PostgreSQL store: one pool shared by many threads, two stores (workers) at once, batched indexing."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from agentlog.errors import InvalidInput
+from agentlog.model import Event, EventType, Session, new_id
+from agentlog.storage.base import EventQuery
+from agentlog.storage.postgres_testing import ENV, temporary_store
+
+pytestmark = pytest.mark.skipif(not os.environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set")
+
+
+@pytest.fixture
+def pg() -> Iterator:
+    store = temporary_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _run(workers: list[Callable[[], None]]) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(fn,)) for fn in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def _events(sid: str, n: int, agent: str, word: str) -> list[Event]:
+    return [
+        Event(session_id=sid, type=EventType.LOG, agent_id=agent, content=f"{word} step {i}")
+        for i in range(n)
+    ]
+
+
+def test_threads_share_one_pool_and_aggregates_stay_exact(pg) -> None:
+    sid = new_id()
+    pg.write(sessions=[Session(id=sid, title="threads")])
+    batches = [_events(sid, 50, f"agent-{k % 3}", "pomegranate") for k in range(8)]
+    results = []
+    # Every batch is written twice, from two threads at once: one insert, one duplicate each.
+    _run([lambda b=b: results.append(pg.write(events=b)) for b in batches + batches])
+    assert sum(r.inserted for r in results) == 400
+    assert sum(r.duplicates for r in results) == 400
+    got = pg.get_session(sid)
+    assert got.event_count == 400 and sorted(got.agents) == ["agent-0", "agent-1", "agent-2"]
+    assert {a.agent_id: a.events for a in pg.agents()} == {
+        "agent-0": 150,
+        "agent-1": 150,
+        "agent-2": 100,
+    }
+    counts: list[int] = []
+    _run([lambda: counts.append(pg.count_events(EventQuery(text="pomegranate"))) for _ in range(6)])
+    assert counts == [400] * 6
+
+
+def test_two_stores_on_one_schema_write_the_same_events(pg) -> None:
+    """Two server workers (two pools) writing overlapping batches never double-count."""
+    from agentlog.storage.postgres import PostgresStore
+
+    other = PostgresStore(pg.url, pool_size=2)
+    try:
+        sid = new_id()
+        events = _events(sid, 300, "w", "quince")
+        _run([lambda: pg.write(events=events), lambda: other.write(events=events[::-1])])
+        assert pg.get_session(sid).event_count == 300
+        assert other.count_events(EventQuery(text="quince", session_id=sid)) == 300
+    finally:
+        other.close()
+
+
+def test_index_fills_behind_writes_and_a_search_catches_up(pg) -> None:
+    sid = new_id()
+    pg.write(events=_events(sid, 20, "a", "tamarind"))
+    assert pg.info().extra["fts_pending"] == 20  # small writes leave indexing for later
+    assert pg.count_events(EventQuery(text="tamarind")) == 20
+    assert pg.info().extra["fts_pending"] == 0
+
+
+def test_search_text_is_never_tsquery_syntax(pg) -> None:
+    sid = new_id()
+    e = Event(session_id=sid, type=EventType.LOG, content="a & b | !c :* (d)")
+    pg.write(events=[e])
+    for text in ["&", "!c", "b | c", "d:*", "(d)", "'", "\\", "a <-> b"]:
+        assert pg.count_events(EventQuery(text=text)) in (0, 1)
+    assert [x.id for x in pg.list_events(EventQuery(text="a b c d"))] == [e.id]
+
+
+def test_nul_characters_are_item_errors(pg) -> None:
+    sid = new_id()
+    good = Event(session_id=sid, type=EventType.LOG, content="fine")
+    result = pg.write(
+        events=[
+            Event(session_id=sid, type=EventType.LOG, content="a\x00b"),
+            good,
+            Event(session_id=sid, type=EventType.LOG, metadata={"k": "x\x00"}),
+        ]
+    )
+    assert result.inserted == 1
+    assert [(b.index, b.error.split(" ")[0]) for b in result.errors] == [
+        (0, "content"),
+        (2, "metadata"),
+    ]
+    with pytest.raises(InvalidInput, match="NUL"):
+        pg.write(sessions=[Session(title="bad\x00title")])
+
+
+def test_scoped_view_closing_keeps_the_pool(pg) -> None:
+    view = pg.scoped("team-x", "u")
+    view.write(events=_events(new_id(), 2, "a", "x"))
+    view.close()
+    assert pg.info().events == 2 and view.info().events == 2
