@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from agentlog.cli.app import app
 from agentlog.server.testing import free_port
 
 AGENTLOG = str(Path(sys.executable).parent / "agentlog")
@@ -46,11 +48,18 @@ def test_serve_sdk_cli_round_trip(tmp_path):
             time.sleep(0.1)
         assert httpx.get(f"{url}/v1/sessions").status_code == 401  # nothing open without auth
 
-        assert _cli("admin", "create-user", "boss@example.com", "--admin", "--db", db).returncode == 0
-        key_a = orjson.loads(_cli("admin", "keys", "create", "--label", "sdk", "--json", "--db", db).stdout)["secret"]
-        assert _cli("admin", "teams", "create", "other", "--db", db).returncode == 0
-        made = _cli("admin", "keys", "create", "--label", "b", "--team", "other", "--json", "--db", db)
-        key_b = orjson.loads(made.stdout)["secret"]
+        # The admin steps run in-process (same CLI code, no interpreter start-up each).
+        admin = CliRunner()
+
+        def run_admin(*args: str) -> str:
+            result = admin.invoke(app, ["admin", *args, "--db", db])
+            assert result.exit_code == 0, result.output
+            return result.stdout
+
+        run_admin("create-user", "boss@example.com", "--admin")
+        key_a = orjson.loads(run_admin("keys", "create", "--label", "sdk", "--json"))["secret"]
+        run_admin("teams", "create", "other")
+        key_b = orjson.loads(run_admin("keys", "create", "--label", "b", "--team", "other", "--json"))["secret"]
 
         from agentlog import AgentLog
 
