@@ -155,3 +155,29 @@ def test_admin_commands_through_the_api_with_a_server_configured(tmp_path):
             assert member.exit_code == 1 and "revoked" in member.stderr
     finally:
         srv.close()
+
+
+def test_rotate_signing_key_keeps_the_old_key(cli):
+    from agentlog.config import data_dir
+    from agentlog.server.tokens import KeyRing
+
+    before = KeyRing(data_dir()).kids()
+    r = cli("admin", "rotate-signing-key")
+    assert r.exit_code == 0, r.output
+    after = KeyRing(data_dir()).kids()
+    assert after[:-1] == before and after[-1] != before[-1]
+
+
+def test_client_side_modules_do_not_import_the_web_stack():
+    """RemoteStore, the accounts tables and the admin/login commands load without FastAPI or uvicorn."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agentlog.storage.remote, agentlog.storage.accounts, agentlog.server.admin_ops, "
+        "agentlog.cli.admin, agentlog.cli.login; "
+        "print(sorted(m for m in ('fastapi', 'starlette', 'uvicorn', 'textual') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
