@@ -157,12 +157,12 @@ def test_admin_commands_through_the_api_with_a_server_configured(tmp_path):
         srv.close()
 
 
-def test_rotate_signing_key_keeps_the_old_key(cli):
+def test_rotate_signing_key_keeps_the_old_key():
     from agentlog.config import data_dir
     from agentlog.server.tokens import KeyRing
 
     before = KeyRing(data_dir()).kids()
-    r = cli("admin", "rotate-signing-key")
+    r = CliRunner().invoke(app, ["admin", "rotate-signing-key"])
     assert r.exit_code == 0, r.output
     after = KeyRing(data_dir()).kids()
     assert after[:-1] == before and after[-1] != before[-1]
