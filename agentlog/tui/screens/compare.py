@@ -167,6 +167,8 @@ def summary_rows(a: Side, b: Side) -> list[tuple[str, str, str, Text]]:
 class CompareScreen(Screen[None]):
     """Two sessions side by side: aligned steps, first divergence, differences."""
 
+    AUTO_FOCUS = "#compare-steps"  # the list, never the side panes, takes the keys first
+
     BINDINGS = [
         Binding("d", "divergence", "First divergence"),
         Binding("tab", "switch_tab", "Steps/summary"),

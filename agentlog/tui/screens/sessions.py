@@ -85,6 +85,8 @@ def session_cells(s: SessionSummary, now: datetime) -> dict[str, Text]:
 class SessionsScreen(Screen[None]):
     """Sessions newest first; type to search, enter to open."""
 
+    AUTO_FOCUS = None  # on_mount focuses the table
+
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),
         Binding("slash", "focus_search", "Search"),

@@ -48,6 +48,8 @@ class JumpTarget(Message):
 class TimelineScreen(Screen[None]):
     """Every event of a session in order; filters, search, detail, follow, jumps."""
 
+    AUTO_FOCUS = "EventTimeline"  # the list, never the side panes, takes the keys first
+
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("n", "next_match", "Next match", show=False),
@@ -202,7 +204,7 @@ class TimelineScreen(Screen[None]):
     @on(EventSelected)
     def _selected(self, message: EventSelected) -> None:
         detail = self.query_one(EventDetail)
-        if message.event is None and not self.timeline.keys and not self.timeline.loading:
+        if message.event is None and not self.timeline.keys and not self.timeline.fetching_keys:
             detail.show_empty()
             return
         detail.show(message.event, self.timeline.session_start, self.timeline.search_term)

@@ -37,6 +37,8 @@ from agentlog.tui.messages import (
     TimelineCounts,
 )
 
+# Workers get a fixed `description`: by default Textual reprs every argument,
+# and a repr of 100,000 keys costs tens of milliseconds per page fetch.
 PAGE = 200  # events per keyset page; big enough for a screen, small enough to fetch fast
 MAX_PAGES = 40  # pages of bodies kept (8,000 events): memory stays bounded on any store
 
@@ -92,7 +94,7 @@ class EventTimeline(ScrollView, can_focus=True):
         self._pending: set[int] = set()
         self._strips: LRUCache[tuple, Strip] = LRUCache(2000)
         self.generation = 0
-        self.loading = True
+        self.fetching_keys = True
         self.session_start: datetime | None = None
         self.search_term: str | None = None
         self.matches: list[int] = []
@@ -112,10 +114,10 @@ class EventTimeline(ScrollView, can_focus=True):
         self.generation += 1
         self.query_ = replace(query, order="asc", cursor=None, limit=PAGE)
         anchor_key = anchor
-        self.loading = True
+        self.fetching_keys = True
         self._load_keys(self.generation, self.query_, anchor_key, anchor_end)
 
-    @work(thread=True, exclusive=True, group="timeline-keys")
+    @work(thread=True, exclusive=True, group="timeline-keys", description="load keys")
     def _load_keys(
         self,
         generation: int,
@@ -162,7 +164,7 @@ class EventTimeline(ScrollView, can_focus=True):
         self._match_set = set()
         if message.events:
             self.pages[message.page] = message.events
-        self.loading = False
+        self.fetching_keys = False
         self.virtual_size = Size(self.size.width, len(self.keys))
         self._want_selected = True
         self.cursor_row = message.anchor_row
@@ -186,7 +188,7 @@ class EventTimeline(ScrollView, can_focus=True):
             self._pending.update(wanted)
             self._fetch_pages(self.generation, self.query_, self.keys, wanted)
 
-    @work(thread=True, group="timeline-pages")
+    @work(thread=True, group="timeline-pages", description="fetch pages")
     def _fetch_pages(
         self, generation: int, query: EventQuery, keys: list[tuple[int, str]], pages: list[int]
     ) -> None:
@@ -213,11 +215,11 @@ class EventTimeline(ScrollView, can_focus=True):
     # ------------------------------------------------------------ live follow
     def poll(self) -> None:
         """Look for events after the last known key (live follow of an active session)."""
-        if self.query_ is None or self.loading:
+        if self.query_ is None or self.fetching_keys:
             return
         self._poll_new(self.generation, self.query_, self.keys[-1] if self.keys else None)
 
-    @work(thread=True, exclusive=True, group="timeline-poll")
+    @work(thread=True, exclusive=True, group="timeline-poll", description="poll")
     def _poll_new(self, generation: int, query: EventQuery, last: tuple[int, str] | None) -> None:
         try:
             since = from_us(last[0]) if last else query.since
@@ -266,7 +268,7 @@ class EventTimeline(ScrollView, can_focus=True):
             return
         self._search(self.generation, self.query_, term, self.keys)
 
-    @work(thread=True, exclusive=True, group="timeline-search")
+    @work(thread=True, exclusive=True, group="timeline-search", description="search")
     def _search(
         self, generation: int, query: EventQuery, term: str, keys: list[tuple[int, str]]
     ) -> None:
@@ -373,7 +375,7 @@ class EventTimeline(ScrollView, can_focus=True):
         width = self.size.width
         if row >= len(self.keys):
             if row == 0:
-                note = "loading…" if self.loading else "no events match this view"
+                note = "loading…" if self.fetching_keys else "no events match this view"
                 style = self.get_component_rich_style("timeline--empty")
                 return Strip(
                     [*Text(f"  {note}", style=style).render(self.app.console)]
@@ -413,8 +415,7 @@ class EventTimeline(ScrollView, can_focus=True):
         if base is not None:
             text.stylize(base)
         strip = Strip([*text.render(self.app.console)]).crop_extend(0, width, base)
-        if event is not None:  # placeholders are not cached: their page is on its way
-            self._strips[key] = strip
+        self._strips[key] = strip  # a placeholder's key has no event id: the body replaces it
         return strip
 
     def _line_text(self, event: Event, width: int) -> Text:
