@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_portability.py --events 1000000
     .venv/bin/python bench/bench_portability.py --events 200000 --server-events 50000
+    .venv/bin/python bench/bench_portability.py --parts postgres --postgres-url postgresql://postgres@127.0.0.1:5432/test
 
 - export: NDJSON (also CSV and JSON) of the whole store vs a bare `sqlite3`
   SELECT of the same rows written with orjson; each run in its own process
@@ -11,7 +12,8 @@
   same indexes and FTS5 filled in 10,000-row transactions.
 - migrate: `Migration` to a local `agentlog serve --dev` vs that server's own
   batch ingest (POST /v1/events:batch, 1,000 events per request, bodies
-  prepared beforehand), each into a fresh server database.
+  prepared beforehand), each into a fresh server database; and `Migration`
+  straight into PostgreSQL vs `PostgresStore.write` of the same batches.
 
 The source store is built once under bench/out/ (git-ignored) and reused.
 """
@@ -309,6 +311,47 @@ def server_rates(src: Path, work: Path) -> dict:
             "mismatches": len(checked.mismatches)}
 
 
+def postgres_rates(src: Path, url: str, work: Path) -> dict:
+    """Migrate into a fresh PostgreSQL schema vs PostgresStore.write of the same batches."""
+    os.environ["AGENTLOG_TEST_POSTGRES_URL"] = url
+    from agentlog.migrate.migrate import Migration, session_batches
+    from agentlog.migrate.rebuild import plain_session
+    from agentlog.storage.base import SessionQuery, iter_sessions
+    from agentlog.storage.postgres_testing import temporary_store
+    from agentlog.storage.sqlite import SQLiteStore
+
+    source = SQLiteStore(src)
+    batches = []
+    for summary in iter_sessions(source, SessionQuery(sort="created_at", order="asc")):
+        for i, batch in enumerate(session_batches(source, summary.id, None)):
+            batches.append(([plain_session(summary)] if i == 0 else [], batch))
+    total = sum(len(b) for _, b in batches)
+    target = temporary_store()
+    try:
+        started = time.perf_counter()
+        for rows, batch in batches:
+            target.write(rows, batch)
+        ceiling = total / (time.perf_counter() - started)
+    finally:
+        target.close()
+    print(f"  pg-store-write   {total:>9,} events            {ceiling:>9,.0f}/s", file=sys.stderr, flush=True)
+    target = temporary_store()
+    try:
+        os.environ["AGENTLOG_HOME"] = str(work / "migrate-pg-home")
+        migration = Migration(source, target)
+        started = time.perf_counter()
+        report = migration.run(verify=False)
+        seconds = time.perf_counter() - started
+        migration.close()
+    finally:
+        target.close()
+        source.close()
+    rate = report.events_inserted / seconds
+    print(f"  migrate-pg       {report.events_inserted:>9,} events {seconds:7.1f}s {rate:>9,.0f}/s",
+          file=sys.stderr, flush=True)
+    return {"events": total, "ceiling": ceiling, "migrate": rate, "ratio": rate / ceiling}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -316,7 +359,9 @@ def main() -> None:
     parser.add_argument("--server-events", type=int, default=100_000,
                         help="events for the migrate-to-server part (0 skips it)")
     parser.add_argument("--parts", default="export,import,server",
-                        help="comma list of the parts to run: export, import, server")
+                        help="comma list of the parts to run: export, import, server, postgres")
+    parser.add_argument("--postgres-url", default=os.environ.get("AGENTLOG_TEST_POSTGRES_URL"),
+                        help="PostgreSQL for the 'postgres' part (a throwaway schema is used)")
     parser.add_argument("--child", nargs=3, metavar=("WHAT", "SRC", "DEST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -357,6 +402,11 @@ def main() -> None:
         small = OUT / f"portability-{args.server_events}.db"
         build(small, args.server_events, args.per_session)
         results["server"] = server_rates(small, OUT)
+    if "postgres" in parts and args.server_events and args.postgres_url:
+        print("migrate to PostgreSQL", file=sys.stderr, flush=True)
+        small = OUT / f"portability-{args.server_events}.db"
+        build(small, args.server_events, args.per_session)
+        results["postgres"] = postgres_rates(small, args.postgres_url, OUT)
     for name in ("ceiling.ndjson", "export.ndjson", "export.csv", "export.json"):
         (OUT / name).unlink(missing_ok=True)
     out = OUT / f"portability-results-{args.events}-{'-'.join(sorted(parts))}.json"
@@ -370,8 +420,9 @@ def main() -> None:
     if "import" in results:
         summary["import_ratio"] = round(results["import"]["ratio"], 3)
         summary["import_vs_store_write"] = round(results["import"]["vs_store_write"], 3)
-    if "server" in results:
-        summary["server_ratio"] = round(results["server"]["ratio"], 3)
+    for part in ("server", "postgres"):
+        if part in results:
+            summary[f"{part}_ratio"] = round(results[part]["ratio"], 3)
     print(json.dumps(summary, indent=2))
 
 
