@@ -17,7 +17,7 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default 8250).")] = None,
     db: Annotated[
-        str | None, typer.Option("--db", metavar="URL", help="The SQLite file to serve (default: the configured store).")
+        str | None, typer.Option("--db", metavar="URL", help="SQLite path or postgresql:// URL (default: the configured store).")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
     dev: Annotated[
