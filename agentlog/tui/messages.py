@@ -29,6 +29,7 @@ class KeysLoaded(Message):
     anchor_row: int
     page: int
     events: list[Event]
+    partial: bool = False  # only the first page's keys; the full list follows
 
 
 @dataclass

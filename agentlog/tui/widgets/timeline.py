@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from agentlog.model import Event, from_us
-from agentlog.storage.base import EventQuery, Store, event_cursor
+from agentlog.storage.base import EventQuery, Store, event_cursor, event_key
 from agentlog.tui import render
 from agentlog.tui.messages import (
     EventSelected,
@@ -95,6 +95,7 @@ class EventTimeline(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(2000)
         self.generation = 0
         self.fetching_keys = True
+        self.partial = False  # the keys are only the first page's, the rest on their way
         self.session_start: datetime | None = None
         self.search_term: str | None = None
         self.matches: list[int] = []
@@ -114,6 +115,7 @@ class EventTimeline(ScrollView, can_focus=True):
         self.generation += 1
         self.query_ = replace(query, order="asc", cursor=None, limit=PAGE)
         anchor_key = anchor
+        self.partial = False
         self.fetching_keys = True
         self._load_keys(self.generation, self.query_, anchor_key, anchor_end)
 
@@ -126,6 +128,12 @@ class EventTimeline(ScrollView, can_focus=True):
         anchor_end: bool,
     ) -> None:
         try:
+            if anchor_key is None and not anchor_end:
+                # Opening at the top: paint the first page before the keys of a long
+                # session arrive (a few ms instead of a scan of every key).
+                first = self.store.list_events(self._page_query(query, [], 0)).items
+                provisional = [event_key(e) for e in first]
+                self.post_message(KeysLoaded(generation, provisional, 0, 0, first, partial=True))
             keys = self.store.event_keys(query)
             if anchor_end:
                 anchor = max(len(keys) - 1, 0)
@@ -156,18 +164,27 @@ class EventTimeline(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self.generation:
             return
+        follows_partial = self.partial and not message.partial
+        self.partial = message.partial
         self.keys = message.keys
-        self.pages.clear()
-        self._pending.clear()
-        self._strips.clear()
+        if not follows_partial:  # after a first page the same query's bodies stay valid
+            self.pages.clear()
+            self._pending.clear()
+            self._strips.clear()
         self.matches = []
         self._match_set = set()
         if message.events:
             self.pages[message.page] = message.events
-        self.fetching_keys = False
+        self.fetching_keys = message.partial
         self.virtual_size = Size(self.size.width, len(self.keys))
         self._want_selected = True
-        self.cursor_row = message.anchor_row
+        if follows_partial:
+            self.cursor_row = self.cursor_row  # keep where the user already moved
+        else:
+            self.cursor_row = message.anchor_row
+        if message.partial:
+            self.refresh()
+            return
         self.post_message(TimelineCounts(len(self.keys)))
         if self.search_term:
             self.search(self.search_term)
