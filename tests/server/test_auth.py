@@ -246,3 +246,27 @@ def test_dev_mode_lets_loopback_in_without_credentials(tmp_path):
 def test_no_dev_mode_means_loopback_needs_credentials(srv):
     local = TestClient(srv.app, client=("127.0.0.1", 5000))
     assert local.get("/v1/sessions").status_code == 401
+
+
+def test_configured_jwt_secret_signs_and_file_keys_still_verify(tmp_path):
+    from agentlog.server.testing import start_test_server
+
+    first = start_test_server(tmp_path / "a")
+    try:
+        add_user(first, "pat@example.com", Role.MEMBER, "main", password="correct horse 1")
+        old = first.client.post("/v1/auth/login", json={"email": "pat@example.com", "password": "correct horse 1"}).json()
+        data_dir = first.app.state.agentlog.settings.data_dir
+        db = first.app.state.agentlog.settings.db
+    finally:
+        first.close()
+    app = create_app(ServerSettings(db=db, data_dir=data_dir, jwt_secret="s" * 48))
+    try:
+        c = TestClient(app)
+        fresh = c.post("/v1/auth/login", json={"email": "pat@example.com", "password": "correct horse 1"}).json()
+        assert jwt.get_unverified_header(fresh["access_token"])["kid"].startswith("cfg-")
+        for token in (old["access_token"], fresh["access_token"]):
+            assert c.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        actions = [e.action for e in app.state.agentlog.accounts.list_audit()]
+        assert actions.count("auth.login") == 2
+    finally:
+        shutdown(app)
