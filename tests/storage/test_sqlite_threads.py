@@ -93,3 +93,30 @@ def test_connections_of_finished_threads_are_closed(tmp_path):
     store.count_events(EventQuery())
     assert store._db.open_connections <= 3  # writer, this thread's reader, the last worker's
     store.close()
+
+
+def test_two_processes_write_one_file_at_once(tmp_path):
+    """Writers in different processes queue on the busy timeout; nothing is lost."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "procs.db"
+    SQLiteStore(path).close()
+    script = (
+        "import sys\n"
+        "from agentlog.model import Event, EventType\n"
+        "from agentlog.storage.sqlite import SQLiteStore\n"
+        "store = SQLiteStore(sys.argv[1])\n"
+        "for _ in range(20):\n"
+        "    store.write(events=[Event(session_id=sys.argv[2], type=EventType.LOG,"
+        " content='gannet ' * 40) for _ in range(100)])\n"
+        "store.count_events(__import__('agentlog.storage.base').storage.base.EventQuery(text='gannet'))\n"
+        "store.close()\n"
+    )
+    sids = [new_id(), new_id()]
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), sid]) for sid in sids]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    with SQLiteStore(path) as store:
+        assert [store.get_session(sid).event_count for sid in sids] == [2000, 2000]
+        assert store.count_events(EventQuery(text="gannet")) == 4000
+        assert store.check() == []
