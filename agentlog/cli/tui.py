@@ -21,11 +21,17 @@ def tui(
         ),
     ] = None,
     server: Annotated[
-        str | None, typer.Option("--server", metavar="URL", help="Browse this AgentLog server instead.")
+        str | None,
+        typer.Option("--server", metavar="URL", help="Browse this AgentLog server instead."),
     ] = None,
     session: Annotated[
         str | None,
-        typer.Option("--session", "-s", metavar="ID", help="Open this session (id, prefix or 'latest') first."),
+        typer.Option(
+            "--session",
+            "-s",
+            metavar="ID",
+            help="Open this session (id, prefix or 'latest') first.",
+        ),
     ] = None,
 ) -> None:
     """Explore sessions, timelines, search, compare and metrics in the terminal (? lists the keys).
