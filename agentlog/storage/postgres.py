@@ -160,8 +160,9 @@ class PostgresStore(PostgresEventReads):
                     unique.append(e)
             inserted = w.insert_events(conn, unique)
             duplicates += len(unique) - inserted
-        if inserted >= fts.FTS_BATCH_ROWS:
-            self.flush_index()
+        if inserted:
+            with self._conn() as conn:
+                fts.index_if_large(conn)
         errors.sort(key=lambda b: b.index)
         return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
 

@@ -73,13 +73,21 @@ def pending_events(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def index_batch(conn: psycopg.Connection, limit: int = FTS_BATCH_ROWS) -> int:
+def index_batch(conn: psycopg.Connection, limit: int = FTS_BATCH_ROWS, *, wait: bool = True) -> int:
     """Index the events of the oldest pending writes, up to about `limit` events, in one transaction.
 
-    Returns how many pending rows were consumed (0: nothing left).
+    Returns how many pending rows were consumed (0: nothing left, or with
+    `wait=False`, another indexer is at work).
     """
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,))
+        if wait:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,))
+        else:
+            got = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,)
+            ).fetchone()
+            if not got or not got[0]:
+                return 0
         ranges = conn.execute(
             "SELECT id, lo, hi FROM fts_pending ORDER BY id LIMIT 1000"
         ).fetchall()
@@ -108,7 +116,7 @@ def index_batch(conn: psycopg.Connection, limit: int = FTS_BATCH_ROWS) -> int:
             conn.execute(
                 "INSERT INTO events_fts (rid, tsv) SELECT t.rid, "
                 + TSV.format("t.n", "t.c")
-                + " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS t(rid, n, c)"
+                + " FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS t(rid, n, c)"
                 " ON CONFLICT (rid) DO NOTHING",
                 (
                     [r[0] for r in rows],
@@ -125,6 +133,18 @@ def index_all(conn: psycopg.Connection) -> None:
     while has_pending(conn):
         if not index_batch(conn):
             return
+
+
+def index_if_large(conn: psycopg.Connection) -> None:
+    """After a write: index the backlog once it holds FTS_BATCH_ROWS events (the SQLite rule).
+
+    Never waits: if another writer or a search is indexing, it will take these rows too.
+    """
+    row = conn.execute("SELECT coalesce(sum(hi - lo + 1), 0) FROM fts_pending").fetchone()
+    if row and row[0] >= FTS_BATCH_ROWS:
+        while index_batch(conn, wait=False):
+            if not has_pending(conn):
+                return
 
 
 def session_search_sql() -> str:

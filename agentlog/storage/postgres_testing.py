@@ -8,6 +8,7 @@ stay independent and can run side by side.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,7 +58,9 @@ def temporary_store(pool_size: int = 4):  # type: ignore[no-untyped-def]
             owner = self._owner and not self._pool.closed
             super().close()
             if owner:
-                drop_schema(self._target.schema or "")
+                # Dropped beside the next test (about 80 ms each); a non-daemon thread,
+                # so the interpreter waits for it before exiting.
+                threading.Thread(target=drop_schema, args=(self._target.schema or "",)).start()
 
     url, schema = new_schema_url()
     try:

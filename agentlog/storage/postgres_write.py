@@ -166,14 +166,15 @@ def is_error(e: Event) -> bool:
     return e.status == EventStatus.ERROR or e.type == EventType.ERROR
 
 
+# %b: the arrays go in binary (psycopg's text format escapes every string, ~40% of a write).
 INSERT_EVENTS = (
     "INSERT INTO events (id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
     " SELECT t.id, t.session_id, t.ts, t.type, t.agent_id, t.name, t.status, t.parent_id,"
     " t.duration_ms, t.input_tokens, t.output_tokens, t.cost_usd, t.metadata::jsonb, t.content"
-    " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[],"
-    " %s::text[], %s::text[], %s::float8[], %s::bigint[], %s::bigint[], %s::float8[],"
-    " %s::text[], %s::text[]) AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
+    " FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[],"
+    " %b::text[], %b::text[], %b::float8[], %b::bigint[], %b::bigint[], %b::float8[],"
+    " %b::text[], %b::text[]) AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
     " ORDER BY t.ts, t.id"
     " ON CONFLICT (id) DO NOTHING RETURNING rid, id"
