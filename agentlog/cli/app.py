@@ -97,6 +97,8 @@ class AgentLogGroup(TyperGroup):
             for name, loaded in load_module_commands(LAZY_COMMANDS[cmd_name]).items():
                 self.commands.setdefault(name, loaded)
             command = self.commands.get(cmd_name)
+        if command is not None and cmd_name not in NO_STORE_COMMANDS:
+            add_store_options(command)
         return command
 
     def main(  # type: ignore[override]
@@ -142,6 +144,46 @@ class AgentLogGroup(TyperGroup):
         except Exception as exc:  # a bug, not a user's mistake: show it
             code = _internal_error(exc)
         sys.exit(code)
+
+
+# Commands that open no event store, or whose --db/--server mean something else.
+NO_STORE_COMMANDS = frozenset({"serve", "config", "login"})
+STORE_OPTIONS = {"--server": "server", "--api-key": "api_key", "--db": "db"}
+
+
+def _set_state(attr: str):
+    def callback(ctx: Any, _param: Any, value: str | None) -> None:
+        if value:
+            from agentlog.cli.context import get_state
+
+            setattr(get_state(ctx), attr, value)
+
+    return callback
+
+
+def add_store_options(command: Any, root_params: Sequence[Any] | None = None) -> None:
+    """Give a command (and a group's subcommands) the root's --server/--api-key/--db,
+    so `agentlog sessions list --server URL` works as well as `agentlog --server URL …`.
+    Options a command already defines for itself (e.g. `migrate --api-key`) win."""
+    import copy
+
+    if getattr(command, "_agentlog_store_options", False):
+        return
+    command._agentlog_store_options = True
+    if root_params is None:
+        root_params = typer.main.get_group(app).params
+    if hasattr(command, "commands"):
+        for sub in command.commands.values():
+            add_store_options(sub, root_params)
+        return
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for param in root_params:
+        flag = next((o for o in getattr(param, "opts", ()) if o in STORE_OPTIONS), None)
+        if flag and flag not in taken:
+            option = copy.copy(param)
+            option.expose_value = False
+            option.callback = _set_state(STORE_OPTIONS[flag])
+            command.params.append(option)
 
 
 def _quiet_broken_pipe() -> int:

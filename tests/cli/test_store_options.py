@@ -1,0 +1,45 @@
+"""--server/--api-key/--db work after the command as well as before it."""
+
+from __future__ import annotations
+
+import orjson
+from typer.testing import CliRunner
+
+from agentlog.cli.app import app
+
+
+def test_db_after_the_subcommand_reads_that_store(demo_db) -> None:
+    result = CliRunner().invoke(
+        app, ["sessions", "list", "--limit", "3", "--json", "--db", str(demo_db)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(orjson.loads(result.stdout)["items"]) == 3
+
+
+def test_db_after_a_command_in_a_group_and_a_plain_command(demo_db, demo) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", "timeout", "--json", "--db", str(demo_db)])
+    assert result.exit_code == 0, result.stderr
+    assert orjson.loads(result.stdout)["items"]
+    result = runner.invoke(app, ["db", "info", "--json", "--db", str(demo_db)])
+    assert result.exit_code == 0, result.stderr
+    assert orjson.loads(result.stdout)["events"] == demo.event_count
+
+
+def test_server_after_the_subcommand_is_used(demo_db) -> None:
+    result = CliRunner().invoke(
+        app, ["sessions", "list", "--server", "http://127.0.0.1:9", "--api-key", "k"]
+    )
+    assert result.exit_code == 1
+    assert "127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_command_keeps_its_own_option_of_the_same_name() -> None:
+    import typer
+
+    group = typer.main.get_group(app)
+    migrate = group.get_command(None, "migrate")
+    owners = [p for p in migrate.params if "--api-key" in getattr(p, "opts", ())]
+    assert len(owners) == 1
+    assert owners[0].expose_value  # migrate's own target key, not the global one
