@@ -7,7 +7,8 @@
   PostgresStore.write in batches of 1,000 until durable and searchable
   (flush_index), vs raw psycopg COPY of the same rows in 1,000-row transactions
   into the same table with the same indexes, then the same tsvector + GIN
-  filled in 10,000-row transactions.
+  filled in 10,000-row transactions (the faster of one run before and one after
+  the store's, since the shared machine's load drifts).
 - pages: a page of 100 events at the start, middle and end of that N-event
   session (p50 / p95 of --runs) through list_events with a cursor, vs the
   same raw keyset SELECT through psycopg.
@@ -128,7 +129,8 @@ def main() -> None:
         f"{n:,} events, {sum(len(e.content or '') for e in events) / n:.0f} chars of content each"
     )
 
-    raw_s = raw_ingest(events)
+    # The shared machine's load drifts: the ceiling is the faster of a run before and one after.
+    raw_before = raw_ingest(events)
     store = temporary_store(pool_size=4)
     try:
         start = time.perf_counter()
@@ -139,10 +141,17 @@ def main() -> None:
         store.flush_index()
         store_s = time.perf_counter() - start
         assert store.count_events(EventQuery(text="request")) > 0
+        with store._pool.connection() as c:
+            indexed = c.execute("SELECT count(*) FROM events_fts").fetchone()
+        assert indexed is not None and indexed[0] == n, indexed
+        raw_after = raw_ingest(events)
+        raw_s = min(raw_before, raw_after)
         print(
             f"ingest until durable and searchable: store {n / store_s:,.0f} events/s"
-            f" ({store_s:.1f} s; durable after {durable_s:.1f} s) vs raw COPY + tsvector"
-            f" {n / raw_s:,.0f} events/s ({raw_s:.1f} s): {raw_s / store_s:.0%} of the ceiling"
+            f" ({store_s:.1f} s; the writes returned after {durable_s:.1f} s, indexing every"
+            " 10,000 events inline) vs raw COPY + tsvector"
+            f" {n / raw_s:,.0f} events/s (best of {raw_before:.1f} s before and {raw_after:.1f} s"
+            f" after): {raw_s / store_s:.0%} of the ceiling"
         )
 
         keys = store.event_keys(EventQuery(session_id=session.id))

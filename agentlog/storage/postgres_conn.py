@@ -119,14 +119,19 @@ def connect(target: Target) -> psycopg.Connection:
         return psycopg.connect(target.conninfo, **connect_kwargs(target))  # type: ignore[arg-type]
 
 
-def open_pool(target: Target, max_size: int = DEFAULT_POOL_MAX) -> ConnectionPool:
+def open_pool(
+    target: Target, max_size: int = DEFAULT_POOL_MAX, timeout: float = 10.0
+) -> ConnectionPool:
     """A pool of connections with the store's search path, opened and checked."""
     pool = ConnectionPool(
         target.conninfo,
         min_size=1,
         max_size=max_size,
         kwargs=connect_kwargs(target),
-        timeout=30,
+        timeout=timeout,
+        # A connection broken by a database restart is noticed (and replaced) on
+        # checkout, not by failing the caller's request: one empty round trip.
+        check=ConnectionPool.check_connection,
         open=False,
         name="agentlog",
     )

@@ -127,3 +127,33 @@ def test_scoped_view_closing_keeps_the_pool(pg) -> None:
     view.write(events=_events(new_id(), 2, "a", "x"))
     view.close()
     assert pg.info().events == 2 and view.info().events == 2
+
+
+def test_a_killed_connection_is_replaced_not_surfaced(pg) -> None:
+    """After a database restart the pool hands out working connections (the server's 503 recovers)."""
+    import psycopg
+
+    from agentlog.storage.postgres_testing import base_url
+
+    with pg._pool.connection() as conn:
+        pid = conn.info.backend_pid
+    with psycopg.connect(base_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert pg.info().events == 0
+
+
+def test_unreachable_database_after_open_is_a_store_error() -> None:
+    """What every store call does when no pooled connection can be made (the server answers 503)."""
+    import re
+
+    from agentlog.errors import StoreError
+    from agentlog.storage.postgres_conn import open_pool, parse_url, translated
+
+    target = parse_url("postgresql://postgres:pw@127.0.0.1:1/test?agentlog_schema=x")
+    pool = open_pool(target, max_size=1, timeout=0.3)
+    try:
+        with pytest.raises(StoreError, match=re.escape("postgresql://postgres@127.0.0.1:1/test")):
+            with translated(target.display), pool.connection():
+                pass
+    finally:
+        pool.close()
