@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from agentlog.model import Event, EventType, SessionSummary
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.banner import Banner
+from agentlog.tui.widgets.keybar import KeyBar
 
 MAX_STEPS = 2000  # steps aligned per side; the summary counts cover the whole session
 
@@ -193,7 +194,7 @@ class CompareScreen(Screen[None]):
                 summary: DataTable[Text | str] = DataTable(id="compare-summary", cursor_type="row")
                 summary.add_columns("", "A", "B", "B vs A")
                 yield summary
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#compare-steps").focus()

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from agentlog.storage.base import SessionQuery
+from agentlog.tui.widgets.keybar import KeyBar
 
 WELCOME = """Welcome to AgentLog
 
@@ -33,7 +34,7 @@ class FirstRunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Middle(), Center():
             yield Static(Text(WELCOME), id="welcome")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         interval = self.app.poll_interval  # type: ignore[attr-defined]

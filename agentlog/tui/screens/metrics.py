@@ -12,13 +12,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from agentlog.model import EventType, StatsReport, to_us
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.banner import Banner
+from agentlog.tui.widgets.keybar import KeyBar
 
 BUCKETS = 60
 MAX_SERIES_EVENTS = 20_000  # LLM calls read for the charts; enough for a faithful shape
@@ -131,7 +132,7 @@ class MetricsScreen(Screen[None]):
             yield Static(id="m-tools")
             yield Static(id="m-models")
             yield Static(id="m-slowest")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_reload()

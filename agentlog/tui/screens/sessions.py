@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from agentlog.model import SessionSummary
@@ -21,6 +21,7 @@ from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
 from agentlog.tui.widgets.banner import Banner
 from agentlog.tui.widgets.inputs import TextInput
+from agentlog.tui.widgets.keybar import KeyBar
 
 PAGE = 100
 # (column key, header, sort key or None)
@@ -126,13 +127,17 @@ class SessionsScreen(Screen[None]):
         yield Static(id="session-filters", classes="filter-line")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="activity", classes="activity")
-        yield Footer()
+        yield KeyBar()
 
     def _columns(self) -> list[tuple[str, str, SessionSort | None]]:
         return [c for c in COLUMNS if not (self.narrow and c[0] in NARROW_HIDES)]
 
     def on_resize(self) -> None:
-        narrow = self.size.width < 110
+        self._fit(self.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Columns for this width (fewer below 110); a change rebuilds the table."""
+        narrow = width < 110
         if narrow != self.narrow:
             self.narrow = narrow
             table = self.query_one(DataTable)
@@ -144,6 +149,7 @@ class SessionsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
+        self._fit(self.app.size.width)  # the terminal's width: one build, not one per resize
         self._describe()
         interval = self.app.poll_interval  # type: ignore[attr-defined]
         if interval:

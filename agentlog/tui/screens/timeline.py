@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, SessionSummary
@@ -29,6 +29,7 @@ from agentlog.tui.screens.event_filters import EventFilter, EventFilterDialog, T
 from agentlog.tui.widgets.banner import Banner
 from agentlog.tui.widgets.detail import EventDetail, MetadataTree
 from agentlog.tui.widgets.inputs import TextInput
+from agentlog.tui.widgets.keybar import KeyBar
 from agentlog.tui.widgets.timeline import EventTimeline
 
 
@@ -91,7 +92,7 @@ class TimelineScreen(Screen[None]):
         yield TextInput(
             placeholder="Search this session (enter to find, esc to cancel)", id="timeline-search"
         )
-        yield Footer()
+        yield KeyBar()
 
     @property
     def timeline(self) -> EventTimeline:
