@@ -139,18 +139,34 @@ m001_initial = _statements(
     *EVENT_INDEXES,
 )
 
-m002_fts = _statements(
-    # Session titles and descriptions: few rows, so kept up per write (like SQLite's sessions_fts).
-    "ALTER TABLE sessions ADD COLUMN search tsvector NOT NULL DEFAULT ''",
-    "CREATE INDEX sessions_search ON sessions USING gin (search)",
-    EVENTS_FTS_TABLE,
-    EVENTS_FTS_INDEX,
-    # One row per write call: the rid range it inserted. Committed with the events,
-    # so an indexer that sees the row sees the events (rids from the identity are
-    # not committed in order, so a "highest rid indexed" watermark would miss some).
-    "CREATE TABLE fts_pending (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-    " lo bigint NOT NULL, hi bigint NOT NULL)",
-)
+
+def m002_fts(conn: psycopg.Connection) -> None:
+    """Full-text search: a tsvector per session, and events indexed in batches behind the writes."""
+    from agentlog.storage.postgres_search import TSV, index_text
+
+    _statements(
+        # Session titles and descriptions: few rows, so kept up per write (like SQLite's sessions_fts).
+        "ALTER TABLE sessions ADD COLUMN search tsvector NOT NULL DEFAULT ''",
+        "CREATE INDEX sessions_search ON sessions USING gin (search)",
+        EVENTS_FTS_TABLE,
+        EVENTS_FTS_INDEX,
+        # One row per write call: the rid range it inserted. Committed with the events,
+        # so an indexer that sees the row sees the events (rids from the identity are
+        # not committed in order, so a "highest rid indexed" watermark would miss some).
+        "CREATE TABLE fts_pending (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " lo bigint NOT NULL, hi bigint NOT NULL)",
+    )(conn)
+    # A schema made by m001 alone may hold data: queue its events, index its sessions.
+    conn.execute(
+        "INSERT INTO fts_pending (lo, hi) SELECT min(rid), max(rid) FROM events HAVING count(*) > 0"
+    )
+    rows = conn.execute("SELECT id, title, description FROM sessions").fetchall()
+    for sid, title, description in rows:
+        conn.execute(
+            f"UPDATE sessions SET search = {TSV.format('%s', '%s')} WHERE id = %s",
+            (index_text(title), index_text(description), sid),
+        )
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", m001_initial),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 
@@ -19,13 +20,13 @@ from agentlog.storage.postgres_schema import (
 from agentlog.storage.postgres_testing import ENV, drop_schema, new_schema_url
 
 psycopg = pytest.importorskip("psycopg")
-pytestmark = pytest.mark.skipif(
-    not __import__("os").environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set"
-)
+needs_pg = pytest.mark.skipif(not os.environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set")
 
 
 @pytest.fixture
 def schema_url() -> Iterator[tuple[str, str]]:
+    if not os.environ.get(ENV):
+        pytest.skip(f"PostgreSQL tests need {ENV} set")
     url, schema = new_schema_url("schema")
     try:
         yield url, schema
@@ -130,6 +131,7 @@ def test_connection_refused_is_one_line_without_password() -> None:
     assert "postgresql://alice@127.0.0.1:1/nodb" in message
 
 
+@needs_pg
 def test_unknown_user_is_a_store_error() -> None:
     from agentlog.storage.postgres_testing import base_url
 
@@ -137,3 +139,36 @@ def test_unknown_user_is_a_store_error() -> None:
     with pytest.raises(StoreError) as caught:
         open_store(url)
     assert "pw@" not in str(caught.value) and "no_such_agentlog_user" in str(caught.value)
+
+
+def test_first_schema_is_upgraded_with_its_data_kept_and_found(schema_url: tuple[str, str]) -> None:
+    from agentlog.model import Event, EventType, Session
+    from agentlog.storage.base import EventQuery, SessionQuery
+    from agentlog.storage.postgres_conn import connect, parse_url
+    from agentlog.storage.postgres_schema import apply
+
+    url, schema = schema_url
+    target = parse_url(url)
+    s = Session(title="legacy 部署")
+    e = Event(session_id=s.id, type=EventType.LOG, content="an old kumquat")
+    with connect(target) as conn:
+        apply(conn, schema=schema, display=target.display, migrations=MIGRATIONS[:1])
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO sessions (id, title, created_at, updated_at) VALUES (%s, %s, 1, 1)",
+                (s.id, s.title),
+            )
+            conn.execute(
+                "INSERT INTO session_stats (session_id, activity_at) VALUES (%s, 1)", (s.id,)
+            )
+            conn.execute(
+                "INSERT INTO events (id, session_id, ts, type, content) VALUES (%s, %s, 5, 'LOG', %s)",
+                (e.id, s.id, e.content),
+            )
+    store = open_store(url)
+    try:
+        assert store.info().schema_version == LATEST_VERSION
+        assert [x.id for x in store.list_events(EventQuery(text="kumquat"))] == [e.id]
+        assert [x.id for x in store.list_sessions(SessionQuery(text="部署"))] == [s.id]
+    finally:
+        store.close()
