@@ -158,3 +158,27 @@ async def test_narrow_terminal_drops_columns_and_reflows(demo) -> None:
         keys = [c.key.value for c in app.screen.query_one(DataTable).columns.values()]
         assert "cost" in keys
         assert "Cost" in screen_text(app)
+
+
+async def test_time_filters_active_since_and_created_before(demo) -> None:
+    store, result = demo
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#f-since").value = "4h"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        screen = app.screen
+        assert result.sessions["eval_fail"] in screen.ids  # 3 hours ago
+        assert result.sessions["eval_pass"] not in screen.ids  # a day ago
+        assert "active since" in screen_text(app)
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#f-since").value = ""
+        app.screen.query_one("#f-until").value = "1d"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert result.sessions["eval_pass"] in screen.ids
+        assert result.sessions["eval_fail"] not in screen.ids

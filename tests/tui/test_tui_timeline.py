@@ -328,3 +328,24 @@ async def test_export_whole_session_as_csv(demo, tmp_path) -> None:
             rows = list(csv.DictReader(fh))
         assert len(rows) == store.get_session(result.sessions["eval_pass"]).event_count
         assert {r["type"] for r in rows} >= {"USER_INPUT", "TOOL_CALL"}
+
+
+async def test_agent_lanes_group_events_by_agent(demo) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["triage"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        timeline = app.screen.timeline
+        assert timeline.lanes == ("planner", "researcher", "coder")
+        lines = screen_text(app).splitlines()
+        assert "lanes: planner,researcher,coder" in lines[1]
+        # each event sits on its own agent's lane
+        for row in range(len(timeline.keys)):
+            event = timeline.event_at(row)
+            lane = timeline.lanes.index(event.agent_id)
+            marks = lines[2 + row][14 : 14 + 2 * len(timeline.lanes) : 2]
+            assert marks[lane] == "●" and marks.count("●") == 1, lines[2 + row]
+        await pilot.press("a")
+        assert timeline.lanes is None

@@ -49,6 +49,8 @@ class SessionFilterDialog(ModalScreen[SessionQuery | None]):
             yield TextInput(q.agent or "", id="f-agent")
             yield Label("Active since (30m, 2h, 7d or an ISO time)")
             yield TextInput(render.stamp(q.since) if q.since else "", id="f-since")
+            yield Label("Created before (30m, 2h, 7d or an ISO time)")
+            yield TextInput(render.stamp(q.until) if q.until else "", id="f-until")
             yield Static("", id="f-error", classes="dialog-error")
             yield Static("enter apply · ctrl+r clear · esc cancel", classes="dialog-help")
 
@@ -64,10 +66,11 @@ class SessionFilterDialog(ModalScreen[SessionQuery | None]):
         tags = [t.strip() for t in self.query_one("#f-tags", Input).value.split(",") if t.strip()]
         agent = self.query_one("#f-agent", Input).value.strip() or None
         since_text = self.query_one("#f-since", Input).value.strip()
+        until_text = self.query_one("#f-until", Input).value.strip()
+        now = self.app.now()  # type: ignore[attr-defined]
         try:
-            since = (
-                parse_time(since_text, "active since", now=self.app.now()) if since_text else None
-            )  # type: ignore[attr-defined]
+            since = parse_time(since_text, "active since", now=now) if since_text else None
+            until = parse_time(until_text, "created before", now=now) if until_text else None
         except AgentLogError as exc:
             self.query_one("#f-error", Static).update(exc.message)
             return
@@ -78,6 +81,7 @@ class SessionFilterDialog(ModalScreen[SessionQuery | None]):
                 tags=tags or None,
                 agent=agent,
                 since=since,
+                until=until,
                 cursor=None,
             )
         )

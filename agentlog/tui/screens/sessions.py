@@ -285,7 +285,9 @@ class SessionsScreen(Screen[None]):
         if q.agent:
             parts.append(f"agent={q.agent}")
         if q.since:
-            parts.append(f"since {render.stamp(q.since)}")
+            parts.append(f"active since {render.stamp(q.since)}")
+        if q.until:
+            parts.append(f"created before {render.stamp(q.until)}")
         if q.text:
             parts.append(f"search {q.text!r}")
         self.query_one("#session-filters", Static).update(Text("  ·  ".join(parts), style="dim"))

@@ -67,6 +67,7 @@ class TimelineScreen(Screen[None]):
         Binding("m", "metrics", "Metrics"),
         Binding("l", "follow", "Follow"),
         Binding("r", "relative", "Rel/abs time", show=False),
+        Binding("a", "lanes", "Agent lanes", show=False),
         Binding("ctrl+r", "clear_filters", "Clear filters", show=False),
         Binding("escape,q", "back", "Back"),
     ]
@@ -196,6 +197,14 @@ class TimelineScreen(Screen[None]):
                 parts.append(Text(f"search {t.search_term!r}: no matches", style="red"))
         if t.follow:
             parts.append(Text("● following", style="bold green"))
+        if t.lanes:
+            lanes = Text("lanes: ")
+            for i, agent in enumerate(t.lanes):
+                lanes.append(
+                    ("," if i else "") + render.one_line(agent, 16),
+                    style=render.agent_colour(agent),
+                )
+            parts.append(lanes)
         parts.append(Text("time: " + ("relative" if t.relative else "UTC"), style="dim"))
         line = Text("  ·  ").join(parts)
         line.no_wrap, line.overflow = True, "ellipsis"
@@ -410,6 +419,19 @@ class TimelineScreen(Screen[None]):
         t.follow = not t.follow
         if t.follow:
             t.poll()
+        self._status()
+
+    def action_lanes(self) -> None:
+        """Group by agent: a lane per agent (up to 8), each event on its agent's lane."""
+        t = self.timeline
+        agents = tuple(self.session.agents[:8]) if self.session else ()
+        if t.lanes or not agents:
+            t.lanes = None
+            if not agents:
+                self.notify("No agents recorded in this session", severity="warning")
+        else:
+            t.lanes = agents
+        t.refresh()
         self._status()
 
     def action_relative(self) -> None:

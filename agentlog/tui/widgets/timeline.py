@@ -97,6 +97,8 @@ class EventTimeline(ScrollView, can_focus=True):
         self.fetching_keys = True
         self.partial = False  # the keys are only the first page's, the rest on their way
         self.session_start: datetime | None = None
+        # Agent lanes (grouping by agent): one column per agent, the event's own marked.
+        self.lanes: tuple[str, ...] | None = None
         self.search_term: str | None = None
         self.matches: list[int] = []
         self._match_set: set[int] = set()
@@ -411,6 +413,7 @@ class EventTimeline(ScrollView, can_focus=True):
             self.search_term,
             self.relative,
             self.session_start,
+            self.lanes,
         )
         strip = self._strips.get(key)
         if strip is not None:
@@ -444,6 +447,12 @@ class EventTimeline(ScrollView, can_focus=True):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append("✖" if event.status == "error" else " ", style="bold red")
         text.append(f"{when:<12} ", style="dim")
+        if self.lanes:
+            for lane in self.lanes:
+                if lane == event.agent_id:
+                    text.append("● ", style=render.agent_colour(lane))
+                else:
+                    text.append("│ ", style="bright_black")
         text.append_text(render.type_label(event.type))
         text.append(" ")
         if width >= 100:
