@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +23,15 @@ from agentlog.migrate.checkpoint import Checkpoint, redact_url
 from agentlog.migrate.export import Selection, selected_sessions
 from agentlog.migrate.rebuild import plain_session
 from agentlog.migrate.records import session_checksum, session_diff
-from agentlog.model import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, Event, SessionSummary, to_us
+from agentlog.model import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    Event,
+    Session,
+    SessionSummary,
+    WriteResult,
+    to_us,
+)
 from agentlog.storage.base import EventQuery, Store, event_cursor
 
 KEEP_PROBLEMS = 200
@@ -130,6 +139,8 @@ class Migration:
         self.selection = selection or Selection(all=True)
         self.checkpoint = checkpoint or Checkpoint.for_pair(source.url, target.url)
         self.on_progress = on_progress
+        self._executor: ThreadPoolExecutor | None = None
+        self._inflight: tuple[Future[WriteResult] | None, WriteResult | None, SessionSummary, list[Event], bool] | None = None
         self.report = MigrateReport(source=source.url, target=redact_url(target.url))
 
     def sessions(self) -> Iterator[SessionSummary]:
@@ -167,6 +178,20 @@ class Migration:
     def run(self, *, verify: bool = True) -> MigrateReport:
         rep = self.report
         started = time.monotonic()
+        self._executor = ThreadPoolExecutor(1, "agentlog-migrate")
+        try:
+            self._run_sessions(rep)
+            self.settle()
+        finally:
+            # After an error the write in flight is not recorded: a re-run sends it again.
+            executor, self._executor, self._inflight = self._executor, None, None
+            executor.shutdown(wait=True)
+        rep.seconds = time.monotonic() - started
+        if verify:
+            self.verify()
+        return rep
+
+    def _run_sessions(self, rep: MigrateReport) -> None:
         for summary in self.sessions():
             rep.sessions += 1
             rep.events_total += summary.event_count
@@ -183,42 +208,70 @@ class Migration:
                 mark = self.checkpoint.get(summary.id)
             self._copy_session(summary, mark.last_ts, mark.last_id)
             rep.sessions_copied += 1
-        rep.seconds = time.monotonic() - started
-        if verify:
-            self.verify()
-        return rep
 
     def _copy_session(self, summary: SessionSummary, last_ts: int | None, last_id: str | None) -> int:
+        """Queue the session's events after (last_ts, last_id); return how many were queued."""
         session = plain_session(summary)
         if session.parent_session_id:
             self._ensure_parent(session.parent_session_id)
         after = (last_ts, last_id) if last_ts is not None and last_id is not None else None
-        sent_row = False
         count = 0
+        previous: list[Event] | None = None
         for batch in session_batches(self.source, session.id, after):
-            rows = [] if sent_row else [session]
-            result = self.target.write(rows, batch)
-            sent_row = True
-            rejected = len(result.errors)
-            for err in result.errors:
-                if len(self.report.rejected) < KEEP_PROBLEMS:
-                    eid = batch[err.index].id if 0 <= err.index < len(batch) else err.id
-                    self.report.rejected.append({"session_id": session.id, "event_id": eid, "error": err.error})
-            self.report.events_rejected += rejected
-            self.report.events_inserted += result.inserted
-            self.report.events_duplicates += result.duplicates
-            self.report.events_sent += len(batch)
-            last = batch[-1]
-            self.checkpoint.advance(session.id, to_us(last.timestamp), last.id, len(batch), rejected)
+            if previous is not None:
+                self._submit(summary, [] if count > len(previous) else [session], previous, last=False)
+            previous = batch
             count += len(batch)
-            if self.on_progress is not None:
-                self.on_progress(len(batch))
-        if not sent_row:
+        if previous is None:
+            self.settle()
             self.target.write([session], [])
-        mark = self.checkpoint.get(session.id)
-        if not mark.rejected:  # with rejected events it stays unfinished: a re-run retries
-            self.checkpoint.finish(session.id, summary.event_count)
+            self._finish_session(summary)
+        else:
+            self._submit(summary, [session] if count == len(previous) else [], previous, last=True)
         return count
+
+    def _submit(self, summary: SessionSummary, rows: list[Session], batch: list[Event], *, last: bool) -> None:
+        """Write `batch` while the next one is read from the source (one write in flight).
+
+        Results are settled in order, so the checkpoint only ever advances past
+        batches the target acknowledged, whatever happens to this process.
+        """
+        self.settle()
+        if self._executor is None:
+            self._inflight = (None, self.target.write(rows, batch), summary, batch, last)
+            self.settle()
+            return
+        future = self._executor.submit(self.target.write, rows, batch)
+        self._inflight = (future, None, summary, batch, last)
+
+    def settle(self) -> None:
+        """Wait for the write in flight and record it (counts, rejects, checkpoint)."""
+        if self._inflight is None:
+            return
+        future, result, summary, batch, last = self._inflight
+        self._inflight = None
+        if future is not None:
+            result = future.result()
+        assert result is not None
+        rejected = len(result.errors)
+        for err in result.errors:
+            if len(self.report.rejected) < KEEP_PROBLEMS:
+                eid = batch[err.index].id if 0 <= err.index < len(batch) else err.id
+                self.report.rejected.append({"session_id": summary.id, "event_id": eid, "error": err.error})
+        self.report.events_rejected += rejected
+        self.report.events_inserted += result.inserted
+        self.report.events_duplicates += result.duplicates
+        self.report.events_sent += len(batch)
+        last_event = batch[-1]
+        self.checkpoint.advance(summary.id, to_us(last_event.timestamp), last_event.id, len(batch), rejected)
+        if last:
+            self._finish_session(summary)
+        if self.on_progress is not None:
+            self.on_progress(len(batch))
+
+    def _finish_session(self, summary: SessionSummary) -> None:
+        if not self.checkpoint.get(summary.id).rejected:  # with rejects it stays unfinished: a re-run retries
+            self.checkpoint.finish(summary.id, summary.event_count)
 
     def _ensure_parent(self, parent_id: str) -> None:
         """A child session's row is never written before its parent's (the target may require it)."""
@@ -248,6 +301,7 @@ class Migration:
                 self.checkpoint.restart(summary.id)
                 again = self.source.get_session(summary.id)
                 self._copy_session(again, None, None)
+                self.settle()
                 rep.repaired += 1
                 problem, checksum = self._compare(summary.id)
             self.checkpoint.set_verified(summary.id, problem, checksum)
