@@ -17,7 +17,7 @@ from agentlog.cli.options import (
     agents,
     tags,
 )
-from agentlog.cli.output import Column, message, print_json, print_table, warn
+from agentlog.cli.output import Format, message, print_json, print_object, warn
 from agentlog.cli.timeparse import format_duration_ms
 from agentlog.errors import UsageError
 from agentlog.migrate.migrate import MigrateReport
@@ -123,7 +123,7 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
             rows += [("sessions verified", report.verified), ("sessions differing", len(report.mismatches))]
             if report.repaired:
                 rows.append(("sessions re-sent after a mismatch", report.repaired))
-    print_table(rows, [Column("", lambda r: r[0], style="bold"), Column("", lambda r: r[1], justify="right")])
+    print_object(None, Format.TABLE, fields=rows)
     for item in report.rejected[:SHOWN]:
         warn(f"rejected event {item['event_id']} of session {item['session_id']}: {item['error']}")
     for mismatch in report.mismatches[:SHOWN]:
