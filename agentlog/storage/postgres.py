@@ -15,8 +15,7 @@ is safe to share between threads (FastAPI's thread pool, TUI workers).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +40,7 @@ from agentlog.model import (
 from agentlog.storage import postgres_search as fts
 from agentlog.storage import postgres_write as w
 from agentlog.storage.base import Page, SessionQuery, StoreInfo, encode_cursor
-from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url
+from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url, translated
 from agentlog.storage.postgres_events import PostgresEventReads
 from agentlog.storage.postgres_query import (
     SESSION_COLUMNS,
@@ -54,6 +53,8 @@ from agentlog.storage.postgres_query import (
 )
 from agentlog.storage.postgres_schema import apply, schema_version
 from agentlog.storage.sqlite_query import page_limit, row_session
+
+_DEADLOCK_RETRIES = 3
 
 
 class PostgresStore(PostgresEventReads):
@@ -68,16 +69,9 @@ class PostgresStore(PostgresEventReads):
         self._target: Target = parse_url(url)
         self._display = self._target.display
         self._owner = True
-        with connect(self._target) as conn, self._translated():
+        with connect(self._target) as conn, translated(self._display):
             apply(conn, schema=self._target.schema, display=self._display)
         self._pool = open_pool(self._target, max_size=pool_size)
-
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        from agentlog.storage.postgres_conn import translated
-
-        with translated(self._display):
-            yield
 
     # ------------------------------------------------------------ views
     def scoped(self, team_id: str | None, user_id: str | None = None) -> PostgresStore:
@@ -128,9 +122,32 @@ class PostgresStore(PostgresEventReads):
                 )
         if not good_sessions and not valid:
             return WriteResult(errors=errors)
-        duplicates = inserted = 0
-        with self._conn() as conn, conn.transaction():
-            for s in good_sessions:
+        # Sorted by id: concurrent writers lock the same sessions in the same order.
+        good_sessions.sort(key=lambda s: s.id)
+        with translated(self._display):
+            for attempt in range(_DEADLOCK_RETRIES + 1):
+                try:
+                    inserted, duplicates, foreign_errors = self._write_once(good_sessions, valid)
+                    break
+                except psycopg.errors.DeadlockDetected:
+                    # Two writers' multi-session batches crossed; PostgreSQL rolled one back whole.
+                    if attempt == _DEADLOCK_RETRIES:
+                        raise
+        errors.extend(foreign_errors)
+        if inserted:
+            with self._conn() as conn:
+                fts.index_if_large(conn)
+        errors.sort(key=lambda b: b.index)
+        return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
+
+    def _write_once(
+        self, sessions: Sequence[Session], valid: list[tuple[int, Event]]
+    ) -> tuple[int, int, list[BatchError]]:
+        """One write transaction: (inserted, duplicates, errors for other teams' sessions)."""
+        errors: list[BatchError] = []
+        duplicates = 0
+        with self._pool.connection() as conn, conn.transaction():
+            for s in sessions:
                 w.upsert_session(conn, s, self.team_id, self.user_id)
             sids = list({e.session_id for _, e in valid})
             known = w.session_teams(conn, sids)
@@ -160,11 +177,7 @@ class PostgresStore(PostgresEventReads):
                     unique.append(e)
             inserted = w.insert_events(conn, unique)
             duplicates += len(unique) - inserted
-        if inserted:
-            with self._conn() as conn:
-                fts.index_if_large(conn)
-        errors.sort(key=lambda b: b.index)
-        return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
+        return inserted, duplicates, errors
 
     def _visible(
         self, conn: psycopg.Connection, session_id: str, lock: bool = False

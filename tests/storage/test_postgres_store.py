@@ -157,3 +157,23 @@ def test_unreachable_database_after_open_is_a_store_error() -> None:
                 pass
     finally:
         pool.close()
+
+
+def test_crossing_multi_session_batches_never_fail(pg) -> None:
+    """Writers whose batches touch the same sessions in opposite orders: rows lock in one order."""
+    sessions = [Session(title=f"s{i}") for i in range(8)]
+    pg.write(sessions=sessions)
+    forward = [
+        [Event(session_id=s.id, type=EventType.LOG, content="fig") for s in sessions]
+        for _ in range(15)
+    ]
+    backward = [
+        [Event(session_id=s.id, type=EventType.LOG, content="fig") for s in reversed(sessions)]
+        for _ in range(15)
+    ]
+
+    def run(batches: list[list[Event]], order: list[Session]) -> Callable[[], None]:
+        return lambda: [pg.write(sessions=order, events=b) for b in batches]
+
+    _run([run(forward, sessions), run(backward, sessions[::-1])])
+    assert {pg.get_session(s.id).event_count for s in sessions} == {30}
