@@ -6,14 +6,15 @@ file, an exported file and a team server.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agentlog.storage.base import Store
     from agentlog.tui.app import AgentLogApp
 
 
-def make_app(*args, **kwargs) -> AgentLogApp:
+def make_app(store: Store, **options: Any) -> AgentLogApp:
     """See `agentlog.tui.app.make_app` (imported lazily so `agentlog.tui` stays cheap)."""
     from agentlog.tui.app import make_app as _make_app
 
-    return _make_app(*args, **kwargs)
+    return _make_app(store, **options)

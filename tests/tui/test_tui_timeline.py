@@ -12,7 +12,7 @@ from tui_memstore import MemoryStore
 from tui_screen import screen_text, settle
 
 from agentlog.model import Event, EventType, Session, SessionStatus
-from agentlog.storage.base import EventQuery
+from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.tui.app import make_app
 from agentlog.tui.screens.timeline import TimelineScreen
 from agentlog.tui.widgets.detail import MetadataTree
@@ -240,6 +240,9 @@ async def test_follow_tails_new_events_until_scrolled_up() -> None:
         await settle(pilot)
         screen = app.screen
         timeline = screen.timeline
+        assert timeline.follow and timeline.cursor_row == 49  # live: opens following
+        await pilot.press("l")
+        assert not timeline.follow
         await pilot.press("l")
         await settle(pilot)
         assert timeline.follow and timeline.cursor_row == 49
@@ -349,3 +352,15 @@ async def test_agent_lanes_group_events_by_agent(demo) -> None:
             assert marks[lane] == "●" and marks.count("●") == 1, lines[2 + row]
         await pilot.press("a")
         assert timeline.lanes is None
+
+
+async def test_an_active_session_opens_following_its_newest_event(demo) -> None:
+    store, _ = demo
+    active = next(s for s in store.list_sessions(SessionQuery(status=SessionStatus.ACTIVE)).items)
+    app = open_app(store, active.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        timeline = app.screen.timeline
+        assert timeline.follow
+        assert timeline.cursor_row == len(timeline.keys) - 1 == active.event_count - 1
+        assert "following" in screen_text(app)

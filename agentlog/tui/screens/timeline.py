@@ -124,8 +124,13 @@ class TimelineScreen(Screen[None]):
 
     @on(SessionLoaded)
     def _session_loaded(self, message: SessionLoaded) -> None:
+        first = self.session is None
         self.session = s = message.session
         timeline = self.timeline
+        if first and s.status == "active" and self.select is None:
+            # A live session opens tailing its newest events, like `tail -f`.
+            timeline.follow = True
+            self._status()
         if timeline.session_start != s.first_event_at:
             timeline.session_start = s.first_event_at
             timeline.refresh()

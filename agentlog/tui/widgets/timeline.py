@@ -180,7 +180,10 @@ class EventTimeline(ScrollView, can_focus=True):
         self.fetching_keys = message.partial
         self.virtual_size = Size(self.size.width, len(self.keys))
         self._want_selected = True
-        if follows_partial:
+        if self.follow:
+            if not message.partial:  # tailing: the newest event, once all keys are known
+                self.cursor_row = len(self.keys) - 1
+        elif follows_partial:
             self.cursor_row = self.cursor_row  # keep where the user already moved
         else:
             self.cursor_row = message.anchor_row
