@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from agentlog.errors import UsageError
+
+if TYPE_CHECKING:
+    from agentlog.storage.postgres import PostgresStore
 
 ENV = "AGENTLOG_TEST_POSTGRES_URL"
 
@@ -49,7 +53,7 @@ def drop_schema(schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def temporary_store(pool_size: int = 4):  # type: ignore[no-untyped-def]
+def temporary_store(pool_size: int = 4) -> PostgresStore:
     """A `PostgresStore` in a new schema that `close()` drops."""
     from agentlog.storage.postgres import PostgresStore
 
