@@ -39,6 +39,11 @@ MAX_NAME_CHARS = 1000
 MAX_AGENT_ID_CHARS = 200
 MAX_TAGS = 100
 MAX_TAG_CHARS = 100
+# Per-event measures: far above any real call, low enough that a session's
+# totals never overflow a 64-bit integer column.
+MAX_TOKENS = 10**12
+MAX_COST_USD = 1e9
+MAX_DURATION_MS = 1e12
 MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIMESTAMP = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -345,11 +350,11 @@ class Event(_Model):
     content: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     parent_id: Annotated[str | None, _optional_id("parent_id")] = None
-    duration_ms: float | None = Field(default=None, ge=0)
+    duration_ms: float | None = Field(default=None, ge=0, le=MAX_DURATION_MS)
     status: EventStatus = EventStatus.OK
-    input_tokens: int | None = Field(default=None, ge=0)
-    output_tokens: int | None = Field(default=None, ge=0)
-    cost_usd: float | None = Field(default=None, ge=0)
+    input_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    output_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    cost_usd: float | None = Field(default=None, ge=0, le=MAX_COST_USD)
 
     @field_validator("metadata", mode="before")
     @classmethod

@@ -13,7 +13,16 @@ from portability_helpers import dump, fill, lines
 
 from agentlog.migrate.export import Selection, export
 from agentlog.migrate.importer import import_file
-from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus
+from agentlog.model import (
+    MAX_COST_USD,
+    MAX_DURATION_MS,
+    MAX_TOKENS,
+    Event,
+    EventStatus,
+    EventType,
+    Session,
+    SessionStatus,
+)
 from agentlog.storage.sqlite import SQLiteStore
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -34,9 +43,10 @@ METADATA = st.dictionaries(TEXT, JSON, max_size=4)
 TIMES = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
 )
-MEASURE = st.none() | st.floats(min_value=0, max_value=1e12, allow_nan=False)
-# Token counts are summed per session by the store; keep the sums inside SQLite's 64 bits.
-COUNT = st.none() | st.integers(min_value=0, max_value=2**40)
+# Up to the model's own limits (which keep per-session sums inside 64 bits).
+DURATION = st.none() | st.floats(min_value=0, max_value=MAX_DURATION_MS, allow_nan=False)
+COST = st.none() | st.floats(min_value=0, max_value=MAX_COST_USD, allow_nan=False)
+COUNT = st.none() | st.integers(min_value=0, max_value=MAX_TOKENS)
 
 
 @st.composite
@@ -68,11 +78,11 @@ def sessions_with_events(draw: st.DrawFn) -> tuple[list[Session], list[Event]]:
                     content=draw(st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)),
                     metadata=draw(METADATA),
                     parent_id=events[-1].id if events and draw(st.booleans()) else None,
-                    duration_ms=draw(MEASURE),
+                    duration_ms=draw(DURATION),
                     status=draw(st.sampled_from(EventStatus)),
                     input_tokens=draw(COUNT),
                     output_tokens=draw(COUNT),
-                    cost_usd=draw(MEASURE),
+                    cost_usd=draw(COST),
                 )
             )
     return sessions, events

@@ -1,0 +1,63 @@
+"""The data model's limits answer with one clear message naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from agentlog.model import (
+    MAX_CONTENT_BYTES,
+    MAX_METADATA_DEPTH,
+    MAX_TOKENS,
+    Event,
+    EventType,
+    new_id,
+    validation_message,
+)
+
+
+def _event(**kw):
+    return Event(session_id=new_id(), type="LOG", **kw)
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"content": "x" * (MAX_CONTENT_BYTES + 1)}, "content"),
+        ({"metadata": {"k": "v" * 70_000}}, "metadata"),
+        ({"input_tokens": MAX_TOKENS + 1}, "input_tokens"),
+        ({"cost_usd": -1}, "cost_usd"),
+        ({"timestamp": "yesterday"}, "timestamp"),
+        ({"parent_id": "not-a-uuid"}, "parent_id"),
+    ],
+)
+def test_each_limit_names_its_field(kw, field) -> None:
+    with pytest.raises(ValidationError) as info:
+        _event(**kw)
+    assert validation_message(info.value).startswith(field)
+
+
+def test_metadata_depth_limit() -> None:
+    deep: dict = {}
+    node = deep
+    for _ in range(MAX_METADATA_DEPTH + 1):
+        node["k"] = {}
+        node = node["k"]
+    with pytest.raises(ValidationError, match="nested deeper"):
+        _event(metadata=deep)
+
+
+def test_unknown_type_lists_the_choices_and_any_case_is_accepted() -> None:
+    assert _event().type is EventType.LOG
+    assert Event(session_id=new_id(), type="tool-call").type is EventType.TOOL_CALL
+    with pytest.raises(ValidationError, match="use one of USER_INPUT"):
+        Event(session_id=new_id(), type="bogus")
+
+
+def test_new_ids_are_uuid7_strictly_increasing_and_unique() -> None:
+    import uuid
+
+    ids = [new_id() for _ in range(10_000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {uuid.UUID(i).version for i in ids[:10]} == {7}
