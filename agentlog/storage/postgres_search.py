@@ -58,11 +58,6 @@ def tsquery_sql(phrases: Sequence[str]) -> tuple[str, list[Any]]:
     return "(" + " && ".join(parts) + ")", list(phrases)
 
 
-def has_pending(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM fts_pending)").fetchone()
-    return bool(row and row[0])
-
-
 def pending_events(conn: psycopg.Connection) -> int:
     """Events written but not yet in the full-text index (for `info`)."""
     row = conn.execute(
@@ -73,11 +68,18 @@ def pending_events(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def index_batch(conn: psycopg.Connection, limit: int = FTS_BATCH_ROWS, *, wait: bool = True) -> int:
+def index_batch(
+    conn: psycopg.Connection,
+    limit: int = FTS_BATCH_ROWS,
+    *,
+    wait: bool = True,
+    upto: int | None = None,
+) -> int:
     """Index the events of the oldest pending writes, up to about `limit` events, in one transaction.
 
-    Returns how many pending rows were consumed (0: nothing left, or with
-    `wait=False`, another indexer is at work).
+    `upto`: only pending rows with ids up to this one. Returns how many pending
+    rows were consumed (0: nothing left, or with `wait=False`, another indexer
+    is at work).
     """
     with conn.transaction():
         if wait:
@@ -89,7 +91,8 @@ def index_batch(conn: psycopg.Connection, limit: int = FTS_BATCH_ROWS, *, wait: 
             if not got or not got[0]:
                 return 0
         ranges = conn.execute(
-            "SELECT id, lo, hi FROM fts_pending ORDER BY id LIMIT 1000"
+            "SELECT id, lo, hi FROM fts_pending WHERE id <= %s ORDER BY id LIMIT 1000",
+            (upto if upto is not None else 2**63 - 1,),
         ).fetchall()
         if not ranges:
             return 0
@@ -129,10 +132,17 @@ def index_batch(conn: psycopg.Connection, limit: int = FTS_BATCH_ROWS, *, wait: 
 
 
 def index_all(conn: psycopg.Connection) -> None:
-    """Bring the events index up to date (one transaction per batch)."""
-    while has_pending(conn):
-        if not index_batch(conn):
-            return
+    """Index every write committed before this call (one transaction per batch).
+
+    Writes that commit meanwhile are left for later, so a search never chases
+    a steady stream of writers.
+    """
+    row = conn.execute("SELECT max(id) FROM fts_pending").fetchone()
+    top = row[0] if row else None
+    if top is None:
+        return
+    while index_batch(conn, upto=top):
+        pass
 
 
 def index_if_large(conn: psycopg.Connection) -> None:
@@ -140,11 +150,10 @@ def index_if_large(conn: psycopg.Connection) -> None:
 
     Never waits: if another writer or a search is indexing, it will take these rows too.
     """
-    row = conn.execute("SELECT coalesce(sum(hi - lo + 1), 0) FROM fts_pending").fetchone()
+    row = conn.execute("SELECT coalesce(sum(hi - lo + 1), 0), max(id) FROM fts_pending").fetchone()
     if row and row[0] >= FTS_BATCH_ROWS:
-        while index_batch(conn, wait=False):
-            if not has_pending(conn):
-                return
+        while index_batch(conn, wait=False, upto=row[1]):
+            pass
 
 
 def session_search_sql() -> str:

@@ -177,3 +177,21 @@ def test_crossing_multi_session_batches_never_fail(pg) -> None:
 
     _run([run(forward, sessions), run(backward, sessions[::-1])])
     assert {pg.get_session(s.id).event_count for s in sessions} == {30}
+
+
+def test_indexing_stops_at_the_writes_it_was_asked_for(pg) -> None:
+    """A search indexes what was committed before it started, never chasing later writers."""
+    from agentlog.storage import postgres_search as fts
+
+    sid = new_id()
+    pg.write(events=_events(sid, 3, "a", "first"))
+    with pg._pool.connection() as conn:
+        row = conn.execute("SELECT max(id) FROM fts_pending").fetchone()
+        assert row is not None
+        top = row[0]
+    pg.write(events=_events(sid, 4, "a", "second"))
+    with pg._pool.connection() as conn:
+        assert fts.index_batch(conn, upto=top) == 1
+        assert fts.index_batch(conn, upto=top) == 0
+        assert fts.pending_events(conn) == 4
+    assert pg.count_events(EventQuery(text="second")) == 4
