@@ -275,6 +275,69 @@ async def memory_run(store: SQLiteStore, sid: str) -> dict[str, float]:
     }
 
 
+SESSIONS = 10_000
+
+
+def build_sessions(path: Path) -> None:
+    """10,000 sessions of 2 events each: the sessions list's lazy paging."""
+    store = SQLiteStore(str(path))
+    start = NOW - timedelta(days=60)
+    sessions = [
+        Session(
+            id=ident(1000 + i, 0),
+            title=f"run {i:05d}",
+            status=SessionStatus.COMPLETED,
+            created_at=start + timedelta(minutes=i),
+            updated_at=start + timedelta(minutes=i),
+        )
+        for i in range(SESSIONS)
+    ]
+    for i in range(0, SESSIONS, MAX_PAGE):
+        store.write(sessions=sessions[i : i + MAX_PAGE])
+        events = [
+            Event(
+                id=ident(1000 + j, n),
+                session_id=sessions[j].id,
+                timestamp=sessions[j].created_at + timedelta(seconds=n),
+                type=EventType.LOG,
+                agent_id="bench",
+                content="hello",
+            )
+            for j in range(i, min(i + MAX_PAGE, SESSIONS))
+            for n in (1, 2)
+        ]
+        store.write(events=events)
+    store.close()
+
+
+async def sessions_run(store: SQLiteStore) -> dict[str, float]:
+    """First screen of the sessions list, then G (last loaded row) until all are loaded."""
+    from agentlog.storage.base import SessionQuery
+
+    out: dict[str, float] = {}
+    app = make_app(store, now=NOW, poll_interval=None, blink=False)
+    t = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(getattr(app.screen, "ids", ())) >= 100)
+        out["first"] = time.perf_counter() - t
+        screen = app.screen
+        pages = []
+        while len(screen.ids) < SESSIONS:
+            have = len(screen.ids)
+            t = time.perf_counter()
+            await pilot.press("G")
+            await until(pilot, lambda have=have: len(screen.ids) > have)
+            pages.append(time.perf_counter() - t)
+        out["page"] = statistics.median(pages)
+        out["page_max"] = max(pages)
+        out["pages"] = len(pages)
+    q = SessionQuery(limit=100)
+    out["ceiling_first"] = timed(lambda: (store.list_sessions(q), store.count_sessions(q)))
+    cursor = store.list_sessions(q).next_cursor
+    out["ceiling_page"] = timed(lambda: store.list_sessions(replace(q, cursor=cursor)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -332,6 +395,21 @@ def main() -> None:
         f"| UI floor: j moves the cursor one row (nothing to fetch; the pilot's idle wait) | "
         f"{ms(statistics.median(floor))} ({ms(min(floor))}–{ms(max(floor))}) | "
         f"{ms(statistics.median(tui['floor_cpu']))} | — | — | — |"
+    )
+    sessions_db = db.with_name("tui-sessions-10k.db")
+    if not sessions_db.exists():
+        build_sessions(sessions_db)
+    sstore = SQLiteStore(str(sessions_db))
+    srun = asyncio.run(sessions_run(sstore))
+    sstore.close()
+    print(
+        f"| sessions list of {SESSIONS:,}: first screen (app start included) | {ms(srun['first'])} | — | "
+        f"{ms(srun['ceiling_first'])} (first page + count) | — | — |"
+    )
+    print(
+        f"| sessions list: G at the last loaded row loads the next 100 ({srun['pages']:.0f} pages) | "
+        f"{ms(srun['page'])} (max {ms(srun['page_max'])}) | — | {ms(srun['ceiling_page'])} | "
+        f"{srun['page'] / srun['ceiling_page']:.0f}× | — |"
     )
     print(
         f"\nmemory: RSS {mem['before']:.0f} MB before the app, {mem['opened']:.0f} MB with the session open, "

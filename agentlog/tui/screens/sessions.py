@@ -24,6 +24,7 @@ from agentlog.tui.widgets.inputs import TextInput
 from agentlog.tui.widgets.keybar import KeyBar
 
 PAGE = 100
+PREFETCH_ROWS = 50  # start the next page half a page before the end, so scrolling rarely waits
 # (column key, header, sort key or None)
 COLUMNS: list[tuple[str, str, SessionSort | None]] = [
     ("status", "", None),
@@ -225,7 +226,11 @@ class SessionsScreen(Screen[None]):
     @on(DataTable.RowHighlighted)
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
         table = self.query_one(DataTable)
-        if self.next_cursor and not self.loading_more and event.cursor_row >= table.row_count - 20:
+        if (
+            self.next_cursor
+            and not self.loading_more
+            and event.cursor_row >= table.row_count - PREFETCH_ROWS
+        ):
             self.loading_more = True
             self._load(self.generation, replace(self.query_, cursor=self.next_cursor), append=True)
 
