@@ -10,6 +10,7 @@ import typer
 from agentlog.cli.context import get_state
 from agentlog.cli.output import message, warn
 from agentlog.errors import UsageError
+from agentlog.storage.base import redact_url
 
 
 def serve(
@@ -67,11 +68,11 @@ def serve(
     if users == 0 and not dev:
         message(
             "No users yet. Create the first admin on this machine:\n"
-            f"  agentlog admin create-user you@example.com --admin --db {settings.db}\n"
-            f"  agentlog admin keys create --label my-laptop --db {settings.db}\n"
+            f"  agentlog admin create-user you@example.com --admin --db {redact_url(settings.db)}\n"
+            f"  agentlog admin keys create --label my-laptop --db {redact_url(settings.db)}\n"
             f"then: export AGENTLOG_SERVER={url} AGENTLOG_API_KEY=<the key>"
         )
-    message(f"AgentLog server on {url} (store: {settings.db}; API docs: {url}/docs)")
+    message(f"AgentLog server on {url} (store: {redact_url(settings.db)}; API docs: {url}/docs)")
     uvicorn.run(
         "agentlog.server.app:app_from_env",
         factory=True,

@@ -10,12 +10,12 @@ again and the target's id-idempotent writes count it as duplicates.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from agentlog.config import data_dir
+from agentlog.storage.base import redact_url
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,11 +31,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     verified INTEGER NOT NULL DEFAULT 0
 );
 """
-
-
-def redact_url(url: str) -> str:
-    """The URL without a password (checkpoint names and messages never hold secrets)."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
 def checkpoint_path(source_url: str, target_url: str) -> Path:

@@ -190,6 +190,13 @@ def event_key(event: Event) -> tuple[int, str]:
     return (to_us(event.timestamp), event.id)
 
 
+def redact_url(url: str) -> str:
+    """The URL without a password: for messages, logs and checkpoint names."""
+    import re
+
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
 # ---------------------------------------------------------------- protocol
 @runtime_checkable
 class Store(Protocol):
@@ -314,5 +321,6 @@ __all__ = [
     "iter_events",
     "iter_sessions",
     "put_session",
+    "redact_url",
     "to_us",
 ]
