@@ -77,9 +77,8 @@ class ExportDialog(ModalScreen[str | None]):
                     )
                     yield RadioButton("Whole session", value=not self.has_filter, id="x-all")
             yield Label("File")
-            yield TextInput(
-                str(Path.cwd() / default_name(self.session, self.session_id, "ndjson")), id="x-path"
-            )
+            # Relative to the directory the TUI was started in, like any shell path.
+            yield TextInput(default_name(self.session, self.session_id, "ndjson"), id="x-path")
             yield Static("", id="x-error", classes="dialog-error")
             yield Static(
                 "tab next · arrows choose · enter in the file box exports · esc cancel",
