@@ -7,17 +7,18 @@ from typing import Annotated, Any
 import typer
 
 from agentlog.cli.context import get_store
-from agentlog.cli.events import NameOpt, build_query
 from agentlog.cli.options import (
     AgentOpt,
     EventStatusOpt,
     JsonOpt,
     MetadataOpt,
+    NameOpt,
     NdjsonOpt,
     SearchOpt,
     SinceOpt,
     TypeOpt,
     UntilOpt,
+    build_query,
 )
 from agentlog.cli.output import (
     Column,
@@ -125,9 +126,6 @@ def stats(
         until=until,
         text=search,
         metadata=metadata,
-        order="asc",
-        limit=100,
-        cursor=None,
     )
     report = store.stats(query)
     if fmt is Format.JSON:

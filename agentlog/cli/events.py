@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -16,65 +15,24 @@ from agentlog.cli.options import (
     JsonOpt,
     LimitOpt,
     MetadataOpt,
+    NameOpt,
     NdjsonOpt,
     OrderOpt,
     SearchOpt,
     SinceOpt,
     TypeOpt,
     UntilOpt,
-    agents,
-    event_types,
-    metadata_filters,
-    split_values,
+    build_query,
 )
 from agentlog.cli.output import Column, Format, output_format, print_ndjson, print_rows
 from agentlog.cli.render import EVENT_COLUMNS, SEARCH_COLUMNS
-from agentlog.cli.resolve import resolve_session_id
-from agentlog.model import EventStatus
 from agentlog.storage.base import EventQuery, Store, iter_events
 
-NameOpt = Annotated[
-    list[str] | None,
-    typer.Option("--name", metavar="NAME", help="Tool, model, node or MCP method (repeatable)."),
-]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every page (ignores --limit).")]
 SessionOpt = Annotated[
     str | None,
     typer.Option("--session", metavar="SESSION", help="Only this session (id, prefix or latest)."),
 ]
-
-
-def build_query(
-    store: Store,
-    *,
-    session: str | None,
-    type_: list[str] | None,
-    agent: list[str] | None,
-    name: list[str] | None,
-    status: EventStatus | None,
-    since: datetime | None,
-    until: datetime | None,
-    text: str | None,
-    metadata: list[str] | None,
-    order: str,
-    limit: int,
-    cursor: str | None,
-) -> EventQuery:
-    """The EventQuery for the shared filter options (used by events, search, stats, tail)."""
-    return EventQuery(
-        session_id=resolve_session_id(store, session) if session else None,
-        types=event_types(type_),
-        agents=agents(agent),
-        names=split_values(name) or None,
-        status=status,
-        since=since,
-        until=until,
-        text=text or None,
-        metadata=metadata_filters(metadata),
-        order=order,  # type: ignore[arg-type]
-        limit=limit,
-        cursor=cursor,
-    )
 
 
 def print_events(

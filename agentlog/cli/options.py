@@ -13,9 +13,11 @@ from typing import Annotated, Literal
 import orjson
 import typer
 
+from agentlog.cli.resolve import resolve_session_id
 from agentlog.cli.timeparse import TIME_HELP, parse_time
 from agentlog.errors import UsageError
 from agentlog.model import EventStatus, EventType, SessionStatus
+from agentlog.storage.base import EventQuery, Store
 
 
 def _since(value: str) -> datetime:
@@ -100,6 +102,10 @@ MetadataOpt = Annotated[
     ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+NameOpt = Annotated[
+    list[str] | None,
+    typer.Option("--name", metavar="NAME", help="Tool, model, node or MCP method (repeatable)."),
+]
 
 
 # -- converters from raw option values to query values
@@ -161,6 +167,39 @@ def json_object(text: str | None, option: str) -> dict | None:
     return value
 
 
+def build_query(
+    store: Store,
+    *,
+    session: str | None,
+    type_: list[str] | None,
+    agent: list[str] | None,
+    name: list[str] | None,
+    status: EventStatus | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: str | None = None,
+    metadata: list[str] | None = None,
+    order: str = "asc",
+    limit: int = 100,
+    cursor: str | None = None,
+) -> EventQuery:
+    """The EventQuery for the shared event filter options (events, search, stats, tail)."""
+    return EventQuery(
+        session_id=resolve_session_id(store, session) if session else None,
+        types=event_types(type_),
+        agents=agents(agent),
+        names=split_values(name) or None,
+        status=status,
+        since=since,
+        until=until,
+        text=text or None,
+        metadata=metadata_filters(metadata),
+        order=order,  # type: ignore[arg-type]
+        limit=limit,
+        cursor=cursor,
+    )
+
+
 __all__ = [
     "AgentOpt",
     "CursorOpt",
@@ -168,6 +207,7 @@ __all__ = [
     "JsonOpt",
     "LimitOpt",
     "MetadataOpt",
+    "NameOpt",
     "NdjsonOpt",
     "OrderOpt",
     "SearchOpt",
@@ -179,6 +219,7 @@ __all__ = [
     "UntilOpt",
     "YesOpt",
     "agents",
+    "build_query",
     "event_types",
     "json_object",
     "metadata_filters",

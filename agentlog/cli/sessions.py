@@ -47,7 +47,7 @@ from agentlog.model import (
     utcnow,
     validation_message,
 )
-from agentlog.storage.base import SessionQuery, iter_sessions
+from agentlog.storage.base import SessionQuery, SessionSort, iter_sessions
 
 M = TypeVar("M")
 
@@ -60,21 +60,7 @@ sessions_app = typer.Typer(
 SessionArg = Annotated[
     str, typer.Argument(metavar="SESSION", help="Session id, unique id prefix, or 'latest'.")
 ]
-SortOpt = Annotated[
-    Literal[
-        "last_event_at",
-        "created_at",
-        "updated_at",
-        "title",
-        "event_count",
-        "error_count",
-        "duration_ms",
-        "input_tokens",
-        "output_tokens",
-        "cost_usd",
-    ],
-    typer.Option("--sort", help="Sort key."),
-]
+SortOpt = Annotated[SessionSort, typer.Option("--sort", help="Sort key.")]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="Session title.")]
 DescriptionOpt = Annotated[
     str | None, typer.Option("--description", "-d", help="Longer description.")

@@ -17,14 +17,15 @@ from typing import Annotated
 import typer
 
 from agentlog.cli.context import get_store
-from agentlog.cli.events import NameOpt, build_query
 from agentlog.cli.options import (
     AgentOpt,
     EventStatusOpt,
     MetadataOpt,
+    NameOpt,
     NdjsonOpt,
     SearchOpt,
     TypeOpt,
+    build_query,
 )
 from agentlog.cli.output import dumps, out, write_line
 from agentlog.cli.render import event_line
@@ -123,13 +124,9 @@ def tail(
         agent=agent,
         name=name,
         status=status,
-        since=None,
-        until=None,
         text=search,
         metadata=metadata,
-        order="asc",
         limit=1000,
-        cursor=None,
     )
     console = out()
     with_session = query.session_id is None
