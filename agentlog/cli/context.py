@@ -44,6 +44,11 @@ class CLIState:
             return self.db
         return self.settings().store_url()
 
+    def local_store(self) -> Store:
+        """The local store (--db, else the configured file), even when a server is set:
+        the source of `migrate`, which moves local data to a server."""
+        return self.store(self.db or self.settings().db)
+
     def is_remote(self, server: str | None = None) -> bool:
         return self.store_url(server).startswith(("http://", "https://"))
 

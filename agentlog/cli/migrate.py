@@ -49,9 +49,10 @@ def migrate_cmd(
     ] = False,
     json: JsonOpt = False,
 ) -> None:
-    """Copy every session and event of this store to another one; re-run to resume.
+    """Copy every session and event of the local store to another one; re-run to resume.
 
-    Filters choose sessions; every event of a chosen session moves.
+    The source is the local store even when AGENTLOG_SERVER is set (pass --server
+    to copy from a server instead). Filters choose sessions; every event of a chosen session moves.
 
     Example: agentlog migrate --to https://agentlog.example.com --api-key $KEY
     """
@@ -62,7 +63,8 @@ def migrate_cmd(
     if verify and dry_run:
         raise UsageError("choose one of --verify and --dry-run")
     state = get_state(ctx)
-    source = state.store()
+    # The source is the local store, even with AGENTLOG_SERVER set; --server makes it a server.
+    source = state.store() if state.server else state.local_store()
     key = api_key or (state.settings().api_key if to.startswith(("http://", "https://")) else None)
     target = open_store(to, api_key=key)
     try:

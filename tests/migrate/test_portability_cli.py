@@ -141,3 +141,21 @@ def test_docs_guide_exists_and_names_the_steps() -> None:
     text = guide.read_text(encoding="utf-8")
     for needle in ("agentlog serve", "agentlog migrate --to", "--verify", "--dry-run", "kill", "agentlog sync"):
         assert needle in text, needle
+
+
+def test_migrate_reads_the_local_store_even_with_a_server_configured(
+    store, tmp_path, monkeypatch
+) -> None:
+    # The README exports AGENTLOG_SERVER before `agentlog migrate --to URL`: the
+    # source must stay the laptop's store, not the server it points at.
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+
+    fill(store, sessions=2, events=3)
+    monkeypatch.setenv("AGENTLOG_DB", str(store.path))
+    monkeypatch.setenv("AGENTLOG_SERVER", "http://127.0.0.1:9")
+    target = tmp_path / "team.db"
+    run = CliRunner().invoke(app, ["migrate", "--to", str(target), "--json"])
+    assert run.exit_code == 0, run.stderr
+    assert orjson.loads(run.stdout)["events_sent"] == 6
