@@ -7,6 +7,8 @@
 - export: NDJSON (also CSV and JSON) of the whole store vs a bare `sqlite3`
   SELECT of the same rows written with orjson; each run in its own process
   so its peak RSS is its own.
+- mmap: the NDJSON export and `bench_store.py pages search` with the store's
+  `mmap_size` at 1 GiB, 256 MiB, 64 MiB and 0 (`--mmap` sets it for any part).
 - import: the NDJSON file into an empty store until durable and searchable
   (a full-text query answers) vs `bench.ceiling.raw_ingest_rate` with the
   same indexes and FTS5 filled in 10,000-row transactions.
@@ -113,9 +115,18 @@ class AnonPeak:
         return self.peak_kb / 1024
 
 
-def child(argv: list[str]) -> dict:
+def set_mmap(mmap: int | None) -> None:
+    """The store's memory map for this process (None: the store's default)."""
+    if mmap is not None:
+        import agentlog.storage.sqlite_conn as conn
+
+        conn.MMAP_BYTES = mmap
+
+
+def child(argv: list[str], mmap: int | None = None) -> dict:
     """Run one measurement in this (fresh) process; print seconds, count and peak RSS."""
     what, src, dest = argv[0], Path(argv[1]), Path(argv[2])
+    set_mmap(mmap)
     anon = AnonPeak()
     started = time.perf_counter()
     if what == "ceiling-export":
@@ -135,6 +146,14 @@ def child(argv: list[str]) -> dict:
 
         store = SQLiteStore(src)
         n = sum(len(page) for _, pages in iter_selected(store, Selection(all=True)) for page in pages)
+        store.close()
+    elif what == "store-records":
+        # The same through `list_event_records`, the export's read path.
+        from agentlog.migrate.export import Selection, iter_selected_records
+        from agentlog.storage.sqlite import SQLiteStore
+
+        store = SQLiteStore(src)
+        n = sum(len(page) for _, pages in iter_selected_records(store, Selection(all=True)) for page in pages)
         store.close()
     elif what.startswith("export-"):
         from agentlog.migrate.export import Selection, export
@@ -174,13 +193,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(what: str, src: Path, dest: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", what, str(src), str(dest)],
+MMAP: int | None = None  # --mmap, passed on to every measurement
+
+
+def measure(what: str, src: Path, dest: Path, mmap: int | None = None) -> dict:
+    mmap = MMAP if mmap is None else mmap
+    extra = [] if mmap is None else ["--mmap", str(mmap)]
+    proc = subprocess.run([sys.executable, __file__, "--child", what, str(src), str(dest), *extra],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{what} failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["bytes"] = dest.stat().st_size if dest.exists() else None
+    result["mmap"] = mmap
     print(f"  {what:16} {result['events']:>9,} events {result['seconds']:7.1f}s "
           f"{result['rate']:>9,.0f}/s  peak RSS {result['peak_rss_mb']:.0f} MB "
           f"(anonymous {result['peak_anon_mb']:.0f} MB)", file=sys.stderr, flush=True)
@@ -217,6 +242,31 @@ def ceiling_import(src: Path, work: Path) -> tuple[float, float]:
         Path(str(path) + suffix).unlink(missing_ok=True)
     print(f"  store-write      {len(events):>9,} events            {store_rate:>9,.0f}/s", file=sys.stderr, flush=True)
     return rate, store_rate
+
+
+MMAP_SIZES = (1 << 30, 256 << 20, 64 << 20, 0)
+
+
+def mmap_comparison(src: Path) -> dict:
+    """The NDJSON export and the store's page/search benchmarks at each mmap_size, same run."""
+    out: dict = {}
+    for mmap in MMAP_SIZES:
+        ceiling = measure("ceiling-export", src, OUT / "ceiling.ndjson")
+        export = measure("export-ndjson", src, OUT / "export.ndjson", mmap)
+        code = ("import runpy, sys; sys.path.insert(0, sys.argv[1]); "
+                "import agentlog.storage.sqlite_conn as c; c.MMAP_BYTES = int(sys.argv[2]); "
+                "sys.argv = [sys.argv[3], 'pages', 'search']; runpy.run_path(sys.argv[0], run_name='__main__')")
+        proc = subprocess.run([sys.executable, "-c", code, str(ROOT), str(mmap), str(ROOT / "bench" / "bench_store.py")],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench_store at mmap {mmap} failed:\n{proc.stderr}")
+        store_lines = [line for line in (proc.stdout + proc.stderr).splitlines()
+                       if line.startswith("- page of 100") or line.startswith("- search")]
+        for line in store_lines:
+            print(f"    {line}", file=sys.stderr, flush=True)
+        out[str(mmap)] = {"ceiling": ceiling, "export": export, "ratio": export["rate"] / ceiling["rate"],
+                          "store": store_lines}
+    return out
 
 
 # ---------------------------------------------------------------- server
@@ -365,14 +415,18 @@ def main() -> None:
     parser.add_argument("--server-events", type=int, default=100_000,
                         help="events for the migrate-to-server part (0 skips it)")
     parser.add_argument("--parts", default="export,import,server",
-                        help="comma list of the parts to run: export, import, server, postgres")
+                        help="comma list of the parts to run: export, mmap, import, server, postgres")
     parser.add_argument("--postgres-url", default=os.environ.get("AGENTLOG_TEST_POSTGRES_URL"),
                         help="PostgreSQL for the 'postgres' part (a throwaway schema is used)")
+    parser.add_argument("--mmap", type=int, default=None,
+                        help="the store's mmap_size in bytes for every measurement (default: the store's)")
     parser.add_argument("--child", nargs=3, metavar=("WHAT", "SRC", "DEST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child)))
+        print(json.dumps(child(args.child, args.mmap)))
         return
+    global MMAP
+    MMAP = args.mmap
     OUT.mkdir(parents=True, exist_ok=True)
     src = OUT / f"portability-{args.events}.db"
     print(f"source store {src} ({args.events:,} events)", file=sys.stderr, flush=True)
@@ -384,16 +438,21 @@ def main() -> None:
         print("export", file=sys.stderr, flush=True)
         ceiling = measure("ceiling-export", src, OUT / "ceiling.ndjson")  # first: it warms the cache
         store_read = measure("store-read", src, OUT / "none")
+        store_records = measure("store-records", src, OUT / "none")
         ndjson = measure("export-ndjson", src, OUT / "export.ndjson")
         results["export"] = {
             "ceiling": ceiling,
             "store_read": store_read,
+            "store_records": store_records,
             "ndjson": ndjson,
             "csv": measure("export-csv", src, OUT / "export.csv"),
             "json": measure("export-json", src, OUT / "export.json"),
             "ndjson_ratio": ndjson["rate"] / ceiling["rate"],
             "ndjson_vs_store_read": ndjson["rate"] / store_read["rate"],
         }
+    if "mmap" in parts:
+        print("mmap_size comparison", file=sys.stderr, flush=True)
+        results["mmap"] = mmap_comparison(src)
     if "import" in parts:
         print("import", file=sys.stderr, flush=True)
         if "export" not in parts:
@@ -421,8 +480,16 @@ def main() -> None:
     if "export" in results:
         summary["export_ndjson_ratio"] = round(results["export"]["ndjson_ratio"], 3)
         summary["export_ndjson_vs_store_read"] = round(results["export"]["ndjson_vs_store_read"], 3)
+        summary["export_store_records_ratio"] = round(
+            results["export"]["store_records"]["rate"] / results["export"]["ceiling"]["rate"], 3)
+        for fmt in ("csv", "json"):
+            summary[f"export_{fmt}_ratio"] = round(results["export"][fmt]["rate"] / results["export"]["ceiling"]["rate"], 3)
         summary["export_ndjson_peak_rss_mb"] = round(results["export"]["ndjson"]["peak_rss_mb"])
         summary["export_ndjson_peak_anon_mb"] = round(results["export"]["ndjson"]["peak_anon_mb"])
+    if "mmap" in results:
+        for mmap, r in results["mmap"].items():
+            summary[f"mmap_{mmap}_export_ratio"] = round(r["ratio"], 3)
+            summary[f"mmap_{mmap}_export_peak_rss_mb"] = round(r["export"]["peak_rss_mb"])
     if "import" in results:
         summary["import_ratio"] = round(results["import"]["ratio"], 3)
         summary["import_vs_store_write"] = round(results["import"]["vs_store_write"], 3)

@@ -13,16 +13,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from agentlog.errors import NotFound, UsageError
 from agentlog.migrate.fileio import open_output
 from agentlog.migrate.rebuild import plain_session
 from agentlog.migrate.writers import FORMATS, make_writer
 from agentlog.model import Event, EventType, Session, SessionStatus, SessionSummary, normalize_id
-from agentlog.storage.base import EventQuery, SessionQuery, Store, iter_sessions
+from agentlog.storage.base import EventQuery, Page, SessionQuery, Store, iter_sessions
 
 # Applied to every record on its way out (share's redaction).
 Transform = Callable[[Session | Event], Session | Event]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -114,26 +116,43 @@ def selected_sessions(store: Store, sel: Selection) -> Iterator[SessionSummary]:
 
 def session_events(store: Store, sel: Selection, session_id: str) -> tuple[list[Event], EventQuery | None]:
     """The first page of a session's chosen events and the query for the next page (or None)."""
+    return _first_page(store.list_events, sel, session_id)
+
+
+def _first_page(fetch: Callable[[EventQuery], Page[R]], sel: Selection, session_id: str) -> tuple[list[R], EventQuery | None]:
     query = sel.event_query(session_id)
-    page = store.list_events(query)
+    page = fetch(query)
     nxt = replace(query, cursor=page.next_cursor) if page.next_cursor else None
     return page.items, nxt
 
 
 def iter_selected(store: Store, sel: Selection) -> Iterator[tuple[Session, Iterator[list[Event]]]]:
     """(session, its events page by page) for every chosen session, streamed."""
+    return _iter_selected(store, sel, store.list_events)
+
+
+def iter_selected_records(
+    store: Store, sel: Selection
+) -> Iterator[tuple[Session, Iterator[list[dict[str, Any]]]]]:
+    """`iter_selected` with each event as its export record (`Store.list_event_records`)."""
+    return _iter_selected(store, sel, store.list_event_records)
+
+
+def _iter_selected(
+    store: Store, sel: Selection, fetch: Callable[[EventQuery], Page[R]]
+) -> Iterator[tuple[Session, Iterator[list[R]]]]:
     for summary in selected_sessions(store, sel):
-        first, nxt = session_events(store, sel, summary.id)
+        first, nxt = _first_page(fetch, sel, summary.id)
         if not first and sel.filters_events:
             continue
-        yield plain_session(summary), _pages(store, first, nxt)
+        yield plain_session(summary), _pages(fetch, first, nxt)
 
 
-def _pages(store: Store, first: list[Event], nxt: EventQuery | None) -> Iterator[list[Event]]:
+def _pages(fetch: Callable[[EventQuery], Page[R]], first: list[R], nxt: EventQuery | None) -> Iterator[list[R]]:
     if first:
         yield first
     while nxt is not None:
-        page = store.list_events(nxt)
+        page = fetch(nxt)
         if page.items:
             yield page.items
         nxt = replace(nxt, cursor=page.next_cursor) if page.next_cursor else None
@@ -184,13 +203,23 @@ def export(
     sel.check()
     with open_output(path) as stream:
         writer = make_writer(fmt, stream)
-        for session, pages in iter_selected(store, sel):
-            writer.begin_session(transform(session) if transform else session)  # type: ignore[arg-type]
-            for page in pages:
-                writer.write_events([transform(e) for e in page] if transform else page)  # type: ignore[misc]
-                if on_progress is not None:
-                    on_progress(writer.events)
-            writer.end_session()
+        if transform is None:
+            # The fast path: records straight from the store, no Event per row.
+            for session, records in iter_selected_records(store, sel):
+                writer.begin_session(session)
+                for page in records:
+                    writer.write_records(page)
+                    if on_progress is not None:
+                        on_progress(writer.events)
+                writer.end_session()
+        else:
+            for session, pages in iter_selected(store, sel):
+                writer.begin_session(transform(session))  # type: ignore[arg-type]
+                for events in pages:
+                    writer.write_events([transform(e) for e in events])  # type: ignore[misc]
+                    if on_progress is not None:
+                        on_progress(writer.events)
+                writer.end_session()
         writer.close()
         size = getattr(writer, "bytes", 0)
     return ExportStats(writer.sessions, writer.events, size, "-" if path in (None, "-") else str(path))
@@ -203,5 +232,6 @@ __all__ = [
     "estimate_events",
     "export",
     "iter_selected",
+    "iter_selected_records",
     "selected_sessions",
 ]

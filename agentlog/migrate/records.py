@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from agentlog.model import Event, Session
-from agentlog.storage.base import Store
+
+# The event record is the storage layer's (`Store.list_event_records` returns it).
+from agentlog.storage.base import Store, event_record, ts_text
 
 FORMAT_NAME = "agentlog"
 FORMAT_VERSION = 1
@@ -74,13 +75,6 @@ DERIVED_SESSION_KEYS = frozenset(
 SESSION_COMPARED = tuple(f for f in SESSION_FIELDS if f != "updated_at")
 
 
-def ts_text(dt: datetime) -> str:
-    """`model.format_ts`, twice as fast (isoformat is C code); exports call it per event."""
-    if dt.tzinfo is not UTC:
-        dt = dt.astimezone(UTC) if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-    return dt.isoformat(timespec="microseconds")[:-6] + "Z"
-
-
 def session_record(session: Session) -> dict[str, Any]:
     """A session as its export dict (without `kind`)."""
     return {
@@ -94,26 +88,6 @@ def session_record(session: Session) -> dict[str, Any]:
         "created_at": ts_text(session.created_at),
         "updated_at": ts_text(session.updated_at),
         "ended_at": ts_text(session.ended_at) if session.ended_at else None,
-    }
-
-
-def event_record(event: Event) -> dict[str, Any]:
-    """An event as its export dict (without `kind`)."""
-    return {
-        "id": event.id,
-        "session_id": event.session_id,
-        "timestamp": ts_text(event.timestamp),
-        "type": event.type.value,
-        "agent_id": event.agent_id,
-        "name": event.name,
-        "content": event.content,
-        "metadata": event.metadata,
-        "parent_id": event.parent_id,
-        "duration_ms": event.duration_ms,
-        "status": event.status.value,
-        "input_tokens": event.input_tokens,
-        "output_tokens": event.output_tokens,
-        "cost_usd": event.cost_usd,
     }
 
 
@@ -136,8 +110,14 @@ def event_line(event: Event) -> bytes:
             "input_tokens": event.input_tokens,
             "output_tokens": event.output_tokens,
             "cost_usd": event.cost_usd,
-        }
-    ) + b"\n"
+        },
+        option=orjson.OPT_APPEND_NEWLINE,
+    )
+
+
+def record_line(record: dict[str, Any]) -> bytes:
+    """One NDJSON event line from an event record (`event_record` / `list_event_records`)."""
+    return orjson.dumps({"kind": "event", **record}, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def header(exported_at: str) -> dict[str, Any]:
@@ -250,6 +230,7 @@ __all__ = [
     "header",
     "parse_event",
     "parse_session",
+    "record_line",
     "session_checksum",
     "session_diff",
     "session_record",

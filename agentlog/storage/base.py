@@ -11,10 +11,11 @@ The protocol is synchronous on purpose (DESIGN.md "Shape of the hot paths").
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import orjson
@@ -246,6 +247,14 @@ class Store(Protocol):
         """A page of events in (timestamp, id) order; `text` searches the full-text index."""
         ...
 
+    def list_event_records(self, query: EventQuery) -> Page[dict[str, Any]]:
+        """`list_events` as JSON-ready dicts: the same page and cursor, each item `event_record(event)`.
+
+        Exports stream every event through this; a backend can build the dicts
+        straight from its rows instead of building an Event first.
+        """
+        ...
+
     def count_events(self, query: EventQuery) -> int: ...
 
     def facets(self, query: EventQuery) -> dict[str, dict[str, int]]:
@@ -291,6 +300,56 @@ def iter_events(store: Store, query: EventQuery, page_size: int = 1000) -> Itera
         q = replace(q, cursor=page.next_cursor)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_text(second: int) -> str:
+    return (_EPOCH + timedelta(seconds=second)).isoformat()[:19]
+
+
+def ts_text_us(us: int) -> str:
+    """Epoch microseconds as ISO 8601 UTC with microseconds and `Z` (the export form).
+
+    The same text as `isoformat(timespec="microseconds")` with `Z`; the date and
+    time of day are cached per second, since events of a session share seconds.
+    """
+    second, micro = divmod(us, 1_000_000)
+    return f"{_second_text(second)}.{micro:06d}Z"
+
+
+def ts_text(dt: datetime) -> str:
+    """A datetime in the export form (naive is taken as UTC)."""
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC) if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return dt.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """An event as its JSON-ready dict: the export record and `list_event_records`' items."""
+    return {
+        "id": event.id,
+        "session_id": event.session_id,
+        "timestamp": ts_text(event.timestamp),
+        "type": event.type.value,
+        "agent_id": event.agent_id,
+        "name": event.name,
+        "content": event.content,
+        "metadata": event.metadata,
+        "parent_id": event.parent_id,
+        "duration_ms": event.duration_ms,
+        "status": event.status.value,
+        "input_tokens": event.input_tokens,
+        "output_tokens": event.output_tokens,
+        "cost_usd": event.cost_usd,
+    }
+
+
+def event_records_page(page: Page[Event]) -> Page[dict[str, Any]]:
+    """A page of events as `list_event_records` returns it (for backends that build Events anyway)."""
+    return Page([event_record(e) for e in page.items], page.next_cursor)
+
+
 def iter_sessions(store: Store, query: SessionQuery, page_size: int = 500) -> Iterator[SessionSummary]:
     from dataclasses import replace
 
@@ -317,10 +376,14 @@ __all__ = [
     "encode_cursor",
     "event_cursor",
     "event_key",
+    "event_record",
+    "event_records_page",
     "from_us",
     "iter_events",
     "iter_sessions",
     "put_session",
     "redact_url",
     "to_us",
+    "ts_text",
+    "ts_text_us",
 ]

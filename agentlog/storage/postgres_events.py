@@ -19,7 +19,7 @@ from agentlog.errors import NotFound
 from agentlog.model import Event, StatsReport
 from agentlog.storage import postgres_search as fts
 from agentlog.storage.analytics import profile
-from agentlog.storage.base import EventQuery, Page, event_cursor
+from agentlog.storage.base import EventQuery, Page, event_cursor, event_records_page
 from agentlog.storage.postgres_conn import translated
 from agentlog.storage.postgres_query import (
     EVENT_COLUMNS,
@@ -97,6 +97,9 @@ class PostgresEventReads:
         items = [row_event(r) for r in rows[:limit]]
         cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
         return Page(items, cursor)
+
+    def list_event_records(self, query: EventQuery) -> Page[dict[str, Any]]:
+        return event_records_page(self.list_events(query))
 
     def count_events(self, query: EventQuery) -> int:
         with self._conn() as conn:

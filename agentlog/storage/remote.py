@@ -39,7 +39,7 @@ from agentlog.model import (
     format_ts,
     parse_ts,
 )
-from agentlog.storage.base import EventQuery, Page, SessionQuery, StoreInfo
+from agentlog.storage.base import EventQuery, Page, SessionQuery, StoreInfo, event_records_page
 
 TEAM_HEADER = "X-AgentLog-Team"
 USER_HEADER = "X-AgentLog-User"
@@ -347,6 +347,10 @@ class RemoteStore:
     def list_events(self, query: EventQuery) -> Page[Event]:
         data = self._request("GET", "/v1/events", params=event_params(query))
         return Page([Event.model_validate(e) for e in data["items"]], data["next_cursor"])
+
+    def list_event_records(self, query: EventQuery) -> Page[dict[str, Any]]:
+        # The server sends validated events; building the records from Events keeps one shape.
+        return event_records_page(self.list_events(query))
 
     def count_events(self, query: EventQuery) -> int:
         return int(self._request("GET", "/v1/events:count", params=event_params(query))["count"])

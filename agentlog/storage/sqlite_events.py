@@ -24,6 +24,7 @@ from agentlog.storage.sqlite_query import (
     event_filters,
     page_limit,
     row_event,
+    row_record,
     ts_bounds,
     where_sql,
 )
@@ -91,10 +92,19 @@ class EventReads:
         return row_event(row)
 
     def list_events(self, query: EventQuery) -> Page[Event]:
+        rows, cursor = self._event_rows(query)
+        return Page([row_event(r) for r in rows], cursor)
+
+    def list_event_records(self, query: EventQuery) -> Page[dict[str, Any]]:
+        rows, cursor = self._event_rows(query)
+        return Page([row_record(r) for r in rows], cursor)
+
+    def _event_rows(self, query: EventQuery) -> tuple[list[Any], str | None]:
+        """One page of `query` as rows in EVENT_COLUMNS order, and the next page's cursor."""
         limit = page_limit(query.limit)
         match = fts_query(query.text) if query.text is not None else None
         if match is not None:
-            return self._search_page(query, match, limit)
+            return self._search_rows(query, match, limit)
         with translated(self.path):
             where, params = self._event_where(query)
             after = event_after(query)
@@ -108,11 +118,10 @@ class EventReads:
             )
             rows = self._read().execute(sql, [*params, limit + 1]).fetchall()
         more = len(rows) > limit
-        items = [row_event(r) for r in rows[:limit]]
         cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
-        return Page(items, cursor)
+        return rows[:limit] if more else rows, cursor
 
-    def _search_page(self, query: EventQuery, match: str, limit: int) -> Page[Event]:
+    def _search_rows(self, query: EventQuery, match: str, limit: int) -> tuple[list[Any], str | None]:
         """A full-text page, found without sorting every match (see `sqlite_search`)."""
         with translated(self.path):
             if query.session_id is not None:
@@ -131,7 +140,7 @@ class EventReads:
                     (query.session_id,),
                 ).fetchone()
                 if span is None or span[0] is None:
-                    return Page([], None)
+                    return [], None
             keys = search_keys(
                 conn,
                 match,
@@ -149,10 +158,9 @@ class EventReads:
                 [k[2] for k in keys],
             ).fetchall()
         by_rid = {row[-1]: row for row in rows}
-        items = [row_event(by_rid[k[2]]) for k in keys[:limit]]
         more = len(keys) > limit
         cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
-        return Page(items, cursor)
+        return [by_rid[k[2]] for k in keys[:limit]], cursor
 
     @staticmethod
     def _with_unindexed(

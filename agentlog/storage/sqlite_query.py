@@ -23,7 +23,7 @@ from agentlog.model import (
     SessionSummary,
     to_us,
 )
-from agentlog.storage.base import MAX_PAGE, EventQuery, SessionQuery, decode_cursor
+from agentlog.storage.base import MAX_PAGE, EventQuery, SessionQuery, decode_cursor, ts_text_us
 from agentlog.storage.textsearch import fts_query
 
 M = TypeVar("M", Event, SessionSummary)
@@ -210,6 +210,30 @@ def row_event(row: Sequence[Any]) -> Event:
         },
         _EVENT_FIELDS,
     )
+
+
+def row_record(row: Sequence[Any]) -> dict[str, Any]:
+    """An events row (EVENT_COLUMNS order) as its JSON-ready record (`base.event_record`'s shape).
+
+    Built straight from the row, with no Event or datetime in between: exports
+    read every event this way (type and status are stored as their values).
+    """
+    return {
+        "id": row[0],
+        "session_id": row[1],
+        "timestamp": ts_text_us(row[2]),
+        "type": row[3],
+        "agent_id": row[4],
+        "name": row[5],
+        "content": row[13],
+        "metadata": _json(row[12], {}),
+        "parent_id": row[7],
+        "duration_ms": row[8],
+        "status": row[6],
+        "input_tokens": row[9],
+        "output_tokens": row[10],
+        "cost_usd": row[11],
+    }
 
 
 def session_filters(q: SessionQuery, team_id: str | None) -> tuple[list[str], list[Any]]:

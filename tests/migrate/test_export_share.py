@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import errno
 import gzip
+import io
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from portability_helpers import T0, fill, lines, make_event, make_session
 
 from agentlog.errors import DiskFull, NotFound, ReadOnlyStore, UsageError
-from agentlog.migrate import writers
+from agentlog.migrate import fileio
 from agentlog.migrate.export import Selection, estimate_events, export
 from agentlog.migrate.importer import import_file
 from agentlog.migrate.redact import MASK, Redactor
@@ -71,17 +73,23 @@ def test_a_full_disk_leaves_no_file_behind(store, tmp_path, monkeypatch) -> None
     target = tmp_path / "x.ndjson"
     target.write_bytes(b"the previous export\n")
     calls = {"n": 0}
-    real = writers._Buffered._flush
 
-    def failing(self: writers._Buffered) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(self)
+    class FullDisk(io.FileIO):
+        """The file fills up on its second write, wherever the writer's buffering puts it."""
 
-    monkeypatch.setattr(writers._Buffered, "_flush", failing)
+        def write(self, data: Any) -> int:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(data)
+
+    def fdopen(fd: int, mode: str = "wb", buffering: int = -1) -> io.BufferedWriter:
+        return io.BufferedWriter(FullDisk(fd, mode), buffer_size=1 << 16)
+
+    monkeypatch.setattr(fileio.os, "fdopen", fdopen)
     with pytest.raises(DiskFull, match="disk is full"):
         export(store, Selection(all=True), "ndjson", target)
+    assert calls["n"] >= 2  # the failed write (and the close that retries it)
     assert target.read_bytes() == b"the previous export\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
