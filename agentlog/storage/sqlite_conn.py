@@ -29,7 +29,11 @@ from agentlog.errors import (
 from agentlog.storage.textsearch import text_matches
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
-MMAP_BYTES = 1 << 30
+# 64 MiB, not 1 GiB: mapped file pages count in the process's RSS, and an export of a
+# 2.3 GB store through a 1 GiB map peaked at 940 MB (122 MB at 64 MiB, 60 MB at 0).
+# Store pages and searches measured the same at 1 GiB, 256 MiB, 64 MiB and 0
+# (bench/RESULTS.md, Store, 2026-11-25); small stores stay wholly mapped.
+MMAP_BYTES = 64 << 20
 # Checkpoint the WAL every 4,000 pages (16 MB) instead of 1,000: with the SDK's
 # 1,000-event batches the default checkpointed (and fsynced) every other commit,
 # which halved ingest (bench_store: ~12k -> ~20k events/s).
@@ -98,8 +102,7 @@ def connect(path: Path, *, read_only: bool, busy_timeout_ms: int) -> sqlite3.Con
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -16000")  # 16 MB per connection
-    # Reads through a memory map skip a syscall per page: searches and counts that
-    # touch thousands of scattered rows run ~3x faster (measured in bench_store).
+    # Reads through a memory map skip a syscall per page (see MMAP_BYTES for its size).
     conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     conn.create_function("agentlog_match", 3, _sql_match, deterministic=True)
     return conn
