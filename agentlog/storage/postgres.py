@@ -16,6 +16,7 @@ is safe to share between threads (FastAPI's thread pool, TUI workers).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,6 @@ from pydantic import ValidationError
 
 from agentlog.errors import InvalidInput, NotFound
 from agentlog.model import (
-    AgentSummary,
     BatchError,
     Event,
     Session,
@@ -39,28 +39,23 @@ from agentlog.model import (
 )
 from agentlog.storage import postgres_search as fts
 from agentlog.storage import postgres_write as w
-from agentlog.storage.base import Page, SessionQuery, StoreInfo, encode_cursor
+from agentlog.storage.base import StoreInfo
 from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url, translated
 from agentlog.storage.postgres_events import PostgresEventReads
-from agentlog.storage.postgres_query import (
-    SESSION_COLUMNS,
-    SESSION_FROM,
-    SESSION_SORT_SQL,
-    session_after,
-    session_filters,
-    session_tiebreak,
-    where_sql,
-)
+from agentlog.storage.postgres_query import SESSION_COLUMNS, session_filters
 from agentlog.storage.postgres_schema import apply, schema_version
-from agentlog.storage.sqlite_query import page_limit, row_session
+from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads
 
 _DEADLOCK_RETRIES = 3
 
 
-class PostgresStore(PostgresEventReads):
+class PostgresStore(PostgresEventReads, SQLSessionReads):
     """The Store protocol over one PostgreSQL database (schema); see the module docstring."""
 
     backend = "postgresql"
+    _P = "%s"
+    _SESSION_COLUMNS = SESSION_COLUMNS
+    _session_filters = staticmethod(session_filters)
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
@@ -252,8 +247,10 @@ class PostgresStore(PostgresEventReads):
         return erased
 
     # ------------------------------------------------------------ sessions
-    @staticmethod
-    def _agents_of(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    def _reading(self) -> AbstractContextManager[psycopg.Connection]:
+        return self._conn()
+
+    def _agents_of(self, conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
         agents: dict[str, list[str]] = {sid: [] for sid in ids}
         if ids:
             rows = conn.execute(
@@ -264,79 +261,6 @@ class PostgresStore(PostgresEventReads):
             for sid, agent in rows:
                 agents[sid].append(agent)
         return agents
-
-    def get_session(self, session_id: str) -> SessionSummary:
-        with self._conn() as conn:
-            row = conn.execute(
-                f"SELECT {SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = %s", (session_id,)
-            ).fetchone()
-            if row is None or (self.team_id is not None and row[11] != self.team_id):
-                raise NotFound(
-                    f"session {session_id} not found; list sessions with `agentlog sessions list`"
-                )
-            return row_session(row, self._agents_of(conn, [session_id])[session_id])
-
-    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
-        limit = page_limit(query.limit)
-        where, params = session_filters(query, self.team_id)
-        after = session_after(query)
-        if after:
-            where.append(after[0])
-            params.extend(after[1])
-        sort = SESSION_SORT_SQL[query.sort]
-        tie = session_tiebreak(query.sort)
-        direction = "ASC" if query.order == "asc" else "DESC"
-        sql = (
-            f"SELECT {SESSION_COLUMNS}, {sort} {SESSION_FROM}{where_sql(where)}"
-            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT %s"
-        )
-        with self._conn() as conn:
-            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            agents = self._agents_of(conn, [r[1] for r in rows])
-        items = [row_session(r, agents[r[1]]) for r in rows]
-        cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
-        return Page(items, cursor)
-
-    def count_sessions(self, query: SessionQuery) -> int:
-        where, params = session_filters(query, self.team_id)
-        with self._conn() as conn:
-            row = conn.execute(
-                f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params
-            ).fetchone()
-        return int(row[0]) if row else 0
-
-    def agents(self, since: datetime | None = None) -> list[AgentSummary]:
-        sql = (
-            "SELECT sa.agent_id, count(*), sum(sa.event_count), sum(sa.error_count),"
-            " min(sa.first_event_at), max(sa.last_event_at) FROM session_agents sa"
-        )
-        where: list[str] = []
-        params: list[Any] = []
-        if self.team_id is not None:
-            where.append("sa.session_id IN (SELECT id FROM sessions WHERE team_id = %s)")
-            params.append(self.team_id)
-        if since is not None:
-            where.append("sa.last_event_at >= %s")
-            params.append(to_us(since))
-        sql += (
-            where_sql(where)
-            + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
-        )
-        with self._conn() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return [
-            AgentSummary(
-                agent_id=agent,
-                sessions=n_sessions,
-                events=int(n_events),
-                errors=int(n_errors),
-                first_seen=from_us(first),
-                last_seen=from_us(last),
-            )
-            for agent, n_sessions, n_events, n_errors, first, last in rows
-        ]
 
     # ------------------------------------------------------------ admin
     def info(self) -> StoreInfo:

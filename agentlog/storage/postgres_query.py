@@ -13,15 +13,12 @@ from agentlog.model import EventStatus, EventType, SessionStatus, to_us
 from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.postgres_search import query_phrases, tsquery_sql
 from agentlog.storage.sqlite_query import event_after as _sqlite_event_after
-from agentlog.storage.sqlite_query import session_after as _sqlite_session_after
-from agentlog.storage.sqlite_query import session_tiebreak
+from agentlog.storage.sqlite_query import where_sql
 
 EVENT_COLUMNS = (
     "e.id, e.session_id, e.ts, e.type, e.agent_id, e.name, e.status, e.parent_id, e.duration_ms,"
     " e.input_tokens, e.output_tokens, e.cost_usd, e.metadata::text, e.content"
 )
-
-SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
 
 # Column 0 mirrors SQLite's rid slot; row_session never reads it.
 SESSION_COLUMNS = (
@@ -30,19 +27,6 @@ SESSION_COLUMNS = (
     " st.event_count, st.error_count, st.first_event_at, st.last_event_at, st.input_tokens,"
     " st.output_tokens, st.cost_usd"
 )
-
-SESSION_SORT_SQL: dict[str, str] = {
-    "last_event_at": "st.activity_at",
-    "created_at": "s.created_at",
-    "updated_at": "s.updated_at",
-    "title": "s.title",
-    "event_count": "st.event_count",
-    "error_count": "st.error_count",
-    "duration_ms": "coalesce(st.last_event_at - st.first_event_at, -1)",
-    "input_tokens": "st.input_tokens",
-    "output_tokens": "st.output_tokens",
-    "cost_usd": "st.cost_usd",
-}
 
 TEAM_EVENTS = "e.session_id IN (SELECT id FROM sessions WHERE team_id = %s)"
 
@@ -144,34 +128,17 @@ def session_filters(q: SessionQuery, team_id: str | None) -> tuple[list[str], li
     return where, params
 
 
-def session_after(q: SessionQuery) -> tuple[str, list[Any]] | None:
-    after = _sqlite_session_after(q)
-    if after is None:
-        return None
-    clause = f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)})"
-    op = ">" if q.order == "asc" else "<"
-    return f"{clause} {op} (%s, %s)", after[1]
-
-
 def _json_array(values: list[str]) -> str:
     import orjson
 
     return orjson.dumps(values).decode()
 
 
-def where_sql(clauses: list[str]) -> str:
-    return " WHERE " + " AND ".join(clauses) if clauses else ""
-
-
 __all__ = [
     "EVENT_COLUMNS",
     "SESSION_COLUMNS",
-    "SESSION_FROM",
-    "SESSION_SORT_SQL",
     "event_after",
     "event_filters",
-    "session_after",
     "session_filters",
-    "session_tiebreak",
     "where_sql",
 ]

@@ -11,7 +11,8 @@ writes only that team's sessions (the server's tenancy).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,39 +22,29 @@ from pydantic import ValidationError
 
 from agentlog.errors import InvalidInput, NotFound, UsageError
 from agentlog.model import (
-    AgentSummary,
     BatchError,
     Event,
     Session,
     SessionSummary,
     SessionUpdate,
     WriteResult,
-    from_us,
     to_us,
     utcnow,
     validation_message,
 )
 from agentlog.storage import sqlite_write as w
-from agentlog.storage.base import Page, SessionQuery, encode_cursor
+from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads
 from agentlog.storage.sqlite_admin import StoreAdmin
 from agentlog.storage.sqlite_conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
-from agentlog.storage.sqlite_query import (
-    SESSION_COLUMNS,
-    SESSION_FROM,
-    SESSION_SORT_SQL,
-    page_limit,
-    row_session,
-    session_after,
-    session_filters,
-    session_tiebreak,
-    where_sql,
-)
+from agentlog.storage.sqlite_query import SESSION_COLUMNS, session_filters
 
 
-class SQLiteStore(StoreAdmin):
+class SQLiteStore(StoreAdmin, SQLSessionReads):
     """The Store protocol over one SQLite file (see the module docstring)."""
 
     backend = "sqlite"
+    _SESSION_COLUMNS = SESSION_COLUMNS
+    _session_filters = staticmethod(session_filters)
 
     def __init__(
         self,
@@ -268,9 +259,12 @@ class SQLiteStore(StoreAdmin):
         return erased
 
     # ------------------------------------------------------------ sessions
-    def _session_page_agents(
-        self, conn: sqlite3.Connection, ids: Sequence[str]
-    ) -> dict[str, list[str]]:
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with translated(self.path):
+            yield self._read()
+
+    def _agents_of(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
         agents: dict[str, list[str]] = {sid: [] for sid in ids}
         for part in w.chunks(list(ids)):
             rows = conn.execute(
@@ -281,82 +275,6 @@ class SQLiteStore(StoreAdmin):
             for sid, agent in rows:
                 agents[sid].append(agent)
         return agents
-
-    def get_session(self, session_id: str) -> SessionSummary:
-        with translated(self.path):
-            conn = self._read()
-            row = conn.execute(
-                f"SELECT {SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = ?", (session_id,)
-            ).fetchone()
-            if row is None or (self.team_id is not None and row[11] != self.team_id):
-                raise NotFound(
-                    f"session {session_id} not found; list sessions with `agentlog sessions list`"
-                )
-            return row_session(row, self._session_page_agents(conn, [session_id])[session_id])
-
-    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
-        limit = page_limit(query.limit)
-        where, params = session_filters(query, self.team_id)
-        after = session_after(query)
-        if after:
-            where.append(after[0])
-            params.extend(after[1])
-        sort = SESSION_SORT_SQL[query.sort]
-        tie = session_tiebreak(query.sort)
-        direction = "ASC" if query.order == "asc" else "DESC"
-        sql = (
-            f"SELECT {SESSION_COLUMNS}, {sort} {SESSION_FROM}{where_sql(where)}"
-            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT ?"
-        )
-        with translated(self.path):
-            conn = self._read()
-            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            agents = self._session_page_agents(conn, [r[1] for r in rows])
-        items = [row_session(r, agents[r[1]]) for r in rows]
-        cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
-        return Page(items, cursor)
-
-    def count_sessions(self, query: SessionQuery) -> int:
-        where, params = session_filters(query, self.team_id)
-        with translated(self.path):
-            return (
-                self._read()
-                .execute(f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params)
-                .fetchone()[0]
-            )
-
-    def agents(self, since: datetime | None = None) -> list[AgentSummary]:
-        sql = (
-            "SELECT sa.agent_id, count(*), sum(sa.event_count), sum(sa.error_count),"
-            " min(sa.first_event_at), max(sa.last_event_at) FROM session_agents sa"
-        )
-        where: list[str] = []
-        params: list[Any] = []
-        if self.team_id is not None:
-            where.append("sa.session_id IN (SELECT id FROM sessions WHERE team_id = ?)")
-            params.append(self.team_id)
-        if since is not None:
-            where.append("sa.last_event_at >= ?")
-            params.append(to_us(since))
-        sql += (
-            where_sql(where)
-            + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
-        )
-        with translated(self.path):
-            rows = self._read().execute(sql, params).fetchall()
-        return [
-            AgentSummary(
-                agent_id=agent,
-                sessions=n_sessions,
-                events=n_events,
-                errors=n_errors,
-                first_seen=from_us(first),
-                last_seen=from_us(last),
-            )
-            for agent, n_sessions, n_events, n_errors, first, last in rows
-        ]
 
 
 def _as_session(item: Session | dict[str, Any]) -> Session:

@@ -14,9 +14,9 @@ from agentlog.errors import NotAnAgentLogDatabase, NotFound, SchemaTooNew, Store
 from agentlog.model import from_us
 from agentlog.storage import sqlite_write as w
 from agentlog.storage.base import StoreInfo
+from agentlog.storage.sql_common import SESSION_FROM
 from agentlog.storage.sqlite_conn import SQLITE_HEADER, translated
 from agentlog.storage.sqlite_events import EventReads
-from agentlog.storage.sqlite_query import SESSION_FROM
 from agentlog.storage.sqlite_schema import (
     APPLICATION_ID,
     LATEST_VERSION,

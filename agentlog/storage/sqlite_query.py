@@ -33,28 +33,12 @@ EVENT_COLUMNS = (
     " e.input_tokens, e.output_tokens, e.cost_usd, e.metadata, e.content"
 )
 
-SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
-
 SESSION_COLUMNS = (
     "s.rid, s.id, s.title, s.description, s.status, s.parent_session_id, s.tags, s.metadata,"
     " s.created_at, s.updated_at, s.ended_at, s.team_id, s.created_by,"
     " st.event_count, st.error_count, st.first_event_at, st.last_event_at, st.input_tokens,"
     " st.output_tokens, st.cost_usd"
 )
-
-# The value each session sort orders by; never NULL, so keyset comparisons hold.
-SESSION_SORT_SQL: dict[str, str] = {
-    "last_event_at": "st.activity_at",
-    "created_at": "s.created_at",
-    "updated_at": "s.updated_at",
-    "title": "s.title",
-    "event_count": "st.event_count",
-    "error_count": "st.error_count",
-    "duration_ms": "coalesce(st.last_event_at - st.first_event_at, -1)",
-    "input_tokens": "st.input_tokens",
-    "output_tokens": "st.output_tokens",
-    "cost_usd": "st.cost_usd",
-}
 
 # Metadata values compared as text: JSON true/false/null read as their JSON spelling.
 _META_TEXT = (
@@ -271,23 +255,6 @@ def session_filters(q: SessionQuery, team_id: str | None) -> tuple[list[str], li
         where.append("s.team_id = ?")
         params.append(team_id)
     return where, params
-
-
-def session_after(q: SessionQuery) -> tuple[str, list[Any]] | None:
-    if not q.cursor:
-        return None
-    key = decode_cursor(q.cursor, q.fingerprint())
-    if len(key) != 2 or not isinstance(key[1], str) or not isinstance(key[0], int | float | str):
-        raise InvalidCursor(
-            "the cursor is not valid; use the next_cursor value from the previous page"
-        )
-    op = ">" if q.order == "asc" else "<"
-    return f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)}) {op} (?, ?)", [key[0], key[1]]
-
-
-def session_tiebreak(sort: str) -> str:
-    """The id column to break ties with: the one in the same index as the sort column."""
-    return "st.session_id" if "st." in SESSION_SORT_SQL[sort] else "s.id"
 
 
 def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:

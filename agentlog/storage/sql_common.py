@@ -1,0 +1,151 @@
+"""The session reads the SQLite and PostgreSQL stores share, written once.
+
+`SQLSessionReads` holds `get_session`, `list_sessions` (keyset pages),
+`count_sessions` and `agents`; a backend supplies its read connection
+(`_reading`), its agents lookup (SQLite chunks an `IN` list, PostgreSQL binds
+one array), its dialect's `session_filters` and `SESSION_COLUMNS`, and its
+placeholder `_P`. Queries are f-strings already built per call, so the
+placeholder costs nothing extra.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from agentlog.errors import InvalidCursor, NotFound
+from agentlog.model import AgentSummary, SessionSummary, from_us, to_us
+from agentlog.storage.base import Page, SessionQuery, decode_cursor, encode_cursor
+from agentlog.storage.sqlite_query import page_limit, row_session, where_sql
+
+SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
+
+# The value each session sort orders by; never NULL, so keyset comparisons hold.
+SESSION_SORT_SQL: dict[str, str] = {
+    "last_event_at": "st.activity_at",
+    "created_at": "s.created_at",
+    "updated_at": "s.updated_at",
+    "title": "s.title",
+    "event_count": "st.event_count",
+    "error_count": "st.error_count",
+    "duration_ms": "coalesce(st.last_event_at - st.first_event_at, -1)",
+    "input_tokens": "st.input_tokens",
+    "output_tokens": "st.output_tokens",
+    "cost_usd": "st.cost_usd",
+}
+
+# A sqlite3 or psycopg connection: both have execute(sql, params).fetchone()/fetchall().
+Conn = Any
+Filters = Callable[[SessionQuery, "str | None"], tuple[list[str], list[Any]]]
+
+
+def session_tiebreak(sort: str) -> str:
+    """The id column to break ties with: the one in the same index as the sort column."""
+    return "st.session_id" if "st." in SESSION_SORT_SQL[sort] else "s.id"
+
+
+def session_after(q: SessionQuery, p: str = "?") -> tuple[str, list[Any]] | None:
+    """The keyset clause placing the page after `q.cursor` (`p`: the placeholder), or None."""
+    if not q.cursor:
+        return None
+    key = decode_cursor(q.cursor, q.fingerprint())
+    if len(key) != 2 or not isinstance(key[1], str) or not isinstance(key[0], int | float | str):
+        raise InvalidCursor(
+            "the cursor is not valid; use the next_cursor value from the previous page"
+        )
+    op = ">" if q.order == "asc" else "<"
+    clause = f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)}) {op} ({p}, {p})"
+    return clause, [key[0], key[1]]
+
+
+class SQLSessionReads(ABC):
+    """The session-reading methods of both SQL stores; see the module docstring."""
+
+    team_id: str | None
+    _P: str = "?"
+    _SESSION_COLUMNS: str
+    _session_filters: Filters
+
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[Conn]:
+        """A read connection for one call, with the backend's errors translated."""
+
+    @abstractmethod
+    def _agents_of(self, conn: Conn, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each of `ids` with its agents, in first-seen order."""
+
+    def get_session(self, session_id: str) -> SessionSummary:
+        with self._reading() as conn:
+            row = conn.execute(
+                f"SELECT {self._SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = {self._P}",
+                (session_id,),
+            ).fetchone()
+            if row is None or (self.team_id is not None and row[11] != self.team_id):
+                raise NotFound(
+                    f"session {session_id} not found; list sessions with `agentlog sessions list`"
+                )
+            return row_session(row, self._agents_of(conn, [session_id])[session_id])
+
+    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
+        limit = page_limit(query.limit)
+        where, params = self._session_filters(query, self.team_id)
+        after = session_after(query, self._P)
+        if after:
+            where.append(after[0])
+            params.extend(after[1])
+        sort = SESSION_SORT_SQL[query.sort]
+        tie = session_tiebreak(query.sort)
+        direction = "ASC" if query.order == "asc" else "DESC"
+        sql = (
+            f"SELECT {self._SESSION_COLUMNS}, {sort} {SESSION_FROM}{where_sql(where)}"
+            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT {self._P}"
+        )
+        with self._reading() as conn:
+            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            agents = self._agents_of(conn, [r[1] for r in rows])
+        items = [row_session(r, agents[r[1]]) for r in rows]
+        cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
+        return Page(items, cursor)
+
+    def count_sessions(self, query: SessionQuery) -> int:
+        where, params = self._session_filters(query, self.team_id)
+        with self._reading() as conn:
+            row = conn.execute(f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def agents(self, since: datetime | None = None) -> list[AgentSummary]:
+        sql = (
+            "SELECT sa.agent_id, count(*), sum(sa.event_count), sum(sa.error_count),"
+            " min(sa.first_event_at), max(sa.last_event_at) FROM session_agents sa"
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if self.team_id is not None:
+            where.append(f"sa.session_id IN (SELECT id FROM sessions WHERE team_id = {self._P})")
+            params.append(self.team_id)
+        if since is not None:
+            where.append(f"sa.last_event_at >= {self._P}")
+            params.append(to_us(since))
+        sql += (
+            where_sql(where)
+            + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
+        )
+        with self._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            # PostgreSQL's sum of bigints is numeric: int() makes both backends' counts ints.
+            AgentSummary(
+                agent_id=agent,
+                sessions=n_sessions,
+                events=int(n_events),
+                errors=int(n_errors),
+                first_seen=from_us(first),
+                last_seen=from_us(last),
+            )
+            for agent, n_sessions, n_events, n_errors, first, last in rows
+        ]
