@@ -7,7 +7,6 @@ always found.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +17,6 @@ from psycopg_pool import ConnectionPool
 from agentlog.errors import NotFound
 from agentlog.model import Event, StatsReport
 from agentlog.storage import postgres_search as fts
-from agentlog.storage.analytics import profile
 from agentlog.storage.base import EventQuery, Page, event_cursor, event_records_page
 from agentlog.storage.postgres_conn import translated
 from agentlog.storage.postgres_query import (
@@ -27,9 +25,8 @@ from agentlog.storage.postgres_query import (
     event_filters,
     where_sql,
 )
+from agentlog.storage.sql_stats import Tally, fold_facets, slowest, timed_sql
 from agentlog.storage.sqlite_query import page_limit, row_event
-
-_TOOL_TYPES = ("TOOL_CALL", "TOOL_RESULT")
 
 
 class PostgresEventReads:
@@ -118,11 +115,7 @@ class PostgresEventReads:
                 f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
                 params,
             ).fetchall()
-        for etype, agent, status, n in rows:
-            out["type"][etype] = out["type"].get(etype, 0) + n
-            if agent is not None:
-                out["agent"][agent] = out["agent"].get(agent, 0) + n
-            out["status"][status] = out["status"].get(status, 0) + n
+        fold_facets(rows, out)
         return out
 
     def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
@@ -136,39 +129,26 @@ class PostgresEventReads:
             return [(ts, eid) for ts, eid in conn.execute(sql, params).fetchall()]
 
     def stats(self, query: EventQuery) -> StatsReport:
-        by_type: dict[str, int] = {}
-        by_agent: dict[str, int] = {}
-        events = errors = tin = tout = 0
-        cost = 0.0
+        tally = Tally()
         with self._conn() as conn:
             where, params = self._event_where(conn, query)
             base = f"FROM events e{where_sql(where)}"
-            for etype, agent, n, n_err, n_in, n_out, usd in conn.execute(
-                "SELECT e.type, e.agent_id, count(*),"
-                " count(*) FILTER (WHERE e.status = 'error' OR e.type = 'ERROR'),"
-                " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
-                f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
-                params,
-            ).fetchall():
-                by_type[etype] = by_type.get(etype, 0) + n
-                if agent is not None:
-                    by_agent[agent] = by_agent.get(agent, 0) + n
-                events += n
-                errors += n_err
-                tin += int(n_in)
-                tout += int(n_out)
-                cost += float(usd)
+            tally.add(
+                conn.execute(
+                    "SELECT e.type, e.agent_id, count(*),"
+                    " count(*) FILTER (WHERE e.status = 'error' OR e.type = 'ERROR'),"
+                    " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
+                    f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
+                    params,
+                ).fetchall()
+            )
             if query.session_id is not None:
-                sessions = 1 if events else 0
+                sessions = 1 if tally.events else 0
             else:
                 row = conn.execute(f"SELECT count(DISTINCT e.session_id) {base}", params).fetchone()
                 sessions = int(row[0]) if row else 0
-            timed = conn.execute(
-                f"SELECT e.rid, e.ts, e.id, e.type, e.name, e.duration_ms, e.status = 'error' {base}"
-                f"{' AND' if where else ' WHERE'} e.duration_ms IS NOT NULL",
-                params,
-            ).fetchall()
-            slow = heapq.nsmallest(10, timed, key=lambda r: (-r[5], r[1], r[2]))
+            timed = conn.execute(timed_sql(base, bool(where)), params).fetchall()
+            slow = slowest(timed)
             slow_rows = {
                 row[-1]: row
                 for row in conn.execute(
@@ -176,18 +156,4 @@ class PostgresEventReads:
                     ([r[0] for r in slow],),
                 ).fetchall()
             }
-        tools = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] in _TOOL_TYPES]
-        models = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] == "LLM_CALL"]
-        return StatsReport(
-            sessions=sessions,
-            events=events,
-            errors=errors,
-            by_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
-            by_agent=dict(sorted(by_agent.items(), key=lambda kv: (-kv[1], kv[0]))),
-            tools=profile(tools),
-            models=profile(models),
-            input_tokens=tin,
-            output_tokens=tout,
-            cost_usd=cost,
-            slowest=[row_event(slow_rows[r[0]]) for r in slow],
-        )
+        return tally.report(sessions, timed, [row_event(slow_rows[r[0]]) for r in slow])

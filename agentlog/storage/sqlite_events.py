@@ -7,7 +7,6 @@ index up to date (or, when it cannot, matches the unindexed tail in Python).
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ from typing import Any
 from agentlog.errors import DatabaseLocked, NotFound
 from agentlog.model import Event, StatsReport
 from agentlog.storage import sqlite_write as w
-from agentlog.storage.analytics import profile
 from agentlog.storage.base import EventQuery, Page, event_cursor
+from agentlog.storage.sql_stats import Tally, fold_facets, slowest, timed_sql
 from agentlog.storage.sqlite_conn import Connections, translated
 from agentlog.storage.sqlite_query import (
     EVENT_COLUMNS,
@@ -30,8 +29,6 @@ from agentlog.storage.sqlite_query import (
 )
 from agentlog.storage.sqlite_search import search_keys
 from agentlog.storage.textsearch import fts_query
-
-_TOOL_TYPES = ("TOOL_CALL", "TOOL_RESULT")
 
 
 class EventReads:
@@ -218,12 +215,7 @@ class EventReads:
                 f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
                 params,
             )
-            # One pass over the matches, split three ways here.
-            for etype, agent, status, n in rows:
-                out["type"][etype] = out["type"].get(etype, 0) + n
-                if agent is not None:
-                    out["agent"][agent] = out["agent"].get(agent, 0) + n
-                out["status"][status] = out["status"].get(status, 0) + n
+            fold_facets(rows, out)  # one pass over the matches, split three ways
         return out
 
     def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
@@ -239,36 +231,23 @@ class EventReads:
             where, params = self._event_where(query)
             conn = self._read()
             base = f"FROM events e{where_sql(where)}"
-            by_type: dict[str, int] = {}
-            by_agent: dict[str, int] = {}
-            events = errors = tin = tout = 0
-            cost = 0.0
-            for etype, agent, n, n_err, n_in, n_out, usd in conn.execute(
-                "SELECT e.type, e.agent_id, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
-                " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
-                f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
-                params,
-            ):
-                by_type[etype] = by_type.get(etype, 0) + n
-                if agent is not None:
-                    by_agent[agent] = by_agent.get(agent, 0) + n
-                events += n
-                errors += n_err
-                tin += n_in
-                tout += n_out
-                cost += usd
+            tally = Tally()
+            tally.add(
+                conn.execute(
+                    "SELECT e.type, e.agent_id, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
+                    " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
+                    f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
+                    params,
+                )
+            )
             if query.session_id is not None:
-                sessions = 1 if events else 0
+                sessions = 1 if tally.events else 0
             else:
                 sessions = conn.execute(
                     f"SELECT count(DISTINCT e.session_id) {base}", params
                 ).fetchone()[0]
-            timed = conn.execute(
-                f"SELECT e.rid, e.ts, e.id, e.type, e.name, e.duration_ms, e.status = 'error' {base}"
-                f"{' AND' if where else ' WHERE'} e.duration_ms IS NOT NULL",
-                params,
-            ).fetchall()
-            slow = heapq.nsmallest(10, timed, key=lambda r: (-r[5], r[1], r[2]))
+            timed = conn.execute(timed_sql(base, bool(where)), params).fetchall()
+            slow = slowest(timed)
             slow_rows = {
                 row[-1]: row
                 for row in conn.execute(
@@ -276,21 +255,7 @@ class EventReads:
                     [r[0] for r in slow],
                 )
             }
-        tools = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] in _TOOL_TYPES]
-        models = [(r[4], r[5], r[6]) for r in timed if r[4] is not None and r[3] == "LLM_CALL"]
-        return StatsReport(
-            sessions=sessions,
-            events=events,
-            errors=errors,
-            by_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
-            by_agent=dict(sorted(by_agent.items(), key=lambda kv: (-kv[1], kv[0]))),
-            tools=profile(tools),
-            models=profile(models),
-            input_tokens=tin,
-            output_tokens=tout,
-            cost_usd=cost,
-            slowest=[row_event(slow_rows[r[0]]) for r in slow],
-        )
+        return tally.report(sessions, timed, [row_event(slow_rows[r[0]]) for r in slow])
 
     def _read(self) -> sqlite3.Connection:
         return self._db.reader()
