@@ -120,8 +120,13 @@ def record_line(record: dict[str, Any]) -> bytes:
     return orjson.dumps({"kind": "event", **record}, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def header(exported_at: str) -> dict[str, Any]:
-    return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "exported_at": exported_at}
+def header(exported_at: str | None = None) -> dict[str, Any]:
+    """The first record of a file. Exports leave out the time by default, so the same
+    data always gives the same bytes (two exports can be diffed or checksummed)."""
+    head: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    if exported_at:
+        head["exported_at"] = exported_at
+    return head
 
 
 def check_version(version: Any, where: str) -> int:

@@ -121,7 +121,7 @@ class NdjsonWriter(_Buffered):
 
     def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
         super().__init__(stream)
-        self._put(orjson.dumps(header(exported_at or now_text())) + b"\n")
+        self._put(orjson.dumps(header(exported_at)) + b"\n")
 
     def begin_session(self, session: Session) -> None:
         self._put(orjson.dumps({"kind": "session", **session_record(session)}) + b"\n")
@@ -153,11 +153,11 @@ class NdjsonWriter(_Buffered):
 
 
 class JsonWriter(_Buffered):
-    """One document: {format, version, exported_at, sessions: [{..., events: [...]}]}."""
+    """One document: {format, version, sessions: [{..., events: [...]}]}."""
 
     def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
         super().__init__(stream)
-        head = orjson.dumps(header(exported_at or now_text()))
+        head = orjson.dumps(header(exported_at))
         self._put(head[:-1] + b',"sessions":[')
         self._first_event = True
 
