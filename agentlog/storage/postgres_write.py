@@ -18,7 +18,7 @@ import psycopg
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
 from agentlog.storage.postgres_search import index_text, session_search_sql
-from agentlog.storage.sqlite_query import empty_session, session_row
+from agentlog.storage.sqlite_query import missing_sessions, session_row
 
 _SESSION_COLS = (
     "id, title, description, status, parent_session_id, tags, metadata, created_at,"
@@ -147,19 +147,9 @@ def create_missing_sessions(
     A concurrent writer may create one first: then it stays as that writer made it,
     and the caller re-reads the owners before inserting events.
     """
-    spans: dict[str, list[int]] = {}
-    for e in events:
-        if e.session_id in known:
-            continue
-        ts = to_us(e.timestamp)
-        span = spans.get(e.session_id)
-        if span is None:
-            spans[e.session_id] = [ts, ts]
-        else:
-            span[0] = min(span[0], ts)
-            span[1] = max(span[1], ts)
-    for sid, (first, last) in sorted(spans.items()):
-        insert_session(conn, empty_session(sid, first, last), team_id, user_id)
+    new = missing_sessions(events, known)
+    for sid in sorted(new):
+        insert_session(conn, new[sid], team_id, user_id)
 
 
 def is_error(e: Event) -> bool:

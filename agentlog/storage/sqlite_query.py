@@ -7,7 +7,7 @@ with the position carried by an opaque cursor bound to its query
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -364,3 +364,19 @@ def empty_session(session_id: str, created_us: int, updated_us: int) -> Session:
         team_id=None,
         created_by=None,
     )
+
+
+def missing_sessions(events: Sequence[Event], known: Container[str]) -> dict[str, Session]:
+    """An untitled session per unknown session id in `events`, spanning its events' times."""
+    spans: dict[str, list[int]] = {}
+    for e in events:
+        if e.session_id in known:
+            continue
+        ts = to_us(e.timestamp)
+        span = spans.get(e.session_id)
+        if span is None:
+            spans[e.session_id] = [ts, ts]
+        else:
+            span[0] = min(span[0], ts)
+            span[1] = max(span[1], ts)
+    return {sid: empty_session(sid, first, last) for sid, (first, last) in spans.items()}

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlog.errors import Conflict
-from agentlog.model import Event, EventStatus, EventType, Session, to_us
-from agentlog.storage.sqlite_query import INSERT_EVENT, empty_session, event_row, session_row
+from agentlog.model import Event, EventStatus, EventType, Session
+from agentlog.storage.sqlite_query import INSERT_EVENT, event_row, missing_sessions, session_row
 from agentlog.storage.sqlite_schema import BLOCK_SHIFT
 from agentlog.storage.textsearch import normalize_for_index
 
@@ -245,19 +245,8 @@ def create_missing_sessions(
     user_id: str | None,
 ) -> None:
     """Create an untitled active session for each session id in `events` not in `known`."""
-    spans: dict[str, list[int]] = {}
-    for e in events:
-        if e.session_id in known:
-            continue
-        ts = to_us(e.timestamp)
-        span = spans.get(e.session_id)
-        if span is None:
-            spans[e.session_id] = [ts, ts]
-        else:
-            span[0] = min(span[0], ts)
-            span[1] = max(span[1], ts)
-    for sid, (first, last) in spans.items():
-        insert_session(conn, empty_session(sid, first, last), team_id, user_id)
+    for sid, session in missing_sessions(events, known).items():
+        insert_session(conn, session, team_id, user_id)
         known[sid] = team_id
 
 
