@@ -34,7 +34,6 @@ from agentlog.model import (
     WriteResult,
     from_us,
     to_us,
-    utcnow,
     validation_message,
 )
 from agentlog.storage import postgres_search as fts
@@ -44,7 +43,7 @@ from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url
 from agentlog.storage.postgres_events import PostgresEventReads
 from agentlog.storage.postgres_query import SESSION_COLUMNS, session_filters
 from agentlog.storage.postgres_schema import apply, schema_version
-from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads
+from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads, as_update, session_sets
 
 _DEADLOCK_RETRIES = 3
 
@@ -189,32 +188,10 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         return tuple(row)
 
     def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
-        if not isinstance(changes, SessionUpdate):
-            try:
-                changes = SessionUpdate.model_validate(changes)
-            except ValidationError as exc:
-                raise InvalidInput(validation_message(exc)) from None
-        given = changes.model_fields_set
+        changes = as_update(changes)
         with self._conn() as conn, conn.transaction():
             _, title, description, ended = self._visible(conn, session_id, lock=True)
-            now = to_us(utcnow())
-            sets: dict[str, Any] = {"updated_at": now}
-            if changes.title is not None:
-                sets["title"] = changes.title
-            if changes.description is not None:
-                sets["description"] = changes.description
-            if changes.status is not None:
-                sets["status"] = changes.status.value
-                if changes.status.value != "active" and ended is None and "ended_at" not in given:
-                    sets["ended_at"] = now
-            if changes.tags is not None:
-                sets["tags"] = orjson.dumps(list(changes.tags)).decode()
-            if changes.metadata is not None:
-                sets["metadata"] = orjson.dumps(
-                    changes.metadata, option=orjson.OPT_NON_STR_KEYS, default=str
-                ).decode()
-            if "ended_at" in given:
-                sets["ended_at"] = to_us(changes.ended_at) if changes.ended_at is not None else None
+            sets = session_sets(changes, ended)
             assignments = [
                 f"{k} = %s::jsonb" if k in ("tags", "metadata") else f"{k} = %s" for k in sets
             ]

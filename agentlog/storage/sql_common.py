@@ -1,11 +1,12 @@
-"""The session reads the SQLite and PostgreSQL stores share, written once.
+"""The session reads (and update rules) the SQLite and PostgreSQL stores share, written once.
 
 `SQLSessionReads` holds `get_session`, `list_sessions` (keyset pages),
 `count_sessions` and `agents`; a backend supplies its read connection
 (`_reading`), its agents lookup (SQLite chunks an `IN` list, PostgreSQL binds
 one array), its dialect's `session_filters` and `SESSION_COLUMNS`, and its
 placeholder `_P`. Queries are f-strings already built per call, so the
-placeholder costs nothing extra.
+placeholder costs nothing extra. `as_update` / `session_sets` are the rules of
+`update_session`; each backend runs them in its own locked transaction.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from agentlog.errors import InvalidCursor, NotFound
-from agentlog.model import AgentSummary, SessionSummary, from_us, to_us
+import orjson
+from pydantic import ValidationError
+
+from agentlog.errors import InvalidCursor, InvalidInput, NotFound
+from agentlog.model import (
+    AgentSummary,
+    SessionSummary,
+    SessionUpdate,
+    from_us,
+    to_us,
+    utcnow,
+    validation_message,
+)
 from agentlog.storage.base import Page, SessionQuery, decode_cursor, encode_cursor
 from agentlog.storage.sqlite_query import page_limit, row_session, where_sql
 
@@ -59,6 +71,44 @@ def session_after(q: SessionQuery, p: str = "?") -> tuple[str, list[Any]] | None
     op = ">" if q.order == "asc" else "<"
     clause = f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)}) {op} ({p}, {p})"
     return clause, [key[0], key[1]]
+
+
+def as_update(changes: SessionUpdate | dict[str, Any]) -> SessionUpdate:
+    """`changes` as a SessionUpdate; a dict is validated (InvalidInput if it is not one)."""
+    if isinstance(changes, SessionUpdate):
+        return changes
+    try:
+        return SessionUpdate.model_validate(changes)
+    except ValidationError as exc:
+        raise InvalidInput(validation_message(exc)) from None
+
+
+def session_sets(changes: SessionUpdate, ended: int | None) -> dict[str, Any]:
+    """The `sessions` columns an update writes, given the stored `ended_at`.
+
+    `updated_at` is always now; leaving the active status ends the session now
+    unless it has ended already or the update gives `ended_at` itself.
+    """
+    given = changes.model_fields_set
+    now = to_us(utcnow())
+    sets: dict[str, Any] = {"updated_at": now}
+    if changes.title is not None:
+        sets["title"] = changes.title
+    if changes.description is not None:
+        sets["description"] = changes.description
+    if changes.status is not None:
+        sets["status"] = changes.status.value
+        if changes.status.value != "active" and ended is None and "ended_at" not in given:
+            sets["ended_at"] = now
+    if changes.tags is not None:
+        sets["tags"] = orjson.dumps(list(changes.tags)).decode()
+    if changes.metadata is not None:
+        sets["metadata"] = orjson.dumps(
+            changes.metadata, option=orjson.OPT_NON_STR_KEYS, default=str
+        ).decode()
+    if "ended_at" in given:
+        sets["ended_at"] = to_us(changes.ended_at) if changes.ended_at is not None else None
+    return sets
 
 
 class SQLSessionReads(ABC):

@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from agentlog.errors import InvalidInput, NotFound, UsageError
@@ -29,11 +28,10 @@ from agentlog.model import (
     SessionUpdate,
     WriteResult,
     to_us,
-    utcnow,
     validation_message,
 )
 from agentlog.storage import sqlite_write as w
-from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads
+from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads, as_update, session_sets
 from agentlog.storage.sqlite_admin import StoreAdmin
 from agentlog.storage.sqlite_conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
 from agentlog.storage.sqlite_query import SESSION_COLUMNS, session_filters
@@ -190,35 +188,13 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         return row[0]
 
     def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
-        if not isinstance(changes, SessionUpdate):
-            try:
-                changes = SessionUpdate.model_validate(changes)
-            except ValidationError as exc:
-                raise InvalidInput(validation_message(exc)) from None
-        given = changes.model_fields_set
+        changes = as_update(changes)
         with self._db.transaction() as conn:
             rid = self._session_rid(conn, session_id)
             title, description, ended = conn.execute(
                 "SELECT title, description, ended_at FROM sessions WHERE rid = ?", (rid,)
             ).fetchone()
-            now = to_us(utcnow())
-            sets: dict[str, Any] = {"updated_at": now}
-            if changes.title is not None:
-                sets["title"] = changes.title
-            if changes.description is not None:
-                sets["description"] = changes.description
-            if changes.status is not None:
-                sets["status"] = changes.status.value
-                if changes.status.value != "active" and ended is None and "ended_at" not in given:
-                    sets["ended_at"] = now
-            if changes.tags is not None:
-                sets["tags"] = orjson.dumps(list(changes.tags)).decode()
-            if changes.metadata is not None:
-                sets["metadata"] = orjson.dumps(
-                    changes.metadata, option=orjson.OPT_NON_STR_KEYS, default=str
-                ).decode()
-            if "ended_at" in given:
-                sets["ended_at"] = to_us(changes.ended_at) if changes.ended_at is not None else None
+            sets = session_sets(changes, ended)
             conn.execute(
                 f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in sets)} WHERE rid = ?",
                 [*sets.values(), rid],
