@@ -84,10 +84,7 @@ def event_filters(
 
 def event_after(q: EventQuery) -> tuple[str, list[Any]] | None:
     """The keyset clause placing the page after `q.cursor` (validated as SQLite does)."""
-    after = _sqlite_event_after(q)
-    if after is None:
-        return None
-    return after[0].replace("?", "%s"), after[1]
+    return _sqlite_event_after(q, "%s")
 
 
 def session_filters(q: SessionQuery, team_id: str | None) -> tuple[list[str], list[Any]]:

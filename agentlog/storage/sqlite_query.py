@@ -112,8 +112,8 @@ def event_filters(
     return where, params
 
 
-def event_after(q: EventQuery) -> tuple[str, list[Any]] | None:
-    """The keyset clause placing the page after `q.cursor`, or None on the first page."""
+def event_after(q: EventQuery, p: str = "?") -> tuple[str, list[Any]] | None:
+    """The keyset clause placing the page after `q.cursor` (`p`: the placeholder), or None."""
     if not q.cursor:
         return None
     key = decode_cursor(q.cursor, q.fingerprint())
@@ -122,7 +122,7 @@ def event_after(q: EventQuery) -> tuple[str, list[Any]] | None:
             "the cursor is not valid; use the next_cursor value from the previous page"
         )
     op = ">" if q.order == "asc" else "<"
-    return f"(e.ts, e.id) {op} (?, ?)", [key[0], key[1]]
+    return f"(e.ts, e.id) {op} ({p}, {p})", [key[0], key[1]]
 
 
 def ts_bounds(q: EventQuery) -> tuple[int | None, int | None]:
