@@ -43,7 +43,13 @@ from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url
 from agentlog.storage.postgres_events import PostgresEventReads
 from agentlog.storage.postgres_query import SESSION_COLUMNS, session_filters
 from agentlog.storage.postgres_schema import apply, schema_version
-from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads, as_update, session_sets
+from agentlog.storage.sql_common import (
+    SESSION_FROM,
+    SQLSessionReads,
+    as_update,
+    session_sets,
+    split_events,
+)
 
 _DEADLOCK_RETRIES = 3
 
@@ -95,25 +101,7 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
     # ------------------------------------------------------------ writes
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
         good_sessions = [_as_session(s) for s in sessions]
-        errors: list[BatchError] = []
-        valid: list[tuple[int, Event]] = []
-        for index, item in enumerate(events):
-            try:
-                event = item if isinstance(item, Event) else Event.model_validate(item)
-                field = _nul_field(event)
-                if field is not None:
-                    errors.append(BatchError(index=index, id=event.id, error=_nul_message(field)))
-                else:
-                    valid.append((index, event))
-            except ValidationError as exc:
-                raw_id = item.get("id") if isinstance(item, dict) else None
-                errors.append(
-                    BatchError(
-                        index=index,
-                        id=str(raw_id) if raw_id else None,
-                        error=validation_message(exc),
-                    )
-                )
+        valid, errors = split_events(events, _nul_problem)
         if not good_sessions and not valid:
             return WriteResult(errors=errors)
         # Sorted by id: concurrent writers lock the same sessions in the same order.
@@ -302,13 +290,13 @@ def _json_has_nul(value: Any) -> bool:
     )
 
 
-def _nul_field(e: Event) -> str | None:
-    """The first field of `e` holding a NUL character (PostgreSQL text cannot), or None."""
+def _nul_problem(e: Event) -> str | None:
+    """Why `e` cannot be stored: its first field holding a NUL (PostgreSQL text cannot), or None."""
     for name in ("content", "name", "agent_id", "parent_id"):
         value = getattr(e, name)
         if value is not None and "\x00" in value:
-            return name
-    return "metadata" if _json_has_nul(e.metadata) else None
+            return _nul_message(name)
+    return _nul_message("metadata") if _json_has_nul(e.metadata) else None
 
 
 __all__ = ["PostgresStore"]

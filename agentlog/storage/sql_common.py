@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from agentlog.errors import InvalidCursor, InvalidInput, NotFound
 from agentlog.model import (
     AgentSummary,
+    BatchError,
+    Event,
     SessionSummary,
     SessionUpdate,
     from_us,
@@ -71,6 +73,37 @@ def session_after(q: SessionQuery, p: str = "?") -> tuple[str, list[Any]] | None
     op = ">" if q.order == "asc" else "<"
     clause = f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)}) {op} ({p}, {p})"
     return clause, [key[0], key[1]]
+
+
+def split_events(
+    events: Sequence[Event | dict[str, Any]], problem: Callable[[Event], str | None] | None = None
+) -> tuple[list[tuple[int, Event]], list[BatchError]]:
+    """A batch's valid events with their indexes, and an item error for every other one.
+
+    Dicts are validated here; `problem` is a backend's own check of a valid event
+    (PostgreSQL: NUL characters), returning the item's error message or None.
+    """
+    valid: list[tuple[int, Event]] = []
+    errors: list[BatchError] = []
+    for index, item in enumerate(events):
+        try:
+            event = item if isinstance(item, Event) else Event.model_validate(item)
+        except ValidationError as exc:
+            raw_id = item.get("id") if isinstance(item, dict) else None
+            errors.append(
+                BatchError(
+                    index=index,
+                    id=str(raw_id) if raw_id else None,
+                    error=validation_message(exc),
+                )
+            )
+            continue
+        message = problem(event) if problem is not None else None
+        if message is None:
+            valid.append((index, event))
+        else:
+            errors.append(BatchError(index=index, id=event.id, error=message))
+    return valid, errors
 
 
 def as_update(changes: SessionUpdate | dict[str, Any]) -> SessionUpdate:

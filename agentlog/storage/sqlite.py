@@ -31,7 +31,13 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.storage import sqlite_write as w
-from agentlog.storage.sql_common import SESSION_FROM, SQLSessionReads, as_update, session_sets
+from agentlog.storage.sql_common import (
+    SESSION_FROM,
+    SQLSessionReads,
+    as_update,
+    session_sets,
+    split_events,
+)
 from agentlog.storage.sqlite_admin import StoreAdmin
 from agentlog.storage.sqlite_conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
 from agentlog.storage.sqlite_query import SESSION_COLUMNS, session_filters
@@ -113,22 +119,7 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         the SDK cap it (model.MAX_BATCH_EVENTS); `migrate` may write more at once.
         """
         good_sessions = [_as_session(s) for s in sessions]
-        errors: list[BatchError] = []
-        valid: list[tuple[int, Event]] = []
-        for index, item in enumerate(events):
-            try:
-                valid.append(
-                    (index, item if isinstance(item, Event) else Event.model_validate(item))
-                )
-            except ValidationError as exc:
-                raw_id = item.get("id") if isinstance(item, dict) else None
-                errors.append(
-                    BatchError(
-                        index=index,
-                        id=str(raw_id) if raw_id else None,
-                        error=validation_message(exc),
-                    )
-                )
+        valid, errors = split_events(events)
         inserted = duplicates = 0
         if not good_sessions and not valid:
             return WriteResult(errors=errors)
