@@ -134,6 +134,11 @@ class TimelineScreen(Screen[None]):
         if timeline.session_start != s.first_event_at:
             timeline.session_start = s.first_event_at
             timeline.refresh()
+            if timeline.selected is not None:
+                # The detail may have been drawn before the session arrived: redraw its offset.
+                self.query_one(EventDetail).show(
+                    timeline.selected, timeline.session_start, timeline.search_term
+                )
         icon, style = render.STATUS_STYLE.get(s.status, ("?", "white"))
         head = Text.assemble(
             (f"{icon} ", style),
