@@ -45,15 +45,36 @@ SETTINGS: dict[str, Setting] = {
         Setting("api_key", str, "", "API key (or token) for the server", secret=True),
         Setting("agent_id", str, "", "Default agent id when the code gives none"),
         Setting("limits.max_db_mb", int, 2048, "Warn when the local database passes this size"),
-        Setting("limits.max_sessions", int, 100_000, "Warn when the local store passes this many sessions"),
+        Setting(
+            "limits.max_sessions",
+            int,
+            100_000,
+            "Warn when the local store passes this many sessions",
+        ),
         Setting("limits.retention_days", int, 0, "`db prune` default age in days (0 = keep all)"),
         Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
         Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
         Setting("serve.port", int, 8250, "Port `agentlog serve` listens on"),
-        Setting("serve.cors_origins", str, "", "Comma-separated origins allowed by CORS (off when empty)"),
-        Setting("serve.jwt_secret", str, "", "JWT signing key (generated on first start when empty)", secret=True),
-        Setting("serve.redis_url", str, "", "Redis URL for rate limits and live streams (team deployments)"),
+        Setting(
+            "serve.cors_origins",
+            str,
+            "",
+            "Comma-separated origins allowed by CORS (off when empty)",
+        ),
+        Setting(
+            "serve.jwt_secret",
+            str,
+            "",
+            "JWT signing key (generated on first start when empty)",
+            secret=True,
+        ),
+        Setting(
+            "serve.redis_url",
+            str,
+            "",
+            "Redis URL for rate limits and live streams (team deployments)",
+        ),
     ]
 }
 

@@ -42,8 +42,22 @@ import orjson  # noqa: E402
 from bench.ceiling import BASE_TIME, RARE_WORD, make_events, raw_ingest_rate  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
-COLUMNS = ("id", "session_id", "ts", "type", "agent_id", "name", "status", "parent_id",
-           "duration_ms", "input_tokens", "output_tokens", "cost_usd", "metadata", "content")
+COLUMNS = (
+    "id",
+    "session_id",
+    "ts",
+    "type",
+    "agent_id",
+    "name",
+    "status",
+    "parent_id",
+    "duration_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "metadata",
+    "content",
+)
 
 
 def session_id(k: int) -> str:
@@ -70,14 +84,22 @@ def build(path: Path, events: int, per_session: int) -> None:
     try:
         for k in range(events // per_session):
             start = BASE_TIME + timedelta(minutes=k)
-            session = Session(id=session_id(k), title=f"bench session {k}", created_at=start,
-                              updated_at=start, tags=["bench"])
+            session = Session(
+                id=session_id(k),
+                title=f"bench session {k}",
+                created_at=start,
+                updated_at=start,
+                tags=["bench"],
+            )
             batch = make_events(per_session, session.id, seed=k, start=start)
             for lo in range(0, per_session, 1000):
-                store.write([session] if lo == 0 else [], batch[lo:lo + 1000])
+                store.write([session] if lo == 0 else [], batch[lo : lo + 1000])
             if k % 50 == 0:
-                print(f"  built {k * per_session:,} events ({time.perf_counter() - started:.0f}s)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  built {k * per_session:,} events ({time.perf_counter() - started:.0f}s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         store.count_events(EventQuery(text=RARE_WORD))  # bring the full-text index up to date
     finally:
         store.close()
@@ -145,7 +167,9 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
         from agentlog.storage.sqlite import SQLiteStore
 
         store = SQLiteStore(src)
-        n = sum(len(page) for _, pages in iter_selected(store, Selection(all=True)) for page in pages)
+        n = sum(
+            len(page) for _, pages in iter_selected(store, Selection(all=True)) for page in pages
+        )
         store.close()
     elif what == "store-records":
         # The same through `list_event_records`, the export's read path.
@@ -153,7 +177,11 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
         from agentlog.storage.sqlite import SQLiteStore
 
         store = SQLiteStore(src)
-        n = sum(len(page) for _, pages in iter_selected_records(store, Selection(all=True)) for page in pages)
+        n = sum(
+            len(page)
+            for _, pages in iter_selected_records(store, Selection(all=True))
+            for page in pages
+        )
         store.close()
     elif what.startswith("export-"):
         from agentlog.migrate.export import Selection, export
@@ -178,8 +206,14 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
     else:
         raise SystemExit(f"unknown measurement {what}")
     seconds = time.perf_counter() - started
-    return {"what": what, "events": n, "seconds": seconds, "rate": n / seconds,
-            "peak_rss_mb": peak_rss_mb(), "peak_anon_mb": anon.stop()}
+    return {
+        "what": what,
+        "events": n,
+        "seconds": seconds,
+        "rate": n / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "peak_anon_mb": anon.stop(),
+    }
 
 
 def peak_rss_mb() -> float:
@@ -199,16 +233,24 @@ MMAP: int | None = None  # --mmap, passed on to every measurement
 def measure(what: str, src: Path, dest: Path, mmap: int | None = None) -> dict:
     mmap = MMAP if mmap is None else mmap
     extra = [] if mmap is None else ["--mmap", str(mmap)]
-    proc = subprocess.run([sys.executable, __file__, "--child", what, str(src), str(dest), *extra],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", what, str(src), str(dest), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{what} failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["bytes"] = dest.stat().st_size if dest.exists() else None
     result["mmap"] = mmap
-    print(f"  {what:16} {result['events']:>9,} events {result['seconds']:7.1f}s "
-          f"{result['rate']:>9,.0f}/s  peak RSS {result['peak_rss_mb']:.0f} MB "
-          f"(anonymous {result['peak_anon_mb']:.0f} MB)", file=sys.stderr, flush=True)
+    print(
+        f"  {what:16} {result['events']:>9,} events {result['seconds']:7.1f}s "
+        f"{result['rate']:>9,.0f}/s  peak RSS {result['peak_rss_mb']:.0f} MB "
+        f"(anonymous {result['peak_anon_mb']:.0f} MB)",
+        file=sys.stderr,
+        flush=True,
+    )
     return result
 
 
@@ -227,20 +269,28 @@ def ceiling_import(src: Path, work: Path) -> tuple[float, float]:
     finally:
         store.close()
     rate = raw_ingest_rate(events, fts=True, txn_rows=10_000)
-    print(f"  ceiling-import   {len(events):>9,} events            {rate:>9,.0f}/s", file=sys.stderr, flush=True)
+    print(
+        f"  ceiling-import   {len(events):>9,} events            {rate:>9,.0f}/s",
+        file=sys.stderr,
+        flush=True,
+    )
     path = work / "store-write.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     target = SQLiteStore(path)
     started = time.perf_counter()
     for lo in range(0, len(events), 1000):
-        target.write([], events[lo:lo + 1000])
+        target.write([], events[lo : lo + 1000])
     target.count_events(EventQuery(text=RARE_WORD))
     store_rate = len(events) / (time.perf_counter() - started)
     target.close()
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-    print(f"  store-write      {len(events):>9,} events            {store_rate:>9,.0f}/s", file=sys.stderr, flush=True)
+    print(
+        f"  store-write      {len(events):>9,} events            {store_rate:>9,.0f}/s",
+        file=sys.stderr,
+        flush=True,
+    )
     return rate, store_rate
 
 
@@ -253,19 +303,39 @@ def mmap_comparison(src: Path) -> dict:
     for mmap in MMAP_SIZES:
         ceiling = measure("ceiling-export", src, OUT / "ceiling.ndjson")
         export = measure("export-ndjson", src, OUT / "export.ndjson", mmap)
-        code = ("import runpy, sys; sys.path.insert(0, sys.argv[1]); "
-                "import agentlog.storage.sqlite_conn as c; c.MMAP_BYTES = int(sys.argv[2]); "
-                "sys.argv = [sys.argv[3], 'pages', 'search']; runpy.run_path(sys.argv[0], run_name='__main__')")
-        proc = subprocess.run([sys.executable, "-c", code, str(ROOT), str(mmap), str(ROOT / "bench" / "bench_store.py")],
-                              capture_output=True, text=True, check=False)
+        code = (
+            "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
+            "import agentlog.storage.sqlite_conn as c; c.MMAP_BYTES = int(sys.argv[2]); "
+            "sys.argv = [sys.argv[3], 'pages', 'search']; runpy.run_path(sys.argv[0], run_name='__main__')"
+        )
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(ROOT),
+                str(mmap),
+                str(ROOT / "bench" / "bench_store.py"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"bench_store at mmap {mmap} failed:\n{proc.stderr}")
-        store_lines = [line for line in (proc.stdout + proc.stderr).splitlines()
-                       if line.startswith("- page of 100") or line.startswith("- search")]
+        store_lines = [
+            line
+            for line in (proc.stdout + proc.stderr).splitlines()
+            if line.startswith("- page of 100") or line.startswith("- search")
+        ]
         for line in store_lines:
             print(f"    {line}", file=sys.stderr, flush=True)
-        out[str(mmap)] = {"ceiling": ceiling, "export": export, "ratio": export["rate"] / ceiling["rate"],
-                          "store": store_lines}
+        out[str(mmap)] = {
+            "ceiling": ceiling,
+            "export": export,
+            "ratio": export["rate"] / ceiling["rate"],
+            "store": store_lines,
+        }
     return out
 
 
@@ -280,8 +350,20 @@ class Server:
             Path(str(db) + suffix).unlink(missing_ok=True)
         env = {**os.environ, "AGENTLOG_HOME": str(db.parent / "server-home")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agentlog", "serve", "--dev", "--port", str(self.port), "--db", str(db)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "agentlog",
+                "serve",
+                "--dev",
+                "--port",
+                str(self.port),
+                "--db",
+                str(db),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import httpx
 
@@ -317,7 +399,9 @@ def server_rates(src: Path, work: Path) -> dict:
         first = True
         for batch in session_batches(source, summary.id, None):
             rows = [session_record(plain_session(summary))] if first else []
-            bodies.append(orjson.dumps({"sessions": rows, "events": [event_record(e) for e in batch]}))
+            bodies.append(
+                orjson.dumps({"sessions": rows, "events": [event_record(e) for e in batch]})
+            )
             total += len(batch)
             first = False
 
@@ -327,12 +411,19 @@ def server_rates(src: Path, work: Path) -> dict:
             with httpx.Client(base_url=server.url, timeout=120) as client:
                 started = time.perf_counter()
                 for body in bodies:
-                    client.post("/v1/events:batch", content=body,
-                                headers={"content-type": "application/json"}).raise_for_status()
+                    client.post(
+                        "/v1/events:batch",
+                        content=body,
+                        headers={"content-type": "application/json"},
+                    ).raise_for_status()
                 rate = total / (time.perf_counter() - started)
         finally:
             server.stop()
-        print(f"  server-ceiling   {total:>9,} events            {rate:>9,.0f}/s", file=sys.stderr, flush=True)
+        print(
+            f"  server-ceiling   {total:>9,} events            {rate:>9,.0f}/s",
+            file=sys.stderr,
+            flush=True,
+        )
         return rate
 
     first_ceiling = post_all()
@@ -359,12 +450,21 @@ def server_rates(src: Path, work: Path) -> dict:
     rate = report.events_inserted / seconds
     # The ceiling again after the migration, so load changes during the run show.
     ceiling = max(first_ceiling, post_all())
-    print(f"  migrate-server   {report.events_inserted:>9,} events {seconds:7.1f}s {rate:>9,.0f}/s "
-          f"(verify {checked.verified} sessions in {verify_seconds:.1f}s, {len(checked.mismatches)} differ)",
-          file=sys.stderr, flush=True)
-    return {"events": total, "ceiling": ceiling, "migrate": rate, "ratio": rate / ceiling,
-            "verify_seconds": verify_seconds, "verified": checked.verified,
-            "mismatches": len(checked.mismatches)}
+    print(
+        f"  migrate-server   {report.events_inserted:>9,} events {seconds:7.1f}s {rate:>9,.0f}/s "
+        f"(verify {checked.verified} sessions in {verify_seconds:.1f}s, {len(checked.mismatches)} differ)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return {
+        "events": total,
+        "ceiling": ceiling,
+        "migrate": rate,
+        "ratio": rate / ceiling,
+        "verify_seconds": verify_seconds,
+        "verified": checked.verified,
+        "mismatches": len(checked.mismatches),
+    }
 
 
 def postgres_rates(src: Path, url: str, work: Path) -> dict:
@@ -390,7 +490,11 @@ def postgres_rates(src: Path, url: str, work: Path) -> dict:
         ceiling = total / (time.perf_counter() - started)
     finally:
         target.close()
-    print(f"  pg-store-write   {total:>9,} events            {ceiling:>9,.0f}/s", file=sys.stderr, flush=True)
+    print(
+        f"  pg-store-write   {total:>9,} events            {ceiling:>9,.0f}/s",
+        file=sys.stderr,
+        flush=True,
+    )
     target = temporary_store()
     try:
         os.environ["AGENTLOG_HOME"] = str(work / "migrate-pg-home")
@@ -403,8 +507,11 @@ def postgres_rates(src: Path, url: str, work: Path) -> dict:
         target.close()
         source.close()
     rate = report.events_inserted / seconds
-    print(f"  migrate-pg       {report.events_inserted:>9,} events {seconds:7.1f}s {rate:>9,.0f}/s",
-          file=sys.stderr, flush=True)
+    print(
+        f"  migrate-pg       {report.events_inserted:>9,} events {seconds:7.1f}s {rate:>9,.0f}/s",
+        file=sys.stderr,
+        flush=True,
+    )
     return {"events": total, "ceiling": ceiling, "migrate": rate, "ratio": rate / ceiling}
 
 
@@ -412,14 +519,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-session", type=int, default=1000)
-    parser.add_argument("--server-events", type=int, default=100_000,
-                        help="events for the migrate-to-server part (0 skips it)")
-    parser.add_argument("--parts", default="export,import,server",
-                        help="comma list of the parts to run: export, mmap, import, server, postgres")
-    parser.add_argument("--postgres-url", default=os.environ.get("AGENTLOG_TEST_POSTGRES_URL"),
-                        help="PostgreSQL for the 'postgres' part (a throwaway schema is used)")
-    parser.add_argument("--mmap", type=int, default=None,
-                        help="the store's mmap_size in bytes for every measurement (default: the store's)")
+    parser.add_argument(
+        "--server-events",
+        type=int,
+        default=100_000,
+        help="events for the migrate-to-server part (0 skips it)",
+    )
+    parser.add_argument(
+        "--parts",
+        default="export,import,server",
+        help="comma list of the parts to run: export, mmap, import, server, postgres",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("AGENTLOG_TEST_POSTGRES_URL"),
+        help="PostgreSQL for the 'postgres' part (a throwaway schema is used)",
+    )
+    parser.add_argument(
+        "--mmap",
+        type=int,
+        default=None,
+        help="the store's mmap_size in bytes for every measurement (default: the store's)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("WHAT", "SRC", "DEST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -436,7 +557,9 @@ def main() -> None:
     results: dict = {"events": args.events}
     if "export" in parts:
         print("export", file=sys.stderr, flush=True)
-        ceiling = measure("ceiling-export", src, OUT / "ceiling.ndjson")  # first: it warms the cache
+        ceiling = measure(
+            "ceiling-export", src, OUT / "ceiling.ndjson"
+        )  # first: it warms the cache
         store_read = measure("store-read", src, OUT / "none")
         store_records = measure("store-records", src, OUT / "none")
         ndjson = measure("export-ndjson", src, OUT / "export.ndjson")
@@ -459,9 +582,13 @@ def main() -> None:
             measure("export-ndjson", src, OUT / "export.ndjson")
         imported = measure("import", OUT / "export.ndjson", OUT / "imported.db")
         raw, store_write = ceiling_import(src, OUT)
-        results["import"] = {"import": imported, "ceiling": raw, "store_write": store_write,
-                             "ratio": imported["rate"] / raw,
-                             "vs_store_write": imported["rate"] / store_write}
+        results["import"] = {
+            "import": imported,
+            "ceiling": raw,
+            "store_write": store_write,
+            "ratio": imported["rate"] / raw,
+            "vs_store_write": imported["rate"] / store_write,
+        }
     if "server" in parts and args.server_events:
         print("migrate to agentlog serve", file=sys.stderr, flush=True)
         small = OUT / f"portability-{args.server_events}.db"
@@ -481,9 +608,12 @@ def main() -> None:
         summary["export_ndjson_ratio"] = round(results["export"]["ndjson_ratio"], 3)
         summary["export_ndjson_vs_store_read"] = round(results["export"]["ndjson_vs_store_read"], 3)
         summary["export_store_records_ratio"] = round(
-            results["export"]["store_records"]["rate"] / results["export"]["ceiling"]["rate"], 3)
+            results["export"]["store_records"]["rate"] / results["export"]["ceiling"]["rate"], 3
+        )
         for fmt in ("csv", "json"):
-            summary[f"export_{fmt}_ratio"] = round(results["export"][fmt]["rate"] / results["export"]["ceiling"]["rate"], 3)
+            summary[f"export_{fmt}_ratio"] = round(
+                results["export"][fmt]["rate"] / results["export"]["ceiling"]["rate"], 3
+            )
         summary["export_ndjson_peak_rss_mb"] = round(results["export"]["ndjson"]["peak_rss_mb"])
         summary["export_ndjson_peak_anon_mb"] = round(results["export"]["ndjson"]["peak_anon_mb"])
     if "mmap" in results:

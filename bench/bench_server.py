@@ -40,7 +40,43 @@ sys.path.insert(0, str(ROOT))
 from agentlog.model import Session, format_ts, from_us, new_id, utcnow  # noqa: E402
 from agentlog.storage.base import EventQuery, event_cursor  # noqa: E402
 
-WORDS = ["timeout", "retry", "planner", "fetch", "tickets", "summarise", "refund", "order", "invoice", "latency", "cache", "miss", "database", "schema", "migration", "deploy", "rollback", "staging", "production", "alert", "queue", "worker", "crawler", "parser", "token", "budget", "model", "tool", "result", "error", "warning", "success", "handoff", "review", "approve"]
+WORDS = [
+    "timeout",
+    "retry",
+    "planner",
+    "fetch",
+    "tickets",
+    "summarise",
+    "refund",
+    "order",
+    "invoice",
+    "latency",
+    "cache",
+    "miss",
+    "database",
+    "schema",
+    "migration",
+    "deploy",
+    "rollback",
+    "staging",
+    "production",
+    "alert",
+    "queue",
+    "worker",
+    "crawler",
+    "parser",
+    "token",
+    "budget",
+    "model",
+    "tool",
+    "result",
+    "error",
+    "warning",
+    "success",
+    "handoff",
+    "review",
+    "approve",
+]
 BARE_APP = textwrap.dedent(
     '''
     """A bare FastAPI ingest endpoint: parse, validate, insert into the same schema. Nothing else."""
@@ -147,12 +183,16 @@ def post_all(client: httpx.Client, path: str, bodies: list[bytes]) -> None:
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--events", type=int, default=100_000, help="events in the big session (ingest)")
+    ap.add_argument(
+        "--events", type=int, default=100_000, help="events in the big session (ingest)"
+    )
     ap.add_argument("--search-events", type=int, default=300_000, help="events in the search store")
     ap.add_argument("--samples", type=int, default=200)
     args = ap.parse_args()
@@ -166,8 +206,20 @@ def main() -> None:
 
     # ---------------------------------------------------------------- setup: admin + key
     db = tmp / "server.db"
-    subprocess.run([agentlog, "admin", "create-user", "bench@example.com", "--admin", "--db", str(db)], env=env, check=True, capture_output=True)
-    key = orjson.loads(subprocess.run([agentlog, "admin", "keys", "create", "--label", "bench", "--json", "--db", str(db)], env=env, check=True, capture_output=True).stdout)["secret"]
+    subprocess.run(
+        [agentlog, "admin", "create-user", "bench@example.com", "--admin", "--db", str(db)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    key = orjson.loads(
+        subprocess.run(
+            [agentlog, "admin", "keys", "create", "--label", "bench", "--json", "--db", str(db)],
+            env=env,
+            check=True,
+            capture_output=True,
+        ).stdout
+    )["secret"]
     auth = {"Authorization": f"Bearer {key}"}
 
     port = free_port()
@@ -177,7 +229,19 @@ def main() -> None:
     bare_url = f"http://127.0.0.1:{bare_port}"
     (tmp / "bare_app.py").write_text(BARE_APP)
     bare = start(
-        [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port), "--no-access-log", "--log-level", "warning", "--app-dir", str(tmp)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(bare_port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--app-dir",
+            str(tmp),
+        ],
         {**env, "BARE_DB": str(tmp / "bare.db")},
     )
     try:
@@ -192,12 +256,22 @@ def main() -> None:
         t0_us = to_us(utcnow()) - 10**11
         big = Session(title="bench big session")
         bodies = make_batches(big, args.events, rng, t0_us)
-        bare_bodies = make_batches(Session(title="bench big session"), args.events, random.Random(7), t0_us)
+        bare_bodies = make_batches(
+            Session(title="bench big session"), args.events, random.Random(7), t0_us
+        )
         rounds = []
-        with httpx.Client(base_url=url, headers=auth, timeout=120) as c, httpx.Client(base_url=bare_url, timeout=120) as b:
+        with (
+            httpx.Client(base_url=url, headers=auth, timeout=120) as c,
+            httpx.Client(base_url=bare_url, timeout=120) as b,
+        ):
             # Alternate halves so load from other jobs hits both sides alike.
             half = len(bodies) // 2
-            plan = [("server", bodies[:half]), ("bare", bare_bodies[:half]), ("bare", bare_bodies[half:]), ("server", bodies[half:])]
+            plan = [
+                ("server", bodies[:half]),
+                ("bare", bare_bodies[:half]),
+                ("bare", bare_bodies[half:]),
+                ("server", bodies[half:]),
+            ]
             totals = {"server": 0.0, "bare": 0.0}
             for side, chunk in plan:
                 client, path = (c, "/v1/events:batch") if side == "server" else (b, "/batch")
@@ -261,7 +335,11 @@ def main() -> None:
         with httpx.Client(base_url=url, headers=auth, timeout=120) as c:
             for k in range(0, extra, 20_000):
                 sess = Session(title=f"search filler {k}")
-                post_all(c, "/v1/events:batch", make_batches(sess, min(20_000, extra - k), rng, t0_us + k * 1000))
+                post_all(
+                    c,
+                    "/v1/events:batch",
+                    make_batches(sess, min(20_000, extra - k), rng, t0_us + k * 1000),
+                )
             c.get("/v1/events/search", params={"q": "warmup"})
         results["search_fill_s"] = time.perf_counter() - t
         local = SQLiteStore(db, read_only=True)

@@ -40,10 +40,12 @@ admin_app = typer.Typer(
     no_args_is_help=True,
 )
 teams_app = typer.Typer(
-    help="Create and list teams.\n\nExample: agentlog admin teams create research", no_args_is_help=True
+    help="Create and list teams.\n\nExample: agentlog admin teams create research",
+    no_args_is_help=True,
 )
 users_app = typer.Typer(
-    help="List, change and disable users.\n\nExample: agentlog admin users list", no_args_is_help=True
+    help="List, change and disable users.\n\nExample: agentlog admin users list",
+    no_args_is_help=True,
 )
 keys_app = typer.Typer(
     help="Create, list, rotate and revoke API keys.\n\nExample: agentlog admin keys create --label ci --json",
@@ -55,7 +57,9 @@ admin_app.add_typer(keys_app, name="keys")
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db", metavar="URL", help="The server's database (default: the configured store)."),
+    typer.Option(
+        "--db", metavar="URL", help="The server's database (default: the configured store)."
+    ),
 ]
 TeamOpt = Annotated[str | None, typer.Option("--team", metavar="NAME", help="Team name.")]
 PasswordStdinOpt = Annotated[
@@ -165,7 +169,9 @@ def teams_create(
 
 
 @teams_app.command("list")
-def teams_list(ctx: typer.Context, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None) -> None:
+def teams_list(
+    ctx: typer.Context, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None
+) -> None:
     """Every team.
 
     Example: agentlog admin teams list --json
@@ -173,12 +179,18 @@ def teams_list(ctx: typer.Context, json: JsonOpt = False, ndjson: NdjsonOpt = Fa
     fmt = output_format(json, ndjson)
     with _admin(ctx, db) as backend:
         rows = backend.list_teams()
-    print_rows(rows, TEAM_COLUMNS, fmt, empty="no teams yet; `agentlog admin teams create NAME` adds one")
+    print_rows(
+        rows, TEAM_COLUMNS, fmt, empty="no teams yet; `agentlog admin teams create NAME` adds one"
+    )
 
 
 @users_app.command("list")
 def users_list(
-    ctx: typer.Context, team: TeamOpt = None, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None
+    ctx: typer.Context,
+    team: TeamOpt = None,
+    json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
+    db: DbOpt = None,
 ) -> None:
     """Every user (or one team's).
 
@@ -187,14 +199,21 @@ def users_list(
     fmt = output_format(json, ndjson)
     with _admin(ctx, db) as backend:
         rows = backend.list_users(team)
-    print_rows(rows, USER_COLUMNS, fmt, empty="no users yet; `agentlog admin create-user EMAIL --admin` adds one")
+    print_rows(
+        rows,
+        USER_COLUMNS,
+        fmt,
+        empty="no users yet; `agentlog admin create-user EMAIL --admin` adds one",
+    )
 
 
 @users_app.command("update")
 def users_update(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(metavar="USER", help="Email or id.")],
-    role: Annotated[Role | None, typer.Option("--role", case_sensitive=False, help="New role.")] = None,
+    role: Annotated[
+        Role | None, typer.Option("--role", case_sensitive=False, help="New role.")
+    ] = None,
     team: TeamOpt = None,
     enable: Annotated[bool, typer.Option("--enable", help="Re-enable a disabled user.")] = False,
     password_stdin: PasswordStdinOpt = False,
@@ -242,7 +261,8 @@ def keys_create(
     label: Annotated[str, typer.Option("--label", help="What the key is for, e.g. ci or laptop.")],
     team: TeamOpt = None,
     user: Annotated[
-        str | None, typer.Option("--user", metavar="EMAIL", help="Owner (default: the first admin, or you).")
+        str | None,
+        typer.Option("--user", metavar="EMAIL", help="Owner (default: the first admin, or you)."),
     ] = None,
     json: JsonOpt = False,
     db: DbOpt = None,
@@ -258,7 +278,11 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(
-    ctx: typer.Context, team: TeamOpt = None, json: JsonOpt = False, ndjson: NdjsonOpt = False, db: DbOpt = None
+    ctx: typer.Context,
+    team: TeamOpt = None,
+    json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
+    db: DbOpt = None,
 ) -> None:
     """Every API key (prefixes only; secrets are never kept).
 
@@ -267,7 +291,9 @@ def keys_list(
     fmt = output_format(json, ndjson)
     with _admin(ctx, db) as backend:
         rows = backend.list_keys(team)
-    print_rows(rows, KEY_COLUMNS, fmt, empty="no API keys yet; `agentlog admin keys create --label NAME`")
+    print_rows(
+        rows, KEY_COLUMNS, fmt, empty="no API keys yet; `agentlog admin keys create --label NAME`"
+    )
 
 
 @keys_app.command("rotate")
@@ -320,7 +346,9 @@ def rotate_signing_key(ctx: typer.Context) -> None:
 @admin_app.command("audit")
 def audit(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many entries.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="How many entries.")
+    ] = 50,
     json: JsonOpt = False,
     ndjson: NdjsonOpt = False,
     db: DbOpt = None,

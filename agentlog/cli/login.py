@@ -24,7 +24,9 @@ def read_password(from_stdin: bool, prompt: str = "Password") -> str:
 
 
 def login(
-    url: Annotated[str, typer.Argument(metavar="URL", help="Server URL, e.g. https://agentlog.example.com")],
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="Server URL, e.g. https://agentlog.example.com")
+    ],
     email: Annotated[str, typer.Option("--email", help="Your account's email.")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")

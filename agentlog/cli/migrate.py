@@ -30,7 +30,11 @@ def migrate_cmd(
     ctx: typer.Context,
     to: Annotated[
         str,
-        typer.Option("--to", metavar="URL", help="Target: https://server, postgresql://…, or a SQLite file path."),
+        typer.Option(
+            "--to",
+            metavar="URL",
+            help="Target: https://server, postgresql://…, or a SQLite file path.",
+        ),
     ],
     api_key: Annotated[
         str | None, typer.Option("--api-key", metavar="KEY", help="API key for a server target.")
@@ -40,9 +44,14 @@ def migrate_cmd(
     agent: AgentOpt = None,
     tag: TagOpt = None,
     status: SessionStatusOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would move; send nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would move; send nothing.")
+    ] = False,
     verify: Annotated[
-        bool, typer.Option("--verify", help="Only compare both sides (counts and checksums); send nothing.")
+        bool,
+        typer.Option(
+            "--verify", help="Only compare both sides (counts and checksums); send nothing."
+        ),
     ] = False,
     no_verify: Annotated[
         bool, typer.Option("--no-verify", help="Skip the comparison at the end of a migration.")
@@ -68,8 +77,9 @@ def migrate_cmd(
     key = api_key or (state.settings().api_key if to.startswith(("http://", "https://")) else None)
     target = open_store(to, api_key=key)
     try:
-        sel = Selection(all=True, since=since, until=until, agents=agents(agent), tags=tags(tag),
-                        status=status)
+        sel = Selection(
+            all=True, since=since, until=until, agents=agents(agent), tags=tags(tag), status=status
+        )
         if len(sel.agents or ()) > 1:
             raise UsageError("migrate takes one --agent (it chooses sessions)")
         if verify:
@@ -99,9 +109,15 @@ def migrate_cmd(
 
 
 def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> None:
-    rows: list[tuple[str, object]] = [("target", report.target), ("sessions selected", report.sessions)]
+    rows: list[tuple[str, object]] = [
+        ("target", report.target),
+        ("sessions selected", report.sessions),
+    ]
     if verify_only:
-        rows += [("sessions matching", report.verified), ("sessions differing", len(report.mismatches))]
+        rows += [
+            ("sessions matching", report.verified),
+            ("sessions differing", len(report.mismatches)),
+        ]
     elif report.dry_run:
         rows += [
             ("sessions to send", report.sessions_copied),
@@ -122,7 +138,10 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
             ("events/s", round(report.rate)),
         ]
         if verified:
-            rows += [("sessions verified", report.verified), ("sessions differing", len(report.mismatches))]
+            rows += [
+                ("sessions verified", report.verified),
+                ("sessions differing", len(report.mismatches)),
+            ]
             if report.repaired:
                 rows.append(("sessions re-sent after a mismatch", report.repaired))
     print_object(None, Format.TABLE, fields=rows)
@@ -131,10 +150,14 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
     for mismatch in report.mismatches[:SHOWN]:
         warn(f"session {mismatch.session_id} differs: {mismatch.reason}")
     if report.dry_run:
-        message("dry run: nothing was sent. Events the target would refuse show only when sending; "
-                "a re-run after fixing them resumes where it stopped")
+        message(
+            "dry run: nothing was sent. Events the target would refuse show only when sending; "
+            "a re-run after fixing them resumes where it stopped"
+        )
     elif report.events_rejected or report.mismatches:
-        message("fix the problems above and run the same command again: it resumes and never doubles events")
+        message(
+            "fix the problems above and run the same command again: it resumes and never doubles events"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -15,14 +15,24 @@ from agentlog.storage.base import redact_url
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default 8250).")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port (default 8250).")
+    ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", metavar="URL", help="SQLite path or postgresql:// URL (default: the configured store).")
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="SQLite path or postgresql:// URL (default: the configured store).",
+        ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
     dev: Annotated[
-        bool, typer.Option("--dev", help="No auth for loopback clients (refused on other addresses).")
+        bool,
+        typer.Option("--dev", help="No auth for loopback clients (refused on other addresses)."),
     ] = False,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
@@ -37,9 +47,7 @@ def serve(
     from agentlog.server.tokens import KeyRing
 
     state = get_state(ctx)
-    settings = ServerSettings.load(
-        dev=dev, db=db or state.db, serve_host=host, serve_port=port
-    )
+    settings = ServerSettings.load(dev=dev, db=db or state.db, serve_host=host, serve_port=port)
     if dev and not is_loopback(settings.host):
         raise UsageError(
             f"--dev turns authentication off, so it only binds loopback; drop --dev or use --host 127.0.0.1 (not {settings.host})"

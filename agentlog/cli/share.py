@@ -13,18 +13,33 @@ from agentlog.cli.resolve import resolve_session_id
 
 def share_cmd(
     ctx: typer.Context,
-    session: Annotated[str, typer.Argument(metavar="SESSION", help="Session id, unique prefix, or 'latest'.")],
+    session: Annotated[
+        str, typer.Argument(metavar="SESSION", help="Session id, unique prefix, or 'latest'.")
+    ],
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Where to write (default agentlog-<id>.ndjson.gz; '-' = stdout)."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write (default agentlog-<id>.ndjson.gz; '-' = stdout).",
+        ),
     ] = None,
     redact: Annotated[
         list[str] | None,
-        typer.Option("--redact", metavar="REGEX", help="Mask text matching REGEX (repeatable; presets @email, @secrets)."),
+        typer.Option(
+            "--redact",
+            metavar="REGEX",
+            help="Mask text matching REGEX (repeatable; presets @email, @secrets).",
+        ),
     ] = None,
     redact_key: Annotated[
         list[str] | None,
-        typer.Option("--redact-key", metavar="KEY", help="Mask the value of this metadata key at any depth (repeatable; preset @secrets)."),
+        typer.Option(
+            "--redact-key",
+            metavar="KEY",
+            help="Mask the value of this metadata key at any depth (repeatable; preset @secrets).",
+        ),
     ] = None,
 ) -> None:
     """Write a session and its child sessions to one NDJSON.gz file, optionally redacted.

@@ -17,9 +17,13 @@ def sync_cmd(
     ctx: typer.Context,
     server: Annotated[
         str | None,
-        typer.Option("--server", metavar="URL", help="Server to send to (default: the configured server)."),
+        typer.Option(
+            "--server", metavar="URL", help="Server to send to (default: the configured server)."
+        ),
     ] = None,
-    status: Annotated[bool, typer.Option("--status", help="Only show what is waiting; send nothing.")] = False,
+    status: Annotated[
+        bool, typer.Option("--status", help="Only show what is waiting; send nothing.")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Push every spooled (unsynced) session and event to the server, in order.
@@ -66,7 +70,9 @@ def sync_cmd(
             f"already there); {report.sessions_synced:,} sessions synced, {left.events:,} events still waiting"
         )
         for rejection in report.rejected[:20]:
-            warn(f"rejected event {rejection.event_id} of session {rejection.session_id}: {rejection.error}")
+            warn(
+                f"rejected event {rejection.event_id} of session {rejection.session_id}: {rejection.error}"
+            )
         if report.error:
             warn(f"stopped: {report.error}; run `agentlog sync` again when the server is back")
     if report.error or report.rejected:

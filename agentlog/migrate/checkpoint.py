@@ -62,7 +62,9 @@ class Checkpoint:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('source', ?)", (source_url,))
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('target', ?)", (redact_url(target_url),))
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('target', ?)", (redact_url(target_url),)
+        )
 
     @classmethod
     def for_pair(cls, source_url: str, target_url: str) -> Checkpoint:
@@ -76,9 +78,13 @@ class Checkpoint:
         ).fetchone()
         if row is None:
             return SessionMark(session_id)
-        return SessionMark(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], bool(row[8]))
+        return SessionMark(
+            row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], bool(row[8])
+        )
 
-    def advance(self, session_id: str, last_ts: int, last_id: str, sent: int, rejected: int) -> None:
+    def advance(
+        self, session_id: str, last_ts: int, last_id: str, sent: int, rejected: int
+    ) -> None:
         """Record that the target acknowledged events up to (last_ts, last_id)."""
         self._db.execute(
             "INSERT INTO sessions (id, last_ts, last_id, sent, rejected) VALUES (?, ?, ?, ?, ?) "

@@ -108,18 +108,24 @@ def selected_sessions(store: Store, sel: Selection) -> Iterator[SessionSummary]:
                 continue
             yield summary
             if sel.include_children:
-                children = iter_sessions(store, SessionQuery(parent_session_id=sid, sort="created_at", order="asc"))
+                children = iter_sessions(
+                    store, SessionQuery(parent_session_id=sid, sort="created_at", order="asc")
+                )
                 queue.extend(child.id for child in children)
         return
     yield from iter_sessions(store, sel.session_query())
 
 
-def session_events(store: Store, sel: Selection, session_id: str) -> tuple[list[Event], EventQuery | None]:
+def session_events(
+    store: Store, sel: Selection, session_id: str
+) -> tuple[list[Event], EventQuery | None]:
     """The first page of a session's chosen events and the query for the next page (or None)."""
     return _first_page(store.list_events, sel, session_id)
 
 
-def _first_page(fetch: Callable[[EventQuery], Page[R]], sel: Selection, session_id: str) -> tuple[list[R], EventQuery | None]:
+def _first_page(
+    fetch: Callable[[EventQuery], Page[R]], sel: Selection, session_id: str
+) -> tuple[list[R], EventQuery | None]:
     query = sel.event_query(session_id)
     page = fetch(query)
     nxt = replace(query, cursor=page.next_cursor) if page.next_cursor else None
@@ -148,7 +154,9 @@ def _iter_selected(
         yield plain_session(summary), _pages(fetch, first, nxt)
 
 
-def _pages(fetch: Callable[[EventQuery], Page[R]], first: list[R], nxt: EventQuery | None) -> Iterator[list[R]]:
+def _pages(
+    fetch: Callable[[EventQuery], Page[R]], first: list[R], nxt: EventQuery | None
+) -> Iterator[list[R]]:
     if first:
         yield first
     while nxt is not None:
@@ -172,8 +180,13 @@ def estimate_events(store: Store, sel: Selection) -> int | None:
         return None
     if not sel.tags and not sel.status:
         return store.count_events(
-            EventQuery(types=sel.types or None, agents=sel.agents or None, since=sel.since,
-                       until=sel.until, text=sel.text)
+            EventQuery(
+                types=sel.types or None,
+                agents=sel.agents or None,
+                since=sel.since,
+                until=sel.until,
+                text=sel.text,
+            )
         )
     if not sel.filters_events:
         return sum(s.event_count for s in iter_sessions(store, sel.session_query()))
@@ -222,7 +235,9 @@ def export(
                 writer.end_session()
         writer.close()
         size = getattr(writer, "bytes", 0)
-    return ExportStats(writer.sessions, writer.events, size, "-" if path in (None, "-") else str(path))
+    return ExportStats(
+        writer.sessions, writer.events, size, "-" if path in (None, "-") else str(path)
+    )
 
 
 __all__ = [

@@ -37,7 +37,12 @@ def format_from_name(path: str | Path | None) -> str | None:
     if is_stdio(path):
         return None
     name = str(path).lower().removesuffix(".gz")
-    for suffix, fmt in ((".ndjson", "ndjson"), (".jsonl", "ndjson"), (".json", "json"), (".csv", "csv")):
+    for suffix, fmt in (
+        (".ndjson", "ndjson"),
+        (".jsonl", "ndjson"),
+        (".json", "json"),
+        (".csv", "csv"),
+    ):
         if name.endswith(suffix):
             return fmt
     return None
@@ -66,7 +71,9 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
         return
     target = Path(path)  # type: ignore[arg-type]
     if target.is_dir():
-        raise UsageError(f"{target} is a directory; give a file name such as {target}/export.ndjson")
+        raise UsageError(
+            f"{target} is a directory; give a file name such as {target}/export.ndjson"
+        )
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise UsageError(f"the folder {folder} does not exist; create it first")
@@ -77,8 +84,13 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
     raw = os.fdopen(fd, "wb", buffering=_BUFFER)
     stream: IO[bytes] = raw
     if is_gzip_name(target):
-        stream = gzip.GzipFile(filename=target.name.removesuffix(".gz"), mode="wb", fileobj=raw,
-                               compresslevel=gzip_level, mtime=0)
+        stream = gzip.GzipFile(
+            filename=target.name.removesuffix(".gz"),
+            mode="wb",
+            fileobj=raw,
+            compresslevel=gzip_level,
+            mtime=0,
+        )
     ok = False
     try:
         yield stream
@@ -107,7 +119,9 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
 class InputFile:
     """An opened export: the (gunzipped) byte stream, and how far into the file it has read."""
 
-    def __init__(self, stream: IO[bytes], raw: IO[bytes], size: int | None, name: str | None) -> None:
+    def __init__(
+        self, stream: IO[bytes], raw: IO[bytes], size: int | None, name: str | None
+    ) -> None:
         self.stream = stream
         self._raw = raw
         self.size = size

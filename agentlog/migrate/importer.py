@@ -98,13 +98,19 @@ class Importer:
         self._originals: dict[str, Session] = {}  # strict: pre-existing sessions as they were
         self.inserted_into_existing: dict[str, set[str]] = {}
         # Strict imports write synchronously: a refused item must stop everything at once.
-        self._executor = None if (dry_run or track_rollback) else ThreadPoolExecutor(1, "agentlog-import")
-        self._inflight: tuple[Future[WriteResult], list[Session], list[tuple[Event, Item, bool]]] | None = None
+        self._executor = (
+            None if (dry_run or track_rollback) else ThreadPoolExecutor(1, "agentlog-import")
+        )
+        self._inflight: (
+            tuple[Future[WriteResult], list[Session], list[tuple[Event, Item, bool]]] | None
+        ) = None
         if rejects is not None:
             rejects.write(orjson.dumps(header(now_text())) + b"\n")
 
     # -------------------------------------------------------- problems
-    def _reject(self, item: Item, reason: str, kind: str | None = None, rid: str | None = None) -> None:
+    def _reject(
+        self, item: Item, reason: str, kind: str | None = None, rid: str | None = None
+    ) -> None:
         kind = kind or item.kind
         counts = self.report.sessions if kind == "session" else self.report.events
         counts.rejected += 1
@@ -127,7 +133,11 @@ class Importer:
             counts.overwritten += 1
         else:
             counts.conflicts += 1
-        action = "overwritten" if self.overwrite else "kept the stored version (use --overwrite to replace it)"
+        action = (
+            "overwritten"
+            if self.overwrite
+            else "kept the stored version (use --overwrite to replace it)"
+        )
         reason = f"{kind} {rid} exists with different {', '.join(fields)}; {action}"
         if len(self.report.conflicts) < KEEP_PROBLEMS:
             self.report.conflicts.append(Problem(item.where, reason, kind, rid, item.line))
@@ -157,8 +167,12 @@ class Importer:
             rid = (item.data or {}).get("id")
             if isinstance(rid, str):
                 self._bad_sessions[rid] = item.where
-            self._reject(item, f"{item.where}: {validation_message(exc)}", "session",
-                         rid if isinstance(rid, str) else None)
+            self._reject(
+                item,
+                f"{item.where}: {validation_message(exc)}",
+                "session",
+                rid if isinstance(rid, str) else None,
+            )
             return
         self._bad_sessions.pop(session.id, None)
         digest = _digest(session_record(session), SESSION_COMPARED)
@@ -201,13 +215,21 @@ class Importer:
             event = parse_event(item.data or {})
         except (ValidationError, ValueError) as exc:
             rid = (item.data or {}).get("id")
-            self._reject(item, f"{item.where}: {validation_message(exc)}", "event",
-                         rid if isinstance(rid, str) else None)
+            self._reject(
+                item,
+                f"{item.where}: {validation_message(exc)}",
+                "event",
+                rid if isinstance(rid, str) else None,
+            )
             return
         bad = self._bad_sessions.get(event.session_id)
         if bad is not None:
-            self._reject(item, f"{item.where}: its session {event.session_id} was rejected at {bad}",
-                         "event", event.id)
+            self._reject(
+                item,
+                f"{item.where}: its session {event.session_id} was rejected at {bad}",
+                "event",
+                event.id,
+            )
             return
         checked = False
         if event.session_id not in self._fresh and event.session_id not in self._existing:
@@ -262,7 +284,11 @@ class Importer:
         # SQLite does its work with the GIL released, so validating the next
         # batch overlaps writing this one; results are settled in order.
         self.settle_inflight()
-        self._inflight = (self._executor.submit(self.store.write, sessions, events), sessions, pending)
+        self._inflight = (
+            self._executor.submit(self.store.write, sessions, events),
+            sessions,
+            pending,
+        )
 
     def settle_inflight(self) -> None:
         """Wait for the batch being written and account for its result."""
@@ -304,9 +330,13 @@ class Importer:
         for err in result.errors:
             if 0 <= err.index < len(pending):
                 event, item, _ = pending[err.index]
-                self._reject(item, f"{item.where}: the store rejected it: {err.error}", "event", event.id)
+                self._reject(
+                    item, f"{item.where}: the store rejected it: {err.error}", "event", event.id
+                )
 
-    def _recheck(self, pending: list[tuple[Event, Item, bool]], failed: set[int], duplicates: int) -> None:
+    def _recheck(
+        self, pending: list[tuple[Event, Item, bool]], failed: set[int], duplicates: int
+    ) -> None:
         """Some events were already stored (repeats within the file): find conflicts among them."""
         conflicts = 0
         for i, (event, item, _) in enumerate(pending):
@@ -331,15 +361,21 @@ class Importer:
             if checked and i not in failed:
                 self.inserted_into_existing.setdefault(event.session_id, set()).add(event.id)
 
-    def _write_one_by_one(self, sessions: list[Session], pending: list[tuple[Event, Item, bool]]) -> None:
+    def _write_one_by_one(
+        self, sessions: list[Session], pending: list[tuple[Event, Item, bool]]
+    ) -> None:
         """The store refused the whole batch: write each item alone to find the bad ones."""
         for session in sessions:
             try:
                 self.store.write([session], [])
             except _ITEM_ERRORS as exc:
                 self.report.sessions.imported -= 1
-                self._reject(Item(where=f"session {session.id}", kind="session"),
-                             f"session {session.id}: the store rejected it: {exc}", "session", session.id)
+                self._reject(
+                    Item(where=f"session {session.id}", kind="session"),
+                    f"session {session.id}: the store rejected it: {exc}",
+                    "session",
+                    session.id,
+                )
         failed: set[int] = set()
         for i, (event, item, _) in enumerate(pending):
             try:
@@ -350,8 +386,12 @@ class Importer:
                 continue
             if result.errors:
                 failed.add(i)
-                self._reject(item, f"{item.where}: the store rejected it: {result.errors[0].error}",
-                             "event", event.id)
+                self._reject(
+                    item,
+                    f"{item.where}: the store rejected it: {result.errors[0].error}",
+                    "event",
+                    event.id,
+                )
             self.report.events.imported += result.inserted
             self.report.events.duplicates += result.duplicates
         self._note_inserted(pending, failed)
@@ -373,8 +413,9 @@ class Importer:
                 pass
         for session_id, ids in self.inserted_into_existing.items():
             if session_id not in self._fresh:
-                rebuild_session(self.store, session_id, drop=ids,
-                                session=self._originals.get(session_id))
+                rebuild_session(
+                    self.store, session_id, drop=ids, session=self._originals.get(session_id)
+                )
         for session_id, session in self._originals.items():
             if session_id not in self.inserted_into_existing:
                 rebuild_session(self.store, session_id, session=session)
@@ -399,23 +440,53 @@ def import_file(
         with tempfile.NamedTemporaryFile(prefix="agentlog-import-", delete=False) as tmp:
             shutil.copyfileobj(sys.stdin.buffer, tmp, 1 << 20)
         try:
-            return import_file(store, tmp.name, fmt=fmt, dry_run=dry_run, strict=True,
-                               overwrite=overwrite, rejects_path=rejects_path,
-                               on_progress=on_progress)
+            return import_file(
+                store,
+                tmp.name,
+                fmt=fmt,
+                dry_run=dry_run,
+                strict=True,
+                overwrite=overwrite,
+                rejects_path=rejects_path,
+                on_progress=on_progress,
+            )
         finally:
             Path(tmp.name).unlink(missing_ok=True)
     rejects = open(rejects_path, "wb") if rejects_path else None  # noqa: SIM115 - closed below
     try:
         if strict:
-            check = _run(store, path, fmt, rejects=rejects, dry_run=True, stop_at_first=True,
-                         overwrite=overwrite)
+            check = _run(
+                store,
+                path,
+                fmt,
+                rejects=rejects,
+                dry_run=True,
+                stop_at_first=True,
+                overwrite=overwrite,
+            )
             check.strict = True
             if check.aborted or check.rejected or dry_run:
                 return check
-            return _run(store, path, fmt, rejects=None, dry_run=False, stop_at_first=True,
-                        overwrite=overwrite, track_rollback=True, on_progress=on_progress)
-        return _run(store, path, fmt, rejects=rejects, dry_run=dry_run, overwrite=overwrite,
-                    on_progress=on_progress)
+            return _run(
+                store,
+                path,
+                fmt,
+                rejects=None,
+                dry_run=False,
+                stop_at_first=True,
+                overwrite=overwrite,
+                track_rollback=True,
+                on_progress=on_progress,
+            )
+        return _run(
+            store,
+            path,
+            fmt,
+            rejects=rejects,
+            dry_run=dry_run,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
     finally:
         if rejects is not None:
             rejects.close()
@@ -445,8 +516,15 @@ def _run(
             if on_progress is not None and counter[0] % 500 == 0:
                 on_progress(source.position(), source.size)
 
-        importer = Importer(store, dry_run=dry_run, overwrite=overwrite, stop_at_first=stop_at_first,
-                            track_rollback=track_rollback, rejects=rejects, on_record=tick)
+        importer = Importer(
+            store,
+            dry_run=dry_run,
+            overwrite=overwrite,
+            stop_at_first=stop_at_first,
+            track_rollback=track_rollback,
+            rejects=rejects,
+            on_record=tick,
+        )
         importer.report.format = chosen
         importer.report.strict = stop_at_first
         try:

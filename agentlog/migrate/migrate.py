@@ -46,8 +46,12 @@ class Mismatch:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"session_id": self.session_id, "source_events": self.source_events,
-                "target_events": self.target_events, "reason": self.reason}
+        return {
+            "session_id": self.session_id,
+            "source_events": self.source_events,
+            "target_events": self.target_events,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -82,11 +86,28 @@ class MigrateReport:
         return self.events_sent / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in (
-            "source", "target", "dry_run", "sessions", "sessions_copied", "sessions_skipped",
-            "sessions_existing", "session_conflicts", "events_total", "events_sent",
-            "events_inserted", "events_duplicates", "events_rejected", "rejected", "verified",
-            "repaired", "seconds")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "source",
+                "target",
+                "dry_run",
+                "sessions",
+                "sessions_copied",
+                "sessions_skipped",
+                "sessions_existing",
+                "session_conflicts",
+                "events_total",
+                "events_sent",
+                "events_inserted",
+                "events_duplicates",
+                "events_rejected",
+                "rejected",
+                "verified",
+                "repaired",
+                "seconds",
+            )
+        }
         out["mismatches"] = [m.to_dict() for m in self.mismatches]
         out["ok"] = self.ok
         out["events_per_second"] = round(self.rate, 1)
@@ -98,7 +119,9 @@ def check_target(source: Store, target: Store) -> None:
         raise UsageError(f"--to is the store being migrated ({source.url}); give another store")
 
 
-def session_batches(source: Store, session_id: str, after: tuple[int, str] | None) -> Iterator[list[Event]]:
+def session_batches(
+    source: Store, session_id: str, after: tuple[int, str] | None
+) -> Iterator[list[Event]]:
     """The session's events after `after`, in order, in batches within the write limits."""
     query = EventQuery(session_id=session_id, order="asc", limit=MAX_BATCH_EVENTS)
     if after is not None:
@@ -140,7 +163,10 @@ class Migration:
         self.checkpoint = checkpoint or Checkpoint.for_pair(source.url, target.url)
         self.on_progress = on_progress
         self._executor: ThreadPoolExecutor | None = None
-        self._inflight: tuple[Future[WriteResult] | None, WriteResult | None, SessionSummary, list[Event], bool] | None = None
+        self._inflight: (
+            tuple[Future[WriteResult] | None, WriteResult | None, SessionSummary, list[Event], bool]
+            | None
+        ) = None
         self.report = MigrateReport(source=source.url, target=redact_url(target.url))
 
     def sessions(self) -> Iterator[SessionSummary]:
@@ -209,7 +235,9 @@ class Migration:
             self._copy_session(summary, mark.last_ts, mark.last_id)
             rep.sessions_copied += 1
 
-    def _copy_session(self, summary: SessionSummary, last_ts: int | None, last_id: str | None) -> int:
+    def _copy_session(
+        self, summary: SessionSummary, last_ts: int | None, last_id: str | None
+    ) -> int:
         """Queue the session's events after (last_ts, last_id); return how many were queued."""
         session = plain_session(summary)
         if session.parent_session_id:
@@ -219,7 +247,9 @@ class Migration:
         previous: list[Event] | None = None
         for batch in session_batches(self.source, session.id, after):
             if previous is not None:
-                self._submit(summary, [] if count > len(previous) else [session], previous, last=False)
+                self._submit(
+                    summary, [] if count > len(previous) else [session], previous, last=False
+                )
             previous = batch
             count += len(batch)
         if previous is None:
@@ -230,7 +260,9 @@ class Migration:
             self._submit(summary, [session] if count == len(previous) else [], previous, last=True)
         return count
 
-    def _submit(self, summary: SessionSummary, rows: list[Session], batch: list[Event], *, last: bool) -> None:
+    def _submit(
+        self, summary: SessionSummary, rows: list[Session], batch: list[Event], *, last: bool
+    ) -> None:
         """Write `batch` while the next one is read from the source (one write in flight).
 
         Results are settled in order, so the checkpoint only ever advances past
@@ -257,20 +289,26 @@ class Migration:
         for err in result.errors:
             if len(self.report.rejected) < KEEP_PROBLEMS:
                 eid = batch[err.index].id if 0 <= err.index < len(batch) else err.id
-                self.report.rejected.append({"session_id": summary.id, "event_id": eid, "error": err.error})
+                self.report.rejected.append(
+                    {"session_id": summary.id, "event_id": eid, "error": err.error}
+                )
         self.report.events_rejected += rejected
         self.report.events_inserted += result.inserted
         self.report.events_duplicates += result.duplicates
         self.report.events_sent += len(batch)
         last_event = batch[-1]
-        self.checkpoint.advance(summary.id, to_us(last_event.timestamp), last_event.id, len(batch), rejected)
+        self.checkpoint.advance(
+            summary.id, to_us(last_event.timestamp), last_event.id, len(batch), rejected
+        )
         if last:
             self._finish_session(summary)
         if self.on_progress is not None:
             self.on_progress(len(batch))
 
     def _finish_session(self, summary: SessionSummary) -> None:
-        if not self.checkpoint.get(summary.id).rejected:  # with rejects it stays unfinished: a re-run retries
+        if not self.checkpoint.get(
+            summary.id
+        ).rejected:  # with rejects it stays unfinished: a re-run retries
             self.checkpoint.finish(summary.id, summary.event_count)
 
     def _ensure_parent(self, parent_id: str) -> None:
@@ -285,7 +323,9 @@ class Migration:
             self.target.write([plain_session(parent)], [])
 
     # -------------------------------------------------------- verify
-    def verify(self, *, repair: bool = True, on_checked: Callable[[int], None] | None = None) -> MigrateReport:
+    def verify(
+        self, *, repair: bool = True, on_checked: Callable[[int], None] | None = None
+    ) -> MigrateReport:
         """Compare event counts and content checksums of every selected session on both sides."""
         rep = self.report
         rep.mismatches = []
@@ -319,10 +359,16 @@ class Migration:
         except NotFound:
             return Mismatch(session_id, src_count, None, "missing on the target"), None
         if dst_count != src_count:
-            return Mismatch(session_id, src_count, dst_count,
-                            f"{src_count} events here, {dst_count} on the target"), None
+            return Mismatch(
+                session_id,
+                src_count,
+                dst_count,
+                f"{src_count} events here, {dst_count} on the target",
+            ), None
         if dst_sum != src_sum:
-            return Mismatch(session_id, src_count, dst_count, "same count but different content"), None
+            return Mismatch(
+                session_id, src_count, dst_count, "same count but different content"
+            ), None
         return None, src_sum
 
     def close(self) -> None:

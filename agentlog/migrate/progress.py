@@ -21,8 +21,13 @@ def stderr_is_terminal() -> bool:
 class Bar:
     """`with Bar("export", total) as bar: bar.update(done)`; shows rate and ETA."""
 
-    def __init__(self, label: str, total: int | None = None, unit: str = "events",
-                 enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int | None = None,
+        unit: str = "events",
+        enabled: bool | None = None,
+    ) -> None:
         self.label = label
         self.total = total
         self.unit = unit

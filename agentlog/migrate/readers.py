@@ -62,7 +62,9 @@ def _stream_error(exc: BaseException, where: str) -> FormatError:
             f"the gzip data ends early after {where}: the file is truncated; records "
             "before that point were read"
         )
-    return FormatError(f"the gzip data is corrupt after {where} ({exc}); records before it were read")
+    return FormatError(
+        f"the gzip data is corrupt after {where} ({exc}); records before it were read"
+    )
 
 
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
@@ -169,16 +171,26 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
             last = not line.endswith(b"\n")
             problem = _decode_problem(line, lineno, last)
             if version is None and lineno == 1 and not line.lstrip().startswith(b"{"):
-                hint = "it looks like CSV; use --format csv or auto" if b"," in line else (
-                    "give --format json, csv or auto")
+                hint = (
+                    "it looks like CSV; use --format csv or auto"
+                    if b"," in line
+                    else ("give --format json, csv or auto")
+                )
                 raise FormatError(f"{problem}: this is not an NDJSON export ({hint})") from None
-            yield Item(where=f"line {lineno}", line=lineno,
-                       raw=line.decode("utf-8", "replace").rstrip("\r\n"), error=problem)
+            yield Item(
+                where=f"line {lineno}",
+                line=lineno,
+                raw=line.decode("utf-8", "replace").rstrip("\r\n"),
+                error=problem,
+            )
             continue
         if not isinstance(obj, dict):
-            yield Item(where=f"line {lineno}", line=lineno,
-                       raw=line.decode("utf-8", "replace").rstrip("\r\n"),
-                       error=f"line {lineno} is a JSON {type(obj).__name__}, not an object")
+            yield Item(
+                where=f"line {lineno}",
+                line=lineno,
+                raw=line.decode("utf-8", "replace").rstrip("\r\n"),
+                error=f"line {lineno} is a JSON {type(obj).__name__}, not an object",
+            )
             continue
         if version is None:
             if "format" in obj and "kind" not in obj:
@@ -187,7 +199,9 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
                         f"line {lineno}: this is a {obj.get('format')!r} file, not an AgentLog export"
                     )
                 if "sessions" in obj:
-                    raise FormatError("this is an AgentLog JSON document, not NDJSON; use --format json or auto")
+                    raise FormatError(
+                        "this is an AgentLog JSON document, not NDJSON; use --format json or auto"
+                    )
                 try:
                     version = check_version(obj.get("version"), f"line {lineno}")
                 except ValueError as exc:
@@ -196,8 +210,12 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
             version = 1
         kind = _kind(obj)
         if kind is None:
-            yield Item(where=f"line {lineno}", line=lineno, data=obj,
-                       error=f"line {lineno}: kind must be \"session\" or \"event\"")
+            yield Item(
+                where=f"line {lineno}",
+                line=lineno,
+                data=obj,
+                error=f'line {lineno}: kind must be "session" or "event"',
+            )
             continue
         yield Item(where=f"line {lineno}", line=lineno, kind=kind, data=upgrade(kind, obj, version))
 
@@ -219,7 +237,11 @@ def read_json(stream: IO[bytes]) -> Iterator[Item]:
                 f"the file is not valid UTF-8 (byte 0x{raw[uexc.start]:02x} at offset "
                 f"{uexc.start}); re-save it as UTF-8"
             ) from None
-        if raw.lstrip()[:1] == b"{" and raw.count(b"\n") > 1 and raw.lstrip().split(b"\n", 1)[0].rstrip().endswith(b"}"):
+        if (
+            raw.lstrip()[:1] == b"{"
+            and raw.count(b"\n") > 1
+            and raw.lstrip().split(b"\n", 1)[0].rstrip().endswith(b"}")
+        ):
             raise FormatError(
                 "the file holds one JSON object per line: it is NDJSON, not a JSON document; "
                 "use --format ndjson or auto"
@@ -240,7 +262,9 @@ def read_json(stream: IO[bytes]) -> Iterator[Item]:
     for i, session in enumerate(doc["sessions"]):
         where = f"sessions[{i}]"
         if not isinstance(session, dict):
-            yield Item(where=where, error=f"{where} is a JSON {type(session).__name__}, not an object")
+            yield Item(
+                where=where, error=f"{where} is a JSON {type(session).__name__}, not an object"
+            )
             continue
         events = session.pop("events", None) or []
         session.pop("kind", None)
@@ -251,7 +275,9 @@ def read_json(stream: IO[bytes]) -> Iterator[Item]:
         for j, event in enumerate(events):
             ewhere = f"{where}.events[{j}]"
             if not isinstance(event, dict):
-                yield Item(where=ewhere, error=f"{ewhere} is a JSON {type(event).__name__}, not an object")
+                yield Item(
+                    where=ewhere, error=f"{ewhere} is a JSON {type(event).__name__}, not an object"
+                )
                 continue
             event.pop("kind", None)
             event.setdefault("session_id", session.get("id"))
@@ -328,13 +354,22 @@ def read_csv(stream: IO[bytes]) -> Iterator[Item]:
         if not row or row == [""]:
             continue
         if len(row) != width:
-            yield Item(where=where, line=start, raw=",".join(row)[:200],
-                       error=f"{where} has {len(row)} fields; the header has {width}")
+            yield Item(
+                where=where,
+                line=start,
+                raw=",".join(row)[:200],
+                error=f"{where} has {len(row)} fields; the header has {width}",
+            )
             continue
         if any(_SURROGATE.search(cell) for cell in row):
-            yield Item(where=where, line=start,
-                       raw=",".join(row)[:200].encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-                       error=f"{where} is not valid UTF-8; re-save the file as UTF-8")
+            yield Item(
+                where=where,
+                line=start,
+                raw=",".join(row)[:200]
+                .encode("utf-8", "surrogateescape")
+                .decode("utf-8", "replace"),
+                error=f"{where} is not valid UTF-8; re-save the file as UTF-8",
+            )
             continue
         cells = dict(zip(header, row, strict=True))
         try:
@@ -362,14 +397,20 @@ def _csv_records(cells: dict[str, str], session_cols: list[str]) -> tuple[dict |
             elif col == "session_metadata":
                 session[field] = _csv_json(cell, col, {})
             else:
-                session[field] = None if cell == "" and field in ("parent_session_id", "ended_at") else cell
+                session[field] = (
+                    None if cell == "" and field in ("parent_session_id", "ended_at") else cell
+                )
     if cells["id"] == "":
         if session is None:
             raise ValueError("the id is empty and there are no session columns")
         return session, None
     event: dict[str, Any] = {}
     for col in CSV_COLUMNS:
-        if col not in cells or (col.startswith("session_") and col != "session_id") or col == "empty_fields":
+        if (
+            col not in cells
+            or (col.startswith("session_") and col != "session_id")
+            or col == "empty_fields"
+        ):
             continue
         cell = cells[col]
         if col == "metadata":

@@ -20,7 +20,9 @@ from agentlog.storage.base import EventQuery, Store, iter_events
 
 def plain_session(summary: Session) -> Session:
     """The stored fields of a session (a SessionSummary carries aggregates too)."""
-    return Session.model_construct(**{name: getattr(summary, name) for name in Session.model_fields})
+    return Session.model_construct(
+        **{name: getattr(summary, name) for name in Session.model_fields}
+    )
 
 
 def rebuild_session(

@@ -33,15 +33,26 @@ PRESETS: dict[str, str] = {
 }
 # --redact-key @secrets: metadata keys that usually hold credentials.
 KEY_PRESETS: dict[str, tuple[str, ...]] = {
-    "secrets": ("api_key", "apikey", "authorization", "password", "secret", "token",
-                "access_token", "refresh_token", "cookie"),
+    "secrets": (
+        "api_key",
+        "apikey",
+        "authorization",
+        "password",
+        "secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "cookie",
+    ),
 }
 
 
 class Redactor:
     """Masks matches of `patterns` and the values of `keys` in sessions and events."""
 
-    def __init__(self, patterns: Iterable[str] = (), keys: Iterable[str] = (), mask: str = MASK) -> None:
+    def __init__(
+        self, patterns: Iterable[str] = (), keys: Iterable[str] = (), mask: str = MASK
+    ) -> None:
         compiled = []
         for raw in patterns:
             text = PRESETS.get(raw[1:]) if raw.startswith("@") else raw
@@ -53,8 +64,12 @@ class Redactor:
             try:
                 compiled.append(re.compile(text))
             except re.error as exc:
-                raise UsageError(f"--redact: {raw!r} is not a valid regular expression ({exc})") from None
-        self.pattern = re.compile("|".join(f"(?:{p.pattern})" for p in compiled)) if compiled else None
+                raise UsageError(
+                    f"--redact: {raw!r} is not a valid regular expression ({exc})"
+                ) from None
+        self.pattern = (
+            re.compile("|".join(f"(?:{p.pattern})" for p in compiled)) if compiled else None
+        )
         names: set[str] = set()
         for key in keys:
             if key.startswith("@"):

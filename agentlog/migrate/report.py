@@ -19,8 +19,13 @@ class Problem:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"where": self.where, "line": self.line, "kind": self.kind, "id": self.id,
-                "reason": self.reason}
+        return {
+            "where": self.where,
+            "line": self.line,
+            "kind": self.kind,
+            "id": self.id,
+            "reason": self.reason,
+        }
 
 
 @dataclass(slots=True)
@@ -32,9 +37,13 @@ class Counts:
     rejected: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {"imported": self.imported, "duplicates": self.duplicates,
-                "conflicts": self.conflicts, "overwritten": self.overwritten,
-                "rejected": self.rejected}
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "overwritten": self.overwritten,
+            "rejected": self.rejected,
+        }
 
 
 @dataclass

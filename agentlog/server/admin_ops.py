@@ -26,7 +26,9 @@ Row = dict[str, Any]
 
 
 class Admin(Protocol):
-    def create_user(self, email: str, password: str | None, role: Role, team: str | None) -> Row: ...
+    def create_user(
+        self, email: str, password: str | None, role: Role, team: str | None
+    ) -> Row: ...
     def create_team(self, name: str) -> Row: ...
     def list_teams(self) -> list[Row]: ...
     def list_users(self, team: str | None) -> list[Row]: ...
@@ -60,7 +62,11 @@ class LocalAdmin:
 
     def _key_row(self, key: ApiKey, secret: str | None = None) -> Row:
         emails = {u.id: u.email for u in self.accounts.list_users()}
-        row = {**key.public(), "team": self._teams().get(key.team_id, key.team_id), "owner": emails.get(key.user_id)}
+        row = {
+            **key.public(),
+            "team": self._teams().get(key.team_id, key.team_id),
+            "owner": emails.get(key.user_id),
+        }
         if secret is not None:
             row["secret"] = secret
         return row
@@ -108,14 +114,18 @@ class LocalAdmin:
         if user:
             owner = self._find(user)
         else:
-            admins = [u for u in self.accounts.list_users() if u.role is Role.ADMIN and not u.disabled]
+            admins = [
+                u for u in self.accounts.list_users() if u.role is Role.ADMIN and not u.disabled
+            ]
             if not admins:
                 raise UsageError(
                     "no admin to own the key; create one first: agentlog admin create-user EMAIL --admin"
                 )
             owner = min(admins, key=lambda u: u.created_at)
         team_obj = (
-            service.team_for(self.accounts, team, create=False) if team else self.accounts.get_team(owner.team_id)
+            service.team_for(self.accounts, team, create=False)
+            if team
+            else self.accounts.get_team(owner.team_id)
         )
         new = service.create_key(self.accounts, owner, team_obj, label)
         return self._key_row(new.key, new.secret)
@@ -161,7 +171,9 @@ class HttpAdmin:
         try:
             r = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise ServerUnavailable(f"cannot reach {self.url} ({exc}); is the server running?") from None
+            raise ServerUnavailable(
+                f"cannot reach {self.url} ({exc}); is the server running?"
+            ) from None
         if r.status_code < 300:
             return r.json()
         try:
@@ -189,7 +201,12 @@ class HttpAdmin:
         raise NotFound(f"no user {who!r}; `agentlog admin users list` shows them")
 
     def create_user(self, email: str, password: str | None, role: Role, team: str | None) -> Row:
-        body = {"email": email, "password": password, "role": role.value, "team": team or service.DEFAULT_TEAM}
+        body = {
+            "email": email,
+            "password": password,
+            "role": role.value,
+            "team": team or service.DEFAULT_TEAM,
+        }
         return self._with_team(self._call("POST", "/v1/users", json=body))
 
     def create_team(self, name: str) -> Row:
@@ -200,7 +217,10 @@ class HttpAdmin:
 
     def list_users(self, team: str | None) -> list[Row]:
         teams = self._teams()
-        return [self._with_team(u, teams) for u in self._call("GET", "/v1/users", params={"team": team} if team else None)]
+        return [
+            self._with_team(u, teams)
+            for u in self._call("GET", "/v1/users", params={"team": team} if team else None)
+        ]
 
     def update_user(
         self, who: str, *, role: Role | None, team: str | None, enable: bool, password: str | None
@@ -213,7 +233,9 @@ class HttpAdmin:
 
     def disable_user(self, who: str) -> Row:
         user = self._find(who)
-        return self._with_team(self._call("PATCH", f"/v1/users/{user['id']}", json={"disabled": True}))
+        return self._with_team(
+            self._call("PATCH", f"/v1/users/{user['id']}", json={"disabled": True})
+        )
 
     def _key_rows(self, keys: list[Row]) -> list[Row]:
         teams = self._teams()
@@ -227,10 +249,18 @@ class HttpAdmin:
         return self._key_rows([self._call("POST", "/v1/api-keys", json=body)])[0]
 
     def list_keys(self, team: str | None) -> list[Row]:
-        return self._key_rows(self._call("GET", "/v1/api-keys", params={"team": team} if team else None))
+        return self._key_rows(
+            self._call("GET", "/v1/api-keys", params={"team": team} if team else None)
+        )
 
     def rotate_key(self, key_id: str, grace_seconds: int) -> Row:
-        return self._key_rows([self._call("POST", f"/v1/api-keys/{key_id}/rotate", json={"grace_seconds": grace_seconds})])[0]
+        return self._key_rows(
+            [
+                self._call(
+                    "POST", f"/v1/api-keys/{key_id}/rotate", json={"grace_seconds": grace_seconds}
+                )
+            ]
+        )[0]
 
     def revoke_key(self, key_id: str) -> Row:
         return self._key_rows([self._call("DELETE", f"/v1/api-keys/{key_id}")])[0]

@@ -99,7 +99,10 @@ class Authenticator:
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[token_hash] = (time.monotonic() + self.settings.key_cache_seconds, principal)
+            self._cache[token_hash] = (
+                time.monotonic() + self.settings.key_cache_seconds,
+                principal,
+            )
 
     def peek(self, authorization: str | None, client_host: str | None) -> Principal | None:
         """The principal if it is known without I/O (cached credentials, dev mode), else None."""
@@ -177,8 +180,12 @@ class Authenticator:
     def tokens_for(self, user: User) -> dict[str, Any]:
         s = self.settings
         return {
-            "access_token": self.keyring.issue({"sub": user.id, "typ": "access"}, s.access_ttl_seconds),
-            "refresh_token": self.keyring.issue({"sub": user.id, "typ": "refresh"}, s.refresh_ttl_seconds),
+            "access_token": self.keyring.issue(
+                {"sub": user.id, "typ": "access"}, s.access_ttl_seconds
+            ),
+            "refresh_token": self.keyring.issue(
+                {"sub": user.id, "typ": "refresh"}, s.refresh_ttl_seconds
+            ),
             "token_type": "bearer",
             "expires_in": s.access_ttl_seconds,
         }

@@ -74,7 +74,9 @@ class Broker:
         import redis
 
         if self._redis is None:
-            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+            self._redis = redis.Redis.from_url(
+                self.redis_url, socket_timeout=2, socket_connect_timeout=2
+            )
         try:
             self._redis.publish(f"{CHANNEL}:{team_id}", orjson.dumps(events))
         except redis.RedisError as exc:

@@ -98,8 +98,12 @@ def _metadata(values: list[str] | None) -> dict[str, str]:
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (1-1000).")]
-Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page.")]
-Order = Annotated[Literal["asc", "desc"], Query(description="Oldest first (asc) or newest first (desc).")]
+Cursor = Annotated[
+    str | None, Query(max_length=4096, description="next_cursor of the previous page.")
+]
+Order = Annotated[
+    Literal["asc", "desc"], Query(description="Oldest first (asc) or newest first (desc).")
+]
 Since = Annotated[str | None, Query(max_length=64, description="ISO 8601 time (inclusive).")]
 Until = Annotated[str | None, Query(max_length=64, description="ISO 8601 time (exclusive).")]
 Repeated = Annotated[list[str] | None, Query(description="Repeat for several values.")]
@@ -152,7 +156,9 @@ async def session_query(
     agent: Annotated[str | None, Query(max_length=200)] = None,
     since: Since = None,
     until: Until = None,
-    q: Annotated[str | None, Query(max_length=1000, description="Search title and description.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=1000, description="Search title and description.")
+    ] = None,
     parent_session_id: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[SessionSort, Query()] = "last_event_at",
     order: Order = "desc",

@@ -50,7 +50,9 @@ async def get_principal(
         if isinstance(state.limiter, MemoryLimiter):
             check(state.limiter, "p:" + principal.subject, limit, "requests")
         else:
-            await run_in_threadpool(check, state.limiter, "p:" + principal.subject, limit, "requests")
+            await run_in_threadpool(
+                check, state.limiter, "p:" + principal.subject, limit, "requests"
+            )
     except RateLimited:
         state.metrics.rate_limited.inc()
         raise

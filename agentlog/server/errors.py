@@ -76,8 +76,12 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         message, details = _validation_details(exc)
         for err in exc.errors():
-            if err.get("type") in ("json_invalid", "model_attributes_type") and err.get("loc", ())[:1] == ("body",):
-                return error_response(400, UsageError.code, f"the request body is not valid JSON: {message}", details)
+            if err.get("type") in ("json_invalid", "model_attributes_type") and err.get("loc", ())[
+                :1
+            ] == ("body",):
+                return error_response(
+                    400, UsageError.code, f"the request body is not valid JSON: {message}", details
+                )
         return error_response(422, InvalidInput.code, message, details)
 
     @app.exception_handler(StarletteHTTPException)

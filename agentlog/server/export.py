@@ -30,7 +30,9 @@ def ndjson_lines(store: Store, session_id: str, page_size: int = 1000) -> Iterat
     sink = _Chunks()
     writer = NdjsonWriter(sink)
     writer.begin_session(plain_session(store.get_session(session_id)))
-    for count, event in enumerate(iter_events(store, EventQuery(session_id=session_id), page_size), 1):
+    for count, event in enumerate(
+        iter_events(store, EventQuery(session_id=session_id), page_size), 1
+    ):
         writer.event(event)
         if count % page_size == 0:
             writer._flush()

@@ -39,10 +39,14 @@ def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Ses
     if isinstance(data, list) and session_id is not None:
         data = {"events": data}
     if not isinstance(data, dict):
-        raise InvalidInput('the body must be a JSON object like {"sessions": [...], "events": [...]}')
+        raise InvalidInput(
+            'the body must be a JSON object like {"sessions": [...], "events": [...]}'
+        )
     unknown = set(data) - {"sessions", "events"}
     if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; use sessions and events")
+        raise InvalidInput(
+            f"unknown field(s) {', '.join(sorted(unknown))}; use sessions and events"
+        )
     raw_sessions = data.get("sessions") or []
     raw_events = data.get("events") or []
     if not isinstance(raw_sessions, list) or not isinstance(raw_events, list):
@@ -53,7 +57,9 @@ def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Ses
             details={"limit_events": MAX_BATCH_EVENTS},
         )
     if session_id is not None and raw_sessions:
-        raise InvalidInput("this endpoint takes events only; upsert sessions with POST /v1/sessions")
+        raise InvalidInput(
+            "this endpoint takes events only; upsert sessions with POST /v1/sessions"
+        )
     sessions: list[Session] = []
     for index, item in enumerate(raw_sessions):
         try:
@@ -76,7 +82,9 @@ def validate_events(
     positions: list[int] = []
     errors: list[BatchError] = []
     for index, item in enumerate(raw_events):
-        item_id = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+        item_id = (
+            item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+        )
         if not isinstance(item, dict):
             errors.append(BatchError(index=index, id=None, error="an event must be a JSON object"))
             continue
@@ -86,7 +94,9 @@ def validate_events(
                 item = {**item, "session_id": session_id}
             elif str(given).lower() != session_id:
                 errors.append(
-                    BatchError(index=index, id=item_id, error="session_id does not match the URL's session")
+                    BatchError(
+                        index=index, id=item_id, error="session_id does not match the URL's session"
+                    )
                 )
                 continue
         try:

@@ -22,16 +22,24 @@ class Metrics:
             registry=self.registry,
         )
         self.events_ingested = Counter(
-            "agentlog_events_ingested_total", "Events accepted by write requests.", registry=self.registry
+            "agentlog_events_ingested_total",
+            "Events accepted by write requests.",
+            registry=self.registry,
         )
         self.events_rejected = Counter(
-            "agentlog_events_rejected_total", "Events rejected by write requests.", registry=self.registry
+            "agentlog_events_rejected_total",
+            "Events rejected by write requests.",
+            registry=self.registry,
         )
         self.auth_failures = Counter(
-            "agentlog_auth_failures_total", "Requests refused for missing or bad credentials.", registry=self.registry
+            "agentlog_auth_failures_total",
+            "Requests refused for missing or bad credentials.",
+            registry=self.registry,
         )
         self.rate_limited = Counter(
-            "agentlog_rate_limited_total", "Requests refused by a rate limit.", registry=self.registry
+            "agentlog_rate_limited_total",
+            "Requests refused by a rate limit.",
+            registry=self.registry,
         )
         self.stream_clients = Gauge(
             "agentlog_stream_clients", "Open /v1/events/stream connections.", registry=self.registry

@@ -21,7 +21,9 @@ def open_backends(db: str) -> tuple[Store, AccountStore]:
     from agentlog.storage import open_store
 
     if db.startswith(("http://", "https://")):
-        raise UsageError("--db must be a database (SQLite path or postgresql:// URL), not a server URL")
+        raise UsageError(
+            "--db must be a database (SQLite path or postgresql:// URL), not a server URL"
+        )
     store = open_store(db)
     try:
         return store, open_accounts(db)
@@ -45,7 +47,9 @@ class NewKey:
         return {**self.key.public(), "secret": self.secret}
 
 
-def team_for(accounts: AccountStore, name: str | None, *, create: bool, actor: Actor = Actor()) -> Team:
+def team_for(
+    accounts: AccountStore, name: str | None, *, create: bool, actor: Actor = Actor()
+) -> Team:
     """The team called `name` (default team when None), created on demand when `create`."""
     name = (name or DEFAULT_TEAM).strip()
     try:
@@ -77,7 +81,9 @@ def create_user(
     generated = None
     if password is None:
         password = generated = generate_password()
-    user = accounts.create_user(email, hash_password(check_password(password)), role, team.id, actor)
+    user = accounts.create_user(
+        email, hash_password(check_password(password)), role, team.id, actor
+    )
     return NewUser(user, generated)
 
 
@@ -88,6 +94,8 @@ def create_key(
     return NewKey(key, secret)
 
 
-def rotate_key(accounts: AccountStore, key_id: str, grace_seconds: int, actor: Actor = Actor()) -> NewKey:
+def rotate_key(
+    accounts: AccountStore, key_id: str, grace_seconds: int, actor: Actor = Actor()
+) -> NewKey:
     key, secret = accounts.rotate_key(key_id, grace_seconds=grace_seconds, actor=actor)
     return NewKey(key, secret)

@@ -49,7 +49,9 @@ class ServerSettings:
     def load(cls, *, dev: bool | None = None, **flags: Any) -> ServerSettings:
         """From flags > env > config file > defaults (the same precedence as every command)."""
         settings = Settings.load(**flags)
-        origins = tuple(o.strip() for o in settings.get("serve.cors_origins").split(",") if o.strip())
+        origins = tuple(
+            o.strip() for o in settings.get("serve.cors_origins").split(",") if o.strip()
+        )
         if dev is None:
             dev = os.environ.get(DEV_ENV, "") not in ("", "0", "false")
         return cls(

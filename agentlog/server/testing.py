@@ -33,7 +33,9 @@ class TestServer:
 
     def remote_store(self, api_key: str | None = None, **options: Any) -> RemoteStore:
         options.setdefault("backoff", 0.01)
-        return RemoteStore(BASE_URL, api_key=api_key or self.admin_key.secret, client=self.client, **options)
+        return RemoteStore(
+            BASE_URL, api_key=api_key or self.admin_key.secret, client=self.client, **options
+        )
 
     def close(self) -> None:
         self.client.__exit__(None, None, None)  # runs the app's shutdown: closes its store
@@ -93,7 +95,9 @@ def remote_store(tmp: Path) -> RemoteStore:
     Closing it stops the server. Rate limits are off so the contract suite runs at full speed.
     """
     server = start_test_server(tmp / "remote-server", rate_limit_per_minute=0)
-    store = _ServerBackedStore(BASE_URL, api_key=server.admin_key.secret, client=server.client, team="*", backoff=0.01)
+    store = _ServerBackedStore(
+        BASE_URL, api_key=server.admin_key.secret, client=server.client, team="*", backoff=0.01
+    )
     store.server = server
     return store
 
@@ -117,7 +121,12 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -65,7 +65,9 @@ class KeyRing:
         with self._lock:
             try:
                 raw = orjson.loads(self.path.read_bytes())
-                self._keys = [SigningKey(k["kid"], k["secret"], k["created_at"]) for k in raw["keys"]]
+                self._keys = [
+                    SigningKey(k["kid"], k["secret"], k["created_at"]) for k in raw["keys"]
+                ]
             except FileNotFoundError:
                 if not create:
                     return
@@ -134,7 +136,9 @@ class KeyRing:
         except jwt.ExpiredSignatureError:
             raise AuthError("the token has expired; refresh it or log in again") from None
         except jwt.PyJWTError:
-            raise AuthError("the token is invalid (bad signature or claims); log in again") from None
+            raise AuthError(
+                "the token is invalid (bad signature or claims); log in again"
+            ) from None
         if claims.get("typ") != expected_type:
             raise AuthError(f"expected an {expected_type} token, got a {claims.get('typ')} token")
         return claims

@@ -19,7 +19,9 @@ from agentlog.storage.base import (
 )
 
 
-def open_store(url: str | None = None, *, api_key: str | None = None, read_only: bool = False) -> Store:
+def open_store(
+    url: str | None = None, *, api_key: str | None = None, read_only: bool = False
+) -> Store:
     """Open the store at `url` (default: the configured store; see `Settings.store_url`)."""
     from agentlog.config import Settings
     from agentlog.errors import UsageError

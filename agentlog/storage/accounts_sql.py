@@ -138,7 +138,9 @@ class SQLAccounts(ABC):
 
     def list_teams(self) -> list[Team]:
         # Names are unique regardless of case, so this order has no ties.
-        return [self._team(r) for r in self._rows(f"SELECT * FROM teams ORDER BY {self._ci('name')}")]
+        return [
+            self._team(r) for r in self._rows(f"SELECT * FROM teams ORDER BY {self._ci('name')}")
+        ]
 
     # -- users
     @staticmethod

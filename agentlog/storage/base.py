@@ -350,7 +350,9 @@ def event_records_page(page: Page[Event]) -> Page[dict[str, Any]]:
     return Page([event_record(e) for e in page.items], page.next_cursor)
 
 
-def iter_sessions(store: Store, query: SessionQuery, page_size: int = 500) -> Iterator[SessionSummary]:
+def iter_sessions(
+    store: Store, query: SessionQuery, page_size: int = 500
+) -> Iterator[SessionSummary]:
     from dataclasses import replace
 
     q = replace(query, limit=min(page_size, MAX_PAGE))

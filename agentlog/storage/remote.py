@@ -305,7 +305,9 @@ class RemoteStore:
             if isinstance(event, Event):
                 doc = orjson.dumps(event.to_json_dict())
             else:  # a raw item: the server validates it and reports it by index if bad
-                doc = orjson.dumps(event, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
+                doc = orjson.dumps(
+                    event, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+                )
             if chunk and (len(chunk) >= MAX_BATCH_EVENTS or size + len(doc) > CHUNK_BYTES):
                 send(chunk, start)
                 chunk, size, start = [], 0, index
@@ -339,7 +341,9 @@ class RemoteStore:
         return Page([SessionSummary.model_validate(s) for s in data["items"]], data["next_cursor"])
 
     def count_sessions(self, query: SessionQuery) -> int:
-        return int(self._request("GET", "/v1/sessions:count", params=session_params(query))["count"])
+        return int(
+            self._request("GET", "/v1/sessions:count", params=session_params(query))["count"]
+        )
 
     def get_event(self, event_id: str) -> Event:
         return Event.model_validate(self._request("GET", f"/v1/events/{event_id}"))
@@ -385,8 +389,12 @@ class RemoteStore:
             sessions=int(data["sessions"]),
             events=int(data["events"]),
             size_bytes=None,
-            oldest_event_at=parse_ts(data["oldest_event_at"]) if data.get("oldest_event_at") else None,
-            newest_event_at=parse_ts(data["newest_event_at"]) if data.get("newest_event_at") else None,
+            oldest_event_at=parse_ts(data["oldest_event_at"])
+            if data.get("oldest_event_at")
+            else None,
+            newest_event_at=parse_ts(data["newest_event_at"])
+            if data.get("newest_event_at")
+            else None,
             extra={"server_backend": data["backend"], "team_id": data.get("team_id")},
         )
 

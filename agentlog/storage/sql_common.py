@@ -198,7 +198,9 @@ class SQLSessionReads(ABC):
     def count_sessions(self, query: SessionQuery) -> int:
         where, params = self._session_filters(query, self.team_id)
         with self._reading() as conn:
-            row = conn.execute(f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params).fetchone()
+            row = conn.execute(
+                f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def agents(self, since: datetime | None = None) -> list[AgentSummary]:

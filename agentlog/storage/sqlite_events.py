@@ -118,7 +118,9 @@ class EventReads:
         cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
         return rows[:limit] if more else rows, cursor
 
-    def _search_rows(self, query: EventQuery, match: str, limit: int) -> tuple[list[Any], str | None]:
+    def _search_rows(
+        self, query: EventQuery, match: str, limit: int
+    ) -> tuple[list[Any], str | None]:
         """A full-text page, found without sorting every match (see `sqlite_search`)."""
         with translated(self.path):
             if query.session_id is not None:

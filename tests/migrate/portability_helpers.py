@@ -69,5 +69,3 @@ class Cli:
         from agentlog.cli.app import app
 
         return self.runner.invoke(app, ["--db", str(self.db), *args], input=input)
-
-

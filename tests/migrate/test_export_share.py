@@ -36,7 +36,9 @@ def test_event_filters_pick_events_and_drop_sessions_without_matches(store, tmp_
     stats = export(store, Selection(text="needle"), "ndjson", out)
     assert stats.events == 1 and lines(out)[2]["content"] == "a needle here"
     stats = export(store, Selection(agents=["coder"]), "ndjson", out)
-    assert stats.events == 6 and {r["agent_id"] for r in lines(out)[1:] if r["kind"] == "event"} == {"coder"}
+    assert stats.events == 6 and {
+        r["agent_id"] for r in lines(out)[1:] if r["kind"] == "event"
+    } == {"coder"}
     stats = export(store, Selection(since=T0.replace(second=4)), "ndjson", out)
     assert stats.events == 3 * 2 + 1
 
@@ -48,12 +50,17 @@ def test_session_filters_and_explicit_ids(store, tmp_path) -> None:
     assert export(store, Selection(status=SessionStatus.FAILED), "ndjson", out).sessions == 1
     assert export(store, Selection(tags=["t"]), "ndjson", out).sessions == 2
     stats = export(store, Selection(session_ids=(sessions[2].id, sessions[0].id)), "ndjson", out)
-    assert [r["id"] for r in lines(out)[1:] if r["kind"] == "session"] == [sessions[2].id, sessions[0].id]
+    assert [r["id"] for r in lines(out)[1:] if r["kind"] == "session"] == [
+        sessions[2].id,
+        sessions[0].id,
+    ]
     assert stats.events == 4
     assert estimate_events(store, Selection(all=True)) == 6
     assert estimate_events(store, Selection(session_ids=(sessions[0].id,))) == 2
     with pytest.raises(NotFound, match="sessions list"):
-        export(store, Selection(session_ids=("01900000-0000-7000-8000-999999999999",)), "ndjson", out)
+        export(
+            store, Selection(session_ids=("01900000-0000-7000-8000-999999999999",)), "ndjson", out
+        )
     with pytest.raises(UsageError, match="--all"):
         export(store, Selection(), "ndjson", out)
 
@@ -99,11 +106,16 @@ def test_share_writes_the_session_tree_redacted(store, tmp_path) -> None:
     child = make_session(2, parent_session_id=root.id)
     grandchild = make_session(3, parent_session_id=child.id)
     unrelated = make_session(4)
-    store.write([root, child, grandchild, unrelated], [
-        make_event(root, 1, content="mail bob@example.com now", metadata={"auth": {"token": "t0k3n"}}),
-        make_event(grandchild, 2, content="key sk-abcdefghijklmnopqrstuvwx leaked"),
-        make_event(unrelated, 3),
-    ])
+    store.write(
+        [root, child, grandchild, unrelated],
+        [
+            make_event(
+                root, 1, content="mail bob@example.com now", metadata={"auth": {"token": "t0k3n"}}
+            ),
+            make_event(grandchild, 2, content="key sk-abcdefghijklmnopqrstuvwx leaked"),
+            make_event(unrelated, 3),
+        ],
+    )
     redactor = Redactor(["@email", "@secrets"], ["token", "api_key"])
     stats = share_session(store, root.id, tmp_path / "share.ndjson", redactor=redactor)
     assert stats.path.endswith("share.ndjson.gz") and (stats.sessions, stats.events) == (3, 2)
@@ -111,9 +123,17 @@ def test_share_writes_the_session_tree_redacted(store, tmp_path) -> None:
     assert "bob@example.com" not in text and "sk-abc" not in text and "t0k3n" not in text
     rows = [orjson.loads(line) for line in text.splitlines()]
     assert rows[1]["metadata"] == {"api_key": MASK, "env": "prod"}
-    assert rows[2]["content"] == f"mail {MASK} now" and rows[2]["metadata"] == {"auth": {"token": MASK}}
-    assert {r["id"] for r in rows if r.get("kind") == "session"} == {root.id, child.id, grandchild.id}
-    assert store.get_event(rows[2]["id"]).content == "mail bob@example.com now"  # the store is untouched
+    assert rows[2]["content"] == f"mail {MASK} now" and rows[2]["metadata"] == {
+        "auth": {"token": MASK}
+    }
+    assert {r["id"] for r in rows if r.get("kind") == "session"} == {
+        root.id,
+        child.id,
+        grandchild.id,
+    }
+    assert (
+        store.get_event(rows[2]["id"]).content == "mail bob@example.com now"
+    )  # the store is untouched
 
 
 def test_redactor_refuses_bad_patterns() -> None:

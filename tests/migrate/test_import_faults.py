@@ -39,8 +39,14 @@ def good_records(n_events: int = 3) -> list[dict[str, Any]]:
 def test_bad_records_are_skipped_reported_and_written_to_rejects(store, tmp_path) -> None:
     recs = good_records(3)
     bad_type = {**recs[2], "id": "01900000-0001-7000-8000-00000000aaaa", "type": "NOPE"}
-    big = {**recs[3], "id": "01900000-0001-7000-8000-00000000bbbb", "content": "x" * (MAX_CONTENT_BYTES + 1)}
-    path = ndjson(tmp_path / "in.ndjson", [recs[0], recs[1], b"{not json\n", bad_type, recs[2], big, recs[3]])
+    big = {
+        **recs[3],
+        "id": "01900000-0001-7000-8000-00000000bbbb",
+        "content": "x" * (MAX_CONTENT_BYTES + 1),
+    }
+    path = ndjson(
+        tmp_path / "in.ndjson", [recs[0], recs[1], b"{not json\n", bad_type, recs[2], big, recs[3]]
+    )
     report = import_file(store, path, rejects_path=tmp_path / "rejects.ndjson")
     assert (report.sessions.imported, report.events.imported, report.events.rejected) == (1, 3, 3)
     reasons = {p.line: p.reason for p in report.rejects}
@@ -67,7 +73,9 @@ def test_line_numbers_and_limit_for_an_overlong_line(store, tmp_path, monkeypatc
     monkeypatch.setattr(readers, "MAX_LINE_BYTES", 4000)
     recs = good_records(2)
     long_one = {**recs[1], "id": "01900000-0001-7000-8000-00000000cccc", "content": "y" * 10_000}
-    report = import_file(store, ndjson(tmp_path / "in.ndjson", [recs[0], long_one, recs[1], recs[2]]))
+    report = import_file(
+        store, ndjson(tmp_path / "in.ndjson", [recs[0], long_one, recs[1], recs[2]])
+    )
     assert report.events.imported == 2
     (problem,) = report.rejects
     assert problem.line == 3 and "the limit is 4,000 bytes" in problem.reason
@@ -138,7 +146,9 @@ def test_csv_column_problems(store, tmp_path) -> None:
     target = SQLiteStore(tmp_path / "t.db")
     try:
         extra = tmp_path / "extra.csv"
-        extra.write_text(head + ",surprise\r\n" + "\r\n".join(r + ",1" for r in rows if r), encoding="utf-8")
+        extra.write_text(
+            head + ",surprise\r\n" + "\r\n".join(r + ",1" for r in rows if r), encoding="utf-8"
+        )
         report = import_file(target, extra)
         assert report.aborted and "unknown column(s) 'surprise'" in report.aborted
 
@@ -148,13 +158,20 @@ def test_csv_column_problems(store, tmp_path) -> None:
         assert report.aborted and "lacks the column(s) timestamp" in report.aborted
 
         ragged = tmp_path / "ragged.csv"
-        ragged.write_text("\r\n".join([head, rows[0] + ",oops", rows[1]]) + "\r\n", encoding="utf-8")
+        ragged.write_text(
+            "\r\n".join([head, rows[0] + ",oops", rows[1]]) + "\r\n", encoding="utf-8"
+        )
         report = import_file(target, ragged)
         assert report.events.imported == 1
-        assert report.rejects[0].line == 2 and "has 25 fields; the header has 24" in report.rejects[0].reason
+        assert (
+            report.rejects[0].line == 2
+            and "has 25 fields; the header has 24" in report.rejects[0].reason
+        )
 
         bad_bytes = tmp_path / "bytes.csv"
-        bad_bytes.write_bytes((head + "\r\n").encode() + rows[0].encode().replace(b"step", b"st\xffp") + b"\r\n")
+        bad_bytes.write_bytes(
+            (head + "\r\n").encode() + rows[0].encode().replace(b"step", b"st\xffp") + b"\r\n"
+        )
         report = import_file(target, bad_bytes)
         assert "not valid UTF-8" in report.rejects[0].reason
     finally:
@@ -186,7 +203,10 @@ def test_conflicts_keep_the_first_write_unless_overwrite(store, tmp_path) -> Non
     report = import_file(store, path)
     assert (report.events.conflicts, report.sessions.conflicts) == (1, 1)
     assert report.events.duplicates == 5 and not report.ok
-    assert "different content" in report.conflicts[-1].reason or "content" in report.conflicts[-1].reason
+    assert (
+        "different content" in report.conflicts[-1].reason
+        or "content" in report.conflicts[-1].reason
+    )
     assert store.get_event(changed_event).content != "changed"
     assert store.get_session(sessions[0].id).title == "session 1"
 
@@ -226,7 +246,9 @@ def test_dry_run_writes_nothing(store, tmp_path) -> None:
 def test_strict_stops_at_the_first_bad_record_and_imports_nothing(store, tmp_path) -> None:
     recs = good_records(3)
     bad = {**recs[3], "id": "not-a-uuid"}
-    report = import_file(store, ndjson(tmp_path / "in.ndjson", [*recs, bad, {**bad, "type": "X"}]), strict=True)
+    report = import_file(
+        store, ndjson(tmp_path / "in.ndjson", [*recs, bad, {**bad, "type": "X"}]), strict=True
+    )
     assert report.events.rejected == 1 and not report.ok
     assert "is not a valid UUID" in report.rejects[0].reason
     assert store.count_events(EventQuery()) == 0
@@ -245,8 +267,11 @@ class RejectingStore:
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
         keep = [e for e in events if "REJECT" not in (e.content or "")]
         result = self.inner.write(sessions, keep)
-        errors = [BatchError(index=i, id=e.id, error="refused by policy")
-                  for i, e in enumerate(events) if "REJECT" in (e.content or "")]
+        errors = [
+            BatchError(index=i, id=e.id, error="refused by policy")
+            for i, e in enumerate(events)
+            if "REJECT" in (e.content or "")
+        ]
         return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)
 
 
@@ -273,6 +298,8 @@ def test_strict_rolls_back_when_the_store_refuses_part_of_a_batch(store, tmp_pat
 
 def test_gzip_is_detected_by_content_whatever_the_name(store, tmp_path) -> None:
     path = tmp_path / "export.data"
-    path.write_bytes(gzip.compress(HEADER + b"".join(orjson.dumps(r) + b"\n" for r in good_records(2))))
+    path.write_bytes(
+        gzip.compress(HEADER + b"".join(orjson.dumps(r) + b"\n" for r in good_records(2)))
+    )
     report = import_file(store, path)
     assert report.ok and report.format == "ndjson" and report.events.imported == 2

@@ -92,7 +92,9 @@ def test_verify_notices_changed_content(store, other) -> None:
     from agentlog.migrate.rebuild import rebuild_session
 
     event = other.list_events(EventQuery(session_id=session.id)).items[0]
-    rebuild_session(other, session.id, replace={event.id: event.model_copy(update={"content": "tampered"})})
+    rebuild_session(
+        other, session.id, replace={event.id: event.model_copy(update={"content": "tampered"})}
+    )
     report = verify_only(store, other)
     assert report.mismatches and "different content" in report.mismatches[0].reason
 
@@ -109,7 +111,9 @@ def test_dry_run_previews_without_sending(store, other) -> None:
 def test_filters_choose_sessions(store, other) -> None:
     sessions = fill(store, sessions=3, events=2)
     store.update_session(sessions[2].id, SessionUpdate(status=SessionStatus.FAILED))
-    report = Migration(store, other, selection=Selection(all=True, status=SessionStatus.FAILED)).run()
+    report = Migration(
+        store, other, selection=Selection(all=True, status=SessionStatus.FAILED)
+    ).run()
     assert report.sessions == 1 and report.ok
     assert [s.id for s in other.list_sessions(SessionQuery()).items] == [sessions[2].id]
 
@@ -168,7 +172,9 @@ def test_kill_9_mid_run_then_rerun_never_duplicates(store, tmp_path: Path) -> No
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(store.path), str(target_path)],
-        stdout=subprocess.PIPE, env=env, text=True,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     assert proc.stdout is not None
     seen = 0

@@ -65,7 +65,13 @@ def test_import_reports_rejects_and_exits_1(cli, store, tmp_path) -> None:
     assert "rejected line 2: id: event id 'x' is not a valid UUID" in result.stderr
     assert [r["_reject"]["line"] for r in lines(tmp_path / "r.ndjson")[1:]] == [2]
     report = orjson.loads(cli("import", str(bad), "--json").stdout)
-    assert report["events"] == {"imported": 0, "duplicates": 1, "conflicts": 0, "overwritten": 0, "rejected": 1}
+    assert report["events"] == {
+        "imported": 0,
+        "duplicates": 1,
+        "conflicts": 0,
+        "overwritten": 0,
+        "rejected": 1,
+    }
 
 
 def test_import_from_stdin_dry_run_and_strict(cli, store, tmp_path) -> None:
@@ -139,7 +145,14 @@ def test_every_portability_command_has_help_with_an_example(cli) -> None:
 def test_docs_guide_exists_and_names_the_steps() -> None:
     guide = Path(__file__).resolve().parents[2] / "docs" / "migrate.md"
     text = guide.read_text(encoding="utf-8")
-    for needle in ("agentlog serve", "agentlog migrate --to", "--verify", "--dry-run", "kill", "agentlog sync"):
+    for needle in (
+        "agentlog serve",
+        "agentlog migrate --to",
+        "--verify",
+        "--dry-run",
+        "kill",
+        "agentlog sync",
+    ):
         assert needle in text, needle
 
 

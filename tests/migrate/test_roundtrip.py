@@ -75,7 +75,10 @@ def sessions_with_events(draw: st.DrawFn) -> tuple[list[Session], list[Event]]:
                     type=draw(st.sampled_from(EventType)),
                     agent_id=draw(OPT_TEXT),
                     name=draw(OPT_TEXT),
-                    content=draw(st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)),
+                    content=draw(
+                        st.none()
+                        | st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
+                    ),
                     metadata=draw(METADATA),
                     parent_id=events[-1].id if events and draw(st.booleans()) else None,
                     duration_ms=draw(DURATION),
@@ -89,7 +92,9 @@ def sessions_with_events(draw: st.DrawFn) -> tuple[list[Session], list[Event]]:
 
 
 @pytest.mark.parametrize("name", ["x.ndjson", "x.json", "x.csv", "x.csv.gz"])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=sessions_with_events())
 def test_generated_sessions_round_trip(name: str, data: tuple[list[Session], list[Event]]) -> None:
     sessions, events = data
@@ -112,15 +117,21 @@ def test_generated_sessions_round_trip(name: str, data: tuple[list[Session], lis
 
 def test_round_trip_keeps_nulls_and_empty_strings_apart(store, other, tmp_path) -> None:
     (session,) = fill(store, sessions=1, events=0)
-    store.write([], [
-        Event(session_id=session.id, type="LOG", content="", name="", agent_id=""),
-        Event(session_id=session.id, type="LOG", content=None, name=None, agent_id=None),
-    ])
+    store.write(
+        [],
+        [
+            Event(session_id=session.id, type="LOG", content="", name="", agent_id=""),
+            Event(session_id=session.id, type="LOG", content=None, name=None, agent_id=None),
+        ],
+    )
     export(store, Selection(all=True), "csv", tmp_path / "x.csv")
     assert import_file(other, tmp_path / "x.csv").ok
     dump(other, tmp_path / "o.ndjson")
-    got = {(r["content"], r["name"], r["agent_id"])
-           for r in lines(tmp_path / "o.ndjson") if r.get("kind") == "event"}
+    got = {
+        (r["content"], r["name"], r["agent_id"])
+        for r in lines(tmp_path / "o.ndjson")
+        if r.get("kind") == "event"
+    }
     assert got == {("", "", ""), (None, None, None)}
 
 

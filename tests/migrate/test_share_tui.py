@@ -24,7 +24,9 @@ async def test_shared_file_opens_in_the_tui_redacted(store, tmp_path) -> None:
 
     session = make_session(1, title="triage for bob@example.com")
     store.write([session], [make_event(session, i) for i in range(3)])
-    path = share_session(store, session.id, tmp_path / "bug.ndjson.gz", redactor=Redactor(["@email"])).path
+    path = share_session(
+        store, session.id, tmp_path / "bug.ndjson.gz", redactor=Redactor(["@email"])
+    ).path
 
     viewed = open_file_as_store(path)
     try:

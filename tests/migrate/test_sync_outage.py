@@ -38,8 +38,20 @@ class Server:
     def start(self) -> None:
         env = {**os.environ, "AGENTLOG_HOME": str(self.home)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agentlog", "serve", "--dev", "--port", str(self.port), "--db", str(self.db)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "agentlog",
+                "serve",
+                "--dev",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -73,7 +85,9 @@ def server(tmp_path: Path):
     srv.stop()
 
 
-def test_server_flipped_off_and_on_during_an_sdk_run(server: Server, tmp_path: Path, caplog) -> None:
+def test_server_flipped_off_and_on_during_an_sdk_run(
+    server: Server, tmp_path: Path, caplog
+) -> None:
     from agentlog import AgentLog
 
     caplog.set_level("WARNING", logger="agentlog")

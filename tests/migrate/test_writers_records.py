@@ -32,9 +32,11 @@ def _write(fmt: str, stream: io.BufferedIOBase, session, events, as_records: boo
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_records_and_events_write_the_same_bytes_to_memory_and_to_a_file(fmt: str, tmp_path: Path) -> None:
+def test_records_and_events_write_the_same_bytes_to_memory_and_to_a_file(
+    fmt: str, tmp_path: Path
+) -> None:
     s = make_session(1)
-    events = [make_event(s, n, content=c) for n, c in enumerate(["a\nb \"q\"", "", None, "ünï ✓"])]
+    events = [make_event(s, n, content=c) for n, c in enumerate(['a\nb "q"', "", None, "ünï ✓"])]
     outputs = []
     for as_records in (False, True):
         memory = io.BytesIO()
@@ -48,7 +50,9 @@ def test_records_and_events_write_the_same_bytes_to_memory_and_to_a_file(fmt: st
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_export_from_records_equals_export_through_events(fmt: str, store: SQLiteStore, tmp_path: Path) -> None:
+def test_export_from_records_equals_export_through_events(
+    fmt: str, store: SQLiteStore, tmp_path: Path
+) -> None:
     fill(store, sessions=3, events=7)
     fast, slow = tmp_path / f"fast.{fmt}", tmp_path / f"slow.{fmt}"
     export(store, Selection(all=True), fmt, fast)

@@ -33,14 +33,17 @@ class World:
         return self.srv.client
 
 
-def add_user(srv: TestServer, email: str, role: Role, team_name: str, password: str | None = None) -> Who:
+def add_user(
+    srv: TestServer, email: str, role: Role, team_name: str, password: str | None = None
+) -> Who:
     team = service.team_for(srv.accounts, team_name, create=True)
     if password:
-        user = service.create_user(srv.accounts, email, password=password, role=role, team=team).user
+        user = service.create_user(
+            srv.accounts, email, password=password, role=role, team=team
+        ).user
     else:
         user = srv.accounts.create_user(email, None, role, team.id)
     return Who(user, service.create_key(srv.accounts, user, team, f"{email} key").secret)
-
 
 
 def make_session(world: World, who: Who, title: str = "run", events: int = 3) -> str:
@@ -51,7 +54,9 @@ def make_session(world: World, who: Who, title: str = "run", events: int = 3) ->
     body = {
         "sessions": [s.to_json_dict()],
         "events": [
-            Event(session_id=s.id, type="LOG", content=f"{title} line {i}", agent_id="bot").to_json_dict()
+            Event(
+                session_id=s.id, type="LOG", content=f"{title} line {i}", agent_id="bot"
+            ).to_json_dict()
             for i in range(events)
         ],
     }

@@ -24,9 +24,16 @@ def test_session_lifecycle(world):
     s = Session(title="triage", tags=["a"], metadata={"env": "prod"})
     r = c.post("/v1/sessions", json=s.to_json_dict(), headers=h)
     assert r.status_code == 201 and r.json()["title"] == "triage"
-    assert r.json()["team_id"] == world.member.user.team_id and r.json()["created_by"] == world.member.user.id
+    assert (
+        r.json()["team_id"] == world.member.user.team_id
+        and r.json()["created_by"] == world.member.user.id
+    )
     r = c.put(f"/v1/sessions/{s.id}", json={"status": "completed", "tags": ["a", "b"]}, headers=h)
-    assert r.status_code == 200 and r.json()["status"] == "completed" and r.json()["tags"] == ["a", "b"]
+    assert (
+        r.status_code == 200
+        and r.json()["status"] == "completed"
+        and r.json()["tags"] == ["a", "b"]
+    )
     page = c.get("/v1/sessions", params={"tag": "b", "status": "completed"}, headers=h).json()
     assert [x["id"] for x in page["items"]] == [s.id] and page["next_cursor"] is None
     r = c.delete(f"/v1/sessions/{s.id}", headers=h)
@@ -41,15 +48,39 @@ def test_events_paging_and_filters(world):
     sid = make_session(world, world.member, events=25)
     first = c.get(f"/v1/sessions/{sid}/events", params={"limit": 10}, headers=h).json()
     assert len(first["items"]) == 10 and first["next_cursor"]
-    second = c.get(f"/v1/sessions/{sid}/events", params={"limit": 10, "cursor": first["next_cursor"]}, headers=h).json()
+    second = c.get(
+        f"/v1/sessions/{sid}/events",
+        params={"limit": 10, "cursor": first["next_cursor"]},
+        headers=h,
+    ).json()
     assert {e["id"] for e in first["items"]}.isdisjoint(e["id"] for e in second["items"])
-    _code(c.get(f"/v1/sessions/{sid}/events", params={"cursor": "garbage!"}, headers=h), 400, "invalid_cursor")
-    other_query = c.get(f"/v1/sessions/{sid}/events", params={"type": "ERROR", "cursor": first["next_cursor"]}, headers=h)
+    _code(
+        c.get(f"/v1/sessions/{sid}/events", params={"cursor": "garbage!"}, headers=h),
+        400,
+        "invalid_cursor",
+    )
+    other_query = c.get(
+        f"/v1/sessions/{sid}/events",
+        params={"type": "ERROR", "cursor": first["next_cursor"]},
+        headers=h,
+    )
     _code(other_query, 400, "invalid_cursor")
-    assert c.get(f"/v1/sessions/{sid}/events", params={"type": "log,error"}, headers=h).json()["items"]
-    _code(c.get(f"/v1/sessions/{sid}/events", params={"type": "BOGUS"}, headers=h), 422, "invalid_input")
-    _code(c.get(f"/v1/sessions/{sid}/events", params={"since": "yesterday-ish"}, headers=h), 422, "invalid_input")
-    _code(c.get(f"/v1/sessions/{sid}/events", params={"limit": 5000}, headers=h), 422, "invalid_input")
+    assert c.get(f"/v1/sessions/{sid}/events", params={"type": "log,error"}, headers=h).json()[
+        "items"
+    ]
+    _code(
+        c.get(f"/v1/sessions/{sid}/events", params={"type": "BOGUS"}, headers=h),
+        422,
+        "invalid_input",
+    )
+    _code(
+        c.get(f"/v1/sessions/{sid}/events", params={"since": "yesterday-ish"}, headers=h),
+        422,
+        "invalid_input",
+    )
+    _code(
+        c.get(f"/v1/sessions/{sid}/events", params={"limit": 5000}, headers=h), 422, "invalid_input"
+    )
     _code(c.get("/v1/events/search", headers=h), 422, "invalid_input")
 
 
@@ -58,7 +89,13 @@ def test_batch_stores_good_events_and_reports_bad_ones(world):
     good = [Event(session_id=s.id, type="LOG", content=f"ok {i}").to_json_dict() for i in range(3)]
     body = {
         "sessions": [s.to_json_dict()],
-        "events": [good[0], {"session_id": s.id, "type": "NOPE"}, good[1], "not an object", good[2]],
+        "events": [
+            good[0],
+            {"session_id": s.id, "type": "NOPE"},
+            good[1],
+            "not an object",
+            good[2],
+        ],
     }
     r = world.client.post("/v1/events:batch", json=body, headers=world.member.h)
     assert r.status_code == 207
@@ -72,14 +109,25 @@ def test_batch_stores_good_events_and_reports_bad_ones(world):
 def test_batch_over_1000_events_is_413_and_stores_nothing(world):
     sid = make_session(world, world.member, events=0)
     events = [{"session_id": sid, "type": "LOG"} for _ in range(1001)]
-    _code(world.client.post("/v1/events:batch", json={"events": events}, headers=world.member.h), 413, "payload_too_large")
-    assert world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["event_count"] == 0
+    _code(
+        world.client.post("/v1/events:batch", json={"events": events}, headers=world.member.h),
+        413,
+        "payload_too_large",
+    )
+    assert (
+        world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["event_count"] == 0
+    )
 
 
 def test_body_over_10_mib_is_refused_before_parsing(world):
     big = b'{"events": [' + b" " * (MAX_BATCH_BYTES + 10) + b"]}"
-    r = world.client.post("/v1/events:batch", content=big, headers={**world.member.h, "Content-Type": "application/json"})
+    r = world.client.post(
+        "/v1/events:batch",
+        content=big,
+        headers={**world.member.h, "Content-Type": "application/json"},
+    )
     _code(r, 413, "payload_too_large")
+
     # a chunked body without Content-Length is cut off while streaming
     def chunks():
         for _ in range(11):
@@ -90,7 +138,9 @@ def test_body_over_10_mib_is_refused_before_parsing(world):
 
 
 def test_unauthenticated_big_body_is_401_not_read(world):
-    r = world.client.post("/v1/events:batch", content=b"{" * 1000, headers={"Content-Type": "application/json"})
+    r = world.client.post(
+        "/v1/events:batch", content=b"{" * 1000, headers={"Content-Type": "application/json"}
+    )
     _code(r, 401, "unauthorized")
 
 
@@ -106,15 +156,29 @@ def test_unauthenticated_big_body_is_401_not_read(world):
     ],
 )
 def test_malformed_batches(world, body, status, code):
-    r = world.client.post("/v1/events:batch", content=body, headers={**world.member.h, "Content-Type": "application/json"})
+    r = world.client.post(
+        "/v1/events:batch",
+        content=body,
+        headers={**world.member.h, "Content-Type": "application/json"},
+    )
     _code(r, status, code)
 
 
 def test_unknown_fields_and_wrong_types_are_422(world):
     h = world.member.h
-    _code(world.client.post("/v1/sessions", json={"title": "x", "owner": "me"}, headers=h), 422, "invalid_input")
+    _code(
+        world.client.post("/v1/sessions", json={"title": "x", "owner": "me"}, headers=h),
+        422,
+        "invalid_input",
+    )
     _code(world.client.post("/v1/sessions", json={"title": 5}, headers=h), 422, "invalid_input")
-    msg = _code(world.client.post("/v1/sessions", content=b"{", headers={**h, "Content-Type": "application/json"}), 400, "usage_error")
+    msg = _code(
+        world.client.post(
+            "/v1/sessions", content=b"{", headers={**h, "Content-Type": "application/json"}
+        ),
+        400,
+        "usage_error",
+    )
     assert "JSON" in msg
     _code(world.client.get("/v1/sessions/not-a-uuid", headers=h), 404, "not_found")
     _code(world.client.get("/v1/nowhere", headers=h), 404, "not_found")
@@ -123,11 +187,11 @@ def test_unknown_fields_and_wrong_types_are_422(world):
 
 INJECTIONS = [
     "'; DROP TABLE events; --",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "<script>alert('x')</script>",
     "<img src=x onerror=alert(1)>",
     "${jndi:ldap://x}",
-    "NEAR(a b) OR \"c*\" AND -d",
+    'NEAR(a b) OR "c*" AND -d',
 ]
 
 
@@ -135,35 +199,59 @@ def test_injection_is_stored_as_inert_text(world):
     c, h = world.client, world.member.h
     for text in INJECTIONS:
         s = Session(title=text, description=text, tags=[text[:100]], metadata={text: text})
-        ev = Event(session_id=s.id, type="TOOL_CALL", content=text, name=text, agent_id=text[:200], metadata={"q": text})
-        r = c.post("/v1/events:batch", json={"sessions": [s.to_json_dict()], "events": [ev.to_json_dict()]}, headers=h)
+        ev = Event(
+            session_id=s.id,
+            type="TOOL_CALL",
+            content=text,
+            name=text,
+            agent_id=text[:200],
+            metadata={"q": text},
+        )
+        r = c.post(
+            "/v1/events:batch",
+            json={"sessions": [s.to_json_dict()], "events": [ev.to_json_dict()]},
+            headers=h,
+        )
         assert r.status_code == 200, r.text
         got = c.get(f"/v1/sessions/{s.id}", headers=h)
         assert got.json()["title"] == text and got.headers["content-type"] == "application/json"
         assert c.get(f"/v1/events/{ev.id}", headers=h).json()["content"] == text
         found = c.get("/v1/events/search", params={"q": text}, headers=h)
         assert found.status_code == 200, found.text
-        listed = c.get(f"/v1/sessions/{s.id}/events", params={"agent": text[:200], "name": text}, headers=h)
+        listed = c.get(
+            f"/v1/sessions/{s.id}/events", params={"agent": text[:200], "name": text}, headers=h
+        )
         assert [e["id"] for e in listed.json()["items"]] == [ev.id]
     assert c.get("/v1/info", headers=h).json()["events"] == len(INJECTIONS)
 
 
 def test_security_headers_and_no_cors_by_default(world):
-    r = world.client.get("/v1/sessions", headers={**world.member.h, "Origin": "https://evil.example"})
+    r = world.client.get(
+        "/v1/sessions", headers={**world.member.h, "Origin": "https://evil.example"}
+    )
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["x-frame-options"] == "DENY"
     assert "default-src 'none'" in r.headers["content-security-policy"]
     assert "access-control-allow-origin" not in r.headers
-    pre = world.client.options("/v1/sessions", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    pre = world.client.options(
+        "/v1/sessions",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
     assert "access-control-allow-origin" not in pre.headers
 
 
 def test_cors_allows_configured_origins_only(tmp_path):
     srv = start_test_server(tmp_path / "cors", cors_origins=("https://ui.example",))
     try:
-        ok = srv.client.options("/v1/sessions", headers={"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"})
+        ok = srv.client.options(
+            "/v1/sessions",
+            headers={"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"},
+        )
         assert ok.headers["access-control-allow-origin"] == "https://ui.example"
-        bad = srv.client.options("/v1/sessions", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+        bad = srv.client.options(
+            "/v1/sessions",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
         assert "access-control-allow-origin" not in bad.headers
     finally:
         srv.close()
@@ -223,10 +311,23 @@ def test_openapi_and_docs(world):
     spec = world.client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in (
-        "/v1/sessions", "/v1/sessions/{session_id}", "/v1/events:batch", "/v1/events/search",
-        "/v1/sessions/{session_id}/export", "/v1/events/stream", "/v1/agents", "/v1/analytics/usage",
-        "/v1/api-keys", "/v1/api-keys/{key_id}/rotate", "/v1/auth/login", "/v1/auth/refresh",
-        "/v1/users", "/v1/teams", "/healthz", "/readyz", "/metrics",
+        "/v1/sessions",
+        "/v1/sessions/{session_id}",
+        "/v1/events:batch",
+        "/v1/events/search",
+        "/v1/sessions/{session_id}/export",
+        "/v1/events/stream",
+        "/v1/agents",
+        "/v1/analytics/usage",
+        "/v1/api-keys",
+        "/v1/api-keys/{key_id}/rotate",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/users",
+        "/v1/teams",
+        "/healthz",
+        "/readyz",
+        "/metrics",
     ):
         assert path in paths, path
     assert "BatchIn" in spec["components"]["schemas"]
@@ -238,8 +339,15 @@ def test_export_streams_ndjson_that_import_reads(world):
     from agentlog.migrate.readers import read_ndjson
 
     sid = make_session(world, world.member, "exported", events=0)
-    remote = world.srv.remote_store(world.member.key)  # RemoteStore splits the 1,200 into two requests
-    assert remote.write(events=[Event(session_id=sid, type="LOG", content=str(i)) for i in range(1200)]).inserted == 1200
+    remote = world.srv.remote_store(
+        world.member.key
+    )  # RemoteStore splits the 1,200 into two requests
+    assert (
+        remote.write(
+            events=[Event(session_id=sid, type="LOG", content=str(i)) for i in range(1200)]
+        ).inserted
+        == 1200
+    )
     r = world.client.post(f"/v1/sessions/{sid}/export", headers=world.member.h)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
     lines = r.content.splitlines()
@@ -251,15 +359,30 @@ def test_export_streams_ndjson_that_import_reads(world):
 
 def test_agents_and_analytics(world):
     c, h = world.client, world.member.h
-    s = Session(title="paid", metadata={"agentlog": {"sdk": "agentlog-python", "integration": "langgraph"}})
+    s = Session(
+        title="paid", metadata={"agentlog": {"sdk": "agentlog-python", "integration": "langgraph"}}
+    )
     events = [
-        Event(session_id=s.id, type="LLM_CALL", agent_id="planner", input_tokens=10, output_tokens=5, cost_usd=0.01),
+        Event(
+            session_id=s.id,
+            type="LLM_CALL",
+            agent_id="planner",
+            input_tokens=10,
+            output_tokens=5,
+            cost_usd=0.01,
+        ),
         Event(session_id=s.id, type="ERROR", agent_id="planner", status="error"),
     ]
-    c.post("/v1/events:batch", json={"sessions": [s.to_json_dict()], "events": [e.to_json_dict() for e in events]}, headers=h)
+    c.post(
+        "/v1/events:batch",
+        json={"sessions": [s.to_json_dict()], "events": [e.to_json_dict() for e in events]},
+        headers=h,
+    )
     agents = c.get("/v1/agents", headers=h).json()
     assert agents[0]["agent_id"] == "planner" and agents[0]["error_rate"] == 0.5
-    assert c.get("/v1/agents", params={"active_since": "2999-01-01T00:00:00Z"}, headers=h).json() == []
+    assert (
+        c.get("/v1/agents", params={"active_since": "2999-01-01T00:00:00Z"}, headers=h).json() == []
+    )
     u = c.get("/v1/analytics/usage", headers=h).json()
     assert u["totals"]["input_tokens"] == 10 and u["totals"]["errors"] == 1
     assert u["per_integration"][0]["integration"] == "langgraph"
@@ -267,7 +390,11 @@ def test_agents_and_analytics(world):
     assert {t["type"] for t in u["per_type"]} == {"LLM_CALL", "ERROR"}
     assert u["per_day"][-1]["events"] == 2
     assert any(e["endpoint"] == "POST /v1/events:batch" for e in u["per_endpoint"])
-    _code(c.get("/v1/analytics/usage", params={"since": "2020-01-01T00:00:00Z"}, headers=h), 422, "invalid_input")
+    _code(
+        c.get("/v1/analytics/usage", params={"since": "2020-01-01T00:00:00Z"}, headers=h),
+        422,
+        "invalid_input",
+    )
 
 
 def test_client_disconnect_mid_request_leaves_server_working(world):
@@ -277,12 +404,25 @@ def test_client_disconnect_mid_request_leaves_server_working(world):
 
     async def run():
         scope = {
-            "type": "http", "method": "POST", "path": "/v1/events:batch", "raw_path": b"/v1/events:batch",
-            "query_string": b"", "root_path": "", "scheme": "http", "server": ("testserver", 80),
-            "client": ("127.0.0.1", 1), "http_version": "1.1",
-            "headers": [(b"authorization", world.member.h["Authorization"].encode()), (b"content-type", b"application/json")],
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/events:batch",
+            "raw_path": b"/v1/events:batch",
+            "query_string": b"",
+            "root_path": "",
+            "scheme": "http",
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 1),
+            "http_version": "1.1",
+            "headers": [
+                (b"authorization", world.member.h["Authorization"].encode()),
+                (b"content-type", b"application/json"),
+            ],
         }
-        messages = [{"type": "http.request", "body": b'{"events": [', "more_body": True}, {"type": "http.disconnect"}]
+        messages = [
+            {"type": "http.request", "body": b'{"events": [', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
 
         async def receive():
             return messages.pop(0) if messages else {"type": "http.disconnect"}
@@ -307,4 +447,3 @@ def test_each_app_has_its_own_metrics(tmp_path):
     finally:
         a.close()
         b.close()
-

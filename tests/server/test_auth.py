@@ -70,7 +70,9 @@ def test_rotate_returns_new_secret_and_revokes_old(world):
 
 def test_rotate_with_grace_keeps_old_key_working(world):
     key = world.srv.accounts.list_keys(user_id=world.member.user.id)[0]
-    r = world.client.post(f"/v1/api-keys/{key.id}/rotate", headers=world.member.h, json={"grace_seconds": 3600})
+    r = world.client.post(
+        f"/v1/api-keys/{key.id}/rotate", headers=world.member.h, json={"grace_seconds": 3600}
+    )
     assert r.status_code == 200
     world.srv.app.state.agentlog.auth.forget()
     assert world.client.get("/v1/sessions", headers=world.member.h).status_code == 200
@@ -110,22 +112,34 @@ def test_login_refresh_and_me(world):
     tokens = _login(world)
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 900
     assert jwt.get_unverified_header(tokens["access_token"])["kid"]
-    me = world.client.get("/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-    assert me.status_code == 200 and me.json()["email"] == "pat@example.com" and me.json()["via"] == "jwt"
+    me = world.client.get(
+        "/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert (
+        me.status_code == 200
+        and me.json()["email"] == "pat@example.com"
+        and me.json()["via"] == "jwt"
+    )
     r = world.client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert r.status_code == 200 and r.json()["access_token"]
 
 
 def test_wrong_password_and_unknown_email_answer_alike(world):
     _login(world)
-    a = world.client.post("/v1/auth/login", json={"email": "pat@example.com", "password": "wrong password"})
-    b = world.client.post("/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong password"})
+    a = world.client.post(
+        "/v1/auth/login", json={"email": "pat@example.com", "password": "wrong password"}
+    )
+    b = world.client.post(
+        "/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong password"}
+    )
     assert _err(a, 401, "unauthorized")["message"] == _err(b, 401, "unauthorized")["message"]
 
 
 def test_refresh_token_is_not_an_access_token(world):
     tokens = _login(world)
-    r = world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    r = world.client.get(
+        "/v1/sessions", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
+    )
     assert "access" in _err(r, 401, "unauthorized")["message"]
     r = world.client.post("/v1/auth/refresh", json={"refresh_token": tokens["access_token"]})
     _err(r, 401, "unauthorized")
@@ -135,16 +149,36 @@ def test_expired_and_forged_tokens_are_401(world):
     ring = world.srv.app.state.agentlog.keyring
     user = world.member.user
     expired = ring.issue({"sub": user.id, "typ": "access"}, -10)
-    assert "expired" in _err(world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {expired}"}), 401, "unauthorized")["message"]
+    assert (
+        "expired"
+        in _err(
+            world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {expired}"}),
+            401,
+            "unauthorized",
+        )["message"]
+    )
     forged = jwt.encode(
         {"sub": user.id, "typ": "access", "iat": int(time.time()), "exp": int(time.time()) + 60},
         "not the signing key of this server at all",
         algorithm="HS256",
         headers={"kid": ring.signing_key.kid},
     )
-    _err(world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {forged}"}), 401, "unauthorized")
-    none_alg = jwt.encode({"sub": user.id, "typ": "access"}, None, algorithm="none", headers={"kid": ring.signing_key.kid})
-    _err(world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {none_alg}"}), 401, "unauthorized")
+    _err(
+        world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {forged}"}),
+        401,
+        "unauthorized",
+    )
+    none_alg = jwt.encode(
+        {"sub": user.id, "typ": "access"},
+        None,
+        algorithm="none",
+        headers={"kid": ring.signing_key.kid},
+    )
+    _err(
+        world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {none_alg}"}),
+        401,
+        "unauthorized",
+    )
 
 
 def test_signing_key_rotation_keeps_old_tokens_valid(world):
@@ -154,9 +188,13 @@ def test_signing_key_rotation_keeps_old_tokens_valid(world):
     new_kid = ring.rotate()
     assert new_kid != old_kid and ring.signing_key.kid == new_kid
     world.srv.app.state.agentlog.auth.forget()
-    r = world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    r = world.client.get(
+        "/v1/sessions", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
     assert r.status_code == 200
-    fresh = world.client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
+    fresh = world.client.post(
+        "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    ).json()
     assert jwt.get_unverified_header(fresh["access_token"])["kid"] == new_kid
 
 
@@ -175,7 +213,9 @@ def test_login_is_rate_limited_per_address(tmp_path):
     srv = start_test_server(tmp_path / "rl", login_limit_per_minute=3)
     try:
         answers = [
-            srv.client.post("/v1/auth/login", json={"email": "x@example.com", "password": "nope nope"})
+            srv.client.post(
+                "/v1/auth/login", json={"email": "x@example.com", "password": "nope nope"}
+            )
             for _ in range(4)
         ]
         assert [a.status_code for a in answers] == [401, 401, 401, 429]
@@ -188,10 +228,22 @@ def test_login_is_rate_limited_per_address(tmp_path):
 def test_viewer_reads_but_cannot_write_or_delete(world):
     sid = make_session(world, world.member)
     assert world.client.get(f"/v1/sessions/{sid}", headers=world.viewer.h).status_code == 200
-    _err(world.client.post("/v1/events:batch", json={"events": []}, headers=world.viewer.h), 403, "forbidden")
-    _err(world.client.put(f"/v1/sessions/{sid}", json={"title": "x"}, headers=world.viewer.h), 403, "forbidden")
+    _err(
+        world.client.post("/v1/events:batch", json={"events": []}, headers=world.viewer.h),
+        403,
+        "forbidden",
+    )
+    _err(
+        world.client.put(f"/v1/sessions/{sid}", json={"title": "x"}, headers=world.viewer.h),
+        403,
+        "forbidden",
+    )
     _err(world.client.delete(f"/v1/sessions/{sid}", headers=world.viewer.h), 403, "forbidden")
-    _err(world.client.post("/v1/sessions", json={"title": "x"}, headers=world.viewer.h), 403, "forbidden")
+    _err(
+        world.client.post("/v1/sessions", json={"title": "x"}, headers=world.viewer.h),
+        403,
+        "forbidden",
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,20 +266,36 @@ def test_admin_manages_users_and_teams(world):
     c, h = world.client, world.admin.h
     assert c.post("/v1/teams", json={"name": "research"}, headers=h).status_code == 201
     _err(c.post("/v1/teams", json={"name": "research"}, headers=h), 409, "conflict")
-    r = c.post("/v1/users", json={"email": "new@example.com", "role": "viewer", "team": "research"}, headers=h)
+    r = c.post(
+        "/v1/users",
+        json={"email": "new@example.com", "role": "viewer", "team": "research"},
+        headers=h,
+    )
     assert r.status_code == 201 and r.json()["generated_password"]
     uid = r.json()["id"]
-    assert c.patch(f"/v1/users/{uid}", json={"role": "member"}, headers=h).json()["role"] == "member"
-    assert {u["email"] for u in c.get("/v1/users?team=research", headers=h).json()} == {"new@example.com"}
-    _err(c.patch(f"/v1/users/{world.admin.user.id}", json={"disabled": True}, headers=h), 400, "usage_error")
-    _err(c.post("/v1/users", json={"email": "bad", "role": "boss"}, headers=h), 422, "invalid_input")
+    assert (
+        c.patch(f"/v1/users/{uid}", json={"role": "member"}, headers=h).json()["role"] == "member"
+    )
+    assert {u["email"] for u in c.get("/v1/users?team=research", headers=h).json()} == {
+        "new@example.com"
+    }
+    _err(
+        c.patch(f"/v1/users/{world.admin.user.id}", json={"disabled": True}, headers=h),
+        400,
+        "usage_error",
+    )
+    _err(
+        c.post("/v1/users", json={"email": "bad", "role": "boss"}, headers=h), 422, "invalid_input"
+    )
     actions = [e["action"] for e in c.get("/v1/audit", headers=h).json()]
     assert {"team.create", "user.create", "user.update"} <= set(actions)
 
 
 def test_role_change_applies_without_new_credentials(world):
     sid = make_session(world, world.member)
-    world.client.patch(f"/v1/users/{world.member.user.id}", json={"role": "viewer"}, headers=world.admin.h)
+    world.client.patch(
+        f"/v1/users/{world.member.user.id}", json={"role": "viewer"}, headers=world.admin.h
+    )
     _err(world.client.delete(f"/v1/sessions/{sid}", headers=world.member.h), 403, "forbidden")
 
 
@@ -254,7 +322,9 @@ def test_configured_jwt_secret_signs_and_file_keys_still_verify(tmp_path):
     first = start_test_server(tmp_path / "a")
     try:
         add_user(first, "pat@example.com", Role.MEMBER, "main", password="correct horse 1")
-        old = first.client.post("/v1/auth/login", json={"email": "pat@example.com", "password": "correct horse 1"}).json()
+        old = first.client.post(
+            "/v1/auth/login", json={"email": "pat@example.com", "password": "correct horse 1"}
+        ).json()
         data_dir = first.app.state.agentlog.settings.data_dir
         db = first.app.state.agentlog.settings.db
     finally:
@@ -262,10 +332,15 @@ def test_configured_jwt_secret_signs_and_file_keys_still_verify(tmp_path):
     app = create_app(ServerSettings(db=db, data_dir=data_dir, jwt_secret="s" * 48))
     try:
         c = TestClient(app)
-        fresh = c.post("/v1/auth/login", json={"email": "pat@example.com", "password": "correct horse 1"}).json()
+        fresh = c.post(
+            "/v1/auth/login", json={"email": "pat@example.com", "password": "correct horse 1"}
+        ).json()
         assert jwt.get_unverified_header(fresh["access_token"])["kid"].startswith("cfg-")
         for token in (old["access_token"], fresh["access_token"]):
-            assert c.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            assert (
+                c.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+                == 200
+            )
         actions = [e.action for e in app.state.agentlog.accounts.list_audit()]
         assert actions.count("auth.login") == 2
     finally:

@@ -41,11 +41,22 @@ def test_create_user_generates_a_password_once(cli):
 
 
 def test_create_user_password_stdin_and_duplicates(cli):
-    r = cli("admin", "create-user", "ana@example.com", "--password-stdin", "--json", input="s3cret-password\n")
+    r = cli(
+        "admin",
+        "create-user",
+        "ana@example.com",
+        "--password-stdin",
+        "--json",
+        input="s3cret-password\n",
+    )
     assert r.exit_code == 0, r.output
     doc = orjson.loads(r.stdout)
-    assert doc["role"] == "member" and doc["team"] == "default" and doc["generated_password"] is None
-    again = cli("admin", "create-user", "ana@example.com", "--password-stdin", input="s3cret-password\n")
+    assert (
+        doc["role"] == "member" and doc["team"] == "default" and doc["generated_password"] is None
+    )
+    again = cli(
+        "admin", "create-user", "ana@example.com", "--password-stdin", input="s3cret-password\n"
+    )
     assert again.exit_code == 1 and "already exists" in again.stderr
     short = cli("admin", "create-user", "bo@example.com", "--password-stdin", input="short\n")
     assert short.exit_code == 1 and "at least 8" in short.stderr
@@ -58,8 +69,12 @@ def test_teams_and_users(cli):
     teams = orjson.loads(cli("admin", "teams", "list", "--json").stdout)["items"]
     assert [t["name"] for t in teams] == ["research"]
     cli("admin", "create-user", "ana@example.com", "--team", "research")
-    users = orjson.loads(cli("admin", "users", "list", "--json", "--team", "research").stdout)["items"]
-    assert [(u["email"], u["role"], u["team"]) for u in users] == [("ana@example.com", "member", "research")]
+    users = orjson.loads(cli("admin", "users", "list", "--json", "--team", "research").stdout)[
+        "items"
+    ]
+    assert [(u["email"], u["role"], u["team"]) for u in users] == [
+        ("ana@example.com", "member", "research")
+    ]
     r = cli("admin", "users", "update", "ana@example.com", "--role", "viewer", "--json")
     assert r.exit_code == 0 and orjson.loads(r.stdout)["role"] == "viewer"
     nothing = cli("admin", "users", "update", "ana@example.com")
@@ -88,7 +103,9 @@ def test_keys_create_list_rotate_revoke(cli):
     rotated = orjson.loads(cli("admin", "keys", "rotate", key["id"], "--json").stdout)
     assert rotated["secret"] != key["secret"] and rotated["label"] == "ci"
     assert cli("admin", "keys", "revoke", rotated["id"]).exit_code == 0
-    rows = {k["id"]: k for k in orjson.loads(cli("admin", "keys", "list", "--json").stdout)["items"]}
+    rows = {
+        k["id"]: k for k in orjson.loads(cli("admin", "keys", "list", "--json").stdout)["items"]
+    }
     assert rows[key["id"]]["revoked_at"] and rows[rotated["id"]]["revoked_at"]
     bad = cli("admin", "keys", "revoke", "01900000-0000-7000-8000-000000000000")
     assert bad.exit_code == 1 and "no API key" in bad.stderr
@@ -101,12 +118,26 @@ def test_login_stores_server_and_key_privately(tmp_path):
 
     srv = start_test_server(tmp_path / "login")
     try:
-        create_user(srv.accounts, "pat@example.com", password="correct horse 1", role=Role.MEMBER, team=srv.team)
+        create_user(
+            srv.accounts,
+            "pat@example.com",
+            password="correct horse 1",
+            role=Role.MEMBER,
+            team=srv.team,
+        )
         with LiveServer(srv.app) as live:
             runner = CliRunner()
-            bad = runner.invoke(app, ["login", live.url, "--email", "pat@example.com", "--password-stdin"], input="nope nope\n")
+            bad = runner.invoke(
+                app,
+                ["login", live.url, "--email", "pat@example.com", "--password-stdin"],
+                input="nope nope\n",
+            )
             assert bad.exit_code == 1 and "wrong email or password" in bad.stderr
-            r = runner.invoke(app, ["login", live.url, "--email", "pat@example.com", "--password-stdin"], input="correct horse 1\n")
+            r = runner.invoke(
+                app,
+                ["login", live.url, "--email", "pat@example.com", "--password-stdin"],
+                input="correct horse 1\n",
+            )
             assert r.exit_code == 0, r.output
             settings = read_file()
             assert settings["server"] == live.url and settings["api_key"].startswith("al_")
@@ -138,12 +169,18 @@ def test_admin_commands_through_the_api_with_a_server_configured(tmp_path):
                 return runner.invoke(app, [*base, *args], input=input)
 
             assert run("teams", "create", "ops").exit_code == 0
-            made = run("create-user", "ana@example.com", "--team", "ops", "--role", "viewer", "--json")
+            made = run(
+                "create-user", "ana@example.com", "--team", "ops", "--role", "viewer", "--json"
+            )
             assert made.exit_code == 0, made.output
             assert orjson.loads(made.stdout)["generated_password"]
             users = orjson.loads(run("users", "list", "--json", "--team", "ops").stdout)["items"]
-            assert [(u["email"], u["role"], u["team"]) for u in users] == [("ana@example.com", "viewer", "ops")]
-            key = orjson.loads(run("keys", "create", "--label", "ci", "--team", "ops", "--json").stdout)
+            assert [(u["email"], u["role"], u["team"]) for u in users] == [
+                ("ana@example.com", "viewer", "ops")
+            ]
+            key = orjson.loads(
+                run("keys", "create", "--label", "ci", "--team", "ops", "--json").stdout
+            )
             assert key["secret"].startswith("al_") and key["team"] == "ops"
             rotated = orjson.loads(run("keys", "rotate", key["id"], "--json").stdout)
             assert rotated["secret"] != key["secret"]
@@ -151,7 +188,9 @@ def test_admin_commands_through_the_api_with_a_server_configured(tmp_path):
             assert run("users", "disable", "ana@example.com").exit_code == 0
             audit = orjson.loads(run("audit", "--json").stdout)["items"]
             assert {"key.rotate", "key.revoke", "user.update"} <= {a["action"] for a in audit}
-            member = runner.invoke(app, ["--server", live.url, "--api-key", key["secret"], "admin", "users", "list"])
+            member = runner.invoke(
+                app, ["--server", live.url, "--api-key", key["secret"], "admin", "users", "list"]
+            )
             assert member.exit_code == 1 and "revoked" in member.stderr
     finally:
         srv.close()

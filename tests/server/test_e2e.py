@@ -20,7 +20,9 @@ AGENTLOG = str(Path(sys.executable).parent / "agentlog")
 
 
 def _cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([AGENTLOG, *args], input=input, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [AGENTLOG, *args], input=input, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.slow
@@ -59,7 +61,9 @@ def test_serve_sdk_cli_round_trip(tmp_path):
         run_admin("create-user", "boss@example.com", "--admin")
         key_a = orjson.loads(run_admin("keys", "create", "--label", "sdk", "--json"))["secret"]
         run_admin("teams", "create", "other")
-        key_b = orjson.loads(run_admin("keys", "create", "--label", "b", "--team", "other", "--json"))["secret"]
+        key_b = orjson.loads(
+            run_admin("keys", "create", "--label", "b", "--team", "other", "--json")
+        )["secret"]
 
         from agentlog import AgentLog
 
@@ -78,7 +82,9 @@ def test_serve_sdk_cli_round_trip(tmp_path):
 
         other = _cli("--server", url, "--api-key", key_b, "sessions", "list", "--json")
         assert other.returncode == 0 and orjson.loads(other.stdout)["items"] == []
-        bad = _cli("--server", url, "--api-key", "al_00000000_wrongwrongwrongwrong", "sessions", "list")
+        bad = _cli(
+            "--server", url, "--api-key", "al_00000000_wrongwrongwrongwrong", "sessions", "list"
+        )
         assert bad.returncode == 1 and bad.stderr.count("\n") == 1
     finally:
         proc.terminate()

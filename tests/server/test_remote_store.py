@@ -16,13 +16,25 @@ PAGE = {"items": [], "next_cursor": None}
 
 def _store(handler, **options) -> RemoteStore:
     client = httpx.Client(base_url="http://agentlog.test", transport=httpx.MockTransport(handler))
-    return RemoteStore("http://agentlog.test", api_key="al_12345678_secret", client=client, backoff=0.001, **options)
+    return RemoteStore(
+        "http://agentlog.test",
+        api_key="al_12345678_secret",
+        client=client,
+        backoff=0.001,
+        **options,
+    )
 
 
 def test_retries_5xx_and_429_then_succeeds(monkeypatch):
     sleeps: list[float] = []
     monkeypatch.setattr("agentlog.storage.remote.time.sleep", sleeps.append)
-    answers = iter([httpx.Response(503), httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json=PAGE)])
+    answers = iter(
+        [
+            httpx.Response(503),
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(200, json=PAGE),
+        ]
+    )
     seen = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -63,8 +75,20 @@ def test_errors_keep_their_code_and_are_not_retried():
     def handler(request):
         calls.append(request.url.path)
         if request.url.path.startswith("/v1/sessions/"):
-            return httpx.Response(404, json={"error": {"code": "not_found", "message": "no session X", "details": None}})
-        return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "the API key is not valid", "details": None}})
+            return httpx.Response(
+                404,
+                json={"error": {"code": "not_found", "message": "no session X", "details": None}},
+            )
+        return httpx.Response(
+            401,
+            json={
+                "error": {
+                    "code": "unauthorized",
+                    "message": "the API key is not valid",
+                    "details": None,
+                }
+            },
+        )
 
     store = _store(handler)
     with pytest.raises(NotFound, match="no session X"):
@@ -81,7 +105,9 @@ def test_big_writes_are_split_and_indexes_mapped_back():
         doc = orjson.loads(request.content)
         bodies.append(doc)
         errors = [{"index": 0, "id": doc["events"][0]["id"], "error": "nope"}]
-        return httpx.Response(207, json={"inserted": len(doc["events"]) - 1, "duplicates": 0, "errors": errors})
+        return httpx.Response(
+            207, json={"inserted": len(doc["events"]) - 1, "duplicates": 0, "errors": errors}
+        )
 
     s = Session(title="big")
     events = [Event(session_id=s.id, type="LOG", content="x") for _ in range(2500)]
@@ -95,7 +121,9 @@ def test_scoped_views_send_the_team_header():
     headers = []
 
     def handler(request):
-        headers.append((request.headers.get("x-agentlog-team"), request.headers.get("x-agentlog-user")))
+        headers.append(
+            (request.headers.get("x-agentlog-team"), request.headers.get("x-agentlog-user"))
+        )
         return httpx.Response(200, json=PAGE)
 
     store = _store(handler)

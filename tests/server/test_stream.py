@@ -23,7 +23,10 @@ def _listen(url: str, headers: dict[str, str], out: queue.Queue, stop: threading
 
 
 def _read(url: str, headers: dict[str, str], out: queue.Queue, stop: threading.Event) -> None:
-    with httpx.Client(timeout=httpx.Timeout(20, read=20)) as client, client.stream("GET", url, headers=headers) as r:
+    with (
+        httpx.Client(timeout=httpx.Timeout(20, read=20)) as client,
+        client.stream("GET", url, headers=headers) as r,
+    ):
         out.put(("status", r.status_code))
         event_id = None
         for line in r.iter_lines():
@@ -71,10 +74,16 @@ def test_stream_delivers_new_events_of_one_session(world):
 
 def test_stream_replays_after_last_event_id(world):
     sid = make_session(world, world.member, events=5)
-    ids = [e["id"] for e in world.client.get(f"/v1/sessions/{sid}/events", headers=world.member.h).json()["items"]]
+    ids = [
+        e["id"]
+        for e in world.client.get(f"/v1/sessions/{sid}/events", headers=world.member.h).json()[
+            "items"
+        ]
+    ]
     with LiveServer(world.srv.app) as live:
         out, stop = _start(
-            f"{live.url}/v1/events/stream?session_id={sid}", {**world.member.h, "Last-Event-ID": ids[1]}
+            f"{live.url}/v1/events/stream?session_id={sid}",
+            {**world.member.h, "Last-Event-ID": ids[1]},
         )
         got = _collect(out, 3)
         stop.set()
@@ -103,7 +112,9 @@ def test_redis_fans_out_across_workers(tmp_path):
     from agentlog.server.app import create_app
     from agentlog.server.settings import ServerSettings
 
-    b_app = create_app(ServerSettings(db=a.app.state.agentlog.settings.db, data_dir=tmp_path / "w", redis_url=url))
+    b_app = create_app(
+        ServerSettings(db=a.app.state.agentlog.settings.db, data_dir=tmp_path / "w", redis_url=url)
+    )
     try:
         from starlette.testclient import TestClient
 
@@ -115,7 +126,11 @@ def test_redis_fans_out_across_workers(tmp_path):
 
             s = Session(title="via b")
             ev = Event(session_id=s.id, type="LOG", content="through redis")
-            r = b.post("/v1/events:batch", json={"sessions": [s.to_json_dict()], "events": [ev.to_json_dict()]}, headers=h)
+            r = b.post(
+                "/v1/events:batch",
+                json={"sessions": [s.to_json_dict()], "events": [ev.to_json_dict()]},
+                headers=h,
+            )
             assert r.status_code == 200
             got = _collect(out, 1)
             stop.set()

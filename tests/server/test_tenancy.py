@@ -21,12 +21,16 @@ def test_other_teams_session_is_404_like_a_missing_one(world):
         _404(foreign)
         absent = c.get(path.replace(sid, missing), headers=h)
         _404(absent)
-        assert foreign.json()["error"]["message"].replace(sid, "X") == absent.json()["error"]["message"].replace(missing, "X")
+        assert foreign.json()["error"]["message"].replace(sid, "X") == absent.json()["error"][
+            "message"
+        ].replace(missing, "X")
 
 
 def test_cross_tenant_event_read(world):
     sid = make_session(world, world.member)
-    eid = world.client.get(f"/v1/sessions/{sid}/events", headers=world.member.h).json()["items"][0]["id"]
+    eid = world.client.get(f"/v1/sessions/{sid}/events", headers=world.member.h).json()["items"][0][
+        "id"
+    ]
     _404(world.client.get(f"/v1/events/{eid}", headers=world.other.h))
     assert world.client.get("/v1/events", headers=world.other.h).json()["items"] == []
 
@@ -43,14 +47,18 @@ def test_cross_tenant_writes_are_refused_per_item(world):
     r = world.client.post("/v1/events:batch", json=body, headers=world.other.h)
     assert r.status_code == 207
     assert r.json()["inserted"] == 1 and [e["index"] for e in r.json()["errors"]] == [0]
-    assert world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["event_count"] == 1
+    assert (
+        world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["event_count"] == 1
+    )
     _404(world.client.put(f"/v1/sessions/{sid}", json={"title": "pwned"}, headers=world.other.h))
     assert world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["title"] == "run"
 
 
 def test_session_upsert_cannot_take_over_another_teams_id(world):
     sid = make_session(world, world.member)
-    r = world.client.post("/v1/sessions", json={"id": sid, "title": "takeover"}, headers=world.other.h)
+    r = world.client.post(
+        "/v1/sessions", json={"id": sid, "title": "takeover"}, headers=world.other.h
+    )
     assert r.status_code in (404, 409, 422), r.text
     assert world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["title"] == "run"
 
@@ -58,9 +66,13 @@ def test_session_upsert_cannot_take_over_another_teams_id(world):
 def test_path_events_for_another_teams_session(world):
     sid = make_session(world, world.member, events=1)
     ev = Event(session_id=sid, type="LOG", content="x").to_json_dict()
-    r = world.client.post(f"/v1/sessions/{sid}/events", json={"events": [ev]}, headers=world.other.h)
+    r = world.client.post(
+        f"/v1/sessions/{sid}/events", json={"events": [ev]}, headers=world.other.h
+    )
     assert r.status_code == 207 and r.json()["inserted"] == 0
-    assert world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["event_count"] == 1
+    assert (
+        world.client.get(f"/v1/sessions/{sid}", headers=world.member.h).json()["event_count"] == 1
+    )
 
 
 def test_cross_tenant_delete_and_export(world):
@@ -75,10 +87,14 @@ def test_cross_tenant_search_and_lists(world):
     theirs = make_session(world, world.other, "other needle")
     r = world.client.get("/v1/events/search", params={"q": "needle"}, headers=world.other.h)
     assert {e["session_id"] for e in r.json()["items"]} == {theirs}
-    assert [s["id"] for s in world.client.get("/v1/sessions", headers=world.other.h).json()["items"]] == [theirs]
+    assert [
+        s["id"] for s in world.client.get("/v1/sessions", headers=world.other.h).json()["items"]
+    ] == [theirs]
     assert world.client.get("/v1/sessions:count", headers=world.other.h).json() == {"count": 1}
     assert world.client.get("/v1/info", headers=world.other.h).json()["events"] == 3
-    assert world.client.get("/v1/events:count", params={"q": "needle"}, headers=world.member.h).json() == {"count": 3}
+    assert world.client.get(
+        "/v1/events:count", params={"q": "needle"}, headers=world.member.h
+    ).json() == {"count": 3}
     usage = world.client.get("/v1/analytics/usage", headers=world.other.h).json()
     assert usage["totals"]["events"] == 3 and usage["totals"]["sessions"] == 1
 
@@ -107,10 +123,14 @@ def test_key_operations_across_users_and_teams(world):
 
 def test_admin_key_for_another_team_sees_only_that_team(world):
     theirs = make_session(world, world.other)
-    r = world.client.post("/v1/api-keys", json={"label": "ops", "team": "other"}, headers=world.admin.h)
+    r = world.client.post(
+        "/v1/api-keys", json={"label": "ops", "team": "other"}, headers=world.admin.h
+    )
     assert r.status_code == 201 and r.json()["team_id"] == world.other_team_id
     h = {"Authorization": f"Bearer {r.json()['secret']}"}
-    assert [s["id"] for s in world.client.get("/v1/sessions", headers=h).json()["items"]] == [theirs]
+    assert [s["id"] for s in world.client.get("/v1/sessions", headers=h).json()["items"]] == [
+        theirs
+    ]
 
 
 def test_team_header_is_admin_only(world):
@@ -119,4 +139,6 @@ def test_team_header_is_admin_only(world):
     r = world.client.get("/v1/sessions", headers=hdr)
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     admin = {**world.admin.h, "X-AgentLog-Team": "other"}
-    assert [s["id"] for s in world.client.get("/v1/sessions", headers=admin).json()["items"]] == [theirs]
+    assert [s["id"] for s in world.client.get("/v1/sessions", headers=admin).json()["items"]] == [
+        theirs
+    ]

@@ -36,7 +36,12 @@ def _remote(tmp: Path) -> Store:
 BACKENDS: dict[str, Backend] = {
     "sqlite": Backend(lambda tmp: SQLiteStore(tmp / "store.db")),
     "remote": Backend(_remote),
-    "postgres": Backend(lambda tmp: __import__("agentlog.storage.postgres_testing").storage.postgres_testing.temporary_store(), "AGENTLOG_TEST_POSTGRES_URL"),
+    "postgres": Backend(
+        lambda tmp: __import__(
+            "agentlog.storage.postgres_testing"
+        ).storage.postgres_testing.temporary_store(),
+        "AGENTLOG_TEST_POSTGRES_URL",
+    ),
 }
 
 

@@ -43,8 +43,12 @@ def usage(
     store: StoreDep,
     principal: CurrentUser,
     state: StateDep,
-    since: Annotated[str | None, Query(max_length=64, description="Start (ISO 8601); default 30 days ago.")] = None,
-    until: Annotated[str | None, Query(max_length=64, description="End, exclusive (ISO 8601); default now.")] = None,
+    since: Annotated[
+        str | None, Query(max_length=64, description="Start (ISO 8601); default 30 days ago.")
+    ] = None,
+    until: Annotated[
+        str | None, Query(max_length=64, description="End, exclusive (ISO 8601); default now.")
+    ] = None,
 ) -> Response:
     """Events, sessions, tokens, cost and errors per user, agent, type, integration and day; API calls per endpoint."""
     end = time_param(until, "until") or utcnow()
@@ -65,7 +69,9 @@ def usage(
         }
         for name, count in sorted(report.by_agent.items(), key=lambda kv: -kv[1])
     ]
-    per_type = [{"type": t, "events": n} for t, n in sorted(report.by_type.items(), key=lambda kv: -kv[1])]
+    per_type = [
+        {"type": t, "events": n} for t, n in sorted(report.by_type.items(), key=lambda kv: -kv[1])
+    ]
 
     per_day = []
     day = _day_start(start)

@@ -17,7 +17,12 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 def _limit_logins(request: Request, state: StateDep) -> None:
     client = request.client.host if request.client else "unknown"
     try:
-        check(state.limiter, "login:" + client, state.settings.login_limit_per_minute, "login attempts")
+        check(
+            state.limiter,
+            "login:" + client,
+            state.settings.login_limit_per_minute,
+            "login attempts",
+        )
     except RateLimited:
         state.metrics.rate_limited.inc()
         raise

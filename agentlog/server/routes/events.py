@@ -34,7 +34,9 @@ async def handle_batch(request: Request, *, session_id: str | None = None) -> Re
     try:
         body = await request.body()
     except ClientDisconnect:
-        return Response(status_code=400)  # the client went away mid-body; nothing was parsed or stored
+        return Response(
+            status_code=400
+        )  # the client went away mid-body; nothing was parsed or stored
 
     def work() -> Response:
         sessions, raw_events = parse_batch(body, session_id=session_id)
@@ -119,7 +121,9 @@ def session_events(session_id: str, store: StoreDep, query: QueryDep) -> Respons
 def register_event_by_id(router_: APIRouter) -> None:
     """GET /v1/events/{id} goes last so /v1/events/search and /stream match first."""
 
-    @router_.get("/v1/events/{event_id}", response_model=None, tags=["events"], responses=ERROR_RESPONSES)
+    @router_.get(
+        "/v1/events/{event_id}", response_model=None, tags=["events"], responses=ERROR_RESPONSES
+    )
     def get_event(event_id: str, store: StoreDep) -> Response:
         """One event by id (404 if missing or another team's)."""
         return json_response(store.get_event(check_id(event_id, "event")))

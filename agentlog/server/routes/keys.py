@@ -36,7 +36,11 @@ def create_key(body: KeyCreateIn, principal: CurrentUser, state: StateDep) -> Re
     accounts = state.accounts
     if (body.team or body.user_id) and not principal.is_admin:
         raise Forbidden("only admins may create keys for another user or team")
-    team = service.team_for(accounts, body.team, create=False) if body.team else accounts.get_team(principal.team_id)
+    team = (
+        service.team_for(accounts, body.team, create=False)
+        if body.team
+        else accounts.get_team(principal.team_id)
+    )
     user = accounts.get_user(body.user_id) if body.user_id else accounts.get_user(principal.user_id)
     new = service.create_key(accounts, user, team, body.label, principal.actor)
     return json_response(new.public(), 201)
@@ -58,10 +62,14 @@ def list_keys(
 
 
 @router.post("/{key_id}/rotate", response_model=KeySecretOut)
-def rotate_key(key_id: str, principal: CurrentUser, state: StateDep, body: KeyRotateIn | None = None) -> Response:
+def rotate_key(
+    key_id: str, principal: CurrentUser, state: StateDep, body: KeyRotateIn | None = None
+) -> Response:
     """A new secret for the key's owner and team; the old one stops working (after `grace_seconds`)."""
     key = _visible_key(state, principal, key_id)
-    new = service.rotate_key(state.accounts, key.id, (body or KeyRotateIn()).grace_seconds, principal.actor)
+    new = service.rotate_key(
+        state.accounts, key.id, (body or KeyRotateIn()).grace_seconds, principal.actor
+    )
     state.auth.forget()
     return json_response(new.public())
 

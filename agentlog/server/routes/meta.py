@@ -28,10 +28,18 @@ def readyz(state: StateDep) -> Response:
         info = state.store.info()
     except Exception as exc:
         return json_response(
-            {"error": {"code": "store_error", "message": f"the store is not reachable: {exc}", "details": None}},
+            {
+                "error": {
+                    "code": "store_error",
+                    "message": f"the store is not reachable: {exc}",
+                    "details": None,
+                }
+            },
             503,
         )
-    return json_response({"status": "ready", "backend": info.backend, "schema_version": info.schema_version})
+    return json_response(
+        {"status": "ready", "backend": info.backend, "schema_version": info.schema_version}
+    )
 
 
 @router.get("/metrics", tags=["health"], response_class=Response)
@@ -61,7 +69,9 @@ def info(store: StoreDep) -> Response:
 @router.get("/v1/agents", tags=["agents"], response_model=list[AgentOut])
 def agents(
     store: StoreDep,
-    active_since: Annotated[str | None, Query(max_length=64, description="Only agents seen since (ISO 8601).")] = None,
+    active_since: Annotated[
+        str | None, Query(max_length=64, description="Only agents seen since (ISO 8601).")
+    ] = None,
 ) -> Response:
     """Agents with first/last seen, sessions, events, errors and error rate."""
     rows = store.agents(time_param(active_since, "active_since"))

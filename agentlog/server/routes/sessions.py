@@ -48,7 +48,9 @@ def count_sessions(store: StoreDep, query: QueryDep) -> Response:
 
 
 @router.post("/sessions:prune", response_model=PruneOut)
-def prune_sessions(body: PruneIn, store: StoreDep, principal: AdminUser, state: StateDep) -> Response:
+def prune_sessions(
+    body: PruneIn, store: StoreDep, principal: AdminUser, state: StateDep
+) -> Response:
     """Erase your team's sessions whose last activity is before `before` (admins; audited)."""
     erased = store.prune(body.before)
     state.accounts.audit(
@@ -96,7 +98,9 @@ def delete_session(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionEventsIn"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/SessionEventsIn"}}
+            },
         }
     },
 )
@@ -128,4 +132,3 @@ def export_session(session_id: str, store: StoreDep, principal: CurrentUser) -> 
         media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-

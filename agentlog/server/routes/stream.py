@@ -31,7 +31,9 @@ REPLAY_LIMIT = 10_000
 
 
 def _message(event: dict[str, Any]) -> bytes:
-    return b"id: " + event["id"].encode() + b"\nevent: event\ndata: " + orjson.dumps(event) + b"\n\n"
+    return (
+        b"id: " + event["id"].encode() + b"\nevent: event\ndata: " + orjson.dumps(event) + b"\n\n"
+    )
 
 
 def _replay(store: Store, session_id: str | None, last_id: str) -> list[dict[str, Any]]:
@@ -66,7 +68,9 @@ async def stream(
     principal: CurrentUser,
     state: StateDep,
     store: StoreDep,
-    session_id: Annotated[str | None, Query(max_length=64, description="Only this session's events.")] = None,
+    session_id: Annotated[
+        str | None, Query(max_length=64, description="Only this session's events.")
+    ] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
 ) -> StreamingResponse:
     """Live events as Server-Sent Events; reconnect with Last-Event-ID to resume."""
@@ -87,7 +91,7 @@ async def stream(
                 yield _message(event)
             while True:
                 if sub.overflowed:
-                    yield b"event: reset\ndata: {\"reason\": \"client too slow; reconnect\"}\n\n"
+                    yield b'event: reset\ndata: {"reason": "client too slow; reconnect"}\n\n'
                     return
                 try:
                     batch = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_SECONDS)

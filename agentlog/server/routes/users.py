@@ -38,9 +38,18 @@ def list_users(admin: AdminUser, state: StateDep, team: TeamName = None) -> Resp
 @router.post("/users", tags=["users"], status_code=201, response_model=UserCreatedOut)
 def create_user(body: UserCreateIn, admin: AdminUser, state: StateDep) -> Response:
     """A new user in a team (created if missing); without a password one is generated and shown once."""
-    team = service.team_for(state.accounts, body.team, create=True, actor=admin.actor) if body.team else state.accounts.get_team(admin.team_id)
+    team = (
+        service.team_for(state.accounts, body.team, create=True, actor=admin.actor)
+        if body.team
+        else state.accounts.get_team(admin.team_id)
+    )
     new = service.create_user(
-        state.accounts, body.email, password=body.password, role=Role.parse(body.role), team=team, actor=admin.actor
+        state.accounts,
+        body.email,
+        password=body.password,
+        role=Role.parse(body.role),
+        team=team,
+        actor=admin.actor,
     )
     return json_response({**new.user.public(), "generated_password": new.generated_password}, 201)
 
@@ -54,7 +63,9 @@ def get_user(user_id: str, admin: AdminUser, state: StateDep) -> Response:
 def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: StateDep) -> Response:
     """Change a user's role, team or password, or disable them (their keys are revoked)."""
     uid = check_id(user_id, "user")
-    if uid == admin.user_id and (body.disabled or (body.role and Role.parse(body.role) is not Role.ADMIN)):
+    if uid == admin.user_id and (
+        body.disabled or (body.role and Role.parse(body.role) is not Role.ADMIN)
+    ):
         raise UsageError("you cannot disable or demote yourself; ask another admin")
     team_id = service.team_for(state.accounts, body.team, create=False).id if body.team else None
     user = state.accounts.update_user(
@@ -62,7 +73,9 @@ def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: State
         role=Role.parse(body.role) if body.role else None,
         team_id=team_id,
         disabled=body.disabled,
-        password_hash=hash_password(service.check_password(body.password)) if body.password else None,
+        password_hash=hash_password(service.check_password(body.password))
+        if body.password
+        else None,
         actor=admin.actor,
     )
     state.auth.forget()
@@ -91,4 +104,6 @@ def audit(
 ) -> Response:
     """The newest audit entries: erasures, key and user changes, logins."""
     team_id = service.team_for(state.accounts, team, create=False).id if team else None
-    return json_response([e.public() for e in state.accounts.list_audit(team_id=team_id, limit=limit)])
+    return json_response(
+        [e.public() for e in state.accounts.list_audit(team_id=team_id, limit=limit)]
+    )
