@@ -149,6 +149,34 @@ class McpMapper:
                 events.append(self._invalid(frame, direction, when, f"unmappable frame: {exc!r}"))
         return events
 
+    def invalid(self, raw: str, direction: str, problem: str, at: float | None = None) -> Event:
+        """An ERROR for bytes the framing refused before parsing (an oversized or cut-off line)."""
+        when = time.time() if at is None else at
+        return self._invalid(Frame("invalid", clip(raw)), direction, when, problem)
+
+    def finish(self, reason: str, at: float | None = None) -> list[Event]:
+        """The conversation ended: an ERROR for every tool call still unanswered."""
+        when = time.time() if at is None else at
+        events = []
+        for pending in self._pending.values():
+            if pending.call_id is None:
+                continue
+            events.append(
+                self._event(
+                    EventType.ERROR,
+                    when,
+                    name=pending.tool,
+                    content=reason,
+                    metadata={"mcp": "tools/call", "unanswered": True},
+                    parent_id=pending.call_id,
+                    duration_ms=(when - pending.call_at) * 1000,
+                    status="error",
+                )
+            )
+        self._pending.clear()
+        self._progress.clear()
+        return events
+
     def pending_count(self) -> int:
         """Requests still waiting for an answer."""
         return len(self._pending)

@@ -59,6 +59,7 @@ class AgentLog:
         self.integration = integration
         self.integration_version = integration_version
         self.closed = False
+        self._mcp_session: SessionHandle | None = None
         settings = _load_settings(
             db=str(db) if db is not None else None,
             server=server,
@@ -205,6 +206,20 @@ class AgentLog:
             return
         _w.QUEUE.append((self._sink, _w.SESSION, fields))
 
+    def log_mcp_message(
+        self, message: Any, direction: str = "client->server", *, at: float | None = None
+    ) -> list[str]:
+        """An MCP message into the current session of this log (or one opened for MCP, kept open).
+
+        See `SessionHandle.log_mcp_message`.
+        """
+        handle = current_session()
+        if handle is None or handle._log is not self:
+            if self._mcp_session is None:
+                self._mcp_session = self._open_session("MCP", join=True)
+            handle = self._mcp_session
+        return handle.log_mcp_message(message, direction, at=at)
+
     # ------------------------------------------------------------ decorator
     @overload
     def tool(self, fn: F, /) -> F: ...
@@ -235,6 +250,8 @@ class AgentLog:
         """Flush and close the store (later events are ignored)."""
         if self.closed:
             return True
+        if self._mcp_session is not None:
+            self._mcp_session.end()
         self.closed = True
         try:
             return _w.writer().close_sink(self._sink, timeout)

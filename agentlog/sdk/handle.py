@@ -20,6 +20,10 @@ from agentlog.model import EventType, new_id
 from agentlog.sdk import writer as _w
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from agentlog.mcp.mapping import McpMapper
+    from agentlog.model import Event
     from agentlog.sdk.client import AgentLog
 
 _QUEUE = _w.QUEUE
@@ -68,6 +72,7 @@ class SessionHandle:
         "_fields",
         "_joined",
         "_log",
+        "_mcp",
         "_sink",
         "_tokens",
         "agent_id",
@@ -94,6 +99,7 @@ class SessionHandle:
         self._joined = joined
         self._ended = False
         self._tokens: list[contextvars.Token[SessionHandle | None]] = []
+        self._mcp: McpMapper | None = None
 
     def __repr__(self) -> str:
         return f"<SessionHandle {self.id} {self.title!r} agent={self.agent_id!r}>"
@@ -284,6 +290,66 @@ class SessionHandle:
         if metadata:
             meta.update(metadata)
         return self.event(EventType.MCP_MESSAGE, payload, name=method, metadata=meta, **fields)
+
+    def log_mcp_message(
+        self, message: Any, direction: str = "client->server", *, at: float | None = None
+    ) -> list[str]:
+        """One MCP JSON-RPC message (dict, JSON text or bytes) mapped like the proxy maps it.
+
+        `direction` is "client->server" or "server->client" (or "outgoing" /
+        "incoming" as seen by the client). Requests are paired with their
+        responses inside this session; `tools/call` gives TOOL_CALL and
+        TOOL_RESULT / ERROR events; the MCP context (protocol version, client,
+        server) goes into the session's metadata under "mcp". Returns the ids
+        of the events written.
+        """
+        try:
+            if self._mcp is None:
+                from agentlog.mcp.mapping import McpMapper
+
+                self._mcp = McpMapper(self.id, agent_id=self.agent_id)
+            mapper = self._mcp
+            seen = mapper.context_version
+            events = mapper.feed(message, direction, at)
+            if mapper.context_version != seen:
+                self.update_metadata({"mcp": mapper.context})
+            return self.add_events(events)
+        except Exception as exc:
+            self._sink.internal_error(exc)
+            return []
+
+    def add_events(self, events: Iterable[Event]) -> list[str]:
+        """Events already built (by a mapping such as `agentlog.mcp`), queued with their own ids."""
+        ids = []
+        for event in events:
+            ids.append(
+                self._put(
+                    event.id,
+                    (event.timestamp,),
+                    event.type,
+                    event.content,
+                    agent_id=event.agent_id,
+                    name=event.name,
+                    metadata=event.metadata,
+                    parent_id=event.parent_id,
+                    duration_ms=event.duration_ms,
+                    status=event.status.value,
+                )
+            )
+        return ids
+
+    def update_metadata(self, changes: dict[str, Any]) -> None:
+        """Merge `changes` into the session's metadata (written with the next batch)."""
+        if self._joined:  # the session row belongs to the process that started it
+            return
+        try:
+            meta = dict(self._fields.get("metadata") or {})
+            meta.update(changes)
+            self._fields["metadata"] = meta
+            self._fields["updated_at"] = datetime.now(UTC)
+            self._log._enqueue_session(dict(self._fields))
+        except Exception as exc:
+            self._sink.internal_error(exc)
 
     def state_update(self, state: Any, *, name: str | None = None, **fields: Any) -> str:
         """A snapshot or change of the agent's state (a graph node's output, memory, ...)."""

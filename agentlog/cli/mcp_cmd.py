@@ -1,0 +1,53 @@
+"""`agentlog mcp …`: record an MCP server's traffic (`proxy`) and answer assistants from the store (`serve`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_state
+
+app = typer.Typer(
+    help="Record MCP traffic through a proxy, or serve AgentLog to coding assistants over MCP.",
+    no_args_is_help=True,
+)
+
+
+@app.command(
+    "proxy",
+    context_settings={"allow_interspersed_args": False},
+)
+def proxy(
+    ctx: typer.Context,
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The MCP server's command line, after `--`.")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Session title.")] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="Agent id (default: the client's name from the handshake)."),
+    ] = None,
+) -> None:
+    """Run an MCP server behind a recording proxy; the client sees the server's exact bytes.
+
+    Example: agentlog mcp proxy -- uvx mcp-server-time
+    """
+    from agentlog.sdk.client import AgentLog
+
+    state = get_state(ctx)
+    log = AgentLog(db=state.db, server=state.server, api_key=state.api_key, integration="mcp-proxy")
+    try:
+        from agentlog.mcp.proxy import run_stdio
+
+        code = run_stdio(command or [], title=title, agent=agent, log=log)
+    finally:
+        log.close()
+    if code:
+        from agentlog.mcp.proxy import exit_like
+
+        exit_like(code)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="mcp")

@@ -1,0 +1,86 @@
+"""Framing layers: how a byte stream splits into JSON-RPC messages (stdio lines today; pluggable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from agentlog.mcp.frames import MAX_FRAME_BYTES
+from agentlog.model import MAX_CONTENT_BYTES
+
+
+@dataclass(slots=True)
+class Piece:
+    """One framed message, or the kept start of one the framing refused (`problem` says why)."""
+
+    data: bytes
+    problem: str | None = None
+
+
+class Framer(Protocol):
+    """Splits one direction's bytes into messages; `feed` as bytes arrive, `end` at end of stream."""
+
+    def feed(self, chunk: bytes) -> list[Piece]: ...
+
+    def end(self) -> list[Piece]: ...
+
+
+@dataclass
+class LineFramer:
+    """The stdio transport: one UTF-8 JSON message per line, no headers.
+
+    A line longer than `limit` is not buffered whole: its first bytes are kept
+    (for the ERROR event) and the rest skipped up to the next newline, so a
+    hostile peer cannot grow the recorder's memory or desynchronise it.
+    """
+
+    limit: int = MAX_FRAME_BYTES
+    _buf: bytearray = field(default_factory=bytearray)
+    _skipping: int = 0  # bytes of an oversized line skipped so far (0: not skipping)
+    _head: bytes = b""
+
+    def feed(self, chunk: bytes) -> list[Piece]:
+        out: list[Piece] = []
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                self._take(chunk[start:], out)
+                return out
+            self._take(chunk[start:nl], out)
+            self._line_end(out)
+            start = nl + 1
+
+    def end(self) -> list[Piece]:
+        out: list[Piece] = []
+        if self._skipping:
+            self._line_end(out)
+        elif self._buf.strip():
+            out.append(
+                Piece(bytes(self._buf), "the stream ended inside a message (truncated frame)")
+            )
+        self._buf.clear()
+        return out
+
+    def _take(self, part: bytes, out: list[Piece]) -> None:
+        if self._skipping:
+            self._skipping += len(part)
+            return
+        self._buf += part
+        if len(self._buf) > self.limit:
+            self._head = bytes(self._buf[:MAX_CONTENT_BYTES])
+            self._skipping = len(self._buf)
+            self._buf.clear()
+
+    def _line_end(self, out: list[Piece]) -> None:
+        if self._skipping:
+            problem = f"a line of over {self._skipping} bytes is over the {self.limit} byte limit"
+            out.append(Piece(self._head, problem))
+            self._skipping, self._head = 0, b""
+            return
+        line = bytes(self._buf)
+        self._buf.clear()
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line.strip():
+            out.append(Piece(line))

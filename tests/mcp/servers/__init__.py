@@ -1,0 +1,1 @@
+"""Real MCP servers (built with the `mcp` package) that the MCP tests run as child processes."""

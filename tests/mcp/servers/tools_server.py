@@ -1,0 +1,80 @@
+"""A small real MCP server: tools that succeed, raise, report progress, take time, ask for input.
+
+Run as `python tools_server.py [stdio|http PORT]`. With AGENTLOG_TEST_TOOLS_V2=1
+the `add` tool has another description (a server whose tools changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp_types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
+
+server = MCPServer("agentlog-test-tools")
+
+V2 = os.environ.get("AGENTLOG_TEST_TOOLS_V2") == "1"
+
+
+@server.tool(
+    description="Add two integers (v2: now with overflow checks)" if V2 else "Add two integers"
+)
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@server.tool(description="Echo the text back")
+def echo(text: str) -> str:
+    return text
+
+
+@server.tool(description="Always fails by raising")
+def explode(reason: str = "boom") -> str:
+    raise ValueError(reason)
+
+
+@server.tool(description="Sleep, reporting progress in steps")
+async def slow(seconds: float, ctx: Context) -> str:
+    steps = 4
+    for i in range(steps):
+        await ctx.report_progress(i + 1, steps, f"step {i + 1}")
+        await asyncio.sleep(seconds / steps)
+    return f"slept {seconds}"
+
+
+@server.tool(description="Ask the user to confirm before answering (2026-07-28 input_required)")
+async def confirm(item: str, ctx: Context) -> InputRequiredResult | str:
+    answers = ctx.input_responses
+    if not answers:
+        question = ElicitRequest(
+            params=ElicitRequestFormParams(
+                message=f"Really order {item}?",
+                requested_schema={"type": "object", "properties": {"ok": {"type": "boolean"}}},
+            )
+        )
+        return InputRequiredResult(input_requests={"confirm": question}, request_state="order-1")
+    return f"ordered {item}"
+
+
+@server.tool(description="Exit the server process in the middle of the call")
+def crash() -> str:
+    sys.stdout.flush()
+    os._exit(3)
+
+
+@server.tool(description="Print non-JSON to stdout, then answer")
+def noisy() -> str:
+    sys.stdout.buffer.write(b"this is not json\n")
+    sys.stdout.buffer.flush()
+    return "said something odd"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "http":
+        server.settings.port = int(sys.argv[2])
+        server.run("streamable-http")
+    else:
+        server.run()
