@@ -53,6 +53,7 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.migrate:migrate",
     "agentlog.cli.sync:sync",
     "agentlog.cli.tui:tui",
+    "agentlog.cli.otel:otel",  # issue 18: OpenTelemetry
 ]
 
 
