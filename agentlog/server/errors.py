@@ -25,6 +25,8 @@ from agentlog.errors import (
 
 log = logging.getLogger("agentlog.server")
 
+RETRY_AFTER_UNAVAILABLE = "5"  # seconds a client waits before retrying while the store is away
+
 _BY_STATUS: dict[int, str] = {
     400: UsageError.code,
     401: AuthError.code,
@@ -52,6 +54,8 @@ def from_agentlog_error(exc: AgentLogError) -> Response:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, RateLimited) and isinstance(exc.details, dict):
         headers["Retry-After"] = str(exc.details.get("retry_after", 1))
+    if exc.http_status == 503:
+        headers.setdefault("Retry-After", RETRY_AFTER_UNAVAILABLE)
     return error_response(exc.http_status, exc.code, exc.message, exc.details, headers)
 
 

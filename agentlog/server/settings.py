@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from agentlog.config import Settings, data_dir
+from agentlog.errors import UsageError
 from agentlog.model import MAX_BATCH_BYTES
 
 DEV_ENV = "AGENTLOG_SERVE_DEV"
+MIN_JWT_SECRET_CHARS = 32  # RFC 7518 3.2: an HS256 key is at least as long as the hash (256 bits)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -44,6 +46,13 @@ class ServerSettings:
     max_body_bytes: int = MAX_BATCH_BYTES
     key_cache_seconds: float = 2.0  # how long a validated key is trusted before re-reading it
     usage_flush_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.jwt_secret and len(self.jwt_secret) < MIN_JWT_SECRET_CHARS:
+            raise UsageError(
+                f"serve.jwt_secret is {len(self.jwt_secret)} characters; use at least "
+                f"{MIN_JWT_SECRET_CHARS} random characters (or leave it unset to use a generated key)"
+            )
 
     @classmethod
     def load(cls, *, dev: bool | None = None, **flags: Any) -> ServerSettings:

@@ -28,6 +28,12 @@ from agentlog.storage.sqlite_schema import (
 )
 
 
+def create_private(path: Path) -> None:
+    """Create the database file owner-only (0600) if it is new; SQLite gives -wal/-shm its mode."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 class StoreAdmin(EventReads):
     """File-level operations of `SQLiteStore`; `agentlog db` uses the extras."""
 
@@ -43,7 +49,8 @@ class StoreAdmin(EventReads):
                 )
         else:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                create_private(path)
             except OSError as exc:
                 from agentlog.errors import ReadOnlyStore
 

@@ -271,6 +271,7 @@ def test_health_and_readiness_recover_after_store_outage(world, monkeypatch):
     monkeypatch.setattr(store, "info", down)
     r = c.get("/readyz")
     assert r.status_code == 503 and r.json()["error"]["code"] == "store_error"
+    assert r.headers["Retry-After"] == "5"
     monkeypatch.undo()
     assert c.get("/readyz").status_code == 200
 
@@ -283,7 +284,9 @@ def test_store_errors_map_to_503(world, monkeypatch):
         raise DatabaseLocked("database is locked; retry")
 
     monkeypatch.setattr(SQLiteStore, "list_sessions", locked)
-    _code(world.client.get("/v1/sessions", headers=world.member.h), 503, "database_locked")
+    r = world.client.get("/v1/sessions", headers=world.member.h)
+    _code(r, 503, "database_locked")
+    assert r.headers["Retry-After"] == "5"
 
 
 def test_metrics_for_admins(world):

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from agentlog.server.common import json_response, time_param
 from agentlog.server.deps import AdminUser, StateDep, StoreDep
+from agentlog.server.errors import RETRY_AFTER_UNAVAILABLE
 from agentlog.server.schemas import ERROR_RESPONSES, AgentOut, InfoOut
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -36,6 +37,7 @@ def readyz(state: StateDep) -> Response:
                 }
             },
             503,
+            {"Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
     return json_response(
         {"status": "ready", "backend": info.backend, "schema_version": info.schema_version}

@@ -1,0 +1,18 @@
+"""MCP: JSON-RPC frames mapped to events, the recording proxy, SDK hooks and `agentlog mcp serve`.
+
+The mapping (`frames`, `mapping`) needs no `mcp` package; the parts that speak
+the protocol import it lazily, so a plain install can still record traffic.
+"""
+
+from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT, Frame, parse
+from agentlog.mcp.mapping import McpMapper, tool_drift, tool_hash
+
+__all__ = [
+    "CLIENT_TO_SERVER",
+    "SERVER_TO_CLIENT",
+    "Frame",
+    "McpMapper",
+    "parse",
+    "tool_drift",
+    "tool_hash",
+]
