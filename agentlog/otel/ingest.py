@@ -7,10 +7,11 @@ ExportTraceServiceResponse with `partialSuccess` naming the spans rejected.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentlog.model import MAX_BATCH_EVENTS, Event
+from agentlog.model import MAX_BATCH_EVENTS, Event, WriteResult
 from agentlog.otel.mapping import Span, map_spans
 from agentlog.storage import Store
 
@@ -49,8 +50,15 @@ class IngestResult:
         return bytes(answer.SerializeToString())
 
 
-def ingest(store: Store, spans: list[Span]) -> IngestResult:
-    """Map and write spans; returns only after the store has committed them."""
+Written = Callable[[Sequence[Event], WriteResult], None]
+
+
+def ingest(store: Store, spans: list[Span], on_written: Written | None = None) -> IngestResult:
+    """Map and write spans; returns only after the store has committed them.
+
+    `on_written(events, result)` runs after each committed chunk (the server
+    counts and publishes there).
+    """
     mapped = map_spans(spans)
     result = IngestResult(spans=len(spans))
     result.rejected.update(mapped.rejected)
@@ -62,6 +70,8 @@ def ingest(store: Store, spans: list[Span]) -> IngestResult:
     for index, chunk in enumerate(chunks):
         written = store.write(sessions if index == 0 else (), chunk)
         result.events += written.inserted + written.duplicates
+        if on_written is not None:
+            on_written(chunk, written)
         for err in written.errors:
             span_id = str(chunk[err.index].metadata.get("otel.span_id", "?"))
             result.rejected.setdefault(span_id, err.error)

@@ -374,7 +374,20 @@ def _agent(value: Any) -> str | None:
 def map_spans(spans: list[Span]) -> Mapped:
     """Map a batch; a span that cannot be mapped is reported, never raised."""
     out = Mapped()
+    # A span without a session attribute joins the session its trace names
+    # elsewhere in the batch (instrumentations often set it on the root only).
+    named: dict[str, str] = {}
     for span in spans:
+        for key in SESSION_KEYS:
+            value = span.attributes.get(key) or span.resource.get(key)
+            if value not in (None, ""):
+                named.setdefault(span.trace_id, str(value))
+                break
+    for span in spans:
+        if span.trace_id in named and not any(
+            span.attributes.get(k) or span.resource.get(k) for k in SESSION_KEYS
+        ):
+            span.attributes = {**span.attributes, "session.id": named[span.trace_id]}
         try:
             session, events = map_span(span)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError

@@ -154,3 +154,11 @@ def test_resent_batch_maps_to_same_ids() -> None:
 def test_mcp_span_is_mcp_message() -> None:
     span = _span("00000000000000ab", "tools/call add", {"mcp.method.name": "tools/call"})
     assert map_spans([span]).events[0].type == EventType.MCP_MESSAGE
+
+
+def test_children_join_the_session_named_in_their_batch() -> None:
+    root = _span("00000000000000b1", "workflow", {"gen_ai.conversation.id": "c-9"})
+    child = _span("00000000000000b2", "chat", {"gen_ai.request.model": "m"}, parent=root.span_id)
+    mapped = map_spans([child, root])
+    assert len({e.session_id for e in mapped.events}) == 1
+    assert next(iter(mapped.sessions.values())).title == "c-9"
