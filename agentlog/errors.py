@@ -70,6 +70,13 @@ class PayloadTooLarge(AgentLogError):
     http_status = 413
 
 
+class InvalidOTLP(AgentLogError):
+    """An OTLP body that cannot be read: wrong content type or encoding, not a trace request."""
+
+    code = "invalid_otlp"
+    http_status = 400
+
+
 class StoreError(AgentLogError):
     """The store cannot be opened, read or written."""
 

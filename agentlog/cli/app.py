@@ -54,6 +54,7 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.sync:sync",
     "agentlog.cli.tui:tui",
     "agentlog.cli.mcp_cmd:mcp",  # issue 17
+    "agentlog.cli.otel:otel",  # issue 18: OpenTelemetry
 ]
 
 

@@ -119,6 +119,7 @@ def create_app(
     errors.install(app)
 
     from agentlog.server.routes import analytics, auth, events, keys, meta, sessions, stream, users
+    from agentlog.server.routes import otel as otel_routes
 
     app.include_router(meta.router)
     app.include_router(auth.router)
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(analytics.router)
     app.include_router(keys.router)
     app.include_router(users.router)
+    app.include_router(otel_routes.router)  # issue 18: OTLP ingest
 
     if settings.cors_origins:
         app.add_middleware(

@@ -124,10 +124,22 @@ def store_batch(
         position = positions[err.index] if 0 <= err.index < len(positions) else err.index
         errors.append(err.model_copy(update={"index": position}))
     errors.sort(key=lambda e: e.index)
-    state.metrics.events_ingested.inc(result.inserted)
-    if errors:
-        state.metrics.events_rejected.inc(len(errors))
+    announce_written(state, team_id, events, result.inserted, len(errors), failed)
+    return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)
+
+
+def announce_written(
+    state: ServerState,
+    team_id: str | None,
+    events: list[Event],
+    inserted: int,
+    rejected: int,
+    failed: set[int],
+) -> None:
+    """After a committed write: count it and tell live followers (any write route)."""
+    state.metrics.events_ingested.inc(inserted)
+    if rejected:
+        state.metrics.events_rejected.inc(rejected)
     if team_id is not None and state.broker.wanted():
         stored = [e.to_json_dict() for i, e in enumerate(events) if i not in failed]
         state.broker.publish(team_id, stored)
-    return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)

@@ -1,0 +1,1 @@
+"""OpenTelemetry in and out: OTLP spans become AgentLog events (see `mapping`)."""

@@ -1,0 +1,135 @@
+"""`otel receive`'s server fed by the OpenTelemetry SDK's own OTLP/HTTP exporter."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentlog.model import EventType
+from agentlog.otel.receiver import OTLPReceiver
+from agentlog.storage import EventQuery, SessionQuery, Store, open_store
+
+pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import Status, StatusCode
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(str(tmp_path / "otel.db"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def receiver(store: Store) -> Iterator[OTLPReceiver]:
+    server = OTLPReceiver(store, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def emit_agent_run(endpoint: str, compression: Compression) -> None:
+    """A GenAI-convention agent run as an instrumentation emits it, through the real exporter."""
+    exporter = OTLPSpanExporter(endpoint=endpoint, compression=compression, timeout=10)
+    provider = TracerProvider(resource=Resource.create({"service.name": "weather-agent"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("opentelemetry.instrumentation.openai_v2")
+    with tracer.start_as_current_span(
+        "invoke_agent weather",
+        attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"},
+    ):
+        with tracer.start_as_current_span(
+            "chat gpt-4o",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 31,
+                "gen_ai.usage.output_tokens": 9,
+            },
+        ) as chat:
+            chat.add_event(
+                "gen_ai.client.inference.operation.details",
+                {
+                    "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"rain?"}]}]'
+                },
+            )
+        with tracer.start_as_current_span(
+            "execute_tool get_weather",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "get_weather",
+                "gen_ai.tool.call.arguments": '{"city":"Paris"}',
+            },
+        ) as tool:
+            tool.set_status(Status(StatusCode.ERROR, "upstream timeout"))
+    provider.shutdown()
+
+
+@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip])
+def test_sdk_exporter_into_receiver(
+    receiver: OTLPReceiver, store: Store, compression: Compression
+) -> None:
+    emit_agent_run(receiver.url + "/v1/traces", compression)
+    sessions = list(store.list_sessions(SessionQuery()))
+    assert len(sessions) == 1
+    assert sessions[0].title == "invoke_agent weather"
+    events = list(store.list_events(EventQuery(session_id=sessions[0].id)))
+    types = sorted(e.type.value for e in events)
+    assert types == sorted(["HANDOFF", "LLM_CALL", "TOOL_CALL", "TOOL_RESULT"])
+    llm = next(e for e in events if e.type == EventType.LLM_CALL)
+    assert (llm.name, llm.input_tokens, llm.output_tokens) == ("gpt-4o", 31, 9)
+    assert "rain?" in (llm.content or "")
+    assert receiver.spans_received == 3
+
+
+def _post(url: str, body: bytes, ctype: str, encoding: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", ctype)
+    if encoding:
+        request.add_header("Content-Encoding", encoding)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_bad_bodies_get_4xx_and_write_nothing(receiver: OTLPReceiver, store: Store) -> None:
+    url = receiver.url + "/v1/traces"
+    assert _post(url, b"\xff\x00garbage", "application/x-protobuf")[0] == 400
+    assert _post(url, b"{}", "text/plain")[0] == 400
+    assert _post(url, b"not gzip", "application/json", "gzip")[0] == 400
+    assert _post(url, b'{"resourceSpans": 3}', "application/json")[0] == 400
+    bomb = gzip.compress(b" " * (11 * 1024 * 1024))
+    assert _post(url, bomb, "application/json", "gzip")[0] == 413
+    assert store.count_sessions(SessionQuery()) == 0
+
+
+def test_resent_batch_adds_nothing(receiver: OTLPReceiver, store: Store) -> None:
+    body = (
+        b'{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"x"},'
+        b'"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",'
+        b'"name":"chat","kind":3,"startTimeUnixNano":"1700000000000000000",'
+        b'"endTimeUnixNano":"1700000000500000000","attributes":[{"key":"gen_ai.request.model",'
+        b'"value":{"stringValue":"m"}}],"status":{}}]}]}]}'
+    )
+    url = receiver.url + "/v1/traces"
+    assert _post(url, body, "application/json") == (200, b"{}")
+    assert _post(url, body, "application/json") == (200, b"{}")
+    assert store.count_events(EventQuery()) == 1
