@@ -51,6 +51,9 @@ def pump(
             chunk = b""
         if not chunk:
             break
+        # Stamped and queued before the write (a non-blocking append): the peer cannot
+        # answer bytes it has not got, so an answer is always queued after its cause.
+        tap(direction, chunk, clock())
         if dst is not None:
             try:
                 _write_all(dst, chunk)
@@ -59,7 +62,6 @@ def pump(
                 if on_end is not None:
                     on_end()
                     on_end = None
-        tap(direction, chunk, clock())
     recorder.tap_end(direction, clock())
     if on_end is not None:
         on_end()
