@@ -25,11 +25,12 @@ from agentlog.migrate.fileio import format_from_name, is_stdio
 from agentlog.migrate.progress import Bar
 
 FormatOpt = Annotated[
-    Literal["ndjson", "json", "csv"] | None,
+    Literal["ndjson", "json", "csv", "otlp"] | None,
     typer.Option(
         "--format",
         "-f",
-        help="ndjson (default, lossless and streamable), json or csv; default from the -o name.",
+        help="ndjson (default, lossless and streamable), json, csv or otlp (OTLP JSON lines); "
+        "default from the -o name.",
     ),
 ]
 OutputOpt = Annotated[
@@ -83,6 +84,16 @@ def export_cmd(
     )
     sel.check()
     chosen = fmt or format_from_name(output) or "ndjson"
+    if chosen == "otlp":
+        from agentlog.otel.files import export_otlp
+
+        with Bar("exporting", estimate_events(store, sel)) as bar:
+            sent = export_otlp(store, sel, output, on_progress=bar.update)
+        if not is_stdio(output):
+            message(
+                f"exported {sent.sessions:,} sessions, {sent.events:,} events to {output} (otlp)"
+            )
+        return
     with Bar("exporting", estimate_events(store, sel)) as bar:
         stats = export(store, sel, chosen, output, on_progress=bar.update)
     if not is_stdio(output):

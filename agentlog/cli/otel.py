@@ -6,10 +6,13 @@ from typing import Annotated
 
 import typer
 
-from agentlog.cli.context import get_state
+from agentlog.cli.context import get_state, get_store
+from agentlog.cli.options import SinceOpt
 from agentlog.cli.output import message
 
-otel_app = typer.Typer(help="OpenTelemetry: receive OTLP traces as sessions.", no_args_is_help=True)
+otel_app = typer.Typer(
+    help="OpenTelemetry: receive OTLP traces as sessions, send sessions out.", no_args_is_help=True
+)
 
 
 @otel_app.command("receive")
@@ -41,6 +44,49 @@ def receive_cmd(
     finally:
         server.server_close()
         message(f"stopped; {server.spans_received:,} spans stored")
+
+
+@otel_app.command("send")
+def send_cmd(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="OTLP/HTTP endpoint (base or /v1/traces).")
+    ],
+    sessions: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[SESSION]...", help="Session ids or prefixes (or use --all)."),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every session.")] = False,
+    since: SinceOpt = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", "-H", metavar="K=V", help="HTTP header, e.g. Authorization=…"),
+    ] = None,
+) -> None:
+    """Push sessions as OTLP JSON to any OTLP/HTTP endpoint (Collector, Phoenix, Langfuse).
+
+    Example: agentlog otel send --all --since 1d --to http://127.0.0.1:4318
+    """
+    from agentlog.cli.resolve import resolve_session_id
+    from agentlog.errors import UsageError
+    from agentlog.migrate.export import Selection
+    from agentlog.migrate.progress import Bar
+    from agentlog.otel.files import send_otlp
+
+    headers: dict[str, str] = {}
+    for item in header or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--header wants KEY=VALUE, got {item[:60]!r}")
+        headers[key.strip()] = value
+    store = get_store(ctx)
+    ids = tuple(resolve_session_id(store, s) for s in sessions or ())
+    sel = Selection(session_ids=ids, all=all_, since=since)
+    with Bar("sending", None) as bar:
+        sent = send_otlp(store, sel, to, headers, on_progress=bar.update)
+    message(
+        f"sent {sent.sessions:,} sessions, {sent.events:,} events in {sent.requests:,} requests"
+    )
 
 
 def register(app: typer.Typer) -> None:

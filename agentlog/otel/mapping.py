@@ -46,6 +46,9 @@ _CONSUMED = {
     "openinference.span.kind",
     "traceloop.span.kind",
     "llm.model_name",
+    "agentlog.event.type",
+    "agentlog.metadata",
+    "agentlog.cost_usd",
 }
 
 
@@ -135,6 +138,12 @@ def classify(span: Span) -> EventType:
     op = str(a.get("gen_ai.operation.name") or "").lower()
     oi = str(a.get("openinference.span.kind") or "").upper()
     tl = str(a.get("traceloop.span.kind") or "").lower()
+    native = a.get("agentlog.event.type")  # a span AgentLog exported itself
+    if native:
+        try:
+            return EventType.parse(str(native))
+        except ValueError:
+            pass
     if "mcp.method.name" in a or span.name.startswith(("mcp.", "tools/call", "MCP ")):
         return EventType.MCP_MESSAGE
     if op == "execute_tool" or oi == "TOOL" or tl == "tool":
@@ -241,7 +250,8 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
     a = span.attributes
     session_id, named = session_id_for(span)
     start, end = _time(span.start_unix_nano), _time(span.end_unix_nano)
-    duration = max(0.0, (span.end_unix_nano - span.start_unix_nano) / 1e6)
+    # In whole microseconds (the stores' precision), so an export gives the same end time.
+    duration = max(0.0, (span.end_unix_nano // 1000 - span.start_unix_nano // 1000) / 1000)
     kind = classify(span)
     failed = span.status_code == 2
     prompt, completion = _prompt_and_completion(span)
@@ -275,7 +285,12 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
     status = EventStatus.ERROR if failed else EventStatus.OK
     own_id = event_id(span.trace_id, span.span_id)
     events: list[Event] = []
-    if kind == EventType.TOOL_CALL:
+    native = "agentlog.event.type" in a  # exported by AgentLog: one event per span
+    if native:
+        restored = _jsonish(a.get("agentlog.metadata"))
+        if isinstance(restored, dict):
+            meta = {**restored, **{k: v for k, v in meta.items() if k.startswith("otel.")}}
+    if kind == EventType.TOOL_CALL and not native:
         events.append(
             Event(
                 id=own_id,
@@ -324,6 +339,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
                 status=status,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
+                cost_usd=_cost(a.get("agentlog.cost_usd")),
             )
         )
     for index, ev in enumerate(span.events):
@@ -365,6 +381,12 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
             ended_at=end if ended else None,
         )
     return session, events
+
+
+def _cost(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
 
 
 def _agent(value: Any) -> str | None:

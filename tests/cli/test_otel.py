@@ -57,3 +57,39 @@ def test_otel_receive_subprocess(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert "3 spans stored" in err
+
+
+def test_export_format_otlp(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+    from agentlog.model import Event, EventType, Session
+
+    db = tmp_path / "x.db"
+    store = open_store(str(db))
+    session = Session(title="t")
+    store.write(
+        [session],
+        [
+            Event(
+                session_id=session.id,
+                type=EventType.LLM_CALL,
+                name="m",
+                input_tokens=2,
+                cost_usd=0.01,
+            )
+        ],
+    )
+    store.close()
+    out = tmp_path / "x.jsonl"
+    result = CliRunner().invoke(
+        app, ["--db", str(db), "export", "--all", "--format", "otlp", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    import orjson
+
+    (span,) = orjson.loads(out.read_bytes())["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    attrs = {a["key"]: a["value"] for a in span["attributes"]}
+    assert attrs["gen_ai.request.model"] == {"stringValue": "m"}
+    assert attrs["gen_ai.usage.input_tokens"] == {"intValue": "2"}
+    assert attrs["agentlog.cost_usd"] == {"doubleValue": 0.01}

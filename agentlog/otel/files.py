@@ -1,0 +1,102 @@
+"""Stream chosen sessions out as OTLP: to a JSON Lines file, or POSTed to an OTLP endpoint.
+
+Each line / request is one ExportTraceServiceRequest holding one page (up to
+1,000 events) of one session, so memory stays constant for any export size.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from agentlog.errors import UsageError
+from agentlog.migrate.export import Selection, iter_selected
+from agentlog.migrate.fileio import open_output
+from agentlog.otel.export import session_to_otlp
+from agentlog.storage import Store
+
+
+@dataclass
+class SentStats:
+    sessions: int = 0
+    events: int = 0
+    requests: int = 0
+
+
+def iter_documents(store: Store, sel: Selection, stats: SentStats) -> Iterator[dict[str, Any]]:
+    """One OTLP JSON document per page of each chosen session."""
+    sel.check()
+    for session, pages in iter_selected(store, sel):
+        stats.sessions += 1
+        by_event: dict[str, str] = {}
+        for page in pages:
+            stats.events += len(page)
+            yield session_to_otlp(session, page, by_event)
+
+
+def export_otlp(
+    store: Store,
+    sel: Selection,
+    path: str | Path | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> SentStats:
+    """Write OTLP JSON Lines (the Collector's `otlpjsonfile` format) to `path`."""
+    stats = SentStats()
+    with open_output(path) as stream:
+        for doc in iter_documents(store, sel, stats):
+            stream.write(orjson.dumps(doc) + b"\n")
+            stats.requests += 1
+            if on_progress is not None:
+                on_progress(stats.events)
+    return stats
+
+
+def send_otlp(
+    store: Store,
+    sel: Selection,
+    url: str,
+    headers: dict[str, str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    timeout: float = 30.0,
+) -> SentStats:
+    """POST each document to an OTLP/HTTP traces endpoint (`URL` or `URL/v1/traces`)."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--to must be an http(s) URL, got {url[:100]!r}")
+    endpoint = url if url.rstrip("/").endswith("/v1/traces") else url.rstrip("/") + "/v1/traces"
+    stats = SentStats()
+    for doc in iter_documents(store, sel, stats):
+        request = urllib.request.Request(endpoint, data=orjson.dumps(doc), method="POST")
+        request.add_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                body = answer.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:300].decode("utf-8", "replace")
+            raise UsageError(f"{endpoint} answered {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise UsageError(f"cannot reach {endpoint}: {reason}") from None
+        rejected = _rejected(body)
+        if rejected:
+            raise UsageError(f"{endpoint} rejected {rejected} spans; nothing further was sent")
+        stats.requests += 1
+        if on_progress is not None:
+            on_progress(stats.events)
+    return stats
+
+
+def _rejected(body: bytes) -> int:
+    try:
+        answer = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        return 0
+    partial = answer.get("partialSuccess") if isinstance(answer, dict) else None
+    return int((partial or {}).get("rejectedSpans") or 0)

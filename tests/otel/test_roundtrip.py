@@ -1,0 +1,166 @@
+"""OTLP -> AgentLog -> OTLP keeps ids, timing and attributes; the export parses as OTLP."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agentlog.migrate.export import Selection
+from agentlog.otel.files import export_otlp, send_otlp
+from agentlog.otel.receiver import OTLPReceiver
+from agentlog.storage import EventQuery, Store, open_store
+
+pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+
+from google.protobuf import json_format
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+from opentelemetry.trace import Status, StatusCode
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[OTLPReceiver]:
+    store = open_store(str(tmp_path / "a.db"))
+    server = OTLPReceiver(store, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    store.close()
+
+
+def _emit(url: str) -> InMemorySpanExporter:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=url, timeout=10)))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("invoke_workflow plan", attributes={"custom.flag": True}):
+        with tracer.start_as_current_span(
+            "chat claude",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "claude",
+                "gen_ai.usage.input_tokens": 4,
+                "gen_ai.usage.output_tokens": 5,
+                "gen_ai.request.temperature": 0.5,
+                "gen_ai.request.stop_sequences": ["x", "y"],
+            },
+        ):
+            pass
+        with tracer.start_as_current_span(
+            "execute_tool search",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "search",
+                "gen_ai.tool.call.arguments": "q=otel",
+                "gen_ai.tool.call.result": "3 hits",
+            },
+        ) as tool:
+            tool.set_status(Status(StatusCode.ERROR, "rate limited"))
+    provider.shutdown()
+    return memory
+
+
+def _parse_as_otlp(doc: dict) -> trace_service_pb2.ExportTraceServiceRequest:
+    """OTLP JSON carries hex ids; protobuf's JSON mapping wants base64, else it is the same."""
+    doc = copy.deepcopy(doc)
+    for rs in doc["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for span in ss["spans"]:
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if span.get(key):
+                        span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
+    return json_format.Parse(orjson.dumps(doc), trace_service_pb2.ExportTraceServiceRequest())
+
+
+def test_round_trip_keeps_ids_timing_attributes(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    memory = _emit(receiver.url + "/v1/traces")
+    out = tmp_path / "out.otlp.jsonl"
+    stats = export_otlp(receiver.store, Selection(all=True), str(out))
+    assert (stats.sessions, stats.events) == (1, 4)
+    (line,) = out.read_bytes().splitlines()
+    request = _parse_as_otlp(orjson.loads(line))
+    exported = {
+        s.span_id.hex(): s
+        for rs in request.resource_spans
+        for ss in rs.scope_spans
+        for s in ss.spans
+    }
+    originals = memory.get_finished_spans()
+    assert len(exported) == len(originals) == 3
+    for original in originals:
+        span = exported[f"{original.context.span_id:016x}"]
+        assert span.trace_id.hex() == f"{original.context.trace_id:032x}"
+        parent = f"{original.parent.span_id:016x}" if original.parent else ""
+        assert span.parent_span_id.hex() == parent
+        assert span.name == original.name
+        # AgentLog keeps microseconds.
+        assert span.start_time_unix_nano == original.start_time // 1000 * 1000
+        assert span.end_time_unix_nano == original.end_time // 1000 * 1000
+        attrs = {kv.key: json_format.MessageToDict(kv.value) for kv in span.attributes}
+        for key, value in original.attributes.items():
+            assert key in attrs, key
+            got = next(iter(attrs[key].values()))
+            if isinstance(value, tuple):
+                assert [next(iter(v.values())) for v in got["values"]] == list(value)
+            elif isinstance(value, bool | float | str):
+                assert got == value, key
+            else:
+                assert int(got) == value, key
+        assert span.status.code == original.status.status_code.value
+
+
+def test_export_ingested_again_is_idempotent(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    _emit(receiver.url + "/v1/traces")
+    before = [e.id for e in receiver.store.list_events(EventQuery())]
+    sent = send_otlp(receiver.store, Selection(all=True), receiver.url)
+    assert sent.requests == 1
+    assert [e.id for e in receiver.store.list_events(EventQuery())] == before
+
+
+def test_native_session_exports_and_reimports(tmp_path: Path) -> None:
+    from agentlog.model import Event, EventType, Session
+
+    store: Store = open_store(str(tmp_path / "n.db"))
+    session = Session(title="native")
+    call = Event(
+        session_id=session.id, type=EventType.TOOL_CALL, name="ls", content="-la", duration_ms=3.0
+    )
+    store.write(
+        [session],
+        [call, Event(session_id=session.id, type=EventType.LOG, content="done", parent_id=call.id)],
+    )
+    out = tmp_path / "n.jsonl"
+    export_otlp(store, Selection(all=True), str(out))
+    store.close()
+    request = _parse_as_otlp(orjson.loads(out.read_bytes()))
+    spans = list(request.resource_spans[0].scope_spans[0].spans)
+    assert spans[0].trace_id.hex() == session.id.replace("-", "")
+    assert spans[1].parent_span_id == spans[0].span_id
+    target = open_store(str(tmp_path / "t.db"))
+    try:
+        from agentlog.otel.decode import decode_json
+        from agentlog.otel.ingest import ingest
+
+        ingest(target, decode_json(out.read_bytes()))
+        events = list(target.list_events(EventQuery(session_id=session.id)))
+        assert [(e.type, e.content) for e in events] == [
+            (EventType.TOOL_CALL, "-la"),
+            (EventType.LOG, "done"),
+        ]
+    finally:
+        target.close()
