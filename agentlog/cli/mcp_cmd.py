@@ -40,7 +40,7 @@ def proxy(
     try:
         from agentlog.mcp.proxy import run_stdio
 
-        code = run_stdio(command or [], title=title, agent=agent, log=log)
+        code = run_stdio(command or [], title=title, agent=agent, log=log, store=state.store())
     finally:
         log.close()
     if code:

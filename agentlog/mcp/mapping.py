@@ -224,6 +224,10 @@ class McpMapper:
             status="error",
         )
 
+    def set_context(self, key: str, value: Any) -> None:
+        """Add to the session's MCP context from outside the mapping (e.g. tool drift)."""
+        self._set_context(key, value)
+
     def _set_context(self, key: str, value: Any) -> None:
         if value is not None and self.context.get(key) != value:
             self.context[key] = value

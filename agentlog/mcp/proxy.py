@@ -17,12 +17,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentlog.errors import UsageError
 from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
 from agentlog.mcp.mapping import McpMapper
 from agentlog.mcp.recorder import Recorder
+
+if TYPE_CHECKING:
+    from agentlog.storage.base import Store
 
 CHUNK = 65536
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -80,10 +83,14 @@ def run_stdio(
     title: str | None = None,
     agent: str | None = None,
     log: Any = None,
+    store: Store | None = None,
     stdin: int = 0,
     stdout: int = 1,
 ) -> int:
-    """Run the proxy until the server exits; returns its exit code (or 128 + its fatal signal)."""
+    """Run the proxy until the server exits; returns its exit code (or 128 + its fatal signal).
+
+    `store`, when given, is read to compare the server's tools with its last session.
+    """
     from agentlog.sdk.client import AgentLog
 
     if not command:
@@ -102,7 +109,7 @@ def run_stdio(
         metadata={"mcp_command": list(command)[:50]},
     )
     mapper = McpMapper(handle.id, agent_id=agent)
-    recorder = Recorder(handle, mapper)
+    recorder = Recorder(handle, mapper, store=store)
     try:
         child = subprocess.Popen(
             list(command),

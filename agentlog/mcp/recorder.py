@@ -17,6 +17,7 @@ from agentlog.mcp.mapping import McpMapper
 
 if TYPE_CHECKING:
     from agentlog.sdk.handle import SessionHandle
+    from agentlog.storage.base import Store
 
 logger = logging.getLogger("agentlog")
 
@@ -34,8 +35,11 @@ class Recorder:
         handle: SessionHandle,
         mapper: McpMapper,
         framer: Callable[[], Framer] = LineFramer,
+        store: Store | None = None,
     ) -> None:
         self.handle = handle
+        self.store = store  # read for tool drift against the server's last session
+        self._drift_checked = False
         self.mapper = mapper
         self.framers: dict[str, Framer] = {CLIENT_TO_SERVER: framer(), SERVER_TO_CLIENT: framer()}
         # Each counter has one writer thread, so no lock: bytes queued per direction (the relay
@@ -107,10 +111,34 @@ class Recorder:
 
     def _record(self, events: list[Any]) -> None:
         mapper = self.mapper
+        if not self._drift_checked and "tools" in mapper.context and self.store is not None:
+            self._drift_checked = True
+            self._check_drift()
         if mapper.context_version != self._saved_version:
             self._saved_version = mapper.context_version
             self.handle.update_metadata({"mcp": dict(mapper.context)})
         self.handle.add_events(events)
+
+    def _check_drift(self) -> None:
+        from agentlog.mcp.drift import drift_against
+
+        assert self.store is not None
+        try:
+            drift = drift_against(self.store, self.mapper.context, self.handle.id)
+        except Exception as exc:  # a store that cannot answer costs the check, not the recording
+            logger.warning("agentlog mcp: could not compare tools with the last session: %r", exc)
+            return
+        if drift is None:
+            return
+        self.mapper.set_context("tools_drift", drift)
+        if drift["added"] or drift["removed"] or drift["changed"]:
+            counts = ", ".join(f"{len(drift[k])} {k}" for k in ("added", "removed", "changed"))
+            self.handle.log(
+                f"the server's tools changed since session {drift['previous_session']}: {counts}",
+                level="warning",
+                name="mcp.tools_changed",
+                metadata=drift,
+            )
 
     def _finish(self, reason: str | None, at: float) -> None:
         for direction, framer in self.framers.items():

@@ -65,14 +65,10 @@ def crash() -> str:
     os._exit(3)
 
 
-@server.tool(description="Print non-JSON to stdout, then answer")
-def noisy() -> str:
-    sys.stdout.buffer.write(b"this is not json\n")
-    sys.stdout.buffer.flush()
-    return "said something odd"
-
-
 if __name__ == "__main__":
+    if os.environ.get("AGENTLOG_TEST_BANNER"):
+        # An older server's habit (the SDK now guards stdout): a banner on the wire first.
+        os.write(1, os.environ["AGENTLOG_TEST_BANNER"].encode() + b"\n")
     if len(sys.argv) > 2 and sys.argv[1] == "http":
         server.settings.port = int(sys.argv[2])
         server.run("streamable-http")
