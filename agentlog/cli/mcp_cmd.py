@@ -49,5 +49,17 @@ def proxy(
         exit_like(code)
 
 
+@app.command("serve")
+def serve(ctx: typer.Context) -> None:
+    """Answer a coding assistant from the store over MCP (stdio): sessions, events, search, stats.
+
+    Example: agentlog mcp serve --server https://agentlog.example.com
+    """
+    from agentlog.mcp.serve import run_server
+
+    state = get_state(ctx)
+    run_server(state.store(read_only=not state.is_remote()))
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="mcp")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from agentlog.compare import Row, align
 from agentlog.model import Event, EventType, SessionSummary
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
@@ -31,38 +31,6 @@ class Side:
     by_type: dict[str, int]
     tools: Counter[str]
     truncated: bool
-
-
-@dataclass
-class Row:
-    a: Event | None
-    b: Event | None
-    same: bool
-
-
-def signature(event: Event) -> tuple[str, str, str]:
-    """What makes two steps "the same step": type, name and outcome."""
-    return (str(event.type), event.name or "", str(event.status))
-
-
-def align(a: list[Event], b: list[Event]) -> tuple[list[Row], int | None]:
-    """Pair the steps of two runs by their order (a diff of signatures); return the first divergence."""
-    matcher = difflib.SequenceMatcher(
-        None, [signature(e) for e in a], [signature(e) for e in b], autojunk=False
-    )
-    rows: list[Row] = []
-    first: int | None = None
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            rows.extend(Row(a[i1 + k], b[j1 + k], True) for k in range(i2 - i1))
-            continue
-        if first is None:
-            first = len(rows)
-        for k in range(max(i2 - i1, j2 - j1)):
-            rows.append(
-                Row(a[i1 + k] if i1 + k < i2 else None, b[j1 + k] if j1 + k < j2 else None, False)
-            )
-    return rows, first
 
 
 def load_side(store: Store, session_id: str) -> Side:
