@@ -4,8 +4,18 @@ The mapping (`frames`, `mapping`) needs no `mcp` package; the parts that speak
 the protocol import it lazily, so a plain install can still record traffic.
 """
 
+from typing import Any
+
 from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT, Frame, parse
 from agentlog.mcp.mapping import McpMapper, tool_drift, tool_hash
+
+
+def trace(target: Any, **kwargs: Any) -> Any:
+    """Record an `mcp.Client`'s traffic (see `agentlog.mcp.tracing.trace`; needs the mcp extra)."""
+    from agentlog.mcp.tracing import trace as _trace
+
+    return _trace(target, **kwargs)
+
 
 __all__ = [
     "CLIENT_TO_SERVER",
@@ -15,4 +25,5 @@ __all__ = [
     "parse",
     "tool_drift",
     "tool_hash",
+    "trace",
 ]
