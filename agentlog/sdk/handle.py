@@ -148,9 +148,15 @@ class SessionHandle:
         output_tokens: int | None = None,
         cost_usd: float | None = None,
         timestamp: Any = None,
+        event_id: str | None = None,
     ) -> str:
-        """Record one event of any type; returns its id (for `parent_id` threading)."""
-        eid = new_id()
+        """Record one event of any type; returns its id (for `parent_id` threading).
+
+        `timestamp` (a datetime) and `event_id` (from `agentlog.model.new_id()`)
+        let an adapter stamp a span at its start and give its id to children
+        before the span itself is written.
+        """
+        eid = event_id or new_id()
         try:
             sink = self._sink
             n = len(_QUEUE)
