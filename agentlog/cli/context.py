@@ -35,10 +35,10 @@ class CLIState:
 
     def store_url(self, server: str | None = None) -> str:
         """Where to read and write: --server, then --db, then env/file settings."""
-        if server:
-            return server
-        if self.server:
-            return self.server
+        if server or self.server:
+            from agentlog.config import server_url
+
+            return server_url(server or self.server or "", "--server")
         if self.db:
             # An explicit --db flag beats a server set in the environment or file.
             return self.db
