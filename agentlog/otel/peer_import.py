@@ -116,9 +116,7 @@ def _inherit_agents(spans: list[Span]) -> None:
         parent = by_id.get((span.trace_id, span.parent_span_id))
         seen = 0
         while parent is not None and seen < 1000:  # a cycle in hostile input ends here
-            name = parent.attributes.get("agent.name") or parent.attributes.get(
-                "gen_ai.agent.name"
-            )
+            name = parent.attributes.get("agent.name") or parent.attributes.get("gen_ai.agent.name")
             if name and str(parent.attributes.get("openinference.span.kind")).upper() == "AGENT":
                 span.attributes["gen_ai.agent.name"] = name
                 break
