@@ -84,3 +84,15 @@ def test_an_unknown_keyword_is_ignored_with_one_warning(make_log, fake, caplog):
     assert any("event() ignored unknown keyword(s) bogus;" in w for w in warnings)
     assert any("bogus, other" in w for w in warnings)
     assert any("tool_call() ignored unknown keyword(s) timeout" in w for w in warnings)
+
+
+def test_the_sdk_names_a_server_without_a_scheme_and_does_not_send_there(
+    make_log, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.chdir(tmp_path)
+    log = make_log(server="127.0.0.1:8250")
+    assert not log.url.startswith("127.0.0.1")
+    assert any(
+        "which has no scheme; use http://127.0.0.1:8250" in r.getMessage() for r in caplog.records
+    )
+    assert not (tmp_path / "127.0.0.1:8250").exists()
