@@ -31,17 +31,39 @@ class Setting:
     default: Any
     help: str
     secret: bool = False
+    check: Any = None  # (value, source) -> value, or ConfigError
 
     @property
     def env(self) -> str:
         return "AGENTLOG_" + self.key.upper().replace(".", "_")
 
 
+def server_url(value: str, source: str = "the server setting") -> str:
+    """The one parser of a server URL: it needs a scheme, or ConfigError naming the fix.
+
+    Without one, `127.0.0.1:8250` would silently become a SQLite file of that name.
+    """
+    text = str(value).strip()
+    if not text or "://" in text:
+        return text
+    host = text.split("/")[0]
+    raise ConfigError(
+        f"{source} is {text!r}, which has no scheme; use http://{host} "
+        f"(or https://{host} for a server behind TLS)"
+    )
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
         Setting("db", str, "", "Store URL or SQLite path (default: agentlog.db in the data dir)"),
-        Setting("server", str, "", "AgentLog server URL; when set, the SDK and CLI use it"),
+        Setting(
+            "server",
+            str,
+            "",
+            "AgentLog server URL; when set, the SDK and CLI use it",
+            check=server_url,
+        ),
         Setting("api_key", str, "", "API key (or token) for the server", secret=True),
         Setting("agent_id", str, "", "Default agent id when the code gives none"),
         Setting("limits.max_db_mb", int, 2048, "Warn when the local database passes this size"),
@@ -100,19 +122,22 @@ def default_db_path() -> Path:
     return data_dir() / DB_FILE
 
 
-def _coerce(setting: Setting, value: Any, source: str) -> Any:
-    if isinstance(value, setting.type) and not isinstance(value, bool):
-        return value
-    try:
-        if setting.type is int:
-            return int(str(value).replace("_", ""))
-        if setting.type is float:
-            return float(value)
-        return str(value)
-    except ValueError:
-        raise ConfigError(
-            f"{setting.key} from {source} must be {setting.type.__name__}, got {value!r}"
-        ) from None
+def coerce_setting(setting: Setting, value: Any, source: str) -> Any:
+    if not (isinstance(value, setting.type) and not isinstance(value, bool)):
+        try:
+            if setting.type is int:
+                value = int(str(value).replace("_", ""))
+            elif setting.type is float:
+                value = float(value)
+            else:
+                value = str(value)
+        except ValueError:
+            raise ConfigError(
+                f"{setting.key} from {source} must be {setting.type.__name__}, got {value!r}"
+            ) from None
+    if setting.check is not None:
+        value = setting.check(value, f"{setting.key} from {source}")
+    return value
 
 
 def read_file(path: Path | None = None) -> dict[str, Any]:
@@ -155,7 +180,7 @@ def write_value(key: str, value: str | None, path: Path | None = None) -> Path:
     if value is None:
         flat.pop(key, None)
     else:
-        flat[key] = _coerce(SETTINGS[key], value, "the command line")
+        flat[key] = coerce_setting(SETTINGS[key], value, "the command line")
     nested: dict[str, Any] = {}
     for dotted, val in sorted(flat.items()):
         node = nested
@@ -189,11 +214,11 @@ class Settings:
             flag = flags.get(key.replace(".", "_"))
             env = os.environ.get(setting.env)
             if flag is not None:
-                values[key], sources[key] = _coerce(setting, flag, "a flag"), "flag"
+                values[key], sources[key] = coerce_setting(setting, flag, "a flag"), "flag"
             elif env not in (None, ""):
-                values[key], sources[key] = _coerce(setting, env, setting.env), "env"
+                values[key], sources[key] = coerce_setting(setting, env, setting.env), "env"
             elif key in file_values:
-                values[key] = _coerce(setting, file_values[key], str(config_path()))
+                values[key] = coerce_setting(setting, file_values[key], str(config_path()))
                 sources[key] = "file"
             else:
                 values[key], sources[key] = setting.default, "default"
@@ -229,11 +254,13 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "Settings",
+    "coerce_setting",
     "config_dir",
     "config_path",
     "data_dir",
     "default_db_path",
     "read_file",
+    "server_url",
     "setting_names",
     "write_value",
 ]

@@ -4,12 +4,18 @@ Sessions and events are pydantic models validated at every boundary. Ids are
 UUIDv7 text made by the client, so every write is an idempotent upsert.
 Timestamps are timezone-aware UTC datetimes with microsecond precision; the
 stores keep them as integer microseconds since the epoch (`to_us`/`from_us`).
+
+Text is UTF-8. The one rule for text no UTF-8 encoder can write — a lone
+surrogate, U+D800..U+DFFF, as `json.loads('"\\ud800"')` or bytes decoded with
+`surrogateescape` produce — is that each such code point becomes U+FFFD when a
+record is built (`encodable`), in every text field, metadata key and value.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 import uuid
@@ -173,13 +179,47 @@ def parse_ts(value: Any, field: str = "timestamp") -> datetime:
         raise ValueError(f"{field} must be an ISO 8601 string, got {type(value).__name__}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
+    try:
+        dt = dt.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise ValueError(f"{field} {str(value)[:60]!r} is outside 1970..9999") from None
     if not (MIN_TIMESTAMP <= dt <= MAX_TIMESTAMP):
         raise ValueError(f"{field} {format_ts(dt)} is outside 1970..9999")
     return dt
 
 
 # ---------------------------------------------------------------- validators
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD (the module's one rule for text)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+    return text
+
+
+def encodable_json(value: Any) -> Any:
+    """A JSON-like value with `encodable` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, dict):
+        return {
+            (encodable(k) if isinstance(k, str) else k): encodable_json(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [encodable_json(v) for v in value]
+    return value
+
+
+def _json_size(value: Any) -> int:
+    return len(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
+
+
 def _depth(value: Any, limit: int) -> int:
     """Nesting depth of dicts/lists, stopping once past `limit` (no deep recursion)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -208,9 +248,12 @@ def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
     if _depth(value, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
         raise ValueError(f"{field} is nested deeper than {MAX_METADATA_DEPTH} levels")
     try:
-        size = len(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
+        size = _json_size(value)
     except (TypeError, orjson.JSONEncodeError) as exc:
-        raise ValueError(f"{field} is not JSON-serialisable: {exc}") from None
+        if "surrogates" not in str(exc):
+            raise ValueError(f"{field} is not JSON-serialisable: {exc}") from None
+        value = encodable_json(value)
+        size = _json_size(value)
     if size > MAX_METADATA_BYTES:
         raise ValueError(
             f"{field} is {size:,} bytes of JSON; the limit is {MAX_METADATA_BYTES:,} bytes"
@@ -220,17 +263,26 @@ def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
 
 def content_text(value: Any) -> str | None:
     """Event content as text: strings pass, anything else becomes JSON."""
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return encodable(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        if "surrogates" not in str(exc):
+            raise ValueError(f"content is not JSON-serialisable: {exc}") from None
+        return orjson.dumps(
+            encodable_json(value), option=orjson.OPT_NON_STR_KEYS, default=str
+        ).decode()
 
 
 def check_content(value: Any, field: str = "content") -> str | None:
     text = content_text(value)
     if text is not None:
-        size = len(text.encode("utf-8", errors="surrogatepass"))
+        size = len(text.encode("utf-8"))
         if size > MAX_CONTENT_BYTES:
             raise ValueError(
                 f"{field} is {size:,} bytes; the limit is {MAX_CONTENT_BYTES:,} bytes "
@@ -260,6 +312,8 @@ def _event_type(v: Any) -> EventType:
 
 
 Id = Annotated[str, _id("id")]
+Text = BeforeValidator(lambda v: encodable(v) if isinstance(v, str) else v)
+"""The text rule on a model field (see `encodable`), before pydantic-core measures it."""
 
 
 # ---------------------------------------------------------------- models
@@ -280,11 +334,11 @@ class Session(_Model):
     """One run of an agent (or of a sub-agent, with `parent_session_id`)."""
 
     id: Annotated[str, _id("session id")] = Field(default_factory=new_id)
-    title: str = Field(default="", max_length=MAX_TITLE_CHARS)
-    description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
+    title: Annotated[str, Text] = Field(default="", max_length=MAX_TITLE_CHARS)
+    description: Annotated[str, Text] = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     status: SessionStatus = SessionStatus.ACTIVE
     parent_session_id: Annotated[str | None, _optional_id("parent_session_id")] = None
-    tags: list[Annotated[str, Field(max_length=MAX_TAG_CHARS)]] = Field(
+    tags: list[Annotated[str, Text, Field(max_length=MAX_TAG_CHARS)]] = Field(
         default_factory=list, max_length=MAX_TAGS
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -309,10 +363,10 @@ class Session(_Model):
 class SessionUpdate(_Model):
     """The fields of a session a user may change after creating it."""
 
-    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    title: Annotated[str | None, Text] = Field(default=None, max_length=MAX_TITLE_CHARS)
+    description: Annotated[str | None, Text] = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     status: SessionStatus | None = None
-    tags: list[Annotated[str, Field(max_length=MAX_TAG_CHARS)]] | None = Field(
+    tags: list[Annotated[str, Text, Field(max_length=MAX_TAG_CHARS)]] | None = Field(
         default=None, max_length=MAX_TAGS
     )
     metadata: dict[str, Any] | None = None
@@ -345,8 +399,8 @@ class Event(_Model):
     session_id: Annotated[str, _id("session_id")]
     timestamp: Annotated[datetime, _time("timestamp")] = Field(default_factory=utcnow)
     type: Annotated[EventType, BeforeValidator(_event_type)]
-    agent_id: str | None = Field(default=None, max_length=MAX_AGENT_ID_CHARS)
-    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    agent_id: Annotated[str | None, Text] = Field(default=None, max_length=MAX_AGENT_ID_CHARS)
+    name: Annotated[str | None, Text] = Field(default=None, max_length=MAX_NAME_CHARS)
     content: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     parent_id: Annotated[str | None, _optional_id("parent_id")] = None

@@ -61,3 +61,28 @@ def test_new_ids_are_uuid7_strictly_increasing_and_unique() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert {uuid.UUID(i).version for i in ids[:10]} == {7}
+
+
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00"])
+def test_a_time_that_overflows_in_utc_is_a_validation_error(ts) -> None:
+    with pytest.raises(ValidationError) as info:
+        _event(timestamp=ts)
+    assert validation_message(info.value) == f"timestamp: timestamp {ts!r} is outside 1970..9999"
+
+
+def test_lone_surrogates_become_replacement_characters_in_every_text_field() -> None:
+    import json
+
+    lone = json.loads('"\\ud800"')
+    event = _event(
+        content=lone, name="n" + lone, agent_id=lone, metadata={lone: [lone, {"k": lone}]}
+    )
+    assert (event.content, event.name, event.agent_id) == ("\ufffd", "n\ufffd", "\ufffd")
+    assert event.metadata == {"\ufffd": ["\ufffd", {"k": "\ufffd"}]}
+    assert _event(content={"dict": lone}).content == '{"dict":"\ufffd"}'
+    from agentlog.model import Session
+
+    session = Session(title=lone, description=lone, tags=[lone])
+    assert (session.title, session.description, session.tags) == ("\ufffd", "\ufffd", ["\ufffd"])
+    # The bytes a UTF-8 encoder writes, so every store (and JSON) takes them.
+    assert event.model_dump_json()

@@ -35,10 +35,10 @@ class CLIState:
 
     def store_url(self, server: str | None = None) -> str:
         """Where to read and write: --server, then --db, then env/file settings."""
-        if server:
-            return server
-        if self.server:
-            return self.server
+        if server or self.server:
+            from agentlog.config import server_url
+
+            return server_url(server or self.server or "", "--server")
         if self.db:
             # An explicit --db flag beats a server set in the environment or file.
             return self.db
@@ -47,15 +47,18 @@ class CLIState:
     def local_store(self) -> Store:
         """The local store (--db, else the configured file), even when a server is set:
         the source of `migrate`, which moves local data to a server."""
-        return self.store(self.db or self.settings().db)
+        return self._open(self.db or self.settings().db)
 
     def is_remote(self, server: str | None = None) -> bool:
         return self.store_url(server).startswith(("http://", "https://"))
 
     def store(self, server: str | None = None, *, read_only: bool = False) -> Store:
+        return self._open(self.store_url(server), read_only=read_only)
+
+    def _open(self, url: str, *, read_only: bool = False) -> Store:
+        """One opened store per URL and mode, closed with the CLI's context."""
         from agentlog.storage import open_store
 
-        url = self.store_url(server)
         key = f"{url}|{read_only}"
         if key not in self._stores:
             self._stores[key] = open_store(

@@ -9,6 +9,7 @@ import typer
 from agentlog.cli.context import get_store
 from agentlog.cli.options import JsonOpt
 from agentlog.cli.output import Column, message, print_json, print_table, warn
+from agentlog.errors import UsageError
 from agentlog.migrate.importer import ImportReport
 from agentlog.migrate.progress import Bar
 
@@ -46,14 +47,41 @@ def import_cmd(
             help="Write rejected records here as NDJSON, to fix and import again.",
         ),
     ] = None,
+    source: Annotated[
+        Literal["agentlog", "langfuse", "phoenix"],
+        typer.Option(
+            "--from",
+            help="Whose export it is: AgentLog's own, a Langfuse trace/observation export "
+            "or a Phoenix span export (JSON or JSON lines).",
+        ),
+    ] = "agentlog",
     json: JsonOpt = False,
 ) -> None:
     """Import sessions and events from an export file (idempotent: ids already there are skipped).
 
     Example: agentlog import backup.ndjson.gz --rejects rejects.ndjson
+    Example: agentlog import --from langfuse traces.json
     """
     from agentlog.migrate.importer import import_file
 
+    if source != "agentlog":
+        if fmt == "csv" or overwrite:
+            raise UsageError(
+                f"--from {source} reads JSON or JSON lines and never overwrites; "
+                "drop --format csv / --overwrite"
+            )
+        from agentlog.otel.peer_import import import_peer
+
+        report = import_peer(
+            get_store(ctx), file, source, dry_run=dry_run, strict=strict, rejects_path=rejects
+        )
+        if json:
+            print_json(report.to_dict())
+        else:
+            show_report(report, rejects)
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     store = get_store(ctx)
     with Bar("importing", unit="bytes") as bar:
         report = import_file(

@@ -60,7 +60,9 @@ def parse_time(text: str, option: str = "time", *, now: datetime | None = None) 
             raise UsageError(f"{option}: {text!r} reaches before the year 1") from None
     try:
         return parse_ts(raw, option)
-    except ValueError:
+    except ValueError as exc:
+        if "outside" in str(exc):  # a well-formed time beyond the range every store keeps
+            raise UsageError(str(exc)) from None
         raise UsageError(f"{option}: {text!r} is not {TIME_HELP}") from None
 
 

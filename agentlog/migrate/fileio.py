@@ -1,8 +1,11 @@
 """Opening export files: `-` for stdin/stdout, gzip by name or magic, atomic writes.
 
-An export to a file is written beside it under a temporary name and renamed
-into place only when complete, so a full disk or a crash mid-export never
-leaves a half file that looks like a finished one.
+An export to a regular file (or a new path) is written beside it under a
+temporary name and renamed into place only when complete, so a full disk or a
+crash mid-export never leaves a half file that looks like a finished one. Any
+other existing target — a named pipe, a character device such as /dev/null or a
+terminal, a socket — is written in place, never replaced. A symlink is
+followed: the file it points at is the one replaced.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import errno
 import gzip
 import io
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -74,6 +78,18 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
         raise UsageError(
             f"{target} is a directory; give a file name such as {target}/export.ndjson"
         )
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise _disk_error(exc, str(target)) from None
+    if mode is not None and not stat.S_ISREG(mode):
+        with _in_place(target, gzip_level) as stream:
+            yield stream
+        return
+    if mode is not None:
+        target = target.resolve()  # a symlink's file is replaced, not the link
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise UsageError(f"the folder {folder} does not exist; create it first")
@@ -114,6 +130,36 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
                 os.unlink(tmp_name)
             except OSError:
                 pass
+
+
+@contextmanager
+def _in_place(target: Path, gzip_level: int) -> Iterator[IO[bytes]]:
+    """Write straight into a pipe, device or socket (renaming over it would destroy it)."""
+    try:
+        raw = open(target, "wb", buffering=_BUFFER)  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise _disk_error(exc, str(target)) from None
+    stream: IO[bytes] = raw
+    if is_gzip_name(target):
+        stream = gzip.GzipFile(
+            filename=target.name.removesuffix(".gz"),
+            mode="wb",
+            fileobj=raw,
+            compresslevel=gzip_level,
+            mtime=0,
+        )
+    try:
+        yield stream
+        if stream is not raw:
+            stream.close()
+        raw.flush()
+    except OSError as exc:
+        raise _disk_error(exc, str(target)) from None
+    finally:
+        try:
+            raw.close()
+        except OSError:
+            pass
 
 
 class InputFile:

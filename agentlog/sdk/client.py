@@ -272,18 +272,17 @@ def _load_settings(**flags: Any) -> Any:
 
 
 def _defaults(flags: dict[str, Any]) -> Any:
-    from agentlog.config import SETTINGS, Settings
+    from agentlog.config import SETTINGS, Settings, coerce_setting
+    from agentlog.errors import ConfigError
 
     values = {key: s.default for key, s in SETTINGS.items()}
     for key, setting in SETTINGS.items():
         flag = flags.get(key.replace(".", "_"))
         if flag is not None:
             try:
-                values[key] = setting.type(flag)
-            except (TypeError, ValueError):
-                logger.warning(
-                    "agentlog: ignoring %s=%r (not a %s)", key, flag, setting.type.__name__
-                )
+                values[key] = coerce_setting(setting, flag, "the arguments")
+            except ConfigError as exc:
+                logger.warning("agentlog: ignoring %s=%r (%s)", key, flag, exc)
     return Settings(values, {key: "default" for key in values})
 
 

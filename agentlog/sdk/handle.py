@@ -149,16 +149,20 @@ class SessionHandle:
         cost_usd: float | None = None,
         timestamp: Any = None,
         event_id: str | None = None,
+        **unknown: Any,
     ) -> str:
         """Record one event of any type; returns its id (for `parent_id` threading).
 
         `timestamp` (a datetime) and `event_id` (from `agentlog.model.new_id()`)
         let an adapter stamp a span at its start and give its id to children
-        before the span itself is written.
-        """
+        before the span itself is written. An unknown keyword is ignored with one
+        warning (the SDK never raises into the agent); the event is recorded with
+        the fields it knows."""
         eid = event_id or new_id()
         try:
             sink = self._sink
+            if unknown:
+                _ignore_unknown(sink, "event", unknown)
             n = len(_QUEUE)
             if n >= sink.wake_at:
                 if n >= sink.max_queue:
@@ -272,8 +276,11 @@ class SessionHandle:
         agent_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         parent_id: str | None = None,
+        **unknown: Any,
     ) -> ToolCall:
         """A timed tool call: `with s.tool_call("search", {"q": ...}) as call: call.result(...)`."""
+        if unknown:
+            _ignore_unknown(self._sink, "tool_call", unknown)
         return ToolCall(self, name, args, agent_id, metadata, parent_id)
 
     def tool_result(
@@ -518,3 +525,13 @@ class ToolCall:
             )
         if failed and exc is not None:
             s.error(exc, name=self.name, agent_id=self._agent_id, parent_id=self.id)
+
+
+def _ignore_unknown(sink: Any, method: str, unknown: dict[str, Any]) -> None:
+    """Warn once per set of unknown keywords; the call goes on without them."""
+    names = ", ".join(sorted(unknown))
+    sink.warn_once(
+        f"unknown-keyword:{method}:{names}",
+        f"{method}() ignored unknown keyword(s) {names}; "
+        "put extra fields in metadata={...} (the event was recorded without them)",
+    )

@@ -307,6 +307,9 @@ class Writer:
                     sink.transport = sink.open_transport()
                 result: WriteResult = sink.transport.write(sessions, events)
             except Exception as exc:
+                if _record_error(exc) and count > 1:  # one record is bad: write around it
+                    self._write_apart(sink, sessions, events)
+                    return
                 if _refuses_batch(exc):  # the batch itself is bad: retrying cannot help
                     sink.dropped += count
                     sink.warn_once(
@@ -339,6 +342,47 @@ class Writer:
                 sink.name,
             )
 
+    def _write_apart(self, sink: Sink, sessions: list[Session], events: list[Event]) -> None:
+        """A batch failed because of what a record holds: write it in halves, so only
+        the records that fail on their own are dropped (warned and counted)."""
+        records: list[Session | Event] = [*sessions, *events]
+        pending = [records]
+        while pending:
+            part = pending.pop()
+            part_sessions = [r for r in part if isinstance(r, Session)]
+            part_events = [r for r in part if isinstance(r, Event)]
+            try:
+                result: WriteResult = sink.transport.write(part_sessions, part_events)
+            except Exception as exc:
+                if not _record_error(exc) and not _refuses_batch(exc):
+                    # The store itself failed midway: what is left goes through the
+                    # normal path (retries, then counted as lost).
+                    rest = [r for p in pending for r in p] + part
+                    self._write(
+                        sink,
+                        [r for r in rest if isinstance(r, Session)],
+                        [r for r in rest if isinstance(r, Event)],
+                    )
+                    return
+                if len(part) > 1:
+                    half = len(part) // 2
+                    pending.append(part[half:])  # popped second: order kept
+                    pending.append(part[:half])
+                    continue
+                sink.dropped += 1
+                kind = "session" if part_sessions else "event"
+                sink.warn_once(
+                    f"record:{type(exc).__name__}",
+                    f"dropped {kind} {part[0].id} the store could not take "
+                    f"({type(exc).__name__}: {exc}); the rest of its batch was written",
+                )
+                continue
+            rejected = len(result.errors)
+            if rejected:
+                sink.dropped += rejected
+                sink.warn_once("rejected", f"the store rejected an event: {result.errors[0].error}")
+            sink.written += len(part_events) - rejected
+
     # ------------------------------------------------------------ from callers
     def flush(self, timeout: float | None) -> bool:
         marker = Marker(lost_before=self.lost_total)
@@ -351,6 +395,19 @@ class Writer:
         QUEUE.append((sink, CLOSE, marker))
         self.poke()
         return marker.done.wait(timeout) and marker.ok
+
+
+def _record_error(exc: Exception) -> bool:
+    """An error a record's content causes (text or a value the driver cannot take),
+    as opposed to an unreachable, locked or full store, which retrying may fix."""
+    from agentlog.errors import AgentLogError
+
+    if isinstance(exc, AgentLogError | OSError):
+        return False
+    if isinstance(exc, UnicodeError | ValueError | TypeError | OverflowError):
+        return True
+    # DB-API data errors (sqlite3 / psycopg), matched by name so no driver is imported here.
+    return type(exc).__name__ in ("DataError", "IntegrityError", "InterfaceError")
 
 
 def _refuses_batch(exc: Exception) -> bool:

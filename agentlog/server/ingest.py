@@ -6,6 +6,7 @@ items by index (their index in the request, not among the good ones).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -30,6 +31,13 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if "surrogate" in str(exc):
+            # JSON may escape a lone surrogate ("\\ud800"); orjson refuses it, the
+            # stdlib reads it, and the model turns it into U+FFFD (the text rule).
+            try:
+                return json.loads(body)
+            except ValueError:
+                pass
         raise UsageError(f"the request body is not valid JSON: {exc}") from None
 
 

@@ -46,6 +46,12 @@ class EventPage(BaseModel):
     next_cursor: str | None = None
 
 
+class SessionChangesOut(BaseModel):
+    items: list[SessionSummary]
+    token: str
+    more: bool = False
+
+
 class CountOut(BaseModel):
     count: int
 

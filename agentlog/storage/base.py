@@ -150,6 +150,36 @@ class StoreInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionChanges:
+    """Sessions changed since a token (most recent change first) and the token for next time."""
+
+    sessions: list[SessionSummary]
+    token: str
+    more: bool = False  # more changed than `limit`: re-list instead of applying these
+
+
+# A change is stamped with the writer's clock when its transaction starts; a
+# reader re-reads this much before its token so that a transaction committing
+# late, or a writer whose clock is a little behind, is never skipped.
+CHANGE_MARGIN_US = 5_000_000
+
+
+def change_token(changed_us: int) -> str:
+    """The opaque "changed since" token for a store's newest change stamp."""
+    return f"c{changed_us}"
+
+
+def change_since(token: str) -> int:
+    """The change stamp in `token`, or InvalidCursor if it is not one `changed_sessions` gave."""
+    if token.startswith("c") and token[1:].isdigit():
+        return int(token[1:])
+    raise InvalidCursor(
+        "the changes token is not valid; use the token from the previous changed_sessions "
+        "answer, or none to start"
+    )
+
+
 # ---------------------------------------------------------------- cursors
 def _fingerprint(*parts: Any) -> str:
     raw = orjson.dumps(parts, default=str)
@@ -240,6 +270,16 @@ class Store(Protocol):
     def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]: ...
 
     def count_sessions(self, query: SessionQuery) -> int: ...
+
+    def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
+        """Sessions created, written to or updated since `since` (a token from an earlier answer).
+
+        Without `since`, no sessions and the token of the store's newest change:
+        a live view lists once, then polls with one call per refresh. Sessions
+        changed just before the token may come again (see CHANGE_MARGIN_US);
+        `more` says over `limit` changed, and the view should list afresh.
+        """
+        ...
 
     def get_event(self, event_id: str) -> Event: ...
 

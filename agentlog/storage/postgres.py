@@ -49,6 +49,7 @@ from agentlog.storage.sql_common import (
     as_update,
     session_sets,
     split_events,
+    stamp_changed,
 )
 
 _DEADLOCK_RETRIES = 3
@@ -159,6 +160,7 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
                     unique.append(e)
             inserted = w.insert_events(conn, unique)
             duplicates += len(unique) - inserted
+            stamp_changed(conn, [s.id for s in sessions] + [e.session_id for e in unique], "%s")
         return inserted, duplicates, errors
 
     def _visible(
@@ -191,6 +193,7 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
             new_description = sets.get("description", description)
             if (new_title, new_description) != (title, description):
                 w.set_search(conn, session_id, new_title, new_description)
+            stamp_changed(conn, [session_id], "%s")
         return self.get_session(session_id)
 
     def delete_session(self, session_id: str) -> int:

@@ -168,9 +168,16 @@ def m002_fts(conn: psycopg.Connection) -> None:
         )
 
 
+def m003_change_stamps(conn: psycopg.Connection) -> None:
+    """When each session last changed, by the writer's clock (see `Store.changed_sessions`)."""
+    conn.execute("ALTER TABLE session_stats ADD COLUMN changed_at bigint NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX session_stats_changed ON session_stats (changed_at, session_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", m001_initial),
     Migration("m002_fts", m002_fts),
+    Migration("m003_change_stamps", m003_change_stamps),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

@@ -39,7 +39,14 @@ from agentlog.model import (
     format_ts,
     parse_ts,
 )
-from agentlog.storage.base import EventQuery, Page, SessionQuery, StoreInfo, event_records_page
+from agentlog.storage.base import (
+    EventQuery,
+    Page,
+    SessionChanges,
+    SessionQuery,
+    StoreInfo,
+    event_records_page,
+)
 
 TEAM_HEADER = "X-AgentLog-Team"
 USER_HEADER = "X-AgentLog-User"
@@ -339,6 +346,17 @@ class RemoteStore:
     def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
         data = self._request("GET", "/v1/sessions", params=session_params(query))
         return Page([SessionSummary.model_validate(s) for s in data["items"]], data["next_cursor"])
+
+    def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
+        params: dict[str, Any] = {"limit": limit}
+        if since is not None:
+            params["since"] = since
+        data = self._request("GET", "/v1/sessions:changes", params=params)
+        return SessionChanges(
+            [SessionSummary.model_validate(s) for s in data["items"]],
+            data["token"],
+            bool(data["more"]),
+        )
 
     def count_sessions(self, query: SessionQuery) -> int:
         return int(

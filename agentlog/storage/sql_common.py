@@ -32,7 +32,16 @@ from agentlog.model import (
     utcnow,
     validation_message,
 )
-from agentlog.storage.base import Page, SessionQuery, decode_cursor, encode_cursor
+from agentlog.storage.base import (
+    CHANGE_MARGIN_US,
+    Page,
+    SessionChanges,
+    SessionQuery,
+    change_since,
+    change_token,
+    decode_cursor,
+    encode_cursor,
+)
 from agentlog.storage.sqlite_query import page_limit, row_session, where_sql
 
 SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
@@ -144,6 +153,21 @@ def session_sets(changes: SessionUpdate, ended: int | None) -> dict[str, Any]:
     return sets
 
 
+def stamp_changed(conn: Conn, session_ids: Sequence[str], p: str = "?") -> None:
+    """Mark these sessions changed now (inside the write's transaction): `changed_sessions` finds them."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return
+    now = to_us(utcnow())
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        conn.execute(
+            f"UPDATE session_stats SET changed_at = {p}"
+            f" WHERE session_id IN ({', '.join([p] * len(part))})",
+            [now, *part],
+        )
+
+
 class SQLSessionReads(ABC):
     """The session-reading methods of both SQL stores; see the module docstring."""
 
@@ -194,6 +218,35 @@ class SQLSessionReads(ABC):
         items = [row_session(r, agents[r[1]]) for r in rows]
         cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
         return Page(items, cursor)
+
+    def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
+        limit = page_limit(limit)
+        where: list[str] = []
+        params: list[Any] = []
+        if self.team_id is not None:
+            where.append(f"s.team_id = {self._P}")
+            params.append(self.team_id)
+        with self._reading() as conn:
+            if since is None:
+                row = conn.execute(
+                    f"SELECT max(st.changed_at) {SESSION_FROM}{where_sql(where)}", params
+                ).fetchone()
+                return SessionChanges([], change_token(int(row[0] or 0) if row else 0))
+            after = change_since(since)
+            where.append(f"st.changed_at >= {self._P}")
+            params.append(after - CHANGE_MARGIN_US)
+            rows = conn.execute(
+                f"SELECT {self._SESSION_COLUMNS}, st.changed_at {SESSION_FROM}{where_sql(where)}"
+                f" ORDER BY st.changed_at DESC, s.id DESC LIMIT {self._P}",
+                [*params, limit + 1],
+            ).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            agents = self._agents_of(conn, [r[1] for r in rows])
+        newest = max([after, *(int(r[-1]) for r in rows)])
+        return SessionChanges(
+            [row_session(r, agents[r[1]]) for r in rows], change_token(newest), more
+        )
 
     def count_sessions(self, query: SessionQuery) -> int:
         where, params = self._session_filters(query, self.team_id)

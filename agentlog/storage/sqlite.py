@@ -37,6 +37,7 @@ from agentlog.storage.sql_common import (
     as_update,
     session_sets,
     split_events,
+    stamp_changed,
 )
 from agentlog.storage.sqlite_admin import StoreAdmin
 from agentlog.storage.sqlite_conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
@@ -151,6 +152,7 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
                     new.append(e)
             w.insert_events(conn, new)
             inserted = len(new)
+            stamp_changed(conn, [s.id for s in good_sessions] + [e.session_id for e in new])
         if inserted:
             self._index_if_large()
         errors.sort(key=lambda b: b.index)
@@ -194,6 +196,7 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
             new_description = sets.get("description", description)
             if (new_title, new_description) != (title, description):
                 w._fts_replace_session(conn, rid, new_title, new_description)
+            stamp_changed(conn, [session_id])
         return self.get_session(session_id)
 
     def delete_session(self, session_id: str) -> int:

@@ -273,4 +273,15 @@ def m004_sort_indexes(db: Database) -> None:
     )
 
 
+@migration
+def m005_change_stamps(db: Database) -> None:
+    """When each session last changed, by the writer's clock: "what changed since" in one query.
+
+    Live views (the TUI's sessions list, `agentlog tail`) poll with
+    `Store.changed_sessions` instead of re-reading every visible row.
+    """
+    db.execute("ALTER TABLE session_stats ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX session_stats_changed ON session_stats (changed_at, session_id)")
+
+
 LATEST_VERSION = migration_number(migration_names()[-1])

@@ -43,3 +43,19 @@ def test_a_command_keeps_its_own_option_of_the_same_name() -> None:
     owners = [p for p in migrate.params if "--api-key" in getattr(p, "opts", ())]
     assert len(owners) == 1
     assert owners[0].expose_value  # migrate's own target key, not the global one
+
+
+def test_a_server_without_a_scheme_is_an_error_not_a_new_database(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["sessions", "list", "--server", "127.0.0.1:8250"])
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines() == [
+        "agentlog: error: --server is '127.0.0.1:8250', which has no scheme; use "
+        "http://127.0.0.1:8250 (or https://127.0.0.1:8250 for a server behind TLS)"
+    ]
+    monkeypatch.setenv("AGENTLOG_SERVER", "agentlog.example.com")
+    result = runner.invoke(app, ["sessions", "list"])
+    assert result.exit_code != 0
+    assert "AGENTLOG_SERVER is 'agentlog.example.com', which has no scheme" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no SQLite file named after the host

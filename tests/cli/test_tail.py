@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import orjson
 
 from agentlog.cli.tail import Follower
-from agentlog.model import Event, EventType
+from agentlog.model import Event, EventType, Session, utcnow
 from agentlog.storage import open_store
 from agentlog.storage.base import EventQuery
 
@@ -86,3 +87,56 @@ def test_bad_filter_is_one_line(cli):
 def test_ndjson_lines_parse(cli, demo):
     out = cli.ok("tail", demo.sessions["mcp"], "--ndjson", "-n", "4", "--timeout", "0").stdout
     assert [orjson.loads(line)["type"] for line in out.splitlines()] == ["MCP_MESSAGE"] * 4
+
+
+def test_follower_finds_an_event_stored_long_after_its_timestamp(tmp_path):
+    """A timed tool call is stamped at its start and stored at its end, minutes later."""
+    store = open_store(str(tmp_path / "t.db"))
+    try:
+        sid = "01900000-0000-7000-8000-0000000000bb"
+        now = utcnow()
+        store.write(events=[Event(session_id=sid, type="LOG", content="before", timestamp=now)])
+        follower = Follower(store, EventQuery(), backlog=0)
+        assert follower.first() == []
+        later = Event(session_id=sid, type="LLM_CALL", content="next", timestamp=now)
+        store.write(events=[later])
+        assert [e.content for e in follower.poll()] == ["next"]
+        tool = Event(
+            session_id=sid,
+            type="TOOL_CALL",
+            content="slow tool",
+            timestamp=now - timedelta(minutes=3),
+            duration_ms=180_000,
+        )
+        store.write(events=[tool])
+        assert [e.content for e in follower.poll()] == ["slow tool"]
+        assert follower.poll() == []
+    finally:
+        store.close()
+
+
+def test_follower_with_a_filter_prints_only_matching_late_events(tmp_path):
+    store = open_store(str(tmp_path / "t.db"))
+    try:
+        sid = "01900000-0000-7000-8000-0000000000cc"
+        now = utcnow()
+        store.write(events=[Event(session_id=sid, type="LOG", content="x", timestamp=now)])
+        follower = Follower(store, EventQuery(types=[EventType.TOOL_CALL]), backlog=5)
+        assert follower.first() == []
+        old = now - timedelta(minutes=10)
+        store.write(
+            events=[
+                Event(session_id=sid, type="LOG", content="noise", timestamp=old),
+                Event(session_id=sid, type="TOOL_CALL", content="tool", timestamp=old),
+            ]
+        )
+        assert [e.content for e in follower.poll()] == ["tool"]
+        # A session born while tailing: all of its matching events are new.
+        other = Session(title="new run")
+        store.write(
+            sessions=[other],
+            events=[Event(session_id=other.id, type="TOOL_CALL", content="t2", timestamp=old)],
+        )
+        assert [e.content for e in follower.poll()] == ["t2"]
+    finally:
+        store.close()

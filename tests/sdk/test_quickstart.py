@@ -38,3 +38,24 @@ def test_quickstart_example_runs(agentlog_home):
         assert child.agents == ["researcher"] and child.event_count == 1
     finally:
         store.close()
+
+
+def test_readme_sdk_snippet_leaves_no_session_active(agentlog_home):
+    """The README's "Log from your agent" block, run as written, ends every session it starts."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Log from your agent")
+    code = readme[start:].split("```python\n", 1)[1].split("```", 1)[0]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    store = open_store(str(default_db_path()))
+    try:
+        sessions = store.list_sessions(SessionQuery()).items
+        assert sorted(s.title for s in sessions) == ["researcher", "triage bot"]
+        assert {s.status for s in sessions} == {"completed"}
+        (child,) = [s for s in sessions if s.parent_session_id]
+        assert child.agents == ["researcher"] and child.event_count == 1
+    finally:
+        store.close()

@@ -106,6 +106,30 @@ def test_batch_stores_good_events_and_reports_bad_ones(world):
     assert again["inserted"] == 0 and again["duplicates"] == 3
 
 
+def test_batch_with_a_lone_surrogate_and_an_overflowing_time_stores_the_rest(world):
+    s = Session(title="hostile")
+    body = (
+        b'{"sessions": [%s], "events": ['
+        b'{"session_id": "%s", "type": "LOG", "content": "good 1"},'
+        b'{"session_id": "%s", "type": "LOG", "content": "bad \\ud800 text"},'
+        b'{"session_id": "%s", "type": "LOG", "timestamp": "0001-01-01T00:00:00+14:00"},'
+        b'{"session_id": "%s", "type": "LOG", "content": "good 2"}]}'
+    ) % (orjson.dumps(s.to_json_dict()), *(s.id.encode(),) * 4)
+    r = world.client.post(
+        "/v1/events:batch",
+        content=body,
+        headers={**world.member.h, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 207, r.text
+    out = r.json()
+    assert out["inserted"] == 3
+    assert [(e["index"], e["error"]) for e in out["errors"]] == [
+        (2, "timestamp: timestamp '0001-01-01T00:00:00+14:00' is outside 1970..9999")
+    ]
+    events = world.client.get(f"/v1/sessions/{s.id}/events", headers=world.member.h).json()
+    assert [e["content"] for e in events["items"]] == ["good 1", "bad \ufffd text", "good 2"]
+
+
 def test_batch_over_1000_events_is_413_and_stores_nothing(world):
     sid = make_session(world, world.member, events=0)
     events = [{"session_id": sid, "type": "LOG"} for _ in range(1001)]

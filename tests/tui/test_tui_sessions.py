@@ -182,3 +182,58 @@ async def test_time_filters_active_since_and_created_before(demo) -> None:
         await settle(pilot)
         assert result.sessions["eval_pass"] in screen.ids
         assert result.sessions["eval_fail"] not in screen.ids
+
+
+class CountingStore:
+    """Delegates to `inner` and records the name of every Store method the TUI calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+        self.url = inner.url
+        self.team_id = None
+
+    def __getattr__(self, name: str):
+        target = getattr(self.inner, name)
+        if not callable(target):
+            return target
+
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return target(*args, **kwargs)
+
+        return call
+
+
+async def test_live_list_adds_new_sessions_with_one_query_per_refresh() -> None:
+    inner = MemoryStore()
+    fill(inner)
+    store = CountingStore(inner)
+    app = make_app(store, now=NOW, poll_interval=None, blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        before = list(screen.ids)
+        # Idle refreshes: exactly one store call each, whatever the number of rows shown.
+        store.calls.clear()
+        for _ in range(3):
+            screen._poll()
+            await settle(pilot)
+        assert store.calls == ["changed_sessions"] * 3
+        # An agent starts a run while the list is open: its row appears without `r`.
+        fresh = Session(title="a brand new run", created_at=NOW, updated_at=NOW)
+        inner.write(sessions=[fresh])
+        screen._poll()
+        await settle(pilot)
+        assert fresh.id in screen.ids
+        assert set(before) <= set(screen.ids)
+        assert "a brand new run" in screen_text(app)
+        # A change to a shown row is applied in place, no listing.
+        store.calls.clear()
+        shown = inner.sessions[before[0]]
+        inner.write(sessions=[shown.model_copy(update={"status": SessionStatus.FAILED})])
+        screen._poll()
+        await settle(pilot)
+        assert "list_sessions" not in store.calls
+        table = screen.query_one(DataTable)
+        assert str(table.get_cell(shown.id, "status")) == "✖"

@@ -30,9 +30,12 @@ from agentlog.model import (
 from agentlog.storage.base import (
     EventQuery,
     Page,
+    SessionChanges,
     SessionQuery,
     Store,
     StoreInfo,
+    change_since,
+    change_token,
     decode_cursor,
     encode_cursor,
     event_key,
@@ -49,6 +52,9 @@ class MemoryStore:
         self.sessions: dict[str, Session] = {}
         self.events: dict[str, list[Event]] = {}
         self.by_id: dict[str, Event] = {}
+        self.changed: dict[str, int] = {}  # session id -> write number that last changed it
+        self.writes = 0
+        self.change_calls = 0
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> Store:
         return self  # type: ignore[return-value]
@@ -69,6 +75,9 @@ class MemoryStore:
             inserted += 1
         for sid in {e.session_id for e in events}:
             self.events[sid].sort(key=event_key)
+        self.writes += 1
+        for sid in {s.id for s in sessions} | {e.session_id for e in events}:
+            self.changed[sid] = self.writes
         return WriteResult(inserted=inserted)
 
     def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
@@ -134,6 +143,17 @@ class MemoryStore:
         more = start + query.limit < len(rows)
         cursor = encode_cursor(query.fingerprint(), [chunk[-1].id]) if more and chunk else None
         return Page(chunk, cursor)
+
+    def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
+        self.change_calls += 1
+        if since is None:
+            return SessionChanges([], change_token(self.writes))
+        after = change_since(since)
+        ids = sorted(
+            (sid for sid, n in self.changed.items() if n > after), key=lambda i: -self.changed[i]
+        )
+        rows = [self._summary(self.sessions[i]) for i in ids[:limit]]
+        return SessionChanges(rows, change_token(self.writes), len(ids) > limit)
 
     def count_sessions(self, query: SessionQuery) -> int:
         return len(self.list_sessions(replace(query, limit=10**9)).items)

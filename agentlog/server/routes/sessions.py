@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from agentlog.model import Session, SessionUpdate, format_ts, utcnow
@@ -18,6 +18,7 @@ from agentlog.server.schemas import (
     DeletedOut,
     PruneIn,
     PruneOut,
+    SessionChangesOut,
     SessionPage,
 )
 from agentlog.storage.base import SessionQuery, Store
@@ -45,6 +46,21 @@ def list_sessions(store: StoreDep, query: QueryDep) -> Response:
 def count_sessions(store: StoreDep, query: QueryDep) -> Response:
     """How many sessions match the same filters as GET /v1/sessions."""
     return json_response({"count": store.count_sessions(query)})
+
+
+@router.get("/sessions:changes", response_model=SessionChangesOut)
+def changed_sessions(
+    store: StoreDep,
+    since: Annotated[str | None, Query(description="token from the previous answer")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Response:
+    """Sessions changed since `since`, newest change first, and the token to ask with next.
+
+    Without `since`: no sessions, only the token. A live view polls this once
+    per refresh instead of reading each session it shows.
+    """
+    changes = store.changed_sessions(since, limit)
+    return json_response({"items": changes.sessions, "token": changes.token, "more": changes.more})
 
 
 @router.post("/sessions:prune", response_model=PruneOut)

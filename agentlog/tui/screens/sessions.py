@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from agentlog.model import SessionSummary
-from agentlog.storage.base import EventQuery, SessionQuery, SessionSort
+from agentlog.storage.base import EventQuery, SessionChanges, SessionQuery, SessionSort
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
 from agentlog.tui.widgets.banner import Banner
@@ -56,8 +56,16 @@ class Activity(Message):
 
 
 @dataclass
-class LiveRows(Message):
-    rows: list[SessionSummary]
+class LiveChanges(Message):
+    generation: int
+    changes: SessionChanges
+    activity: Text | None
+
+
+@dataclass
+class ChangeToken(Message):
+    generation: int
+    token: str
 
 
 def session_cells(s: SessionSummary, now: datetime) -> dict[str, Text]:
@@ -117,6 +125,9 @@ class SessionsScreen(Screen[None]):
         self._search_timer: Timer | None = None
         self._first_load = True
         self.narrow: bool | None = None
+        self.keep: str | None = None
+        self.change_token: str | None = None  # from the store, for "what changed since"
+        self.placed: set[str] = set()  # sessions a reload has already had the chance to show
 
     def compose(self) -> ComposeResult:
         yield Static(id="sessions-title", classes="title-bar")
@@ -157,14 +168,19 @@ class SessionsScreen(Screen[None]):
             self.set_interval(interval, self._poll)
 
     # ------------------------------------------------------------ loading
-    def reload(self) -> None:
+    def reload(self, keep: str | None = None) -> None:
+        """List afresh from the first page; `keep` is a session id to leave the cursor on."""
         self.generation += 1
         self.next_cursor = None
+        self.keep = keep
         self._load(self.generation, replace(self.query_, cursor=None), append=False)
 
     @work(thread=True, exclusive=True, group="sessions")
     def _load(self, generation: int, query: SessionQuery, *, append: bool) -> None:
         try:
+            if not append:  # the token first: nothing that changes during the listing is missed
+                token = self.app.store.changed_sessions().token  # type: ignore[attr-defined]
+                self.post_message(ChangeToken(generation, token))
             page = self.app.store.list_sessions(query)  # type: ignore[attr-defined]
             total = None if append else self.app.store.count_sessions(replace(query, cursor=None))  # type: ignore[attr-defined]
             activity = None if append else self._activity_text()
@@ -211,8 +227,11 @@ class SessionsScreen(Screen[None]):
             cells = session_cells(s, now)
             table.add_row(*(cells[key] for key, _label, _sort in self._columns()), key=s.id)
             self.ids.append(s.id)
+            self.placed.add(s.id)
         self.next_cursor = message.next_cursor
         self.loading_more = False
+        if not message.append and self.keep in self.ids:
+            table.move_cursor(row=self.ids.index(self.keep), animate=False)
         self._describe()
         if self._first_load:
             self._first_load = False
@@ -235,36 +254,50 @@ class SessionsScreen(Screen[None]):
             self._load(self.generation, replace(self.query_, cursor=self.next_cursor), append=True)
 
     def _poll(self) -> None:
-        """Live counts: refresh the visible active sessions."""
-        table = self.query_one(DataTable)
-        first = max(int(table.scroll_y) - 1, 0)
-        visible = self.ids[first : first + table.size.height + 1]
-        self._refresh_rows(visible)
+        """Live list: one "changed since" query per refresh, however many rows are shown."""
+        if self.change_token is not None:
+            self._changes(self.generation, self.change_token)
 
     @work(thread=True, exclusive=True, group="sessions-live")
-    def _refresh_rows(self, ids: list[str]) -> None:
+    def _changes(self, generation: int, token: str) -> None:
         store = self.app.store  # type: ignore[attr-defined]
-        rows = []
         try:
-            for sid in ids:
-                rows.append(store.get_session(sid))
-            activity = self._activity_text()
+            changes = store.changed_sessions(token)
+            # The "Recent" line costs a second query, so only when something changed.
+            activity = self._activity_text() if changes.token != token else None
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        self.post_message(LiveRows(rows))
-        self.post_message(Activity(activity))
+        self.post_message(LiveChanges(generation, changes, activity))
 
-    @on(LiveRows)
-    def _live(self, message: LiveRows) -> None:
+    @on(ChangeToken)
+    def _token(self, message: ChangeToken) -> None:
+        if message.generation == self.generation:
+            self.change_token = message.token
+
+    @on(LiveChanges)
+    def _live(self, message: LiveChanges) -> None:
+        if message.generation != self.generation:
+            return
+        self.change_token = message.changes.token
+        if message.activity is not None:
+            self.query_one("#activity", Static).update(message.activity)
         table = self.query_one(DataTable)
         now = self.app.now()  # type: ignore[attr-defined]
-        for s in message.rows:
-            if s.id not in table.rows:
-                continue
-            cells = session_cells(s, now)
-            for key, _label, _sort in self._columns():
-                table.update_cell(s.id, key, cells[key])
+        unseen = False
+        for s in message.changes.sessions:
+            if s.id in table.rows:
+                cells = session_cells(s, now)
+                for key, _label, _sort in self._columns():
+                    table.update_cell(s.id, key, cells[key])
+            elif s.id not in self.placed:
+                unseen = True
+        if unseen or message.changes.more:
+            # A new session (or too many changes to apply): list again, keeping the cursor's
+            # session; sessions the list still leaves out (filtered, or past the loaded
+            # pages) are not asked about again.
+            self.placed.update(s.id for s in message.changes.sessions)
+            self.reload(keep=self.selected_id)
 
     @on(StoreRecovered)
     def _recovered(self) -> None:
