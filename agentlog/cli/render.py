@@ -7,6 +7,7 @@ from rich.text import Text
 from agentlog.cli.output import Column, one_line, short_time
 from agentlog.cli.timeparse import format_duration_ms
 from agentlog.model import Event, EventStatus, SessionSummary, format_ts
+from agentlog.textsafe import safe_text
 
 TYPE_STYLE = {
     "USER_INPUT": "cyan",
@@ -116,12 +117,12 @@ def event_line(event: Event, *, with_session: bool = False) -> Text:
     """One event as one line of text (for `tail`)."""
     line = Text(format_ts(event.timestamp)[11:23] + " ", style="dim")
     if with_session:
-        line.append(event.session_id[:13] + " ", style="cyan")
+        line.append(safe_text(event.session_id[:13]) + " ", style="cyan")
     line.append(f"{event.type.value:<12} ", style=TYPE_STYLE.get(event.type.value, ""))
     if event.agent_id:
-        line.append(f"{event.agent_id} ", style="bold")
+        line.append(f"{safe_text(event.agent_id)} ", style="bold")
     if event.name:
-        line.append(f"{event.name} ", style="italic")
+        line.append(f"{safe_text(event.name)} ", style="italic")
     if event.status is EventStatus.ERROR:
         line.append("error ", style="bold red")
     if event.duration_ms is not None:

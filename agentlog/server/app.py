@@ -83,6 +83,8 @@ def create_app(
         accounts = accounts or opened_accounts
     keyring = KeyRing(settings.data_dir, settings.jwt_secret)
     metrics = Metrics()
+    metrics.pools.watch("events", store)
+    metrics.pools.watch("accounts", accounts)
     usage = UsageCounter(accounts, settings.usage_flush_seconds)
     state = ServerState(
         settings=settings,

@@ -16,43 +16,9 @@ from rich.text import Text
 
 from agentlog.model import EventType
 
-# C0 controls except tab/newline, DEL and C1 controls become their visible
-# "control picture" (U+2400 block) or U+FFFD; nothing reaches the terminal raw.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidi overrides/isolates could reorder the rest of a line; show them inert.
-_BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
-
-
-def _picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return "\ufffd"
-
-
-def safe_text(value: str | None, limit: int | None = None) -> str:
-    """`value` with control characters made visible, cut to `limit` characters."""
-    if not value:
-        return ""
-    if limit is not None and len(value) > limit:
-        value = value[:limit]
-    value = _CONTROL.sub(_picture, value)
-    return _BIDI_CONTROL.sub("\ufffd", value)
-
-
-def one_line(value: str | None, limit: int = 400) -> str:
-    """A single line for a list row: newlines shown as ⏎, tabs as spaces, cut to `limit`."""
-    if not value:
-        return ""
-    cut = value[:limit]
-    cut = cut.replace("\r\n", "\n").replace("\n", " ⏎ ").replace("\t", " ")
-    out = safe_text(cut)
-    if len(value) > limit:
-        out += "…"
-    return out
-
+# The TUI uses the one sanitizer every face shares (re-exported for its screens).
+from agentlog.textsafe import one_line as one_line
+from agentlog.textsafe import safe_text as safe_text
 
 TYPE_ICONS: dict[str, tuple[str, str]] = {
     EventType.USER_INPUT: ("▶", "bold cyan"),
