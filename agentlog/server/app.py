@@ -84,6 +84,8 @@ def create_app(
         accounts = accounts or opened_accounts
     keyring = KeyRing(settings.data_dir, settings.jwt_secret)
     metrics = Metrics()
+    metrics.pools.watch("events", store)
+    metrics.pools.watch("accounts", accounts)
     usage = UsageCounter(accounts, settings.usage_flush_seconds)
     redis = RedisGuard(settings.redis_url, timeout=settings.redis_timeout_seconds)
     state = ServerState(

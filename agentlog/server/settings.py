@@ -73,6 +73,8 @@ class ServerSettings:
             jwt_secret=settings.get("serve.jwt_secret"),
             redis_url=settings.get("serve.redis_url"),
             dev=dev,
+            rate_limit_per_minute=settings.get("serve.rate_limit_per_minute"),
+            login_limit_per_minute=settings.get("serve.login_limit_per_minute"),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:
