@@ -22,6 +22,7 @@ from rich.text import Text
 
 from agentlog.errors import UsageError
 from agentlog.model import format_ts
+from agentlog.present import safe_text
 
 
 class Format(StrEnum):
@@ -126,6 +127,8 @@ class Column:
     # the others keep their natural width, so ids are never cut.
     flex: bool = False
     min_width: int = 12
+    # The style of one row's cell (a status or type colour), from the row.
+    paint: Callable[[Any], str | None] | None = None
 
 
 def cell(value: Any) -> str:
@@ -149,10 +152,10 @@ def short_time(value: datetime) -> str:
 
 
 def one_line(text: str | None, width: int = 80) -> str:
-    """Content for a table cell: whitespace collapsed, cut to `width` characters."""
+    """Content for a table cell: whitespace collapsed, controls made visible, cut to `width`."""
     if not text:
         return ""
-    flat = " ".join(text.split())
+    flat = safe_text(" ".join(text.split()))
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -217,8 +220,15 @@ def print_table(
             no_wrap=col.no_wrap,
             overflow="ellipsis",
         )
-    for row in cells:
-        table.add_row(*(Text(row[i]) for i in widths))
+    for row, cells_of_row in zip(rows, cells, strict=True):
+        table.add_row(
+            *(
+                Text(
+                    cells_of_row[i], style=(columns[i].paint(row) or "") if columns[i].paint else ""
+                )
+                for i in widths
+            )
+        )
     console.print(table)
 
 
