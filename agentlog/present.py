@@ -6,57 +6,21 @@ differ from each other. Colours are Rich style names, which Rich and Textual
 both drop under `NO_COLOR`; the glyphs keep the meaning without colour.
 
 Recorded content is untrusted: it reaches a terminal only through
-`safe_text` / `one_line`, which make control characters (ANSI escapes,
-bells, carriage returns, bidi overrides) visible instead of interpreting them.
+`safe_text` / `one_line` (from `agentlog.textsafe`, re-exported here), which
+make control characters visible instead of letting the terminal act on them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from agentlog.model import EventType, SessionSummary
 
-# ---------------------------------------------------------------- safe text
-# C0 controls except tab/newline, DEL and C1 controls become their visible
-# "control picture" (U+2400 block) or U+FFFD; nothing reaches the terminal raw.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidi overrides/isolates could reorder the rest of a line; show them inert.
-_BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
-
-
-def _picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return "\ufffd"
-
-
-def safe_text(value: str | None, limit: int | None = None) -> str:
-    """`value` with control characters made visible, cut to `limit` characters."""
-    if not value:
-        return ""
-    if limit is not None and len(value) > limit:
-        value = value[:limit]
-    value = _CONTROL.sub(_picture, value)
-    return _BIDI_CONTROL.sub("\ufffd", value)
-
-
-def one_line(value: str | None, limit: int = 400) -> str:
-    """A single line for a list row: newlines shown as ⏎, tabs as spaces, cut to `limit`."""
-    if not value:
-        return ""
-    cut = value[:limit]
-    cut = cut.replace("\r\n", "\n").replace("\n", " ⏎ ").replace("\t", " ")
-    out = safe_text(cut)
-    if len(value) > limit:
-        out += "…"
-    return out
-
+# Safe text: the one sanitizer (agentlog.textsafe), re-exported beside the glyphs it goes with.
+from agentlog.textsafe import one_line as one_line
+from agentlog.textsafe import safe_text as safe_text
 
 # ---------------------------------------------------------------- glyphs and colours
 # type -> (glyph, Rich style, short name)

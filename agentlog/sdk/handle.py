@@ -148,13 +148,17 @@ class SessionHandle:
         output_tokens: int | None = None,
         cost_usd: float | None = None,
         timestamp: Any = None,
+        event_id: str | None = None,
         **unknown: Any,
     ) -> str:
         """Record one event of any type; returns its id (for `parent_id` threading).
 
-        An unknown keyword is ignored with one warning (the SDK never raises into
-        the agent); the event is recorded with the fields it knows."""
-        eid = new_id()
+        `timestamp` (a datetime) and `event_id` (from `agentlog.model.new_id()`)
+        let an adapter stamp a span at its start and give its id to children
+        before the span itself is written. An unknown keyword is ignored with one
+        warning (the SDK never raises into the agent); the event is recorded with
+        the fields it knows."""
+        eid = event_id or new_id()
         try:
             sink = self._sink
             if unknown:

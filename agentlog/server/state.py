@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from agentlog.server.auth import Authenticator
 from agentlog.server.broker import Broker
@@ -13,6 +14,8 @@ from agentlog.server.tokens import KeyRing
 from agentlog.server.usage import UsageCounter
 from agentlog.storage.accounts import AccountStore
 from agentlog.storage.base import Store
+
+MAX_WAITING_OTLP_WRITES = 16
 
 
 @dataclass
@@ -27,3 +30,7 @@ class ServerState:
     metrics: Metrics
     usage: UsageCounter
     owns_store: bool = True
+    # OTLP writes waiting for the store; past this many, 503 + Retry-After (never accept and drop).
+    otlp_slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_WAITING_OTLP_WRITES)
+    )

@@ -20,9 +20,11 @@ from agentlog.present import (
     agent_colours,
     ago,
     duration,
-    one_line,
-    safe_text,
 )
+
+# The TUI uses the one sanitizer every face shares (re-exported for its screens).
+from agentlog.textsafe import one_line as one_line
+from agentlog.textsafe import safe_text as safe_text
 
 # The TUI's names for the shared vocabulary in agentlog.present.
 TYPE_ICONS: dict[str, tuple[str, str]] = {k: (g, s) for k, (g, s, _) in TYPES.items()}
