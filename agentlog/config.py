@@ -103,6 +103,39 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Redis URL for rate limits and live streams (team deployments)",
         ),
+        Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
+        Setting(
+            "serve.rate_limit_per_minute",
+            int,
+            6000,
+            "Requests per minute per API key or user",
+        ),
+        Setting(
+            "serve.login_limit_per_minute",
+            int,
+            10,
+            "Login attempts per minute per client address",
+        ),
+        Setting(
+            "serve.db_wait_seconds",
+            float,
+            0.0,
+            "How long `serve` retries an unreachable database at start (containers: 60)",
+        ),
+        Setting(
+            "admin.email",
+            str,
+            "",
+            "First admin that `serve` creates when the server has no user yet",
+        ),
+        Setting(
+            "admin.password",
+            str,
+            "",
+            "That first admin's password (8+ characters; used only while no user exists)",
+            secret=True,
+        ),
+        Setting("admin.team", str, "default", "The first admin's team"),
     ]
 }
 
