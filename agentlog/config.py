@@ -74,6 +74,12 @@ SETTINGS: dict[str, Setting] = {
             "Warn when the local store passes this many sessions",
         ),
         Setting("limits.retention_days", int, 0, "`db prune` default age in days (0 = keep all)"),
+        Setting(
+            "display.stale_after_minutes",
+            int,
+            30,
+            "Show an active session with no activity for this long as stale (0 = never)",
+        ),
         Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
         Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
@@ -97,6 +103,39 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Redis URL for rate limits and live streams (team deployments)",
         ),
+        Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
+        Setting(
+            "serve.rate_limit_per_minute",
+            int,
+            6000,
+            "Requests per minute per API key or user",
+        ),
+        Setting(
+            "serve.login_limit_per_minute",
+            int,
+            10,
+            "Login attempts per minute per client address",
+        ),
+        Setting(
+            "serve.db_wait_seconds",
+            float,
+            0.0,
+            "How long `serve` retries an unreachable database at start (containers: 60)",
+        ),
+        Setting(
+            "admin.email",
+            str,
+            "",
+            "First admin that `serve` creates when the server has no user yet",
+        ),
+        Setting(
+            "admin.password",
+            str,
+            "",
+            "That first admin's password (8+ characters; used only while no user exists)",
+            secret=True,
+        ),
+        Setting("admin.team", str, "default", "The first admin's team"),
     ]
 }
 

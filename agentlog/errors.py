@@ -77,6 +77,13 @@ class InvalidOTLP(AgentLogError):
     http_status = 400
 
 
+class Busy(AgentLogError):
+    """Too many writes already wait; the caller retries after Retry-After (nothing was taken)."""
+
+    code = "busy"
+    http_status = 503
+
+
 class StoreError(AgentLogError):
     """The store cannot be opened, read or written."""
 

@@ -29,6 +29,7 @@ from typer.core import TyperGroup
 
 from agentlog.cli.context import CLIState
 from agentlog.errors import AgentLogError
+from agentlog.textsafe import flat
 
 # One line per command module (each exposes `register(app)`); order sets `--help` order.
 # "module:cmd1,cmd2" loads the module only when one of those commands is used.
@@ -55,12 +56,13 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.tui:tui",
     "agentlog.cli.mcp_cmd:mcp",  # issue 17
     "agentlog.cli.otel:otel",  # issue 18: OpenTelemetry
+    "agentlog.cli.compare:compare",  # issue 19: the regression gate
 ]
 
 
 def _one_line(text: str) -> str:
     # Typer passes pydantic's "Value error, " prefix through for Literal choices.
-    return " ".join(str(text).replace("Value error, ", "").split())
+    return flat(str(text).replace("Value error, ", ""), 10_000)
 
 
 def _print_error(message: str) -> None:

@@ -1,4 +1,4 @@
-"""`agentlog db info|check|vacuum|backup|prune`: look after the local database.
+"""`agentlog db info|check|vacuum|backup|restore|upgrade|prune`: look after the database.
 
 `info` and `prune` work on any store; `check`, `vacuum` and `backup` use
 SQLiteStore's own extras and say so when pointed at a server.
@@ -28,12 +28,12 @@ from agentlog.cli.timeparse import DURATION_HELP, parse_duration
 from agentlog.config import Settings
 from agentlog.errors import UsageError
 from agentlog.model import utcnow
-from agentlog.storage.base import SessionQuery, Store, StoreInfo
+from agentlog.storage.base import SessionQuery, Store, StoreInfo, redact_url
 
 NEAR_LIMIT = 0.8
 
 db_app = typer.Typer(
-    help="Look after the local database: size and limits, integrity, vacuum, backup, prune.\n\n"
+    help="Look after the database: size and limits, integrity, vacuum, backup and restore, schema upgrade, prune.\n\n"
     "Example: agentlog db info",
     no_args_is_help=True,
 )
@@ -194,18 +194,83 @@ def backup(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="Where to write the copy.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
-    """Write a consistent copy of the database while it is in use (online backup).
+    """Write a consistent copy of the database while it is in use (SQLite online backup; pg_dump -Fc for PostgreSQL).
 
     Example: agentlog db backup ~/agentlog-$(date +%F).db
     """
-    store = _local(ctx, "backup")
     target = path.expanduser()
     if target.exists() and not force:
         raise UsageError(f"{target} already exists; choose another path or add --force")
+    url = _server_db(ctx)
+    if url is not None:
+        from agentlog.server import pgbackup
+
+        pgbackup.backup(url, target)
+        message(f"backed up {redact_url(url)} to {target} ({human_bytes(target.stat().st_size)})")
+        return
+    store = _local(ctx, "backup")
     if target.exists():
         target.unlink()
     store.backup(target)  # type: ignore[attr-defined]
     message(f"backed up {store.url} to {target} ({human_bytes(target.stat().st_size)})")
+
+
+@db_app.command("restore")
+def restore(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A file `db backup` wrote.")],
+    yes: YesOpt = False,
+) -> None:
+    """Load a PostgreSQL backup (pg_restore), replacing the tables it holds; stop the server first.
+
+    Example: agentlog db restore agentlog-2026-01-31.dump --db postgresql://... --yes
+    """
+    url = _server_db(ctx)
+    if url is None:
+        raise UsageError(
+            "`agentlog db restore` is for PostgreSQL; a SQLite backup is a database file: "
+            "stop the writers and copy it over the store (or open it with --db PATH)"
+        )
+    if not yes:
+        if not is_terminal(sys.stdin):
+            raise UsageError("refusing to replace the database without confirmation; add --yes")
+        typer.confirm(f"Replace AgentLog's tables in {redact_url(url)}?", abort=True, err=True)
+    from agentlog.server import pgbackup
+
+    pgbackup.restore(url, path.expanduser())
+    message(f"restored {path} into {redact_url(url)}")
+
+
+@db_app.command("upgrade")
+def upgrade(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Apply pending schema migrations now (for servers started with `serve --no-migrate`).
+
+    Example: agentlog db upgrade --db postgresql://agentlog@db:5432/agentlog
+    """
+    from agentlog.server.schema_state import upgrade as apply_upgrade
+
+    state = get_state(ctx)
+    if state.is_remote():
+        raise UsageError("`agentlog db upgrade` runs against the database; give --db URL")
+    url = state.db or get_settings(ctx).db
+    done = apply_upgrade(url)
+    if output_format(json) is Format.JSON:
+        print_json({"store": redact_url(url), "applied": done})
+    elif done:
+        message(f"applied {len(done)} migrations to {redact_url(url)}: {', '.join(done)}")
+    else:
+        message(f"{redact_url(url)} is up to date")
+
+
+def _server_db(ctx: typer.Context) -> str | None:
+    """The PostgreSQL URL the command targets, or None for a local SQLite store."""
+    from agentlog.server.schema_state import is_postgres
+
+    state = get_state(ctx)
+    if state.is_remote():
+        return None  # _local() explains
+    url = state.db or get_settings(ctx).db
+    return url if is_postgres(url) else None
 
 
 @db_app.command("prune")

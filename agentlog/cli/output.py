@@ -22,6 +22,7 @@ from rich.text import Text
 
 from agentlog.errors import UsageError
 from agentlog.model import format_ts
+from agentlog.textsafe import escape_json_controls, flat, safe_text
 
 
 class Format(StrEnum):
@@ -53,11 +54,11 @@ def err() -> Console:
 
 def message(text: str, *, style: str | None = None) -> None:
     """A message for the human (stderr), never mixed with data."""
-    err().print(text, style=style, markup=False, soft_wrap=True)
+    err().print(safe_text(text), style=style, markup=False, soft_wrap=True)
 
 
 def warn(text: str) -> None:
-    err().print(Text("warning: ", style="bold yellow") + Text(text), soft_wrap=True)
+    err().print(Text("warning: ", style="bold yellow") + Text(safe_text(text)), soft_wrap=True)
 
 
 def is_terminal(stream: Any = None) -> bool:
@@ -90,7 +91,9 @@ def dumps(value: Any, *, indent: bool = False) -> str:
     # Datetimes go through _default so every time prints as ISO 8601 with `Z`.
     option = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
     option |= orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(to_jsonable(value), default=_default, option=option).decode()
+    text = orjson.dumps(to_jsonable(value), default=_default, option=option).decode()
+    # C1 controls (U+009B is a CSI) would act on a terminal: write them as \u escapes.
+    return escape_json_controls(text)
 
 
 def write_line(text: str) -> None:
@@ -126,9 +129,16 @@ class Column:
     # the others keep their natural width, so ids are never cut.
     flex: bool = False
     min_width: int = 12
+    # The style of one row's cell (a status or type colour), from the row.
+    paint: Callable[[Any], str | None] | None = None
 
 
 def cell(value: Any) -> str:
+    """A value as the text of a table cell, with control characters made visible."""
+    return safe_text(_cell(value))
+
+
+def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -149,11 +159,8 @@ def short_time(value: datetime) -> str:
 
 
 def one_line(text: str | None, width: int = 80) -> str:
-    """Content for a table cell: whitespace collapsed, cut to `width` characters."""
-    if not text:
-        return ""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    """Content for a table cell: whitespace collapsed, controls visible, cut to `width` characters."""
+    return flat(text, width)
 
 
 GAP = 2  # rich's padding between columns of a box-less table
@@ -206,7 +213,13 @@ def print_table(
         console.width = max(console.width, 200)
     cells = [[" ".join(cell(col.get(row)).splitlines()) for col in columns] for row in rows]
     widths = fit_columns(cells, columns, console.width)
-    table = Table(title=title, box=None, header_style="bold", pad_edge=False, expand=False)
+    table = Table(
+        title=Text(safe_text(title)) if title else None,
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        expand=False,
+    )
     for i, size in widths.items():
         col = columns[i]
         table.add_column(
@@ -217,8 +230,15 @@ def print_table(
             no_wrap=col.no_wrap,
             overflow="ellipsis",
         )
-    for row in cells:
-        table.add_row(*(Text(row[i]) for i in widths))
+    for row, cells_of_row in zip(rows, cells, strict=True):
+        table.add_row(
+            *(
+                Text(
+                    cells_of_row[i], style=(columns[i].paint(row) or "") if columns[i].paint else ""
+                )
+                for i in widths
+            )
+        )
     console.print(table)
 
 
@@ -263,11 +283,13 @@ def print_object(
         print_ndjson([value])
         return
     data = fields if fields is not None else list(to_jsonable(value).items())
-    table = Table(title=title, box=None, show_header=False, pad_edge=False)
+    table = Table(
+        title=Text(safe_text(title)) if title else None, box=None, show_header=False, pad_edge=False
+    )
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, val in data:
-        table.add_row(key, Text(cell(val)))
+        table.add_row(safe_text(key), Text(cell(val)))
     out().print(table)
 
 

@@ -29,7 +29,17 @@ def serve(
             help="SQLite path or postgresql:// URL (default: the configured store).",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Worker processes (default serve.workers)."),
+    ] = None,
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate",
+            help="Refuse to start on an old schema instead of migrating it (see `agentlog db upgrade`).",
+        ),
+    ] = False,
     dev: Annotated[
         bool,
         typer.Option("--dev", help="No auth for loopback clients (refused on other addresses)."),
@@ -42,6 +52,9 @@ def serve(
     """
     import uvicorn
 
+    from agentlog.config import Settings
+    from agentlog.server.bootstrap import bootstrap_admin, check_jwt_secret, wait_for_database
+    from agentlog.server.schema_state import pending_migrations
     from agentlog.server.service import open_backends
     from agentlog.server.settings import DEV_ENV, ServerSettings, is_loopback
     from agentlog.server.tokens import KeyRing
@@ -52,12 +65,41 @@ def serve(
         raise UsageError(
             f"--dev turns authentication off, so it only binds loopback; drop --dev or use --host 127.0.0.1 (not {settings.host})"
         )
-    store, accounts = open_backends(settings.db)
+    check_jwt_secret(settings)
+    config = Settings.load()
+    workers = workers or max(1, int(config.get("serve.workers")))
+
+    def retrying(msg: str, delay: float) -> None:
+        warn(f"{msg}; retrying in {delay:.1f}s")
+
+    if no_migrate:
+        pending = wait_for_database(
+            lambda: pending_migrations(settings.db),
+            config.get("serve.db_wait_seconds"),
+            on_retry=retrying,
+        )
+        if pending:
+            raise UsageError(
+                f"the schema of {redact_url(settings.db)} is behind this agentlog "
+                f"({len(pending)} migrations pending: {', '.join(pending)}); run "
+                "`agentlog db upgrade` first, or start without --no-migrate"
+            )
+    store, accounts = wait_for_database(
+        lambda: open_backends(settings.db), config.get("serve.db_wait_seconds"), on_retry=retrying
+    )
     try:
+        first = bootstrap_admin(
+            accounts,
+            config.get("admin.email"),
+            config.get("admin.password"),
+            config.get("admin.team"),
+        )
         users = accounts.count_users()
     finally:
         accounts.close()
         store.close()
+    if first.created:
+        message(first.note)
     KeyRing(settings.data_dir, settings.jwt_secret)  # first start: generate the signing key (0600)
     # Workers re-read their settings from the environment (`app_from_env`).
     os.environ["AGENTLOG_DB"] = settings.db
@@ -75,7 +117,8 @@ def serve(
         )
     if users == 0 and not dev:
         message(
-            "No users yet. Create the first admin on this machine:\n"
+            "No users yet. Set AGENTLOG_ADMIN_EMAIL and AGENTLOG_ADMIN_PASSWORD and restart, "
+            "or create the first admin on this machine:\n"
             f"  agentlog admin create-user you@example.com --admin --db {redact_url(settings.db)}\n"
             f"  agentlog admin keys create --label my-laptop --db {redact_url(settings.db)}\n"
             f"then: export AGENTLOG_SERVER={url} AGENTLOG_API_KEY=<the key>"

@@ -20,6 +20,7 @@ from agentlog.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    StoreError,
     UsageError,
 )
 
@@ -74,6 +75,10 @@ def _validation_details(exc: RequestValidationError) -> tuple[str, list[dict[str
 def install(app: FastAPI) -> None:
     @app.exception_handler(AgentLogError)
     async def _agentlog(request: Request, exc: AgentLogError) -> Response:
+        if isinstance(exc, StoreError):
+            state = getattr(request.app.state, "agentlog", None)
+            if state is not None:
+                state.metrics.db_errors.inc()
         return from_agentlog_error(exc)
 
     @app.exception_handler(RequestValidationError)

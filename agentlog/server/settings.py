@@ -37,6 +37,8 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     jwt_secret: str = ""
     redis_url: str = ""
+    # Connect and read timeout of every Redis command; a hung Redis costs this once, then is skipped.
+    redis_timeout_seconds: float = 0.25
     dev: bool = False
     data_dir: Path = field(default_factory=data_dir)
     access_ttl_seconds: int = 15 * 60
@@ -71,6 +73,8 @@ class ServerSettings:
             jwt_secret=settings.get("serve.jwt_secret"),
             redis_url=settings.get("serve.redis_url"),
             dev=dev,
+            rate_limit_per_minute=settings.get("serve.rate_limit_per_minute"),
+            login_limit_per_minute=settings.get("serve.login_limit_per_minute"),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:

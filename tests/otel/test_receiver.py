@@ -133,3 +133,28 @@ def test_resent_batch_adds_nothing(receiver: OTLPReceiver, store: Store) -> None
     assert _post(url, body, "application/json") == (200, b"{}")
     assert _post(url, body, "application/json") == (200, b"{}")
     assert store.count_events(EventQuery()) == 1
+
+
+def test_a_backlog_answers_503_with_retry_after_and_takes_nothing(
+    receiver: OTLPReceiver, store: Store
+) -> None:
+    from agentlog.otel.receiver import MAX_WAITING
+
+    body = (
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":'
+        b'"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"chat",'
+        b'"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000"}]}]}]}'
+    )
+    url = receiver.url + "/v1/traces"
+    held = [receiver.slots.acquire(blocking=False) for _ in range(MAX_WAITING)]
+    assert all(held)
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 503 and refused.value.headers["Retry-After"].isdigit()
+    assert store.count_events(EventQuery()) == 0
+    for _ in held:
+        receiver.slots.release()
+    assert _post(url, body, "application/json") == (200, b"{}")
+    assert store.count_events(EventQuery()) == 1

@@ -92,3 +92,42 @@ def test_bad_content_type_is_400(server: testing.TestServer) -> None:
     )
     assert answer.status_code == 400
     assert "Content-Type" in answer.text
+
+
+def test_a_backlog_answers_503_with_retry_after_then_the_resend_is_stored(
+    server: testing.TestServer,
+) -> None:
+    from agentlog.server.state import MAX_WAITING_OTLP_WRITES
+
+    state = server.app.state.agentlog
+    held = [state.otlp_slots.acquire(blocking=False) for _ in range(MAX_WAITING_OTLP_WRITES)]
+    assert all(held)  # as many writes as may wait are in flight
+    headers = {"Authorization": f"Bearer {server.admin_key.secret}"}
+    body = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {
+                                "traceId": "5b8efff798038103d269b633813fc60c",
+                                "spanId": "eee19b7ec3c1b174",
+                                "name": "chat",
+                                "startTimeUnixNano": "1764579600000000000",
+                                "endTimeUnixNano": "1764579601000000000",
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    busy = server.client.post("/v1/traces", json=body, headers=headers)
+    assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()
+    assert busy.json()["error"]["code"] == "busy"
+    store = server.app.state.agentlog.store.scoped(server.team.id)
+    assert list(store.list_sessions(SessionQuery())) == []  # refused, so nothing half-taken
+    for _ in held:
+        state.otlp_slots.release()
+    assert server.client.post("/v1/traces", json=body, headers=headers).status_code == 200
+    assert len(list(store.list_sessions(SessionQuery()))) == 1

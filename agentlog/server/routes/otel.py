@@ -8,6 +8,7 @@ OTLP's ExportTraceServiceResponse, sent only after the store committed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -15,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from agentlog.errors import Busy
 from agentlog.model import Event, WriteResult
 from agentlog.server.deps import get_principal, resolve_scope
 from agentlog.server.ingest import announce_written
@@ -29,14 +31,27 @@ router = APIRouter(prefix="/v1", tags=["otel"], responses=ERROR_RESPONSES)
 )
 async def otlp_traces(request: Request) -> Response:
     """Receive OTLP traces: each trace becomes a session (or joins its `session.id`)."""
-    from agentlog.otel.decode import PROTOBUF, decode
-    from agentlog.otel.ingest import ingest
-
     # Credentials first: an anonymous caller gets 401 without us reading its body.
     principal = await get_principal(request)
     principal.require_write()
     team_id, user_id = await resolve_scope(request, principal)
     state = request.app.state.agentlog
+    # Backpressure, never loss: when the store is this far behind, ask the exporter
+    # to come back (503 + Retry-After, which OTLP exporters honour) before reading.
+    if not state.otlp_slots.acquire(blocking=False):
+        raise Busy("the server is writing other OTLP batches; retry after the Retry-After delay")
+    try:
+        return await _receive(request, state, team_id, user_id)
+    finally:
+        state.otlp_slots.release()
+
+
+async def _receive(
+    request: Request, state: Any, team_id: str | None, user_id: str | None
+) -> Response:
+    from agentlog.otel.decode import PROTOBUF, decode
+    from agentlog.otel.ingest import ingest
+
     try:
         body = await request.body()
     except ClientDisconnect:

@@ -1,0 +1,165 @@
+"""`agentlog compare BASELINE RUN`: the step-by-step difference, and the CI gate (`--fail-on`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentlog.cli.context import get_store
+from agentlog.cli.options import JsonOpt
+from agentlog.cli.output import one_line, print_json, write_line
+from agentlog.errors import UsageError
+
+
+def compare_cmd(
+    ctx: typer.Context,
+    baseline: Annotated[
+        str,
+        typer.Argument(
+            metavar="BASELINE",
+            help="Session id (or prefix, or 'latest'), an export file, or tag:NAME.",
+        ),
+    ],
+    run: Annotated[
+        str | None,
+        typer.Argument(metavar="RUN", help="The run to judge: same forms as BASELINE."),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            metavar="RULES",
+            help="Exit 1 when a rule breaks, e.g. divergence,errors,cost+10%,latency<30s,"
+            "tool:search (comma-separated or repeated).",
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option("--tag", help="Judge the sessions with this tag (instead of RUN)."),
+    ] = None,
+    junit: Annotated[
+        str | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")
+    ] = None,
+    sarif: Annotated[
+        str | None, typer.Option("--sarif", metavar="FILE", help="Also write SARIF 2.1.0 here.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Compare a run with its baseline step by step; with --fail-on, a regression gate for CI.
+
+    Example: agentlog compare baseline.ndjson latest --fail-on divergence,errors,cost+10%
+    Example: agentlog compare tag:baseline --tag eval:nightly --fail-on status --junit gate.xml
+    """
+    from agentlog.gate.judge import judge, pair_by_title, unpaired
+    from agentlog.gate.reports import to_json, to_junit, to_sarif
+    from agentlog.gate.rules import parse_rules
+    from agentlog.gate.sides import TAG_PREFIX, load_side
+
+    if run is not None and tag is not None:
+        raise UsageError("give RUN or --tag, not both")
+    if run is None and tag is None:
+        raise UsageError("name the run to judge: RUN (a session, file or tag:NAME) or --tag")
+    rules = parse_rules(fail_on or [])
+    store = get_store(ctx)
+    baselines = load_side(store, baseline)
+    runs = load_side(store, run if run is not None else TAG_PREFIX + str(tag))
+    verdicts = []
+    for left, right in pair_by_title(baselines, runs):
+        if left is None or right is None:
+            verdicts.append(unpaired(left, right))
+        else:
+            verdicts.append(judge(left, right, rules))
+    texts = [r.text for r in rules]
+    if junit:
+        _write(junit, to_junit(verdicts, texts))
+    if sarif:
+        from agentlog.cli.output import dumps
+
+        _write(sarif, dumps(to_sarif(verdicts, texts), indent=True).encode() + b"\n")
+    if json:
+        print_json(to_json(verdicts, texts))
+    else:
+        for verdict in verdicts:
+            _show(verdict)
+        _summary(verdicts, texts)
+    if rules and any(v.broken for v in verdicts):
+        raise typer.Exit(1)
+
+
+def _write(path: str, data: bytes) -> None:
+    from agentlog.migrate.fileio import open_output
+
+    with open_output(path) as stream:
+        stream.write(data)
+
+
+def _line(label: str, run: object) -> str:
+    from agentlog.cli.timeparse import format_duration_ms
+    from agentlog.gate.runs import Run
+
+    assert isinstance(run, Run)
+    return (
+        f"  {label:<8} {run.id[:8]}  {run.session.status!s:<9} {len(run.events):>6,} events"
+        f"  {run.errors:>3} errors  {run.tokens:>8,} tokens  ${run.cost_usd:.4f}"
+        f"  {format_duration_ms(run.duration_ms)}"
+    )
+
+
+def _step(event: object) -> str:
+    if event is None:
+        return "(no step)"
+    from agentlog.model import Event
+
+    assert isinstance(event, Event)
+    name = one_line(event.name, 40)
+    return f"{event.type} {name} {event.status}".replace("  ", " ")
+
+
+def _show(verdict: object) -> None:
+    from agentlog.compare import align
+    from agentlog.gate.judge import Verdict
+
+    assert isinstance(verdict, Verdict)
+    write_line(one_line(verdict.title or "(untitled)", 100))
+    if verdict.baseline is not None:
+        write_line(_line("baseline", verdict.baseline))
+    if verdict.run is not None:
+        write_line(_line("run", verdict.run))
+    if verdict.baseline is not None and verdict.run is not None:
+        if verdict.first_divergence is None:
+            write_line(f"  the {verdict.steps:,} steps match")
+        else:
+            rows, _ = align(verdict.baseline.events, verdict.run.events)
+            row = rows[verdict.first_divergence]
+            write_line(
+                f"  first divergence at step {verdict.first_divergence + 1} of "
+                f"{verdict.steps:,} ({_differ(verdict.divergent_steps)})"
+            )
+            write_line(f"    baseline: {_step(row.a)}")
+            write_line(f"    run:      {_step(row.b)}")
+    for rule, why in verdict.broken:
+        write_line(f"  FAIL {rule}: {one_line(why, 200)}")
+    for rule in verdict.passed:
+        write_line(f"  ok   {rule}")
+
+
+def _differ(count: int) -> str:
+    return "1 step differs" if count == 1 else f"{count:,} steps differ"
+
+
+def _summary(verdicts: list, rules: list[str]) -> None:
+    from agentlog.cli.output import message
+
+    if not rules:
+        return
+    broken = sum(len(v.broken) for v in verdicts)
+    failing = sum(1 for v in verdicts if v.broken)
+    if broken:
+        message(f"{broken} rule(s) broken in {failing} of {len(verdicts)} pair(s)")
+    else:
+        message(f"all {len(rules)} rule(s) hold for {len(verdicts)} pair(s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare_cmd)

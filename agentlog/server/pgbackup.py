@@ -1,0 +1,72 @@
+"""PostgreSQL backups for `agentlog db backup|restore`: `pg_dump -Fc` / `pg_restore`, run with the password kept off the command line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from agentlog.errors import StoreError, UsageError
+from agentlog.storage.postgres_conn import Target, parse_url
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise UsageError(
+            f"{name} is not installed here; install the PostgreSQL client tools "
+            f"(apt install postgresql-client-16, brew install libpq), or run it where the "
+            f"database is: docker compose exec postgres {name} ..."
+        )
+    return found
+
+
+def _split_password(target: Target) -> tuple[str, dict[str, str]]:
+    """The conninfo without its password, and the environment that carries it (PGPASSWORD)."""
+    parts = urlsplit(target.conninfo)
+    env = dict(os.environ)
+    if parts.password is not None:
+        env["PGPASSWORD"] = unquote(parts.password)
+        userinfo, host = parts.netloc.rsplit("@", 1)
+        parts = parts._replace(netloc=f"{userinfo.split(':', 1)[0]}@{host}")
+    return urlunsplit(parts), env
+
+
+def _run(args: list[str], env: dict[str, str], what: str, display: str) -> None:
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
+        detail = lines[-1] if lines else f"exit status {done.returncode}"
+        raise StoreError(f"{what} of {display} failed: {detail}")
+
+
+def backup(url: str, path: Path) -> None:
+    """Write `url`'s AgentLog data (its schema, or the whole database) to `path` in pg_dump's custom format."""
+    target = parse_url(url)
+    conninfo, env = _split_password(target)
+    args = [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(path)]
+    if target.schema:
+        args += ["--schema", target.schema]
+    _run([*args, "--dbname", conninfo], env, "pg_dump", target.display)
+
+
+def restore(url: str, path: Path) -> None:
+    """Load a `backup()` file into `url`'s database in one transaction, replacing the objects it holds."""
+    if not path.is_file():
+        raise UsageError(f"{path} is not a file; give the path `agentlog db backup` wrote")
+    target = parse_url(url)
+    conninfo, env = _split_password(target)
+    args = [
+        _tool("pg_restore"),
+        "--no-owner",
+        "--clean",
+        "--if-exists",
+        "--single-transaction",
+        "--exit-on-error",
+        "--dbname",
+        conninfo,
+        str(path),
+    ]
+    _run(args, env, "pg_restore", target.display)
