@@ -74,6 +74,12 @@ SETTINGS: dict[str, Setting] = {
             "Warn when the local store passes this many sessions",
         ),
         Setting("limits.retention_days", int, 0, "`db prune` default age in days (0 = keep all)"),
+        Setting(
+            "display.stale_after_minutes",
+            int,
+            30,
+            "Show an active session with no activity for this long as stale (0 = never)",
+        ),
         Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
         Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),

@@ -19,6 +19,7 @@ from agentlog.server.broker import Broker
 from agentlog.server.metrics import Metrics
 from agentlog.server.middleware import BodyLimit, Observe
 from agentlog.server.ratelimit import make_limiter
+from agentlog.server.redisguard import RedisGuard
 from agentlog.server.schemas import BatchIn
 from agentlog.server.service import open_backends
 from agentlog.server.settings import ServerSettings
@@ -87,14 +88,16 @@ def create_app(
     metrics.pools.watch("events", store)
     metrics.pools.watch("accounts", accounts)
     usage = UsageCounter(accounts, settings.usage_flush_seconds)
+    redis = RedisGuard(settings.redis_url, timeout=settings.redis_timeout_seconds)
     state = ServerState(
         settings=settings,
         store=store,
         accounts=accounts,
         keyring=keyring,
         auth=Authenticator(accounts, keyring, settings),
-        limiter=make_limiter(settings.redis_url),
-        broker=Broker(settings.redis_url),
+        limiter=make_limiter(redis),
+        broker=Broker(redis),
+        redis=redis,
         metrics=metrics,
         usage=usage,
         owns_store=owns,

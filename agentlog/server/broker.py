@@ -4,7 +4,8 @@ Writes happen in worker threads; subscribers are asyncio queues on the event
 loop, so `publish` hands events over with `call_soon_threadsafe`. With
 `serve.redis_url`, writes publish to a Redis channel per team instead and each
 worker relays that channel to its own subscribers, so a client connected to
-one worker sees events written through any other.
+one worker sees events written through any other. Redis sits behind a
+`RedisGuard`: while it is hung or down, events are delivered in-process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+
+from agentlog.server.redisguard import RedisGuard
 
 log = logging.getLogger("agentlog.server")
 QUEUE_SIZE = 10_000
@@ -40,11 +43,11 @@ class Subscription:
 
 
 class Broker:
-    def __init__(self, redis_url: str = "") -> None:
-        self.redis_url = redis_url
+    def __init__(self, redis: RedisGuard | str = "") -> None:
+        self.guard = redis if isinstance(redis, RedisGuard) else RedisGuard(redis)
+        self.redis_url = self.guard.url
         self._subs: dict[str, set[Subscription]] = {}
         self._lock = threading.Lock()
-        self._redis: Any = None
         self._relay: asyncio.Task[None] | None = None
 
     @property
@@ -58,10 +61,11 @@ class Broker:
     def publish(self, team_id: str, events: Sequence[dict[str, Any]]) -> None:
         if not events:
             return
-        if self.redis_url:
-            self._publish_redis(team_id, list(events))
+        batch = list(events)
+        if self.guard.available:
+            self._publish_redis(team_id, batch)
         else:
-            self._deliver(team_id, list(events))
+            self._deliver(team_id, batch)
 
     def _deliver(self, team_id: str, events: list[dict[str, Any]]) -> None:
         with self._lock:
@@ -71,27 +75,45 @@ class Broker:
                 sub.loop.call_soon_threadsafe(sub.offer, events)
 
     def _publish_redis(self, team_id: str, events: list[dict[str, Any]]) -> None:
-        import redis
+        payload = orjson.dumps(events)
 
-        if self._redis is None:
-            self._redis = redis.Redis.from_url(
-                self.redis_url, socket_timeout=2, socket_connect_timeout=2
-            )
-        try:
-            self._redis.publish(f"{CHANNEL}:{team_id}", orjson.dumps(events))
-        except redis.RedisError as exc:
-            log.warning("cannot publish to Redis (%s); streaming locally only", exc)
+        def send(client: Any) -> bool:
+            client.publish(f"{CHANNEL}:{team_id}", payload)
+            return True
+
+        if not self.guard.call(send, lambda: False):
+            self._deliver(team_id, events)  # Redis hung or down: this worker's clients still see it
+        elif self._subs and not self._relay_alive():
+            # Redis came back while no relay ran: deliver here and restart the relay.
             self._deliver(team_id, events)
+            self._restart_relay()
+
+    def _relay_alive(self) -> bool:
+        return self._relay is not None and not self._relay.done()
+
+    def _restart_relay(self) -> None:
+        with self._lock:
+            sub = next((s for subs in self._subs.values() for s in subs), None)
+        if sub is not None:
+            with contextlib.suppress(RuntimeError):
+                sub.loop.call_soon_threadsafe(self._start_relay)
+
+    def _start_relay(self) -> asyncio.Future[None]:
+        ready = asyncio.get_running_loop().create_future()
+        if self._relay_alive():
+            ready.set_result(None)
+        else:
+            self._relay = asyncio.create_task(self._relay_redis(ready))
+        return ready
 
     async def subscribe(self, team_id: str) -> Subscription:
         sub = Subscription(team_id, asyncio.get_running_loop())
         with self._lock:
             self._subs.setdefault(team_id, set()).add(sub)
-        if self.redis_url and (self._relay is None or self._relay.done()):
-            ready = asyncio.get_running_loop().create_future()
-            self._relay = asyncio.create_task(self._relay_redis(ready))
+        if self.guard.available and not self._relay_alive():
+            ready = self._start_relay()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ready, 3)
+                await asyncio.wait_for(ready, self.guard.timeout * 4)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -105,10 +127,14 @@ class Broker:
     async def _relay_redis(self, ready: asyncio.Future[None]) -> None:
         import redis.asyncio as aioredis
 
-        client = aioredis.Redis.from_url(self.redis_url)
+        client = aioredis.Redis.from_url(self.redis_url, socket_connect_timeout=self.guard.timeout)
         pubsub = client.pubsub()
         try:
-            await pubsub.psubscribe(f"{CHANNEL}:*")
+            try:
+                await asyncio.wait_for(pubsub.psubscribe(f"{CHANNEL}:*"), self.guard.timeout)
+            except (TimeoutError, OSError, aioredis.RedisError) as exc:
+                self.guard.trip(exc)
+                return
             if not ready.done():
                 ready.set_result(None)
             async for message in pubsub.listen():
@@ -134,5 +160,4 @@ class Broker:
             self._relay.cancel()
             with contextlib.suppress(BaseException):
                 await self._relay
-        if self._redis is not None:
-            self._redis.close()
+        self.guard.close()

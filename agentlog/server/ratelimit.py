@@ -1,16 +1,18 @@
 """Request rate limits per API key or user (and per address for logins).
 
 In-process token buckets by default; with `serve.redis_url` a fixed one-minute
-window in Redis, so every worker counts against the same budget.
+window in Redis, so every worker counts against the same budget. Redis sits
+behind a `RedisGuard`: while it is hung or down the in-process buckets count.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from agentlog.errors import RateLimited
+from agentlog.server.redisguard import RedisGuard
 
 
 class Limiter(Protocol):
@@ -42,32 +44,36 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    """Fixed one-minute windows in Redis (INCR + EXPIRE), shared by all workers."""
+    """Fixed one-minute windows in Redis (INCR + EXPIRE), shared by all workers.
 
-    def __init__(self, url: str) -> None:
-        import redis
+    While Redis does not answer, this worker's own token buckets decide.
+    """
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(self, redis: RedisGuard | str) -> None:
+        self.guard = redis if isinstance(redis, RedisGuard) else RedisGuard(redis)
+        self.fallback = MemoryLimiter()
 
     def hit(self, bucket: str, per_minute: int) -> float:
-        import redis
-
         window = int(time.time() // 60)
         key = f"agentlog:rl:{bucket}:{window}"
-        try:
-            pipe = self._redis.pipeline()
+
+        def count(client: Any) -> int:
+            pipe = client.pipeline()
             pipe.incr(key)
             pipe.expire(key, 120)
-            count = int(pipe.execute()[0])
-        except redis.RedisError:
-            return 0.0  # Redis down: fail open rather than lock every client out
-        if count <= per_minute:
+            return int(pipe.execute()[0])
+
+        counted = self.guard.call(count, lambda: None)
+        if counted is None:
+            return self.fallback.hit(bucket, per_minute)
+        if counted <= per_minute:
             return 0.0
         return max(0.1, 60.0 - time.time() % 60)
 
 
-def make_limiter(redis_url: str) -> Limiter:
-    return RedisLimiter(redis_url) if redis_url else MemoryLimiter()
+def make_limiter(redis: RedisGuard | str) -> Limiter:
+    guard = redis if isinstance(redis, RedisGuard) else RedisGuard(redis)
+    return RedisLimiter(guard) if guard.configured else MemoryLimiter()
 
 
 def check(limiter: Limiter, bucket: str, per_minute: int, what: str) -> None:

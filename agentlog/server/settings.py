@@ -37,6 +37,8 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     jwt_secret: str = ""
     redis_url: str = ""
+    # Connect and read timeout of every Redis command; a hung Redis costs this once, then is skipped.
+    redis_timeout_seconds: float = 0.25
     dev: bool = False
     data_dir: Path = field(default_factory=data_dir)
     access_ttl_seconds: int = 15 * 60

@@ -9,6 +9,7 @@ from agentlog.server.auth import Authenticator
 from agentlog.server.broker import Broker
 from agentlog.server.metrics import Metrics
 from agentlog.server.ratelimit import Limiter
+from agentlog.server.redisguard import RedisGuard
 from agentlog.server.settings import ServerSettings
 from agentlog.server.tokens import KeyRing
 from agentlog.server.usage import UsageCounter
@@ -29,6 +30,7 @@ class ServerState:
     broker: Broker
     metrics: Metrics
     usage: UsageCounter
+    redis: RedisGuard = field(default_factory=lambda: RedisGuard(""))
     owns_store: bool = True
     # OTLP writes waiting for the store; past this many, 503 + Retry-After (never accept and drop).
     otlp_slots: threading.BoundedSemaphore = field(

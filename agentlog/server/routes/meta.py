@@ -23,7 +23,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["health"], responses={503: {"description": "Store unreachable"}})
 def readyz(state: StateDep) -> Response:
-    """Readiness: the store and the account tables answer (503 while they do not)."""
+    """Readiness: the store and the account tables answer (503 while they do not).
+
+    `redis` is "off" (not configured), "ok", or "degraded" while a hung or
+    down Redis is skipped (limits and fan-out are then per process).
+    """
     try:
         state.accounts.ping()
         info = state.store.info()
@@ -40,7 +44,12 @@ def readyz(state: StateDep) -> Response:
             {"Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
     return json_response(
-        {"status": "ready", "backend": info.backend, "schema_version": info.schema_version}
+        {
+            "status": "ready",
+            "backend": info.backend,
+            "schema_version": info.schema_version,
+            "redis": state.redis.status(),
+        }
     )
 
 
