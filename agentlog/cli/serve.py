@@ -44,7 +44,13 @@ def serve(
         bool,
         typer.Option("--dev", help="No auth for loopback clients (refused on other addresses)."),
     ] = False,
-    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="One JSON line per request on stdout (default serve.access_log: on).",
+        ),
+    ] = None,
 ) -> None:
     """Run the AgentLog server: the HTTP API, /docs and /metrics over your store.
 
@@ -107,6 +113,8 @@ def serve(
     os.environ["AGENTLOG_SERVE_HOST"] = settings.host
     os.environ["AGENTLOG_SERVE_PORT"] = str(settings.port)
     os.environ[DEV_ENV] = "1" if dev else ""
+    if access_log is not None:
+        os.environ["AGENTLOG_SERVE_ACCESS_LOG"] = "1" if access_log else "0"
     url = f"http://{settings.host}:{settings.port}"
     if dev:
         warn("DEV MODE: authentication is OFF for loopback clients. Never use this for real data.")
@@ -131,7 +139,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers,
-        access_log=access_log,
+        access_log=False,  # ours is structured (agentlog.server.accesslog)
         log_level="info",
         proxy_headers=False,
         server_header=False,
