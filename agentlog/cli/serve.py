@@ -72,6 +72,7 @@ def serve(
             f"--dev turns authentication off, so it only binds loopback; drop --dev or use --host 127.0.0.1 (not {settings.host})"
         )
     check_jwt_secret(settings)
+    _check_port_free(settings.host, settings.port)
     config = Settings.load()
     workers = workers or max(1, int(config.get("serve.workers")))
 
@@ -144,6 +145,22 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before any banner or bootstrap when the address is taken (uvicorn only says so late)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); another server may "
+                "be running there: stop it or choose another --port"
+            ) from None
 
 
 def register(app: typer.Typer) -> None:
