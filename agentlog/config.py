@@ -123,6 +123,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
         Setting(
+            "serve.access_log",
+            int,
+            1,
+            "1: one JSON line per request on stdout (request id, route, status, duration, who); 0: none",
+        ),
+        Setting(
             "serve.rate_limit_per_minute",
             int,
             6000,
