@@ -45,7 +45,19 @@ def open_store(
     from agentlog.storage.sqlite import SQLiteStore
 
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    return SQLiteStore(path, read_only=read_only)
+    return SQLiteStore(path, read_only=read_only, synchronous=_synchronous())
+
+
+def _synchronous() -> str:
+    """The configured SQLite durability; an unreadable config keeps the default (the CLI
+    reports config errors itself, and the SDK must still be able to write)."""
+    from agentlog.config import Settings
+    from agentlog.errors import ConfigError
+
+    try:
+        return str(Settings.load().get("sqlite.synchronous"))
+    except ConfigError:
+        return "normal"
 
 
 __all__ = [

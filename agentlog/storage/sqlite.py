@@ -57,7 +57,9 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         read_only: bool = False,
         *,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        synchronous: str = "normal",
     ) -> None:
+        """`synchronous="full"` makes each commit survive a power loss too (see SYNCHRONOUS)."""
         if str(path) in ("", ":memory:"):
             raise UsageError(
                 "SQLiteStore needs a file (its reader and writer connections share it); "
@@ -68,7 +70,12 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         self.team_id: str | None = None
         self.user_id: str | None = None
         self._owner = True
-        self._db = Connections(self.path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        self._db = Connections(
+            self.path,
+            read_only=read_only,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+        )
         try:
             self._open()
         except BaseException:

@@ -34,6 +34,11 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write `path` and create its -wal/-shm files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 class StoreAdmin(EventReads):
     """File-level operations of `SQLiteStore`; `agentlog db` uses the extras."""
 
@@ -42,6 +47,8 @@ class StoreAdmin(EventReads):
 
     def _open(self) -> None:
         path = self.path
+        if not self._db.read_only and path.is_file() and not _writable(path):
+            self._open_read_only_file(path)
         if self._db.read_only:
             if not path.is_file():
                 raise NotFound(
@@ -80,9 +87,12 @@ class StoreAdmin(EventReads):
             if not pending:
                 return
             if self._db.read_only:
-                raise StoreError(
-                    f"{path} uses an older AgentLog schema; open it once without --read-only to upgrade it"
+                fix = (
+                    "make it writable once to upgrade it"
+                    if self._db.read_only_reason
+                    else "open it once without --read-only to upgrade it"
                 )
+                raise StoreError(f"{path} uses an older AgentLog schema; {fix}")
         with self._db.lock, translated(path):
             writer = self._db.writer()
             writer.execute("PRAGMA journal_mode = WAL")
@@ -101,6 +111,18 @@ class StoreAdmin(EventReads):
                 if writer.in_transaction:
                     writer.execute("ROLLBACK")
                 raise
+
+    def _open_read_only_file(self, path: Path) -> None:
+        """Reads work on a read-only file or folder; writes say why they cannot."""
+        self._db.read_only = True
+        self._db.read_only_reason = (
+            f"cannot write to {path}: the file or its folder is read-only; fix the permissions "
+            "or point AGENTLOG_HOME / --db at a writable place (reading works as it is)"
+        )
+        # Without a -shm file and no way to create one, WAL reads need `immutable`:
+        # safe, since nobody can write beside a file in a folder no one may change.
+        shm = path.with_name(path.name + "-shm")
+        self._db.immutable = not shm.exists() and not os.access(path.parent, os.W_OK)
 
     @staticmethod
     def _applied(conn: sqlite3.Connection, tables: set[str] | None) -> list[str]:

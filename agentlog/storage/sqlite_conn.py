@@ -91,15 +91,31 @@ def translated(path: Path) -> Iterator[None]:
         raise translate(exc, path) from exc
 
 
-def connect(path: Path, *, read_only: bool, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection in autocommit mode (we BEGIN ourselves) with the store's pragmas."""
+SYNCHRONOUS = ("normal", "full")
+"""`normal`: a commit survives a crash of the process (WAL, the default); `full`: it also
+survives a power loss or an OS crash, at the cost of an fsync per commit (bench/RESULTS.md)."""
+
+
+def connect(
+    path: Path,
+    *,
+    read_only: bool,
+    busy_timeout_ms: int,
+    immutable: bool = False,
+    synchronous: str = "normal",
+) -> sqlite3.Connection:
+    """A connection in autocommit mode (we BEGIN ourselves) with the store's pragmas.
+
+    `immutable` reads a file no process can change (its folder is read-only, so
+    no -wal/-shm can exist beside it): SQLite then needs no shared-memory file.
+    """
     if read_only:
-        uri = f"file:{quote(str(path))}?mode=ro"
+        uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -16000")  # 16 MB per connection
     # Reads through a memory map skip a syscall per page (see MMAP_BYTES for its size).
@@ -115,9 +131,20 @@ def _sql_match(query: str, name: str | None, content: str | None) -> int:
 class Connections:
     """The open connections of one store file, shared by the store and its scoped views."""
 
-    def __init__(self, path: Path, *, read_only: bool, busy_timeout_ms: int) -> None:
+    def __init__(
+        self, path: Path, *, read_only: bool, busy_timeout_ms: int, synchronous: str = "normal"
+    ) -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise StoreError(
+                f"synchronous {synchronous!r} is not one of {', '.join(SYNCHRONOUS)}; "
+                "set AGENTLOG_SQLITE_SYNCHRONOUS to normal or full"
+            )
+        self.synchronous = synchronous
         self.path = path
         self.read_only = read_only
+        self.immutable = False
+        # Why writes are refused when the store opened itself read-only (a read-only file).
+        self.read_only_reason: str | None = None
         self.busy_timeout_ms = busy_timeout_ms
         self.lock = threading.RLock()
         self._local = threading.local()
@@ -131,7 +158,13 @@ class Connections:
         if self.closed:
             raise StoreError(f"the store {self.path} is closed; open it again")
         with translated(self.path):
-            conn = connect(self.path, read_only=read_only, busy_timeout_ms=self.busy_timeout_ms)
+            conn = connect(
+                self.path,
+                read_only=read_only,
+                busy_timeout_ms=self.busy_timeout_ms,
+                immutable=self.immutable,
+                synchronous=self.synchronous,
+            )
         with self._all_lock:
             self._all.append(conn)
         return conn
@@ -175,7 +208,9 @@ class Connections:
         """The one write connection (callers hold `lock`)."""
         if self.read_only:
             raise ReadOnlyStore(
-                f"the store {self.path} was opened read-only; open it without --read-only to write"
+                self.read_only_reason
+                or f"the store {self.path} was opened read-only; open it without --read-only "
+                "to write"
             )
         if self._writer is None:
             self._writer = self._new(False)

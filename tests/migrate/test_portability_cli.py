@@ -85,6 +85,8 @@ def test_import_from_stdin_dry_run_and_strict(cli, store, tmp_path) -> None:
     broken = export_text + '{"kind":"event","type":"LOG"}\n'
     strict = cli("import", "-", "--strict", input=broken)
     assert strict.exit_code == 1 and "nothing was imported" in strict.stderr
+    assert "dry run" not in strict.stderr  # it was not one; the strict check stopped it
+    assert "IMPORTED" in strict.stdout and "WOULD IMPORT" not in strict.stdout
     assert store.count_events(EventQuery()) == 0
     assert cli("import", "-", input=export_text).exit_code == 0
     assert store.count_events(EventQuery()) == 3
