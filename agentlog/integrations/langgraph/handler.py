@@ -136,6 +136,7 @@ class AgentLogCallback(BaseCallbackHandler):
         self._prices = prices
         self._runs: dict[UUID, _Run] = {}
         self._nodes: dict[str, _Run] = {}  # node runs in flight by checkpoint namespace
+        self.last_session_id: str | None = None  # the session of the latest run started
         self._bubble = _bubble_types()
         self._version = _integration_version()
 
@@ -158,6 +159,7 @@ class AgentLogCallback(BaseCallbackHandler):
             paused = _PAUSED.pop((id(log), thread_id), None)
             if paused is not None:
                 paused.interrupted = False
+                self.last_session_id = paused.scope.handle.id
                 paused.scope.handle.user_input(
                     _text(value), name="resume", metadata={"resume": True}
                 )
@@ -183,6 +185,7 @@ class AgentLogCallback(BaseCallbackHandler):
             )
             scope = _Scope(handle, None, owned=True)
         root = _Root(scope, thread_id)
+        self.last_session_id = scope.handle.id
         if resuming:
             scope.handle.user_input(_text(value), name="resume", metadata={"resume": True})
         elif inputs is not None:
@@ -400,13 +403,14 @@ class AgentLogCallback(BaseCallbackHandler):
         # node's own (a `ParentCommand` reaches here at the level where it applies).
         root = run.root
         stamp = _fromts(_now(), UTC)
+        said = m.handoff_text(cmd)  # the full update is on the node's STATE_UPDATE
         for target in targets:
             handoff = {
                 "scope": run.scope,
                 "to_agent": target,
-                "content": _text(m.command(cmd), root.memo),
+                "content": said or f"{run.name} -> {target}",
                 "from_agent": run.name,
-                "metadata": {"langgraph_step": run.extra},
+                "metadata": {"langgraph_step": run.extra, "command": m.command_route(cmd)},
                 "parent_id": run.event_id,
                 "timestamp": stamp,
             }

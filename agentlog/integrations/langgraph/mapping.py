@@ -135,6 +135,27 @@ def command(cmd: Any) -> dict[str, Any]:
     return out
 
 
+def command_route(cmd: Any) -> dict[str, Any]:
+    """Where a `Command` sends control: its `graph` and named `goto` targets (small, for metadata)."""
+    route: dict[str, Any] = {"goto": goto_targets(cmd)}
+    graph = getattr(cmd, "graph", None)
+    if graph is not None:
+        route["graph"] = graph
+    return route
+
+
+def handoff_text(cmd: Any) -> str | None:
+    """What a hand-off said: the text of the last message its update carries, if any."""
+    update = getattr(cmd, "update", None)
+    messages = update.get("messages") if isinstance(update, Mapping) else None
+    if isinstance(messages, Sequence) and messages and not isinstance(messages, str):
+        last = messages[-1]
+        content = getattr(last, "content", None)
+        if isinstance(content, str) and content:
+            return content
+    return None
+
+
 def commands_in(output: Any) -> list[Any]:
     """The `Command`s a node returned (one, or several in a list/tuple)."""
     if type(output).__name__ == "Command":
