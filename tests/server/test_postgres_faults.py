@@ -31,9 +31,9 @@ class PgServer:
 
 @pytest.fixture
 def pg_server(tmp_path) -> Iterator[PgServer]:
-    from agentlog.storage.postgres import PostgresStore
-    from agentlog.storage.postgres_accounts import PostgresAccounts
-    from agentlog.storage.postgres_testing import drop_schema, new_schema_url
+    from agentlog.storage.accounts.postgres import PostgresAccounts
+    from agentlog.storage.postgres.store import PostgresStore
+    from agentlog.storage.postgres.testing import drop_schema, new_schema_url
 
     url, schema = new_schema_url("deploy")
     app_name = (
