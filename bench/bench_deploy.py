@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests" / "deploy"))
 from deploy_files import compose, dockerfile, env_instructions, exec_form, interpolate  # noqa: E402
 
 from agentlog.model import Event, Session  # noqa: E402
-from agentlog.storage.postgres_testing import drop_schema, new_schema_url  # noqa: E402
+from agentlog.storage.postgres.testing import drop_schema, new_schema_url  # noqa: E402
 from bench.bench_postgres import raw_ingest  # noqa: E402
 from bench.bench_server import free_port, wait_ready  # noqa: E402
 from bench.ceiling import make_events  # noqa: E402

@@ -35,10 +35,10 @@ import psycopg
 from psycopg import sql
 
 from agentlog.model import to_us, utcnow
-from agentlog.storage.analytics import percentile
 from agentlog.storage.base import EventQuery, SessionQuery, event_cursor
-from agentlog.storage.postgres import PostgresStore
-from agentlog.storage.postgres_testing import base_url, drop_schema, new_schema_url
+from agentlog.storage.postgres.store import PostgresStore
+from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url
+from agentlog.storage.sql.analytics import percentile
 
 PER_SESSION = 1000
 RARE, RARE_EVERY = "zanzibar", 100_000
