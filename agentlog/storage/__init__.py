@@ -36,13 +36,13 @@ def open_store(
         return RemoteStore(url, api_key=api_key)
     if url.startswith(("postgresql://", "postgres://")):
         try:
-            from agentlog.storage.postgres import PostgresStore
+            from agentlog.storage.postgres.store import PostgresStore
         except ImportError as exc:
             raise UsageError(
                 f"the PostgreSQL backend needs the team extra: pip install 'agentlog[team]' ({exc})"
             ) from None
         return PostgresStore(url)
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
     return SQLiteStore(path, read_only=read_only, synchronous=_synchronous())

@@ -16,7 +16,7 @@ import pytest
 from deploy_files import compose, dockerfile, env_instructions, exec_form, interpolate
 
 from agentlog.server.testing import free_port
-from agentlog.storage.postgres_testing import drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import drop_schema, new_schema_url
 
 PG = os.environ.get("AGENTLOG_TEST_POSTGRES_URL")
 REDIS = os.environ.get("AGENTLOG_TEST_REDIS_URL")

@@ -11,7 +11,7 @@ from portability_helpers import fill, make_event, make_session
 from agentlog.migrate.export import Selection, export
 from agentlog.migrate.writers import FORMATS, make_writer
 from agentlog.storage.base import EventQuery, event_record
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def _write(fmt: str, stream: io.BufferedIOBase, session, events, as_records: bool) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from agentlog.errors import UsageError
 
 if TYPE_CHECKING:
-    from agentlog.storage.postgres import PostgresStore
+    from agentlog.storage.postgres.store import PostgresStore
 
 ENV = "AGENTLOG_TEST_POSTGRES_URL"
 
@@ -55,7 +55,7 @@ def drop_schema(schema: str) -> None:
 
 def temporary_store(pool_size: int = 4) -> PostgresStore:
     """A `PostgresStore` in a new schema that `close()` drops."""
-    from agentlog.storage.postgres import PostgresStore
+    from agentlog.storage.postgres.store import PostgresStore
 
     class TemporaryPostgresStore(PostgresStore):
         def close(self) -> None:

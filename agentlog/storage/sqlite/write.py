@@ -1,7 +1,7 @@
 """The SQLite store's write path: upserts, idempotent event inserts, aggregates, batched FTS.
 
 Everything here runs inside one `BEGIN IMMEDIATE` transaction on the writer
-connection (see `sqlite_conn.Connections.transaction`). Aggregates are kept up
+connection (see `conn.Connections.transaction`). Aggregates are kept up
 from the rows actually inserted (duplicates never count twice), so listing
 sessions never scans events. Full-text rows are added later, in large
 batches, by `index_backlog` (a trigger per row costs 4–6x the insert).
@@ -16,9 +16,9 @@ from typing import Any
 
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session
-from agentlog.storage.sqlite_query import INSERT_EVENT, event_row, missing_sessions, session_row
-from agentlog.storage.sqlite_schema import BLOCK_SHIFT
-from agentlog.storage.textsearch import normalize_for_index
+from agentlog.storage.sql.textsearch import normalize_for_index
+from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
+from agentlog.storage.sqlite.query import INSERT_EVENT, event_row, missing_sessions, session_row
 
 FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the issue's measured sweet spot)
 WATERMARK = "events_indexed_rid"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlog.model import Event, StatsReport
-from agentlog.storage.analytics import profile
+from agentlog.storage.sql.analytics import profile
 
 _TOOL_TYPES = ("TOOL_CALL", "TOOL_RESULT")
 

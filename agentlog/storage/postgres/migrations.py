@@ -142,7 +142,7 @@ m001_initial = _statements(
 
 def m002_fts(conn: psycopg.Connection) -> None:
     """Full-text search: a tsvector per session, and events indexed in batches behind the writes."""
-    from agentlog.storage.postgres_search import TSV, index_text
+    from agentlog.storage.postgres.search import TSV, index_text
 
     _statements(
         # Session titles and descriptions: few rows, so kept up per write (like SQLite's sessions_fts).

@@ -1,7 +1,7 @@
 """Event reads of the SQLite store: filtered pages, full-text pages, counts, facets, keys, stats.
 
 A mixin of `SQLiteStore` (it reads through the store's per-thread connections);
-full-text pages are planned by `sqlite_search`, and a search first brings the
+full-text pages are planned by `sqlite/search.py`, and a search first brings the
 index up to date (or, when it cannot, matches the unindexed tail in Python).
 """
 
@@ -13,11 +13,12 @@ from typing import Any
 
 from agentlog.errors import DatabaseLocked, NotFound
 from agentlog.model import Event, StatsReport
-from agentlog.storage import sqlite_write as w
 from agentlog.storage.base import EventQuery, Page, event_cursor
-from agentlog.storage.sql_stats import Tally, fold_facets, slowest, timed_sql
-from agentlog.storage.sqlite_conn import Connections, translated
-from agentlog.storage.sqlite_query import (
+from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
+from agentlog.storage.sql.textsearch import fts_query
+from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite.conn import Connections, translated
+from agentlog.storage.sqlite.query import (
     EVENT_COLUMNS,
     event_after,
     event_filters,
@@ -27,8 +28,7 @@ from agentlog.storage.sqlite_query import (
     ts_bounds,
     where_sql,
 )
-from agentlog.storage.sqlite_search import search_keys
-from agentlog.storage.textsearch import fts_query
+from agentlog.storage.sqlite.search import search_keys
 
 
 class EventReads:
@@ -121,7 +121,7 @@ class EventReads:
     def _search_rows(
         self, query: EventQuery, match: str, limit: int
     ) -> tuple[list[Any], str | None]:
-        """A full-text page, found without sorting every match (see `sqlite_search`)."""
+        """A full-text page, found without sorting every match (see `sqlite/search.py`)."""
         with translated(self.path):
             if query.session_id is not None:
                 self._require_session(query.session_id)

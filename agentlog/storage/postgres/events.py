@@ -16,17 +16,17 @@ from psycopg_pool import ConnectionPool
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, StatsReport
-from agentlog.storage import postgres_search as fts
 from agentlog.storage.base import EventQuery, Page, event_cursor, event_records_page
-from agentlog.storage.postgres_conn import translated
-from agentlog.storage.postgres_query import (
+from agentlog.storage.postgres import search as fts
+from agentlog.storage.postgres.conn import translated
+from agentlog.storage.postgres.query import (
     EVENT_COLUMNS,
     event_after,
     event_filters,
     where_sql,
 )
-from agentlog.storage.sql_stats import Tally, fold_facets, slowest, timed_sql
-from agentlog.storage.sqlite_query import page_limit, row_event
+from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
+from agentlog.storage.sqlite.query import page_limit, row_event
 
 
 class PostgresEventReads:

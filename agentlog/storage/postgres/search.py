@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from agentlog.storage.textsearch import _tokens, normalize_for_index, query_terms
+from agentlog.storage.sql.textsearch import _tokens, normalize_for_index, query_terms
 
 FTS_BATCH_ROWS = 10_000  # events per indexing transaction
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")

@@ -3,7 +3,7 @@
 Its own sqlite-utils migration set ("agentlog_accounts"), so it never touches
 the event schema; one connection serialised by a lock (account reads are
 small and cached by the server's authenticator). The queries live in
-`SQLAccounts` (accounts_sql.py), shared with PostgreSQL.
+`SQLAccounts` (`accounts/sql.py`), shared with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from agentlog.errors import Conflict, StoreError
-from agentlog.storage.accounts_sql import SQLAccounts, Statement
+from agentlog.storage.accounts.sql import SQLAccounts, Statement
 
 migrations = Migrations("agentlog_accounts")
 

@@ -104,13 +104,13 @@ def translated(display: str) -> Iterator[None]:
     """Turn psycopg and pool errors inside the block into one-line `StoreError`s."""
     try:
         yield
-    except psycopg.Error as exc:
-        raise translate(exc, display) from None
-    except PoolTimeout:
+    except PoolTimeout:  # first: it is a psycopg.OperationalError, but the database did answer
         raise StoreError(
             f"no PostgreSQL connection to {display} became free in time; the database is "
             "unreachable or overloaded, try again"
         ) from None
+    except psycopg.Error as exc:
+        raise translate(exc, display) from None
 
 
 def connect(target: Target) -> psycopg.Connection:

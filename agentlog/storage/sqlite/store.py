@@ -30,8 +30,7 @@ from agentlog.model import (
     to_us,
     validation_message,
 )
-from agentlog.storage import sqlite_write as w
-from agentlog.storage.sql_common import (
+from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SQLSessionReads,
     as_update,
@@ -39,9 +38,10 @@ from agentlog.storage.sql_common import (
     split_events,
     stamp_changed,
 )
-from agentlog.storage.sqlite_admin import StoreAdmin
-from agentlog.storage.sqlite_conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
-from agentlog.storage.sqlite_query import SESSION_COLUMNS, session_filters
+from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite.admin import StoreAdmin
+from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
+from agentlog.storage.sqlite.query import SESSION_COLUMNS, session_filters
 
 
 class SQLiteStore(StoreAdmin, SQLSessionReads):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from agentlog.storage.textsearch import FTS_TOKENIZE
+from agentlog.storage.sql.textsearch import FTS_TOKENIZE
 
 if TYPE_CHECKING:  # sqlite-utils is imported only when a file needs migrating (~60 ms)
     from sqlite_utils import Database
@@ -202,7 +202,7 @@ def m002_fts(db: Database) -> None:
     db["fts_state"].create({"name": str, "value": int}, pk="name", not_null={"value"})
     db["fts_state"].insert({"name": "events_indexed_rid", "value": 0})
     # Files from m001 alone may hold sessions: index their titles now.
-    from agentlog.storage.textsearch import normalize_for_index
+    from agentlog.storage.sql.textsearch import normalize_for_index
 
     rows = db.execute("SELECT rid, title, description FROM sessions").fetchall()
     db.conn.executemany(
@@ -231,7 +231,7 @@ def m003_event_blocks(db: Database) -> None:
 
     A newest-first search walks the full-text matches block by block from the
     newest rids and stops once no older block can hold a later event
-    (`sqlite_search`); without these bounds a common word meant sorting every match.
+    (`sqlite/search.py`); without these bounds a common word meant sorting every match.
     """
     db["event_blocks"].create(
         {"block": int, "min_ts": int, "max_ts": int}, pk="block", not_null={"min_ts", "max_ts"}

@@ -1,7 +1,7 @@
 """SQL for the PostgreSQL store's reads: query filters and keyset clauses in PostgreSQL's dialect.
 
 Rows come back in the same column order as the SQLite store's, so
-`sqlite_query.row_event` / `row_session` turn them into models (JSONB is read
+`sqlite/query.row_event` / `row_session` turn them into models (JSONB is read
 as text and parsed with orjson). Pages are strictly keyset, never OFFSET.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from agentlog.model import EventStatus, EventType, SessionStatus, to_us
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.postgres_search import query_phrases, tsquery_sql
-from agentlog.storage.sqlite_query import event_after as _sqlite_event_after
-from agentlog.storage.sqlite_query import where_sql
+from agentlog.storage.postgres.search import query_phrases, tsquery_sql
+from agentlog.storage.sqlite.query import event_after as _sqlite_event_after
+from agentlog.storage.sqlite.query import where_sql
 
 EVENT_COLUMNS = (
     "e.id, e.session_id, e.ts, e.type, e.agent_id, e.name, e.status, e.parent_id, e.duration_ms,"

@@ -1,7 +1,7 @@
 """Users, teams, API keys and the audit log of `agentlog serve`, kept beside the event store.
 
 `AccountStore` is the small protocol the server and `agentlog admin` speak;
-`SQLiteAccounts` (accounts_sqlite.py) keeps its tables in the same SQLite file
+`SQLiteAccounts` (`accounts/sqlite.py`) keeps its tables in the same SQLite file
 as the events and `PostgresAccounts` in the same PostgreSQL database. API key secrets are
 never stored: only a SHA-256 of the whole key (keys carry 190 random bits, so a
 fast hash is enough) and a short prefix that lists show.
@@ -216,7 +216,7 @@ def open_accounts(url: str) -> AccountStore:
     """The account store that lives beside the event store at `url`."""
     if url.startswith(("postgresql://", "postgres://")):
         try:
-            from agentlog.storage import postgres_accounts  # type: ignore[attr-defined]
+            from agentlog.storage.accounts import postgres as postgres_accounts
         except ImportError:
             raise UsageError(
                 "accounts on PostgreSQL are not available in this version; "
@@ -225,7 +225,7 @@ def open_accounts(url: str) -> AccountStore:
         return postgres_accounts.PostgresAccounts(url)
     if url.startswith(("http://", "https://")):
         raise UsageError("--db must be a database, not a server URL")
-    from agentlog.storage.accounts_sqlite import SQLiteAccounts
+    from agentlog.storage.accounts.sqlite import SQLiteAccounts
 
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
     return SQLiteAccounts(path)
@@ -244,12 +244,3 @@ __all__ = [
     "make_key_secret",
     "open_accounts",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # `SQLiteAccounts` moved to accounts_sqlite.py; keep `from agentlog.storage.accounts import SQLiteAccounts`.
-    if name == "SQLiteAccounts":
-        from agentlog.storage.accounts_sqlite import SQLiteAccounts
-
-        return SQLiteAccounts
-    raise AttributeError(name)

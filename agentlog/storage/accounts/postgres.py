@@ -4,7 +4,7 @@ The `AccountStore` protocol of `accounts.py` over the same database (and
 `agentlog_schema`) as the `PostgresStore` it sits beside, with its own
 migration set ("agentlog_accounts") in the shared migrations table. Emails
 and team names are unique regardless of case, as in the SQLite tables. The
-queries live in `SQLAccounts` (accounts_sql.py), shared with SQLite; this
+queries live in `SQLAccounts` (`accounts/sql.py`), shared with SQLite; this
 module adds the pool and the PostgreSQL spellings.
 """
 
@@ -18,9 +18,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from agentlog.errors import Conflict
-from agentlog.storage.accounts_sql import SQLAccounts, Statement
-from agentlog.storage.postgres_conn import connect, open_pool, parse_url, translated
-from agentlog.storage.postgres_schema import Migration, _statements, apply
+from agentlog.storage.accounts.sql import SQLAccounts, Statement
+from agentlog.storage.postgres.conn import connect, open_pool, parse_url, translated
+from agentlog.storage.postgres.migrations import Migration, _statements, apply
 
 ACCOUNTS_SET = "agentlog_accounts"
 

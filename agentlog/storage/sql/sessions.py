@@ -42,7 +42,7 @@ from agentlog.storage.base import (
     decode_cursor,
     encode_cursor,
 )
-from agentlog.storage.sqlite_query import page_limit, row_session, where_sql
+from agentlog.storage.sqlite.query import page_limit, row_session, where_sql
 
 SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
 

@@ -4,7 +4,7 @@ Everything here runs inside the caller's transaction. Events go in with
 `INSERT ... ON CONFLICT (id) DO NOTHING RETURNING`, so concurrent writers of
 the same ids never fail and the aggregates fold in only the rows this call
 actually inserted (duplicates never count twice). The rid range inserted is
-queued in `fts_pending` for the batch indexer (`postgres_search`).
+queued in `fts_pending` for the batch indexer (`postgres/search.py`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import psycopg
 
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
-from agentlog.storage.postgres_search import index_text, session_search_sql
-from agentlog.storage.sqlite_query import missing_sessions, session_row
+from agentlog.storage.postgres.search import index_text, session_search_sql
+from agentlog.storage.sqlite.query import missing_sessions, session_row
 
 _SESSION_COLS = (
     "id, title, description, status, parent_session_id, tags, metadata, created_at,"

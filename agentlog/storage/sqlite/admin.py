@@ -12,12 +12,12 @@ from typing import Any
 
 from agentlog.errors import NotAnAgentLogDatabase, NotFound, SchemaTooNew, StoreError, UsageError
 from agentlog.model import from_us
-from agentlog.storage import sqlite_write as w
 from agentlog.storage.base import StoreInfo
-from agentlog.storage.sql_common import SESSION_FROM
-from agentlog.storage.sqlite_conn import SQLITE_HEADER, translated
-from agentlog.storage.sqlite_events import EventReads
-from agentlog.storage.sqlite_schema import (
+from agentlog.storage.sql.sessions import SESSION_FROM
+from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite.conn import SQLITE_HEADER, translated
+from agentlog.storage.sqlite.events import EventReads
+from agentlog.storage.sqlite.migrations import (
     APPLICATION_ID,
     LATEST_VERSION,
     MIGRATION_SET,

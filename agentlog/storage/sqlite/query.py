@@ -24,7 +24,7 @@ from agentlog.model import (
     to_us,
 )
 from agentlog.storage.base import MAX_PAGE, EventQuery, SessionQuery, decode_cursor, ts_text_us
-from agentlog.storage.textsearch import fts_query
+from agentlog.storage.sql.textsearch import fts_query
 
 M = TypeVar("M", Event, SessionSummary)
 
@@ -60,7 +60,7 @@ def event_filters(
 ) -> tuple[list[str], list[Any]]:
     """WHERE clauses (over `events e`) and parameters for every filter of `q` but the cursor.
 
-    `text=False` leaves out the full-text filter (for `sqlite_search`, which drives from it);
+    `text=False` leaves out the full-text filter (for `sqlite/search.py`, which drives from it);
     `unindexed_from` is the rid above which rows are not yet indexed and are matched in Python.
     """
     where: list[str] = []

@@ -26,7 +26,7 @@ from agentlog.errors import (
     ReadOnlyStore,
     StoreError,
 )
-from agentlog.storage.textsearch import text_matches
+from agentlog.storage.sql.textsearch import text_matches
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 # 64 MiB, not 1 GiB: mapped file pages count in the process's RSS, and an export of a

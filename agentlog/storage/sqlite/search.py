@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from agentlog.storage.sqlite_schema import BLOCK_SHIFT
+from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
 
 SMALL_MATCH = 2000  # below this many matches, sorting them all is the cheap plan
 MAX_GROUP_BLOCKS = 64

@@ -3,10 +3,10 @@
 `PostgresStore("postgresql://user:pw@host:5432/db?agentlog_schema=NAME")`
 opens (and on first use creates and migrates) the store; `agentlog_schema` is
 optional and keeps the tables in that PostgreSQL schema (see
-`postgres_conn`). The data model and semantics are the SQLite store's:
+`postgres/conn.py`). The data model and semantics are the SQLite store's:
 idempotent writes by id, auto-created sessions, per-item batch errors,
 per-session and per-agent aggregates kept up by the writes, keyset cursors,
-a full-text index filled in batches behind the writes (`postgres_search`),
+a full-text index filled in batches behind the writes (`postgres/search.py`),
 and `scoped(team_id)` views that see and write only one team's sessions.
 
 Every call borrows one pooled connection for one transaction, so the store
@@ -36,14 +36,14 @@ from agentlog.model import (
     to_us,
     validation_message,
 )
-from agentlog.storage import postgres_search as fts
-from agentlog.storage import postgres_write as w
 from agentlog.storage.base import StoreInfo
-from agentlog.storage.postgres_conn import Target, connect, open_pool, parse_url, translated
-from agentlog.storage.postgres_events import PostgresEventReads
-from agentlog.storage.postgres_query import SESSION_COLUMNS, session_filters
-from agentlog.storage.postgres_schema import apply, schema_version
-from agentlog.storage.sql_common import (
+from agentlog.storage.postgres import search as fts
+from agentlog.storage.postgres import write as w
+from agentlog.storage.postgres.conn import Target, connect, open_pool, parse_url, translated
+from agentlog.storage.postgres.events import PostgresEventReads
+from agentlog.storage.postgres.migrations import apply, schema_version
+from agentlog.storage.postgres.query import SESSION_COLUMNS, session_filters
+from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SQLSessionReads,
     as_update,
