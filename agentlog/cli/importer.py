@@ -23,8 +23,8 @@ def import_cmd(
         typer.Argument(
             metavar="FILE",
             help="Export file (.ndjson, .json, .csv, optionally .gz) or '-' for stdin; "
-            "with --from claude-code, the transcripts directory or one .jsonl "
-            "(default: ~/.claude/projects).",
+            "with --from claude-code|codex, the transcripts directory or one .jsonl "
+            "(default: ~/.claude/projects, ~/.codex/sessions).",
         ),
     ] = None,
     fmt: Annotated[
@@ -50,12 +50,12 @@ def import_cmd(
         ),
     ] = None,
     source: Annotated[
-        Literal["agentlog", "langfuse", "phoenix", "claude-code"],
+        Literal["agentlog", "langfuse", "phoenix", "claude-code", "codex"],
         typer.Option(
             "--from",
             help="Whose export it is: AgentLog's own, a Langfuse trace/observation export, "
             "a Phoenix span export (JSON or JSON lines), or a coding agent's transcripts "
-            "(claude-code).",
+            "(claude-code, codex).",
         ),
     ] = "agentlog",
     watch: Annotated[
@@ -95,7 +95,7 @@ def import_cmd(
         )
         return
     if watch or no_redact:
-        raise UsageError("--watch and --no-redact are for coding agents (--from claude-code)")
+        raise UsageError("--watch and --no-redact are for coding agents (--from claude-code|codex)")
     if file is None:
         raise UsageError("which file? e.g. agentlog import backup.ndjson.gz ('-' reads stdin)")
     if source != "agentlog":
@@ -136,7 +136,7 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-CODING = ("claude-code",)
+CODING = ("claude-code", "codex")
 
 
 def coding_import(

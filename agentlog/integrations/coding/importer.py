@@ -1,4 +1,4 @@
-"""`agentlog import --from claude-code`: a coding agent's transcripts into the store, incrementally.
+"""`agentlog import --from claude-code|codex`: a coding agent's transcripts into the store, incrementally.
 
 Each transcript file is read line by line from where the last import stopped
 (a byte offset per file, kept in `<data dir>/coding-imports.json` per store),
@@ -30,30 +30,41 @@ from agentlog.migrate.report import KEEP_PROBLEMS, ImportReport, Problem
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session
 from agentlog.storage.base import Store
 
-SOURCES = ("claude-code",)
+SOURCES = ("claude-code", "codex")
 REDACT = (("@secrets",), ("@secrets",))  # (text patterns, metadata keys) masked by default
 STATE_FILE = "coding-imports.json"
 FLUSH_EVENTS = 500  # events gathered before a write, at a turn boundary
 MAX_PENDING = 5000  # ... or regardless of turns, so memory stays bounded
 SIGNATURE_BYTES = 1024  # first bytes of a file that must not change between reads
+WHERE = {
+    "claude-code": "~/.claude/projects",
+    "codex": "~/.codex/sessions",
+}
+
+
+def _check(source: str) -> None:
+    if source not in SOURCES:
+        raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
 
 
 def default_path(source: str) -> Path:
-    """Where the tool keeps its transcripts (Claude Code honours CLAUDE_CONFIG_DIR)."""
+    """Where the tool keeps its transcripts (CLAUDE_CONFIG_DIR / CODEX_HOME honoured)."""
+    _check(source)
     if source == "claude-code":
         base = os.environ.get("CLAUDE_CONFIG_DIR") or str(Path.home() / ".claude")
         return Path(base).expanduser() / "projects"
-    raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+    base = os.environ.get("CODEX_HOME") or str(Path.home() / ".codex")
+    return Path(base).expanduser() / "sessions"
 
 
-def transcripts(root: Path) -> list[Path]:
+def transcripts(root: Path, source: str = "claude-code") -> list[Path]:
     """Transcript files under `root`: main sessions first, then their sub-agents."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise UsageError(
-            f"{root} does not exist; pass the transcripts directory or a .jsonl file "
-            "(Claude Code keeps them in ~/.claude/projects)"
+            f"{root} does not exist; pass the transcripts directory or one .jsonl file "
+            f"({source} keeps them in {WHERE.get(source, 'its data directory')})"
         )
     found = [
         p
@@ -61,6 +72,15 @@ def transcripts(root: Path) -> list[Path]:
         if p.is_file() and not p.name.startswith("agent-acompact")  # internal compaction
     ]
     return sorted(found, key=lambda p: (p.parent.name == "subagents", str(p)))
+
+
+def make_mapper(source: str, state: dict[str, Any] | None, links: Links) -> Any:
+    """The mapping for `source`, resumed from `state`."""
+    if source == "codex":
+        from agentlog.integrations.coding.codex import CodexMapper
+
+        return CodexMapper(state)
+    return ClaudeCodeMapper(state, links)
 
 
 def main_transcript(path: Path) -> Path | None:
@@ -146,8 +166,7 @@ class CodingImporter:
         state_path: Path | None = None,
         dry_run: bool = False,
     ) -> None:
-        if source not in SOURCES:
-            raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+        _check(source)
         self.store = store
         self.source = source
         self.root = Path(root).expanduser() if root else default_path(source)
@@ -160,12 +179,12 @@ class CodingImporter:
         report = ImportReport(format=self.source, dry_run=self.dry_run)
         if not self.root.exists() and self.root == default_path(self.source):
             raise UsageError(
-                f"no Claude Code transcripts at {self.root}; pass their directory "
-                "(agentlog import --from claude-code PATH)"
+                f"no {self.source} transcripts at {self.root}; pass their directory "
+                f"(agentlog import --from {self.source} PATH)"
             )
         links: dict[Path, Links] = {}
         seen: set[str] = set()
-        for path in transcripts(self.root):
+        for path in transcripts(self.root, self.source):
             key = str(path.resolve())
             seen.add(key)
             try:
@@ -190,7 +209,7 @@ class CodingImporter:
             )
         else:
             shared = links.setdefault(path, Links.from_dict(start.links))
-        mapper = ClaudeCodeMapper(start.mapper_state, shared)
+        mapper = make_mapper(self.source, start.mapper_state, shared)
         offset = start.offset
         pending_sessions: dict[str, Session] = {}
         pending: list[Event] = []
@@ -206,7 +225,7 @@ class CodingImporter:
             if len(mapper.events) >= MAX_PENDING or (
                 len(mapper.events) >= FLUSH_EVENTS
                 and isinstance(record, dict)
-                and record.get("type") == "user"
+                and record.get("type") in ("user", "turn_context")
             ):
                 sessions, events = mapper.take()
                 pending_sessions.update((s.id, s) for s in sessions)
