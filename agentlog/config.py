@@ -53,6 +53,16 @@ def server_url(value: str, source: str = "the server setting") -> str:
     )
 
 
+def _one_of(*choices: str) -> Any:
+    def check(value: str, source: str) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ConfigError(f"{source} is {value!r}; use one of {', '.join(choices)}")
+        return text
+
+    return check
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
@@ -74,6 +84,20 @@ SETTINGS: dict[str, Setting] = {
             "Warn when the local store passes this many sessions",
         ),
         Setting("limits.retention_days", int, 0, "`db prune` default age in days (0 = keep all)"),
+        Setting(
+            "sqlite.synchronous",
+            str,
+            "normal",
+            "normal: a commit survives a crash of the process; full: also a power loss "
+            "(an fsync per commit)",
+            check=_one_of("normal", "full"),
+        ),
+        Setting(
+            "display.stale_after_minutes",
+            int,
+            30,
+            "Show an active session with no activity for this long as stale (0 = never)",
+        ),
         Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
         Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
@@ -98,6 +122,12 @@ SETTINGS: dict[str, Setting] = {
             "Redis URL for rate limits and live streams (team deployments)",
         ),
         Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
+        Setting(
+            "serve.access_log",
+            int,
+            1,
+            "1: one JSON line per request on stdout (request id, route, status, duration, who); 0: none",
+        ),
         Setting(
             "serve.rate_limit_per_minute",
             int,

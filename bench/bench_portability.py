@@ -68,7 +68,7 @@ def build(path: Path, events: int, per_session: int) -> None:
     """A store with `events` events in sessions of `per_session` (reused when already built)."""
     from agentlog.model import Session
     from agentlog.storage.base import EventQuery
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     if path.exists():
         store = SQLiteStore(path)
@@ -140,7 +140,7 @@ class AnonPeak:
 def set_mmap(mmap: int | None) -> None:
     """The store's memory map for this process (None: the store's default)."""
     if mmap is not None:
-        import agentlog.storage.sqlite_conn as conn
+        import agentlog.storage.sqlite.conn as conn
 
         conn.MMAP_BYTES = mmap
 
@@ -164,7 +164,7 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
     elif what == "store-read":
         # What reading every event through the Store protocol costs, before any formatting.
         from agentlog.migrate.export import Selection, iter_selected
-        from agentlog.storage.sqlite import SQLiteStore
+        from agentlog.storage.sqlite.store import SQLiteStore
 
         store = SQLiteStore(src)
         n = sum(
@@ -174,7 +174,7 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
     elif what == "store-records":
         # The same through `list_event_records`, the export's read path.
         from agentlog.migrate.export import Selection, iter_selected_records
-        from agentlog.storage.sqlite import SQLiteStore
+        from agentlog.storage.sqlite.store import SQLiteStore
 
         store = SQLiteStore(src)
         n = sum(
@@ -185,7 +185,7 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
         store.close()
     elif what.startswith("export-"):
         from agentlog.migrate.export import Selection, export
-        from agentlog.storage.sqlite import SQLiteStore
+        from agentlog.storage.sqlite.store import SQLiteStore
 
         store = SQLiteStore(src)
         n = export(store, Selection(all=True), what.removeprefix("export-"), dest).events
@@ -193,7 +193,7 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
     elif what == "import":
         from agentlog.migrate.importer import import_file
         from agentlog.storage.base import EventQuery
-        from agentlog.storage.sqlite import SQLiteStore
+        from agentlog.storage.sqlite.store import SQLiteStore
 
         for suffix in ("", "-wal", "-shm"):
             Path(str(dest) + suffix).unlink(missing_ok=True)
@@ -261,7 +261,7 @@ def ceiling_import(src: Path, work: Path) -> tuple[float, float]:
     batch limit): an import cannot be faster than the store it writes to.
     """
     from agentlog.storage.base import EventQuery, iter_events
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     store = SQLiteStore(src)
     try:
@@ -305,7 +305,7 @@ def mmap_comparison(src: Path) -> dict:
         export = measure("export-ndjson", src, OUT / "export.ndjson", mmap)
         code = (
             "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
-            "import agentlog.storage.sqlite_conn as c; c.MMAP_BYTES = int(sys.argv[2]); "
+            "import agentlog.storage.sqlite.conn as c; c.MMAP_BYTES = int(sys.argv[2]); "
             "sys.argv = [sys.argv[3], 'pages', 'search']; runpy.run_path(sys.argv[0], run_name='__main__')"
         )
         proc = subprocess.run(
@@ -390,7 +390,7 @@ def server_rates(src: Path, work: Path) -> dict:
     from agentlog.migrate.records import event_record, session_record
     from agentlog.storage.base import SessionQuery, iter_sessions
     from agentlog.storage.remote import RemoteStore
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     source = SQLiteStore(src)
     bodies: list[bytes] = []
@@ -473,8 +473,8 @@ def postgres_rates(src: Path, url: str, work: Path) -> dict:
     from agentlog.migrate.migrate import Migration, session_batches
     from agentlog.migrate.rebuild import plain_session
     from agentlog.storage.base import SessionQuery, iter_sessions
-    from agentlog.storage.postgres_testing import temporary_store
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.postgres.testing import temporary_store
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     source = SQLiteStore(src)
     batches = []

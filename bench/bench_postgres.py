@@ -32,15 +32,15 @@ import psycopg
 from psycopg import sql
 
 from agentlog.model import Event, Session, to_us
-from agentlog.storage.analytics import percentile
 from agentlog.storage.base import EventQuery, event_cursor
-from agentlog.storage.postgres_schema import (
+from agentlog.storage.postgres.migrations import (
     EVENT_INDEXES,
     EVENTS_FTS_INDEX,
     EVENTS_FTS_TABLE,
     EVENTS_TABLE,
 )
-from agentlog.storage.postgres_testing import drop_schema, new_schema_url, temporary_store
+from agentlog.storage.postgres.testing import drop_schema, new_schema_url, temporary_store
+from agentlog.storage.sql.analytics import percentile
 from bench.ceiling import make_events
 
 BATCH = 1000

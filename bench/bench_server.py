@@ -87,7 +87,7 @@ BARE_APP = textwrap.dedent(
     from starlette.responses import Response
     from agentlog.model import Event, Session
     from agentlog.storage.base import EventQuery
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     store = SQLiteStore(os.environ["BARE_DB"])
     app = FastAPI()
@@ -305,7 +305,7 @@ def main() -> None:
         results["sdk_http_eps"] = n_sdk / (time.perf_counter() - t)
 
         # ------------------------------------------------------------ pages at depth
-        from agentlog.storage.sqlite import SQLiteStore
+        from agentlog.storage.sqlite.store import SQLiteStore
 
         local = SQLiteStore(db, read_only=True)
         keys = local.event_keys(EventQuery(session_id=big.id))

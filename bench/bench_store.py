@@ -34,10 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agentlog.model import Session, new_id, to_us
-from agentlog.storage import sqlite_write
-from agentlog.storage.analytics import percentile
 from agentlog.storage.base import EventQuery, SessionQuery, event_cursor, iter_sessions
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sql.analytics import percentile
+from agentlog.storage.sqlite import write as sqlite_write
+from agentlog.storage.sqlite.store import SQLiteStore
 from bench.ceiling import (
     BASE_TIME,
     COMMON_WORD,

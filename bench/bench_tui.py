@@ -27,7 +27,7 @@ from pathlib import Path
 
 from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus
 from agentlog.storage.base import MAX_PAGE, EventQuery, event_cursor
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.tui.app import make_app
 from agentlog.tui.screens.event_filters import EventFilter
 from agentlog.tui.screens.timeline import TimelineScreen

@@ -191,8 +191,8 @@ _INSERT = (
 def raw_schema(path: Path, *, fts: bool = True, indexes: bool = True) -> sqlite3.Connection:
     """A fresh file with the store's events table, its secondary indexes and (optionally) FTS5,
     and the store's journal settings (WAL, synchronous=NORMAL, its checkpoint interval)."""
-    from agentlog.storage.sqlite_conn import WAL_CHECKPOINT_PAGES
-    from agentlog.storage.sqlite_schema import EVENT_INDEXES, EVENTS_FTS_SQL
+    from agentlog.storage.sqlite.conn import WAL_CHECKPOINT_PAGES
+    from agentlog.storage.sqlite.migrations import EVENT_INDEXES, EVENTS_FTS_SQL
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -8,6 +8,7 @@ The root callback puts a `CLIState` on the Click context; commands call
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
@@ -90,3 +91,9 @@ def get_settings(ctx: typer.Context) -> Settings:
 
 
 __all__ = ["CLIState", "get_settings", "get_state", "get_store"]
+
+
+def stale_after(ctx: typer.Context) -> timedelta | None:
+    """How long an active session may be quiet before lists show it as stale (None: never)."""
+    minutes = int(get_settings(ctx).get("display.stale_after_minutes"))
+    return timedelta(minutes=minutes) if minutes > 0 else None

@@ -129,6 +129,8 @@ class Column:
     # the others keep their natural width, so ids are never cut.
     flex: bool = False
     min_width: int = 12
+    # The style of one row's cell (a status or type colour), from the row.
+    paint: Callable[[Any], str | None] | None = None
 
 
 def cell(value: Any) -> str:
@@ -228,8 +230,15 @@ def print_table(
             no_wrap=col.no_wrap,
             overflow="ellipsis",
         )
-    for row in cells:
-        table.add_row(*(Text(row[i]) for i in widths))
+    for row, cells_of_row in zip(rows, cells, strict=True):
+        table.add_row(
+            *(
+                Text(
+                    cells_of_row[i], style=(columns[i].paint(row) or "") if columns[i].paint else ""
+                )
+                for i in widths
+            )
+        )
     console.print(table)
 
 

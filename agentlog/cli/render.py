@@ -2,64 +2,119 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
 from rich.text import Text
 
 from agentlog.cli.output import Column, one_line, short_time
 from agentlog.cli.timeparse import format_duration_ms
-from agentlog.model import Event, EventStatus, SessionSummary, format_ts
-from agentlog.textsafe import safe_text
+from agentlog.model import Event, EventStatus, EventType, SessionSummary, format_ts, utcnow
+from agentlog.present import (
+    DEFAULT_STALE_AFTER,
+    SHORT_ID,
+    agent_colour,
+    ago,
+    session_state,
+    short_ids,
+    state_glyph,
+    type_glyph,
+)
 
-TYPE_STYLE = {
-    "USER_INPUT": "cyan",
-    "AGENT_OUTPUT": "green",
-    "LLM_CALL": "magenta",
-    "TOOL_CALL": "blue",
-    "TOOL_RESULT": "blue",
-    "MCP_MESSAGE": "yellow",
-    "STATE_UPDATE": "dim",
-    "HANDOFF": "bold cyan",
-    "ERROR": "bold red",
-    "LOG": "dim",
+TYPE_STYLE = {kind.value: type_glyph(kind)[1] for kind in EventType}
+STATUS_STYLE = {
+    state: state_glyph(state)[1] for state in ("active", "stale", "completed", "failed")
 }
-STATUS_STYLE = {"active": "yellow", "completed": "green", "failed": "red"}
 
 
 def _cost(value: float | None) -> str:
     return f"${value:.4f}" if value else ""
 
 
-SESSION_COLUMNS = [
-    Column("ID", lambda s: s.id, style="cyan", priority=10),
-    Column(
-        "TITLE",
-        lambda s: one_line(s.title, 60) or "(untitled)",
-        max_width=48,
-        flex=True,
-        min_width=16,
-        priority=9,
-    ),
-    Column("STATUS", lambda s: s.status.value, priority=8),
-    Column("EVENTS", lambda s: s.event_count, justify="right", priority=7),
-    Column("ERR", lambda s: s.error_count or "", justify="right", priority=5),
-    Column(
-        "AGENTS",
-        lambda s: one_line(", ".join(s.agents), 40),
-        max_width=28,
-        flex=True,
-        min_width=10,
-        priority=3,
-    ),
-    Column("DURATION", lambda s: format_duration_ms(s.duration_ms), justify="right", priority=4),
-    Column("COST", lambda s: _cost(s.cost_usd), justify="right", priority=2),
-    Column("LAST ACTIVITY", lambda s: s.last_event_at or s.updated_at, priority=6),
-]
+def _type_cell(e: Event) -> str:
+    return f"{type_glyph(e.type)[0]} {e.type.value}"
+
+
+def session_columns(
+    rows: Sequence[SessionSummary],
+    now: datetime | None = None,
+    stale_after: timedelta | None = DEFAULT_STALE_AFTER,
+) -> list[Column]:
+    """The `sessions list` table for these rows: short ids (as git shows hashes), the state
+    glyph, activity as "5m ago"; narrow terminals drop agents, cost, duration first."""
+    now = now or utcnow()
+    width = short_ids([s.id for s in rows], 8) if rows else SHORT_ID
+
+    def state(s: SessionSummary) -> str:
+        return session_state(s, now, stale_after)
+
+    return [
+        Column("ID", lambda s: s.id[:width], style="cyan", priority=10),
+        Column(
+            "",
+            lambda s: state_glyph(state(s))[0],
+            paint=lambda s: state_glyph(state(s))[1],
+            priority=10,
+        ),
+        Column(
+            "TITLE",
+            lambda s: one_line(s.title, 60) or "(untitled)",
+            max_width=48,
+            flex=True,
+            min_width=24,
+            priority=9,
+        ),
+        Column("EVENTS", lambda s: s.event_count, justify="right", priority=7),
+        Column(
+            "ERR",
+            lambda s: s.error_count or "",
+            justify="right",
+            paint=lambda s: "bold red" if s.error_count else None,
+            priority=6,
+        ),
+        Column(
+            "AGENTS",
+            lambda s: one_line(", ".join(s.agents), 40),
+            max_width=28,
+            flex=True,
+            min_width=10,
+            paint=lambda s: agent_colour(s.agents[0]) if len(s.agents) == 1 else None,
+            priority=4,
+        ),
+        Column(
+            "DURATION", lambda s: format_duration_ms(s.duration_ms), justify="right", priority=5
+        ),
+        Column("COST", lambda s: _cost(s.cost_usd), justify="right", priority=3),
+        Column(
+            "LAST ACTIVITY",
+            lambda s: ago(s.last_event_at or s.updated_at, now),
+            style="dim",
+            priority=8,
+        ),
+    ]
+
+
+SESSION_COLUMNS = session_columns([])
 
 EVENT_COLUMNS = [
     Column("TIME", lambda e: format_ts(e.timestamp)[:23].replace("T", " "), priority=10),
-    Column("TYPE", lambda e: e.type.value, priority=9),
-    Column("AGENT", lambda e: e.agent_id, max_width=16, flex=True, min_width=8, priority=6),
+    Column("TYPE", _type_cell, paint=lambda e: TYPE_STYLE.get(e.type.value), priority=9),
+    Column(
+        "AGENT",
+        lambda e: e.agent_id,
+        max_width=16,
+        flex=True,
+        min_width=8,
+        paint=lambda e: agent_colour(e.agent_id),
+        priority=6,
+    ),
     Column("NAME", lambda e: e.name, max_width=24, flex=True, min_width=8, priority=7),
-    Column("STATUS", lambda e: "" if e.status is EventStatus.OK else e.status.value, priority=5),
+    Column(
+        "STATUS",
+        lambda e: "" if e.status is EventStatus.OK else e.status.value,
+        paint=lambda e: "bold red" if e.status is EventStatus.ERROR else None,
+        priority=5,
+    ),
     Column("DURATION", lambda e: format_duration_ms(e.duration_ms), justify="right", priority=4),
     Column(
         "CONTENT",
@@ -74,9 +129,17 @@ EVENT_COLUMNS = [
 
 SEARCH_COLUMNS = [
     Column("TIME", lambda e: short_time(e.timestamp), priority=10),
-    Column("SESSION", lambda e: e.session_id, style="cyan", priority=8),
-    Column("TYPE", lambda e: e.type.value, priority=9),
-    Column("AGENT", lambda e: e.agent_id, max_width=16, flex=True, min_width=8, priority=5),
+    Column("SESSION", lambda e: e.session_id[:SHORT_ID], style="cyan", priority=8),
+    Column("TYPE", _type_cell, paint=lambda e: TYPE_STYLE.get(e.type.value), priority=9),
+    Column(
+        "AGENT",
+        lambda e: e.agent_id,
+        max_width=16,
+        flex=True,
+        min_width=8,
+        paint=lambda e: agent_colour(e.agent_id),
+        priority=5,
+    ),
     Column("NAME", lambda e: e.name, max_width=24, flex=True, min_width=8, priority=6),
     Column(
         "CONTENT",
@@ -89,13 +152,24 @@ SEARCH_COLUMNS = [
 ]
 
 
-def session_fields(s: SessionSummary) -> list[tuple[str, object]]:
+def session_fields(
+    s: SessionSummary,
+    now: datetime | None = None,
+    stale_after: timedelta | None = DEFAULT_STALE_AFTER,
+) -> list[tuple[str, object]]:
     """The rows of `sessions show`'s key/value table."""
+    now = now or utcnow()
+    state = session_state(s, now, stale_after)
+    last = s.last_event_at or s.updated_at
     return [
         ("id", s.id),
         ("title", s.title or "(untitled)"),
         ("description", s.description),
-        ("status", s.status.value),
+        (
+            "status",
+            f"{state_glyph(state)[0]} {state}"
+            + (" (active, but quiet)" if state == "stale" else ""),
+        ),
         ("parent session", s.parent_session_id),
         ("tags", s.tags),
         ("metadata", s.metadata or None),
@@ -107,6 +181,7 @@ def session_fields(s: SessionSummary) -> list[tuple[str, object]]:
         ("agents", s.agents),
         ("first event", s.first_event_at),
         ("last event", s.last_event_at),
+        ("last activity", f"{ago(last, now)}" if last else None),
         ("duration", format_duration_ms(s.duration_ms)),
         ("tokens in / out", f"{s.input_tokens:,} / {s.output_tokens:,}"),
         ("cost", f"${s.cost_usd:.4f}"),
@@ -117,12 +192,13 @@ def event_line(event: Event, *, with_session: bool = False) -> Text:
     """One event as one line of text (for `tail`)."""
     line = Text(format_ts(event.timestamp)[11:23] + " ", style="dim")
     if with_session:
-        line.append(safe_text(event.session_id[:13]) + " ", style="cyan")
-    line.append(f"{event.type.value:<12} ", style=TYPE_STYLE.get(event.type.value, ""))
+        line.append(event.session_id[:13] + " ", style="cyan")
+    glyph, style = type_glyph(event.type)
+    line.append(f"{glyph} {event.type.value:<12} ", style=style)
     if event.agent_id:
-        line.append(f"{safe_text(event.agent_id)} ", style="bold")
+        line.append(f"{one_line(event.agent_id, 40)} ", style=agent_colour(event.agent_id))
     if event.name:
-        line.append(f"{safe_text(event.name)} ", style="italic")
+        line.append(f"{one_line(event.name, 60)} ", style="italic")
     if event.status is EventStatus.ERROR:
         line.append("error ", style="bold red")
     if event.duration_ms is not None:
@@ -137,5 +213,6 @@ __all__ = [
     "SESSION_COLUMNS",
     "TYPE_STYLE",
     "event_line",
+    "session_columns",
     "session_fields",
 ]

@@ -44,7 +44,13 @@ def serve(
         bool,
         typer.Option("--dev", help="No auth for loopback clients (refused on other addresses)."),
     ] = False,
-    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="One JSON line per request on stdout (default serve.access_log: on).",
+        ),
+    ] = None,
 ) -> None:
     """Run the AgentLog server: the HTTP API, /docs and /metrics over your store.
 
@@ -66,6 +72,7 @@ def serve(
             f"--dev turns authentication off, so it only binds loopback; drop --dev or use --host 127.0.0.1 (not {settings.host})"
         )
     check_jwt_secret(settings)
+    _check_port_free(settings.host, settings.port)
     config = Settings.load()
     workers = workers or max(1, int(config.get("serve.workers")))
 
@@ -106,6 +113,8 @@ def serve(
     os.environ["AGENTLOG_SERVE_HOST"] = settings.host
     os.environ["AGENTLOG_SERVE_PORT"] = str(settings.port)
     os.environ[DEV_ENV] = "1" if dev else ""
+    if access_log is not None:
+        os.environ["AGENTLOG_SERVE_ACCESS_LOG"] = "1" if access_log else "0"
     url = f"http://{settings.host}:{settings.port}"
     if dev:
         warn("DEV MODE: authentication is OFF for loopback clients. Never use this for real data.")
@@ -130,12 +139,28 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers,
-        access_log=access_log,
+        access_log=False,  # ours is structured (agentlog.server.accesslog)
         log_level="info",
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before any banner or bootstrap when the address is taken (uvicorn only says so late)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); another server may "
+                "be running there: stop it or choose another --port"
+            ) from None
 
 
 def register(app: typer.Typer) -> None:

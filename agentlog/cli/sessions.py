@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeVar
 
 import typer
 
-from agentlog.cli.context import get_store
+from agentlog.cli.context import get_store, stale_after
 from agentlog.cli.options import (
     CursorOpt,
     JsonOpt,
@@ -36,7 +36,7 @@ from agentlog.cli.output import (
     print_rows,
     write_line,
 )
-from agentlog.cli.render import SESSION_COLUMNS, session_fields
+from agentlog.cli.render import session_columns, session_fields
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import (
@@ -120,12 +120,15 @@ def list_sessions(
         limit=limit,
         cursor=cursor,
     )
+    stale = stale_after(ctx)
     if all_:
         rows = iter_sessions(store, query)
         if fmt is Format.NDJSON:
             print_ndjson(rows)
         else:
-            print_rows(list(rows), SESSION_COLUMNS, fmt, empty="no sessions match")
+            every = list(rows)
+            columns = session_columns(every, stale_after=stale)
+            print_rows(every, columns, fmt, empty="no sessions match")
         return
     page = store.list_sessions(query)
     unfiltered = query == SessionQuery(sort=query.sort, order=query.order, limit=limit)
@@ -134,7 +137,8 @@ def list_sessions(
         if unfiltered
         else "no sessions match"
     )
-    print_rows(page.items, SESSION_COLUMNS, fmt, next_cursor=page.next_cursor, empty=empty)
+    columns = session_columns(page.items, stale_after=stale)
+    print_rows(page.items, columns, fmt, next_cursor=page.next_cursor, empty=empty)
 
 
 @sessions_app.command("show")
@@ -151,7 +155,7 @@ def show(ctx: typer.Context, session: SessionArg, json: JsonOpt = False) -> None
         doc = summary.to_json_dict() | {"children": [c.id for c in children.items]}
         print_json(doc)
         return
-    fields = session_fields(summary)
+    fields = session_fields(summary, stale_after=stale_after(ctx))
     if children.items:
         fields.append(("child sessions", [c.id for c in children.items]))
     print_object(summary, fmt, fields=fields)

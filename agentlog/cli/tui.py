@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agentlog.cli.context import get_store
+from agentlog.cli.context import get_store, stale_after
 from agentlog.errors import UsageError
 
 
@@ -55,7 +55,7 @@ def tui(
         source = store.url
     try:
         session_id = resolve_session_id(store, session) if session else None
-        make_app(store, source=source, session_id=session_id).run()
+        make_app(store, source=source, session_id=session_id, stale_after=stale_after(ctx)).run()
     finally:
         if file is not None:
             store.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from agentlog.errors import UsageError
 from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
 from agentlog.mcp.mapping import McpMapper
+from agentlog.sdk.links import current_link
 
 if TYPE_CHECKING:
     from agentlog.sdk.client import AgentLog
@@ -29,7 +30,8 @@ logger = logging.getLogger("agentlog")
 
 
 class _Tap:
-    """One connection's mapping into one session."""
+    """One connection's mapping into one session (a message sent under an adapter's link,
+    e.g. by a LangGraph tool, goes to that link's session, under its event, answers too)."""
 
     def __init__(self, handle: SessionHandle, owned: bool) -> None:
         self.handle = handle
@@ -37,6 +39,7 @@ class _Tap:
         self.mapper = McpMapper(handle.id)
         self._version = 0
         self._warned = False
+        self._routes: dict[str, SessionHandle] = {}  # event id -> where its answers go
 
     def record(self, item: Any, direction: str) -> None:
         try:
@@ -48,11 +51,30 @@ class _Tap:
             if self.mapper.context_version != self._version:
                 self._version = self.mapper.context_version
                 self.handle.update_metadata({"mcp": dict(self.mapper.context)})
-            self.handle.add_events(events)
+            self._route(events, direction)
         except Exception as exc:  # the client must never notice the recorder
             if not self._warned:
                 self._warned = True
                 logger.warning("agentlog: could not record an MCP message: %r", exc)
+
+    def _route(self, events: list[Any], direction: str) -> None:
+        # A request goes where the sender's link points (and under its event); what
+        # answers it follows the request, whichever task receives it.
+        link = current_link() if direction == CLIENT_TO_SERVER else None
+        routes = self._routes
+        for event in events:
+            target = routes.get(event.parent_id) if event.parent_id else None
+            if target is None:
+                target = self.handle
+                if link is not None:
+                    target = link[0]
+                    if event.parent_id is None and link[1] is not None:
+                        event = event.model_copy(update={"parent_id": link[1]})
+            if target is not self.handle:
+                routes[event.id] = target
+                if len(routes) > 10_000:
+                    del routes[next(iter(routes))]
+            target.add_events([event])
 
 
 class _Read:
@@ -131,9 +153,9 @@ class TracedTransport:
 
     def _open(self) -> _Tap:
         from agentlog.sdk.client import default_log
-        from agentlog.sdk.handle import current_session
 
-        handle = self._session or current_session()
+        link = current_link() if self._session is None else None
+        handle = self._session or (link[0] if link is not None else None)
         if handle is not None:
             return _Tap(handle, owned=False)
         log = self._log or default_log()

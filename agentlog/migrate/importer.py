@@ -466,6 +466,9 @@ def import_file(
             )
             check.strict = True
             if check.aborted or check.rejected or dry_run:
+                if not dry_run:  # validation stopped a strict import: nothing was written
+                    check.dry_run = False
+                    check.sessions.imported = check.events.imported = 0
                 return check
             return _run(
                 store,

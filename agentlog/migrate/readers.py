@@ -28,6 +28,7 @@ from agentlog.migrate.writers import (
     CSV_COLUMNS,
     CSV_NULLABLE_TEXT,
     CSV_SESSION_COLUMNS,
+    restore_formula,
 )
 from agentlog.model import MAX_BATCH_BYTES
 
@@ -371,7 +372,7 @@ def read_csv(stream: IO[bytes]) -> Iterator[Item]:
                 error=f"{where} is not valid UTF-8; re-save the file as UTF-8",
             )
             continue
-        cells = dict(zip(header, row, strict=True))
+        cells = dict(zip(header, map(restore_formula, row), strict=True))
         try:
             session, event = _csv_records(cells, session_cols)
         except ValueError as exc:

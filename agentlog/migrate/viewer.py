@@ -55,7 +55,7 @@ def _remove(inner: Store, folder: str) -> None:
 
 def open_file_as_store(path: str | Path) -> Store:
     """A read-only Store holding the sessions of the export file at `path` (NDJSON/JSON/CSV, .gz)."""
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     folder = tempfile.mkdtemp(prefix="agentlog-view-")
     store = SQLiteStore(str(Path(folder) / "view.db"))

@@ -195,6 +195,31 @@ class JsonWriter(_Buffered):
         super().close()
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP's list).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(cell: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would evaluate, reversibly (see `restore_formula`).
+
+    A cell already starting with `'` and then a trigger or another `'` is prefixed too,
+    so the reader's rule — drop one leading `'` when a trigger or `'` follows — gives
+    back every original cell exactly.
+    """
+    if cell.startswith(FORMULA_TRIGGERS) or (
+        cell.startswith("'") and cell[1:2] in (*FORMULA_TRIGGERS, "'")
+    ):
+        return "'" + cell
+    return cell
+
+
+def restore_formula(cell: str) -> str:
+    """The cell `neutralise_formula` was given."""
+    if cell.startswith("'") and cell[1:2] in (*FORMULA_TRIGGERS, "'") and cell[1:2]:
+        return cell[1:]
+    return cell
+
+
 def _csv_value(value: Any) -> str:
     if value is None:
         return ""
@@ -204,7 +229,10 @@ def _csv_value(value: Any) -> str:
 
 
 class CsvWriter(_Buffered):
-    """RFC 4180 CSV (csv module, CRLF line ends): one row per event, a header row first."""
+    """RFC 4180 CSV (csv module, CRLF line ends): one row per event, a header row first.
+
+    Cells a spreadsheet would run as formulas are prefixed with `'`, reversibly.
+    """
 
     def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
         super().__init__(stream)
@@ -215,7 +243,7 @@ class CsvWriter(_Buffered):
         self._row(list(CSV_COLUMNS))
 
     def _row(self, cells: list[str]) -> None:
-        self._csv.writerow(cells)
+        self._csv.writerow([neutralise_formula(cell) for cell in cells])
         if self._text.tell() >= _FLUSH_AT:
             self._drain()
 

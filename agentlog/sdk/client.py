@@ -239,7 +239,12 @@ class AgentLog:
 
     # ------------------------------------------------------------ durability
     def flush(self, timeout: float | None = 30.0) -> bool:
-        """Wait until everything queued so far is durable; False on timeout or a lost batch."""
+        """Wait until everything queued so far is committed; False on timeout or a lost batch.
+
+        Committed means it survives a crash of this process. With the default
+        `sqlite.synchronous = normal` a power loss may still undo the last commits;
+        set AGENTLOG_SQLITE_SYNCHRONOUS=full to survive that too.
+        """
         try:
             return _w.writer().flush(timeout)
         except Exception as exc:

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from starlette.middleware.cors import CORSMiddleware
 
 from agentlog.server import errors
+from agentlog.server.accesslog import AccessLog, install_stdout_handler
 from agentlog.server.auth import DEV_EMAIL, DEV_TEAM, Authenticator, Principal
 from agentlog.server.broker import Broker
 from agentlog.server.metrics import Metrics
@@ -142,11 +143,15 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         )
     app.add_middleware(Observe, metrics=metrics, usage=usage)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: before anything reads
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # before anything reads
+    app.add_middleware(AccessLog)  # outermost: even a refused body gets its line and request id
+    if settings.access_log:
+        install_stdout_handler()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from agentlog.errors import StoreError, UsageError
-from agentlog.storage.postgres_conn import Target, parse_url
+from agentlog.storage.postgres.conn import Target, parse_url
 
 
 def _tool(name: str) -> str:

@@ -22,8 +22,9 @@ def pending_migrations(db: str) -> list[str]:
 
 
 def _pending_postgres(db: str) -> list[str]:
-    from agentlog.storage import postgres_accounts, postgres_schema
-    from agentlog.storage.postgres_conn import connect, parse_url, translated
+    from agentlog.storage.accounts import postgres as postgres_accounts
+    from agentlog.storage.postgres import migrations as postgres_schema
+    from agentlog.storage.postgres.conn import connect, parse_url, translated
 
     target = parse_url(db)
     sets = (
@@ -49,7 +50,8 @@ def _pending_postgres(db: str) -> list[str]:
 def _pending_sqlite(path: Path) -> list[str]:
     import sqlite_utils
 
-    from agentlog.storage import accounts_sqlite, sqlite_schema
+    from agentlog.storage.accounts import sqlite as accounts_sqlite
+    from agentlog.storage.sqlite import migrations as sqlite_schema
 
     sets = (
         (sqlite_schema.MIGRATION_SET, sqlite_schema.migration_set()),

@@ -48,6 +48,7 @@ class ServerSettings:
     max_body_bytes: int = MAX_BATCH_BYTES
     key_cache_seconds: float = 2.0  # how long a validated key is trusted before re-reading it
     usage_flush_seconds: float = 5.0
+    access_log: bool = False  # JSON lines on stdout (on by default in `agentlog serve`)
 
     def __post_init__(self) -> None:
         if self.jwt_secret and len(self.jwt_secret) < MIN_JWT_SECRET_CHARS:
@@ -75,6 +76,7 @@ class ServerSettings:
             dev=dev,
             rate_limit_per_minute=settings.get("serve.rate_limit_per_minute"),
             login_limit_per_minute=settings.get("serve.login_limit_per_minute"),
+            access_log=bool(settings.get("serve.access_log")),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:

@@ -142,9 +142,15 @@ class KeyRing:
                 "the token is invalid (bad signature or claims); log in again"
             ) from None
         if claims.get("typ") != expected_type:
-            raise AuthError(f"expected an {expected_type} token, got a {claims.get('typ')} token")
+            got = claims.get("typ")
+            raise AuthError(f"expected {_a(expected_type)} token, got {_a(str(got))} token")
         return claims
 
 
 def _as_dict(key: SigningKey) -> dict[str, Any]:
     return {"kid": key.kid, "secret": key.secret, "created_at": key.created_at}
+
+
+def _a(word: str) -> str:
+    """The word with its indefinite article: "an access", "a refresh"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -36,16 +36,28 @@ def open_store(
         return RemoteStore(url, api_key=api_key)
     if url.startswith(("postgresql://", "postgres://")):
         try:
-            from agentlog.storage.postgres import PostgresStore
+            from agentlog.storage.postgres.store import PostgresStore
         except ImportError as exc:
             raise UsageError(
                 f"the PostgreSQL backend needs the team extra: pip install 'agentlog[team]' ({exc})"
             ) from None
         return PostgresStore(url)
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    return SQLiteStore(path, read_only=read_only)
+    return SQLiteStore(path, read_only=read_only, synchronous=_synchronous())
+
+
+def _synchronous() -> str:
+    """The configured SQLite durability; an unreadable config keeps the default (the CLI
+    reports config errors itself, and the SDK must still be able to write)."""
+    from agentlog.config import Settings
+    from agentlog.errors import ConfigError
+
+    try:
+        return str(Settings.load().get("sqlite.synchronous"))
+    except ConfigError:
+        return "normal"
 
 
 __all__ = [

@@ -162,6 +162,7 @@ class RemoteStore:
         self.api_key = api_key
         self.retries = max(0, retries)
         self.backoff = backoff
+        self._reached = False  # any answer from the server yet (see _request)
         self.user_id: str | None = as_user
         self._team_id: str | None = None
         self._team = team
@@ -216,12 +217,16 @@ class RemoteStore:
                     method, path, params=params, content=content, headers=headers
                 )
             except httpx.TransportError as exc:
-                if attempt >= self.retries:
+                # Refused before this store ever reached the server: nothing listens
+                # there (a typo, a server not started), so one quick retry, not four.
+                refused_from_start = isinstance(exc, httpx.ConnectError) and not self._reached
+                if attempt >= self.retries or (refused_from_start and attempt >= 1):
                     raise ServerUnavailable(
                         f"cannot reach the AgentLog server at {self.url} ({exc.__class__.__name__}: "
                         f"{exc}); is `agentlog serve` running there?"
                     ) from None
             else:
+                self._reached = True
                 if response.status_code in ok:
                     return response.json() if response.content else None
                 if response.status_code not in RETRY_STATUSES and response.status_code < 500:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from agentlog.errors import AgentLogError, InvalidCursor, InvalidInput, NotFound, UsageError
+from agentlog.present import DEFAULT_STALE_AFTER
 from agentlog.storage.base import EventQuery, SessionQuery, Store
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
@@ -97,9 +98,11 @@ class AgentLogApp(App[None]):
         source: str | None = None,
         session_id: str | None = None,
         blink: bool = True,
+        stale_after: timedelta | None = DEFAULT_STALE_AFTER,
     ) -> None:
         super().__init__()
         self.blink = blink
+        self.stale_after = stale_after
         self.store = store
         self.fixed_now = now
         self.poll_interval = poll_interval
@@ -126,10 +129,10 @@ class AgentLogApp(App[None]):
 
         self.push_screen(TimelineScreen(session_id, select))
 
-    def open_metrics(self, query: EventQuery, title: str) -> None:
+    def open_metrics(self, query: EventQuery, title: str, *, store_wide: bool = False) -> None:
         from agentlog.tui.screens.metrics import MetricsScreen
 
-        self.push_screen(MetricsScreen(query, title))
+        self.push_screen(MetricsScreen(query, title, store_wide=store_wide))
 
     def show_first_run(self) -> None:
         from agentlog.tui.screens.first_run import FirstRunScreen
@@ -270,6 +273,7 @@ def make_app(
     source: str | None = None,
     session_id: str | None = None,
     blink: bool = True,
+    stale_after: timedelta | None = DEFAULT_STALE_AFTER,
 ) -> AgentLogApp:
     """The app over `store`.
 
@@ -283,6 +287,7 @@ def make_app(
         source=source,
         session_id=session_id,
         blink=blink,
+        stale_after=stale_after,
     )
 
 

@@ -20,8 +20,8 @@ runner = CliRunner()
 
 
 def test_backup_then_restore_brings_back_what_was_lost(tmp_path):
-    from agentlog.storage.postgres import PostgresStore
-    from agentlog.storage.postgres_testing import drop_schema, new_schema_url
+    from agentlog.storage.postgres.store import PostgresStore
+    from agentlog.storage.postgres.testing import drop_schema, new_schema_url
 
     url, schema = new_schema_url("deploy")
     dump = tmp_path / "team.dump"

@@ -2,16 +2,59 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 
-from agentlog.model import SessionStatus
+from agentlog.cli.output import cell, fit_columns
+from agentlog.cli.render import session_columns
+from agentlog.model import SessionStatus, SessionSummary
 
 
 def test_list_table_by_default(cli, demo):
     result = cli.ok("sessions", "list")
     assert "Why did the deploy fail?" in result.stdout
-    assert result.stdout.splitlines()[0].split()[:3] == ["ID", "TITLE", "STATUS"]
-    assert demo.sessions["triage"] in result.stdout
+    assert result.stdout.splitlines()[0].split()[:2] == ["ID", "TITLE"]
+    # Short ids, as git shows hashes: a prefix every command accepts.
+    short = demo.sessions["triage"][:8]
+    assert short in result.stdout and demo.sessions["triage"] not in result.stdout
+    assert cli.json("sessions", "show", short)["id"] == demo.sessions["triage"]
+    assert " ago" in result.stdout  # last activity, relative
+
+
+def test_list_columns_give_way_by_priority_at_80_columns(cli, demo):
+    rows = [
+        SessionSummary.model_validate(s)
+        for s in cli.json("sessions", "list", "--limit", "30")["items"]
+    ]
+    columns = session_columns(rows)
+    cells = [[" ".join(cell(c.get(r)).splitlines()) for c in columns] for r in rows]
+    kept = [columns[i].header for i in fit_columns(cells, columns, 80)]
+    assert kept == ["ID", "", "TITLE", "EVENTS", "ERR", "DURATION", "LAST ACTIVITY"]
+    wide = [columns[i].header for i in fit_columns(cells, columns, 160)]
+    assert wide == [c.header for c in columns]
+
+
+def test_list_marks_a_quiet_active_session_stale(cli, demo, monkeypatch):
+    monkeypatch.setenv("AGENTLOG_DISPLAY_STALE_AFTER_MINUTES", "1")
+    out = cli.ok("sessions", "list", "--status", "active").stdout
+    assert "◌" in out  # the demo's active session has been quiet for minutes
+    shown = cli.ok("sessions", "show", demo.sessions["triage"]).stdout
+    assert "stale" not in shown  # a completed session is never stale
+    monkeypatch.setenv("AGENTLOG_DISPLAY_STALE_AFTER_MINUTES", "0")
+    assert "◌" not in cli.ok("sessions", "list", "--status", "active").stdout
+
+
+def test_colours_follow_the_shared_vocabulary_and_no_color(cli, monkeypatch):
+    monkeypatch.setattr("agentlog.cli.output.is_terminal", lambda stream=None: True)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    coloured = cli.ok("sessions", "list").stdout
+    colour = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])[;m]")
+    assert colour.search(coloured)
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = cli.ok("sessions", "list").stdout
+    # NO_COLOR drops colours (bold and dim may stay); the glyphs keep the meaning.
+    assert not colour.search(plain) and "✔" in plain and "✖" in plain
 
 
 def test_list_json_shape_and_sort(cli, demo):

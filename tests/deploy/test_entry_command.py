@@ -11,11 +11,12 @@ import uuid
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from deploy_files import compose, dockerfile, env_instructions, exec_form, interpolate
 
 from agentlog.server.testing import free_port
-from agentlog.storage.postgres_testing import drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import drop_schema, new_schema_url
 
 PG = os.environ.get("AGENTLOG_TEST_POSTGRES_URL")
 REDIS = os.environ.get("AGENTLOG_TEST_REDIS_URL")
@@ -155,6 +156,9 @@ def test_entry_command_serves_the_api_with_the_compose_environment(tmp_path, sch
     assert proc.returncode == 0, err
     assert f"created the first admin {ADMIN}" in err
     assert PASSWORD not in out + err  # never echoed
+    access = [orjson.loads(line) for line in out.splitlines() if line.startswith("{")]
+    batch = [a for a in access if a["route"] == "/v1/events:batch"]
+    assert len(batch) == 1 and batch[0]["status"] == 200 and batch[0]["team_id"]
     assert "0.0.0.0" in err
 
 

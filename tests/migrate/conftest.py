@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from portability_helpers import Cli
 
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from agentlog.migrate.export import Selection, export
 from agentlog.model import Event, EventType, Session
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from agentlog.migrate.export import Selection, export
 from agentlog.migrate.importer import import_file
 from agentlog.model import MAX_CONTENT_BYTES, BatchError, Event, Session, WriteResult
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 HEADER = b'{"format":"agentlog","version":1,"exported_at":"2026-03-01T12:00:00.000000Z"}\n'
 

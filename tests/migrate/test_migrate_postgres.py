@@ -22,7 +22,7 @@ pytestmark = [
 
 @pytest.fixture
 def pg():
-    from agentlog.storage.postgres_testing import temporary_store
+    from agentlog.storage.postgres.testing import temporary_store
 
     store = temporary_store()
     yield store

@@ -17,7 +17,7 @@ from agentlog.migrate.export import Selection
 from agentlog.migrate.migrate import Migration, verify_only
 from agentlog.model import Event, SessionStatus, SessionUpdate
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def test_migrate_copies_everything_and_verifies(store, other, tmp_path) -> None:
@@ -153,7 +153,7 @@ def test_migrate_to_itself_is_refused(store) -> None:
 KILL_SCRIPT = """
 import sys, time
 from agentlog.migrate.migrate import Migration
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 source, target = SQLiteStore(sys.argv[1]), SQLiteStore(sys.argv[2])
 m = Migration(source, target)
 def slow(n):

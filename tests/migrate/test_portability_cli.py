@@ -10,7 +10,7 @@ import orjson
 from portability_helpers import Cli, fill, lines
 
 from agentlog.storage.base import EventQuery
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def test_demo_export_import_export_is_identical(tmp_path) -> None:
@@ -85,6 +85,8 @@ def test_import_from_stdin_dry_run_and_strict(cli, store, tmp_path) -> None:
     broken = export_text + '{"kind":"event","type":"LOG"}\n'
     strict = cli("import", "-", "--strict", input=broken)
     assert strict.exit_code == 1 and "nothing was imported" in strict.stderr
+    assert "dry run" not in strict.stderr  # it was not one; the strict check stopped it
+    assert "IMPORTED" in strict.stdout and "WOULD IMPORT" not in strict.stdout
     assert store.count_events(EventQuery()) == 0
     assert cli("import", "-", input=export_text).exit_code == 0
     assert store.count_events(EventQuery()) == 3
@@ -123,7 +125,7 @@ def test_migrate_command_runs_previews_and_verifies(cli, store, tmp_path) -> Non
 
 def test_migrate_to_postgresql_without_the_backend_says_so(cli, store, monkeypatch) -> None:
     # As in an install without the `team` extra: the backend cannot be imported.
-    monkeypatch.setitem(sys.modules, "agentlog.storage.postgres", None)
+    monkeypatch.setitem(sys.modules, "agentlog.storage.postgres.store", None)
     result = cli("migrate", "--to", "postgresql://postgres@127.0.0.1/test")
     assert result.exit_code == 2 and "PostgreSQL backend" in result.stderr
     assert "pip install 'agentlog[team]'" in result.stderr

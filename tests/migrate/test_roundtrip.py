@@ -23,7 +23,7 @@ from agentlog.model import (
     Session,
     SessionStatus,
 )
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 OPT_TEXT = st.none() | TEXT

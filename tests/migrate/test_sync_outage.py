@@ -16,7 +16,7 @@ import pytest
 from portability_helpers import Cli
 
 from agentlog.storage.base import EventQuery, SessionQuery, iter_events
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def free_port() -> int:

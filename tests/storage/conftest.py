@@ -18,7 +18,7 @@ import pytest
 
 from agentlog.model import Event, EventType, Session, new_id
 from agentlog.storage.base import Store
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ BACKENDS: dict[str, Backend] = {
     "remote": Backend(_remote),
     "postgres": Backend(
         lambda tmp: __import__(
-            "agentlog.storage.postgres_testing"
-        ).storage.postgres_testing.temporary_store(),
+            "agentlog.storage.postgres.testing"
+        ).storage.postgres.testing.temporary_store(),
         "AGENTLOG_TEST_POSTGRES_URL",
     ),
 }

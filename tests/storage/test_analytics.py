@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentlog.storage.analytics import duration_stats, percentile, profile
+from agentlog.storage.sql.analytics import duration_stats, percentile, profile
 
 
 def test_percentile_interpolates_like_percentile_cont():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 
 from agentlog.model import Event, EventType, new_id
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def test_new_store_folder_and_files_are_owner_only(tmp_path):

@@ -10,14 +10,14 @@ import pytest
 
 from agentlog.errors import NotAnAgentLogDatabase, SchemaTooNew, StoreError
 from agentlog.storage import open_store
-from agentlog.storage.postgres_schema import (
+from agentlog.storage.postgres.migrations import (
     LATEST_VERSION,
     MIGRATIONS,
     MIGRATIONS_TABLE,
     migration_names,
     migration_number,
 )
-from agentlog.storage.postgres_testing import ENV, drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import ENV, drop_schema, new_schema_url
 
 psycopg = pytest.importorskip("psycopg")
 needs_pg = pytest.mark.skipif(not os.environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set")
@@ -35,7 +35,7 @@ def schema_url() -> Iterator[tuple[str, str]]:
 
 
 def _tables(schema: str) -> set[str]:
-    from agentlog.storage.postgres_testing import base_url
+    from agentlog.storage.postgres.testing import base_url
 
     with psycopg.connect(base_url()) as conn:
         rows = conn.execute(
@@ -133,7 +133,7 @@ def test_connection_refused_is_one_line_without_password() -> None:
 
 @needs_pg
 def test_unknown_user_is_a_store_error() -> None:
-    from agentlog.storage.postgres_testing import base_url
+    from agentlog.storage.postgres.testing import base_url
 
     url = base_url().replace("postgres@", "no_such_agentlog_user:pw@", 1)
     with pytest.raises(StoreError) as caught:
@@ -144,8 +144,8 @@ def test_unknown_user_is_a_store_error() -> None:
 def test_first_schema_is_upgraded_with_its_data_kept_and_found(schema_url: tuple[str, str]) -> None:
     from agentlog.model import Event, EventType, Session
     from agentlog.storage.base import EventQuery, SessionQuery
-    from agentlog.storage.postgres_conn import connect, parse_url
-    from agentlog.storage.postgres_schema import apply
+    from agentlog.storage.postgres.conn import connect, parse_url
+    from agentlog.storage.postgres.migrations import apply
 
     url, schema = schema_url
     target = parse_url(url)

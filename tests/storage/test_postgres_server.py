@@ -12,7 +12,7 @@ from agentlog.errors import Conflict, NotFound
 from agentlog.model import Event, EventType, Session, new_id
 from agentlog.storage.accounts import Actor, Role, open_accounts
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.postgres_testing import ENV, drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import ENV, drop_schema, new_schema_url
 
 pytestmark = pytest.mark.skipif(not os.environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set")
 

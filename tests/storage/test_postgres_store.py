@@ -11,7 +11,7 @@ import pytest
 from agentlog.errors import InvalidInput
 from agentlog.model import Event, EventType, Session, new_id
 from agentlog.storage.base import EventQuery
-from agentlog.storage.postgres_testing import ENV, temporary_store
+from agentlog.storage.postgres.testing import ENV, temporary_store
 
 pytestmark = pytest.mark.skipif(not os.environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set")
 
@@ -73,7 +73,7 @@ def test_threads_share_one_pool_and_aggregates_stay_exact(pg) -> None:
 
 def test_two_stores_on_one_schema_write_the_same_events(pg) -> None:
     """Two server workers (two pools) writing overlapping batches never double-count."""
-    from agentlog.storage.postgres import PostgresStore
+    from agentlog.storage.postgres.store import PostgresStore
 
     other = PostgresStore(pg.url, pool_size=2)
     try:
@@ -133,7 +133,7 @@ def test_a_killed_connection_is_replaced_not_surfaced(pg) -> None:
     """After a database restart the pool hands out working connections (the server's 503 recovers)."""
     import psycopg
 
-    from agentlog.storage.postgres_testing import base_url
+    from agentlog.storage.postgres.testing import base_url
 
     with pg._pool.connection() as conn:
         pid = conn.info.backend_pid
@@ -147,7 +147,7 @@ def test_unreachable_database_after_open_is_a_store_error() -> None:
     import re
 
     from agentlog.errors import StoreError
-    from agentlog.storage.postgres_conn import open_pool, parse_url, translated
+    from agentlog.storage.postgres.conn import open_pool, parse_url, translated
 
     target = parse_url("postgresql://postgres:pw@127.0.0.1:1/test?agentlog_schema=x")
     pool = open_pool(target, max_size=1, timeout=0.3)
@@ -181,7 +181,7 @@ def test_crossing_multi_session_batches_never_fail(pg) -> None:
 
 def test_indexing_stops_at_the_writes_it_was_asked_for(pg) -> None:
     """A search indexes what was committed before it started, never chasing later writers."""
-    from agentlog.storage import postgres_search as fts
+    from agentlog.storage.postgres import search as fts
 
     sid = new_id()
     pg.write(events=_events(sid, 3, "a", "first"))

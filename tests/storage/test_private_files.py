@@ -7,7 +7,7 @@ import sqlite3
 import stat
 
 from agentlog.server.tokens import KeyRing
-from agentlog.storage.accounts_sqlite import SQLiteAccounts
+from agentlog.storage.accounts.sqlite import SQLiteAccounts
 
 
 def _mode(path) -> int:

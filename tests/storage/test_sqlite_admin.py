@@ -9,9 +9,9 @@ import pytest
 
 from agentlog.errors import UsageError
 from agentlog.model import Event, EventType, new_id
-from agentlog.storage import sqlite_write
 from agentlog.storage.base import EventQuery
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite import write as sqlite_write
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def events(sid: str, n: int, word: str = "walrus") -> list[Event]:

@@ -20,8 +20,8 @@ from agentlog.errors import (
 )
 from agentlog.model import Event, EventType, Session, new_id
 from agentlog.storage.base import EventQuery
-from agentlog.storage.sqlite import SQLiteStore
-from agentlog.storage.sqlite_conn import translate
+from agentlog.storage.sqlite.conn import translate
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def one_line(exc: pytest.ExceptionInfo) -> str:
@@ -182,7 +182,7 @@ def test_kill_9_mid_write_leaves_a_consistent_file(tmp_path):
     script = (
         "import sys\n"
         "from agentlog.model import Event, EventType, new_id\n"
-        "from agentlog.storage.sqlite import SQLiteStore\n"
+        "from agentlog.storage.sqlite.store import SQLiteStore\n"
         "store = SQLiteStore(sys.argv[1])\n"
         "sid = new_id()\n"
         "print('ready', flush=True)\n"

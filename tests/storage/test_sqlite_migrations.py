@@ -10,9 +10,7 @@ from sqlite_utils import Database
 
 from agentlog.model import Event, EventType, Session, to_us
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.sqlite import SQLiteStore
-from agentlog.storage.sqlite_query import INSERT_EVENT, event_row, session_row
-from agentlog.storage.sqlite_schema import (
+from agentlog.storage.sqlite.migrations import (
     APPLICATION_ID,
     LATEST_VERSION,
     MIGRATION_SET,
@@ -21,6 +19,8 @@ from agentlog.storage.sqlite_schema import (
     migration_number,
     migration_set,
 )
+from agentlog.storage.sqlite.query import INSERT_EVENT, event_row, session_row
+from agentlog.storage.sqlite.store import SQLiteStore
 
 EXPECTED_TABLES = {
     "sessions",

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agentlog.model import Event, EventType, new_id, to_us
-from agentlog.storage import sqlite_search
 from agentlog.storage.base import EventQuery
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite import search as sqlite_search
+from agentlog.storage.sqlite.store import SQLiteStore
 
 N_EVENTS = 6000
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from agentlog.errors import StoreError
 from agentlog.model import Event, EventType, new_id
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 def test_concurrent_writers_and_readers(tmp_path):
@@ -105,7 +105,7 @@ def test_two_processes_write_one_file_at_once(tmp_path):
     script = (
         "import sys\n"
         "from agentlog.model import Event, EventType\n"
-        "from agentlog.storage.sqlite import SQLiteStore\n"
+        "from agentlog.storage.sqlite.store import SQLiteStore\n"
         "store = SQLiteStore(sys.argv[1])\n"
         "for _ in range(20):\n"
         "    store.write(events=[Event(session_id=sys.argv[2], type=EventType.LOG,"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentlog.storage.textsearch import fts_query, normalize_for_index, query_terms
+from agentlog.storage.sql.textsearch import fts_query, normalize_for_index, query_terms
 
 
 def test_ascii_passes_through():

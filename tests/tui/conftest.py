@@ -10,7 +10,7 @@ import pytest
 from tui_fixture import DEMO_NOW
 
 from agentlog.demo import DemoResult, generate_demo
-from agentlog.storage.sqlite import SQLiteStore
+from agentlog.storage.sqlite.store import SQLiteStore
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ def test_tui_opens_an_export_file_read_only(tmp_path, runs) -> None:
 
 def test_tui_on_the_local_store_opens_the_latest_session(tmp_path, runs) -> None:
     db = tmp_path / "local.db"
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     store = SQLiteStore(str(db))
     ids = fill(store)

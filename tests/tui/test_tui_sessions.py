@@ -31,10 +31,16 @@ async def test_lists_demo_sessions_newest_first(demo) -> None:
         assert len(screen.ids) == result.session_count
         text = screen_text(app)
         assert "Nightly eval: summarize-tickets" in text
-        assert f"{result.session_count} of {result.session_count} sessions" in text
-        # newest activity first
-        last = [store.get_session(i).last_event_at for i in screen.ids]
-        assert last == sorted(last, reverse=True)
+        assert f"AgentLog  {result.session_count} sessions" in text
+        assert "sort: last activity ↓" in text and "Last activity ↓" in text
+        # newest activity first, each child session right under its parent
+        rows = [store.get_session(i) for i in screen.ids]
+        top = [r.last_event_at for r in rows if r.parent_session_id is None]
+        assert top == sorted(top, reverse=True)
+        for i, r in enumerate(rows):
+            if r.parent_session_id:
+                assert rows[i - 1].id == r.parent_session_id or rows[i - 1].parent_session_id
+                assert "└ " in str(screen.query_one(DataTable).get_cell(r.id, "title"))
 
 
 async def test_search_as_you_type_narrows_the_list(demo) -> None:
@@ -80,12 +86,19 @@ async def test_sort_key_cycles_and_reverses(demo) -> None:
         await settle(pilot)
         screen = app.screen
         assert screen.query_.sort == "title"
-        titles = [store.get_session(i).title for i in screen.ids]
+        titles = top_titles(store, screen.ids)
         assert titles == sorted(titles)
         await pilot.press("O")
         await settle(pilot)
-        titles = [store.get_session(i).title for i in screen.ids]
+        titles = top_titles(store, screen.ids)
         assert titles == sorted(titles, reverse=True)
+        assert "sort: title ↑" not in screen_text(app) and "Title ↓" in screen_text(app)
+
+
+def top_titles(store, ids: list[str]) -> list[str]:
+    """Titles of the top-level rows (child sessions sit under their parents, out of order)."""
+    rows = [store.get_session(i) for i in ids]
+    return [r.title for r in rows if r.parent_session_id is None]
 
 
 async def test_enter_opens_the_timeline(demo) -> None:

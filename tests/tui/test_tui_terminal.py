@@ -108,13 +108,13 @@ def tui(home: Path, tmp_path: Path) -> Iterator[Tmux]:
 
 
 def test_done_when_walk_in_a_real_terminal(tui: Tmux, tmp_path: Path) -> None:
-    tui.wait_for(lambda s: " of " in s and "Recent:" in s)  # the list and activity have loaded
+    tui.wait_for(lambda s: "25 sessions" in s and "Recent:" in s)  # the list and activity loaded
     time.sleep(0.5)
     # find the failing session
     tui.keys("/")
     tui.keys("Nightly", literal=True)
     tui.keys("Enter")
-    tui.wait_for("2 of 2 sessions")
+    tui.wait_for("2 of 25 sessions")  # the matches, out of every session
     tui.keys("Enter")  # the failing run is the newer of the two
     tui.wait_for(lambda s: "failed" in s and "fetch_tickets" in s)
     # filter it to TOOL_CALL and ERROR

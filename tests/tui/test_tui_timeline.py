@@ -343,13 +343,16 @@ async def test_agent_lanes_group_events_by_agent(demo) -> None:
         timeline = app.screen.timeline
         assert timeline.lanes == ("planner", "researcher", "coder")
         lines = screen_text(app).splitlines()
-        assert "lanes: planner,researcher,coder" in lines[1]
+        assert "agents: planner, researcher, coder" in lines[1]  # the two-line header
+        assert "lanes: planner,researcher,coder" in lines[2]
         # each event sits on its own agent's lane
         for row in range(len(timeline.keys)):
             event = timeline.event_at(row)
             lane = timeline.lanes.index(event.agent_id)
-            marks = lines[2 + row][14 : 14 + 2 * len(timeline.lanes) : 2]
-            assert marks[lane] == "●" and marks.count("●") == 1, lines[2 + row]
+            marks = lines[3 + row][14 : 14 + 2 * len(timeline.lanes) : 2]
+            assert marks[lane] == "●" and marks.count("●") == 1, lines[3 + row]
+        # the three agents of the hand-off never share a colour
+        assert len({colour for _, colour in timeline.palette}) == 3
         await pilot.press("a")
         assert timeline.lanes is None
 

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.runnables.config import var_child_runnable_config
 
 from agentlog.integrations import pricing
 from agentlog.integrations.langgraph import mapping as m
 from agentlog.model import EventType, new_id
+from agentlog.sdk import links
 
 if TYPE_CHECKING:
     from agentlog.sdk.client import AgentLog
@@ -81,6 +83,7 @@ class _Root:
     # Hand-offs wait for their target node to finish, so they can name the
     # child session the target's subgraph ran in: (graph path, target) -> events.
     pending: dict[tuple[tuple[str, ...], str], list[dict[str, Any]]] = field(default_factory=dict)
+    memo: m.Memo = field(default_factory=dict)  # messages already converted in this run
 
 
 @dataclass(slots=True, eq=False)
@@ -132,6 +135,8 @@ class AgentLogCallback(BaseCallbackHandler):
         self._metadata = dict(metadata or {})
         self._prices = prices
         self._runs: dict[UUID, _Run] = {}
+        self._nodes: dict[str, _Run] = {}  # node runs in flight by checkpoint namespace
+        self.last_session_id: str | None = None  # the session of the latest run started
         self._bubble = _bubble_types()
         self._version = _integration_version()
 
@@ -154,7 +159,10 @@ class AgentLogCallback(BaseCallbackHandler):
             paused = _PAUSED.pop((id(log), thread_id), None)
             if paused is not None:
                 paused.interrupted = False
-                paused.scope.handle.user_input(value, name="resume", metadata={"resume": True})
+                self.last_session_id = paused.scope.handle.id
+                paused.scope.handle.user_input(
+                    _text(value), name="resume", metadata={"resume": True}
+                )
                 return paused
         from agentlog.sdk.handle import current_session
 
@@ -177,10 +185,11 @@ class AgentLogCallback(BaseCallbackHandler):
             )
             scope = _Scope(handle, None, owned=True)
         root = _Root(scope, thread_id)
+        self.last_session_id = scope.handle.id
         if resuming:
-            scope.handle.user_input(value, name="resume", metadata={"resume": True})
+            scope.handle.user_input(_text(value), name="resume", metadata={"resume": True})
         elif inputs is not None:
-            scope.handle.user_input(m.input_content(inputs), name=name)
+            scope.handle.user_input(_text(m.input_content(inputs)), name=name)
         return root
 
     def _scope_for(self, root: _Root, ns: str | None) -> _Scope:
@@ -212,6 +221,7 @@ class AgentLogCallback(BaseCallbackHandler):
     def _finish_root(self, root: _Root, failed: bool) -> None:
         if root.pending:
             self._flush_handoffs(root, None)
+        root.memo = {}
         if root.interrupted and root.thread_id is not None:
             _PAUSED[(id(root.scope.handle._log), root.thread_id)] = root
             while len(_PAUSED) > 1000:
@@ -233,7 +243,13 @@ class AgentLogCallback(BaseCallbackHandler):
         inputs: Any = None,
         extra: Any = None,
     ) -> _Run:
+        ns = metadata.get("langgraph_checkpoint_ns") if metadata else None
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+        if parent is None and ns and parent_run_id is not None:
+            # Chains inside a node are not tracked (see on_chain_start): the node
+            # that owns this namespace, or the one hosting its graph, stands in.
+            nodes = self._nodes
+            parent = nodes.get(ns) or (nodes.get(ns.rsplit("|", 1)[0]) if "|" in ns else None)
         now = _now()
         if parent is None:
             root = self._open_root(name, metadata, inputs if kind == _CHAIN else None)
@@ -241,7 +257,6 @@ class AgentLogCallback(BaseCallbackHandler):
             parent_event = None
         else:
             root = parent.root
-            ns = metadata.get("langgraph_checkpoint_ns") if metadata else None
             scope = self._scope_for(root, ns)
             parent_event = (
                 (parent.event_id or parent.parent_event) if parent.scope is scope else None
@@ -260,7 +275,7 @@ class AgentLogCallback(BaseCallbackHandler):
             parent_event,
             agent,
             name,
-            metadata.get("langgraph_checkpoint_ns") if metadata else None,
+            ns,
             now,
             time.perf_counter(),
             extra,
@@ -289,12 +304,20 @@ class AgentLogCallback(BaseCallbackHandler):
     ) -> None:
         try:
             name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
-            is_node = parent_run_id is not None and m.is_node(tags, metadata, name)
-            run = self._start(_CHAIN, run_id, parent_run_id, name, metadata, inputs)
-            if is_node and parent_run_id in self._runs:
+            if parent_run_id is None:
+                self._start(_CHAIN, run_id, None, name, metadata, inputs)
+            elif m.is_node(tags, metadata, name):
+                run = self._start(_CHAIN, run_id, parent_run_id, name, metadata, inputs)
                 run.kind = _NODE
                 run.event_id = new_id()
                 run.extra = metadata.get("langgraph_step") if metadata else None
+                if run.ns:
+                    self._nodes[run.ns] = run
+            elif not (metadata and "langgraph_checkpoint_ns" in metadata):
+                # A chain outside any graph node (plain LangChain): tracked for threading.
+                # Inside a node, the many helper chains (prompts, sequences, routers)
+                # are skipped: their children find the node by namespace.
+                self._start(_CHAIN, run_id, parent_run_id, name, metadata, inputs)
         except Exception as exc:
             self._internal(exc)
 
@@ -304,6 +327,8 @@ class AgentLogCallback(BaseCallbackHandler):
             if run is None:
                 return
             if run.kind == _NODE:
+                if run.ns:
+                    self._nodes.pop(run.ns, None)
                 self._node_end(run, outputs, None)
             elif run.is_root:
                 self._root_end(run, outputs, None)
@@ -316,6 +341,8 @@ class AgentLogCallback(BaseCallbackHandler):
             if run is None:
                 return
             if run.kind == _NODE:
+                if run.ns:
+                    self._nodes.pop(run.ns, None)
                 self._node_end(run, None, error)
             elif run.is_root:
                 self._root_end(run, None, error)
@@ -333,11 +360,11 @@ class AgentLogCallback(BaseCallbackHandler):
         handoffs: list[Any] = []
         kind = self._classify(error)
         if error is None:
-            content = m.state_update(outputs)
+            content = _text(m.state_update(outputs), run.root.memo)
             handoffs = m.commands_in(outputs)
         elif kind == "command":
             cmd = error.args[0] if error.args else None
-            content = m.state_update(cmd)
+            content = _text(m.state_update(cmd), run.root.memo)
             meta["command"] = "parent"
             # The command applies in the graph whose task this node is when its
             # `graph` names this node's namespace; deeper levels only relay it.
@@ -376,13 +403,14 @@ class AgentLogCallback(BaseCallbackHandler):
         # node's own (a `ParentCommand` reaches here at the level where it applies).
         root = run.root
         stamp = _fromts(_now(), UTC)
+        said = m.handoff_text(cmd)  # the full update is on the node's STATE_UPDATE
         for target in targets:
             handoff = {
                 "scope": run.scope,
                 "to_agent": target,
-                "content": m.command(cmd),
+                "content": said or f"{run.name} -> {target}",
                 "from_agent": run.name,
-                "metadata": {"langgraph_step": run.extra},
+                "metadata": {"langgraph_step": run.extra, "command": m.command_route(cmd)},
                 "parent_id": run.event_id,
                 "timestamp": stamp,
             }
@@ -410,7 +438,7 @@ class AgentLogCallback(BaseCallbackHandler):
         run.root.interrupted = True
         run.scope.handle.event(
             EventType.STATE_UPDATE,
-            m.interrupts(error),
+            _text(m.interrupts(error)),
             name="interrupt",
             agent_id=run.agent,
             metadata={"interrupt": True},
@@ -424,7 +452,9 @@ class AgentLogCallback(BaseCallbackHandler):
             if kind == "interrupt" and error is not None:
                 self._interrupt(run, error)
             if not root.interrupted and outputs is not None:
-                root.scope.handle.agent_output(m.output_content(outputs), name=run.name)
+                root.scope.handle.agent_output(
+                    _text(m.output_content(outputs), root.memo), name=run.name
+                )
             self._finish_root(root, failed=False)
             return
         if not getattr(error, "__agentlog_logged__", False):
@@ -495,7 +525,7 @@ class AgentLogCallback(BaseCallbackHandler):
         prompt = run.extra
         if isinstance(prompt, list) and len(prompt) == 1:
             prompt = prompt[0]
-        return m.jsonable(prompt)
+        return prompt
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
@@ -509,7 +539,7 @@ class AgentLogCallback(BaseCallbackHandler):
             llm_output = getattr(response, "llm_output", None)
             tokens_in, tokens_out, details = m.usage(msg, llm_output)
             if msg is not None:
-                answer: Any = m.message(msg)
+                answer: Any = msg
             else:
                 answer = getattr(first, "text", None)
             meta: dict[str, Any] = {}
@@ -554,7 +584,7 @@ class AgentLogCallback(BaseCallbackHandler):
             body["response"] = answer
         run.scope.handle.event(
             EventType.LLM_CALL,
-            body,
+            m.dumps(body, run.root.memo),
             name=run.name,
             agent_id=run.agent,
             metadata=meta or None,
@@ -587,7 +617,7 @@ class AgentLogCallback(BaseCallbackHandler):
     ) -> None:
         try:
             name = (serialized or {}).get("name") or kwargs.get("name") or "tool"
-            args = m.jsonable(inputs) if inputs is not None else input_str
+            args = _text(inputs) if inputs is not None else input_str
             self._start(
                 _TOOL,
                 run_id,
@@ -620,12 +650,13 @@ class AgentLogCallback(BaseCallbackHandler):
             if run is None:
                 return
             ts, duration = self._stamp(run)
-            content, failed = m.tool_output(output)
+            raw, failed = m.tool_output(output)
+            content = _text(raw, run.root.memo)
             self._tool_call(run, ts, duration, "error" if failed else "ok")
             handle = run.scope.handle
             if failed:  # the tool turned its exception into a message for the model
                 handle.error(
-                    content if isinstance(content, str) else str(content),
+                    content or "",
                     name=run.name,
                     agent_id=run.agent,
                     parent_id=run.event_id,
@@ -671,6 +702,13 @@ class AgentLogCallback(BaseCallbackHandler):
 _PAUSED: dict[tuple[int, str], _Root] = {}
 
 
+def _text(value: Any, memo: m.Memo | None = None) -> str | None:
+    """Event content: text as it is, anything else as JSON."""
+    if value is None or value.__class__ is str:
+        return value
+    return m.dumps(value, memo)
+
+
 def _thread_id(metadata: Mapping[str, Any] | None) -> str | None:
     if not metadata:
         return None
@@ -683,3 +721,27 @@ def _mark(error: BaseException) -> None:
         error.__agentlog_logged__ = True  # type: ignore[attr-defined]  # exceptions take attributes
     except Exception:
         pass
+
+
+def _tool_link() -> Any:
+    """Inside a tool an AgentLogCallback is recording: (its session, its TOOL_CALL id).
+
+    LangChain runs each tool with the child config in a context variable; its
+    callback manager's parent is the tool's run, which the handler knows.
+    """
+    config = var_child_runnable_config.get()
+    if not config:
+        return None
+    manager = config.get("callbacks")
+    parent = getattr(manager, "parent_run_id", None)
+    if parent is None:
+        return None
+    for handler in getattr(manager, "handlers", ()):
+        if isinstance(handler, AgentLogCallback):
+            run = handler._runs.get(parent)
+            if run is not None and run.event_id is not None:
+                return run.scope.handle, run.event_id
+    return None
+
+
+links.register(_tool_link)

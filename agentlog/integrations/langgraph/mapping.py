@@ -8,31 +8,32 @@ the message's `usage_metadata` (else the provider's `llm_output`).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-_MAX_DEPTH = 24
+import orjson
+
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _END = "__end__"
+
+Memo = dict[int, tuple[Any, Any]]  # id(message) -> (message, its JSON as an orjson.Fragment)
 
 
 def message(msg: Any) -> dict[str, Any]:
     """A LangChain message as a compact dict: role, content, and what else it carries."""
     kind = getattr(msg, "type", None) or type(msg).__name__
-    out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": jsonable(msg.content)}
+    out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": msg.content}
     name = getattr(msg, "name", None)
     if name:
         out["name"] = name
     calls = getattr(msg, "tool_calls", None)
     if calls:
         out["tool_calls"] = [
-            {"id": c.get("id"), "name": c.get("name"), "args": jsonable(c.get("args"))}
-            for c in calls
+            {"id": c.get("id"), "name": c.get("name"), "args": c.get("args")} for c in calls
         ]
     bad = getattr(msg, "invalid_tool_calls", None)
     if bad:
-        out["invalid_tool_calls"] = jsonable(bad)
+        out["invalid_tool_calls"] = bad
     call_id = getattr(msg, "tool_call_id", None)
     if call_id:
         out["tool_call_id"] = call_id
@@ -42,52 +43,78 @@ def message(msg: Any) -> dict[str, Any]:
     return out
 
 
+_MESSAGE_TYPES: dict[type, bool] = {}
+
+
 def is_message(value: Any) -> bool:
-    return (
-        hasattr(value, "content") and hasattr(value, "type") and hasattr(value, "response_metadata")
-    )
+    """A LangChain message (by its shape, so no import of langchain_core is needed here)."""
+    cls = value.__class__
+    known = _MESSAGE_TYPES.get(cls)
+    if known is None:
+        known = all(
+            hasattr(cls, a) or a in getattr(cls, "model_fields", ()) for a in _MESSAGE_ATTRS
+        )
+        if len(_MESSAGE_TYPES) < 1000:
+            _MESSAGE_TYPES[cls] = known
+    return known
 
 
-def jsonable(value: Any, depth: int = 0) -> Any:
-    """`value` with messages, commands, sends and pydantic models made JSON-ready.
+_MESSAGE_ATTRS = ("content", "type", "response_metadata")
 
-    Anything else orjson cannot take is left for its `default=str` (see `as_text`).
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def dumps(value: Any, memo: Memo | None = None) -> str:
+    """`value` as JSON text, with LangChain/LangGraph objects as plain data.
+
+    orjson walks dicts and lists in C and calls back only for what it does not
+    know (messages, commands, sends, interrupts, pydantic models). `memo`
+    (one per graph run) keeps each message's JSON, so a conversation's history
+    is converted once, not again in every prompt and state update.
     """
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if depth > _MAX_DEPTH:
-        return repr(value)[:200]
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v, depth + 1) for v in value]
-    if is_message(value):
-        return message(value)
-    kind = type(value).__name__
+
+    def default(obj: Any) -> Any:
+        if is_message(obj):
+            if memo is None:
+                return message(obj)
+            known = memo.get(id(obj))
+            if known is not None and known[0] is obj:
+                return known[1]
+            fragment = orjson.Fragment(orjson.dumps(message(obj), default=default, option=_OPTIONS))
+            memo[id(obj)] = (obj, fragment)  # the message is held, so its id is not reused
+            return fragment
+        return plain(obj)
+
+    try:
+        return orjson.dumps(value, default=default, option=_OPTIONS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return orjson.dumps(repr(value)).decode()
+
+
+def plain(obj: Any) -> Any:
+    """One object orjson does not know, as something it does (one level; it recurses itself)."""
+    kind = type(obj).__name__
     if kind == "Command":
-        return command(value)
+        return command(obj)
     if kind == "Send":
-        return {
-            "send": getattr(value, "node", None),
-            "arg": jsonable(getattr(value, "arg", None), depth + 1),
-        }
+        return {"send": getattr(obj, "node", None), "arg": getattr(obj, "arg", None)}
     if kind == "Interrupt":
-        return {
-            "value": jsonable(getattr(value, "value", None), depth + 1),
-            "id": getattr(value, "id", None),
-        }
-    dump = getattr(value, "model_dump", None)
+        return {"value": getattr(obj, "value", None), "id": getattr(obj, "id", None)}
+    if is_message(obj):
+        return message(obj)
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=repr)
+    dump = getattr(obj, "model_dump", None)
     if callable(dump):
         try:
-            return jsonable(dump(), depth + 1)
+            return dump(mode="json")
         except Exception:
-            return repr(value)[:1000]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: jsonable(getattr(value, f.name, None), depth + 1)
-            for f in dataclasses.fields(value)
-        }
-    return value
+            pass
+    try:
+        return str(obj)
+    except Exception:
+        return f"<unprintable {type(obj).__name__}>"
 
 
 def command(cmd: Any) -> dict[str, Any]:
@@ -98,14 +125,35 @@ def command(cmd: Any) -> dict[str, Any]:
         out["graph"] = graph
     goto = getattr(cmd, "goto", None)
     if goto:
-        out["goto"] = jsonable(goto if isinstance(goto, list | tuple) else [goto])
+        out["goto"] = list(goto) if isinstance(goto, list | tuple) else [goto]
     update = getattr(cmd, "update", None)
     if update is not None:
-        out["update"] = jsonable(update)
+        out["update"] = update
     resume = getattr(cmd, "resume", None)
     if resume is not None:
-        out["resume"] = jsonable(resume)
+        out["resume"] = resume
     return out
+
+
+def command_route(cmd: Any) -> dict[str, Any]:
+    """Where a `Command` sends control: its `graph` and named `goto` targets (small, for metadata)."""
+    route: dict[str, Any] = {"goto": goto_targets(cmd)}
+    graph = getattr(cmd, "graph", None)
+    if graph is not None:
+        route["graph"] = graph
+    return route
+
+
+def handoff_text(cmd: Any) -> str | None:
+    """What a hand-off said: the text of the last message its update carries, if any."""
+    update = getattr(cmd, "update", None)
+    messages = update.get("messages") if isinstance(update, Mapping) else None
+    if isinstance(messages, Sequence) and messages and not isinstance(messages, str):
+        last = messages[-1]
+        content = getattr(last, "content", None)
+        if isinstance(content, str) and content:
+            return content
+    return None
 
 
 def commands_in(output: Any) -> list[Any]:
@@ -129,7 +177,7 @@ def goto_targets(cmd: Any) -> list[str]:
 def resume_value(inputs: Any) -> tuple[bool, Any]:
     """(True, value) when a graph run's input is `Command(resume=...)`."""
     if type(inputs).__name__ == "Command" and getattr(inputs, "resume", None) is not None:
-        return True, jsonable(inputs.resume)
+        return True, inputs.resume
     return False, None
 
 
@@ -137,11 +185,11 @@ def state_update(output: Any) -> Any:
     """What a node wrote to the state: its update dict, or its commands' updates."""
     cmds = commands_in(output)
     if cmds:
-        updates = [jsonable(c.update) for c in cmds if getattr(c, "update", None) is not None]
+        updates = [c.update for c in cmds if getattr(c, "update", None) is not None]
         if len(updates) == 1:
             return updates[0]
         return updates or None
-    return jsonable(output)
+    return output
 
 
 def _last_text(messages: Any, roles: tuple[str, ...]) -> str | None:
@@ -167,7 +215,7 @@ def input_content(inputs: Any) -> Any:
         text = _last_text(inputs.get("messages"), ("human", "user"))
         if text is not None:
             return text
-    return jsonable(inputs)
+    return inputs
 
 
 def output_content(outputs: Any) -> Any:
@@ -180,7 +228,7 @@ def output_content(outputs: Any) -> Any:
             return text
     if is_message(outputs) and isinstance(outputs.content, str):
         return outputs.content
-    return jsonable(outputs)
+    return outputs
 
 
 # ---------------------------------------------------------------- where a run belongs
@@ -259,13 +307,13 @@ def _int(value: Any) -> int | None:
 def tool_output(output: Any) -> tuple[Any, bool]:
     """(content, failed) of what a tool returned; a ToolMessage with status "error" failed."""
     if is_message(output):
-        return jsonable(output.content), getattr(output, "status", None) == "error"
+        return output.content, getattr(output, "status", None) == "error"
     if type(output).__name__ == "Command":
         return command(output), False
-    return jsonable(output), False
+    return output, False
 
 
 def interrupts(exc: BaseException) -> Any:
-    """The `Interrupt`s a GraphInterrupt carries, JSON-ready."""
+    """The `Interrupt`s a GraphInterrupt carries."""
     args = exc.args[0] if exc.args else None
-    return jsonable(list(args) if isinstance(args, list | tuple) else args)
+    return list(args) if isinstance(args, list | tuple) else args

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from agentlog.model import SessionSummary
+from agentlog.present import DEFAULT_STALE_AFTER, plural, session_state
 from agentlog.storage.base import EventQuery, SessionChanges, SessionQuery, SessionSort
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
@@ -25,20 +26,62 @@ from agentlog.tui.widgets.keybar import KeyBar
 
 PAGE = 100
 PREFETCH_ROWS = 50  # start the next page half a page before the end, so scrolling rarely waits
-# (column key, header, sort key or None)
-COLUMNS: list[tuple[str, str, SessionSort | None]] = [
-    ("status", "", None),
-    ("title", "Title", "title"),
-    ("agents", "Agents", None),
-    ("events", "Events", "event_count"),
-    ("errors", "Err", "error_count"),
-    ("duration", "Duration", "duration_ms"),
-    ("tokens", "Tokens", "input_tokens"),
-    ("cost", "Cost", "cost_usd"),
-    ("last", "Last activity", "last_event_at"),
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of the sessions table: content width (None: shares what is left) and priority."""
+
+    key: str
+    header: str
+    sort: SessionSort | None
+    width: int | None
+    priority: int  # narrow terminals drop the lowest first
+    minimum: int = 0  # a shared-width column's least width
+    maximum: int = 0
+    right: bool = False
+
+
+COLUMNS: list[Col] = [
+    Col("status", "", None, 1, 10),
+    Col("title", "Title", "title", None, 10, 24, 40),
+    Col("agents", "Agents", None, None, 5, 12, 28),
+    Col("events", "Events", "event_count", 6, 8, right=True),
+    Col("errors", "Err", "error_count", 3, 7, right=True),
+    Col("duration", "Duration", "duration_ms", 8, 6, right=True),
+    Col("tokens", "Tokens", "input_tokens", 7, 3, right=True),
+    Col("cost", "Cost", "cost_usd", 8, 4, right=True),
+    Col("last", "Last activity", "last_event_at", 15, 9),
 ]
-SORTS: list[SessionSort] = [c[2] for c in COLUMNS if c[2]]
-NARROW_HIDES = {"agents", "tokens", "cost"}  # dropped below 110 columns so 80x24 reads well
+SORTS: list[SessionSort] = [c.sort for c in COLUMNS if c.sort]
+SORT_LABELS: dict[str, str] = {c.sort: c.header.lower() for c in COLUMNS if c.sort} | {
+    "input_tokens": "tokens",
+    "created_at": "created",
+    "updated_at": "updated",
+    "output_tokens": "output tokens",
+}
+PADDING = 2  # DataTable's cell padding, one each side
+CHROME = 2  # the vertical scrollbar
+
+
+def fit_columns(width: int) -> dict[str, int]:
+    """The columns that fit in `width`, by priority, and each one's content width (in order)."""
+    room = width - CHROME
+    keep: list[Col] = []
+    for col in sorted(COLUMNS, key=lambda c: -c.priority):
+        need = sum((c.width or c.minimum) + PADDING for c in [*keep, col])
+        if need <= room:
+            keep.append(col)
+    sizes = {c.key: c.width or c.minimum for c in keep}
+    spare = room - sum(v + PADDING for v in sizes.values())
+    for col in keep:  # priority order: the title grows first
+        if col.width is None and spare > 0:
+            grow = min(spare, col.maximum - sizes[col.key])
+            sizes[col.key] += grow
+            spare -= grow
+    if "title" in sizes and spare > 0:
+        sizes["title"] += spare
+    return {c.key: sizes[c.key] for c in COLUMNS if c.key in sizes}
 
 
 @dataclass
@@ -63,22 +106,50 @@ class LiveChanges(Message):
 
 
 @dataclass
+class StoreTotal(Message):
+    generation: int
+    total: int | None
+
+
+@dataclass
 class ChangeToken(Message):
     generation: int
     token: str
 
 
-def session_cells(s: SessionSummary, now: datetime) -> dict[str, Text]:
-    icon, style = render.STATUS_STYLE.get(s.status, ("?", "white"))
-    agents = ", ".join(s.agents[:3]) + (" …" if len(s.agents) > 3 else "")
-    title = render.one_line(s.title or "(untitled)", 36)
+def session_cells(
+    s: SessionSummary,
+    now: datetime,
+    widths: dict[str, int],
+    *,
+    depth: int = 0,
+    orphan: bool = False,
+    stale_after: timedelta | None = DEFAULT_STALE_AFTER,
+) -> dict[str, Text]:
+    """One row's cells, cut to the column widths; a child session is indented under its parent."""
+    state = session_state(s, now, stale_after)
+    icon, style = render.STATUS_STYLE.get(state, ("?", "white"))
+    title_width = widths.get("title", 36)
+    prefix = ("  " * (depth - 1) + "└ ") if depth else ("↳ " if orphan else "")
+    title = Text(
+        prefix + render.one_line(s.title or "(untitled)", 200),
+        style="bold" if s.status == "failed" else ("dim" if state == "stale" else ""),
+        no_wrap=True,
+    )
+    title.truncate(title_width, overflow="ellipsis")
+    colours = render.agent_colours(s.agents)
+    agents = Text(no_wrap=True, overflow="ellipsis")
+    for i, agent in enumerate(s.agents):
+        if i:
+            agents.append(", ", style="dim")
+        agents.append(render.one_line(agent, 30), style=colours.get(agent, ""))
+    if not s.agents:
+        agents.append("-", style="dim")
+    agents.truncate(widths.get("agents", 28), overflow="ellipsis")
     return {
         "status": Text(icon, style=style),
-        "title": Text(title, style="bold" if s.status == "failed" else ""),
-        "agents": Text(
-            render.one_line(agents, 30),
-            style=render.agent_colour(s.agents[0]) if s.agents else "dim",
-        ),
+        "title": title,
+        "agents": agents,
         "events": Text(render.count(s.event_count), justify="right"),
         "errors": Text(
             str(s.error_count) if s.error_count else "-",
@@ -90,6 +161,32 @@ def session_cells(s: SessionSummary, now: datetime) -> dict[str, Text]:
         "cost": Text(render.cost(s.cost_usd), justify="right"),
         "last": Text(render.ago(s.last_event_at or s.updated_at, now), style="dim"),
     }
+
+
+def nest(rows: list[SessionSummary]) -> list[tuple[SessionSummary, int, bool]]:
+    """`rows` with each child session right under its parent: (row, depth, parent not shown)."""
+    ids = {s.id for s in rows}
+    children: dict[str, list[SessionSummary]] = {}
+    for s in rows:
+        if s.parent_session_id in ids and s.parent_session_id != s.id:
+            children.setdefault(s.parent_session_id, []).append(s)
+    out: list[tuple[SessionSummary, int, bool]] = []
+    placed: set[str] = set()
+
+    def add(s: SessionSummary, depth: int, orphan: bool) -> None:
+        if s.id in placed:
+            return
+        placed.add(s.id)
+        out.append((s, depth, orphan))
+        for child in children.get(s.id, []):
+            add(child, depth + 1, False)
+
+    for s in rows:
+        if s.parent_session_id not in ids or s.parent_session_id == s.id:
+            add(s, 0, s.parent_session_id is not None)
+    for s in rows:  # a cycle of parents: show them flat rather than lose them
+        add(s, 0, True)
+    return out
 
 
 class SessionsScreen(Screen[None]):
@@ -104,7 +201,7 @@ class SessionsScreen(Screen[None]):
         Binding("o", "sort", "Sort"),
         Binding("O", "reverse", "Reverse", show=False),
         Binding("c", "compare", "Compare"),
-        Binding("m", "metrics", "Metrics"),
+        Binding("m", "metrics", "Metrics (all)"),
         Binding("r", "reload", "Reload", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -124,7 +221,11 @@ class SessionsScreen(Screen[None]):
         self.total: int | None = None
         self._search_timer: Timer | None = None
         self._first_load = True
-        self.narrow: bool | None = None
+        self.widths: dict[str, int] = {}
+        self.built_sort: tuple[str, str] | None = None
+        self.rows: dict[str, SessionSummary] = {}  # loaded, in the store's order
+        self.depth: dict[str, tuple[int, bool]] = {}  # id -> (depth under its parent, orphan)
+        self.store_total: int | None = None  # every session, to say "2 of 36" while filtering
         self.keep: str | None = None
         self.change_token: str | None = None  # from the store, for "what changed since"
         self.placed: set[str] = set()  # sessions a reload has already had the chance to show
@@ -141,27 +242,61 @@ class SessionsScreen(Screen[None]):
         yield Static(id="activity", classes="activity")
         yield KeyBar()
 
-    def _columns(self) -> list[tuple[str, str, SessionSort | None]]:
-        return [c for c in COLUMNS if not (self.narrow and c[0] in NARROW_HIDES)]
-
     def on_resize(self) -> None:
         self._fit(self.size.width)
 
     def _fit(self, width: int) -> None:
-        """Columns for this width (fewer below 110); a change rebuilds the table."""
-        narrow = width < 110
-        if narrow != self.narrow:
-            self.narrow = narrow
-            table = self.query_one(DataTable)
-            table.clear(columns=True)
-            for key, label, _sort in self._columns():
-                table.add_column(label, key=key)
-            self.ids = []
-            self.reload()
+        """The columns that fit this width, by priority; a change rebuilds the table."""
+        widths = fit_columns(width)
+        if widths != self.widths:
+            self.widths = widths
+            self._build_columns()
+            self._show_rows()
+
+    def _build_columns(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        q = self.query_
+        self.built_sort = (q.sort, q.order)
+        for col in COLUMNS:
+            if col.key not in self.widths:
+                continue
+            label = Text(col.header, justify="right" if col.right else "left")
+            if col.sort and col.sort == q.sort:
+                label = Text(col.header + (" ↓" if q.order == "desc" else " ↑"), style="bold")
+            table.add_column(label, key=col.key, width=self.widths[col.key])
+
+    def _cells(self, s: SessionSummary) -> dict[str, Text]:
+        depth, orphan = self.depth.get(s.id, (0, False))
+        return session_cells(
+            s,
+            self.app.now(),  # type: ignore[attr-defined]
+            self.widths,
+            depth=depth,
+            orphan=orphan,
+            stale_after=self.app.stale_after,  # type: ignore[attr-defined]
+        )
+
+    def _show_rows(self) -> None:
+        """(Re)fill the table from the loaded rows, children under their parents, cursor kept."""
+        table = self.query_one(DataTable)
+        keep = self.keep or self.selected_id
+        table.clear()
+        self.ids = []
+        self.depth = {}
+        for s, depth, orphan in nest(list(self.rows.values())):
+            self.depth[s.id] = (depth, orphan)
+            cells = self._cells(s)
+            table.add_row(*(cells[key] for key in self.widths), key=s.id)
+            self.ids.append(s.id)
+        if keep in self.ids:
+            table.move_cursor(row=self.ids.index(keep), animate=False)
+        self.keep = None
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
         self._fit(self.app.size.width)  # the terminal's width: one build, not one per resize
+        self.reload()
         self._describe()
         interval = self.app.poll_interval  # type: ignore[attr-defined]
         if interval:
@@ -173,6 +308,8 @@ class SessionsScreen(Screen[None]):
         self.generation += 1
         self.next_cursor = None
         self.keep = keep
+        if self.built_sort != (self.query_.sort, self.query_.order) and self.widths:
+            self._build_columns()
         self._load(self.generation, replace(self.query_, cursor=None), append=False)
 
     @work(thread=True, exclusive=True, group="sessions")
@@ -181,8 +318,15 @@ class SessionsScreen(Screen[None]):
             if not append:  # the token first: nothing that changes during the listing is missed
                 token = self.app.store.changed_sessions().token  # type: ignore[attr-defined]
                 self.post_message(ChangeToken(generation, token))
-            page = self.app.store.list_sessions(query)  # type: ignore[attr-defined]
-            total = None if append else self.app.store.count_sessions(replace(query, cursor=None))  # type: ignore[attr-defined]
+            store = self.app.store  # type: ignore[attr-defined]
+            page = store.list_sessions(query)
+            total = None if append else store.count_sessions(replace(query, cursor=None))
+            if not append:
+                every = SessionQuery(limit=PAGE)
+                filtered = replace(query, cursor=None, sort=every.sort, order=every.order) != every
+                self.post_message(
+                    StoreTotal(generation, store.count_sessions(every) if filtered else total)
+                )
             activity = None if append else self._activity_text()
         except Exception as exc:
             self.post_message(StoreFailed(exc))
@@ -215,23 +359,15 @@ class SessionsScreen(Screen[None]):
     def _loaded(self, message: SessionsLoaded) -> None:
         if message.generation != self.generation:
             return
-        table = self.query_one(DataTable)
-        now = self.app.now()  # type: ignore[attr-defined]
         if not message.append:
-            table.clear()
-            self.ids = []
+            self.rows = {}
             self.total = message.total
         for s in message.rows:
-            if s.id in self.ids:
-                continue
-            cells = session_cells(s, now)
-            table.add_row(*(cells[key] for key, _label, _sort in self._columns()), key=s.id)
-            self.ids.append(s.id)
+            self.rows.setdefault(s.id, s)
             self.placed.add(s.id)
         self.next_cursor = message.next_cursor
         self.loading_more = False
-        if not message.append and self.keep in self.ids:
-            table.move_cursor(row=self.ids.index(self.keep), animate=False)
+        self._show_rows()
         self._describe()
         if self._first_load:
             self._first_load = False
@@ -270,6 +406,12 @@ class SessionsScreen(Screen[None]):
             return
         self.post_message(LiveChanges(generation, changes, activity))
 
+    @on(StoreTotal)
+    def _store_total(self, message: StoreTotal) -> None:
+        if message.generation == self.generation:
+            self.store_total = message.total
+            self._describe()
+
     @on(ChangeToken)
     def _token(self, message: ChangeToken) -> None:
         if message.generation == self.generation:
@@ -283,12 +425,12 @@ class SessionsScreen(Screen[None]):
         if message.activity is not None:
             self.query_one("#activity", Static).update(message.activity)
         table = self.query_one(DataTable)
-        now = self.app.now()  # type: ignore[attr-defined]
         unseen = False
         for s in message.changes.sessions:
             if s.id in table.rows:
-                cells = session_cells(s, now)
-                for key, _label, _sort in self._columns():
+                self.rows[s.id] = s
+                cells = self._cells(s)
+                for key in self.widths:
                     table.update_cell(s.id, key, cells[key])
             elif s.id not in self.placed:
                 unseen = True
@@ -306,16 +448,24 @@ class SessionsScreen(Screen[None]):
     # ------------------------------------------------------------ header
     def _describe(self) -> None:
         q = self.query_
-        shown = f"{len(self.ids):,}" + (f" of {self.total:,}" if self.total is not None else "")
+        if self.total is None:
+            shown = ""
+        elif self.store_total is not None and self.store_total != self.total:
+            shown = f"{self.total:,} of {plural(self.store_total, 'session')}"
+        else:
+            shown = plural(self.total, "session")
+        if self.total is not None and len(self.rows) < self.total:
+            shown += f" ({len(self.rows):,} loaded)"
         title = Text.assemble(
             ("AgentLog", "bold"),
-            f"  {shown} sessions   ",
+            f"  {shown}   ",
             (self.app.source, "dim"),  # type: ignore[attr-defined]
             no_wrap=True,
             overflow="ellipsis",
         )
         self.query_one("#sessions-title", Static).update(title)
-        parts = [f"sort: {q.sort} {'↓' if q.order == 'desc' else '↑'}"]
+        label = SORT_LABELS.get(q.sort, q.sort)
+        parts = [f"sort: {label} {'↓' if q.order == 'desc' else '↑'}"]
         if q.status:
             parts.append(f"status={q.status}")
         if q.tags:
@@ -386,7 +536,8 @@ class SessionsScreen(Screen[None]):
 
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
-        for key, _label, sort in COLUMNS:
+        for col in COLUMNS:
+            key, sort = col.key, col.sort
             if key == event.column_key.value and sort:
                 order = (
                     "asc" if self.query_.sort == sort and self.query_.order == "desc" else "desc"
@@ -428,5 +579,5 @@ class SessionsScreen(Screen[None]):
             self.app.compare_with(sid)  # type: ignore[attr-defined]
 
     def action_metrics(self) -> None:
-        if (sid := self.selected_id) is not None:
-            self.app.open_metrics(EventQuery(session_id=sid), "this session")  # type: ignore[attr-defined]
+        """The whole store: agents, errors and cost over time (a session's own is `m` on it)."""
+        self.app.open_metrics(EventQuery(), "every session", store_wide=True)  # type: ignore[attr-defined]

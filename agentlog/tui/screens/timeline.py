@@ -16,6 +16,7 @@ from textual.widgets import Input, Static
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, SessionSummary
+from agentlog.present import plural, session_state
 from agentlog.storage.base import EventQuery, SessionQuery, event_key
 from agentlog.tui import render
 from agentlog.tui.messages import (
@@ -139,37 +140,46 @@ class TimelineScreen(Screen[None]):
                 self.query_one(EventDetail).show(
                     timeline.selected, timeline.session_start, timeline.search_term
                 )
-        icon, style = render.STATUS_STYLE.get(s.status, ("?", "white"))
-        head = Text.assemble(
+        timeline.set_agents(s.agents)
+        state = session_state(s, self.app.now(), self.app.stale_after)  # type: ignore[attr-defined]
+        icon, style = render.STATUS_STYLE.get(state, ("?", "white"))
+        # Two lines, so neither the agents nor the way up to the parent is ever cut off.
+        title = Text.assemble(
             (f"{icon} ", style),
             (render.one_line(s.title or "(untitled)", 80), "bold"),
             "  ",
-            (str(s.status), style),
-            "  ",
-            (f"{render.count(s.event_count)} events", ""),
-            "  ",
-            (
-                f"{s.error_count} errors" if s.error_count else "no errors",
-                "red" if s.error_count else "dim",
-            ),
-            "  ",
-            (render.duration(s.duration_ms), "cyan"),
-            "  ",
-            (
-                f"{render.count(s.input_tokens + s.output_tokens)} tok  {render.cost(s.cost_usd)}",
-                "dim",
-            ),
+            (state, style),
         )
-        if s.agents:
-            head.append("  agents: ", style="dim")
-            for i, agent in enumerate(s.agents[:4]):
-                head.append(
-                    ("," if i else "") + render.one_line(agent, 20),
-                    style=render.agent_colour(agent),
-                )
         if s.parent_session_id:
-            head.append("  (sub-session: u goes up)", style="dim")
-        head.no_wrap, head.overflow = True, "ellipsis"
+            title.append("   ↑ sub-session: u opens the parent", style="dim")
+        title.no_wrap, title.overflow = True, "ellipsis"
+        facts = Text()
+        if s.agents:  # first: on a narrow screen the counts give way, never the agents
+            facts.append("agents: ", style="dim")
+            for i, agent in enumerate(s.agents):
+                facts.append(", " if i else "", style="dim")
+                facts.append(render.one_line(agent, 20), style=timeline.colour_of(agent))
+            facts.append("  ")
+        facts.append_text(
+            Text.assemble(
+                (plural(s.event_count, "event"), ""),
+                "  ",
+                (
+                    plural(s.error_count, "error") if s.error_count else "no errors",
+                    "red" if s.error_count else "dim",
+                ),
+                "  ",
+                (render.duration(s.duration_ms), "cyan"),
+                "  ",
+                (
+                    f"{render.count(s.input_tokens + s.output_tokens)} tok  "
+                    f"{render.cost(s.cost_usd)}",
+                    "dim",
+                ),
+            )
+        )
+        facts.no_wrap, facts.overflow = True, "ellipsis"
+        head = Text("\n").join([title, facts])
         self.query_one("#session-head", Static).update(head)
 
     def _poll(self) -> None:
@@ -212,7 +222,7 @@ class TimelineScreen(Screen[None]):
             for i, agent in enumerate(t.lanes):
                 lanes.append(
                     ("," if i else "") + render.one_line(agent, 16),
-                    style=render.agent_colour(agent),
+                    style=t.colour_of(agent),
                 )
             parts.append(lanes)
         parts.append(Text("time: " + ("relative" if t.relative else "UTC"), style="dim"))
@@ -409,7 +419,10 @@ class TimelineScreen(Screen[None]):
         self.app.compare_with(self.session_id)  # type: ignore[attr-defined]
 
     def action_metrics(self) -> None:
-        title = "this session" + (f" ({self.filter.describe()})" if self.filter.describe() else "")
+        name = render.one_line(self.session.title, 60) if self.session else ""
+        title = (name or "(untitled session)") + (
+            f" ({self.filter.describe()})" if self.filter.describe() else ""
+        )
         self.app.open_metrics(self.filter.apply(self.session_id), title)  # type: ignore[attr-defined]
 
     def action_export(self) -> None:

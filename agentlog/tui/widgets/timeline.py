@@ -99,6 +99,9 @@ class EventTimeline(ScrollView, can_focus=True):
         self.session_start: datetime | None = None
         # Agent lanes (grouping by agent): one column per agent, the event's own marked.
         self.lanes: tuple[str, ...] | None = None
+        # The session's agents, each in a colour distinct from the others (set by the screen).
+        self.palette: tuple[tuple[str, str], ...] = ()
+        self.agent_width = 0  # the agent column's width; 0 hides it (no agents)
         self.search_term: str | None = None
         self.matches: list[int] = []
         self._match_set: set[int] = set()
@@ -417,6 +420,7 @@ class EventTimeline(ScrollView, can_focus=True):
             self.relative,
             self.session_start,
             self.lanes,
+            self.palette,
         )
         strip = self._strips.get(key)
         if strip is not None:
@@ -441,6 +445,21 @@ class EventTimeline(ScrollView, can_focus=True):
         self._strips[key] = strip  # a placeholder's key has no event id: the body replaces it
         return strip
 
+    def set_agents(self, agents: list[str]) -> None:
+        """The session's agents: distinct colours, and an agent column as wide as their names."""
+        palette = tuple(render.agent_colours(agents).items())
+        agent_width = min(max((len(a) for a in agents), default=0), 14)
+        if (palette, agent_width) != (self.palette, self.agent_width):
+            self.palette, self.agent_width = palette, agent_width
+            self._strips.clear()
+            self.refresh()
+
+    def colour_of(self, agent: str | None) -> str:
+        for name, colour in self.palette:
+            if name == agent:
+                return colour
+        return render.agent_colour(agent)
+
     def _line_text(self, event: Event, width: int) -> Text:
         when = (
             render.offset(event.timestamp, self.session_start)
@@ -453,14 +472,19 @@ class EventTimeline(ScrollView, can_focus=True):
         if self.lanes:
             for lane in self.lanes:
                 if lane == event.agent_id:
-                    text.append("● ", style=render.agent_colour(lane))
+                    text.append("● ", style=self.colour_of(lane))
                 else:
                     text.append("│ ", style="bright_black")
         text.append_text(render.type_label(event.type))
         text.append(" ")
-        if width >= 100:
-            agent = render.one_line(event.agent_id, 14)
-            text.append(f"{agent:<14.14} ", style=render.agent_colour(event.agent_id))
+        if self.agent_width and not self.lanes:
+            # Lanes already say whose row it is; otherwise a column, as wide as the names need.
+            aw = self.agent_width if width >= 70 else min(self.agent_width, 8)
+            agent = render.one_line(event.agent_id, 40)
+            text.append(
+                f"{agent:<{aw}.{aw}} ",
+                style=self.colour_of(event.agent_id),
+            )
         name = render.one_line(event.name, 40)
         name_w = 20 if width >= 100 else 14
         text.append(f"{name:<{name_w}.{name_w}} ", style="bold")

@@ -1,0 +1,166 @@
+"""One presentation vocabulary for the CLI and the TUI: safe text, glyphs, colours, durations, ages.
+
+Both faces show the same event type with the same glyph and colour, the same
+session state the same way, and the agents of one session in colours that
+differ from each other. Colours are Rich style names, which Rich and Textual
+both drop under `NO_COLOR`; the glyphs keep the meaning without colour.
+
+Recorded content is untrusted: it reaches a terminal only through
+`safe_text` / `one_line` (from `agentlog.textsafe`, re-exported here), which
+make control characters visible instead of letting the terminal act on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from agentlog.model import EventType, SessionSummary
+
+# Safe text: the one sanitizer (agentlog.textsafe), re-exported beside the glyphs it goes with.
+from agentlog.textsafe import one_line as one_line
+from agentlog.textsafe import safe_text as safe_text
+
+# ---------------------------------------------------------------- glyphs and colours
+# type -> (glyph, Rich style, short name)
+TYPES: dict[str, tuple[str, str, str]] = {
+    EventType.USER_INPUT: ("▶", "bold cyan", "INPUT"),
+    EventType.AGENT_OUTPUT: ("◀", "bold green", "OUTPUT"),
+    EventType.LLM_CALL: ("◆", "magenta", "LLM"),
+    EventType.TOOL_CALL: ("⚙", "yellow", "TOOL"),
+    EventType.TOOL_RESULT: ("↩", "dark_goldenrod", "RESULT"),
+    EventType.MCP_MESSAGE: ("⇄", "blue", "MCP"),
+    EventType.STATE_UPDATE: ("●", "bright_black", "STATE"),
+    EventType.HANDOFF: ("➜", "bright_cyan", "HANDOFF"),
+    EventType.ERROR: ("✖", "bold red", "ERROR"),
+    EventType.LOG: ("·", "white", "LOG"),
+}
+
+# session state -> (glyph, Rich style); "stale" is an active session gone quiet.
+STATES: dict[str, tuple[str, str]] = {
+    "active": ("●", "bold green"),
+    "stale": ("◌", "yellow"),
+    "completed": ("✔", "green"),
+    "failed": ("✖", "bold red"),
+}
+
+DEFAULT_STALE_AFTER = timedelta(minutes=30)
+
+
+def type_glyph(kind: str) -> tuple[str, str]:
+    """The glyph and style of an event type."""
+    glyph, style, _short = TYPES.get(kind, ("?", "white", str(kind)))
+    return glyph, style
+
+
+def type_short(kind: str) -> str:
+    return TYPES.get(kind, ("?", "white", str(kind)))[2]
+
+
+def state_glyph(state: str) -> tuple[str, str]:
+    return STATES.get(state, ("?", "white"))
+
+
+def session_state(
+    s: SessionSummary, now: datetime, stale_after: timedelta | None = DEFAULT_STALE_AFTER
+) -> str:
+    """The session's status, or "stale" for an active one with no activity for `stale_after`."""
+    status = str(s.status.value if hasattr(s.status, "value") else s.status)
+    if status == "active" and stale_after is not None:
+        last = s.last_event_at or s.updated_at
+        if last is not None and now - last >= stale_after:
+            return "stale"
+    return status
+
+
+AGENT_PALETTE = (
+    "#5fafff",
+    "#87d75f",
+    "#ffaf5f",
+    "#d787ff",
+    "#5fd7d7",
+    "#ff87af",
+    "#d7d75f",
+    "#afafff",
+    "#ff875f",
+    "#87ffaf",
+)
+
+
+def _slot(agent: str) -> int:
+    digest = hashlib.blake2b(agent.encode(), digest_size=2).digest()
+    return int.from_bytes(digest, "big") % len(AGENT_PALETTE)
+
+
+def agent_colour(agent: str | None) -> str:
+    """A colour for `agent` that stays the same across runs and screens."""
+    if not agent:
+        return "bright_black"
+    return AGENT_PALETTE[_slot(agent)]
+
+
+def agent_colours(agents: Sequence[str]) -> dict[str, str]:
+    """Distinct colours for the agents of one session (up to the palette's size).
+
+    Each agent keeps its usual colour unless an agent before it took that
+    colour; then it moves to the next free one, so two agents that hash alike
+    never look alike side by side.
+    """
+    taken: set[int] = set()
+    colours: dict[str, str] = {}
+    for agent in agents:
+        if agent in colours or not agent:
+            continue
+        slot = _slot(agent)
+        if len(taken) < len(AGENT_PALETTE):
+            while slot in taken:
+                slot = (slot + 1) % len(AGENT_PALETTE)
+        taken.add(slot)
+        colours[agent] = AGENT_PALETTE[slot]
+    return colours
+
+
+# ---------------------------------------------------------------- numbers and times
+def duration(ms: float | None) -> str:
+    """Compact human duration: 820ms, 4.1s, 3m05s, 2h10m."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f}s"
+    if s < 3600:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+
+
+def ago(dt: datetime | None, now: datetime) -> str:
+    """How long before `now`: 12s ago, 5m ago, 3h ago, 2d ago."""
+    if dt is None:
+        return ""
+    s = (now - dt).total_seconds()
+    if s < 60:
+        return f"{max(int(s), 0)}s ago"
+    if s < 3600:
+        return f"{int(s // 60)}m ago"
+    if s < 86400:
+        return f"{int(s // 3600)}h ago"
+    return f"{int(s // 86400)}d ago"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 session', '2 sessions', '1,204 errors'."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+SHORT_ID = 13  # "0190a1b2-c3d4": a UUIDv7's millisecond clock, as `tail` prints it
+
+
+def short_ids(ids: Sequence[str], minimum: int = SHORT_ID) -> int:
+    """How many leading characters tell these ids apart (git's short hashes, for UUIDs)."""
+    length = minimum
+    while length < 36 and len({i[:length] for i in ids}) < len(set(ids)):
+        length += 1
+    return length

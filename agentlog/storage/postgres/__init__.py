@@ -1,0 +1,1 @@
+"""The team-server backend on PostgreSQL: `store.PostgresStore` and the pieces it is made of."""

@@ -1,0 +1,159 @@
+"""Event reads of the PostgreSQL store: filtered pages, full-text pages, counts, facets, keys, stats.
+
+A mixin of `PostgresStore` (every call borrows a pooled connection). A text
+search first brings the full-text index up to date, so a flushed event is
+always found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from agentlog.errors import NotFound
+from agentlog.model import Event, StatsReport
+from agentlog.storage.base import EventQuery, Page, event_cursor, event_records_page
+from agentlog.storage.postgres import search as fts
+from agentlog.storage.postgres.conn import translated
+from agentlog.storage.postgres.query import (
+    EVENT_COLUMNS,
+    event_after,
+    event_filters,
+    where_sql,
+)
+from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
+from agentlog.storage.sqlite.query import page_limit, row_event
+
+
+class PostgresEventReads:
+    """The event-reading methods of `PostgresStore`."""
+
+    team_id: str | None
+    _pool: ConnectionPool
+    _display: str
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection for one call; psycopg failures become one-line StoreErrors."""
+        with translated(self._display), self._pool.connection() as conn:
+            yield conn
+
+    def _require_session(self, conn: psycopg.Connection, session_id: str) -> None:
+        row = conn.execute("SELECT team_id FROM sessions WHERE id = %s", (session_id,)).fetchone()
+        if row is None or (self.team_id is not None and row[0] != self.team_id):
+            raise NotFound(
+                f"session {session_id} not found; list sessions with `agentlog sessions list`"
+            )
+
+    def _event_where(
+        self, conn: psycopg.Connection, query: EventQuery
+    ) -> tuple[list[str], list[Any]]:
+        """Filters for `query`; checks its session is visible and the index is current."""
+        if query.session_id is not None:
+            self._require_session(conn, query.session_id)
+        if query.text is not None:
+            fts.index_all(conn)
+        return event_filters(query, self.team_id)
+
+    def flush_index(self) -> None:
+        """Index every event written so far (a search does this itself first)."""
+        with self._conn() as conn:
+            fts.index_all(conn)
+
+    def get_event(self, event_id: str) -> Event:
+        sql = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = %s"
+        params: list[Any] = [event_id]
+        if self.team_id is not None:
+            sql += " AND e.session_id IN (SELECT id FROM sessions WHERE team_id = %s)"
+            params.append(self.team_id)
+        with self._conn() as conn:
+            row = conn.execute(sql, params).fetchone()
+        if row is None:
+            raise NotFound(f"event {event_id} not found")
+        return row_event(row)
+
+    def list_events(self, query: EventQuery) -> Page[Event]:
+        limit = page_limit(query.limit)
+        with self._conn() as conn:
+            where, params = self._event_where(conn, query)
+            after = event_after(query)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            direction = "ASC" if query.order == "asc" else "DESC"
+            sql = (
+                f"SELECT {EVENT_COLUMNS} FROM events e{where_sql(where)}"
+                f" ORDER BY e.ts {direction}, e.id {direction} LIMIT %s"
+            )
+            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+        more = len(rows) > limit
+        items = [row_event(r) for r in rows[:limit]]
+        cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
+        return Page(items, cursor)
+
+    def list_event_records(self, query: EventQuery) -> Page[dict[str, Any]]:
+        return event_records_page(self.list_events(query))
+
+    def count_events(self, query: EventQuery) -> int:
+        with self._conn() as conn:
+            where, params = self._event_where(conn, query)
+            row = conn.execute(
+                f"SELECT count(*) FROM events e{where_sql(where)}", params
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def facets(self, query: EventQuery) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {"type": {}, "agent": {}, "status": {}}
+        with self._conn() as conn:
+            where, params = self._event_where(conn, query)
+            rows = conn.execute(
+                "SELECT e.type, e.agent_id, e.status, count(*) FROM events e"
+                f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
+                params,
+            ).fetchall()
+        fold_facets(rows, out)
+        return out
+
+    def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
+        direction = "ASC" if query.order == "asc" else "DESC"
+        with self._conn() as conn:
+            where, params = self._event_where(conn, query)
+            sql = (
+                f"SELECT e.ts, e.id FROM events e{where_sql(where)}"
+                f" ORDER BY e.ts {direction}, e.id {direction}"
+            )
+            return [(ts, eid) for ts, eid in conn.execute(sql, params).fetchall()]
+
+    def stats(self, query: EventQuery) -> StatsReport:
+        tally = Tally()
+        with self._conn() as conn:
+            where, params = self._event_where(conn, query)
+            base = f"FROM events e{where_sql(where)}"
+            tally.add(
+                conn.execute(
+                    "SELECT e.type, e.agent_id, count(*),"
+                    " count(*) FILTER (WHERE e.status = 'error' OR e.type = 'ERROR'),"
+                    " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
+                    f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
+                    params,
+                ).fetchall()
+            )
+            if query.session_id is not None:
+                sessions = 1 if tally.events else 0
+            else:
+                row = conn.execute(f"SELECT count(DISTINCT e.session_id) {base}", params).fetchone()
+                sessions = int(row[0]) if row else 0
+            timed = conn.execute(timed_sql(base, bool(where)), params).fetchall()
+            slow = slowest(timed)
+            slow_rows = {
+                row[-1]: row
+                for row in conn.execute(
+                    f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid = ANY(%s)",
+                    ([r[0] for r in slow],),
+                ).fetchall()
+            }
+        return tally.report(sessions, timed, [row_event(slow_rows[r[0]]) for r in slow])

@@ -1,0 +1,171 @@
+"""Full-text search on PostgreSQL: the same tokens as SQLite's FTS5, in tsvector + GIN, indexed in batches.
+
+Both sides go through `textsearch`'s normalisation (NFKC, Arabic folding and
+bare words after the article, CJK bigrams then unigrams) and then through the
+tokenizer that mimics FTS5's `unicode61 remove_diacritics 2`; the resulting
+tokens, joined by spaces, are what PostgreSQL's 'simple' configuration sees.
+So Chinese, Japanese and Arabic match exactly as in the SQLite contract tests.
+
+User text never reaches tsquery syntax: each quoted term of
+`textsearch.query_terms` becomes `phraseto_tsquery('simple', tokens)` and the
+terms are AND-ed, so quotes, `&`, `|`, `!`, `:*` and parentheses are plain text.
+
+Events are indexed behind the writes: each write records the rid range it
+inserted in `fts_pending`; `index_pending` turns those rows into `events_fts`
+rows in large transactions, serialised by an advisory lock; a search calls it
+first, so a flushed event is always found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from agentlog.storage.sql.textsearch import _tokens, normalize_for_index, query_terms
+
+FTS_BATCH_ROWS = 10_000  # events per indexing transaction
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_INDEX_LOCK = "agentlog-fts"
+TSV = "to_tsvector('simple', {0}) || to_tsvector('simple', {1})"
+
+
+def index_text(text: str | None) -> str:
+    """The tokens of `text` as FTS5 would index them, space-separated, for to_tsvector('simple')."""
+    if not text:
+        return ""
+    if text.isascii():
+        # unicode61 on ASCII: runs of letters and digits, lower-cased (the hot path).
+        return " ".join(_ASCII_TOKEN.findall(text)).lower()
+    return " ".join(_tokens(normalize_for_index(text)))
+
+
+def query_phrases(text: str) -> list[str]:
+    """One space-separated token string per required phrase of user `text` (empty: no words)."""
+    phrases = []
+    for term in query_terms(text):
+        tokens = _tokens(term[1:-1].replace('""', '"'))
+        if tokens:
+            phrases.append(" ".join(tokens))
+    return phrases
+
+
+def tsquery_sql(phrases: Sequence[str]) -> tuple[str, list[Any]]:
+    """SQL for a tsquery requiring every phrase, and its parameters."""
+    parts = ["phraseto_tsquery('simple', %s)"] * len(phrases)
+    return "(" + " && ".join(parts) + ")", list(phrases)
+
+
+def pending_events(conn: psycopg.Connection) -> int:
+    """Events written but not yet in the full-text index (for `info`)."""
+    row = conn.execute(
+        "SELECT count(*) FROM events e WHERE EXISTS (SELECT 1 FROM fts_pending p"
+        " WHERE e.rid BETWEEN p.lo AND p.hi) AND NOT EXISTS"
+        " (SELECT 1 FROM events_fts f WHERE f.rid = e.rid)"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def index_batch(
+    conn: psycopg.Connection,
+    limit: int = FTS_BATCH_ROWS,
+    *,
+    wait: bool = True,
+    upto: int | None = None,
+) -> int:
+    """Index the events of the oldest pending writes, up to about `limit` events, in one transaction.
+
+    `upto`: only pending rows with ids up to this one. Returns how many pending
+    rows were consumed (0: nothing left, or with `wait=False`, another indexer
+    is at work).
+    """
+    with conn.transaction():
+        if wait:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,))
+        else:
+            got = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,)
+            ).fetchone()
+            if not got or not got[0]:
+                return 0
+        ranges = conn.execute(
+            "SELECT id, lo, hi FROM fts_pending WHERE id <= %s ORDER BY id LIMIT 1000",
+            (upto if upto is not None else 2**63 - 1,),
+        ).fetchall()
+        if not ranges:
+            return 0
+        taken: list[int] = []
+        spans: list[tuple[int, int]] = []
+        total = 0
+        for pid, lo, hi in ranges:
+            taken.append(pid)
+            spans.append((lo, hi))
+            total += hi - lo + 1
+            if total >= limit:
+                break
+        los = [lo for lo, _ in spans]
+        his = [hi for _, hi in spans]
+        # A range may hold rids of other writes (identity values interleave); those are
+        # indexed by their own range or already were: ON CONFLICT skips them.
+        rows = conn.execute(
+            "SELECT e.rid, e.name, e.content FROM events e"
+            " JOIN unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) ON e.rid BETWEEN r.lo AND r.hi"
+            " WHERE NOT EXISTS (SELECT 1 FROM events_fts f WHERE f.rid = e.rid)",
+            (los, his),
+        ).fetchall()
+        if rows:
+            conn.execute(
+                "INSERT INTO events_fts (rid, tsv) SELECT t.rid, "
+                + TSV.format("t.n", "t.c")
+                + " FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS t(rid, n, c)"
+                " ON CONFLICT (rid) DO NOTHING",
+                (
+                    [r[0] for r in rows],
+                    [index_text(r[1]) for r in rows],
+                    [index_text(r[2]) for r in rows],
+                ),
+            )
+        conn.execute("DELETE FROM fts_pending WHERE id = ANY(%s)", (taken,))
+        return len(taken)
+
+
+def index_all(conn: psycopg.Connection) -> None:
+    """Index every write committed before this call (one transaction per batch).
+
+    Writes that commit meanwhile are left for later, so a search never chases
+    a steady stream of writers.
+    """
+    row = conn.execute("SELECT max(id) FROM fts_pending").fetchone()
+    top = row[0] if row else None
+    if top is None:
+        return
+    while index_batch(conn, upto=top):
+        pass
+
+
+def index_if_large(conn: psycopg.Connection) -> None:
+    """After a write: index the backlog once it holds FTS_BATCH_ROWS events (the SQLite rule).
+
+    Never waits: if another writer or a search is indexing, it will take these rows too.
+    """
+    row = conn.execute("SELECT coalesce(sum(hi - lo + 1), 0), max(id) FROM fts_pending").fetchone()
+    if row and row[0] >= FTS_BATCH_ROWS:
+        while index_batch(conn, wait=False, upto=row[1]):
+            pass
+
+
+def session_search_sql() -> str:
+    """The tsvector of a session row from its (already tokenised) title and description."""
+    return TSV.format("%s", "%s")
+
+
+__all__ = [
+    "FTS_BATCH_ROWS",
+    "index_all",
+    "index_batch",
+    "index_text",
+    "query_phrases",
+    "tsquery_sql",
+]

@@ -1,0 +1,305 @@
+"""`PostgresStore`: the team-server backend of the `Store` protocol, over psycopg 3 and a connection pool.
+
+`PostgresStore("postgresql://user:pw@host:5432/db?agentlog_schema=NAME")`
+opens (and on first use creates and migrates) the store; `agentlog_schema` is
+optional and keeps the tables in that PostgreSQL schema (see
+`postgres/conn.py`). The data model and semantics are the SQLite store's:
+idempotent writes by id, auto-created sessions, per-item batch errors,
+per-session and per-agent aggregates kept up by the writes, keyset cursors,
+a full-text index filled in batches behind the writes (`postgres/search.py`),
+and `scoped(team_id)` views that see and write only one team's sessions.
+
+Every call borrows one pooled connection for one transaction, so the store
+is safe to share between threads (FastAPI's thread pool, TUI workers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from pydantic import ValidationError
+
+from agentlog.errors import InvalidInput, NotFound
+from agentlog.model import (
+    BatchError,
+    Event,
+    Session,
+    SessionSummary,
+    SessionUpdate,
+    WriteResult,
+    from_us,
+    to_us,
+    validation_message,
+)
+from agentlog.storage.base import StoreInfo
+from agentlog.storage.postgres import search as fts
+from agentlog.storage.postgres import write as w
+from agentlog.storage.postgres.conn import Target, connect, open_pool, parse_url, translated
+from agentlog.storage.postgres.events import PostgresEventReads
+from agentlog.storage.postgres.migrations import apply, schema_version
+from agentlog.storage.postgres.query import SESSION_COLUMNS, session_filters
+from agentlog.storage.sql.sessions import (
+    SESSION_FROM,
+    SQLSessionReads,
+    as_update,
+    session_sets,
+    split_events,
+    stamp_changed,
+)
+
+_DEADLOCK_RETRIES = 3
+
+
+class PostgresStore(PostgresEventReads, SQLSessionReads):
+    """The Store protocol over one PostgreSQL database (schema); see the module docstring."""
+
+    backend = "postgresql"
+    _P = "%s"
+    _SESSION_COLUMNS = SESSION_COLUMNS
+    _session_filters = staticmethod(session_filters)
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.team_id: str | None = None
+        self.user_id: str | None = None
+        self._target: Target = parse_url(url)
+        self._display = self._target.display
+        self._owner = True
+        with connect(self._target) as conn, translated(self._display):
+            apply(conn, schema=self._target.schema, display=self._display)
+        self._pool = open_pool(self._target, max_size=pool_size)
+
+    # ------------------------------------------------------------ views
+    def scoped(self, team_id: str | None, user_id: str | None = None) -> PostgresStore:
+        """A view over the same pool that sees and writes only `team_id`'s sessions."""
+        view = object.__new__(PostgresStore)
+        view.__dict__.update(self.__dict__)
+        view.team_id = team_id
+        view.user_id = user_id
+        view._owner = False
+        return view
+
+    def close(self) -> None:
+        """Close the pool (a scoped view leaves it to the store that opened it)."""
+        if self._owner and not self._pool.closed:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        scope = f", team_id={self.team_id!r}" if self.team_id is not None else ""
+        return f"PostgresStore({self._display!r}{scope})"
+
+    # ------------------------------------------------------------ writes
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        good_sessions = [_as_session(s) for s in sessions]
+        valid, errors = split_events(events, _nul_problem)
+        if not good_sessions and not valid:
+            return WriteResult(errors=errors)
+        # Sorted by id: concurrent writers lock the same sessions in the same order.
+        good_sessions.sort(key=lambda s: s.id)
+        with translated(self._display):
+            for attempt in range(_DEADLOCK_RETRIES + 1):
+                try:
+                    inserted, duplicates, foreign_errors = self._write_once(good_sessions, valid)
+                    break
+                except psycopg.errors.DeadlockDetected:
+                    # Two writers' multi-session batches crossed; PostgreSQL rolled one back whole.
+                    if attempt == _DEADLOCK_RETRIES:
+                        raise
+        errors.extend(foreign_errors)
+        if inserted:
+            with self._conn() as conn:
+                fts.index_if_large(conn)
+        errors.sort(key=lambda b: b.index)
+        return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
+
+    def _write_once(
+        self, sessions: Sequence[Session], valid: list[tuple[int, Event]]
+    ) -> tuple[int, int, list[BatchError]]:
+        """One write transaction: (inserted, duplicates, errors for other teams' sessions)."""
+        errors: list[BatchError] = []
+        duplicates = 0
+        with self._pool.connection() as conn, conn.transaction():
+            for s in sessions:
+                w.upsert_session(conn, s, self.team_id, self.user_id)
+            sids = list({e.session_id for _, e in valid})
+            known = w.session_teams(conn, sids)
+            w.create_missing_sessions(
+                conn, [e for _, e in valid], known, self.team_id, self.user_id
+            )
+            if len(known) < len(sids):
+                known = w.session_teams(conn, sids)  # another writer may have made some first
+            if self.team_id is not None:
+                foreign = {sid for sid, team in known.items() if team != self.team_id}
+                if foreign:
+                    for index, e in valid:
+                        if e.session_id in foreign:
+                            errors.append(
+                                BatchError(
+                                    index=index, id=e.id, error=f"session {e.session_id} not found"
+                                )
+                            )
+                    valid = [(i, e) for i, e in valid if e.session_id not in foreign]
+            seen: set[str] = set()
+            unique: list[Event] = []
+            for _, e in valid:
+                if e.id in seen:
+                    duplicates += 1
+                else:
+                    seen.add(e.id)
+                    unique.append(e)
+            inserted = w.insert_events(conn, unique)
+            duplicates += len(unique) - inserted
+            stamp_changed(conn, [s.id for s in sessions] + [e.session_id for e in unique], "%s")
+        return inserted, duplicates, errors
+
+    def _visible(
+        self, conn: psycopg.Connection, session_id: str, lock: bool = False
+    ) -> tuple[Any, ...]:
+        row = conn.execute(
+            "SELECT team_id, title, description, ended_at FROM sessions WHERE id = %s"
+            + (" FOR UPDATE" if lock else ""),
+            (session_id,),
+        ).fetchone()
+        if row is None or (self.team_id is not None and row[0] != self.team_id):
+            raise NotFound(
+                f"session {session_id} not found; list sessions with `agentlog sessions list`"
+            )
+        return tuple(row)
+
+    def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
+        changes = as_update(changes)
+        with self._conn() as conn, conn.transaction():
+            _, title, description, ended = self._visible(conn, session_id, lock=True)
+            sets = session_sets(changes, ended)
+            assignments = [
+                f"{k} = %s::jsonb" if k in ("tags", "metadata") else f"{k} = %s" for k in sets
+            ]
+            conn.execute(
+                f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s",
+                [*sets.values(), session_id],
+            )
+            new_title = sets.get("title", title)
+            new_description = sets.get("description", description)
+            if (new_title, new_description) != (title, description):
+                w.set_search(conn, session_id, new_title, new_description)
+            stamp_changed(conn, [session_id], "%s")
+        return self.get_session(session_id)
+
+    def delete_session(self, session_id: str) -> int:
+        with self._conn() as conn, conn.transaction():
+            self._visible(conn, session_id, lock=True)
+            return w.delete_session_rows(conn, session_id)
+
+    def prune(self, before: datetime) -> int:
+        sql = "SELECT s.id " + SESSION_FROM + " WHERE st.activity_at < %s"
+        params: list[Any] = [to_us(before)]
+        if self.team_id is not None:
+            sql += " AND s.team_id = %s"
+            params.append(self.team_id)
+        erased = 0
+        with self._conn() as conn, conn.transaction():
+            for (sid,) in conn.execute(sql + " ORDER BY s.id FOR UPDATE OF s", params).fetchall():
+                w.delete_session_rows(conn, sid)
+                erased += 1
+        return erased
+
+    # ------------------------------------------------------------ sessions
+    def _reading(self) -> AbstractContextManager[psycopg.Connection]:
+        return self._conn()
+
+    def _agents_of(self, conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+        agents: dict[str, list[str]] = {sid: [] for sid in ids}
+        if ids:
+            rows = conn.execute(
+                "SELECT session_id, agent_id FROM session_agents WHERE session_id = ANY(%s)"
+                " ORDER BY first_event_at, agent_id",
+                (list(ids),),
+            ).fetchall()
+            for sid, agent in rows:
+                agents[sid].append(agent)
+        return agents
+
+    # ------------------------------------------------------------ admin
+    def info(self) -> StoreInfo:
+        sql = (
+            "SELECT count(*), coalesce(sum(st.event_count), 0), min(st.first_event_at),"
+            f" max(st.last_event_at) {SESSION_FROM}"
+        )
+        params: list[Any] = []
+        if self.team_id is not None:
+            sql += " WHERE s.team_id = %s"
+            params.append(self.team_id)
+        with self._conn() as conn:
+            row = conn.execute(sql, params).fetchone()
+            assert row is not None
+            sessions, events, oldest, newest = row
+            pending = fts.pending_events(conn)
+            version = schema_version(conn)
+            size = conn.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            ).fetchone()
+        return StoreInfo(
+            url=self._display,
+            backend=self.backend,
+            schema_version=version,
+            sessions=int(sessions),
+            events=int(events),
+            size_bytes=int(size[0]) if size else None,
+            oldest_event_at=from_us(oldest) if oldest is not None else None,
+            newest_event_at=from_us(newest) if newest is not None else None,
+            extra={"schema": self._target.schema or "public", "fts_pending": pending},
+        )
+
+    @property
+    def schema_version(self) -> int:
+        """The number of the newest migration applied to this schema."""
+        with self._conn() as conn:
+            return schema_version(conn)
+
+
+def _as_session(item: Session | dict[str, Any]) -> Session:
+    try:
+        session = item if isinstance(item, Session) else Session.model_validate(item)
+    except ValidationError as exc:
+        raise InvalidInput(f"session: {validation_message(exc)}") from None
+    for name in ("title", "description", "parent_session_id"):
+        if "\x00" in (getattr(session, name) or ""):
+            raise InvalidInput(f"session: {_nul_message(name)}")
+    if _json_has_nul(session.metadata) or any("\x00" in t for t in session.tags):
+        raise InvalidInput(f"session: {_nul_message('metadata')}")
+    return session
+
+
+def _nul_message(field: str) -> str:
+    return f"{field} contains a NUL character (\\x00), which PostgreSQL cannot store; remove it"
+
+
+def _json_has_nul(value: Any) -> bool:
+    return bool(value) and b"\\u0000" in orjson.dumps(
+        value, option=orjson.OPT_NON_STR_KEYS, default=str
+    )
+
+
+def _nul_problem(e: Event) -> str | None:
+    """Why `e` cannot be stored: its first field holding a NUL (PostgreSQL text cannot), or None."""
+    for name in ("content", "name", "agent_id", "parent_id"):
+        value = getattr(e, name)
+        if value is not None and "\x00" in value:
+            return _nul_message(name)
+    return _nul_message("metadata") if _json_has_nul(e.metadata) else None
+
+
+__all__ = ["PostgresStore"]

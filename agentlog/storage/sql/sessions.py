@@ -1,0 +1,289 @@
+"""The session reads (and update rules) the SQLite and PostgreSQL stores share, written once.
+
+`SQLSessionReads` holds `get_session`, `list_sessions` (keyset pages),
+`count_sessions` and `agents`; a backend supplies its read connection
+(`_reading`), its agents lookup (SQLite chunks an `IN` list, PostgreSQL binds
+one array), its dialect's `session_filters` and `SESSION_COLUMNS`, and its
+placeholder `_P`. Queries are f-strings already built per call, so the
+placeholder costs nothing extra. `as_update` / `session_sets` are the rules of
+`update_session`; each backend runs them in its own locked transaction.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from agentlog.errors import InvalidCursor, InvalidInput, NotFound
+from agentlog.model import (
+    AgentSummary,
+    BatchError,
+    Event,
+    SessionSummary,
+    SessionUpdate,
+    from_us,
+    to_us,
+    utcnow,
+    validation_message,
+)
+from agentlog.storage.base import (
+    CHANGE_MARGIN_US,
+    Page,
+    SessionChanges,
+    SessionQuery,
+    change_since,
+    change_token,
+    decode_cursor,
+    encode_cursor,
+)
+from agentlog.storage.sqlite.query import page_limit, row_session, where_sql
+
+SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
+
+# The value each session sort orders by; never NULL, so keyset comparisons hold.
+SESSION_SORT_SQL: dict[str, str] = {
+    "last_event_at": "st.activity_at",
+    "created_at": "s.created_at",
+    "updated_at": "s.updated_at",
+    "title": "s.title",
+    "event_count": "st.event_count",
+    "error_count": "st.error_count",
+    "duration_ms": "coalesce(st.last_event_at - st.first_event_at, -1)",
+    "input_tokens": "st.input_tokens",
+    "output_tokens": "st.output_tokens",
+    "cost_usd": "st.cost_usd",
+}
+
+# A sqlite3 or psycopg connection: both have execute(sql, params).fetchone()/fetchall().
+Conn = Any
+Filters = Callable[[SessionQuery, "str | None"], tuple[list[str], list[Any]]]
+
+
+def session_tiebreak(sort: str) -> str:
+    """The id column to break ties with: the one in the same index as the sort column."""
+    return "st.session_id" if "st." in SESSION_SORT_SQL[sort] else "s.id"
+
+
+def session_after(q: SessionQuery, p: str = "?") -> tuple[str, list[Any]] | None:
+    """The keyset clause placing the page after `q.cursor` (`p`: the placeholder), or None."""
+    if not q.cursor:
+        return None
+    key = decode_cursor(q.cursor, q.fingerprint())
+    if len(key) != 2 or not isinstance(key[1], str) or not isinstance(key[0], int | float | str):
+        raise InvalidCursor(
+            "the cursor is not valid; use the next_cursor value from the previous page"
+        )
+    op = ">" if q.order == "asc" else "<"
+    clause = f"({SESSION_SORT_SQL[q.sort]}, {session_tiebreak(q.sort)}) {op} ({p}, {p})"
+    return clause, [key[0], key[1]]
+
+
+def split_events(
+    events: Sequence[Event | dict[str, Any]], problem: Callable[[Event], str | None] | None = None
+) -> tuple[list[tuple[int, Event]], list[BatchError]]:
+    """A batch's valid events with their indexes, and an item error for every other one.
+
+    Dicts are validated here; `problem` is a backend's own check of a valid event
+    (PostgreSQL: NUL characters), returning the item's error message or None.
+    """
+    valid: list[tuple[int, Event]] = []
+    errors: list[BatchError] = []
+    for index, item in enumerate(events):
+        try:
+            event = item if isinstance(item, Event) else Event.model_validate(item)
+        except ValidationError as exc:
+            raw_id = item.get("id") if isinstance(item, dict) else None
+            errors.append(
+                BatchError(
+                    index=index,
+                    id=str(raw_id) if raw_id else None,
+                    error=validation_message(exc),
+                )
+            )
+            continue
+        message = problem(event) if problem is not None else None
+        if message is None:
+            valid.append((index, event))
+        else:
+            errors.append(BatchError(index=index, id=event.id, error=message))
+    return valid, errors
+
+
+def as_update(changes: SessionUpdate | dict[str, Any]) -> SessionUpdate:
+    """`changes` as a SessionUpdate; a dict is validated (InvalidInput if it is not one)."""
+    if isinstance(changes, SessionUpdate):
+        return changes
+    try:
+        return SessionUpdate.model_validate(changes)
+    except ValidationError as exc:
+        raise InvalidInput(validation_message(exc)) from None
+
+
+def session_sets(changes: SessionUpdate, ended: int | None) -> dict[str, Any]:
+    """The `sessions` columns an update writes, given the stored `ended_at`.
+
+    `updated_at` is always now; leaving the active status ends the session now
+    unless it has ended already or the update gives `ended_at` itself.
+    """
+    given = changes.model_fields_set
+    now = to_us(utcnow())
+    sets: dict[str, Any] = {"updated_at": now}
+    if changes.title is not None:
+        sets["title"] = changes.title
+    if changes.description is not None:
+        sets["description"] = changes.description
+    if changes.status is not None:
+        sets["status"] = changes.status.value
+        if changes.status.value != "active" and ended is None and "ended_at" not in given:
+            sets["ended_at"] = now
+    if changes.tags is not None:
+        sets["tags"] = orjson.dumps(list(changes.tags)).decode()
+    if changes.metadata is not None:
+        sets["metadata"] = orjson.dumps(
+            changes.metadata, option=orjson.OPT_NON_STR_KEYS, default=str
+        ).decode()
+    if "ended_at" in given:
+        sets["ended_at"] = to_us(changes.ended_at) if changes.ended_at is not None else None
+    return sets
+
+
+def stamp_changed(conn: Conn, session_ids: Sequence[str], p: str = "?") -> None:
+    """Mark these sessions changed now (inside the write's transaction): `changed_sessions` finds them."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return
+    now = to_us(utcnow())
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        conn.execute(
+            f"UPDATE session_stats SET changed_at = {p}"
+            f" WHERE session_id IN ({', '.join([p] * len(part))})",
+            [now, *part],
+        )
+
+
+class SQLSessionReads(ABC):
+    """The session-reading methods of both SQL stores; see the module docstring."""
+
+    team_id: str | None
+    _P: str = "?"
+    _SESSION_COLUMNS: str
+    _session_filters: Filters
+
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[Conn]:
+        """A read connection for one call, with the backend's errors translated."""
+
+    @abstractmethod
+    def _agents_of(self, conn: Conn, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each of `ids` with its agents, in first-seen order."""
+
+    def get_session(self, session_id: str) -> SessionSummary:
+        with self._reading() as conn:
+            row = conn.execute(
+                f"SELECT {self._SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = {self._P}",
+                (session_id,),
+            ).fetchone()
+            if row is None or (self.team_id is not None and row[11] != self.team_id):
+                raise NotFound(
+                    f"session {session_id} not found; list sessions with `agentlog sessions list`"
+                )
+            return row_session(row, self._agents_of(conn, [session_id])[session_id])
+
+    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
+        limit = page_limit(query.limit)
+        where, params = self._session_filters(query, self.team_id)
+        after = session_after(query, self._P)
+        if after:
+            where.append(after[0])
+            params.extend(after[1])
+        sort = SESSION_SORT_SQL[query.sort]
+        tie = session_tiebreak(query.sort)
+        direction = "ASC" if query.order == "asc" else "DESC"
+        sql = (
+            f"SELECT {self._SESSION_COLUMNS}, {sort} {SESSION_FROM}{where_sql(where)}"
+            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT {self._P}"
+        )
+        with self._reading() as conn:
+            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            agents = self._agents_of(conn, [r[1] for r in rows])
+        items = [row_session(r, agents[r[1]]) for r in rows]
+        cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
+        return Page(items, cursor)
+
+    def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
+        limit = page_limit(limit)
+        where: list[str] = []
+        params: list[Any] = []
+        if self.team_id is not None:
+            where.append(f"s.team_id = {self._P}")
+            params.append(self.team_id)
+        with self._reading() as conn:
+            if since is None:
+                row = conn.execute(
+                    f"SELECT max(st.changed_at) {SESSION_FROM}{where_sql(where)}", params
+                ).fetchone()
+                return SessionChanges([], change_token(int(row[0] or 0) if row else 0))
+            after = change_since(since)
+            where.append(f"st.changed_at >= {self._P}")
+            params.append(after - CHANGE_MARGIN_US)
+            rows = conn.execute(
+                f"SELECT {self._SESSION_COLUMNS}, st.changed_at {SESSION_FROM}{where_sql(where)}"
+                f" ORDER BY st.changed_at DESC, s.id DESC LIMIT {self._P}",
+                [*params, limit + 1],
+            ).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            agents = self._agents_of(conn, [r[1] for r in rows])
+        newest = max([after, *(int(r[-1]) for r in rows)])
+        return SessionChanges(
+            [row_session(r, agents[r[1]]) for r in rows], change_token(newest), more
+        )
+
+    def count_sessions(self, query: SessionQuery) -> int:
+        where, params = self._session_filters(query, self.team_id)
+        with self._reading() as conn:
+            row = conn.execute(
+                f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def agents(self, since: datetime | None = None) -> list[AgentSummary]:
+        sql = (
+            "SELECT sa.agent_id, count(*), sum(sa.event_count), sum(sa.error_count),"
+            " min(sa.first_event_at), max(sa.last_event_at) FROM session_agents sa"
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if self.team_id is not None:
+            where.append(f"sa.session_id IN (SELECT id FROM sessions WHERE team_id = {self._P})")
+            params.append(self.team_id)
+        if since is not None:
+            where.append(f"sa.last_event_at >= {self._P}")
+            params.append(to_us(since))
+        sql += (
+            where_sql(where)
+            + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
+        )
+        with self._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            # PostgreSQL's sum of bigints is numeric: int() makes both backends' counts ints.
+            AgentSummary(
+                agent_id=agent,
+                sessions=n_sessions,
+                events=int(n_events),
+                errors=int(n_errors),
+                first_seen=from_us(first),
+                last_seen=from_us(last),
+            )
+            for agent, n_sessions, n_events, n_errors, first, last in rows
+        ]

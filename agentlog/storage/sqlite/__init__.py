@@ -1,0 +1,1 @@
+"""The embedded, local-first backend: `store.SQLiteStore` and the pieces it is made of."""

@@ -1,0 +1,290 @@
+"""Event reads of the SQLite store: filtered pages, full-text pages, counts, facets, keys, stats.
+
+A mixin of `SQLiteStore` (it reads through the store's per-thread connections);
+full-text pages are planned by `sqlite/search.py`, and a search first brings the
+index up to date (or, when it cannot, matches the unindexed tail in Python).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from agentlog.errors import DatabaseLocked, NotFound
+from agentlog.model import Event, StatsReport
+from agentlog.storage.base import EventQuery, Page, event_cursor
+from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
+from agentlog.storage.sql.textsearch import fts_query
+from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite.conn import Connections, translated
+from agentlog.storage.sqlite.query import (
+    EVENT_COLUMNS,
+    event_after,
+    event_filters,
+    page_limit,
+    row_event,
+    row_record,
+    ts_bounds,
+    where_sql,
+)
+from agentlog.storage.sqlite.search import search_keys
+
+
+class EventReads:
+    """The event-reading methods of `SQLiteStore`."""
+
+    path: Path
+    team_id: str | None
+    _db: Connections
+
+    def _event_where(self, query: EventQuery) -> tuple[list[str], list[Any]]:
+        """Filters for `query`; checks its session is visible and the index is current."""
+        if query.session_id is not None:
+            self._require_session(query.session_id)
+        tail = self._catch_up() if query.text is not None else None
+        return event_filters(query, self.team_id, unindexed_from=tail)
+
+    def _catch_up(self) -> int | None:
+        """Index the backlog before a search; if that cannot happen now (read-only, or
+        another process holds the write lock), the rid above which rows are unindexed."""
+        conn = self._read()
+        if not w.has_backlog(conn):
+            return None  # the common case: no lock taken, searches run side by side
+        if not self._db.read_only:
+            with self._db.lock:
+                writer = self._db.writer()
+                # A search waits briefly for a busy writer, then matches the tail in Python.
+                writer.execute("PRAGMA busy_timeout = 250")
+                try:
+                    self._index_all()
+                    return None
+                except DatabaseLocked:
+                    pass
+                finally:
+                    writer.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
+        return w.watermark(conn) if w.has_backlog(conn) else None
+
+    def _require_session(self, session_id: str) -> None:
+        row = (
+            self._read()
+            .execute("SELECT team_id FROM sessions WHERE id = ?", (session_id,))
+            .fetchone()
+        )
+        if row is None or (self.team_id is not None and row[0] != self.team_id):
+            raise NotFound(
+                f"session {session_id} not found; list sessions with `agentlog sessions list`"
+            )
+
+    def get_event(self, event_id: str) -> Event:
+        sql = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?"
+        params: list[Any] = [event_id]
+        if self.team_id is not None:
+            sql += " AND e.session_id IN (SELECT id FROM sessions WHERE team_id = ?)"
+            params.append(self.team_id)
+        with translated(self.path):
+            row = self._read().execute(sql, params).fetchone()
+        if row is None:
+            raise NotFound(f"event {event_id} not found")
+        return row_event(row)
+
+    def list_events(self, query: EventQuery) -> Page[Event]:
+        rows, cursor = self._event_rows(query)
+        return Page([row_event(r) for r in rows], cursor)
+
+    def list_event_records(self, query: EventQuery) -> Page[dict[str, Any]]:
+        rows, cursor = self._event_rows(query)
+        return Page([row_record(r) for r in rows], cursor)
+
+    def _event_rows(self, query: EventQuery) -> tuple[list[Any], str | None]:
+        """One page of `query` as rows in EVENT_COLUMNS order, and the next page's cursor."""
+        limit = page_limit(query.limit)
+        match = fts_query(query.text) if query.text is not None else None
+        if match is not None:
+            return self._search_rows(query, match, limit)
+        with translated(self.path):
+            where, params = self._event_where(query)
+            after = event_after(query)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            direction = "ASC" if query.order == "asc" else "DESC"
+            sql = (
+                f"SELECT {EVENT_COLUMNS} FROM events e{where_sql(where)}"
+                f" ORDER BY e.ts {direction}, e.id {direction} LIMIT ?"
+            )
+            rows = self._read().execute(sql, [*params, limit + 1]).fetchall()
+        more = len(rows) > limit
+        cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
+        return rows[:limit] if more else rows, cursor
+
+    def _search_rows(
+        self, query: EventQuery, match: str, limit: int
+    ) -> tuple[list[Any], str | None]:
+        """A full-text page, found without sorting every match (see `sqlite/search.py`)."""
+        with translated(self.path):
+            if query.session_id is not None:
+                self._require_session(query.session_id)
+            tail = self._catch_up()
+            conn = self._read()
+            where, params = event_filters(query, self.team_id, text=False)
+            after = event_after(query)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            span = None
+            if query.session_id is not None:
+                span = conn.execute(
+                    "SELECT first_rid, last_rid FROM session_stats WHERE session_id = ?",
+                    (query.session_id,),
+                ).fetchone()
+                if span is None or span[0] is None:
+                    return [], None
+            keys = search_keys(
+                conn,
+                match,
+                where,
+                params,
+                desc=query.order == "desc",
+                n=limit + 1,
+                ts_range=ts_bounds(query),
+                rid_span=span,
+            )
+            if tail is not None:
+                keys = self._with_unindexed(conn, keys, query, where, params, tail, limit + 1)
+            rows = conn.execute(
+                f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(keys))})",
+                [k[2] for k in keys],
+            ).fetchall()
+        by_rid = {row[-1]: row for row in rows}
+        more = len(keys) > limit
+        cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
+        return [by_rid[k[2]] for k in keys[:limit]], cursor
+
+    @staticmethod
+    def _with_unindexed(
+        conn: sqlite3.Connection,
+        keys: list[tuple[int, str, int]],
+        query: EventQuery,
+        where: list[str],
+        params: list[Any],
+        tail: int,
+        n: int,
+    ) -> list[tuple[int, str, int]]:
+        """`keys` merged with the matching rows above the index watermark (matched in Python)."""
+        direction = "DESC" if query.order == "desc" else "ASC"
+        extra = conn.execute(
+            "SELECT e.ts, e.id, e.rid FROM events e WHERE e.rid > ? AND agentlog_match(?, e.name, e.content)"
+            f"{''.join(' AND ' + c for c in where)} ORDER BY e.ts {direction}, e.id {direction} LIMIT ?",
+            [tail, query.text, *params, n],
+        ).fetchall()
+        # Dedupe by rid: another process may index the tail between the two reads.
+        unique = {k[2]: k for k in [*keys, *extra]}
+        merged = sorted(unique.values(), key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
+        return merged[:n]
+
+    def count_events(self, query: EventQuery) -> int:
+        with translated(self.path):
+            if self.team_id is None and _only_text(query):
+                # Counting postings never touches `events`: 10,000 matches in ~1 ms, not ~40.
+                match = fts_query(query.text or "")
+                if match is None:
+                    return 0
+                tail = self._catch_up()
+                conn = self._read()
+                if tail is None and not w.stale_rows(conn):
+                    sql = "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?"
+                    return conn.execute(sql, (match,)).fetchone()[0]
+            where, params = self._event_where(query)
+            return (
+                self._read()
+                .execute(f"SELECT count(*) FROM events e{where_sql(where)}", params)
+                .fetchone()[0]
+            )
+
+    def facets(self, query: EventQuery) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {"type": {}, "agent": {}, "status": {}}
+        with translated(self.path):
+            where, params = self._event_where(query)
+            if not where:  # three covering-index scans beat one pass over every row
+                conn = self._read()
+                for key, column in (("type", "type"), ("agent", "agent_id"), ("status", "status")):
+                    sql = f"SELECT {column}, count(*) FROM events GROUP BY {column}"
+                    out[key] = {v: n for v, n in conn.execute(sql) if v is not None}
+                return out
+            rows = self._read().execute(
+                "SELECT e.type, e.agent_id, e.status, count(*) FROM events e"
+                f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
+                params,
+            )
+            fold_facets(rows, out)  # one pass over the matches, split three ways
+        return out
+
+    def event_keys(self, query: EventQuery) -> list[tuple[int, str]]:
+        with translated(self.path):
+            where, params = self._event_where(query)
+            direction = "ASC" if query.order == "asc" else "DESC"
+            sql = f"SELECT e.ts, e.id FROM events e{where_sql(where)} ORDER BY e.ts {direction}, e.id {direction}"
+            return [(ts, eid) for ts, eid in self._read().execute(sql, params)]
+
+    def stats(self, query: EventQuery) -> StatsReport:
+        # Two passes over the matching events (aggregates, then the timed ones), not one per figure.
+        with translated(self.path):
+            where, params = self._event_where(query)
+            conn = self._read()
+            base = f"FROM events e{where_sql(where)}"
+            tally = Tally()
+            tally.add(
+                conn.execute(
+                    "SELECT e.type, e.agent_id, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
+                    " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
+                    f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
+                    params,
+                )
+            )
+            if query.session_id is not None:
+                sessions = 1 if tally.events else 0
+            else:
+                sessions = conn.execute(
+                    f"SELECT count(DISTINCT e.session_id) {base}", params
+                ).fetchone()[0]
+            timed = conn.execute(timed_sql(base, bool(where)), params).fetchall()
+            slow = slowest(timed)
+            slow_rows = {
+                row[-1]: row
+                for row in conn.execute(
+                    f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(slow))})",
+                    [r[0] for r in slow],
+                )
+            }
+        return tally.report(sessions, timed, [row_event(slow_rows[r[0]]) for r in slow])
+
+    def _read(self) -> sqlite3.Connection:
+        return self._db.reader()
+
+    def _index_all(self) -> None:
+        """Bring the full-text index up to date, one large transaction per batch."""
+        if self._db.read_only:
+            return
+        with self._db.lock:
+            if not w.has_backlog(self._db.writer()):
+                return
+            while True:
+                with self._db.transaction() as conn:
+                    if w.index_batch(conn) < w.FTS_BATCH_ROWS:
+                        return
+
+
+def _only_text(q: EventQuery) -> bool:
+    """Whether `q` filters by full text and nothing else."""
+    return q.text is not None and not (
+        q.session_id
+        or q.types
+        or q.agents
+        or q.names
+        or q.status
+        or q.since
+        or q.until
+        or q.metadata
+        or q.parent_id
+    )

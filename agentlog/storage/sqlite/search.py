@@ -1,0 +1,137 @@
+"""One page of a full-text search in (ts, id) order without sorting every match.
+
+FTS5 returns matches in rowid order cheaply and in any other order only by
+collecting and sorting all of them (seconds for a word in every event). Event
+rids grow in write order, which follows time closely but not exactly (agents
+write concurrently, imports replay history). So:
+
+- few matches (< SMALL_MATCH): join them all to `events`, sort, take the page;
+- many: walk the matches in rid ranges from the newest (or oldest) end, keep
+  the best page so far, and stop when `event_blocks` proves that no rid not
+  yet visited can hold an event that sorts before the page's last one. Ranges
+  grow geometrically, so a sparse filter costs few queries.
+
+Every candidate still passes through the same SQL filters and keyset clause as
+`list_events`, so the result is exactly the page a full sort would give.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
+
+SMALL_MATCH = 2000  # below this many matches, sorting them all is the cheap plan
+MAX_GROUP_BLOCKS = 64
+
+Key = tuple[int, str, int]  # (ts, id, rid)
+
+
+def _candidates(
+    conn: sqlite3.Connection,
+    match: str,
+    where: Sequence[str],
+    params: Sequence[Any],
+    desc: bool,
+    n: int,
+    rid_range: tuple[int, int] | None,
+) -> list[Key]:
+    """The first `n` (ts, id, rid) in order among matches in `rid_range` passing `where`."""
+    clauses = ["events_fts MATCH ?"]
+    args: list[Any] = [match]
+    if rid_range is not None:
+        clauses.append("events_fts.rowid >= ? AND events_fts.rowid < ?")
+        args.extend(rid_range)
+    direction = "DESC" if desc else "ASC"
+    # CROSS JOIN keeps FTS5 as the outer loop: SQLite must not walk an events
+    # index and probe the full-text table row by row.
+    sql = (
+        "SELECT e.ts, e.id, e.rid FROM events_fts CROSS JOIN events e ON e.rid = events_fts.rowid"
+        f" WHERE {' AND '.join([*clauses, *where])}"
+        f" ORDER BY e.ts {direction}, e.id {direction} LIMIT ?"
+    )
+    return conn.execute(sql, [*args, *params, n]).fetchall()
+
+
+def search_keys(
+    conn: sqlite3.Connection,
+    match: str,
+    where: Sequence[str],
+    params: Sequence[Any],
+    *,
+    desc: bool,
+    n: int,
+    ts_range: tuple[int | None, int | None] = (None, None),
+    rid_span: tuple[int, int] | None = None,
+) -> list[Key]:
+    """The first `n` matching (ts, id, rid) in (ts, id) order (descending if `desc`).
+
+    `where`/`params` are the query's other filters and keyset clause over
+    `events e`; `ts_range` (inclusive bounds implied by them) and `rid_span`
+    (e.g. the session's first and last rid) only let whole blocks be skipped.
+    """
+    small = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+        (match, SMALL_MATCH),
+    ).fetchone()[0]
+    if small < SMALL_MATCH:
+        return _candidates(conn, match, where, params, desc, n, None)
+
+    lo_ts, hi_ts = ts_range
+    sql = "SELECT block, min_ts, max_ts FROM event_blocks"
+    args: list[Any] = []
+    if rid_span is not None:
+        sql += " WHERE block BETWEEN ? AND ?"
+        args.extend([rid_span[0] >> BLOCK_SHIFT, rid_span[1] >> BLOCK_SHIFT])
+    blocks = [
+        b
+        for b in conn.execute(sql + " ORDER BY block", args).fetchall()
+        if (lo_ts is None or b[2] >= lo_ts) and (hi_ts is None or b[1] <= hi_ts)
+    ]
+    if not blocks:
+        return []
+    if desc:
+        blocks.reverse()
+    # bound[i] = the best ts any block from i onwards can hold (max for desc, min for asc).
+    bound: list[int] = [0] * len(blocks)
+    best_ts = None
+    for i in range(len(blocks) - 1, -1, -1):
+        edge = blocks[i][2] if desc else blocks[i][1]
+        best_ts = edge if best_ts is None else (max(best_ts, edge) if desc else min(best_ts, edge))
+        bound[i] = best_ts
+
+    found: list[Key] = []
+    i = 0
+    group = 1
+    while i < len(blocks):
+        if len(found) >= n:
+            last_ts = found[n - 1][0]
+            # Strict: an equal ts may still hold an id that sorts earlier.
+            if (bound[i] < last_ts) if desc else (bound[i] > last_ts):
+                break
+        chunk = blocks[i : i + group]
+        if len(found) >= n:
+            # Blocks whose every event sorts after the page's last one cannot change it.
+            last_ts = found[n - 1][0]
+            chunk = [b for b in chunk if ((b[2] >= last_ts) if desc else (b[1] <= last_ts))]
+        for first_block, last_block in _runs(sorted(b[0] for b in chunk)):
+            rid_range = (first_block << BLOCK_SHIFT, (last_block + 1) << BLOCK_SHIFT)
+            found.extend(_candidates(conn, match, where, params, desc, n, rid_range))
+        found.sort(key=lambda k: (k[0], k[1]), reverse=desc)
+        del found[n:]
+        i += group
+        group = min(group * 2, MAX_GROUP_BLOCKS)
+    return found
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted block numbers as (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs

@@ -1,0 +1,266 @@
+"""`SQLiteStore`: the embedded, local-first backend of the `Store` protocol.
+
+One file holds everything (WAL mode, 5 s busy timeout, synchronous=NORMAL).
+Writes are idempotent upserts in one transaction per call; per-session and
+per-agent aggregates are kept up by the writes; the full-text index is filled
+in batches behind them and brought up to date before any text search.
+`scoped(team_id)` gives a view over the same connections that sees and
+writes only that team's sessions (the server's tenancy).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agentlog.errors import InvalidInput, NotFound, UsageError
+from agentlog.model import (
+    BatchError,
+    Event,
+    Session,
+    SessionSummary,
+    SessionUpdate,
+    WriteResult,
+    to_us,
+    validation_message,
+)
+from agentlog.storage.sql.sessions import (
+    SESSION_FROM,
+    SQLSessionReads,
+    as_update,
+    session_sets,
+    split_events,
+    stamp_changed,
+)
+from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite.admin import StoreAdmin
+from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
+from agentlog.storage.sqlite.query import SESSION_COLUMNS, session_filters
+
+
+class SQLiteStore(StoreAdmin, SQLSessionReads):
+    """The Store protocol over one SQLite file (see the module docstring)."""
+
+    backend = "sqlite"
+    _SESSION_COLUMNS = SESSION_COLUMNS
+    _session_filters = staticmethod(session_filters)
+
+    def __init__(
+        self,
+        path: str | Path,
+        read_only: bool = False,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        synchronous: str = "normal",
+    ) -> None:
+        """`synchronous="full"` makes each commit survive a power loss too (see SYNCHRONOUS)."""
+        if str(path) in ("", ":memory:"):
+            raise UsageError(
+                "SQLiteStore needs a file (its reader and writer connections share it); "
+                "give it a path, e.g. a temporary file"
+            )
+        self.path = Path(path).expanduser()
+        self.url = str(path)
+        self.team_id: str | None = None
+        self.user_id: str | None = None
+        self._owner = True
+        self._db = Connections(
+            self.path,
+            read_only=read_only,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+        )
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ------------------------------------------------------------ open / views
+    def scoped(self, team_id: str | None, user_id: str | None = None) -> SQLiteStore:
+        """A view over the same connections that sees and writes only `team_id`'s sessions."""
+        view = object.__new__(SQLiteStore)
+        view.path = self.path
+        view.url = self.url
+        view.team_id = team_id
+        view.user_id = user_id
+        view._owner = False
+        view._db = self._db
+        return view
+
+    def close(self) -> None:
+        """Close every connection (a scoped view leaves them to the store that opened them)."""
+        if not self._owner or self._db.closed:
+            return
+        with self._db.lock:
+            writer = self._db.open_writer
+            if writer is not None:
+                try:
+                    writer.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass
+            self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        scope = f", team_id={self.team_id!r}" if self.team_id is not None else ""
+        return f"SQLiteStore({self.url!r}{scope})"
+
+    # ------------------------------------------------------------ writes
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        """Upsert sessions, then insert new events, in one transaction (see `Store.write`).
+
+        `inserted` / `duplicates` count events. A session of another team (in a
+        scoped view) raises Conflict; an event for one is an item error. Items may
+        also be dicts, validated here. The batch size is the caller's: the API and
+        the SDK cap it (model.MAX_BATCH_EVENTS); `migrate` may write more at once.
+        """
+        good_sessions = [_as_session(s) for s in sessions]
+        valid, errors = split_events(events)
+        inserted = duplicates = 0
+        if not good_sessions and not valid:
+            return WriteResult(errors=errors)
+        with self._db.transaction() as conn:
+            for s in good_sessions:
+                w.upsert_session(conn, s, self.team_id, self.user_id)
+            known = w.session_teams(conn, list({e.session_id for _, e in valid}))
+            if self.team_id is not None:
+                foreign = {sid for sid, team in known.items() if team != self.team_id}
+                if foreign:
+                    for index, e in valid:
+                        if e.session_id in foreign:
+                            errors.append(
+                                BatchError(
+                                    index=index, id=e.id, error=f"session {e.session_id} not found"
+                                )
+                            )
+                    valid = [(i, e) for i, e in valid if e.session_id not in foreign]
+            w.create_missing_sessions(
+                conn, [e for _, e in valid], known, self.team_id, self.user_id
+            )
+            existing = w.existing_event_ids(conn, [e.id for _, e in valid])
+            new: list[Event] = []
+            for _, e in valid:
+                if e.id in existing:
+                    duplicates += 1
+                else:
+                    existing.add(e.id)
+                    new.append(e)
+            w.insert_events(conn, new)
+            inserted = len(new)
+            stamp_changed(conn, [s.id for s in good_sessions] + [e.session_id for e in new])
+        if inserted:
+            self._index_if_large()
+        errors.sort(key=lambda b: b.index)
+        return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
+
+    def _index_if_large(self) -> None:
+        with self._db.lock, translated(self.path):
+            conn = self._db.writer()
+            top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
+            if top - w.watermark(conn) >= w.FTS_BATCH_ROWS:
+                self._index_all()
+
+    def flush_index(self) -> None:
+        """Index every event written so far (a search does this itself first)."""
+        with translated(self.path):
+            self._index_all()
+
+    def _session_rid(self, conn: sqlite3.Connection, session_id: str) -> int:
+        row = conn.execute(
+            "SELECT rid, team_id FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is None or (self.team_id is not None and row[1] != self.team_id):
+            raise NotFound(
+                f"session {session_id} not found; list sessions with `agentlog sessions list`"
+            )
+        return row[0]
+
+    def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
+        changes = as_update(changes)
+        with self._db.transaction() as conn:
+            rid = self._session_rid(conn, session_id)
+            title, description, ended = conn.execute(
+                "SELECT title, description, ended_at FROM sessions WHERE rid = ?", (rid,)
+            ).fetchone()
+            sets = session_sets(changes, ended)
+            conn.execute(
+                f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in sets)} WHERE rid = ?",
+                [*sets.values(), rid],
+            )
+            new_title = sets.get("title", title)
+            new_description = sets.get("description", description)
+            if (new_title, new_description) != (title, description):
+                w._fts_replace_session(conn, rid, new_title, new_description)
+            stamp_changed(conn, [session_id])
+        return self.get_session(session_id)
+
+    def delete_session(self, session_id: str) -> int:
+        with self._db.transaction() as conn:
+            rid = self._session_rid(conn, session_id)
+            return w.delete_session_rows(conn, session_id, rid)
+
+    def prune(self, before: datetime) -> int:
+        # One transaction per session, not one for all: a long prune must not hold the
+        # write lock past other processes' busy timeout (an agent logging meanwhile).
+        # Each session goes whole or not at all; one still idle is re-checked inside.
+        cutoff = to_us(before)
+        sql = "SELECT s.id " + SESSION_FROM + " WHERE st.activity_at < ?"
+        params: list[Any] = [cutoff]
+        if self.team_id is not None:
+            sql += " AND s.team_id = ?"
+            params.append(self.team_id)
+        with translated(self.path):
+            candidates = [r[0] for r in self._read().execute(sql, params).fetchall()]
+        erased = 0
+        for sid in candidates:
+            with self._db.transaction() as conn:
+                row = conn.execute(
+                    "SELECT s.rid " + SESSION_FROM + " WHERE s.id = ? AND st.activity_at < ?",
+                    (sid, cutoff),
+                ).fetchone()
+                if row is not None:
+                    w.delete_session_rows(conn, sid, row[0])
+                    erased += 1
+        return erased
+
+    # ------------------------------------------------------------ sessions
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with translated(self.path):
+            yield self._read()
+
+    def _agents_of(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+        agents: dict[str, list[str]] = {sid: [] for sid in ids}
+        for part in w.chunks(list(ids)):
+            rows = conn.execute(
+                f"SELECT session_id, agent_id FROM session_agents WHERE session_id IN ({','.join('?' * len(part))})"
+                " ORDER BY first_event_at, agent_id",
+                list(part),
+            )
+            for sid, agent in rows:
+                agents[sid].append(agent)
+        return agents
+
+
+def _as_session(item: Session | dict[str, Any]) -> Session:
+    if isinstance(item, Session):
+        return item
+    try:
+        return Session.model_validate(item)
+    except ValidationError as exc:
+        raise InvalidInput(f"session: {validation_message(exc)}") from None
+
+
+__all__ = ["SQLiteStore"]

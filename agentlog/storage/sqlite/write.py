@@ -1,0 +1,340 @@
+"""The SQLite store's write path: upserts, idempotent event inserts, aggregates, batched FTS.
+
+Everything here runs inside one `BEGIN IMMEDIATE` transaction on the writer
+connection (see `conn.Connections.transaction`). Aggregates are kept up
+from the rows actually inserted (duplicates never count twice), so listing
+sessions never scans events. Full-text rows are added later, in large
+batches, by `index_backlog` (a trigger per row costs 4–6x the insert).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentlog.errors import Conflict
+from agentlog.model import Event, EventStatus, EventType, Session
+from agentlog.storage.sql.textsearch import normalize_for_index
+from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
+from agentlog.storage.sqlite.query import INSERT_EVENT, event_row, missing_sessions, session_row
+
+FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the issue's measured sweet spot)
+WATERMARK = "events_indexed_rid"
+STALE = "events_stale_rows"
+PRECISE_DELETE_MAX = 20_000  # index rows removed one by one up to this many per delete
+_CHUNK = 500  # ids per IN (...) lookup
+
+
+def chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for lo in range(0, len(values), size):
+        yield values[lo : lo + size]
+
+
+# ---------------------------------------------------------------- sessions
+def session_teams(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str | None]:
+    """team_id of each existing session among `ids`."""
+    found: dict[str, str | None] = {}
+    for part in chunks(list(ids)):
+        sql = f"SELECT id, team_id FROM sessions WHERE id IN ({','.join('?' * len(part))})"
+        found.update(conn.execute(sql, list(part)).fetchall())
+    return found
+
+
+def _fts_replace_session(conn: sqlite3.Connection, rid: int, title: str, description: str) -> None:
+    conn.execute("DELETE FROM sessions_fts WHERE rowid = ?", (rid,))
+    conn.execute(
+        "INSERT INTO sessions_fts (rowid, title, description) VALUES (?, ?, ?)",
+        (rid, normalize_for_index(title), normalize_for_index(description)),
+    )
+
+
+def insert_session(
+    conn: sqlite3.Connection, s: Session, team_id: str | None, created_by: str | None
+) -> None:
+    row = session_row(s)
+    row["team_id"] = team_id
+    row["created_by"] = created_by
+    cols = ", ".join(row)
+    cur = conn.execute(
+        f"INSERT INTO sessions ({cols}) VALUES ({','.join('?' * len(row))})", list(row.values())
+    )
+    rid = cur.lastrowid
+    conn.execute(
+        "INSERT INTO session_stats (session_id, activity_at) VALUES (?, ?)",
+        (s.id, row["created_at"]),
+    )
+    if row["title"] or row["description"]:
+        _fts_replace_session(conn, rid, row["title"], row["description"])
+
+
+def upsert_session(
+    conn: sqlite3.Connection, s: Session, scope: str | None, user: str | None
+) -> None:
+    """Insert `s`, or overwrite its fields (created_at only moves earlier, updated_at only later)."""
+    old = conn.execute(
+        "SELECT rid, team_id, title, description, created_at, updated_at FROM sessions WHERE id = ?",
+        (s.id,),
+    ).fetchone()
+    if old is None:
+        team = scope if scope is not None else s.team_id
+        by = user if scope is not None else s.created_by
+        insert_session(conn, s, team, by)
+        return
+    rid, team, title, description, created, updated = old
+    if scope is not None and team != scope:
+        raise Conflict(f"session id {s.id} is already used by another team; make a new session id")
+    row = session_row(s)
+    row["created_at"] = min(created, row["created_at"])
+    row["updated_at"] = max(updated, row["updated_at"])
+    if scope is None and s.team_id is not None:
+        row["team_id"] = s.team_id
+    sets = ", ".join(f"{k} = ?" for k in row if k != "id")
+    conn.execute(
+        f"UPDATE sessions SET {sets} WHERE rid = ?",
+        [v for k, v in row.items() if k != "id"] + [rid],
+    )
+    conn.execute(
+        "UPDATE session_stats SET activity_at = max(activity_at, ?) WHERE session_id = ?",
+        (row["created_at"], s.id),
+    )
+    if (title, description) != (row["title"], row["description"]):
+        _fts_replace_session(conn, rid, row["title"], row["description"])
+
+
+# ---------------------------------------------------------------- events
+@dataclass
+class _Agg:
+    count: int = 0
+    errors: int = 0
+    first: int = 0
+    last: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    first_rid: int = 0
+    last_rid: int = 0
+    agents: dict[str, list[int]] = field(
+        default_factory=dict
+    )  # agent -> [count, errors, first, last]
+
+
+def is_error(e: Event) -> bool:
+    return e.status == EventStatus.ERROR or e.type == EventType.ERROR
+
+
+def existing_event_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(list(ids)):
+        sql = f"SELECT id FROM events WHERE id IN ({','.join('?' * len(part))})"
+        found.update(r[0] for r in conn.execute(sql, list(part)))
+    return found
+
+
+def next_rid(conn: sqlite3.Connection) -> int:
+    """The rid for the next event: above every row and above the FTS watermark.
+
+    Explicit rids never reuse a number the full-text index has seen, even after
+    the newest rows were deleted (which plain INTEGER PRIMARY KEY would allow).
+    """
+    top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
+    return max(top, watermark(conn)) + 1
+
+
+def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
+    """Insert new (already de-duplicated) events and fold them into the aggregates."""
+    if not events:
+        return
+    rid = next_rid(conn)
+    rows = [event_row(rid + k, e) for k, e in enumerate(events)]
+    conn.executemany(INSERT_EVENT, rows)
+    blocks: dict[int, list[int]] = {}
+    for row in rows:
+        ts = row[3]
+        bounds = blocks.get(row[0] >> BLOCK_SHIFT)
+        if bounds is None:
+            blocks[row[0] >> BLOCK_SHIFT] = [ts, ts]
+        elif ts < bounds[0]:
+            bounds[0] = ts
+        elif ts > bounds[1]:
+            bounds[1] = ts
+    conn.executemany(
+        "INSERT INTO event_blocks (block, min_ts, max_ts) VALUES (?, ?, ?) ON CONFLICT (block)"
+        " DO UPDATE SET min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts)",
+        [(block, lo, hi) for block, (lo, hi) in blocks.items()],
+    )
+    aggs: dict[str, _Agg] = {}
+    for k, e in enumerate(events):
+        ts = rows[k][3]
+        err = is_error(e)
+        agg = aggs.get(e.session_id)
+        if agg is None:
+            agg = aggs[e.session_id] = _Agg(first=ts, last=ts, first_rid=rid + k)
+        agg.last_rid = rid + k
+        agg.count += 1
+        agg.errors += err
+        agg.first = min(agg.first, ts)
+        agg.last = max(agg.last, ts)
+        agg.input_tokens += e.input_tokens or 0
+        agg.output_tokens += e.output_tokens or 0
+        agg.cost += e.cost_usd or 0.0
+        if e.agent_id:
+            a = agg.agents.get(e.agent_id)
+            if a is None:
+                agg.agents[e.agent_id] = [1, int(err), ts, ts]
+            else:
+                a[0] += 1
+                a[1] += err
+                a[2] = min(a[2], ts)
+                a[3] = max(a[3], ts)
+    conn.executemany(
+        "UPDATE session_stats SET event_count = event_count + ?, error_count = error_count + ?,"
+        " first_event_at = min(coalesce(first_event_at, ?), ?),"
+        " last_event_at = max(coalesce(last_event_at, ?), ?),"
+        " activity_at = max(activity_at, ?),"
+        " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
+        " cost_usd = cost_usd + ?, first_rid = coalesce(first_rid, ?), last_rid = ?"
+        " WHERE session_id = ?",
+        [
+            (
+                a.count,
+                a.errors,
+                a.first,
+                a.first,
+                a.last,
+                a.last,
+                a.last,
+                a.input_tokens,
+                a.output_tokens,
+                a.cost,
+                a.first_rid,
+                a.last_rid,
+                sid,
+            )
+            for sid, a in aggs.items()
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO session_agents (session_id, agent_id, event_count, error_count,"
+        " first_event_at, last_event_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (session_id, agent_id) DO UPDATE SET"
+        " event_count = event_count + excluded.event_count,"
+        " error_count = error_count + excluded.error_count,"
+        " first_event_at = min(first_event_at, excluded.first_event_at),"
+        " last_event_at = max(last_event_at, excluded.last_event_at)",
+        [
+            (sid, agent, v[0], v[1], v[2], v[3])
+            for sid, a in aggs.items()
+            for agent, v in a.agents.items()
+        ],
+    )
+    # updated_at follows the newest event (the same as "now" for a live agent, and
+    # stable when history is imported).
+    conn.executemany(
+        "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?",
+        [(a.last, sid) for sid, a in aggs.items()],
+    )
+
+
+def create_missing_sessions(
+    conn: sqlite3.Connection,
+    events: Sequence[Event],
+    known: dict[str, str | None],
+    team_id: str | None,
+    user_id: str | None,
+) -> None:
+    """Create an untitled active session for each session id in `events` not in `known`."""
+    for sid, session in missing_sessions(events, known).items():
+        insert_session(conn, session, team_id, user_id)
+        known[sid] = team_id
+
+
+# ---------------------------------------------------------------- full-text
+def watermark(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM fts_state WHERE name = ?", (WATERMARK,)).fetchone()
+    return row[0] if row else 0
+
+
+def backlog(conn: sqlite3.Connection) -> int:
+    """How many events are not yet in the full-text index."""
+    mark = watermark(conn)
+    return conn.execute("SELECT count(*) FROM events WHERE rid > ?", (mark,)).fetchone()[0]
+
+
+def has_backlog(conn: sqlite3.Connection) -> bool:
+    top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
+    return top > watermark(conn)
+
+
+def index_batch(conn: sqlite3.Connection, limit: int = FTS_BATCH_ROWS) -> int:
+    """Index up to `limit` events past the watermark (inside the caller's transaction)."""
+    mark = watermark(conn)
+    rows = conn.execute(
+        "SELECT rid, name, content FROM events WHERE rid > ? ORDER BY rid LIMIT ?", (mark, limit)
+    ).fetchall()
+    if not rows:
+        return 0
+    conn.executemany(
+        "INSERT INTO events_fts (rowid, name, content) VALUES (?, ?, ?)",
+        [
+            (rid, normalize_for_index(name), normalize_for_index(content))
+            for rid, name, content in rows
+        ],
+    )
+    conn.execute("UPDATE fts_state SET value = ? WHERE name = ?", (rows[-1][0], WATERMARK))
+    return len(rows)
+
+
+def unindex_events(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> None:
+    """Remove the matching events' rows from the contentless index (same normalised values).
+
+    FTS5 deletes cost about as much as inserts (~100 µs an event here), so a large
+    delete would hold the write lock for many seconds. Past PRECISE_DELETE_MAX rows
+    the index rows are left behind as tombstones instead: searches join to
+    `events`, so they never surface, and rids are never reused (`next_rid`), so
+    they never match a new event. `vacuum()` rebuilds the index without them.
+    """
+    mark = watermark(conn)
+    sql = f"SELECT rid, name, content FROM events WHERE rid <= ? AND ({where})"
+    count = conn.execute(
+        f"SELECT count(*) FROM events WHERE rid <= ? AND ({where})", [mark, *params]
+    ).fetchone()[0]
+    if count > PRECISE_DELETE_MAX:
+        conn.execute(
+            "INSERT INTO fts_state (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (STALE, count),
+        )
+        return
+    rows = conn.execute(sql, [mark, *params]).fetchall()
+    conn.executemany(
+        "INSERT INTO events_fts (events_fts, rowid, name, content) VALUES ('delete', ?, ?, ?)",
+        [
+            (rid, normalize_for_index(name), normalize_for_index(content))
+            for rid, name, content in rows
+        ],
+    )
+
+
+def stale_rows(conn: sqlite3.Connection) -> int:
+    """Index rows of deleted events left as tombstones (see `unindex_events`)."""
+    row = conn.execute("SELECT value FROM fts_state WHERE name = ?", (STALE,)).fetchone()
+    return row[0] if row else 0
+
+
+def reset_index(conn: sqlite3.Connection) -> None:
+    """Empty the events index so the batch indexer rebuilds it from `events` (drops tombstones)."""
+    conn.execute("INSERT INTO events_fts (events_fts) VALUES ('delete-all')")
+    conn.execute("UPDATE fts_state SET value = 0 WHERE name IN (?, ?)", (WATERMARK, STALE))
+
+
+def delete_session_rows(conn: sqlite3.Connection, session_id: str, rid: int) -> int:
+    """Erase one session, its events, aggregates and index rows; return events erased."""
+    unindex_events(conn, "session_id = ?", (session_id,))
+    erased = conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,)).rowcount
+    conn.execute("DELETE FROM session_agents WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM session_stats WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM sessions_fts WHERE rowid = ?", (rid,))
+    conn.execute("DELETE FROM sessions WHERE rid = ?", (rid,))
+    return erased

@@ -1,0 +1,158 @@
+"""The LangGraph adapter's overhead: the same real graphs with and without `AgentLogCallback`.
+
+Each round runs every variant once per graph, interleaved, so load on the
+shared machine hits them alike; medians over rounds. Variants:
+  none      no callbacks (the ceiling: the graph alone)
+  noop      a do-nothing LangChain handler (LangChain's own cost of having one)
+  agentlog  AgentLogCallback writing to a fresh SQLite file (its writer thread included)
+CPU time is the whole process's (so the writer thread's work is counted).
+
+Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import tool
+
+from agentlog import AgentLog
+from agentlog.integrations.langgraph import AgentLogCallback
+from agentlog.integrations.langgraph.testing import ScriptedChatModel, reply
+
+warnings.simplefilter("ignore")
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+@tool
+def lookup(city: str) -> str:
+    """The weather in a city."""
+    return f"sunny in {city}"
+
+
+def react_agent(latency: float | None = None) -> Any:
+    from langchain.agents import create_agent
+
+    model = ScriptedChatModel(
+        model_name="gpt-4o-mini",
+        sleep=latency,
+        responses=[
+            reply(
+                tools=[("add", {"a": 1, "b": 2}), ("lookup", {"city": "Oslo"})], tokens=(120, 30)
+            ),
+            reply("3, and sunny in Oslo", tokens=(180, 12)),
+        ],
+    )
+    return create_agent(model, [add, lookup])
+
+
+def supervisor() -> Any:
+    from langchain.agents import create_agent
+    from langgraph_supervisor import create_supervisor
+
+    def worker(name: str, t: Any, args: dict[str, Any], answer: str) -> Any:
+        model = ScriptedChatModel(
+            responses=[
+                reply(tools=[(t.name, args)], tokens=(50, 10)),
+                reply(answer, tokens=(70, 5)),
+            ]
+        )
+        return create_agent(model, [t], name=name)
+
+    boss = ScriptedChatModel(
+        responses=[
+            reply(tools=[("transfer_to_weather", {})], tokens=(90, 8)),
+            reply(tools=[("transfer_to_math", {})], tokens=(110, 8)),
+            reply("done", tokens=(130, 4)),
+        ]
+    )
+    workers = [
+        worker("weather", lookup, {"city": "Rome"}, "sunny"),
+        worker("math", add, {"a": 2, "b": 2}, "4"),
+    ]
+    return create_supervisor(workers, model=boss).compile()
+
+
+class Noop(BaseCallbackHandler):
+    run_inline = True
+
+
+def timed(graph: Any, config: dict[str, Any], runs: int) -> tuple[float, float, float]:
+    """(wall, process cpu, calling thread's cpu) seconds per run, for `runs` runs."""
+    inputs = {"messages": [HumanMessage("add 1 and 2, and the weather?")]}
+    w0, c0, t0 = time.perf_counter(), time.process_time(), time.thread_time()
+    for _ in range(runs):
+        graph.invoke(inputs, config)
+    return (
+        (time.perf_counter() - w0) / runs,
+        (time.process_time() - c0) / runs,
+        (time.thread_time() - t0) / runs,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=20, help="graph runs per variant per round")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
+    log = AgentLog(tmp / "bench.db")
+    handler = AgentLogCallback(log)
+    variants = {
+        "none": {},
+        "noop": {"callbacks": [Noop()]},
+        "agentlog": {"callbacks": [handler]},
+    }
+    for label, build in (
+        ("ReAct agent (2 LLM calls, 2 tools)", react_agent),
+        ("supervisor + 2 workers", supervisor),
+    ):
+        graph = build()
+        for config in variants.values():  # warm up every path once
+            timed(graph, config, 3)
+        log.flush()
+        samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
+        for r in range(args.rounds):
+            order = list(variants.items())
+            if r % 2:
+                order.reverse()
+            for name, config in order:
+                samples[name].append(timed(graph, config, args.runs))
+            log.flush()  # the writer's work for this round lands inside the round's timings
+        print(f"\n{label}: {args.rounds} rounds x {args.runs} runs, median per run")
+        # Each round's variants ran side by side: compare within a round, then take
+        # the median of those ratios (robust to load that shifts between rounds).
+        for name in variants:
+            fig = [statistics.median(x[i] for x in samples[name]) for i in range(3)]
+            ratios = [
+                statistics.median(
+                    a[i] / b[i] - 1 for a, b in zip(samples[name], samples["none"], strict=True)
+                )
+                for i in range(3)
+            ]
+            print(
+                f"  {name:9}"
+                + "".join(
+                    f"   {what} {fig[i] * 1000:7.3f} ms ({ratios[i] * 100:+5.1f}%)"
+                    for i, what in enumerate(("wall", "cpu", "calling-thread cpu"))
+                )
+            )
+    log.close()
+    print(f"\nrecorded: {log.written:,} events, dropped {log.dropped}, lost {log.lost}")
+
+
+if __name__ == "__main__":
+    main()

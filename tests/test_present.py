@@ -1,0 +1,65 @@
+"""The shared presentation vocabulary: glyphs, distinct agent colours, stale state, short ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from agentlog.model import SessionStatus, SessionSummary
+from agentlog.present import (
+    AGENT_PALETTE,
+    TYPES,
+    agent_colour,
+    agent_colours,
+    one_line,
+    plural,
+    session_state,
+    short_ids,
+)
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_the_showcase_agents_get_distinct_colours() -> None:
+    # planner and researcher hash to the same slot: within one session they still differ.
+    assert agent_colour("planner") == agent_colour("researcher")
+    colours = agent_colours(["planner", "researcher", "coder"])
+    assert len(set(colours.values())) == 3
+    assert colours["planner"] == agent_colour("planner")  # the first keeps its usual colour
+
+
+def test_more_agents_than_colours_reuse_colours_without_failing() -> None:
+    names = [f"agent-{i}" for i in range(len(AGENT_PALETTE) + 3)]
+    colours = agent_colours(names)
+    assert set(colours) == set(names)
+    assert len(set(colours.values())) == len(AGENT_PALETTE)
+
+
+def test_every_event_type_has_one_glyph() -> None:
+    glyphs = [g for g, _, _ in TYPES.values()]
+    assert len(glyphs) == len(set(glyphs)) == 10
+
+
+def _session(status: SessionStatus, last: datetime) -> SessionSummary:
+    return SessionSummary(
+        title="t", status=status, created_at=last, updated_at=last, last_event_at=last
+    )
+
+
+def test_a_quiet_active_session_is_stale() -> None:
+    quiet = _session(SessionStatus.ACTIVE, NOW - timedelta(hours=2))
+    assert session_state(quiet, NOW) == "stale"
+    assert session_state(quiet, NOW, timedelta(hours=3)) == "active"
+    assert session_state(quiet, NOW, None) == "active"
+    done = _session(SessionStatus.COMPLETED, NOW - timedelta(days=9))
+    assert session_state(done, NOW) == "completed"
+
+
+def test_short_ids_grow_until_they_differ() -> None:
+    ids = ["0190a1b2-c3d4-7000-8000-000000000001", "0190a1b2-c3d5-7000-8000-000000000002"]
+    assert short_ids(ids, 8) == 13
+    assert short_ids(ids[:1], 8) == 8
+
+
+def test_words_and_safe_lines() -> None:
+    assert plural(1, "session") == "1 session" and plural(2, "error") == "2 errors"
+    assert one_line("a\x1b[31mb\nc") == "a␛[31mb ⏎ c"
