@@ -55,8 +55,8 @@ class SessionCommands(Provider):
             title = render.one_line(s.title or "(untitled)", 80)
             yield DiscoveryHit(
                 f"Go to session: {title}",
-                partial(self.app.open_session, s.id),
-                help=f"{s.status} · {s.event_count:,} events",  # type: ignore[attr-defined]
+                partial(self.app.open_session, s.id),  # type: ignore[attr-defined]
+                help=f"{s.status} · {s.event_count:,} events",
             )
 
     async def search(self, query: str) -> Hits:

@@ -354,7 +354,8 @@ class ClaudeCodeMapper:
         previous = self.events.get(llm_id)
         if previous is not None and previous.content:
             texts.insert(0, previous.content)
-        usage = message.get("usage") if isinstance(message.get("usage"), dict) else {}
+        usage_raw = message.get("usage")
+        usage: dict[str, Any] = usage_raw if isinstance(usage_raw, dict) else {}
         meta: dict[str, Any] = dict(previous.metadata) if previous is not None else {}
         meta.update(self._usage_meta(usage))
         if rec.get("requestId"):
@@ -405,7 +406,7 @@ class ClaudeCodeMapper:
     def _usage_meta(usage: dict[str, Any]) -> dict[str, Any]:
         if not usage:
             return {}
-        meta = {
+        meta: dict[str, Any] = {
             "uncached_input_tokens": count(usage.get("input_tokens")),
             "cache_read_tokens": count(usage.get("cache_read_input_tokens")),
             "cache_creation_tokens": count(usage.get("cache_creation_input_tokens")),

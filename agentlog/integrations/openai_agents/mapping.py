@@ -64,7 +64,7 @@ def span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     """The event fields (type, name, content, metadata, tokens, status) of an ended span."""
     data = span.get("span_data") or {}
     kind = data.get("type")
-    etype = KINDS.get(kind)
+    etype = KINDS.get(kind) if isinstance(kind, str) else None
     if etype is None:
         return None
     error = span.get("error")
