@@ -18,10 +18,10 @@ from agentlog.cli.options import (
     tags,
 )
 from agentlog.cli.output import Format, message, print_json, print_object, warn
-from agentlog.cli.timeparse import format_duration_ms
 from agentlog.errors import UsageError
 from agentlog.migrate.migrate import MigrateReport
 from agentlog.migrate.progress import Bar
+from agentlog.present import duration
 
 SHOWN = 20
 
@@ -153,7 +153,7 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
             ("events new on the target", report.events_inserted),
             ("events already there", report.events_duplicates),
             ("events rejected", report.events_rejected),
-            ("time", format_duration_ms(report.seconds * 1000)),
+            ("time", duration(report.seconds * 1000)),
             ("events/s", round(report.rate)),
         ]
         if verified:
