@@ -122,9 +122,15 @@ def _print_secret(row: dict[str, Any], json: bool) -> None:
 def create_user(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="The new user's email.")],
-    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Make the user their team's admin.")
+    ] = False,
+    owner: Annotated[
+        bool, typer.Option("--owner", help="Make the user a server owner (every team).")
+    ] = False,
     role: Annotated[
-        Role, typer.Option("--role", case_sensitive=False, help="admin, member or viewer.")
+        Role,
+        typer.Option("--role", case_sensitive=False, help="owner, admin, member or viewer."),
     ] = Role.MEMBER,
     team: TeamOpt = None,
     password_stdin: PasswordStdinOpt = False,
@@ -139,7 +145,8 @@ def create_user(
 
     password = read_password(True) if password_stdin else None
     with _admin(ctx, db) as backend:
-        row = backend.create_user(email, password, Role.ADMIN if admin else role, team)
+        chosen = Role.OWNER if owner else Role.ADMIN if admin else role
+        row = backend.create_user(email, password, chosen, team)
     if json:
         print_json(row)
         return

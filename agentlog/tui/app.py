@@ -129,10 +129,10 @@ class AgentLogApp(App[None]):
 
         self.push_screen(TimelineScreen(session_id, select))
 
-    def open_metrics(self, query: EventQuery, title: str) -> None:
+    def open_metrics(self, query: EventQuery, title: str, *, store_wide: bool = False) -> None:
         from agentlog.tui.screens.metrics import MetricsScreen
 
-        self.push_screen(MetricsScreen(query, title))
+        self.push_screen(MetricsScreen(query, title, store_wide=store_wide))
 
     def show_first_run(self) -> None:
         from agentlog.tui.screens.first_run import FirstRunScreen

@@ -52,6 +52,11 @@ def count(n: int | None) -> str:
     return f"{n / 1_000_000:.1f}M"
 
 
+def count_f(n: float) -> str:
+    """`count` for a chart's float values."""
+    return count(round(n))
+
+
 def cost(usd: float | None) -> str:
     if not usd:
         return "-"

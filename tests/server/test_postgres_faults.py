@@ -31,9 +31,9 @@ class PgServer:
 
 @pytest.fixture
 def pg_server(tmp_path) -> Iterator[PgServer]:
-    from agentlog.storage.postgres import PostgresStore
-    from agentlog.storage.postgres_accounts import PostgresAccounts
-    from agentlog.storage.postgres_testing import drop_schema, new_schema_url
+    from agentlog.storage.accounts.postgres import PostgresAccounts
+    from agentlog.storage.postgres.store import PostgresStore
+    from agentlog.storage.postgres.testing import drop_schema, new_schema_url
 
     url, schema = new_schema_url("deploy")
     app_name = (
@@ -48,7 +48,7 @@ def pg_server(tmp_path) -> Iterator[PgServer]:
         accounts=accounts,
     )
     team = service.team_for(accounts, "main", create=True)
-    admin = accounts.create_user("admin@example.com", None, Role.ADMIN, team.id)
+    admin = accounts.create_user("admin@example.com", None, Role.OWNER, team.id)
     key = service.create_key(accounts, admin, team, "tests")
     client = TestClient(app, base_url="http://agentlog.test")
     client.__enter__()

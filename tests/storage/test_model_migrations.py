@@ -36,7 +36,7 @@ def check(columns: dict[str, set[str]], models: tuple[tuple[str, type], ...] = M
 
 
 def sqlite_columns(tmp_path) -> dict[str, set[str]]:
-    from agentlog.storage.sqlite import SQLiteStore
+    from agentlog.storage.sqlite.store import SQLiteStore
 
     path = tmp_path / "m.db"
     SQLiteStore(str(path)).close()
@@ -56,8 +56,8 @@ def test_sqlite_schema_matches_the_model(tmp_path):
 def test_postgres_schema_matches_the_model():
     import psycopg
 
-    from agentlog.storage.postgres import PostgresStore
-    from agentlog.storage.postgres_testing import base_url, drop_schema, new_schema_url
+    from agentlog.storage.postgres.store import PostgresStore
+    from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url
 
     url, schema = new_schema_url("deploy")
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 from tui_fixture import DEMO_NOW, NOW, fill
 from tui_memstore import FlakyStore, MemoryStore
 from tui_screen import screen_text, settle
@@ -86,6 +86,63 @@ async def test_metrics_panel_shows_tools_models_and_charts(demo) -> None:
         assert "Tools" in text and "run_tests" in text
         assert "Models" in text and "gpt-4o" in text
         assert sum(app.screen.query_one("#m-tokens").data) > 0
+        # the title names the session; each chart says its scale
+        assert "Metrics: Why did the deploy fail?" in text
+        assert "peak 1,304 · total 2,782" in text
+
+
+async def test_metrics_without_llm_calls_shows_no_empty_charts(demo) -> None:
+    store, result = demo
+    app = app_for(store, result.sessions["eval_fail"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "no LLM calls, so no token or cost charts" in text
+        assert "Tokens over time" not in text
+        assert "Errors over time" in text
+
+
+async def test_metrics_from_the_sessions_list_covers_the_whole_store(demo) -> None:
+    store, _ = demo
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Metrics: every session" in text
+        assert "Agents" in text and "support-bot" in text and "code-reviewer" in text
+        assert "Errors over time" in text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_compare_fits_both_sides_and_finds_sessions_by_search(demo, size) -> None:
+    store, result = demo
+    app = app_for(store, result.sessions["eval_fail"])
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"deploy")  # typing searches every session, not a fixed list
+        await settle(pilot)
+        assert "Why did the deploy fail?" in screen_text(app)
+        options = app.screen.query_one("#picker", OptionList)
+        assert options.option_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.b == result.sessions["triage"]
+        lines = screen_text(app).splitlines()
+        header = next(line for line in lines if line.lstrip().startswith("#"))
+        # B's column starts in the second half and ends inside the screen
+        assert size[0] // 2 - 4 <= header.index(" B") < size[0] - 10
+        steps = screen.query_one("#compare-steps", DataTable)
+        assert sum(c.width for c in steps.columns.values()) + 6 <= size[0] - 2
+        # the highlighted step is shown in full below, A beside B
+        assert "A ▶ INPUT" in screen_text(app) or "A " in screen_text(app)
 
 
 async def test_help_lists_every_key_of_the_screen() -> None:

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -54,6 +55,7 @@ class Compared(Message):
 
 
 def step_text(event: Event | None, width: int = 44) -> Text:
+    """One step, cut to `width` cells so both sides always fit the screen."""
     if event is None:
         return Text("—", style="dim")
     icon, style = render.TYPE_ICONS.get(event.type, ("?", "white"))
@@ -67,7 +69,29 @@ def step_text(event: Event | None, width: int = 44) -> Text:
         text.append(" ✖", style="bold red")
     if event.duration_ms is not None:
         text.append(f" {render.duration(event.duration_ms)}", style="cyan")
-    text.append(" " + render.one_line(event.content, width), style="dim")
+    text.append(" " + render.one_line(event.content, max(width, 20)), style="dim")
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def step_detail(label: str, event: Event | None) -> Text:
+    """One side's step in full (content wrapped, controls made visible)."""
+    text = Text(f"{label} ", style="bold")
+    if event is None:
+        text.append("no step here", style="dim")
+        return text
+    icon, style = render.TYPE_ICONS.get(event.type, ("?", "white"))
+    text.append(f"{icon} {render.TYPE_SHORT.get(event.type, event.type)} ", style=style)
+    text.append(render.one_line(event.name, 60), style="bold")
+    if event.agent_id:
+        text.append(
+            f"  {render.one_line(event.agent_id, 30)}", style=render.agent_colour(event.agent_id)
+        )
+    if event.duration_ms is not None:
+        text.append(f"  {render.duration(event.duration_ms)}", style="cyan")
+    if event.status == "error":
+        text.append("  ✖ error", style="bold red")
+    text.append("\n\n" + render.safe_text(event.content, 4000))
     return text
 
 
@@ -149,15 +173,19 @@ class CompareScreen(Screen[None]):
         super().__init__()
         self.a, self.b = a, b
         self.first: int | None = None
+        self.compared: Compared | None = None
+        self.side_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static("Comparing…", id="compare-head", classes="title-bar")
         yield Banner()
         with TabbedContent(id="compare-tabs"):
             with TabPane("Steps", id="steps"):
-                steps: DataTable[Text | str] = DataTable(id="compare-steps", cursor_type="row")
-                steps.add_columns("#", "A", "B")
-                yield steps
+                yield DataTable(id="compare-steps", cursor_type="row")
+                # The highlighted step in full, A beside B: the rest of the screen is for reading.
+                with Horizontal(id="compare-detail"):
+                    yield Static(id="detail-a", classes="compare-side")
+                    yield Static(id="detail-b", classes="compare-side")
             with TabPane("Summary", id="summary"):
                 summary: DataTable[Text | str] = DataTable(id="compare-summary", cursor_type="row")
                 summary.add_columns("", "A", "B", "B vs A")
@@ -166,7 +194,25 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#compare-steps").focus()
+        self._fit(self.app.size.width)
         self._load(self.a, self.b)
+
+    def on_resize(self) -> None:
+        self._fit(self.size.width)
+
+    def _fit(self, width: int) -> None:
+        """A and B share the width equally, whatever the terminal's size."""
+        side = max((width - 2 - 6 - 3 * 2) // 2, 16)  # scrollbar, "#", cell padding
+        if side == self.side_width:
+            return
+        self.side_width = side
+        steps = self.query_one("#compare-steps", DataTable)
+        steps.clear(columns=True)
+        steps.add_column("#", width=6, key="n")
+        steps.add_column("A", width=side, key="a")
+        steps.add_column("B", width=side, key="b")
+        if self.compared is not None:
+            self._fill_steps(self.compared)
 
     @work(thread=True, exclusive=True)
     def _load(self, a: str, b: str) -> None:
@@ -200,22 +246,37 @@ class CompareScreen(Screen[None]):
         if a.truncated or b.truncated:
             head.append(f"   (first {MAX_STEPS:,} steps aligned)", style="dim")
         self.query_one("#compare-head", Static).update(head)
+        self.compared = message
+        self._fill_steps(message)
+        summary = self.query_one("#compare-summary", DataTable)
+        summary.clear()
+        for row in summary_rows(a, b):
+            summary.add_row(*row)
+        self.action_divergence()
+
+    def _fill_steps(self, message: Compared) -> None:
         steps = self.query_one("#compare-steps", DataTable)
         steps.clear()
         for i, row in enumerate(message.rows):
             mark = Text(f"{i + 1}", style="dim" if row.same else "bold yellow")
             if i == message.first:
                 mark = Text(f"▶{i + 1}", style="bold black on yellow")
-            a_text, b_text = step_text(row.a), step_text(row.b)
+            a_text = step_text(row.a, self.side_width)
+            b_text = step_text(row.b, self.side_width)
             if not row.same:
                 a_text.stylize("on #3a2a00")
                 b_text.stylize("on #3a2a00")
             steps.add_row(mark, a_text, b_text)
-        summary = self.query_one("#compare-summary", DataTable)
-        summary.clear()
-        for row in summary_rows(a, b):
-            summary.add_row(*row)
-        self.action_divergence()
+        if self.first is not None:
+            steps.move_cursor(row=self.first, animate=False)
+
+    @on(DataTable.RowHighlighted, "#compare-steps")
+    def _step_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.compared is None or not 0 <= event.cursor_row < len(self.compared.rows):
+            return
+        row = self.compared.rows[event.cursor_row]
+        for side, ev in (("a", row.a), ("b", row.b)):
+            self.query_one(f"#detail-{side}", Static).update(step_detail(side.upper(), ev))
 
     def action_divergence(self) -> None:
         if self.first is not None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label, Sparkline, Static
 
-from agentlog.model import EventType, StatsReport, to_us
+from agentlog.model import AgentSummary, EventStatus, EventType, StatsReport, from_us, to_us
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
@@ -27,41 +29,67 @@ MAX_SERIES_EVENTS = 20_000  # LLM calls read for the charts; enough for a faithf
 
 @dataclass
 class Series:
+    """Tokens, cost and errors in BUCKETS equal slices of time, and the time they span."""
+
     tokens: list[float]
     cost: list[float]
+    errors: list[float]
+    start: datetime | None
+    end: datetime | None
+    llm_calls: int
     sampled: bool
 
 
 def series(store: Store, query: EventQuery) -> Series:
-    """Tokens and cost of LLM calls over time, in BUCKETS equal slices of the session."""
-    calls = []
-    q = replace(query, types=[EventType.LLM_CALL])
-    for i, event in enumerate(iter_events(store, q)):
+    """Tokens and cost of LLM calls, and errors, over the time the query's events span."""
+    calls: list[tuple[int, int, float]] = []
+    for i, event in enumerate(iter_events(store, replace(query, types=[EventType.LLM_CALL]))):
         if i == MAX_SERIES_EVENTS:
             break
-        calls.append(
-            (
-                to_us(event.timestamp),
-                (event.input_tokens or 0) + (event.output_tokens or 0),
-                event.cost_usd or 0.0,
-            )
+        tokens = (event.input_tokens or 0) + (event.output_tokens or 0)
+        calls.append((to_us(event.timestamp), tokens, event.cost_usd or 0.0))
+    errors: list[int] = []
+    for i, event in enumerate(iter_events(store, replace(query, status=EventStatus.ERROR))):
+        if i == MAX_SERIES_EVENTS:
+            break
+        errors.append(to_us(event.timestamp))
+    stamps = [c[0] for c in calls] + errors
+    tokens_s, cost_s, errors_s = [0.0] * BUCKETS, [0.0] * BUCKETS, [0.0] * BUCKETS
+    if not stamps:
+        return Series(tokens_s, cost_s, errors_s, None, None, 0, False)
+    start, end = min(stamps), max(stamps)
+    span = max(end - start, 1)
+
+    def slot(ts: int) -> int:
+        return min(int((ts - start) / span * BUCKETS), BUCKETS - 1)
+
+    for ts, tok, usd in calls:
+        tokens_s[slot(ts)] += tok
+        cost_s[slot(ts)] += usd
+    for ts in errors:
+        errors_s[slot(ts)] += 1
+    sampled = MAX_SERIES_EVENTS in (len(calls), len(errors))
+    return Series(tokens_s, cost_s, errors_s, from_us(start), from_us(end), len(calls), sampled)
+
+
+def chart_label(title: str, values: list[float], fmt: Callable[[float], str], s: Series) -> Text:
+    """A chart's title with its scale: the peak, the total and the time it covers."""
+    label = Text(title, style="bold")
+    label.append(f"   peak {fmt(max(values))} · total {fmt(sum(values))}", style="")
+    if s.start and s.end:
+        label.append(
+            f"   {render.stamp(s.start)} → {render.stamp(s.end)}"
+            f" ({render.duration((s.end - s.start).total_seconds() * 1000 / BUCKETS)} per bar)",
+            style="dim",
         )
-    tokens = [0.0] * BUCKETS
-    cost = [0.0] * BUCKETS
-    if calls:
-        start, end = calls[0][0], calls[-1][0]
-        span = max(end - start, 1)
-        for ts, tok, usd in calls:
-            i = min(int((ts - start) / span * BUCKETS), BUCKETS - 1)
-            tokens[i] += tok
-            cost[i] += usd
-    return Series(tokens, cost, len(calls) == MAX_SERIES_EVENTS)
+    return label
 
 
 @dataclass
 class MetricsLoaded(Message):
     report: StatsReport
     series: Series
+    agents: list[AgentSummary] | None  # store-wide view only
 
 
 def profile_table(title: str, rows: list) -> Table:
@@ -109,25 +137,56 @@ def type_bars(by_type: dict[str, int], width: int = 30) -> Table:
     return table
 
 
+def agent_table(agents: list[AgentSummary]) -> Table:
+    """Every agent in the store: sessions, events, errors, last seen."""
+    table = Table(
+        title="Agents",
+        title_justify="left",
+        title_style="bold",
+        expand=True,
+        box=None,
+        header_style="bold dim",
+    )
+    for col in ("agent", "sessions", "events", "errors", "last seen"):
+        table.add_column(col, justify="left" if col in ("agent", "last seen") else "right")
+    for a in agents[:20]:
+        table.add_row(
+            Text(render.one_line(a.agent_id, 30), style=render.agent_colour(a.agent_id)),
+            f"{a.sessions:,}",
+            f"{a.events:,}",
+            Text(f"{a.errors:,}", style="bold red") if a.errors else Text("-", style="dim"),
+            render.stamp(a.last_seen),
+        )
+    if not agents:
+        table.add_row(Text("none yet", style="dim"), "", "", "", "")
+    return table
+
+
 class MetricsScreen(Screen[None]):
     """Performance profile: per tool and model latency, slowest steps, tokens and cost over time."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), Binding("r", "reload", "Reload")]
 
-    def __init__(self, query: EventQuery, title: str) -> None:
+    def __init__(self, query: EventQuery, title: str, *, store_wide: bool = False) -> None:
         super().__init__()
         self.query_ = query
         self.title_ = title
+        self.store_wide = store_wide
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Metrics: {self.title_}", style="bold"), classes="title-bar")
         yield Banner()
         with VerticalScroll(id="metrics"):
             yield Static("loading…", id="m-totals")
-            yield Label("Tokens over time (LLM calls)", classes="chart-label")
-            yield Sparkline([], id="m-tokens")
-            yield Label("Cost over time", classes="chart-label")
-            yield Sparkline([], id="m-cost")
+            yield Static(id="m-agents")
+            with Vertical(id="m-charts"):
+                yield Label("", id="m-tokens-label", classes="chart-label")
+                yield Sparkline([], id="m-tokens")
+                yield Label("", id="m-cost-label", classes="chart-label")
+                yield Sparkline([], id="m-cost")
+            with Vertical(id="m-error-chart"):
+                yield Label("", id="m-errors-label", classes="chart-label")
+                yield Sparkline([], id="m-errors")
             yield Static(id="m-types")
             yield Static(id="m-tools")
             yield Static(id="m-models")
@@ -146,10 +205,11 @@ class MetricsScreen(Screen[None]):
         try:
             report = store.stats(query)
             data = series(store, query)
+            agents = store.agents() if self.store_wide else None
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        self.post_message(MetricsLoaded(report, data))
+        self.post_message(MetricsLoaded(report, data, agents))
 
     @on(MetricsLoaded)
     def _loaded(self, message: MetricsLoaded) -> None:
@@ -167,9 +227,31 @@ class MetricsScreen(Screen[None]):
             totals.append(
                 f"   (charts from the first {MAX_SERIES_EVENTS:,} LLM calls)", style="dim"
             )
+        data = message.series
+        if not data.llm_calls:
+            totals.append("   no LLM calls, so no token or cost charts", style="dim")
         self.query_one("#m-totals", Static).update(totals)
-        self.query_one("#m-tokens", Sparkline).data = message.series.tokens
-        self.query_one("#m-cost", Sparkline).data = message.series.cost
+        charts = self.query_one("#m-charts")
+        charts.display = data.llm_calls > 0  # no LLM calls: no empty token and cost charts
+        if data.llm_calls:
+            self.query_one("#m-tokens-label", Label).update(
+                chart_label("Tokens over time (LLM calls)", data.tokens, render.count_f, data)
+            )
+            self.query_one("#m-tokens", Sparkline).data = data.tokens
+            self.query_one("#m-cost-label", Label).update(
+                chart_label("Cost over time", data.cost, render.cost, data)
+            )
+            self.query_one("#m-cost", Sparkline).data = data.cost
+        self.query_one("#m-error-chart").display = any(data.errors)
+        if any(data.errors):
+            self.query_one("#m-errors-label", Label).update(
+                chart_label("Errors over time", data.errors, render.count_f, data)
+            )
+            self.query_one("#m-errors", Sparkline).data = data.errors
+        self.query_one("#m-agents", Static).update(
+            agent_table(message.agents) if message.agents is not None else ""
+        )
+        self.query_one("#m-agents").display = message.agents is not None
         self.query_one("#m-types", Static).update(type_bars(r.by_type))
         self.query_one("#m-tools", Static).update(profile_table("Tools", r.tools))
         self.query_one("#m-models", Static).update(profile_table("Models", r.models))

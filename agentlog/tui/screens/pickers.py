@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -10,13 +11,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from agentlog.model import SessionSummary
+from agentlog.present import plural
 from agentlog.storage.base import SessionQuery
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
+from agentlog.tui.widgets.inputs import TextInput
 
 
 def session_option(s: SessionSummary) -> Option:
@@ -32,9 +35,12 @@ def session_option(s: SessionSummary) -> Option:
 
 
 class SessionPicker(ModalScreen[str | None]):
-    """Sessions matching `query` (optionally re-ordered); enter picks, escape cancels."""
+    """Sessions matching `query` (best first), then the rest; type to search, enter picks."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "to_list", "To the list", show=False),
+    ]
 
     def __init__(
         self,
@@ -55,37 +61,63 @@ class SessionPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(self.title_, classes="dialog-title")
+            yield TextInput(placeholder="type to search titles", id="picker-search")
             yield OptionList(id="picker")
             yield Static("loading…", id="picker-note", classes="dialog-help")
 
     def on_mount(self) -> None:
+        self.query_one("#picker-search", Input).focus()
+        self._load(None)
+
+    @on(Input.Changed, "#picker-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._load(event.value.strip() or None)
+
+    @on(Input.Submitted, "#picker-search")
+    def _submitted(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            self.dismiss(option.id)
+
+    def action_to_list(self) -> None:
         self.query_one(OptionList).focus()
-        self._load()
 
     @work(thread=True, exclusive=True)
-    def _load(self) -> None:
+    def _load(self, text: str | None) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         try:
-            rows = [s for s in store.list_sessions(self.query_).items if s.id != self.exclude]
-            if not rows and self.fallback is not None:
-                rows = [s for s in store.list_sessions(self.fallback).items if s.id != self.exclude]
+            if text is None:
+                best = [s for s in store.list_sessions(self.query_).items if s.id != self.exclude]
+                if self.rank is not None:
+                    best.sort(key=self.rank)  # type: ignore[arg-type]
+                rest: list[SessionSummary] = []
+                if self.fallback is not None:
+                    seen = {s.id for s in best} | {self.exclude}
+                    rest = [s for s in store.list_sessions(self.fallback).items if s.id not in seen]
+                rows = best + rest
+            else:
+                found = store.list_sessions(replace(self.fallback or self.query_, text=text))
+                rows = [s for s in found.items if s.id != self.exclude]
+                if self.rank is not None:
+                    rows.sort(key=self.rank)  # type: ignore[arg-type]
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        if self.rank is not None:
-            rows.sort(key=self.rank)  # type: ignore[arg-type]
-        self.app.call_from_thread(self._fill, rows)
+        self.app.call_from_thread(self._fill, rows, text)
 
-    def _fill(self, rows: list[SessionSummary]) -> None:
+    def _fill(self, rows: list[SessionSummary], text: str | None) -> None:
         options = self.query_one(OptionList)
+        options.clear_options()
         options.add_options([session_option(s) for s in rows])
         if rows:
             options.highlighted = 0
-        note = (
-            f"{len(rows)} sessions · enter choose · esc cancel"
-            if rows
-            else "No sessions to choose from · esc"
-        )
+        if rows:
+            note = f"{plural(len(rows), 'session')} · ↓ to the list · enter choose · esc cancel"
+        elif text:
+            note = f"No session title matches {text!r} · esc"
+        else:
+            note = "No sessions to choose from · esc"
         self.query_one("#picker-note", Static).update(note)
 
     @on(OptionList.OptionSelected)

@@ -201,7 +201,7 @@ class SessionsScreen(Screen[None]):
         Binding("o", "sort", "Sort"),
         Binding("O", "reverse", "Reverse", show=False),
         Binding("c", "compare", "Compare"),
-        Binding("m", "metrics", "Metrics"),
+        Binding("m", "metrics", "Metrics (all)"),
         Binding("r", "reload", "Reload", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -579,5 +579,5 @@ class SessionsScreen(Screen[None]):
             self.app.compare_with(sid)  # type: ignore[attr-defined]
 
     def action_metrics(self) -> None:
-        if (sid := self.selected_id) is not None:
-            self.app.open_metrics(EventQuery(session_id=sid), "this session")  # type: ignore[attr-defined]
+        """The whole store: agents, errors and cost over time (a session's own is `m` on it)."""
+        self.app.open_metrics(EventQuery(), "every session", store_wide=True)  # type: ignore[attr-defined]

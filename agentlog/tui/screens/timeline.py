@@ -419,7 +419,10 @@ class TimelineScreen(Screen[None]):
         self.app.compare_with(self.session_id)  # type: ignore[attr-defined]
 
     def action_metrics(self) -> None:
-        title = "this session" + (f" ({self.filter.describe()})" if self.filter.describe() else "")
+        name = render.one_line(self.session.title, 60) if self.session else ""
+        title = (name or "(untitled session)") + (
+            f" ({self.filter.describe()})" if self.filter.describe() else ""
+        )
         self.app.open_metrics(self.filter.apply(self.session_id), title)  # type: ignore[attr-defined]
 
     def action_export(self) -> None:
