@@ -13,7 +13,7 @@ what `Event` accepts, never more: anything it refuses is validated again by
 `Event` itself, so limits and error messages stay exactly the model's
 (`event_from`, `events_from`). Lone surrogates never pass here (constrained
 strings refuse them, orjson refuses them in metadata), so the text rule stays
-the model's too.
+the model's too, and so does NUL (which the model replaces).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from agentlog.model import (
@@ -81,16 +82,20 @@ def _metadata(value: dict[str, Any] | None) -> dict[str, Any]:
                 raise ValueError("too deep")
             break
     try:
-        size = len(orjson.dumps(value))
+        dumped = orjson.dumps(value)
     except TypeError:  # lone surrogates, non-text keys, values JSON has no form for
         raise ValueError("not plain JSON") from None
+    size = len(dumped)
     if size > MAX_METADATA_BYTES:
         raise ValueError("too large")
+    if b"\\u0000" in dumped:
+        raise ValueError("holds NUL")
     return value
 
 
-class FastEvent(BaseModel):
-    """An `Event` in canonical form; the field declarations mirror `Event`'s."""
+class CanonicalEvent(BaseModel):
+    """An `Event` in canonical form, NUL aside (the caller rules it out: `batch_from_json`
+    looks for it in the body's bytes at once); the field declarations mirror `Event`'s."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -120,16 +125,30 @@ class FastEvent(BaseModel):
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_COST_USD)
 
 
+class FastEvent(CanonicalEvent):
+    """`CanonicalEvent` for values already in Python: text holding NUL is left to the
+    model's text rule (one membership test per text field, cheaper than a pattern)."""
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> FastEvent:
+        values = self.__dict__
+        for key in ("content", "name", "agent_id"):
+            text = values[key]
+            if text is not None and "\x00" in text:
+                raise ValueError("holds NUL")
+        return self
+
+
 class FastBatch(BaseModel):
     """A `POST /v1/events:batch` body whose events are all canonical (sessions checked apart)."""
 
     model_config = ConfigDict(extra="forbid")
 
     sessions: list[dict[str, Any]] = Field(default_factory=list)
-    events: list[FastEvent] = Field(default_factory=list, max_length=MAX_BATCH_EVENTS)
+    events: list[CanonicalEvent] = Field(default_factory=list, max_length=MAX_BATCH_EVENTS)
 
 
-def as_event(fast: FastEvent) -> Event:
+def as_event(fast: CanonicalEvent) -> Event:
     """The `Event` the model would have built, in place: same values, same fields set.
 
     The two classes have the same layout (pydantic models without slots of their
@@ -165,6 +184,8 @@ def event_from(data: Any) -> Event:
 def batch_from_json(body: bytes) -> tuple[list[dict[str, Any]], list[Event]] | None:
     """(raw sessions, events) of a body whose events are all canonical and valid, read
     straight from its JSON bytes; None when anything needs the model's slower, exact path."""
+    if b"\\u0000" in body:  # NUL can only be escaped in JSON: the text rule applies
+        return None
     try:
         data = FastBatch.model_validate_json(body)
     except ValidationError:

@@ -59,6 +59,8 @@ CASES = [
     _base(content=LONE, name=LONE, agent_id=LONE),
     _base(metadata={LONE: [LONE]}),
     _base(metadata={1: "non-str key"}),
+    _base(content="a\x00b", name="\x00", agent_id="x\x00"),
+    _base(metadata={"k\x00": ["\x00"]}),
     _base(duration_ms="12"),
     # invalid: the model's message
     _base(type="bogus"),
@@ -141,6 +143,8 @@ def test_a_canonical_body_is_read_in_one_pass_and_any_other_is_left_to_the_model
     ):
         assert batch_from_json(orjson.dumps(odd)) is None
     assert batch_from_json(b'{"events": [{"content": "\\ud800"}]}') is None
+    nul = _base(id=new_id(), timestamp="2026-01-31T12:00:00Z", content="a\x00b")
+    assert batch_from_json(orjson.dumps({"events": [nul]})) is None
 
 
 def test_the_sdk_check_takes_its_own_records_and_refuses_lone_surrogates() -> None:
@@ -156,3 +160,18 @@ def test_the_sdk_check_takes_its_own_records_and_refuses_lone_surrogates() -> No
     assert type(event) is Event and event.type is EventType.TOOL_CALL and event.metadata == {}
     with pytest.raises(ValidationError):
         FastSdkEvent.model_validate({**values, "content": "a" + LONE})
+
+
+@pytest.mark.parametrize("data", CASES)
+def test_a_body_read_fast_gives_what_the_model_gives(data) -> None:
+    try:
+        body = orjson.dumps({"events": [data]}, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # bytes, lone surrogates: no JSON body carries them
+        return
+    read = batch_from_json(body)
+    if read is None:
+        return
+    model = Event.model_validate(orjson.loads(body)["events"][0])
+    assert read[1][0].model_dump(exclude={"id", "timestamp"}) == model.model_dump(
+        exclude={"id", "timestamp"}
+    )
