@@ -120,7 +120,7 @@ def test_entry_command_serves_the_api_with_the_compose_environment(tmp_path, sch
             assert login.status_code == 200, login.text
             token = {"Authorization": f"Bearer {login.json()['access_token']}"}
             me = http.get("/v1/auth/me", headers=token).json()
-            assert me["role"] == "admin" and me["email"] == ADMIN
+            assert me["role"] == "owner" and me["email"] == ADMIN  # the first user owns the server
             key = http.post("/v1/api-keys", json={"label": "ci"}, headers=token)
             assert key.status_code == 201, key.text
             auth = {"Authorization": f"Bearer {key.json()['secret']}"}

@@ -90,7 +90,7 @@ def test_first_admin_is_created_once(tmp_path):
         first = bootstrap_admin(accounts, "boss@example.com", "long-enough-pw", "ops")
         assert first.created == "boss@example.com"
         user = accounts.user_by_email("boss@example.com")
-        assert user.role.value == "admin"
+        assert user.role.value == "owner"  # the first user owns the server
         assert accounts.get_team(user.team_id).name == "ops"
         again = bootstrap_admin(accounts, "other@example.com", "long-enough-pw")
         assert again.created is None
