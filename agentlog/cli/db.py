@@ -24,12 +24,12 @@ from agentlog.cli.output import (
     print_object,
     warn,
 )
-from agentlog.cli.timeparse import DURATION_HELP, parse_duration
 from agentlog.config import Settings
 from agentlog.errors import UsageError
 from agentlog.model import utcnow
 from agentlog.present import plural
 from agentlog.storage.base import SessionQuery, Store, StoreInfo, redact_url
+from agentlog.timeparse import DURATION_HELP, parse_duration
 
 NEAR_LIMIT = 0.8
 

@@ -19,12 +19,14 @@ SHOWN = 20  # problems listed on the terminal; --rejects / --json carry all that
 def import_cmd(
     ctx: typer.Context,
     file: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="FILE",
-            help="Export file (.ndjson, .json, .csv, optionally .gz) or '-' for stdin.",
+            help="Export file (.ndjson, .json, .csv, optionally .gz) or '-' for stdin; "
+            "with --from claude-code|codex|gemini, the tool's sessions directory or one file "
+            "(default: ~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp).",
         ),
-    ],
+    ] = None,
     fmt: Annotated[
         Literal["auto", "ndjson", "json", "csv"],
         typer.Option("--format", "-f", help="File format; auto tells from the name and content."),
@@ -48,22 +50,56 @@ def import_cmd(
         ),
     ] = None,
     source: Annotated[
-        Literal["agentlog", "langfuse", "phoenix"],
+        Literal["agentlog", "langfuse", "phoenix", "claude-code", "codex", "gemini"],
         typer.Option(
             "--from",
-            help="Whose export it is: AgentLog's own, a Langfuse trace/observation export "
-            "or a Phoenix span export (JSON or JSON lines).",
+            help="Whose export it is: AgentLog's own, a Langfuse trace/observation export, "
+            "a Phoenix span export (JSON or JSON lines), or a coding agent's transcripts "
+            "(claude-code, codex, gemini).",
         ),
     ] = "agentlog",
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Coding agents: keep importing what is appended until Ctrl-C "
+            "(without it, one incremental pass, fit for cron).",
+        ),
+    ] = False,
+    no_redact: Annotated[
+        bool,
+        typer.Option(
+            "--no-redact",
+            help="Coding agents: keep secrets (API keys, tokens, private keys, .env values) "
+            "as they are; by default they are masked before anything is written.",
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Import sessions and events from an export file (idempotent: ids already there are skipped).
 
     Example: agentlog import backup.ndjson.gz --rejects rejects.ndjson
     Example: agentlog import --from langfuse traces.json
+    Example: agentlog import --from claude-code --watch
     """
     from agentlog.migrate.importer import import_file
 
+    if source in CODING:
+        if fmt != "auto" or overwrite or strict or rejects:
+            raise UsageError(
+                f"--from {source} reads the tool's own transcripts; "
+                "drop --format / --overwrite / --strict / --rejects"
+            )
+        coding_import(
+            ctx, source, file, watch=watch, redact=not no_redact, dry_run=dry_run, json=json
+        )
+        return
+    if watch or no_redact:
+        raise UsageError(
+            "--watch and --no-redact are for coding agents (--from claude-code|codex|gemini)"
+        )
+    if file is None:
+        raise UsageError("which file? e.g. agentlog import backup.ndjson.gz ('-' reads stdin)")
     if source != "agentlog":
         if fmt == "csv" or overwrite:
             raise UsageError(
@@ -100,6 +136,51 @@ def import_cmd(
         show_report(report, rejects)
     if not report.ok:
         raise typer.Exit(1)
+
+
+CODING = ("claude-code", "codex", "gemini")
+
+
+def coding_import(
+    ctx: typer.Context,
+    source: str,
+    path: str | None,
+    *,
+    watch: bool,
+    redact: bool,
+    dry_run: bool,
+    json: bool,
+) -> None:
+    """One incremental pass over a coding agent's transcripts, or (watch) one per change."""
+    from agentlog.integrations.coding.importer import CodingImporter
+
+    importer = CodingImporter(get_store(ctx), source, path, redact=redact, dry_run=dry_run)
+    if not watch:
+        report = importer.run_once()
+        if json:
+            print_json(report.to_dict())
+        else:
+            show_report(report, None)
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    message(f"watching {importer.root} (Ctrl-C to stop)")
+
+    def on_pass(report: ImportReport) -> None:
+        if json:
+            print_json(report.to_dict())
+        elif report.events.imported or report.rejected:
+            message(
+                f"{source}: {report.events.imported:,} new events, "
+                f"{report.sessions.imported:,} new sessions, {report.rejected:,} rejected"
+            )
+            for problem in report.rejects[:SHOWN]:
+                message(f"rejected {problem.reason}")
+
+    try:
+        importer.watch(on_pass)
+    except KeyboardInterrupt:
+        message("stopped")
 
 
 def show_report(report: ImportReport, rejects_path: str | None) -> None:

@@ -28,19 +28,53 @@ def proxy(
         str | None,
         typer.Option("--agent", help="Agent id (default: the client's name from the handshake)."),
     ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            "--upstream", help="A remote server's Streamable HTTP URL (instead of a command)."
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", help="With --upstream: the local port (0: any free one).")
+    ] = 8333,
+    host: Annotated[
+        str, typer.Option("--host", help="With --upstream: the local address to listen on.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run an MCP server behind a recording proxy; the client sees the server's exact bytes.
 
     Example: agentlog mcp proxy -- uvx mcp-server-time
+    Example: agentlog mcp proxy --upstream https://host/mcp --port 8333
     """
+    from agentlog.errors import UsageError
     from agentlog.sdk.client import AgentLog
 
+    if upstream and command:
+        raise UsageError("give either --upstream URL or a command after `--`, not both")
+    if upstream:
+        from agentlog.mcp.http_proxy import check_upstream
+
+        check_upstream(upstream)
     state = get_state(ctx)
     log = AgentLog(db=state.db, server=state.server, api_key=state.api_key, integration="mcp-proxy")
+    code = 0
     try:
-        from agentlog.mcp.proxy import run_stdio
+        if upstream:
+            from agentlog.mcp.http_proxy import run_http
 
-        code = run_stdio(command or [], title=title, agent=agent, log=log, store=state.store())
+            run_http(
+                upstream,
+                host=host,
+                port=port,
+                title=title,
+                agent=agent,
+                log=log,
+                store=state.store(),
+            )
+        else:
+            from agentlog.mcp.proxy import run_stdio
+
+            code = run_stdio(command or [], title=title, agent=agent, log=log, store=state.store())
     finally:
         log.close()
     if code:

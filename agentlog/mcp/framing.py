@@ -84,3 +84,69 @@ class LineFramer:
             line = line[:-1]
         if line.strip():
             out.append(Piece(line))
+
+
+@dataclass
+class SseFramer:
+    """Server-sent events (Streamable HTTP): each event's `data` lines, joined, are one message.
+
+    Events without data (a priming event carrying only an `id`, a `retry`, a
+    comment) are not messages. An event over `limit` bytes keeps its start and
+    becomes a refused piece, like an oversized stdio line.
+    """
+
+    limit: int = MAX_FRAME_BYTES
+    _buf: bytearray = field(default_factory=bytearray)
+    _data: list[bytes] = field(default_factory=list)
+    _size: int = 0
+    _over: bool = False
+
+    def feed(self, chunk: bytes) -> list[Piece]:
+        out: list[Piece] = []
+        self._buf += chunk
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl < 0:
+                break
+            line = bytes(self._buf[:nl])
+            del self._buf[: nl + 1]
+            self._line(line[:-1] if line.endswith(b"\r") else line, out)
+        if len(self._buf) > self.limit:  # one endless line: keep its start, drop the rest
+            self._over = True
+            self._data.append(bytes(self._buf[:MAX_CONTENT_BYTES]))
+            self._buf.clear()
+        return out
+
+    def end(self) -> list[Piece]:
+        out: list[Piece] = []
+        if self._buf:
+            self._line(bytes(self._buf), out)
+            self._buf.clear()
+        self._dispatch(out)
+        return out
+
+    def _line(self, line: bytes, out: list[Piece]) -> None:
+        if not line:
+            self._dispatch(out)
+            return
+        if line.startswith(b"data"):
+            field_name, _, value = line.partition(b":")
+            if field_name != b"data":
+                return
+            value = value[1:] if value.startswith(b" ") else value
+            self._size += len(value) + 1
+            if self._size > self.limit:
+                if not self._over:
+                    self._over = True
+                    self._data.append(value[:MAX_CONTENT_BYTES])
+                return
+            self._data.append(value)
+
+    def _dispatch(self, out: list[Piece]) -> None:
+        if self._data:
+            data = b"\n".join(self._data)
+            if self._over:
+                out.append(Piece(data, f"an SSE event over the {self.limit} byte limit"))
+            elif data.strip():
+                out.append(Piece(data))
+        self._data, self._size, self._over = [], 0, False

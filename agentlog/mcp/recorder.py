@@ -72,6 +72,10 @@ class Recorder:
         """An already framed message (an HTTP body, an SDK object)."""
         self._queue.put((direction, ("message", message), at))
 
+    def piece(self, direction: str, piece: Piece, at: float) -> None:
+        """A message split out by a framer outside the recorder (an SSE event), maybe refused."""
+        self._queue.put((direction, ("piece", piece), at))
+
     # ------------------------------------------------------------ recording side
     def close(self, reason: str | None = None, timeout: float = 30.0) -> None:
         """Record what is queued, then an ERROR per unanswered tool call (`reason` says why)."""
@@ -91,7 +95,11 @@ class Recorder:
 
     def _one(self, direction: str, chunk: Any, at: float) -> None:
         if isinstance(chunk, tuple):
-            self._record(self.mapper.feed(chunk[1], direction, at))
+            if chunk[0] == "piece":
+                self._piece(chunk[1], direction, at)
+            else:
+                self.messages += 1
+                self._record(self.mapper.feed(chunk[1], direction, at))
             return
         framer = self.framers[direction]
         if chunk is None:

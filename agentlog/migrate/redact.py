@@ -28,9 +28,19 @@ PRESETS: dict[str, str] = {
             r"xox[abpr]-[A-Za-z0-9-]{10,}",  # Slack tokens
             r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{16,}",  # Authorization headers
             r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JWTs
+            r"AIza[0-9A-Za-z_-]{35}",  # Google API keys
+            # PEM private keys, whole (an unterminated one to the end of the text)
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+            # .env / shell assignments to a secret-looking name: only the value is masked
+            r"(?m:^)[ \t]*(?:export[ \t]+)?(?i:[a-z0-9_]*(?:key|token|secret|passw(?:or)?d|pwd"
+            r"|credentials?|auth)[a-z0-9_]*)[ \t]*=[ \t]*(?P<env_value>[\"']?[^\s\"'#]{4,}[\"']?)",
+            # passwords in connection URLs: scheme://user:PASSWORD@host
+            r"://[^/\s:@]+:(?P<url_password>[^@\s/]{3,})@",
         )
     ),
 }
+# Groups whose span alone is masked (the name or URL around them stays readable).
+VALUE_GROUPS = ("env_value", "url_password")
 # --redact-key @secrets: metadata keys that usually hold credentials.
 KEY_PRESETS: dict[str, tuple[str, ...]] = {
     "secrets": (
@@ -67,8 +77,10 @@ class Redactor:
                 raise UsageError(
                     f"--redact: {raw!r} is not a valid regular expression ({exc})"
                 ) from None
-        self.pattern = (
-            re.compile("|".join(f"(?:{p.pattern})" for p in compiled)) if compiled else None
+        unique = list(dict.fromkeys(p.pattern for p in compiled))  # a preset named twice
+        self.pattern = re.compile("|".join(f"(?:{p})" for p in unique)) if unique else None
+        self.groups = tuple(
+            g for g in VALUE_GROUPS if self.pattern and g in self.pattern.groupindex
         )
         names: set[str] = set()
         for key in keys:
@@ -89,9 +101,18 @@ class Redactor:
     def text(self, value: str | None) -> str | None:
         if value is None or self.pattern is None:
             return value
-        out, n = self.pattern.subn(self.mask, value)
+        out, n = self.pattern.subn(self._replace if self.groups else self.mask, value)
         self.masked += bool(n)
         return out
+
+    def _replace(self, match: re.Match[str]) -> str:
+        for group in self.groups:
+            if match.group(group) is not None:
+                start, end = match.span(group)
+                base = match.start()
+                text = match.group(0)
+                return text[: start - base] + self.mask + text[end - base :]
+        return self.mask
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -20,7 +20,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import orjson
 
-from agentlog.errors import InvalidCursor
+from agentlog.errors import InvalidCursor, InvalidInput
 from agentlog.model import (
     AgentSummary,
     Event,
@@ -68,6 +68,15 @@ class Page(Generic[T]):
         return len(self.items)
 
 
+def _no_nul(*fields: tuple[str, Any]) -> None:
+    """Refuse a NUL character in a filter: no stored text can hold one (see model.encodable),
+    and PostgreSQL cannot even compare with it; the same 4xx on every backend."""
+    for name, value in fields:
+        values = value if isinstance(value, list | tuple) else (value,)
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise InvalidInput(f"{name} contains a NUL character (\\x00); remove it")
+
+
 @dataclass(frozen=True, slots=True)
 class EventQuery:
     """Which events to read. Every field narrows; None means "any"."""
@@ -85,6 +94,16 @@ class EventQuery:
     order: Order = "asc"  # by (timestamp, id)
     limit: int = 100
     cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        _no_nul(
+            ("session_id", self.session_id),
+            ("agent", self.agents),
+            ("name", self.names),
+            ("text", self.text),
+            ("metadata", [*self.metadata.keys(), *self.metadata.values()]),
+            ("parent_id", self.parent_id),
+        )
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the query without its page position."""
@@ -119,6 +138,14 @@ class SessionQuery:
     order: Order = "desc"
     limit: int = 100
     cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        _no_nul(
+            ("tag", self.tags),
+            ("agent", self.agent),
+            ("text", self.text),
+            ("parent_session_id", self.parent_session_id),
+        )
 
     def fingerprint(self) -> str:
         return _fingerprint(

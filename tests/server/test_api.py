@@ -474,3 +474,19 @@ def test_each_app_has_its_own_metrics(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/events?agent=%00",
+        "/v1/events?name=a%00",
+        "/v1/events?metadata=k%3D%00",
+        "/v1/sessions?tag=%00",
+        "/v1/events/search?q=x%00",
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_a_4xx_not_an_outage(world, url):
+    r = world.client.get(url, headers=world.member.h)
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["error"]["code"] in ("invalid_input", "usage_error")

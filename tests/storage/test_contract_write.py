@@ -180,3 +180,38 @@ def test_prune_counts_recent_events_as_activity(store, make):
     )
     assert store.prune(s.created_at + timedelta(days=1)) == 0
     assert store.get_session(s.id).event_count == 1
+
+
+def test_nul_is_stored_the_same_on_every_backend(store, make):
+    """One text rule: NUL becomes U+2400 before any backend sees it (PostgreSQL cannot hold
+    NUL, SQLite can), so what one backend accepts, every backend stores identically."""
+    s = make.session(title="a\x00b", tags=["t\x00"], metadata={"k\x00": "v\x00"})
+    e = make.event(
+        s.id,
+        content="out\x00put",
+        name="tool\x00",
+        agent_id="ag\x00ent",
+        metadata={"raw": ["x\x00"]},
+    )
+    store.write(sessions=[s], events=[e])
+    got = store.get_session(s.id)
+    assert (got.title, got.tags, got.metadata) == ("a\u2400b", ["t\u2400"], {"k\u2400": "v\u2400"})
+    (back,) = store.list_events(EventQuery(session_id=s.id)).items
+    assert (back.content, back.name, back.agent_id) == ("out\u2400put", "tool\u2400", "ag\u2400ent")
+    assert back.metadata == {"raw": ["x\u2400"]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda: EventQuery(agents=["\x00"]),
+        lambda: EventQuery(names=["a\x00"]),
+        lambda: EventQuery(metadata={"k": "\x00"}),
+        lambda: EventQuery(text="x\x00"),
+        lambda: SessionQuery(tags=["\x00"]),
+        lambda: SessionQuery(agent="\x00"),
+    ],
+)
+def test_a_nul_in_a_filter_is_invalid_input_everywhere(query):
+    with pytest.raises(InvalidInput, match="contains a NUL character"):
+        query()

@@ -14,10 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from agentlog.cli.timeparse import parse_time
 from agentlog.errors import AgentLogError
 from agentlog.model import EventStatus, EventType
 from agentlog.storage.base import EventQuery
+from agentlog.timeparse import parse_time
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.checklist import CheckList

@@ -69,8 +69,16 @@ if __name__ == "__main__":
     if os.environ.get("AGENTLOG_TEST_BANNER"):
         # An older server's habit (the SDK now guards stdout): a banner on the wire first.
         os.write(1, os.environ["AGENTLOG_TEST_BANNER"].encode() + b"\n")
-    if len(sys.argv) > 2 and sys.argv[1] == "http":
-        server.settings.port = int(sys.argv[2])
-        server.run("streamable-http")
+    if len(sys.argv) > 1 and sys.argv[1] == "http":
+        # Streamable HTTP on loopback, on the given port or any free one; prints "PORT n".
+        import socket
+
+        import uvicorn
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0))
+        print(f"PORT {sock.getsockname()[1]}", flush=True)
+        app = server.streamable_http_app(json_response=os.environ.get("AGENTLOG_TEST_JSON") == "1")
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     else:
         server.run()

@@ -1,0 +1,86 @@
+"""What every coding-agent mapping shares: stable ids, content that fits, MCP tool names, usage."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from agentlog.model import MAX_CONTENT_BYTES, parse_ts
+
+NAMESPACE = uuid.UUID("3b0c6a5e-1f7d-5e2a-9c4b-7d8e9f0a1b2c")
+KEEP_BYTES = MAX_CONTENT_BYTES - 4096  # room for the truncation note
+
+
+def stable_id(*parts: str) -> str:
+    """The same id for the same foreign record on every import (so re-imports add nothing)."""
+    return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
+
+
+def as_uuid(value: Any, *fallback: str) -> str:
+    """`value` when it already is a UUID (the tool's own id), else a stable id from `fallback`."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return stable_id(*fallback, str(value))
+
+
+def fit(text: str) -> tuple[str, int]:
+    """`text` cut to fit an event's content limit, and how many bytes were cut (0 if none)."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= KEEP_BYTES:
+        return text, 0
+    kept = data[:KEEP_BYTES].decode("utf-8", "ignore")
+    cut = len(data) - len(kept.encode("utf-8"))
+    return kept + f"\n… [{cut:,} more bytes not kept by agentlog]", cut
+
+
+def as_text(value: Any) -> str:
+    """Tool input or output as text: strings as they are, text blocks joined, the rest as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict) and item.get("type") == "text":
+                parts.append(str(item.get("text", "")))
+            elif isinstance(item, dict) and item.get("type") == "image":
+                parts.append("[image]")
+            else:
+                parts.append(as_text(item))
+        return "\n".join(parts)
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+
+
+def mcp_parts(tool: str) -> tuple[str, str] | None:
+    """(server, tool) for an MCP tool name `mcp__server__tool`, else None."""
+    if not tool.startswith("mcp__"):
+        return None
+    server, sep, name = tool[5:].partition("__")
+    return (server, name) if sep and server and name else None
+
+
+def tool_metadata(tool: str, call_id: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {"tool_call_id": call_id}
+    parts = mcp_parts(tool)
+    if parts:
+        meta["mcp_server"], meta["mcp_tool"] = parts
+    return meta
+
+
+def when(value: Any, default: Any = None) -> Any:
+    """A record's timestamp, or `default` when it has none or it is not a time."""
+    if value in (None, ""):
+        return default
+    try:
+        return parse_ts(value)
+    except ValueError:
+        return default
+
+
+def count(value: Any) -> int:
+    """A token count from foreign JSON: non-negative int, anything else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
