@@ -8,13 +8,19 @@ FastAPI.
     log = AgentLog()
     with log.session("triage bot", agent_id="planner") as s:
         s.user_input("why did the deploy fail?")
+
+`agentlog.instrument()` records every supported framework installed here
+(LangGraph/LangChain, the mcp client, the OpenAI Agents SDK);
+AGENTLOG_AUTO_INSTRUMENT=1 does it on import.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agentlog.integrations.auto import instrument
     from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus
     from agentlog.sdk.client import AgentLog, default_log, flush, session, tool
     from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
@@ -28,6 +34,7 @@ _LAZY = {
     "SessionHandle": "agentlog.sdk.handle",
     "ToolCall": "agentlog.sdk.handle",
     "current_session": "agentlog.sdk.handle",
+    "instrument": "agentlog.integrations.auto",
     "Event": "agentlog.model",
     "EventStatus": "agentlog.model",
     "EventType": "agentlog.model",
@@ -48,6 +55,7 @@ __all__ = [
     "current_session",
     "default_log",
     "flush",
+    "instrument",
     "session",
     "tool",
 ]
@@ -70,3 +78,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+if os.environ.get("AGENTLOG_AUTO_INSTRUMENT", "").strip().lower() in ("1", "true", "yes"):
+    from agentlog.integrations.auto import instrument as _auto_instrument
+
+    _auto_instrument()

@@ -87,7 +87,12 @@ def supervisor() -> Any:
 
 
 class Noop(BaseCallbackHandler):
+    """Does nothing, but takes the same calls as AgentLogCallback (chat models included)."""
+
     run_inline = True
+
+    def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 def timed(graph: Any, config: dict[str, Any], runs: int) -> tuple[float, float, float]:
@@ -116,10 +121,12 @@ def main() -> None:
         "noop": {"callbacks": [Noop()]},
         "agentlog": {"callbacks": [handler]},
     }
-    for label, build in (
-        ("ReAct agent (2 LLM calls, 2 tools)", react_agent),
-        ("supervisor + 2 workers", supervisor),
-    ):
+    graphs = (
+        ("ReAct agent (2 LLM calls, 2 tools), instant fake model", react_agent),
+        ("supervisor + 2 workers (7 LLM calls, 4 tools), instant fake model", supervisor),
+        ("the same ReAct agent, fake model answering in 20 ms", lambda: react_agent(0.02)),
+    )
+    for label, build in graphs:
         graph = build()
         for config in variants.values():  # warm up every path once
             timed(graph, config, 3)

@@ -93,14 +93,15 @@ TEAM_COLUMNS = [
 
 @contextmanager
 def _admin(ctx: typer.Context, db: str | None) -> Iterator[Admin]:
-    """The server's database when --db is given or no server is configured, else its API."""
+    """The server's database (--db, else the server's default store) when no server is
+    configured, else its API."""
     from agentlog.server.admin_ops import HttpAdmin, LocalAdmin
 
     state = get_state(ctx)
     settings = state.settings()
     backend: Any
     if db or state.db or not (state.server or settings.server):
-        backend = LocalAdmin(db or state.db or settings.db)
+        backend = LocalAdmin(db or state.db or settings.server_db)
     else:
         backend = HttpAdmin(state.server or settings.server or "", settings.api_key)
     try:
@@ -122,9 +123,15 @@ def _print_secret(row: dict[str, Any], json: bool) -> None:
 def create_user(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="The new user's email.")],
-    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Make the user their team's admin.")
+    ] = False,
+    owner: Annotated[
+        bool, typer.Option("--owner", help="Make the user a server owner (every team).")
+    ] = False,
     role: Annotated[
-        Role, typer.Option("--role", case_sensitive=False, help="admin, member or viewer.")
+        Role,
+        typer.Option("--role", case_sensitive=False, help="owner, admin, member or viewer."),
     ] = Role.MEMBER,
     team: TeamOpt = None,
     password_stdin: PasswordStdinOpt = False,
@@ -139,7 +146,8 @@ def create_user(
 
     password = read_password(True) if password_stdin else None
     with _admin(ctx, db) as backend:
-        row = backend.create_user(email, password, Role.ADMIN if admin else role, team)
+        chosen = Role.OWNER if owner else Role.ADMIN if admin else role
+        row = backend.create_user(email, password, chosen, team)
     if json:
         print_json(row)
         return

@@ -23,8 +23,8 @@ def import_cmd(
         typer.Argument(
             metavar="FILE",
             help="Export file (.ndjson, .json, .csv, optionally .gz) or '-' for stdin; "
-            "with --from claude-code|codex, the transcripts directory or one .jsonl "
-            "(default: ~/.claude/projects, ~/.codex/sessions).",
+            "with --from claude-code|codex|gemini, the tool's sessions directory or one file "
+            "(default: ~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp).",
         ),
     ] = None,
     fmt: Annotated[
@@ -50,12 +50,12 @@ def import_cmd(
         ),
     ] = None,
     source: Annotated[
-        Literal["agentlog", "langfuse", "phoenix", "claude-code", "codex"],
+        Literal["agentlog", "langfuse", "phoenix", "claude-code", "codex", "gemini"],
         typer.Option(
             "--from",
             help="Whose export it is: AgentLog's own, a Langfuse trace/observation export, "
             "a Phoenix span export (JSON or JSON lines), or a coding agent's transcripts "
-            "(claude-code, codex).",
+            "(claude-code, codex, gemini).",
         ),
     ] = "agentlog",
     watch: Annotated[
@@ -95,7 +95,9 @@ def import_cmd(
         )
         return
     if watch or no_redact:
-        raise UsageError("--watch and --no-redact are for coding agents (--from claude-code|codex)")
+        raise UsageError(
+            "--watch and --no-redact are for coding agents (--from claude-code|codex|gemini)"
+        )
     if file is None:
         raise UsageError("which file? e.g. agentlog import backup.ndjson.gz ('-' reads stdin)")
     if source != "agentlog":
@@ -136,7 +138,7 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-CODING = ("claude-code", "codex")
+CODING = ("claude-code", "codex", "gemini")
 
 
 def coding_import(

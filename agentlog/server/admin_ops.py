@@ -103,7 +103,9 @@ class LocalAdmin:
             role=role,
             team_id=self._team_id(team),
             disabled=False if enable else None,
-            password_hash=hash_password(service.check_password(password)) if password else None,
+            password_hash=hash_password(service.check_password(password, email=user.email))
+            if password
+            else None,
         )
         return self._user_row(updated)
 
@@ -115,7 +117,7 @@ class LocalAdmin:
             owner = self._find(user)
         else:
             admins = [
-                u for u in self.accounts.list_users() if u.role is Role.ADMIN and not u.disabled
+                u for u in self.accounts.list_users() if u.role.manages_team and not u.disabled
             ]
             if not admins:
                 raise UsageError(

@@ -64,8 +64,8 @@ def _dev_principal(accounts: AccountStore) -> Principal:
     try:
         user = accounts.user_by_email(DEV_EMAIL)
     except NotFound:
-        user = accounts.create_user(DEV_EMAIL, None, Role.ADMIN, team.id, Actor())
-    return Principal(user.id, team.id, Role.ADMIN, user.email, None, "dev")
+        user = accounts.create_user(DEV_EMAIL, None, Role.OWNER, team.id, Actor())
+    return Principal(user.id, team.id, user.role, user.email, None, "dev")
 
 
 def create_app(

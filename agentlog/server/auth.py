@@ -4,6 +4,13 @@
 `Principal` (user, team, role) or raises AuthError. Roles are read from the
 account store, not trusted from the token, so a role change or a disabled user
 takes effect within `key_cache_seconds`.
+
+People's tokens: a login starts a "family" (one sign-in on one device). Every
+refresh spends its refresh token and returns a new pair in the same family; a
+refresh token used twice ends the family (reuse detection: the thief and the
+user both have to log in again). Logout ends the family; a password, role or
+team change, disabling, or "sign out everywhere" bumps the user's token
+version, which ends every access and refresh token issued before.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from agentlog.errors import AuthError, Forbidden, NotFound
-from agentlog.model import utcnow
+from agentlog.errors import AuthError, Forbidden, NotFound, RateLimited
+from agentlog.model import new_id, utcnow
+from agentlog.server.loginguard import LoginGuard
 from agentlog.server.passwords import verify_password
 from agentlog.server.settings import ServerSettings, is_loopback
 from agentlog.server.tokens import KeyRing
@@ -36,18 +44,25 @@ class Principal:
     email: str
     key_id: str | None = None
     via: str = "key"  # key | jwt | dev
+    family: str | None = None  # the sign-in a JWT belongs to (logout ends it)
 
     @property
     def actor(self) -> Actor:
         return Actor(self.user_id, self.key_id)
 
     @property
+    def is_owner(self) -> bool:
+        """The server's owner: instance-wide."""
+        return self.role is Role.OWNER
+
+    @property
     def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+        """Manages its team (a team admin) or every team (the owner)."""
+        return self.role.manages_team
 
     @property
     def can_write(self) -> bool:
-        return self.role in (Role.ADMIN, Role.MEMBER)
+        return self.role in (Role.OWNER, Role.ADMIN, Role.MEMBER)
 
     @property
     def subject(self) -> str:
@@ -61,6 +76,17 @@ class Principal:
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Forbidden(f"only admins may do this; your role is {self.role.value}")
+
+    def require_owner(self) -> None:
+        if not self.is_owner:
+            raise Forbidden(
+                f"only the server owner may do this; your role is {self.role.value}"
+                + (" (team admins manage their own team)" if self.role is Role.ADMIN else "")
+            )
+
+    def manages(self, team_id: str | None) -> bool:
+        """Whether this caller administers `team_id` (the owner: every team)."""
+        return self.is_owner or (self.is_admin and team_id == self.team_id)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -83,6 +109,7 @@ class Authenticator:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
         self.dev_principal: Principal | None = None
+        self.logins = LoginGuard()
 
     def forget(self) -> None:
         """Drop cached credentials (after a key is revoked or a user changed)."""
@@ -156,36 +183,93 @@ class Authenticator:
             self.accounts.touch_key(key.id, now)
         return Principal(user.id, key.team_id, user.role, user.email, key.id, "key")
 
+    def _current(self, claims: dict[str, Any]) -> User:
+        """The user of a token that has not been ended (by version or by its family)."""
+        user = self._active_user(str(claims["sub"]))
+        if int(claims.get("ver", 0)) != user.token_version:
+            raise AuthError(
+                "this sign-in has ended (password or role changed, or signed out); log in again"
+            )
+        family = claims.get("fam")
+        if isinstance(family, str) and self.accounts.refresh_family_ended(family):
+            raise AuthError("this sign-in has ended (signed out); log in again")
+        return user
+
     def _from_jwt(self, token: str) -> Principal:
         claims = self.keyring.verify(token, "access")
-        user = self._active_user(str(claims["sub"]))
-        return Principal(user.id, user.team_id, user.role, user.email, None, "jwt")
+        user = self._current(claims)
+        family = claims.get("fam")
+        return Principal(
+            user.id,
+            user.team_id,
+            user.role,
+            user.email,
+            None,
+            "jwt",
+            family if isinstance(family, str) else None,
+        )
 
     # -- people
-    def login(self, email: str, password: str) -> dict[str, Any]:
+    def login(self, email: str, password: str, address: str = "unknown") -> dict[str, Any]:
+        wait = self.logins.wait(email, address)
+        if wait > 0:
+            seconds = max(1, int(wait + 0.999))
+            raise RateLimited(
+                f"too many failed logins for this account from your address; retry in {seconds} s",
+                details={"retry_after": seconds},
+            )
         try:
             user = self.accounts.user_by_email(email)
         except NotFound:
             verify_password(None, password)
+            self.logins.failed(email, address)
             raise AuthError("wrong email or password") from None
         if not verify_password(user.password_hash, password) or user.disabled:
+            self.logins.failed(email, address)
             raise AuthError("wrong email or password")
+        self.logins.succeeded(email, address)
         self.accounts.audit("auth.login", Actor(user.id), team_id=user.team_id, target=user.id)
-        return self.tokens_for(user)
+        return self.tokens_for(user, new_id())
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         claims = self.keyring.verify(refresh_token, "refresh")
-        return self.tokens_for(self._active_user(str(claims["sub"])))
+        user = self._current(claims)
+        family, jti = claims.get("fam"), claims.get("jti")
+        if not isinstance(family, str) or not isinstance(jti, str):
+            raise AuthError("this refresh token is from an older server version; log in again")
+        new_jti = new_id()
+        outcome = self.accounts.use_refresh_token(jti, new_jti)
+        if outcome == "reused":
+            self.forget()
+            raise AuthError(
+                "this refresh token was already used, so it may have been stolen; "
+                "this sign-in has ended everywhere it was used; log in again"
+            )
+        if outcome != "ok":
+            raise AuthError("this sign-in has ended (signed out); log in again")
+        return self.tokens_for(user, family, new_jti)
 
-    def tokens_for(self, user: User) -> dict[str, Any]:
+    def logout(self, principal: Principal, *, everywhere: bool = False) -> None:
+        """End this sign-in (its access and refresh tokens), or every one of the user's."""
+        if everywhere:
+            self.accounts.sign_out_everywhere(principal.user_id, principal.actor)
+        elif principal.family:
+            self.accounts.end_refresh_family(principal.family)
+        self.forget()
+
+    def tokens_for(self, user: User, family: str, jti: str | None = None) -> dict[str, Any]:
         s = self.settings
+        jti = jti or new_id()
+        claims = {"sub": user.id, "ver": user.token_version, "fam": family}
+        refresh = self.keyring.issue(
+            {**claims, "typ": "refresh", "jti": jti}, s.refresh_ttl_seconds
+        )
+        self.accounts.add_refresh_token(
+            jti, user.id, family, utcnow() + timedelta(seconds=s.refresh_ttl_seconds)
+        )
         return {
-            "access_token": self.keyring.issue(
-                {"sub": user.id, "typ": "access"}, s.access_ttl_seconds
-            ),
-            "refresh_token": self.keyring.issue(
-                {"sub": user.id, "typ": "refresh"}, s.refresh_ttl_seconds
-            ),
+            "access_token": self.keyring.issue({**claims, "typ": "access"}, s.access_ttl_seconds),
+            "refresh_token": refresh,
             "token_type": "bearer",
             "expires_in": s.access_ttl_seconds,
         }

@@ -82,7 +82,7 @@ class FirstAdmin:
 def bootstrap_admin(
     accounts: AccountStore, email: str, password: str, team: str = "default"
 ) -> FirstAdmin:
-    """Create the first admin from the environment when the server has no user at all.
+    """Create the first admin (the server owner) from the environment when the server has no user at all.
 
     Once any user exists this does nothing (the variables can stay set: they
     never reset a password). Two replicas racing on an empty database: one
@@ -98,7 +98,7 @@ def bootstrap_admin(
         return FirstAdmin(None, f"no users yet and {missing} is not set")
     try:
         team_obj = service.team_for(accounts, team or None, create=True)
-        service.create_user(accounts, email, password=password, role=Role.ADMIN, team=team_obj)
+        service.create_user(accounts, email, password=password, role=Role.OWNER, team=team_obj)
     except Conflict:
         return FirstAdmin(None, f"{email} was created by another replica")
     return FirstAdmin(email, f"created the first admin {email} in team {team or 'default'}")

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from agentlog.errors import AuthError, Forbidden, NotFound, RateLimited
+from agentlog.server import service
 from agentlog.server.auth import Principal
 from agentlog.server.ratelimit import MemoryLimiter, check
 from agentlog.server.state import ServerState
@@ -75,10 +76,12 @@ TeamDep = Annotated[str, Depends(get_team)]
 def scope_for(request: Request, principal: Principal) -> tuple[str | None, str | None]:
     """The (team, user) a request's store is scoped to.
 
-    Normally the caller's own team. Admins, who can already make keys for any
-    team, may act for another team with `X-AgentLog-Team: <team id or name>`
-    (`*` = every team, for migrations and backups) and record another author
-    with `X-AgentLog-User`; anyone else sending these headers gets 403.
+    Normally the caller's own team. The server owner may act for another team
+    with `X-AgentLog-Team: <team id or name>` (`*` = every team, for
+    migrations and backups) and record another author with `X-AgentLog-User`.
+    A team admin may send them only for its own team and its own team's users
+    (anything else is 403, whether or not that team or user exists); anyone
+    else sending these headers gets 403.
     """
     team = request.headers.get(TEAM_HEADER)
     user = request.headers.get(USER_HEADER)
@@ -87,21 +90,35 @@ def scope_for(request: Request, principal: Principal) -> tuple[str | None, str |
     if not principal.is_admin:
         raise Forbidden(f"only admins may send {TEAM_HEADER} or {USER_HEADER}")
     state: ServerState = request.app.state.agentlog
-    if team == "*":
-        team_id: str | None = None
-    elif team:
+    if principal.is_owner:
+        if team == "*":
+            team_id: str | None = None
+        elif team:
+            try:
+                team_id = state.accounts.team_by_name(team).id
+            except NotFound:
+                team_id = team
+        else:
+            team_id = principal.team_id
+        return team_id, user or principal.user_id
+    # A team admin: only its own team, by id or name.
+    if team and not service.is_team(state.accounts, principal.team_id, team):
+        raise Forbidden(f"team admins act only for their own team; drop {TEAM_HEADER}")
+    if user and user != principal.user_id:
         try:
-            team_id = state.accounts.team_by_name(team).id
-        except NotFound:
-            team_id = team
-    else:
-        team_id = principal.team_id
-    return team_id, user or principal.user_id
+            author = state.accounts.get_user(user)
+        except (NotFound, ValueError):
+            author = None
+        if author is None or author.team_id != principal.team_id:
+            raise Forbidden(f"{USER_HEADER} must name a user of your own team")
+    return principal.team_id, user or principal.user_id
 
 
 async def resolve_scope(request: Request, principal: Principal) -> tuple[str | None, str | None]:
     """`scope_for`, sent to the thread pool only when a team name must be looked up."""
-    if request.headers.get(TEAM_HEADER) in (None, "*"):
+    if request.headers.get(TEAM_HEADER) in (None, "*") and (
+        principal.is_owner or request.headers.get(USER_HEADER) is None
+    ):
         return scope_for(request, principal)
     return await run_in_threadpool(scope_for, request, principal)
 
@@ -127,6 +144,14 @@ async def require_admin(principal: CurrentUser) -> Principal:
 
 
 AdminUser = Annotated[Principal, Depends(require_admin)]
+
+
+async def require_owner(principal: CurrentUser) -> Principal:
+    principal.require_owner()
+    return principal
+
+
+OwnerUser = Annotated[Principal, Depends(require_owner)]
 
 
 async def get_accounts(state: StateDep) -> AccountStore:

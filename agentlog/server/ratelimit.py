@@ -1,18 +1,28 @@
-"""Request rate limits per API key or user (and per address for logins).
+"""Request rate limits per API key or user (and per address for logins), through the `limits` library.
 
-In-process token buckets by default; with `serve.redis_url` a fixed one-minute
-window in Redis, so every worker counts against the same budget. Redis sits
-behind a `RedisGuard`: while it is hung or down the in-process buckets count.
+A sliding-window counter: the previous window's count, weighted by how much of
+it still overlaps the last minute, plus the current one. A fixed window (what
+this module used to do in Redis) lets twice the limit through around a
+window's edge; this does not. With `serve.redis_url` the counters live in
+Redis, shared by every worker and replica; without it, in this process's
+memory. Redis sits behind a `RedisGuard`: while it is hung or down, the
+in-process counters decide.
 """
 
 from __future__ import annotations
 
-import threading
+import functools
 import time
 from typing import Any, Protocol
 
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
+
 from agentlog.errors import RateLimited
 from agentlog.server.redisguard import RedisGuard
+
+KEY_PREFIX = "agentlog:rl"
 
 
 class Limiter(Protocol):
@@ -21,54 +31,52 @@ class Limiter(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=64)
+def per_minute_item(per_minute: int) -> RateLimitItem:
+    return RateLimitItemPerMinute(per_minute)
+
+
+def take(limiter: RateLimiter, item: RateLimitItem, bucket: str) -> float:
+    """One hit on `bucket`: 0 when allowed, else the seconds until one is free again."""
+    if limiter.hit(item, bucket):
+        return 0.0
+    reset = limiter.get_window_stats(item, bucket).reset_time
+    return max(0.1, reset - time.time())
+
+
 class MemoryLimiter:
-    """Token bucket per name: `per_minute` capacity, refilled continuously."""
+    """Sliding-window counters in this process (one server worker, or Redis unavailable)."""
 
     def __init__(self) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     def hit(self, bucket: str, per_minute: int) -> float:
-        now = time.monotonic()
-        rate = per_minute / 60.0
-        with self._lock:
-            tokens, last = self._buckets.get(bucket, (float(per_minute), now))
-            tokens = min(float(per_minute), tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[bucket] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[bucket] = (tokens, now)
-            if len(self._buckets) > 100_000:
-                self._buckets.clear()
-            return (1.0 - tokens) / rate
+        return take(self.limiter, per_minute_item(per_minute), bucket)
 
 
 class RedisLimiter:
-    """Fixed one-minute windows in Redis (INCR + EXPIRE), shared by all workers.
-
-    While Redis does not answer, this worker's own token buckets decide.
-    """
+    """Sliding-window counters in Redis, shared by all workers; in-process while Redis is away."""
 
     def __init__(self, redis: RedisGuard | str) -> None:
         self.guard = redis if isinstance(redis, RedisGuard) else RedisGuard(redis)
         self.fallback = MemoryLimiter()
+        self._shared: RateLimiter | None = None
+
+    def shared(self, client: Any) -> RateLimiter:
+        """The Redis limiter over the guard's connection pool (its short timeouts, no retries)."""
+        if self._shared is None:
+            storage = RedisStorage(
+                self.guard.url, connection_pool=client.connection_pool, key_prefix=KEY_PREFIX
+            )
+            self._shared = SlidingWindowCounterRateLimiter(storage)
+        return self._shared
 
     def hit(self, bucket: str, per_minute: int) -> float:
-        window = int(time.time() // 60)
-        key = f"agentlog:rl:{bucket}:{window}"
-
-        def count(client: Any) -> int:
-            pipe = client.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, 120)
-            return int(pipe.execute()[0])
-
-        counted = self.guard.call(count, lambda: None)
-        if counted is None:
+        item = per_minute_item(per_minute)
+        wait = self.guard.call(lambda client: take(self.shared(client), item, bucket), lambda: None)
+        if wait is None:
             return self.fallback.hit(bucket, per_minute)
-        if counted <= per_minute:
-            return 0.0
-        return max(0.1, 60.0 - time.time() % 60)
+        return wait
 
 
 def make_limiter(redis: RedisGuard | str) -> Limiter:

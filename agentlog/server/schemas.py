@@ -101,6 +101,12 @@ class RefreshIn(_Body):
     refresh_token: str = Field(max_length=4096)
 
 
+class LogoutIn(_Body):
+    everywhere: bool = Field(
+        default=False, description="End every sign-in of this user, not just this one."
+    )
+
+
 class TokensOut(BaseModel):
     access_token: str
     refresh_token: str

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentlog.errors import InvalidInput, NotFound, UsageError
-from agentlog.server.passwords import MIN_PASSWORD_CHARS, generate_password, hash_password
+from agentlog.server.password_policy import weak_reason
+from agentlog.server.passwords import generate_password, hash_password
 from agentlog.storage.accounts import AccountStore, Actor, ApiKey, Role, Team, User, open_accounts
 from agentlog.storage.base import Store
 
@@ -60,11 +61,22 @@ def team_for(
         return accounts.create_team(name, actor)
 
 
-def check_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
-    if len(password) > 1024:
-        raise InvalidInput("the password must have at most 1024 characters")
+def is_team(accounts: AccountStore, team_id: str, ref: str) -> bool:
+    """Whether `ref` (a team id or name) names the team `team_id`; an unknown name is simply False."""
+    ref = ref.strip()
+    if ref == team_id:
+        return True
+    try:
+        return accounts.team_by_name(ref).id == team_id
+    except NotFound:
+        return False
+
+
+def check_password(password: str, *, email: str | None = None) -> str:
+    """`password` if the policy accepts it (password_policy.py), else InvalidInput saying why."""
+    reason = weak_reason(password, email=email)
+    if reason:
+        raise InvalidInput(f"the password {reason}; choose a longer passphrase of your own")
     return password
 
 
@@ -82,7 +94,7 @@ def create_user(
     if password is None:
         password = generated = generate_password()
     user = accounts.create_user(
-        email, hash_password(check_password(password)), role, team.id, actor
+        email, hash_password(check_password(password, email=email)), role, team.id, actor
     )
     return NewUser(user, generated)
 

@@ -47,7 +47,7 @@ def _fresh_server(tmp: Path, **settings: Any) -> TestServer:
     app = create_app(ServerSettings(db=str(tmp / "server.db"), **settings))
     accounts: AccountStore = app.state.agentlog.accounts
     team = service.team_for(accounts, "main", create=True)
-    admin = accounts.create_user("admin@example.com", None, Role.ADMIN, team.id)
+    admin = accounts.create_user("admin@example.com", None, Role.OWNER, team.id)
     key = service.create_key(accounts, admin, team, "tests")
     client = TestClient(app, base_url=BASE_URL)
     client.__enter__()

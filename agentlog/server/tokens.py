@@ -24,6 +24,7 @@ import orjson
 
 from agentlog.errors import AuthError
 from agentlog.model import new_id
+from agentlog.storage.private_files import tighten
 
 KEYS_FILE = "server-keys.json"
 KEEP_KEYS = 5
@@ -65,6 +66,7 @@ class KeyRing:
         with self._lock:
             try:
                 raw = orjson.loads(self.path.read_bytes())
+                tighten(self.path, companions=False)
                 self._keys = [
                     SigningKey(k["kid"], k["secret"], k["created_at"]) for k in raw["keys"]
                 ]
@@ -114,7 +116,7 @@ class KeyRing:
     def issue(self, claims: dict[str, Any], ttl_seconds: int) -> str:
         now = int(time.time())
         key = self.signing_key
-        payload = {**claims, "iat": now, "exp": now + ttl_seconds, "jti": new_id()}
+        payload = {"jti": new_id(), **claims, "iat": now, "exp": now + ttl_seconds}
         return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     def verify(self, token: str, expected_type: str) -> dict[str, Any]:

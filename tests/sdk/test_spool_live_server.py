@@ -49,7 +49,7 @@ class LiveServer:
         state = app.state.agentlog
         accounts = state.accounts
         team = service.team_for(accounts, "main", create=True)
-        admin = accounts.create_user("admin@example.com", None, Role.ADMIN, team.id)
+        admin = accounts.create_user("admin@example.com", None, Role.OWNER, team.id)
         secret = service.create_key(accounts, admin, team, "sdk test").secret
         state.store.close()
         return secret

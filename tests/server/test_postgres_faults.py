@@ -48,7 +48,7 @@ def pg_server(tmp_path) -> Iterator[PgServer]:
         accounts=accounts,
     )
     team = service.team_for(accounts, "main", create=True)
-    admin = accounts.create_user("admin@example.com", None, Role.ADMIN, team.id)
+    admin = accounts.create_user("admin@example.com", None, Role.OWNER, team.id)
     key = service.create_key(accounts, admin, team, "tests")
     client = TestClient(app, base_url="http://agentlog.test")
     client.__enter__()

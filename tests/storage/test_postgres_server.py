@@ -66,7 +66,7 @@ def test_serve_over_postgres_writes_and_reads_with_a_key(pg_url: str, tmp_path: 
     app = create_app(ServerSettings(db=pg_url, data_dir=tmp_path, rate_limit_per_minute=0))
     accounts = app.state.agentlog.accounts
     team = service.team_for(accounts, "main", create=True)
-    admin = accounts.create_user("admin@example.com", None, Role.ADMIN, team.id)
+    admin = accounts.create_user("admin@example.com", None, Role.OWNER, team.id)
     key = service.create_key(accounts, admin, team, "tests")
     with TestClient(app, base_url="http://testserver") as client:
         remote = RemoteStore("http://testserver", api_key=key.secret, client=client, backoff=0.01)

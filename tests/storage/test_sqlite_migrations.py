@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from agentlog.model import Event, EventType, Session, to_us
 from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.storage.sql.rows import event_row, session_row
 from agentlog.storage.sqlite.migrations import (
     APPLICATION_ID,
     LATEST_VERSION,
@@ -19,8 +20,8 @@ from agentlog.storage.sqlite.migrations import (
     migration_number,
     migration_set,
 )
-from agentlog.storage.sqlite.query import INSERT_EVENT, event_row, session_row
 from agentlog.storage.sqlite.store import SQLiteStore
+from agentlog.storage.sqlite.write import INSERT_EVENT
 
 EXPECTED_TABLES = {
     "sessions",

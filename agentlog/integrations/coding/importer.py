@@ -1,12 +1,13 @@
-"""`agentlog import --from claude-code|codex`: a coding agent's transcripts into the store, incrementally.
+"""`agentlog import --from claude-code|codex|gemini`: coding agents' transcripts into the store.
 
 Each transcript file is read line by line from where the last import stopped
 (a byte offset per file, kept in `<data dir>/coding-imports.json` per store),
 so a re-run or `--watch` only reads what was appended; a file that was
 rewritten (other inode, shorter, or different first bytes) is read again from
 the start, which adds nothing twice because every id derives from the
-transcript's own ids. A file deleted underneath keeps what was already
-imported. Secrets are masked before anything is written (`REDACT`), unless
+transcript's own ids. Gemini CLI rewrites each chat as one JSON document, so
+a chat is read again whenever it changed, from its first message not yet final.
+A file deleted underneath keeps what was already imported. Secrets are masked before anything is written (`REDACT`), unless
 the caller turns that off.
 """
 
@@ -30,7 +31,7 @@ from agentlog.migrate.report import KEEP_PROBLEMS, ImportReport, Problem
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session
 from agentlog.storage.base import Store
 
-SOURCES = ("claude-code", "codex")
+SOURCES = ("claude-code", "codex", "gemini")
 REDACT = (("@secrets",), ("@secrets",))  # (text patterns, metadata keys) masked by default
 STATE_FILE = "coding-imports.json"
 FLUSH_EVENTS = 500  # events gathered before a write, at a turn boundary
@@ -39,6 +40,7 @@ SIGNATURE_BYTES = 1024  # first bytes of a file that must not change between rea
 WHERE = {
     "claude-code": "~/.claude/projects",
     "codex": "~/.codex/sessions",
+    "gemini": "~/.gemini/tmp",
 }
 
 
@@ -48,11 +50,13 @@ def _check(source: str) -> None:
 
 
 def default_path(source: str) -> Path:
-    """Where the tool keeps its transcripts (CLAUDE_CONFIG_DIR / CODEX_HOME honoured)."""
+    """Where the tool keeps its sessions (CLAUDE_CONFIG_DIR / CODEX_HOME honoured)."""
     _check(source)
     if source == "claude-code":
         base = os.environ.get("CLAUDE_CONFIG_DIR") or str(Path.home() / ".claude")
         return Path(base).expanduser() / "projects"
+    if source == "gemini":
+        return Path.home() / ".gemini" / "tmp"
     base = os.environ.get("CODEX_HOME") or str(Path.home() / ".codex")
     return Path(base).expanduser() / "sessions"
 
@@ -66,6 +70,8 @@ def transcripts(root: Path, source: str = "claude-code") -> list[Path]:
             f"{root} does not exist; pass the transcripts directory or one .jsonl file "
             f"({source} keeps them in {WHERE.get(source, 'its data directory')})"
         )
+    if source == "gemini":
+        return sorted(p for p in root.rglob("session-*.json") if p.is_file())
     found = [
         p
         for p in root.rglob("*.jsonl")
@@ -188,7 +194,10 @@ class CodingImporter:
             key = str(path.resolve())
             seen.add(key)
             try:
-                self._file(path, key, report, links)
+                if self.source == "gemini":
+                    self._document(path, key, report)
+                else:
+                    self._file(path, key, report, links)
             except FileNotFoundError:
                 self.state.files.pop(key, None)  # deleted underneath: what was read stays
         if self.root.is_dir():
@@ -246,6 +255,29 @@ class CodingImporter:
             "mapper": mapper.state(),
             "links": shared.to_dict() if main is None else None,
         }
+
+    def _document(self, path: Path, key: str, report: ImportReport) -> None:
+        """A chat saved as one JSON document, rewritten whole: read again when it changed."""
+        from agentlog.integrations.coding.gemini import GeminiMapper
+
+        st = path.stat()
+        saved = self.state.files.get(key) or {}
+        stamp = [st.st_ino, st.st_size, st.st_mtime_ns]
+        if saved.get("stamp") == stamp:
+            return
+        mapper = GeminiMapper(saved.get("mapper"))
+        try:
+            mapper.feed_document(orjson.loads(path.read_bytes()))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            if st.st_mtime_ns > time.time_ns() - 2_000_000_000:
+                return  # probably caught mid-write: the next pass reads it whole
+            self._reject(report, path.name, str(exc).splitlines()[0][:300], None)
+            return
+        for where, why in mapper.problems:
+            self._reject(report, f"{path.name}: {where}", why, None)
+        sessions, events = mapper.take()
+        self._write(sessions, events, report)
+        self.state.files[key] = {"stamp": stamp, "mapper": mapper.state()}
 
     def _write(self, sessions: list[Session], events: list[Event], report: ImportReport) -> None:
         if self.redactor is not None:

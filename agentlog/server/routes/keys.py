@@ -1,7 +1,9 @@
 """`/v1/api-keys`: create (secret shown once), list, rotate and revoke API keys.
 
-Anyone may manage their own keys; admins manage every key and may create keys
-for another team. Someone else's key answers 404, like a missing one.
+Anyone may manage their own keys; a team admin manages its team's keys (and
+makes keys for its team's users); the server owner manages every key and may
+make keys for any team. A key the caller may not manage answers 404, like a
+missing one.
 """
 
 from __future__ import annotations
@@ -24,24 +26,38 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=ERROR_RES
 
 
 def _visible_key(state: ServerState, principal: Principal, key_id: str) -> ApiKey:
-    key = state.accounts.get_key(check_id(key_id, "API key"))
-    if not principal.is_admin and key.user_id != principal.user_id:
-        raise NotFound(f"no API key with id {key_id}")
+    kid = check_id(key_id, "API key")
+    try:
+        key = state.accounts.get_key(kid)
+    except NotFound:
+        raise NotFound(f"no API key with id {kid}") from None
+    if key.user_id != principal.user_id and not principal.manages(key.team_id):
+        raise NotFound(f"no API key with id {kid}")
     return key
 
 
 @router.post("", status_code=201, response_model=KeySecretOut)
 def create_key(body: KeyCreateIn, principal: CurrentUser, state: StateDep) -> Response:
-    """A new API key for you (admins: for any user or team). The secret is shown only here."""
+    """A new API key for you (team admins: for their team's users; the owner: any). Shown only here."""
     accounts = state.accounts
     if (body.team or body.user_id) and not principal.is_admin:
         raise Forbidden("only admins may create keys for another user or team")
     team = (
         service.team_for(accounts, body.team, create=False)
-        if body.team
+        if body.team and principal.is_owner
         else accounts.get_team(principal.team_id)
     )
-    user = accounts.get_user(body.user_id) if body.user_id else accounts.get_user(principal.user_id)
+    if body.team and not principal.is_owner and not service.is_team(accounts, team.id, body.team):
+        raise Forbidden("team admins create keys for their own team only; drop team")
+    if body.user_id:
+        try:
+            user = accounts.get_user(body.user_id)
+        except NotFound:
+            user = None
+        if user is None or not principal.manages(user.team_id):
+            raise NotFound(f"no user with id {body.user_id}")
+    else:
+        user = accounts.get_user(principal.user_id)
     new = service.create_key(accounts, user, team, body.label, principal.actor)
     return json_response(new.public(), 201)
 
@@ -52,10 +68,14 @@ def list_keys(
     state: StateDep,
     team: Annotated[str | None, Query(max_length=200, description="Team name (admins).")] = None,
 ) -> Response:
-    """Your keys (admins: every key, or one team's), with prefixes, never secrets."""
-    if principal.is_admin:
+    """Your keys (team admins: your team's; the owner: every key, or one team's), never secrets."""
+    if principal.is_owner:
         team_id = service.team_for(state.accounts, team, create=False).id if team else None
         keys = state.accounts.list_keys(team_id=team_id)
+    elif principal.is_admin:
+        if team and not service.is_team(state.accounts, principal.team_id, team):
+            raise Forbidden("team admins see only their own team's keys; drop ?team=")
+        keys = state.accounts.list_keys(team_id=principal.team_id)
     else:
         keys = state.accounts.list_keys(user_id=principal.user_id)
     return json_response([k.public() for k in keys])

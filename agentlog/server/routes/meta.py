@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from agentlog.server.common import json_response, time_param
-from agentlog.server.deps import AdminUser, StateDep, StoreDep
+from agentlog.server.deps import OwnerUser, StateDep, StoreDep
 from agentlog.server.errors import RETRY_AFTER_UNAVAILABLE
 from agentlog.server.schemas import ERROR_RESPONSES, AgentOut, InfoOut
 
@@ -54,8 +54,8 @@ def readyz(state: StateDep) -> Response:
 
 
 @router.get("/metrics", tags=["health"], response_class=Response)
-def metrics(state: StateDep, _admin: AdminUser) -> Response:
-    """Prometheus metrics (admins; scrape with an admin API key as bearer token)."""
+def metrics(state: StateDep, _owner: OwnerUser) -> Response:
+    """Prometheus metrics of the whole server (the owner; scrape with an owner's API key)."""
     state.metrics.stream_clients.set(state.broker.subscribers)
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -1,4 +1,9 @@
-"""`/v1/users`, `/v1/teams`, `/v1/audit`: account management for admins."""
+"""`/v1/users`, `/v1/teams`, `/v1/audit`: account management.
+
+The server owner manages every team; a team admin manages its own team only:
+another team's users answer 404 like missing ones, and it can neither make an
+owner, move a user to another team, nor change an owner.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from agentlog.errors import UsageError
+from agentlog.errors import Forbidden, NotFound, UsageError
 from agentlog.server import service
+from agentlog.server.auth import Principal
 from agentlog.server.common import check_id, json_response
-from agentlog.server.deps import AdminUser, CurrentUser, StateDep
+from agentlog.server.deps import AdminUser, CurrentUser, OwnerUser, StateDep
 from agentlog.server.passwords import hash_password
 from agentlog.server.schemas import (
     ERROR_RESPONSES,
@@ -22,32 +28,76 @@ from agentlog.server.schemas import (
     UserOut,
     UserUpdateIn,
 )
-from agentlog.storage.accounts import Role
+from agentlog.server.state import ServerState
+from agentlog.storage.accounts import Role, User
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 TeamName = Annotated[str | None, Query(max_length=200, description="Team name.")]
 
 
+def _team_scope(state: ServerState, admin: Principal, team: str | None) -> str | None:
+    """The team a list is limited to: the owner's choice (None = all), a team admin's own team."""
+    if admin.is_owner:
+        return service.team_for(state.accounts, team, create=False).id if team else None
+    if team and not _is_own_team(state, admin, team):
+        raise Forbidden("team admins see only their own team; drop ?team=")
+    return admin.team_id
+
+
+def _is_own_team(state: ServerState, admin: Principal, team: str) -> bool:
+    return service.is_team(state.accounts, admin.team_id, team)
+
+
+def _managed_user(state: ServerState, admin: Principal, user_id: str) -> User:
+    """A user the caller administers; another team's answers 404 exactly like a missing one."""
+    uid = check_id(user_id, "user")
+    try:
+        user = state.accounts.get_user(uid)
+    except NotFound:
+        raise NotFound(f"no user with id {uid}") from None
+    if not admin.manages(user.team_id):
+        raise NotFound(f"no user with id {uid}")
+    return user
+
+
+def _check_role_grant(admin: Principal, role: Role) -> None:
+    if role is Role.OWNER and not admin.is_owner:
+        raise Forbidden("only the server owner may make another owner")
+
+
 @router.get("/users", tags=["users"], response_model=list[UserOut])
 def list_users(admin: AdminUser, state: StateDep, team: TeamName = None) -> Response:
-    """Every user (or one team's)."""
-    team_id = service.team_for(state.accounts, team, create=False).id if team else None
+    """Every user (the owner; or one team's), or your own team's (team admins)."""
+    team_id = _team_scope(state, admin, team)
     return json_response([u.public() for u in state.accounts.list_users(team_id)])
 
 
-@router.post("/users", tags=["users"], status_code=201, response_model=UserCreatedOut)
+@router.post(
+    "/users",
+    tags=["users"],
+    status_code=201,
+    response_model=UserCreatedOut,
+    responses={409: {"description": "A user with this email already exists"}},
+)
 def create_user(body: UserCreateIn, admin: AdminUser, state: StateDep) -> Response:
-    """A new user in a team (created if missing); without a password one is generated and shown once."""
+    """A new user; the owner may name any team (created if missing), a team admin only its own.
+
+    Without a password one is generated and shown once.
+    """
+    role = Role.parse(body.role)
+    _check_role_grant(admin, role)
+    if body.team and not admin.is_owner and not _is_own_team(state, admin, body.team):
+        raise Forbidden("team admins add users to their own team only; drop team")
     team = (
         service.team_for(state.accounts, body.team, create=True, actor=admin.actor)
-        if body.team
+        if body.team and admin.is_owner
         else state.accounts.get_team(admin.team_id)
     )
     new = service.create_user(
         state.accounts,
         body.email,
         password=body.password,
-        role=Role.parse(body.role),
+        role=role,
         team=team,
         actor=admin.actor,
     )
@@ -56,24 +106,35 @@ def create_user(body: UserCreateIn, admin: AdminUser, state: StateDep) -> Respon
 
 @router.get("/users/{user_id}", tags=["users"], response_model=UserOut)
 def get_user(user_id: str, admin: AdminUser, state: StateDep) -> Response:
-    return json_response(state.accounts.get_user(check_id(user_id, "user")).public())
+    return json_response(_managed_user(state, admin, user_id).public())
 
 
 @router.patch("/users/{user_id}", tags=["users"], response_model=UserOut)
 def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: StateDep) -> Response:
-    """Change a user's role, team or password, or disable them (their keys are revoked)."""
-    uid = check_id(user_id, "user")
-    if uid == admin.user_id and (
-        body.disabled or (body.role and Role.parse(body.role) is not Role.ADMIN)
-    ):
+    """Change a user's role, team or password, or disable them (their keys are revoked).
+
+    A password, role or team change, or disabling, signs the user out everywhere.
+    """
+    target = _managed_user(state, admin, user_id)
+    uid = target.id
+    role = Role.parse(body.role) if body.role else None
+    if uid == admin.user_id and (body.disabled or (role is not None and role is not admin.role)):
         raise UsageError("you cannot disable or demote yourself; ask another admin")
-    team_id = service.team_for(state.accounts, body.team, create=False).id if body.team else None
+    if role is not None:
+        _check_role_grant(admin, role)
+    if target.role is Role.OWNER and not admin.is_owner:
+        raise Forbidden("only the server owner may change an owner")
+    team_id = None
+    if body.team:
+        if not admin.is_owner and not _is_own_team(state, admin, body.team):
+            raise Forbidden("team admins cannot move users to another team")
+        team_id = service.team_for(state.accounts, body.team, create=False).id
     user = state.accounts.update_user(
         uid,
-        role=Role.parse(body.role) if body.role else None,
+        role=role,
         team_id=team_id,
         disabled=body.disabled,
-        password_hash=hash_password(service.check_password(body.password))
+        password_hash=hash_password(service.check_password(body.password, email=target.email))
         if body.password
         else None,
         actor=admin.actor,
@@ -84,15 +145,22 @@ def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: State
 
 @router.get("/teams", tags=["teams"], response_model=list[TeamOut])
 def list_teams(principal: CurrentUser, state: StateDep) -> Response:
-    """Every team (admins) or your own."""
-    if principal.is_admin:
+    """Every team (the server owner) or your own."""
+    if principal.is_owner:
         return json_response([t.public() for t in state.accounts.list_teams()])
     return json_response([state.accounts.get_team(principal.team_id).public()])
 
 
-@router.post("/teams", tags=["teams"], status_code=201, response_model=TeamOut)
-def create_team(body: TeamIn, admin: AdminUser, state: StateDep) -> Response:
-    return json_response(state.accounts.create_team(body.name, admin.actor).public(), 201)
+@router.post(
+    "/teams",
+    tags=["teams"],
+    status_code=201,
+    response_model=TeamOut,
+    responses={409: {"description": "A team with this name already exists"}},
+)
+def create_team(body: TeamIn, owner: OwnerUser, state: StateDep) -> Response:
+    """A new team (the server owner only)."""
+    return json_response(state.accounts.create_team(body.name, owner.actor).public(), 201)
 
 
 @router.get("/audit", tags=["audit"], response_model=list[AuditOut])
@@ -102,8 +170,8 @@ def audit(
     team: TeamName = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    """The newest audit entries: erasures, key and user changes, logins."""
-    team_id = service.team_for(state.accounts, team, create=False).id if team else None
+    """The newest audit entries: erasures, key and user changes, logins (team admins: their team's)."""
+    team_id = _team_scope(state, admin, team)
     return json_response(
         [e.public() for e in state.accounts.list_audit(team_id=team_id, limit=limit)]
     )

@@ -24,9 +24,16 @@ KEY_PREFIX = "al_"
 
 
 class Role(StrEnum):
-    ADMIN = "admin"  # manages users, teams and every key; reads and writes its team's data
+    # The server's owner (few): every team, user and key; acts for any team with X-AgentLog-Team.
+    OWNER = "owner"
+    ADMIN = "admin"  # a team admin: its own team's users, keys and audit log, and its data
     MEMBER = "member"  # reads and writes its team's sessions; manages its own keys
     VIEWER = "viewer"  # reads its team's sessions only
+
+    @property
+    def manages_team(self) -> bool:
+        """Owner or team admin."""
+        return self in (Role.OWNER, Role.ADMIN)
 
     @classmethod
     def parse(cls, value: str | Role) -> Role:
@@ -57,6 +64,9 @@ class User:
     created_at: datetime
     disabled: bool = False
     password_hash: str | None = field(default=None, repr=False)
+    # Bumped when the user's password, role or team changes, when disabled, or on "sign out
+    # everywhere": access tokens issued under an older version stop working.
+    token_version: int = 0
 
     def public(self) -> dict[str, Any]:
         return {
@@ -177,6 +187,14 @@ class AccountStore(Protocol):
         password_hash: str | None = None,
         actor: Actor = ...,
     ) -> User: ...
+
+    def add_refresh_token(
+        self, jti: str, user_id: str, family: str, expires_at: datetime
+    ) -> None: ...
+    def use_refresh_token(self, jti: str, replaced_by: str) -> str: ...
+    def end_refresh_family(self, family: str, *, reason: str = ...) -> None: ...
+    def refresh_family_ended(self, family: str) -> bool: ...
+    def sign_out_everywhere(self, user_id: str, actor: Actor = ...) -> None: ...
 
     def create_key(
         self, user_id: str, team_id: str, label: str, actor: Actor = ...

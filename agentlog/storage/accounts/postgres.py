@@ -49,6 +49,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             " errors bigint NOT NULL DEFAULT 0, PRIMARY KEY (team_id, day, endpoint))",
         ),
     ),
+    Migration(
+        "m002_token_revocation",
+        _statements(
+            "ALTER TABLE users ADD COLUMN token_version integer NOT NULL DEFAULT 0",
+            "CREATE TABLE refresh_tokens (jti text PRIMARY KEY,"
+            " user_id text NOT NULL REFERENCES users(id), family text NOT NULL,"
+            " created_at bigint NOT NULL, expires_at bigint NOT NULL, used_at bigint,"
+            " replaced_by text, revoked_at bigint)",
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family)",
+            "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+            "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at)",
+        ),
+    ),
 )
 
 

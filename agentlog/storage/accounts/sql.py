@@ -153,6 +153,7 @@ class SQLAccounts(ABC):
             created_at=from_us(row["created_at"]),
             disabled=bool(row["disabled"]),
             password_hash=row["password_hash"],
+            token_version=int(row["token_version"]),
         )
 
     def create_user(
@@ -250,18 +251,29 @@ class SQLAccounts(ABC):
             details["disabled"] = changed.disabled
         if password_hash is not None:
             details["password"] = "changed"
+        # A new password, role or team, or disabling, signs the user out everywhere: every
+        # access token carries the version it was issued under, every refresh token is ended.
+        sign_out = bool({"role", "team_id", "password"} & set(details)) or (
+            changed.disabled and not user.disabled
+        )
+        if sign_out:
+            changed = replace(changed, token_version=user.token_version + 1)
         statements: list[Statement] = [
             (
-                "UPDATE users SET role = ?, team_id = ?, disabled = ?, password_hash = ? WHERE id = ?",
+                "UPDATE users SET role = ?, team_id = ?, disabled = ?, password_hash = ?,"
+                " token_version = ? WHERE id = ?",
                 (
                     changed.role.value,
                     changed.team_id,
                     changed.disabled,
                     changed.password_hash,
+                    changed.token_version,
                     user_id,
                 ),
             )
         ]
+        if sign_out:
+            statements.append(self._end_refresh_stmt("user_id", user_id))
         if changed.disabled and not user.disabled:
             # A disabled user's keys stop working at once and stay revoked if re-enabled.
             statements.append(
@@ -273,6 +285,89 @@ class SQLAccounts(ABC):
         statements.append(self._audit_stmt("user.update", actor, changed.team_id, user_id, details))
         self._write(statements)
         return changed
+
+    # -- refresh tokens (rotation with reuse detection)
+    def _end_refresh_stmt(self, column: str, value: str) -> Statement:
+        return (
+            f"UPDATE refresh_tokens SET revoked_at = ? WHERE {column} = ? AND revoked_at IS NULL",
+            (to_us(utcnow()), value),
+        )
+
+    def add_refresh_token(self, jti: str, user_id: str, family: str, expires_at: datetime) -> None:
+        """Remember an issued refresh token (only its id: the token itself is never stored)."""
+        now = to_us(utcnow())
+        self._write(
+            [
+                ("DELETE FROM refresh_tokens WHERE expires_at < ?", (now,)),
+                (
+                    "INSERT INTO refresh_tokens (jti, user_id, family, created_at, expires_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (jti, user_id, family, now, to_us(expires_at)),
+                ),
+            ]
+        )
+
+    def use_refresh_token(self, jti: str, replaced_by: str) -> str:
+        """Spend a refresh token once: "ok", or "unknown" / "revoked" / "reused".
+
+        A second use of the same token (a stolen copy, or the thief's token after
+        the user refreshed) ends its whole family, so both parties must log in again.
+        """
+        rows = self._rows("SELECT * FROM refresh_tokens WHERE jti = ?", (jti,))
+        if not rows:
+            return "unknown"
+        row = rows[0]
+        if row["revoked_at"] is not None:
+            return "revoked"
+        if row["used_at"] is None:
+            self._write(
+                [
+                    (
+                        "UPDATE refresh_tokens SET used_at = ?, replaced_by = ? WHERE jti = ?"
+                        " AND used_at IS NULL AND revoked_at IS NULL",
+                        (to_us(utcnow()), replaced_by, jti),
+                    )
+                ]
+            )
+            again = self._rows("SELECT replaced_by FROM refresh_tokens WHERE jti = ?", (jti,))
+            if again and again[0]["replaced_by"] == replaced_by:
+                return "ok"
+        self.end_refresh_family(row["family"], reason="reuse")
+        return "reused"
+
+    def end_refresh_family(self, family: str, *, reason: str = "logout") -> None:
+        """End one sign-in: its refresh tokens stop working, and so do its access tokens."""
+        rows = self._rows("SELECT user_id FROM refresh_tokens WHERE family = ? LIMIT 1", (family,))
+        statements = [self._end_refresh_stmt("family", family)]
+        if rows:
+            user = self.get_user(rows[0]["user_id"])
+            statements.append(
+                self._audit_stmt(
+                    f"auth.{reason}", Actor(user.id), user.team_id, user.id, {"family": family}
+                )
+            )
+        self._write(statements)
+
+    def refresh_family_ended(self, family: str) -> bool:
+        rows = self._rows(
+            "SELECT 1 FROM refresh_tokens WHERE family = ? AND revoked_at IS NOT NULL LIMIT 1",
+            (family,),
+        )
+        return bool(rows)
+
+    def sign_out_everywhere(self, user_id: str, actor: Actor = Actor()) -> None:
+        """End every token of a user (a new version for access tokens, every refresh token ended)."""
+        user = self.get_user(user_id)
+        self._write(
+            [
+                (
+                    "UPDATE users SET token_version = token_version + 1 WHERE id = ?",
+                    (user_id,),
+                ),
+                self._end_refresh_stmt("user_id", user_id),
+                self._audit_stmt("auth.logout_everywhere", actor, user.team_id, user_id, {}),
+            ]
+        )
 
     # -- API keys
     @staticmethod

@@ -19,6 +19,7 @@ from sqlite_utils.migrations import Migrations
 
 from agentlog.errors import Conflict, StoreError
 from agentlog.storage.accounts.sql import SQLAccounts, Statement
+from agentlog.storage.private_files import create_private, tighten
 
 migrations = Migrations("agentlog_accounts")
 
@@ -59,14 +60,32 @@ def m001_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_token_revocation(db: sqlite_utils.Database) -> None:
+    """Token versions (sign out everywhere) and issued refresh tokens (rotation, reuse detection)."""
+    db.execute("ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """CREATE TABLE refresh_tokens (
+            jti TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+            family TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+            used_at INTEGER, replaced_by TEXT, revoked_at INTEGER)"""
+    )
+    db.execute("CREATE INDEX refresh_tokens_family ON refresh_tokens(family)")
+    db.execute("CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id)")
+    db.execute("CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at)")
+
+
 class SQLiteAccounts(SQLAccounts):
     """`AccountStore` in the server's SQLite file (one connection, serialised by a lock)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self.warnings: list[str] = []
         try:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                # Password and key hashes live here: owner-only, and existing files tightened.
+                create_private(Path(self.path))
+                self.warnings = tighten(Path(self.path))
             conn = sqlite3.connect(
                 self.path, check_same_thread=False, isolation_level=None, timeout=10
             )

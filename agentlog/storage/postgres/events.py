@@ -19,14 +19,12 @@ from agentlog.model import Event, StatsReport
 from agentlog.storage.base import EventQuery, Page, event_cursor, event_records_page
 from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres.conn import translated
-from agentlog.storage.postgres.query import (
-    EVENT_COLUMNS,
-    event_after,
-    event_filters,
-    where_sql,
-)
+from agentlog.storage.postgres.dialect import POSTGRES
+from agentlog.storage.sql.filters import event_after, event_filters, page_limit, where_sql
+from agentlog.storage.sql.rows import row_event
 from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
-from agentlog.storage.sqlite.query import page_limit, row_event
+
+EVENT_COLUMNS = POSTGRES.event_columns
 
 
 class PostgresEventReads:
@@ -57,7 +55,7 @@ class PostgresEventReads:
             self._require_session(conn, query.session_id)
         if query.text is not None:
             fts.index_all(conn)
-        return event_filters(query, self.team_id)
+        return event_filters(POSTGRES, query, self.team_id)
 
     def flush_index(self) -> None:
         """Index every event written so far (a search does this itself first)."""
@@ -80,7 +78,7 @@ class PostgresEventReads:
         limit = page_limit(query.limit)
         with self._conn() as conn:
             where, params = self._event_where(conn, query)
-            after = event_after(query)
+            after = event_after(query, "%s")
             if after:
                 where.append(after[0])
                 params.extend(after[1])

@@ -40,9 +40,9 @@ from agentlog.storage.base import StoreInfo
 from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres import write as w
 from agentlog.storage.postgres.conn import Target, connect, open_pool, parse_url, translated
+from agentlog.storage.postgres.dialect import POSTGRES
 from agentlog.storage.postgres.events import PostgresEventReads
 from agentlog.storage.postgres.migrations import apply, schema_version
-from agentlog.storage.postgres.query import SESSION_COLUMNS, session_filters
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SQLSessionReads,
@@ -59,9 +59,7 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
     """The Store protocol over one PostgreSQL database (schema); see the module docstring."""
 
     backend = "postgresql"
-    _P = "%s"
-    _SESSION_COLUMNS = SESSION_COLUMNS
-    _session_filters = staticmethod(session_filters)
+    _dialect = POSTGRES
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
@@ -160,7 +158,9 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
                     unique.append(e)
             inserted = w.insert_events(conn, unique)
             duplicates += len(unique) - inserted
-            stamp_changed(conn, [s.id for s in sessions] + [e.session_id for e in unique], "%s")
+            stamp_changed(
+                conn, [s.id for s in sessions] + [e.session_id for e in unique], POSTGRES.p
+            )
         return inserted, duplicates, errors
 
     def _visible(
@@ -193,7 +193,7 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
             new_description = sets.get("description", description)
             if (new_title, new_description) != (title, description):
                 w.set_search(conn, session_id, new_title, new_description)
-            stamp_changed(conn, [session_id], "%s")
+            stamp_changed(conn, [session_id], POSTGRES.p)
         return self.get_session(session_id)
 
     def delete_session(self, session_id: str) -> int:

@@ -18,7 +18,7 @@ import psycopg
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
 from agentlog.storage.postgres.search import index_text, session_search_sql
-from agentlog.storage.sqlite.query import missing_sessions, session_row
+from agentlog.storage.sql.rows import missing_sessions, session_row
 
 _SESSION_COLS = (
     "id, title, description, status, parent_session_id, tags, metadata, created_at,"

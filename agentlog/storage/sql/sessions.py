@@ -3,8 +3,7 @@
 `SQLSessionReads` holds `get_session`, `list_sessions` (keyset pages),
 `count_sessions` and `agents`; a backend supplies its read connection
 (`_reading`), its agents lookup (SQLite chunks an `IN` list, PostgreSQL binds
-one array), its dialect's `session_filters` and `SESSION_COLUMNS`, and its
-placeholder `_P`. Queries are f-strings already built per call, so the
+one array) and its `Dialect` (`sql/dialect.py`). Queries are f-strings already built per call, so the
 placeholder costs nothing extra. `as_update` / `session_sets` are the rules of
 `update_session`; each backend runs them in its own locked transaction.
 """
@@ -42,7 +41,9 @@ from agentlog.storage.base import (
     decode_cursor,
     encode_cursor,
 )
-from agentlog.storage.sqlite.query import page_limit, row_session, where_sql
+from agentlog.storage.sql.dialect import Dialect
+from agentlog.storage.sql.filters import page_limit, session_filters, where_sql
+from agentlog.storage.sql.rows import row_session
 
 SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
 
@@ -62,7 +63,6 @@ SESSION_SORT_SQL: dict[str, str] = {
 
 # A sqlite3 or psycopg connection: both have execute(sql, params).fetchone()/fetchall().
 Conn = Any
-Filters = Callable[[SessionQuery, "str | None"], tuple[list[str], list[Any]]]
 
 
 def session_tiebreak(sort: str) -> str:
@@ -172,9 +172,7 @@ class SQLSessionReads(ABC):
     """The session-reading methods of both SQL stores; see the module docstring."""
 
     team_id: str | None
-    _P: str = "?"
-    _SESSION_COLUMNS: str
-    _session_filters: Filters
+    _dialect: Dialect
 
     @abstractmethod
     def _reading(self) -> AbstractContextManager[Conn]:
@@ -187,7 +185,8 @@ class SQLSessionReads(ABC):
     def get_session(self, session_id: str) -> SessionSummary:
         with self._reading() as conn:
             row = conn.execute(
-                f"SELECT {self._SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = {self._P}",
+                f"SELECT {self._dialect.session_columns} {SESSION_FROM}"
+                f" WHERE s.id = {self._dialect.p}",
                 (session_id,),
             ).fetchone()
             if row is None or (self.team_id is not None and row[11] != self.team_id):
@@ -198,8 +197,9 @@ class SQLSessionReads(ABC):
 
     def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
         limit = page_limit(query.limit)
-        where, params = self._session_filters(query, self.team_id)
-        after = session_after(query, self._P)
+        d = self._dialect
+        where, params = session_filters(d, query, self.team_id)
+        after = session_after(query, d.p)
         if after:
             where.append(after[0])
             params.extend(after[1])
@@ -207,8 +207,8 @@ class SQLSessionReads(ABC):
         tie = session_tiebreak(query.sort)
         direction = "ASC" if query.order == "asc" else "DESC"
         sql = (
-            f"SELECT {self._SESSION_COLUMNS}, {sort} {SESSION_FROM}{where_sql(where)}"
-            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT {self._P}"
+            f"SELECT {d.session_columns}, {sort} {SESSION_FROM}{where_sql(where)}"
+            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT {d.p}"
         )
         with self._reading() as conn:
             rows = conn.execute(sql, [*params, limit + 1]).fetchall()
@@ -221,10 +221,11 @@ class SQLSessionReads(ABC):
 
     def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
         limit = page_limit(limit)
+        p = self._dialect.p
         where: list[str] = []
         params: list[Any] = []
         if self.team_id is not None:
-            where.append(f"s.team_id = {self._P}")
+            where.append(f"s.team_id = {p}")
             params.append(self.team_id)
         with self._reading() as conn:
             if since is None:
@@ -233,11 +234,12 @@ class SQLSessionReads(ABC):
                 ).fetchone()
                 return SessionChanges([], change_token(int(row[0] or 0) if row else 0))
             after = change_since(since)
-            where.append(f"st.changed_at >= {self._P}")
+            where.append(f"st.changed_at >= {p}")
             params.append(after - CHANGE_MARGIN_US)
             rows = conn.execute(
-                f"SELECT {self._SESSION_COLUMNS}, st.changed_at {SESSION_FROM}{where_sql(where)}"
-                f" ORDER BY st.changed_at DESC, s.id DESC LIMIT {self._P}",
+                f"SELECT {self._dialect.session_columns}, st.changed_at"
+                f" {SESSION_FROM}{where_sql(where)}"
+                f" ORDER BY st.changed_at DESC, s.id DESC LIMIT {p}",
                 [*params, limit + 1],
             ).fetchall()
             more = len(rows) > limit
@@ -249,7 +251,7 @@ class SQLSessionReads(ABC):
         )
 
     def count_sessions(self, query: SessionQuery) -> int:
-        where, params = self._session_filters(query, self.team_id)
+        where, params = session_filters(self._dialect, query, self.team_id)
         with self._reading() as conn:
             row = conn.execute(
                 f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params
@@ -261,13 +263,14 @@ class SQLSessionReads(ABC):
             "SELECT sa.agent_id, count(*), sum(sa.event_count), sum(sa.error_count),"
             " min(sa.first_event_at), max(sa.last_event_at) FROM session_agents sa"
         )
+        p = self._dialect.p
         where: list[str] = []
         params: list[Any] = []
         if self.team_id is not None:
-            where.append(f"sa.session_id IN (SELECT id FROM sessions WHERE team_id = {self._P})")
+            where.append(f"sa.session_id IN (SELECT id FROM sessions WHERE team_id = {p})")
             params.append(self.team_id)
         if since is not None:
-            where.append(f"sa.last_event_at >= {self._P}")
+            where.append(f"sa.last_event_at >= {p}")
             params.append(to_us(since))
         sql += (
             where_sql(where)

@@ -14,21 +14,22 @@ from typing import Any
 from agentlog.errors import DatabaseLocked, NotFound
 from agentlog.model import Event, StatsReport
 from agentlog.storage.base import EventQuery, Page, event_cursor
+from agentlog.storage.sql.filters import (
+    event_after,
+    event_filters,
+    page_limit,
+    ts_bounds,
+    where_sql,
+)
+from agentlog.storage.sql.rows import row_event, row_record
 from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
 from agentlog.storage.sql.textsearch import fts_query
 from agentlog.storage.sqlite import write as w
 from agentlog.storage.sqlite.conn import Connections, translated
-from agentlog.storage.sqlite.query import (
-    EVENT_COLUMNS,
-    event_after,
-    event_filters,
-    page_limit,
-    row_event,
-    row_record,
-    ts_bounds,
-    where_sql,
-)
+from agentlog.storage.sqlite.dialect import SQLITE
 from agentlog.storage.sqlite.search import search_keys
+
+EVENT_COLUMNS = SQLITE.event_columns
 
 
 class EventReads:
@@ -43,7 +44,7 @@ class EventReads:
         if query.session_id is not None:
             self._require_session(query.session_id)
         tail = self._catch_up() if query.text is not None else None
-        return event_filters(query, self.team_id, unindexed_from=tail)
+        return event_filters(SQLITE, query, self.team_id, unindexed_from=tail)
 
     def _catch_up(self) -> int | None:
         """Index the backlog before a search; if that cannot happen now (read-only, or
@@ -127,7 +128,7 @@ class EventReads:
                 self._require_session(query.session_id)
             tail = self._catch_up()
             conn = self._read()
-            where, params = event_filters(query, self.team_id, text=False)
+            where, params = event_filters(SQLITE, query, self.team_id, text=False)
             after = event_after(query)
             if after:
                 where.append(after[0])

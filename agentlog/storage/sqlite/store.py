@@ -41,15 +41,14 @@ from agentlog.storage.sql.sessions import (
 from agentlog.storage.sqlite import write as w
 from agentlog.storage.sqlite.admin import StoreAdmin
 from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
-from agentlog.storage.sqlite.query import SESSION_COLUMNS, session_filters
+from agentlog.storage.sqlite.dialect import SQLITE
 
 
 class SQLiteStore(StoreAdmin, SQLSessionReads):
     """The Store protocol over one SQLite file (see the module docstring)."""
 
     backend = "sqlite"
-    _SESSION_COLUMNS = SESSION_COLUMNS
-    _session_filters = staticmethod(session_filters)
+    _dialect = SQLITE
 
     def __init__(
         self,

@@ -16,15 +16,21 @@ from typing import Any
 
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session
+from agentlog.storage.sql.rows import event_row, missing_sessions, session_row
 from agentlog.storage.sql.textsearch import normalize_for_index
 from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
-from agentlog.storage.sqlite.query import INSERT_EVENT, event_row, missing_sessions, session_row
 
 FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the measured sweet spot)
 WATERMARK = "events_indexed_rid"
 STALE = "events_stale_rows"
 PRECISE_DELETE_MAX = 20_000  # index rows removed one by one up to this many per delete
 _CHUNK = 500  # ids per IN (...) lookup
+
+INSERT_EVENT = (
+    "INSERT INTO events (rid, id, session_id, ts, type, agent_id, name, status, parent_id,"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 
 
 def chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:

@@ -1,0 +1,221 @@
+"""Rows to models and back, for both SQL stores: events, export records, sessions.
+
+Both backends select the same columns in the same order (each dialect's
+`event_columns` / `session_columns`), so one converter serves both; JSON comes
+back as text and is parsed with orjson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import orjson
+
+from agentlog.model import (
+    Event,
+    EventStatus,
+    EventType,
+    Session,
+    SessionStatus,
+    SessionSummary,
+    to_us,
+)
+from agentlog.storage.base import ts_text_us
+
+M = TypeVar("M", Event, SessionSummary)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TYPES = {t.value: t for t in EventType}
+_STATUSES = {t.value: t for t in EventStatus}
+_EVENT_FIELDS = frozenset(Event.model_fields)
+_SUMMARY_FIELDS = frozenset(SessionSummary.model_fields)
+
+
+def _time(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _built(cls: type[M], values: dict[str, Any], fields: frozenset[str]) -> M:
+    """A model from trusted, already-typed values: what `model_construct` does, 3x faster.
+
+    Rows were validated on their way in, and pages of events are the hot read
+    path (a TUI scroll, an export), so reading skips validation entirely.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _json(text: str | None, empty: Any) -> Any:
+    return orjson.loads(text) if text and text != "{}" and text != "[]" else empty
+
+
+def row_event(row: Sequence[Any]) -> Event:
+    """An events row (a dialect's `event_columns` order) as an Event."""
+    return _built(
+        Event,
+        {
+            "id": row[0],
+            "session_id": row[1],
+            "timestamp": _EPOCH + timedelta(microseconds=row[2]),
+            "type": _TYPES[row[3]],
+            "agent_id": row[4],
+            "name": row[5],
+            "content": row[13],
+            "metadata": _json(row[12], {}),
+            "parent_id": row[7],
+            "duration_ms": row[8],
+            "status": _STATUSES[row[6]],
+            "input_tokens": row[9],
+            "output_tokens": row[10],
+            "cost_usd": row[11],
+        },
+        _EVENT_FIELDS,
+    )
+
+
+def row_record(row: Sequence[Any]) -> dict[str, Any]:
+    """An events row (a dialect's `event_columns` order) as its JSON-ready record (`base.event_record`'s shape).
+
+    Built straight from the row, with no Event or datetime in between: exports
+    read every event this way (type and status are stored as their values).
+    """
+    return {
+        "id": row[0],
+        "session_id": row[1],
+        "timestamp": ts_text_us(row[2]),
+        "type": row[3],
+        "agent_id": row[4],
+        "name": row[5],
+        "content": row[13],
+        "metadata": _json(row[12], {}),
+        "parent_id": row[7],
+        "duration_ms": row[8],
+        "status": row[6],
+        "input_tokens": row[9],
+        "output_tokens": row[10],
+        "cost_usd": row[11],
+    }
+
+
+def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
+    """A row in a dialect's `session_columns` order, with its agents as a SessionSummary."""
+    first, last = row[15], row[16]
+    return _built(
+        SessionSummary,
+        {
+            "id": row[1],
+            "title": row[2],
+            "description": row[3],
+            "status": SessionStatus(row[4]),
+            "parent_session_id": row[5],
+            "tags": _json(row[6], []),
+            "metadata": _json(row[7], {}),
+            "created_at": _time(row[8]),
+            "updated_at": _time(row[9]),
+            "ended_at": _time(row[10]) if row[10] is not None else None,
+            "team_id": row[11],
+            "created_by": row[12],
+            "event_count": row[13] or 0,
+            "error_count": row[14] or 0,
+            "agents": agents,
+            "first_event_at": _time(first) if first is not None else None,
+            "last_event_at": _time(last) if last is not None else None,
+            "duration_ms": (last - first) / 1000
+            if first is not None and last is not None
+            else None,
+            "input_tokens": row[17] or 0,
+            "output_tokens": row[18] or 0,
+            "cost_usd": row[19] or 0.0,
+        },
+        _SUMMARY_FIELDS,
+    )
+
+
+def session_row(s: Session) -> dict[str, Any]:
+    """A Session as the column values of the `sessions` table (without rid/team stamps)."""
+    return {
+        "id": s.id,
+        "title": s.title or "",
+        "description": s.description or "",
+        "status": SessionStatus(s.status).value,
+        "parent_session_id": s.parent_session_id,
+        "tags": orjson.dumps(list(s.tags)).decode(),
+        "metadata": orjson.dumps(s.metadata, option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        "created_at": to_us(s.created_at),
+        "updated_at": to_us(s.updated_at),
+        "ended_at": to_us(s.ended_at) if s.ended_at is not None else None,
+    }
+
+
+_ONE_US = timedelta(microseconds=1)
+
+
+def fast_us(dt: datetime) -> int:
+    """`model.to_us` for the aware datetimes the model guarantees, in one C operation (3x faster)."""
+    try:
+        return (dt - _EPOCH) // _ONE_US
+    except TypeError:  # naive: taken as UTC, as to_us does
+        return to_us(dt)
+
+
+def event_row(rid: int, e: Event) -> tuple[Any, ...]:
+    """An Event as an `events` row, with its rid first."""
+    return (
+        rid,
+        e.id,
+        e.session_id,
+        fast_us(e.timestamp),
+        str(e.type),
+        e.agent_id,
+        e.name,
+        str(e.status),
+        e.parent_id,
+        e.duration_ms,
+        e.input_tokens,
+        e.output_tokens,
+        e.cost_usd,
+        orjson.dumps(e.metadata, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+        if e.metadata
+        else "{}",
+        e.content,
+    )
+
+
+def empty_session(session_id: str, created_us: int, updated_us: int) -> Session:
+    """The untitled active session that events for an unknown session create."""
+    return Session.model_construct(
+        id=session_id,
+        title="",
+        description="",
+        status=SessionStatus.ACTIVE,
+        parent_session_id=None,
+        tags=[],
+        metadata={},
+        created_at=_time(created_us),
+        updated_at=_time(updated_us),
+        ended_at=None,
+        team_id=None,
+        created_by=None,
+    )
+
+
+def missing_sessions(events: Sequence[Event], known: Container[str]) -> dict[str, Session]:
+    """An untitled session per unknown session id in `events`, spanning its events' times."""
+    spans: dict[str, list[int]] = {}
+    for e in events:
+        if e.session_id in known:
+            continue
+        ts = to_us(e.timestamp)
+        span = spans.get(e.session_id)
+        if span is None:
+            spans[e.session_id] = [ts, ts]
+        else:
+            span[0] = min(span[0], ts)
+            span[1] = max(span[1], ts)
+    return {sid: empty_session(sid, first, last) for sid, (first, last) in spans.items()}

@@ -1,0 +1,252 @@
+"""PostgreSQL at growing sizes: does a session page and a search stay flat (log growth) as events pile up?
+
+    AGENTLOG_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python bench/bench_scale.py [--sizes 100000,1000000] [--runs 100]
+
+One schema, made by PostgresStore (same tables and indexes as a server),
+grown in steps: each step COPYs events (sessions of 1,000 events over a year,
+short pseudo-word content, one rare word per 100,000 events), fills the same
+tsvector/GIN the store keeps, adds session rows and their summary rows, and
+ANALYZEs. At each size, p50/p95 over --runs of:
+
+- page: 100 events from the middle of a random session through
+  `PostgresStore.list_events` with a cursor, beside the raw keyset SELECT
+  through psycopg (the ceiling, same run, same data);
+- search: newest 50 events matching a rare word and a common word through
+  `list_events(text=...)`, beside the raw tsvector SELECT;
+- sessions: the first page of 50 sessions by last activity (`list_sessions`).
+
+Bounded: the sizes given, schema dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from psycopg import sql
+
+from agentlog.model import to_us, utcnow
+from agentlog.storage.base import EventQuery, SessionQuery, event_cursor
+from agentlog.storage.postgres.store import PostgresStore
+from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url
+from agentlog.storage.sql.analytics import percentile
+
+PER_SESSION = 1000
+RARE, RARE_EVERY = "zanzibar", 100_000
+COMMON = "request"
+YEAR_US = 365 * 24 * 3600 * 10**6
+TYPES = ("LLM_CALL", "TOOL_CALL", "TOOL_RESULT", "LOG", "AGENT_OUTPUT", "USER_INPUT")
+COPY_SQL = (
+    "COPY events (id, session_id, ts, type, agent_id, name, status, parent_id, duration_ms,"
+    " input_tokens, output_tokens, cost_usd, metadata, content) FROM STDIN"
+)
+
+
+def vocabulary(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(5000)]
+
+
+def contents(rng: random.Random) -> list[str]:
+    vocab = vocabulary(rng)
+    weights = [1 / (k + 1) for k in range(len(vocab))]  # Zipf-like, as prose is
+    pool = []
+    for i in range(10_000):
+        words = rng.choices(vocab, weights, k=rng.randint(8, 30))
+        if i % 3 == 0:
+            words.insert(rng.randrange(len(words)), COMMON)
+        pool.append(" ".join(words))
+    return pool
+
+
+def uuid7(ts_us: int, seq: int) -> str:
+    ms = ts_us // 1000
+    head = f"{ms:012x}"
+    tail = f"{seq:015x}"[-15:]
+    return f"{head[:8]}-{head[8:]}-7{tail[:3]}-8{tail[3:6]}-{tail[6:15]}000"[:36]
+
+
+def session_id(k: int) -> str:
+    return f"00000000-0000-7000-8000-{k:012x}"
+
+
+class Loader:
+    def __init__(self, schema: str, t0_us: int, pool: list[str]) -> None:
+        self.conn = psycopg.connect(base_url(), autocommit=True)
+        self.conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+        self.t0_us, self.pool, self.loaded = t0_us, pool, 0
+
+    def grow(self, total: int, final: int) -> float:
+        """COPY events up to `total` (timestamps spread over a year of `final` events)."""
+        start, lo = time.perf_counter(), self.loaded
+        step = YEAR_US // final
+        for chunk in range(lo, total, 100_000):
+            hi = min(chunk + 100_000, total)
+            with self.conn.transaction(), self.conn.cursor().copy(COPY_SQL) as copy:
+                lines = []
+                for i in range(chunk, hi):
+                    ts = self.t0_us + i * step
+                    kind = TYPES[i % len(TYPES)]
+                    content = self.pool[(i * 7919) % len(self.pool)]
+                    if i % RARE_EVERY == 12_345:
+                        content = f"{content} {RARE}"
+                    tokens = "120\t80\t0.0012" if kind == "LLM_CALL" else "\\N\t\\N\t\\N"
+                    lines.append(
+                        f"{uuid7(ts, i)}\t{session_id(i // PER_SESSION)}\t{ts}\t{kind}\t"
+                        f"agent-{i % 7}\ttool_{i % 13}\t{'error' if i % 97 == 0 else 'ok'}\t\\N\t"
+                        f"{i % 250}.0\t{tokens}\t{{}}\t{content}\n"
+                    )
+                copy.write("".join(lines))
+            self.conn.execute(
+                "INSERT INTO events_fts (rid, tsv) SELECT rid, to_tsvector('simple',"
+                " coalesce(name, '')) || to_tsvector('simple', coalesce(content, ''))"
+                " FROM events WHERE rid > (SELECT coalesce(max(rid), 0) FROM events_fts)"
+            )
+        sessions = range(lo // PER_SESSION, (total + PER_SESSION - 1) // PER_SESSION)
+        with self.conn.transaction():
+            self.conn.execute(
+                "INSERT INTO sessions (id, title, created_at, updated_at)"
+                " SELECT s.id, 'run ' || s.k, min(e.ts), max(e.ts)"
+                " FROM (SELECT k, '00000000-0000-7000-8000-' || lpad(to_hex(k), 12, '0') AS id"
+                "       FROM generate_series(%s::bigint, %s::bigint) k) s"
+                ' JOIN events e ON e.session_id = s.id COLLATE "C" GROUP BY s.id, s.k'
+                " ON CONFLICT (id) DO NOTHING",
+                (sessions.start, sessions.stop - 1),
+            )
+            self.conn.execute(
+                "INSERT INTO session_stats (session_id, event_count, error_count, first_event_at,"
+                " last_event_at, activity_at, input_tokens, output_tokens, cost_usd)"
+                " SELECT session_id, count(*), count(*) FILTER (WHERE status = 'error'),"
+                " min(ts), max(ts), max(ts), coalesce(sum(input_tokens), 0),"
+                " coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0)"
+                " FROM events WHERE rid > %s GROUP BY session_id"
+                " ON CONFLICT (session_id) DO NOTHING",
+                (lo,),
+            )
+        self.conn.execute("ANALYZE")
+        self.loaded = total
+        return time.perf_counter() - start
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return percentile(samples, 0.5) or 0.0, percentile(samples, 0.95) or 0.0
+
+
+def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) -> dict[str, tuple]:
+    rng = random.Random(n)
+    picks = [rng.randrange(n // PER_SESSION) for _ in range(20)]
+    middles = {}
+    for k in picks:
+        row = raw.execute(
+            "SELECT ts, id FROM events WHERE session_id = %s ORDER BY ts, id OFFSET %s LIMIT 1",
+            (session_id(k), PER_SESSION // 2),
+        ).fetchone()
+        middles[k] = row
+    turn = iter(range(10**9))
+
+    def page() -> None:
+        k = picks[next(turn) % len(picks)]
+        q = EventQuery(session_id=session_id(k), limit=100)
+        ts, eid = middles[k]
+        got = store.list_events(
+            EventQuery(session_id=session_id(k), limit=100, cursor=event_cursor(q, ts, eid))
+        )
+        assert len(got.items) == 100
+
+    def raw_page() -> None:
+        k = picks[next(turn) % len(picks)]
+        ts, eid = middles[k]
+        rows = raw.execute(
+            "SELECT id, session_id, ts, type, agent_id, name, status, parent_id, duration_ms,"
+            " input_tokens, output_tokens, cost_usd, metadata::text, content FROM events"
+            " WHERE session_id = %s AND (ts, id) > (%s, %s) ORDER BY ts, id LIMIT 101",
+            (session_id(k), ts, eid),
+        ).fetchall()
+        assert len(rows) == 101
+
+    def search(word: str) -> Callable[[], None]:
+        def run() -> None:
+            assert store.list_events(EventQuery(text=word, order="desc", limit=50)).items
+
+        return run
+
+    def raw_search(word: str) -> Callable[[], None]:
+        def run() -> None:
+            rows = raw.execute(
+                "SELECT e.id, e.session_id, e.ts, e.type, e.content FROM events e"
+                " JOIN events_fts f ON f.rid = e.rid"
+                " WHERE f.tsv @@ phraseto_tsquery('simple', %s)"
+                " ORDER BY e.ts DESC, e.id DESC LIMIT 51",
+                (word,),
+            ).fetchall()
+            assert rows
+
+        return run
+
+    def sessions() -> None:
+        assert len(store.list_sessions(SessionQuery(limit=50)).items) == 50
+
+    return {
+        "page": (timed(page, runs), timed(raw_page, runs)),
+        f"search rare ({RARE})": (timed(search(RARE), runs), timed(raw_search(RARE), runs)),
+        f"search common ({COMMON})": (timed(search(COMMON), runs), timed(raw_search(COMMON), runs)),
+        "sessions page": (timed(sessions, runs), None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--runs", type=int, default=100)
+    args = parser.parse_args()
+    if not os.environ.get("AGENTLOG_TEST_POSTGRES_URL"):
+        sys.exit("set AGENTLOG_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    url, schema = new_schema_url("bench_scale")
+    store = PostgresStore(url, pool_size=2)
+    loader = Loader(schema, to_us(utcnow()) - YEAR_US, contents(random.Random(3)))
+    raw = psycopg.connect(base_url(), autocommit=True)
+    raw.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+    try:
+        for n in sizes:
+            took = loader.grow(n, sizes[-1])
+            size = raw.execute(
+                "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid)))"
+                " FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
+                " WHERE s.nspname = %s AND c.relkind = 'r'",
+                (schema,),
+            ).fetchone()
+            print(
+                f"\n{n:,} events (loaded with COPY + tsvector in {took:.0f} s; {size[0]} on disk)"
+            )
+            for name, ((p50, p95), ceiling) in measure(store, raw, n, args.runs).items():
+                line = f"  {name}: store p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+                if ceiling:
+                    line += f"; raw SQL p50 {ceiling[0]:.1f} ms, p95 {ceiling[1]:.1f} ms"
+                print(line, flush=True)
+    finally:
+        raw.close()
+        loader.conn.close()
+        store.close()
+        drop_schema(schema)
+
+
+if __name__ == "__main__":
+    main()
