@@ -50,6 +50,7 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.login:login",  # issue 4
     "agentlog.cli.export:export",  # issue 6: data portability
     "agentlog.cli.importer:import",
+    "agentlog.cli.hook:hook",  # issue 20: coding agents' live hooks
     "agentlog.cli.share:share",
     "agentlog.cli.migrate:migrate",
     "agentlog.cli.sync:sync",
