@@ -20,6 +20,8 @@ from agentlog.errors import ConfigError
 APP_NAME = "agentlog"
 CONFIG_FILE = "config.toml"
 DB_FILE = "agentlog.db"
+# The team server's own store: never the local store, which `migrate --to` moves from.
+SERVER_DB_FILE = "server.db"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,10 @@ def default_db_path() -> Path:
     return data_dir() / DB_FILE
 
 
+def default_server_db_path() -> Path:
+    return data_dir() / SERVER_DB_FILE
+
+
 def coerce_setting(setting: Setting, value: Any, source: str) -> Any:
     if not (isinstance(value, setting.type) and not isinstance(value, bool)):
         try:
@@ -297,6 +303,14 @@ class Settings:
         return self.get("db") or str(default_db_path())
 
     @property
+    def server_db(self) -> str:
+        """The team server's store: `db` when set explicitly (flag, env, file), else
+        server.db beside the local store, so `serve` never serves the local store."""
+        if self.sources.get("db", "default") != "default":
+            return self.db
+        return str(default_server_db_path())
+
+    @property
     def server(self) -> str | None:
         return self.get("server") or None
 
@@ -322,6 +336,7 @@ __all__ = [
     "config_path",
     "data_dir",
     "default_db_path",
+    "default_server_db_path",
     "read_file",
     "server_url",
     "setting_names",

@@ -123,17 +123,22 @@ def agent_colours(agents: Sequence[str]) -> dict[str, str]:
 
 # ---------------------------------------------------------------- numbers and times
 def duration(ms: float | None) -> str:
-    """Compact human duration: 820ms, 4.1s, 3m05s, 2h10m."""
+    """The one human duration of every face: 5.2ms, 820ms, 4.1s, 3m05s, 2h10m, 3d04h."""
     if ms is None:
         return ""
     if ms < 1000:
-        return f"{ms:.0f}ms"
+        return f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms"
     s = ms / 1000
     if s < 60:
         return f"{s:.1f}s"
-    if s < 3600:
-        return f"{int(s // 60)}m{int(s % 60):02d}s"
-    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+    minutes, sec = divmod(int(s), 60)
+    if minutes < 60:
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
 
 
 def ago(dt: datetime | None, now: datetime) -> str:

@@ -10,6 +10,7 @@ from agentlog.present import (
     TYPES,
     agent_colour,
     agent_colours,
+    duration,
     one_line,
     plural,
     session_state,
@@ -63,3 +64,13 @@ def test_short_ids_grow_until_they_differ() -> None:
 def test_words_and_safe_lines() -> None:
     assert plural(1, "session") == "1 session" and plural(2, "error") == "2 errors"
     assert one_line("a\x1b[31mb\nc") == "a␛[31mb ⏎ c"
+
+
+def test_one_duration_format_for_every_face():
+    assert duration(None) == ""
+    assert duration(5.25) == "5.2ms"
+    assert duration(840) == "840ms"
+    assert duration(1200) == "1.2s"
+    assert duration(185_000) == "3m05s"
+    assert duration(2 * 3600_000 + 600_000) == "2h10m"
+    assert duration(3 * 86_400_000 + 4 * 3600_000) == "3d04h"

@@ -93,14 +93,15 @@ TEAM_COLUMNS = [
 
 @contextmanager
 def _admin(ctx: typer.Context, db: str | None) -> Iterator[Admin]:
-    """The server's database when --db is given or no server is configured, else its API."""
+    """The server's database (--db, else the server's default store) when no server is
+    configured, else its API."""
     from agentlog.server.admin_ops import HttpAdmin, LocalAdmin
 
     state = get_state(ctx)
     settings = state.settings()
     backend: Any
     if db or state.db or not (state.server or settings.server):
-        backend = LocalAdmin(db or state.db or settings.db)
+        backend = LocalAdmin(db or state.db or settings.server_db)
     else:
         backend = HttpAdmin(state.server or settings.server or "", settings.api_key)
     try:

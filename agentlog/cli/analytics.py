@@ -32,21 +32,21 @@ from agentlog.cli.output import (
     print_table,
 )
 from agentlog.cli.render import SEARCH_COLUMNS
-from agentlog.cli.timeparse import format_duration_ms
 from agentlog.model import AgentSummary, StatsReport
+from agentlog.present import duration
 
 DURATION_COLUMNS = [
     Column("NAME", lambda d: d.name, max_width=40),
     Column("CALLS", lambda d: d.count, justify="right"),
-    Column("P50", lambda d: format_duration_ms(d.p50_ms), justify="right"),
-    Column("P95", lambda d: format_duration_ms(d.p95_ms), justify="right"),
-    Column("MAX", lambda d: format_duration_ms(d.max_ms), justify="right"),
-    Column("TOTAL", lambda d: format_duration_ms(d.total_ms), justify="right"),
+    Column("P50", lambda d: duration(d.p50_ms), justify="right"),
+    Column("P95", lambda d: duration(d.p95_ms), justify="right"),
+    Column("MAX", lambda d: duration(d.max_ms), justify="right"),
+    Column("TOTAL", lambda d: duration(d.total_ms), justify="right"),
     Column("ERRORS", lambda d: d.errors or "", justify="right"),
 ]
 COUNT_COLUMN = Column("EVENTS", lambda kv: kv[1], justify="right")
 SLOWEST_COLUMNS = [
-    Column("DURATION", lambda e: format_duration_ms(e.duration_ms), justify="right"),
+    Column("DURATION", lambda e: duration(e.duration_ms), justify="right"),
     *SEARCH_COLUMNS[:5],
 ]
 AGENT_COLUMNS = [

@@ -95,14 +95,14 @@ def _write(path: str, data: bytes) -> None:
 
 
 def _line(label: str, run: object) -> str:
-    from agentlog.cli.timeparse import format_duration_ms
     from agentlog.gate.runs import Run
+    from agentlog.present import duration
 
     assert isinstance(run, Run)
     return (
-        f"  {label:<8} {run.id[:8]}  {run.session.status!s:<9} {len(run.events):>6,} events"
+        f"  {label:<8} {run.id}  {run.session.status!s:<9} {len(run.events):>6,} events"
         f"  {run.errors:>3} errors  {run.tokens:>8,} tokens  ${run.cost_usd:.4f}"
-        f"  {format_duration_ms(run.duration_ms)}"
+        f"  {duration(run.duration_ms)}"
     )
 
 

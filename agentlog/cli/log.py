@@ -15,7 +15,6 @@ from agentlog.cli.context import get_settings, get_store
 from agentlog.cli.options import EventStatusOpt, JsonOpt, json_object
 from agentlog.cli.output import Format, message, output_format, print_json, write_line
 from agentlog.cli.resolve import resolve_session_id
-from agentlog.cli.timeparse import parse_time
 from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import (
     MAX_BATCH_BYTES,
@@ -26,6 +25,7 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.storage.base import Store
+from agentlog.timeparse import parse_time
 
 # Leave headroom under the batch byte limit for the JSON around each event.
 _BATCH_BYTES = MAX_BATCH_BYTES * 8 // 10

@@ -18,10 +18,10 @@ from agentlog.cli.options import (
     tags,
 )
 from agentlog.cli.output import Format, message, print_json, print_object, warn
-from agentlog.cli.timeparse import format_duration_ms
 from agentlog.errors import UsageError
 from agentlog.migrate.migrate import MigrateReport
 from agentlog.migrate.progress import Bar
+from agentlog.present import duration
 
 SHOWN = 20
 
@@ -56,6 +56,20 @@ def migrate_cmd(
     no_verify: Annotated[
         bool, typer.Option("--no-verify", help="Skip the comparison at the end of a migration.")
     ] = False,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing",
+            help="Leave sessions the target already holds differently as they are.",
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace sessions the target holds differently with the local copy.",
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Copy every session and event of the local store to another one; re-run to resume.
@@ -71,6 +85,9 @@ def migrate_cmd(
 
     if verify and dry_run:
         raise UsageError("choose one of --verify and --dry-run")
+    if skip_existing and overwrite:
+        raise UsageError("choose one of --skip-existing and --overwrite")
+    existing = "skip" if skip_existing else "overwrite" if overwrite else "check"
     state = get_state(ctx)
     # The source is the local store, even with AGENTLOG_SERVER set; --server makes it a server.
     source = state.store() if state.server else state.local_store()
@@ -85,7 +102,7 @@ def migrate_cmd(
         if verify:
             report = verify_only(source, target, sel)
         else:
-            migration = Migration(source, target, selection=sel)
+            migration = Migration(source, target, selection=sel, existing=existing)
             try:
                 if dry_run:
                     report = migration.preview()
@@ -130,11 +147,13 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
         rows += [
             ("sessions sent", report.sessions_copied),
             ("sessions already migrated", report.sessions_skipped),
+            ("sessions left as the target had them", report.sessions_left),
+            ("sessions overwritten on the target", report.sessions_overwritten),
             ("events sent", report.events_sent),
             ("events new on the target", report.events_inserted),
             ("events already there", report.events_duplicates),
             ("events rejected", report.events_rejected),
-            ("time", format_duration_ms(report.seconds * 1000)),
+            ("time", duration(report.seconds * 1000)),
             ("events/s", round(report.rate)),
         ]
         if verified:
@@ -153,6 +172,11 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
         message(
             "dry run: nothing was sent. Events the target would refuse show only when sending; "
             "a re-run after fixing them resumes where it stopped"
+        )
+    elif report.mismatches and not report.events_rejected:
+        message(
+            "the target holds its own copy of these sessions: add --skip-existing to keep "
+            "its copy, or --overwrite to replace it with yours"
         )
     elif report.events_rejected or report.mismatches:
         message(

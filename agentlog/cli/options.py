@@ -14,10 +14,10 @@ import orjson
 import typer
 
 from agentlog.cli.resolve import resolve_session_id
-from agentlog.cli.timeparse import TIME_HELP, parse_time
 from agentlog.errors import UsageError
 from agentlog.model import EventStatus, EventType, SessionStatus
 from agentlog.storage.base import EventQuery, Store
+from agentlog.timeparse import TIME_HELP, parse_time
 
 
 def _since(value: str) -> datetime:

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from rich.text import Text
 
 from agentlog.cli.output import Column, one_line, short_time
-from agentlog.cli.timeparse import format_duration_ms
 from agentlog.model import Event, EventStatus, EventType, SessionSummary, format_ts, utcnow
 from agentlog.present import (
     DEFAULT_STALE_AFTER,
     SHORT_ID,
     agent_colour,
     ago,
+    duration,
     session_state,
     short_ids,
     state_glyph,
@@ -81,9 +81,7 @@ def session_columns(
             paint=lambda s: agent_colour(s.agents[0]) if len(s.agents) == 1 else None,
             priority=4,
         ),
-        Column(
-            "DURATION", lambda s: format_duration_ms(s.duration_ms), justify="right", priority=5
-        ),
+        Column("DURATION", lambda s: duration(s.duration_ms), justify="right", priority=5),
         Column("COST", lambda s: _cost(s.cost_usd), justify="right", priority=3),
         Column(
             "LAST ACTIVITY",
@@ -115,7 +113,7 @@ EVENT_COLUMNS = [
         paint=lambda e: "bold red" if e.status is EventStatus.ERROR else None,
         priority=5,
     ),
-    Column("DURATION", lambda e: format_duration_ms(e.duration_ms), justify="right", priority=4),
+    Column("DURATION", lambda e: duration(e.duration_ms), justify="right", priority=4),
     Column(
         "CONTENT",
         lambda e: one_line(e.content, 100),
@@ -182,7 +180,7 @@ def session_fields(
         ("first event", s.first_event_at),
         ("last event", s.last_event_at),
         ("last activity", f"{ago(last, now)}" if last else None),
-        ("duration", format_duration_ms(s.duration_ms)),
+        ("duration", duration(s.duration_ms)),
         ("tokens in / out", f"{s.input_tokens:,} / {s.output_tokens:,}"),
         ("cost", f"${s.cost_usd:.4f}"),
     ]
@@ -202,7 +200,7 @@ def event_line(event: Event, *, with_session: bool = False) -> Text:
     if event.status is EventStatus.ERROR:
         line.append("error ", style="bold red")
     if event.duration_ms is not None:
-        line.append(f"({format_duration_ms(event.duration_ms)}) ", style="dim")
+        line.append(f"({duration(event.duration_ms)}) ", style="dim")
     line.append(one_line(event.content, 160))
     return line
 

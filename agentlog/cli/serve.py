@@ -72,6 +72,7 @@ def serve(
             f"--dev turns authentication off, so it only binds loopback; drop --dev or use --host 127.0.0.1 (not {settings.host})"
         )
     check_jwt_secret(settings)
+    _note_own_store(settings.db)
     _check_port_free(settings.host, settings.port)
     config = Settings.load()
     workers = workers or max(1, int(config.get("serve.workers")))
@@ -145,6 +146,21 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+
+
+def _note_own_store(db: str) -> None:
+    """On the first start with the default store, say where it is and where it was."""
+    from pathlib import Path
+
+    from agentlog.config import default_db_path, default_server_db_path
+
+    local = default_db_path()
+    if db == str(default_server_db_path()) and not Path(db).exists() and local.exists():
+        message(
+            f"the server keeps its own store, {db}; your local store {local} stays yours "
+            "(move its sessions with `agentlog migrate --to http://HOST:PORT`, or serve it "
+            f"as before with --db {local})"
+        )
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -97,7 +97,7 @@ def _budget(name: str, limit_text: str, rule: str) -> Check:
 
 def _parse_limit(name: str, text: str, rule: str) -> float:
     if name == "latency":
-        from agentlog.cli.timeparse import parse_duration
+        from agentlog.timeparse import parse_duration
 
         raw = text.strip()
         try:

@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 
 from agentlog.cli.resolve import resolve_session_id
-from agentlog.cli.timeparse import parse_time
 from agentlog.compare import align
 from agentlog.errors import UsageError
 from agentlog.model import (
@@ -30,6 +29,7 @@ from agentlog.model import (
     to_us,
 )
 from agentlog.storage.base import EventQuery, SessionQuery, Store, event_cursor, iter_events
+from agentlog.timeparse import parse_time
 
 MAX_ANSWER_BYTES = 64 * 1024  # one tool answer, as JSON
 MAX_LIMIT = 200  # items per page

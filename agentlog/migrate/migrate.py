@@ -35,6 +35,7 @@ from agentlog.model import (
 from agentlog.storage.base import EventQuery, Store, event_cursor
 
 KEEP_PROBLEMS = 200
+EXISTING = ("check", "skip", "overwrite")
 _BATCH_BYTES = MAX_BATCH_BYTES - 1024 * 1024  # headroom for the request's JSON framing
 
 
@@ -75,6 +76,8 @@ class MigrateReport:
     verified: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     repaired: int = 0
+    sessions_left: int = 0  # --skip-existing: the target's own, different copy kept
+    sessions_overwritten: int = 0  # --overwrite: the target's different copy replaced
     seconds: float = 0.0
 
     @property
@@ -105,6 +108,8 @@ class MigrateReport:
                 "rejected",
                 "verified",
                 "repaired",
+                "sessions_left",
+                "sessions_overwritten",
                 "seconds",
             )
         }
@@ -155,8 +160,16 @@ class Migration:
         selection: Selection | None = None,
         checkpoint: Checkpoint | None = None,
         on_progress: Callable[[int], None] | None = None,
+        existing: str = "check",
     ) -> None:
+        """`existing`: what to do with a session the target already holds differently —
+        "check" (report it as differing), "skip" (leave the target's copy) or
+        "overwrite" (replace it with this one)."""
+        if existing not in EXISTING:
+            raise UsageError(f"existing={existing!r}; use one of {', '.join(EXISTING)}")
         check_target(source, target)
+        self.existing = existing
+        self._left: set[str] = set()
         self.source = source
         self.target = target
         self.selection = selection or Selection(all=True)
@@ -222,6 +235,19 @@ class Migration:
             rep.sessions += 1
             rep.events_total += summary.event_count
             mark = self.checkpoint.get(summary.id)
+            # A session half-sent by an earlier run is ours: it resumes as usual; one
+            # sent and verified equal needs no second look.
+            ours = (not mark.done and mark.last_ts is not None) or (mark.done and mark.verified)
+            if self.existing != "check" and not ours and self._differs_there(summary):
+                if self.existing == "skip":
+                    self._left.add(summary.id)
+                    rep.sessions_left += 1
+                    continue
+                self.settle()
+                self.target.delete_session(summary.id)
+                rep.sessions_overwritten += 1
+                self.checkpoint.restart(summary.id)
+                mark = self.checkpoint.get(summary.id)
             if mark.done and mark.source_events == summary.event_count and not mark.rejected:
                 rep.sessions_skipped += 1
                 if self.on_progress is not None:
@@ -234,6 +260,17 @@ class Migration:
                 mark = self.checkpoint.get(summary.id)
             self._copy_session(summary, mark.last_ts, mark.last_id)
             rep.sessions_copied += 1
+
+    def _differs_there(self, summary: SessionSummary) -> bool:
+        """Whether the target holds its own, different copy of this session."""
+        try:
+            there = self.target.get_session(summary.id)
+        except NotFound:
+            return False
+        if session_diff(there, summary):
+            return True
+        problem, _ = self._compare(summary.id)
+        return problem is not None and there.event_count > 0
 
     def _copy_session(
         self, summary: SessionSummary, last_ts: int | None, last_id: str | None
@@ -333,6 +370,8 @@ class Migration:
         for n, summary in enumerate(self.sessions(), 1):
             if on_checked is not None:
                 on_checked(n)
+            if summary.id in self._left:  # --skip-existing: the target's copy is not ours
+                continue
             problem, checksum = self._compare(summary.id)
             rejected = self.checkpoint.get(summary.id).rejected
             if problem is not None and rejected:

@@ -39,6 +39,27 @@ PRESETS: dict[str, str] = {
         )
     ),
 }
+# Text without any of these cannot match the preset: a substring test skips the regex.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "email": ("@",),
+    "secrets": (
+        "sk-",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "AKIA",
+        "xox",
+        "earer",
+        "EARER",
+        "eyJ",
+        "AIza",
+        "PRIVATE KEY",
+        "=",
+        "://",
+    ),
+}
 # Groups whose span alone is masked (the name or URL around them stays readable).
 VALUE_GROUPS = ("env_value", "url_password")
 # --redact-key @secrets: metadata keys that usually hold credentials.
@@ -64,7 +85,12 @@ class Redactor:
         self, patterns: Iterable[str] = (), keys: Iterable[str] = (), mask: str = MASK
     ) -> None:
         compiled = []
+        triggers: set[str] | None = set()
         for raw in patterns:
+            if raw.startswith("@") and raw[1:] in TRIGGERS and triggers is not None:
+                triggers.update(TRIGGERS[raw[1:]])
+            else:
+                triggers = None  # a pattern of the user's own: no shortcut
             text = PRESETS.get(raw[1:]) if raw.startswith("@") else raw
             if text is None:
                 raise UsageError(
@@ -79,6 +105,7 @@ class Redactor:
                 ) from None
         unique = list(dict.fromkeys(p.pattern for p in compiled))  # a preset named twice
         self.pattern = re.compile("|".join(f"(?:{p})" for p in unique)) if unique else None
+        self.triggers = tuple(sorted(triggers)) if triggers else None
         self.groups = tuple(
             g for g in VALUE_GROUPS if self.pattern and g in self.pattern.groupindex
         )
@@ -100,6 +127,8 @@ class Redactor:
 
     def text(self, value: str | None) -> str | None:
         if value is None or self.pattern is None:
+            return value
+        if self.triggers is not None and not any(t in value for t in self.triggers):
             return value
         out, n = self.pattern.subn(self._replace if self.groups else self.mask, value)
         self.masked += bool(n)

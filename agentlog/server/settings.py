@@ -67,7 +67,7 @@ class ServerSettings:
         if dev is None:
             dev = os.environ.get(DEV_ENV, "") not in ("", "0", "false")
         return cls(
-            db=settings.db,
+            db=settings.server_db,
             host=settings.get("serve.host"),
             port=settings.get("serve.port"),
             cors_origins=origins,

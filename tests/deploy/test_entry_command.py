@@ -190,3 +190,63 @@ def test_a_second_start_keeps_the_admin_and_ignores_the_variables(tmp_path, sche
     finally:
         accounts.close()
         store.close()
+
+
+def test_sigterm_drains_a_request_in_flight(tmp_path, schema_url):
+    """`docker stop` sends SIGTERM: a batch whose body is still arriving is finished and stored."""
+    import socket
+
+    port = free_port()
+    env = container_env(schema_url, tmp_path / "data", port)
+    argv = entry_argv()
+    proc = subprocess.Popen(
+        [str(BIN / argv[0]), *argv[1:]],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_healthy(proc, env)
+        base = f"http://127.0.0.1:{port}"
+        token = httpx.post(
+            f"{base}/v1/auth/login", json={"email": ADMIN, "password": PASSWORD}
+        ).json()["access_token"]
+        sid = str(uuid.uuid4())
+        body = orjson.dumps(
+            {
+                "sessions": [{"id": sid, "title": "draining"}],
+                "events": [
+                    {"session_id": sid, "type": "LOG", "content": f"e{i}"} for i in range(200)
+                ],
+            }
+        )
+        head = (
+            f"POST /v1/events:batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(head + body[: len(body) // 2])
+            time.sleep(0.5)  # the request is in flight: headers read, body half there
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            sock.sendall(body[len(body) // 2 :])
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+    from agentlog.server.service import open_backends
+
+    store, accounts = open_backends(schema_url)
+    try:
+        assert store.get_session(sid).title == "draining"
+        assert store.info().events == 200
+    finally:
+        accounts.close()
+        store.close()

@@ -197,3 +197,47 @@ def test_kill_9_mid_run_then_rerun_never_duplicates(store, tmp_path: Path) -> No
         assert dump(store, tmp_path / "a.ndjson") == dump(target, tmp_path / "b.ndjson")
     finally:
         target.close()
+
+
+def _their_own_copy(store, other) -> list:
+    """The target holds the same session ids with other events (a demo run on each side)."""
+    sessions = fill(store, sessions=3, events=4)
+    for s in sessions:
+        other.write(
+            [s.model_copy(update={"title": s.title + " (server)"})],
+            [make_event(s, j).model_copy(update={"content": f"theirs {j}"}) for j in range(2)],
+        )
+    return sessions
+
+
+def test_sessions_the_target_holds_differently_can_be_kept_or_replaced(
+    store, other, tmp_path
+) -> None:
+    _their_own_copy(store, other)
+    before = dump(other, tmp_path / "before.ndjson")
+    kept_run = Migration(store, other, existing="skip")
+    kept = kept_run.run()
+    kept_run.close()
+    assert kept.ok and kept.sessions_left == 3 and kept.sessions_copied == 0
+    assert dump(other, tmp_path / "kept.ndjson") == before
+    replaced_run = Migration(store, other, existing="overwrite")
+    replaced = replaced_run.run()
+    replaced_run.close()
+    assert replaced.ok and replaced.sessions_overwritten == 3 and replaced.verified == 3
+    assert dump(other, tmp_path / "b.ndjson") == dump(store, tmp_path / "a.ndjson")
+
+
+def test_migrate_cli_names_the_way_out_of_differing_sessions(store, other, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+
+    _their_own_copy(store, other)
+    run = CliRunner().invoke
+    base = ["--db", str(store.path), "migrate", "--to", str(other.path)]
+    stuck = run(app, base)
+    assert stuck.exit_code == 1
+    assert "add --skip-existing to keep its copy, or --overwrite" in stuck.stderr
+    assert run(app, [*base, "--skip-existing", "--overwrite"]).exit_code == 2
+    assert run(app, [*base, "--overwrite"]).exit_code == 0
+    assert run(app, base).exit_code == 0  # and it stays green on every re-run

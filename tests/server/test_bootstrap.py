@@ -115,3 +115,25 @@ def test_serve_gives_up_on_a_database_that_never_answers(monkeypatch):
     assert any("retrying in" in line for line in lines[:-1])
     assert lines[-1].startswith("error: cannot reach PostgreSQL") or "cannot reach" in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not __import__("os").environ.get("AGENTLOG_TEST_POSTGRES_URL"), reason="needs PostgreSQL"
+)
+def test_serve_fails_at_once_on_a_wrong_database_url(monkeypatch):
+    """A database that answers "no such database" is not waited for: one line, no retries."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+
+    monkeypatch.setenv("AGENTLOG_SERVE_DB_WAIT_SECONDS", "30")
+    parts = urlsplit(os.environ["AGENTLOG_TEST_POSTGRES_URL"])
+    wrong = urlunsplit(parts._replace(path="/agentlog_deploy_no_such_db", query=""))
+    result = CliRunner().invoke(app, ["serve", "--db", wrong])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not exist" in lines[0] and "createdb" in lines[0]

@@ -11,10 +11,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from agentlog.cli.timeparse import parse_time
 from agentlog.errors import AgentLogError
 from agentlog.model import SessionStatus
 from agentlog.storage.base import SessionQuery
+from agentlog.timeparse import parse_time
 from agentlog.tui import render
 from agentlog.tui.widgets.inputs import TextInput
 

@@ -66,23 +66,4 @@ def parse_time(text: str, option: str = "time", *, now: datetime | None = None) 
         raise UsageError(f"{option}: {text!r} is not {TIME_HELP}") from None
 
 
-def format_duration_ms(ms: float | None) -> str:
-    """A short human duration: 840ms, 1.2s, 3m 05s, 2h 10m."""
-    if ms is None:
-        return ""
-    if ms < 1000:
-        return f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {sec:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
-
-
-__all__ = ["DURATION_HELP", "TIME_HELP", "format_duration_ms", "parse_duration", "parse_time"]
+__all__ = ["DURATION_HELP", "TIME_HELP", "parse_duration", "parse_time"]

@@ -1,4 +1,4 @@
-"""Times and durations as users type them, and the option converters built on them."""
+"""Times and durations as users type them: ISO 8601, now, 30m, 2h, 7d."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agentlog.cli.options import event_types, json_object, metadata_filters, split_values
-from agentlog.cli.timeparse import format_duration_ms, parse_duration, parse_time
 from agentlog.errors import UsageError
-from agentlog.model import EventType
+from agentlog.timeparse import parse_duration, parse_time
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -51,40 +49,3 @@ def test_relative_and_absolute_times():
 def test_bad_times_name_the_option(text):
     with pytest.raises(UsageError, match="--since"):
         parse_time(text, "--since")
-
-
-def test_format_duration():
-    assert format_duration_ms(None) == ""
-    assert format_duration_ms(5.25) == "5.2ms"
-    assert format_duration_ms(840) == "840ms"
-    assert format_duration_ms(1200) == "1.2s"
-    assert format_duration_ms(185_000) == "3m 05s"
-    assert format_duration_ms(2 * 3600_000 + 600_000) == "2h 10m"
-
-
-def test_split_and_types():
-    assert split_values(["a,b", " c ", ",,"]) == ["a", "b", "c"]
-    assert event_types(None) is None
-    assert event_types(["tool_call,ERROR", "llm-call"]) == [
-        EventType.TOOL_CALL,
-        EventType.ERROR,
-        EventType.LLM_CALL,
-    ]
-    with pytest.raises(UsageError, match="--type: unknown event type 'NOPE'"):
-        event_types(["NOPE"])
-
-
-def test_metadata_and_json_options():
-    assert metadata_filters(["env=prod", "k=a=b", "empty="]) == {
-        "env": "prod",
-        "k": "a=b",
-        "empty": "",
-    }
-    with pytest.raises(UsageError, match="KEY=VALUE"):
-        metadata_filters(["novalue"])
-    assert json_object('{"a": 1}', "--metadata") == {"a": 1}
-    assert json_object(None, "--metadata") is None
-    with pytest.raises(UsageError, match="--metadata: not valid JSON"):
-        json_object("{bad", "--metadata")
-    with pytest.raises(UsageError, match="JSON object"):
-        json_object("[1, 2]", "--metadata")
