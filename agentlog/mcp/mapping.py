@@ -37,7 +37,10 @@ from agentlog.model import (
     Event,
     EventStatus,
     EventType,
+    check_metadata,
+    encodable,
     new_id,
+    normalize_id,
 )
 
 META_PREFIX = "io.modelcontextprotocol/"
@@ -75,6 +78,29 @@ def _json(value: Any) -> str | None:
         return clip(orjson.dumps(value, default=str).decode())
     except Exception:
         return clip(repr(value))
+
+
+_FLAT_STR_CHARS = 1000
+
+
+def _flat(metadata: dict[str, Any]) -> bool:
+    """Metadata that needs no full check: short plain strings, numbers, booleans, None."""
+    for key, value in metadata.items():
+        if type(key) is not str or "\x00" in key:
+            return False
+        kind = type(value)
+        if kind is str:
+            if len(value) > _FLAT_STR_CHARS or "\x00" in value or not value.isascii():
+                return False
+        elif kind is float:
+            if value != value or value in (float("inf"), float("-inf")):
+                return False
+        elif kind is int:
+            if not -(2**63) <= value < 2**63:
+                return False
+        elif kind is not bool and value is not None:
+            return False
+    return True
 
 
 def _id_meta(value: Any) -> Any:
@@ -132,6 +158,9 @@ class McpMapper:
 
     def __post_init__(self) -> None:
         self._agent_given = self.agent_id is not None
+        self.session_id = normalize_id(self.session_id, "session_id")
+        if self.agent_id is not None:
+            self.agent_id = encodable(self.agent_id[:MAX_AGENT_ID_CHARS])
 
     # ------------------------------------------------------------ entry points
     def feed(
@@ -195,21 +224,35 @@ class McpMapper:
         status: str = "ok",
         event_id: str | None = None,
     ) -> Event:
-        return Event(
-            id=event_id or new_id(),
-            session_id=self.session_id,
-            timestamp=datetime.fromtimestamp(when, UTC),
-            type=kind,
-            agent_id=self.agent_id,
-            name=_text(name, MAX_NAME_CHARS),
-            content=content,
-            metadata=metadata,
-            parent_id=parent_id,
-            duration_ms=None
+        # Built without pydantic validation (it cost most of the mapping's time): every field
+        # is made valid here, by the same rules: ids are ours, text is `encodable` and cut,
+        # content is clipped, and metadata is checked in full only when it holds anything
+        # but short flat values.
+        agent = self.agent_id
+        values = {
+            "id": event_id or new_id(),
+            "session_id": self.session_id,
+            "timestamp": datetime.fromtimestamp(when, UTC),
+            "type": kind,
+            "agent_id": agent,
+            "name": None if name is None else encodable(_text(name, MAX_NAME_CHARS) or ""),
+            "content": None if content is None else encodable(content),
+            "metadata": metadata if _flat(metadata) else check_metadata(metadata),
+            "parent_id": parent_id,
+            "duration_ms": None
             if duration_ms is None
             else min(max(0.0, duration_ms), MAX_DURATION_MS),
-            status=EventStatus(status),
-        )
+            "status": EventStatus(status),
+            "input_tokens": None,
+            "output_tokens": None,
+            "cost_usd": None,
+        }
+        event = Event.__new__(Event)
+        object.__setattr__(event, "__dict__", values)
+        object.__setattr__(event, "__pydantic_fields_set__", set(values))
+        object.__setattr__(event, "__pydantic_extra__", None)
+        object.__setattr__(event, "__pydantic_private__", None)
+        return event
 
     def _invalid(self, frame: Frame, direction: str, when: float, problem: str) -> Event:
         meta: dict[str, Any] = {"direction": direction, "mcp": "invalid", "problem": problem[:1000]}
@@ -240,7 +283,7 @@ class McpMapper:
         if peer:
             self._set_context(key, peer)
             if key == "client" and not self._agent_given and "name" in peer:
-                self.agent_id = peer["name"][:MAX_AGENT_ID_CHARS]
+                self.agent_id = encodable(peer["name"][:MAX_AGENT_ID_CHARS])
 
     def _stateless_meta(self, params: Any, result: Any) -> None:
         """The 2026-07-28 era: version, client and server ride in `_meta`."""

@@ -261,6 +261,7 @@ class AgentLogCallback(BaseCallbackHandler):
             parent_event = (
                 (parent.event_id or parent.parent_event) if parent.scope is scope else None
             )
+        agent: str | None
         if scope.agent is not None:
             agent = scope.agent
         elif metadata:

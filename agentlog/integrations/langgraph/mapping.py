@@ -238,8 +238,8 @@ def is_node(
     """A graph node's own run: LangGraph tags it `graph:step:N` and names it after the node."""
     if not tags or not metadata or name is None:
         return False
-    if metadata.get("langgraph_node") != name:
-        return False
+    if metadata.get("langgraph_node") != name or name == "__start__":
+        return False  # __start__ only writes the input (already the USER_INPUT)
     return any(t.startswith("graph:step:") for t in tags)
 
 
