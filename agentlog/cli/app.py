@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 import typer
 from typer._click import exceptions as click_exc
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from agentlog.cli.context import CLIState
 from agentlog.errors import AgentLogError
@@ -58,6 +58,7 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.mcp_cmd:mcp",  # issue 17
     "agentlog.cli.otel:otel",  # issue 18: OpenTelemetry
     "agentlog.cli.compare:compare",  # issue 19: the regression gate
+    "agentlog.cli.replay:replay",  # issue 19: replay a recorded run
 ]
 
 
@@ -88,9 +89,33 @@ def load_module_commands(module: str) -> dict[str, Any]:
     return dict(typer.main.get_group(scratch).commands)
 
 
+def _flag_display_type(self: TyperOption, ctx: Any) -> str | None:
+    """No type for an on/off flag: `--json <bool>` read as if `--json true` were valid."""
+    if self.is_flag:
+        return None
+    return _typer_display_type(self, ctx)
+
+
+# Typer shows every option's type in help, flags included (`-h <bool>`); flags take no value.
+_typer_display_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_display_type  # type: ignore[method-assign]  # see above
+
+
 class AgentLogGroup(TyperGroup):
     """The root group: loads command modules on demand and turns every user
     mistake into one line on stderr and an exit code."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As Click's, plus "did you mean" for a mistyped top-level command (lazy ones too)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=2, cutoff=0.6)
+            if close:
+                hint = " or ".join(f"'{c}'" for c in close)
+                raise click_exc.UsageError(f"No such command '{name}'. Did you mean {hint}?", ctx)
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: Any) -> list[str]:
         names = list(super().list_commands(ctx))

@@ -100,7 +100,7 @@ def _line(label: str, run: object) -> str:
 
     assert isinstance(run, Run)
     return (
-        f"  {label:<8} {run.id[:8]}  {run.session.status!s:<9} {len(run.events):>6,} events"
+        f"  {label:<8} {run.id}  {run.session.status!s:<9} {len(run.events):>6,} events"
         f"  {run.errors:>3} errors  {run.tokens:>8,} tokens  ${run.cost_usd:.4f}"
         f"  {duration(run.duration_ms)}"
     )

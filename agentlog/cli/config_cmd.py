@@ -49,7 +49,8 @@ def show(json: JsonOpt = False, ndjson: NdjsonOpt = False) -> None:
     ]
     columns = [
         Column("KEY", lambda r: r["key"], style="bold"),
-        Column("VALUE", lambda r: r["value"], max_width=40),
+        # As typed in the config file: a port is 8250, not "8,250".
+        Column("VALUE", lambda r: "" if r["value"] is None else str(r["value"]), max_width=40),
         Column("SOURCE", lambda r: r["source"]),
         Column("ENV", lambda r: r["env"]),
     ]

@@ -27,6 +27,7 @@ from agentlog.cli.output import (
 from agentlog.config import Settings
 from agentlog.errors import UsageError
 from agentlog.model import utcnow
+from agentlog.present import plural
 from agentlog.storage.base import SessionQuery, Store, StoreInfo, redact_url
 from agentlog.timeparse import DURATION_HELP, parse_duration
 
@@ -149,11 +150,27 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
                 "retention",
                 f"{limits['retention_days']} days" if limits["retention_days"] else "keep all",
             ),
-            *((key.replace("_", " "), value) for key, value in data.extra.items()),
+            *(_extra_field(key, value) for key, value in data.extra.items()),
         ]
         print_object(data, Format.TABLE, fields=fields)
     for text in warnings:
         warn(text)
+
+
+# The store's own names for its extra facts, said the way a user reads them.
+EXTRA_LABELS = {
+    "fts_pending": ("search index", "{:,} events waiting to be indexed (done on the next search)"),
+    "fts_stale": ("stale index rows", "{:,} (found by `agentlog db check`)"),
+}
+
+
+def _extra_field(key: str, value: Any) -> tuple[str, Any]:
+    label, text = EXTRA_LABELS.get(key, (key.replace("_", " "), None))
+    if key == "fts_pending" and not value:
+        return label, "up to date"
+    if text is not None and isinstance(value, int):
+        return label, text.format(value)
+    return label, value
 
 
 @db_app.command("check")
@@ -286,11 +303,14 @@ def prune(
         ),
     ] = None,
     yes: YesOpt = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be erased; erase nothing.")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Erase sessions (and their events) with no activity for longer than --older-than.
 
-    Example: agentlog db prune --older-than 30d --yes
+    Example: agentlog db prune --older-than 30d --dry-run
     """
     if older_than is None:
         days = int(get_settings(ctx).get("limits.retention_days") or 0)
@@ -307,11 +327,20 @@ def prune(
     before = utcnow() - age
     store = get_store(ctx)
     doomed = store.count_sessions(SessionQuery()) - store.count_sessions(SessionQuery(since=before))
+    if dry_run:
+        if output_format(json) is Format.JSON:
+            print_json({"sessions_to_erase": doomed, "before": before, "dry_run": True})
+        else:
+            message(
+                f"would erase {plural(doomed, 'session')} with no activity since "
+                f"{before:%Y-%m-%d %H:%M} UTC (dry run: nothing erased)"
+            )
+        return
     if doomed and not yes:
         if not is_terminal(sys.stdin):
             raise UsageError("refusing to prune without confirmation; add --yes")
         typer.confirm(
-            f"Erase {doomed:,} sessions with no activity since {before:%Y-%m-%d %H:%M} UTC?",
+            f"Erase {plural(doomed, 'session')} with no activity since {before:%Y-%m-%d %H:%M} UTC?",
             abort=True,
             err=True,
         )
@@ -319,7 +348,9 @@ def prune(
     if output_format(json) is Format.JSON:
         print_json({"sessions_erased": erased, "before": before})
     else:
-        message(f"erased {erased:,} sessions with no activity since {before:%Y-%m-%d %H:%M} UTC")
+        message(
+            f"erased {plural(erased, 'session')} with no activity since {before:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -21,8 +21,10 @@ from agentlog.cli.options import (
 )
 from agentlog.cli.output import message
 from agentlog.cli.resolve import resolve_session_id
+from agentlog.errors import UsageError
 from agentlog.migrate.fileio import format_from_name, is_stdio
 from agentlog.migrate.progress import Bar
+from agentlog.present import plural
 
 FormatOpt = Annotated[
     Literal["ndjson", "json", "csv", "otlp"] | None,
@@ -83,7 +85,7 @@ def export_cmd(
         text=search,
     )
     sel.check()
-    chosen = fmt or format_from_name(output) or "ndjson"
+    chosen = fmt or format_from_name(output) or _no_suffix(output)
     if chosen == "otlp":
         from agentlog.otel.files import export_otlp
 
@@ -91,15 +93,32 @@ def export_cmd(
             sent = export_otlp(store, sel, output, on_progress=bar.update)
         if not is_stdio(output):
             message(
-                f"exported {sent.sessions:,} sessions, {sent.events:,} events to {output} (otlp)"
+                f"exported {plural(sent.sessions, 'session')}, {plural(sent.events, 'event')} to "
+                f"{output} (otlp)"
             )
         return
     with Bar("exporting", estimate_events(store, sel)) as bar:
         stats = export(store, sel, chosen, output, on_progress=bar.update)
     if not is_stdio(output):
         message(
-            f"exported {stats.sessions:,} sessions, {stats.events:,} events to {output} ({chosen})"
+            f"exported {plural(stats.sessions, 'session')}, {plural(stats.events, 'event')} "
+            f"to {output} ({chosen})"
         )
+
+
+def _no_suffix(output: str | None) -> str:
+    """ndjson for a name that says nothing (`backup`, stdout); an unknown suffix is a mistake."""
+    from pathlib import PurePath
+
+    suffix = (
+        "" if output is None or is_stdio(output) else PurePath(output.removesuffix(".gz")).suffix
+    )
+    if suffix:
+        raise UsageError(
+            f"cannot tell the format of {output!r} from {suffix!r}; name it .ndjson, .json "
+            "or .csv (optionally .gz), or give --format ndjson|json|csv|otlp"
+        )
+    return "ndjson"
 
 
 def register(app: typer.Typer) -> None:

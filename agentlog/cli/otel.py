@@ -9,6 +9,7 @@ import typer
 from agentlog.cli.context import get_state, get_store
 from agentlog.cli.options import SinceOpt
 from agentlog.cli.output import message
+from agentlog.present import plural
 
 otel_app = typer.Typer(
     help="OpenTelemetry: receive OTLP traces as sessions, send sessions out.", no_args_is_help=True
@@ -85,7 +86,8 @@ def send_cmd(
     with Bar("sending", None) as bar:
         sent = send_otlp(store, sel, to, headers, on_progress=bar.update)
     message(
-        f"sent {sent.sessions:,} sessions, {sent.events:,} events in {sent.requests:,} requests"
+        f"sent {plural(sent.sessions, 'session')}, {plural(sent.events, 'event')} in "
+        f"{plural(sent.requests, 'request')}"
     )
 
 

@@ -47,6 +47,7 @@ from agentlog.model import (
     utcnow,
     validation_message,
 )
+from agentlog.present import plural
 from agentlog.storage.base import SessionQuery, SessionSort, iter_sessions
 
 M = TypeVar("M")
@@ -265,12 +266,12 @@ def delete(ctx: typer.Context, session: SessionArg, yes: YesOpt = False) -> None
             raise UsageError("refusing to delete without confirmation; add --yes")
         label = summary.title or "(untitled)"
         typer.confirm(
-            f"Delete session {summary.id} '{label}' and its {summary.event_count:,} events?",
+            f"Delete session {summary.id} '{label}' and its {plural(summary.event_count, 'event')}?",
             abort=True,
             err=True,
         )
     erased = store.delete_session(summary.id)
-    message(f"deleted session {summary.id} ({erased:,} events)")
+    message(f"deleted session {summary.id} ({plural(erased, 'event')})")
 
 
 def _print_session(summary: SessionSummary, json: bool) -> None:

@@ -9,6 +9,7 @@ import typer
 from agentlog.cli.context import get_store
 from agentlog.cli.output import message
 from agentlog.cli.resolve import resolve_session_id
+from agentlog.present import plural
 
 
 def share_cmd(
@@ -56,7 +57,7 @@ def share_cmd(
     if stats.path != "-":
         masked = f", {redactor.masked:,} values redacted" if redactor.active else ""
         message(
-            f"wrote {stats.path}: {stats.sessions:,} sessions, {stats.events:,} events{masked}. "
+            f"wrote {stats.path}: {plural(stats.sessions, 'session')}, {plural(stats.events, 'event')}{masked}. "
             f"Open it with `agentlog tui {stats.path}` or `agentlog import {stats.path}`"
         )
 

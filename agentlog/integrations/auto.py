@@ -7,7 +7,8 @@ and in one log line. `AGENTLOG_AUTO_INSTRUMENT=1` does this on `import agentlog`
 - LangGraph / LangChain: `AgentLogCallback` on every run (LangChain configure hook).
 - mcp (the Python client): every `mcp.Client` entered is traced (`agentlog.mcp.trace`).
 - OpenAI Agents SDK: `AgentLogProcessor` added to its trace processors.
-- AutoGen: no adapter yet (reported as such).
+- AutoGen: nothing process-wide; its runs are recorded by wrapping their stream
+  (`agentlog.integrations.autogen.record`), which the report says.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ def _openai_agents(log: AgentLog | None) -> str:
 
 
 def _autogen(log: AgentLog | None) -> str:
-    raise NotImplementedError("no AutoGen adapter yet")
+    raise NotImplementedError(
+        "AutoGen has no process-wide hook: wrap a run's stream with "
+        "agentlog.integrations.autogen.record(team.run_stream(...))"
+    )
 
 
 # (name, module that shows it is installed, installer)

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from agentlog.fastcheck import event_from
 from agentlog.model import Event, Session
 
 # The event record is the storage layer's (`Store.list_event_records` returns it).
@@ -159,7 +160,8 @@ def parse_session(data: dict[str, Any]) -> Session:
 
 
 def parse_event(data: dict[str, Any]) -> Event:
-    return Event.model_validate(data)
+    """An event record → Event (the model's ValidationError when invalid), canonical ones fast."""
+    return event_from(data)
 
 
 def diff_fields(a: dict[str, Any], b: dict[str, Any], fields: Iterable[str]) -> list[str]:

@@ -1,8 +1,10 @@
 """The one background writer per process: the agent's thread only enqueues, this thread stores.
 
 Callers append plain tuples to one process-wide deque (atomic in CPython, no
-lock, no pydantic). A daemon thread drains it, validates each record with the
-pydantic models, and writes per destination ("sink", one per `AgentLog`) in
+lock, no pydantic). A daemon thread drains it, validates each record (events
+the SDK stamped itself with `fastcheck.FastSdkEvent`'s compiled constraints,
+anything that check doubts and every session with the pydantic models, whose
+messages are the ones warned about), and writes per destination ("sink", one per `AgentLog`) in
 large transactions: when a sink has `batch_size` events waiting, when its
 oldest waiting event is `flush_interval` seconds old, or when someone flushes.
 Bad records are dropped with one warning per kind and counted; a failing store
@@ -23,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
+from agentlog.fastcheck import FastSdkEvent, as_event
 from agentlog.model import (
     MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS,
@@ -78,6 +82,9 @@ QUEUE: deque[tuple[Any, ...]] = deque()
 
 SINKS: list[Sink] = []
 """Every open sink; only the writer thread removes from it."""
+
+
+_fast_sdk_event = FastSdkEvent.model_validate
 
 
 class SdkEvent(Event):
@@ -207,11 +214,18 @@ class Writer:
             return
         values = dict(zip(_EVENT_FIELDS, item[2:], strict=True))
         ts = values["timestamp"]
-        values["timestamp"] = from_us(ts) if type(ts) is int else ts[0]
         if values["status"] is None:
             del values["status"]
         try:
-            event = SdkEvent(**values)
+            if type(ts) is int:  # the SDK's own clock: the fast check, the model if in doubt
+                values["timestamp"] = from_us(ts)
+                try:
+                    event: Event = as_event(_fast_sdk_event(values))
+                except ValidationError:
+                    event = SdkEvent(**values)
+            else:
+                values["timestamp"] = ts[0]
+                event = SdkEvent(**values)
         except Exception as exc:
             sink.dropped += 1
             sink.warn_once(

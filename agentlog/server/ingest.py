@@ -1,4 +1,9 @@
-"""Write requests: parse once with orjson, validate each item, store the good ones in one call.
+"""Write requests: parse once, validate each item, store the good ones in one call.
+
+A body whose events are all in canonical form is read and validated in one
+pass from its JSON bytes (`fastcheck.batch_from_json`); any other body is
+parsed with orjson and each event validated on its own, falling back to the
+model (and its exact messages) for whatever is not canonical.
 
 A batch with some bad events stores the rest and answers 207 with the failed
 items by index (their index in the request, not among the good ones).
@@ -13,6 +18,7 @@ import orjson
 from pydantic import ValidationError
 
 from agentlog.errors import InvalidInput, PayloadTooLarge, UsageError
+from agentlog.fastcheck import batch_from_json, event_from
 from agentlog.model import (
     MAX_BATCH_EVENTS,
     BatchError,
@@ -42,7 +48,11 @@ def parse_json(body: bytes) -> Any:
 
 
 def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Session], list[Any]]:
-    """The batch's sessions (validated) and raw event items, or a 4xx for its shape."""
+    """The batch's sessions (validated) and its event items (raw, or already `Event`s when
+    the whole body was canonical), or a 4xx for its shape."""
+    fast = batch_from_json(body) if session_id is None else None
+    if fast is not None:
+        return _sessions(fast[0]), fast[1]
     data = parse_json(body)
     if isinstance(data, list) and session_id is not None:
         data = {"events": data}
@@ -55,8 +65,9 @@ def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Ses
         raise InvalidInput(
             f"unknown field(s) {', '.join(sorted(unknown))}; use sessions and events"
         )
-    raw_sessions = data.get("sessions") or []
-    raw_events = data.get("events") or []
+    # Absent means none; null or any other non-array is a malformed request.
+    raw_sessions = data.get("sessions", [])
+    raw_events = data.get("events", [])
     if not isinstance(raw_sessions, list) or not isinstance(raw_events, list):
         raise InvalidInput("sessions and events must be JSON arrays")
     if len(raw_events) > MAX_BATCH_EVENTS:
@@ -68,6 +79,10 @@ def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Ses
         raise InvalidInput(
             "this endpoint takes events only; upsert sessions with POST /v1/sessions"
         )
+    return _sessions(raw_sessions), raw_events
+
+
+def _sessions(raw_sessions: list[Any]) -> list[Session]:
     sessions: list[Session] = []
     for index, item in enumerate(raw_sessions):
         try:
@@ -79,7 +94,7 @@ def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Ses
                 f"sessions[{index}]: {validation_message(exc)}", details={"index": index}
             ) from None
         sessions.append(session.model_copy(update={"team_id": None, "created_by": None}))
-    return sessions, raw_events
+    return sessions
 
 
 def validate_events(
@@ -90,6 +105,10 @@ def validate_events(
     positions: list[int] = []
     errors: list[BatchError] = []
     for index, item in enumerate(raw_events):
+        if item.__class__ is Event:  # validated with the whole body
+            good.append(item)
+            positions.append(index)
+            continue
         item_id = (
             item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
         )
@@ -108,7 +127,7 @@ def validate_events(
                 )
                 continue
         try:
-            good.append(Event.model_validate(item))
+            good.append(event_from(item))
             positions.append(index)
         except ValidationError as exc:
             errors.append(BatchError(index=index, id=item_id, error=validation_message(exc)))

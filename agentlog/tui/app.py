@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from agentlog.errors import AgentLogError, InvalidCursor, InvalidInput, NotFound, UsageError
-from agentlog.present import DEFAULT_STALE_AFTER
+from agentlog.present import DEFAULT_STALE_AFTER, plural
 from agentlog.storage.base import EventQuery, SessionQuery, Store
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
@@ -56,7 +56,7 @@ class SessionCommands(Provider):
             yield DiscoveryHit(
                 f"Go to session: {title}",
                 partial(self.app.open_session, s.id),  # type: ignore[attr-defined]
-                help=f"{s.status} · {s.event_count:,} events",
+                help=f"{s.status} · {plural(s.event_count, 'event')}",
             )
 
     async def search(self, query: str) -> Hits:
@@ -74,7 +74,7 @@ class SessionCommands(Provider):
                         max(score, 0.1),
                         matcher.highlight(label),
                         partial(self.app.open_session, s.id),  # type: ignore[attr-defined]
-                        help=f"{s.status} · {s.event_count:,} events",
+                        help=f"{s.status} · {plural(s.event_count, 'event')}",
                     )
 
 
@@ -201,7 +201,10 @@ class AgentLogApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" would sit beside ours: one entry, ours, which lists every key.
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
         from agentlog.tui.screens.help import key_label
 
         for binding in type(screen).BINDINGS:
@@ -209,10 +212,14 @@ class AgentLogApp(App[None]):
                 continue
             yield SystemCommand(
                 binding.description,
-                f"{screen.__class__.__doc__ or ''} (key: {key_label(binding.key)})".strip(),
+                f"key: {key_label(binding.key)}",
                 partial(screen.run_action, binding.action),
             )
-        yield SystemCommand("Keys: help", "Every key on this screen (key: ?)", self.action_help)
+        yield SystemCommand(
+            "Keys and symbols",
+            "every key on this screen, and what ✔ ● ✖ ⚙ mean (key: ?)",
+            self.action_help,
+        )
 
     # ------------------------------------------------------------ store errors
     @on(StoreFailed)

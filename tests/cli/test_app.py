@@ -47,6 +47,22 @@ def test_every_command_help_renders(empty_cli):
         assert "Usage:" in result.stdout
 
 
+def test_no_flag_shows_a_type_in_help(empty_cli):
+    """`--json <bool>` suggested `--json true`, which is an error: flags show no type."""
+    root = get_command(app)
+    for path, _ in _walk(root):
+        out = empty_cli(*path, "--help", env={"COLUMNS": "200"}).stdout
+        assert "<bool>" not in out, path
+    assert "<int" in empty_cli("sessions", "list", "--help", env={"COLUMNS": "200"}).stdout
+
+
+def test_a_mistyped_top_level_command_gets_did_you_mean(empty_cli):
+    for typed, meant in (("sesions", "sessions"), ("serach", "search"), ("tial", "tail")):
+        line = empty_cli.fails(2, typed, "list")
+        assert f"Did you mean '{meant}'" in line, line
+    assert "Did you mean" not in empty_cli.fails(2, "frobnicate")
+
+
 def test_core_commands_are_registered():
     root = get_command(app)
     names = set(root.list_commands(typer.Context(root)))

@@ -35,3 +35,9 @@ def test_config_mistakes(empty_cli):
     assert "unknown setting" in empty_cli.fails(1, "config", "get", "nope")
     assert "unknown setting" in empty_cli.fails(1, "config", "set", "nope", "1")
     assert "must be int" in empty_cli.fails(1, "config", "set", "limits.max_db_mb", "lots")
+
+
+def test_show_prints_numbers_as_typed(empty_cli):
+    out = empty_cli.ok("config", "show").stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("serve.port"))
+    assert "8250" in line and "8,250" not in line

@@ -89,3 +89,17 @@ def test_prune_asks_on_a_terminal(cli, demo, monkeypatch):
     assert cli.json("db", "info")["sessions"] == demo.session_count
     assert cli("db", "prune", "--older-than", "3d", input="y\n").exit_code == 0
     assert cli.json("db", "info")["sessions"] < demo.session_count
+
+
+def test_prune_dry_run_counts_and_erases_nothing(cli, demo):
+    before = cli.json("sessions", "list", "--limit", "100")["items"]
+    out = cli.ok("db", "prune", "--older-than", "5d", "--dry-run")
+    assert "would erase" in out.stderr and "nothing erased" in out.stderr
+    doc = cli.json("db", "prune", "--older-than", "5d", "--dry-run")
+    assert doc["dry_run"] is True and doc["sessions_to_erase"] > 0
+    assert len(cli.json("sessions", "list", "--limit", "100")["items"]) == len(before)
+
+
+def test_info_says_what_the_index_backlog_means(cli):
+    out = cli.ok("db", "info").stdout
+    assert "fts pending" not in out and "search index" in out

@@ -106,3 +106,12 @@ def test_search_paging(cli):
     assert len(first["items"]) == 50 and first["next_cursor"]
     second = cli.json("search", "crawled", "--limit", "50", "--cursor", first["next_cursor"])
     assert not {e["id"] for e in first["items"]} & {e["id"] for e in second["items"]}
+
+
+def test_export_to_an_unknown_suffix_is_refused(cli, tmp_path):
+    target = tmp_path / "bad.xlsx"
+    line = cli.fails(2, "export", "--all", "-o", str(target))
+    assert ".xlsx" in line and "--format" in line
+    assert not target.exists()
+    cli.ok("export", "--all", "--format", "ndjson", "-o", str(target))  # said explicitly: fine
+    assert target.exists()

@@ -71,7 +71,12 @@ def test_langgraph_multi_agent(db):
         "math_expert",
     }
     handoffs = [e for e in root_events if e.type == T.HANDOFF]
-    assert [h.metadata["to_agent"] for h in handoffs] == ["research_expert", "math_expert"]
+    assert [h.metadata["to_agent"] for h in handoffs] == [
+        "research_expert",
+        "supervisor",
+        "math_expert",
+        "supervisor",
+    ]
     assert handoffs[0].metadata["child_session_id"] == sessions["research_expert"][0].id
     assert not any(e.type == T.ERROR for _, events in sessions.values() for e in events)
     worker_events = sessions["math_expert"][1]
@@ -133,3 +138,22 @@ def test_ci_script(db):
     ]
     exits = [e for e in events if e.type == T.ERROR and e.name == "exit"]  # from agentlog run
     assert len(exits) == 1
+
+
+def test_ci_gate_is_green_on_the_baseline_and_red_on_a_regression(tmp_path: Path) -> None:
+    env = dict(os.environ, AGENTLOG_HOME=str(tmp_path / "home"), GATE_OUT=str(tmp_path))
+    env.pop("AGENTLOG_DB", None)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    gate = ["bash", str(EXAMPLES / "ci_gate" / "gate.sh")]
+    green = subprocess.run(gate, env=env, capture_output=True, text=True, timeout=120)
+    assert green.returncode == 0, green.stdout + green.stderr
+    assert "all 6 rule(s) hold" in green.stderr
+    assert not (tmp_path / "failed-run.ndjson.gz").exists()
+    red = subprocess.run(
+        gate, env={**env, "AGENT_PROMPT_V2": "1"}, capture_output=True, text=True, timeout=120
+    )
+    assert red.returncode == 1, red.stdout + red.stderr
+    assert "FAIL divergence: the runs diverge at step 4" in red.stdout
+    assert "FAIL cost+10%: cost rose 242%" in red.stdout
+    assert (tmp_path / "failed-run.ndjson.gz").exists()
+    assert 'failures="3"' in (tmp_path / "gate.xml").read_text()

@@ -155,7 +155,7 @@ def test_done_when_walk_in_a_real_terminal(tui: Tmux, tmp_path: Path) -> None:
     assert b'"TimeoutError"' in exported.read_bytes()
     # ? guides, q leaves
     tui.keys("?")
-    tui.wait_for("Keys  (esc closes)")
+    tui.wait_for("esc closes)")
     tui.keys("Escape")
     tui.wait_for(lambda s: "esc closes" not in s)
     tui.keys("q")

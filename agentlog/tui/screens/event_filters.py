@@ -20,6 +20,7 @@ from agentlog.storage.base import EventQuery
 from agentlog.timeparse import parse_time
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
+from agentlog.tui.widgets.checklist import CheckList
 from agentlog.tui.widgets.inputs import TextInput
 
 
@@ -111,6 +112,8 @@ class _FilterBase(ModalScreen[EventFilter | None]):
                         _label(render.one_line(name, 14), n, render.agent_colour(name)), name, on_
                     )
                 )
+            if box.option_count:
+                box.highlighted = 0  # else the first space does nothing, later ones land a row off
 
     def _selected(self, selector: str, every: int) -> frozenset[str] | None:
         chosen = frozenset(self.query_one(selector, SelectionList).selected)
@@ -139,7 +142,7 @@ class TypeToggles(_FilterBase):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("Event types", classes="dialog-title")
-            yield SelectionList[str](id="f-types")
+            yield CheckList(id="f-types")
             yield Static(
                 "space toggle · a all · n none · enter apply · esc cancel", classes="dialog-help"
             )
@@ -169,9 +172,9 @@ class EventFilterDialog(_FilterBase):
         with VerticalScroll(classes="dialog wide"):
             yield Static("Filter events", classes="dialog-title")
             yield Label("Types (space toggles)")
-            yield SelectionList[str](id="f-types")
+            yield CheckList(id="f-types")
             yield Label("Agents")
-            yield SelectionList[str](id="f-agents")
+            yield CheckList(id="f-agents")
             yield Checkbox("Errors only", self.current.errors_only, id="f-errors")
             yield Label("Since (5m = the last five minutes before the session's end, or ISO time)")
             yield TextInput(

@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from agentlog.errors import AgentLogError
 from agentlog.model import SessionSummary
+from agentlog.present import plural, safe_text
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui.widgets.inputs import TextInput
 
@@ -65,28 +66,52 @@ class ExportDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog wide"):
             yield Static("Export", classes="dialog-title")
             with Horizontal(classes="radios"):
-                with RadioSet(id="x-format"):
-                    for i, fmt in enumerate(FORMATS):
-                        yield RadioButton(fmt.upper(), value=i == 0, id=f"x-{fmt}")
-                with RadioSet(id="x-scope"):
-                    yield RadioButton(
-                        "Filtered view",
-                        value=self.has_filter,
-                        id="x-view",
-                        disabled=not self.has_filter,
-                    )
-                    yield RadioButton("Whole session", value=not self.has_filter, id="x-all")
+                with Vertical(classes="radio-group"):
+                    yield Label("Format", classes="group-label")
+                    with RadioSet(id="x-format"):
+                        for i, fmt in enumerate(FORMATS):
+                            yield RadioButton(fmt.upper(), value=i == 0, id=f"x-{fmt}")
+                with Vertical(classes="radio-group"):
+                    yield Label("Events", classes="group-label")
+                    with RadioSet(id="x-scope"):
+                        yield RadioButton(
+                            "Filtered view",
+                            value=self.has_filter,
+                            id="x-view",
+                            disabled=not self.has_filter,
+                        )
+                        yield RadioButton("Whole session", value=not self.has_filter, id="x-all")
             yield Label("File")
             # Relative to the directory the TUI was started in, like any shell path.
             yield TextInput(default_name(self.session, self.session_id, "ndjson"), id="x-path")
+            yield Static(id="x-where", classes="dialog-help")
             yield Static("", id="x-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export", variant="primary", id="x-go")
+                yield Button("Cancel", id="x-cancel")
             yield Static(
-                "tab next · arrows choose · enter in the file box exports · esc cancel",
+                "tab next · arrows choose · enter or ctrl+s exports · esc cancels",
                 classes="dialog-help",
             )
 
     def on_mount(self) -> None:
         self.query_one("#x-path", Input).focus()
+        self._where()
+
+    @on(Input.Changed, "#x-path")
+    def _where(self) -> None:
+        """Say the full path the file goes to: relative names land where the TUI started."""
+        raw = self.query_one("#x-path", Input).value.strip()
+        where = Path(raw).expanduser().absolute() if raw else Path.cwd()
+        self.query_one("#x-where", Static).update(f"→ {safe_text(str(where))}")
+
+    @on(Button.Pressed, "#x-go")
+    def _go(self) -> None:
+        self.action_export()
+
+    @on(Button.Pressed, "#x-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
 
     def _format(self) -> str:
         pressed = self.query_one("#x-format", RadioSet).pressed_button
@@ -135,7 +160,7 @@ class ExportDialog(ModalScreen[str | None]):
         self.app.call_from_thread(self._done, n, path)
 
     def _done(self, n: int, path: str) -> None:
-        self.app.notify(f"Exported {n:,} events to {path}", title="Export")
+        self.app.notify(f"Exported {plural(n, 'event')} to {path}", title="Export")
         self.dismiss(path)
 
     def action_cancel(self) -> None:

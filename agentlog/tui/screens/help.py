@@ -11,6 +11,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from agentlog.present import STATES, TYPES
+
 _KEY_NAMES = {
     "slash": "/",
     "question_mark": "?",
@@ -65,8 +67,31 @@ def sections(screen: Screen, app: DOMNode) -> list[tuple[str, list[tuple[str, st
     return [(title.strip().splitlines()[0], rows) for title, rows in out if rows]
 
 
+def legend() -> Table:
+    """What each glyph means: event types and session states, in their colours."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, justify="right")
+    table.add_column()
+    for kind, (glyph, style, short) in TYPES.items():
+        table.add_row(Text(glyph, style=style), Text(f"{short.lower():<8} {kind}", style=""))
+    table.add_row("", "")
+    meaning = {
+        "active": "active: events still arriving",
+        "stale": "stale: active, but quiet for longer than display.stale_after_minutes",
+        "completed": "completed",
+        "failed": "failed",
+    }
+    for state, (glyph, style) in STATES.items():
+        table.add_row(Text(glyph, style=style), meaning.get(state, state))
+    table.add_row(
+        Text("✖", style="bold red"), "in the timeline's first column: an event that failed"
+    )
+    table.add_row(Text("└", style="dim"), "a child session, under its parent")
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
-    """Keys: every action on the screen you came from."""
+    """Every key of the screen you came from, and what the symbols mean."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
@@ -84,8 +109,10 @@ class HelpScreen(ModalScreen[None]):
             for keys, what in rows:
                 table.add_row(keys, what)
         with VerticalScroll(classes="dialog wide", id="help"):
-            yield Static("Keys  (esc closes)", classes="dialog-title")
+            yield Static("Keys  (↑↓ pgup pgdn scroll · esc closes)", classes="dialog-title")
             yield Static(table)
+            yield Static(Text("Symbols", style="bold underline"), classes="help-section")
+            yield Static(legend())
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Sparkline, Static
 
 from agentlog.model import AgentSummary, EventStatus, EventType, StatsReport, from_us, to_us
+from agentlog.present import plural
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed
@@ -215,9 +216,9 @@ class MetricsScreen(Screen[None]):
     def _loaded(self, message: MetricsLoaded) -> None:
         r = message.report
         totals = Text.assemble(
-            (f"{r.events:,} events", "bold"),
+            (plural(r.events, "event"), "bold"),
             "   ",
-            (f"{r.errors:,} errors ({r.error_rate:.1%})", "red" if r.errors else "dim"),
+            (f"{plural(r.errors, 'error')} ({r.error_rate:.1%})", "red" if r.errors else "dim"),
             "   ",
             f"{r.input_tokens:,} tokens in / {r.output_tokens:,} out",
             "   ",

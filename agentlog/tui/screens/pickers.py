@@ -28,8 +28,8 @@ def session_option(s: SessionSummary) -> Option:
         (f"{icon} ", style),
         (render.one_line(s.title or "(untitled)", 50), "bold"),
         ("  " + render.one_line(", ".join(s.agents[:2]), 30), "dim"),
-        (f"  {render.count(s.event_count)} events", "dim"),
-        (f"  {s.error_count} errors" if s.error_count else "", "red"),
+        (f"  {plural(s.event_count, 'event')}", "dim"),
+        (f"  {plural(s.error_count, 'error')}" if s.error_count else "", "red"),
     )
     return Option(label, id=s.id)
 

@@ -190,7 +190,7 @@ def nest(rows: list[SessionSummary]) -> list[tuple[SessionSummary, int, bool]]:
 
 
 class SessionsScreen(Screen[None]):
-    """Sessions newest first; type to search, enter to open."""
+    """Sessions, most recently active first: / searches, enter opens, m shows the whole store."""
 
     AUTO_FOCUS = None  # on_mount focuses the table
 
@@ -203,6 +203,7 @@ class SessionsScreen(Screen[None]):
         Binding("c", "compare", "Compare"),
         Binding("m", "metrics", "Metrics (all)"),
         Binding("r", "reload", "Reload", show=False),
+        Binding("y", "copy_id", "Copy session id", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("q", "app.quit", "Quit"),
         Binding("j", "move(1)", "Down", show=False),
@@ -573,6 +574,11 @@ class SessionsScreen(Screen[None]):
                 self.reload()
 
         self.app.push_screen(SessionFilterDialog(self.query_), apply)
+
+    def action_copy_id(self) -> None:
+        if (sid := self.selected_id) is not None:
+            self.app.copy_to_clipboard(sid)
+            self.notify(f"Copied session id {sid}")
 
     def action_compare(self) -> None:
         if (sid := self.selected_id) is not None:

@@ -70,6 +70,10 @@ class TimelineScreen(Screen[None]):
         Binding("r", "relative", "Rel/abs time", show=False),
         Binding("a", "lanes", "Agent lanes", show=False),
         Binding("ctrl+r", "clear_filters", "Clear filters", show=False),
+        Binding("y", "copy_id", "Copy event id", show=False),
+        Binding("Y", "copy_session_id", "Copy session id", show=False),
+        Binding("v", "view('pager')", "View event in $PAGER", show=False),
+        Binding("E", "view('editor')", "Open event in $EDITOR", show=False),
         Binding("escape,q", "back", "Back"),
     ]
 
@@ -200,7 +204,7 @@ class TimelineScreen(Screen[None]):
 
     def _status(self) -> None:
         t = self.timeline
-        parts = [Text(f"{self.total:,} events", style="bold")]
+        parts = [Text(plural(self.total, "event"), style="bold")]
         if described := self.filter.describe():
             parts.append(Text(f"filter: {described}", style="yellow"))
         if t.search_term:
@@ -413,6 +417,30 @@ class TimelineScreen(Screen[None]):
             self.app.open_session(self.session.parent_session_id)  # type: ignore[attr-defined]
         else:
             self.notify("This session has no parent session", severity="warning")
+
+    # ------------------------------------------------------------ hand-offs to other tools
+    def action_copy_id(self) -> None:
+        event = self.timeline.selected
+        if event is None:
+            self.notify("No event selected", severity="warning")
+            return
+        self.app.copy_to_clipboard(event.id)
+        self.notify(f"Copied event id {event.id}")
+
+    def action_copy_session_id(self) -> None:
+        self.app.copy_to_clipboard(self.session_id)
+        self.notify(f"Copied session id {self.session_id}")
+
+    def action_view(self, kind: str) -> None:
+        from agentlog.tui.external import open_in
+
+        event = self.timeline.selected
+        if event is None:
+            self.notify("No event selected", severity="warning")
+            return
+        problem = open_in(self.app, event, kind)
+        if problem:
+            self.notify(problem, severity="error")
 
     # ------------------------------------------------------------ other screens
     def action_compare(self) -> None:
