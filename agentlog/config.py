@@ -125,6 +125,29 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
         Setting(
+            "serve.redis_timeout_seconds",
+            float,
+            0.25,
+            "Connect/read timeout of each Redis command (a hung Redis costs this once, then is skipped)",
+        ),
+        Setting("serve.access_ttl_seconds", int, 15 * 60, "Lifetime of a login's access token"),
+        Setting(
+            "serve.refresh_ttl_seconds", int, 30 * 24 * 3600, "Lifetime of a login's refresh token"
+        ),
+        Setting(
+            "serve.max_body_bytes",
+            int,
+            10 * 1024 * 1024,
+            "Largest request body the server reads (a batch is at most 10 MiB)",
+        ),
+        Setting(
+            "serve.key_cache_seconds",
+            float,
+            2.0,
+            "How long a checked API key is trusted before it is read again (revocation delay)",
+        ),
+        Setting("serve.usage_flush_seconds", float, 5.0, "How often per-team API usage is written"),
+        Setting(
             "serve.access_log",
             int,
             1,

@@ -77,6 +77,12 @@ class ServerSettings:
             rate_limit_per_minute=settings.get("serve.rate_limit_per_minute"),
             login_limit_per_minute=settings.get("serve.login_limit_per_minute"),
             access_log=bool(settings.get("serve.access_log")),
+            redis_timeout_seconds=settings.get("serve.redis_timeout_seconds"),
+            access_ttl_seconds=settings.get("serve.access_ttl_seconds"),
+            refresh_ttl_seconds=settings.get("serve.refresh_ttl_seconds"),
+            max_body_bytes=settings.get("serve.max_body_bytes"),
+            key_cache_seconds=settings.get("serve.key_cache_seconds"),
+            usage_flush_seconds=settings.get("serve.usage_flush_seconds"),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:

@@ -18,3 +18,39 @@ def test_unset_or_long_jwt_secret_is_accepted(tmp_path):
     assert ServerSettings(db=str(tmp_path / "a.db"), data_dir=tmp_path).jwt_secret == ""
     long = "s" * MIN_JWT_SECRET_CHARS
     assert ServerSettings(db=str(tmp_path / "a.db"), data_dir=tmp_path, jwt_secret=long).jwt_secret
+
+
+def test_every_server_setting_comes_from_the_environment(monkeypatch):
+    """Each ServerSettings knob is a documented `serve.*` setting (env and config file), none code-only."""
+    import dataclasses
+
+    from agentlog.config import SETTINGS
+    from agentlog.server.settings import ServerSettings
+
+    not_settings = {"db", "dev", "data_dir"}  # --db/AGENTLOG_DB, --dev, AGENTLOG_HOME
+    values = {
+        "host": "0.0.0.0",
+        "port": "9000",
+        "cors_origins": "https://a.example,https://b.example",
+        "jwt_secret": "s" * 40,
+        "redis_url": "redis://cache:6379/1",
+        "redis_timeout_seconds": "0.5",
+        "access_ttl_seconds": "60",
+        "refresh_ttl_seconds": "3600",
+        "rate_limit_per_minute": "120",
+        "login_limit_per_minute": "3",
+        "max_body_bytes": "1048576",
+        "key_cache_seconds": "0",
+        "usage_flush_seconds": "1",
+        "access_log": "1",
+    }
+    fields = {f.name for f in dataclasses.fields(ServerSettings)} - not_settings
+    assert fields == set(values), "a ServerSettings field needs a serve.* setting and a line here"
+    for name, value in values.items():
+        monkeypatch.setenv(SETTINGS[f"serve.{name}"].env, value)
+    loaded = ServerSettings.load(db="x.db")
+    default = ServerSettings(db="x.db")
+    for name in values:
+        assert getattr(loaded, name) != getattr(default, name), name
+    assert loaded.cors_origins == ("https://a.example", "https://b.example")
+    assert loaded.max_body_bytes == 1048576 and loaded.access_log is True

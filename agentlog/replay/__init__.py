@@ -1,0 +1,1 @@
+"""Replay: reproduce a recorded run offline from its own LLM_CALL events."""

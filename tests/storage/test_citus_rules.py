@@ -1,0 +1,85 @@
+"""The Citus-readiness rules checker, on schemas made to pass and to fail each rule, then on the store's own."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from agentlog.storage.postgres.citus import violations
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not os.environ.get("AGENTLOG_TEST_POSTGRES_URL"), reason="needs PostgreSQL"),
+]
+
+
+@pytest.fixture
+def scratch():
+    from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url
+
+    _, schema = new_schema_url("deploy_citus")
+    with psycopg.connect(base_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+        try:
+            yield conn, schema
+        finally:
+            drop_schema(schema)
+
+
+def test_a_tenant_keyed_schema_passes(scratch):
+    conn, schema = scratch
+    conn.execute("CREATE TABLE teams (id text PRIMARY KEY)")
+    conn.execute(
+        "CREATE TABLE sessions (team_id text NOT NULL, id text NOT NULL, created_at bigint,"
+        " PRIMARY KEY (team_id, id))"
+    )
+    conn.execute("CREATE INDEX sessions_created ON sessions (team_id, created_at)")
+    conn.execute(
+        "CREATE TABLE events (team_id text NOT NULL, id text NOT NULL, session_id text,"
+        " PRIMARY KEY (team_id, id),"
+        " FOREIGN KEY (team_id, session_id) REFERENCES sessions (team_id, id))"
+    )
+    assert violations(conn, schema) == []
+
+
+def test_each_broken_rule_is_named(scratch):
+    conn, schema = scratch
+    conn.execute("CREATE TABLE sessions (id text PRIMARY KEY, team_id text)")
+    conn.execute("CREATE INDEX sessions_team ON sessions (team_id)")
+    conn.execute("CREATE TABLE notes (id text PRIMARY KEY)")
+    conn.execute(
+        "CREATE TABLE events (team_id text, id text, session_id text REFERENCES sessions (id),"
+        " PRIMARY KEY (team_id, id))"
+    )
+    conn.execute("CREATE INDEX events_lower ON events (lower(id))")
+    found = violations(conn, schema)
+    assert "notes: no team_id column" in found
+    assert "sessions: primary key sessions_pkey starts with id" in found
+    assert "events: index events_lower starts with an expression" in found
+    assert any(v.startswith("events: foreign key") and "sessions" in v for v in found)
+    assert not any("sessions_team" in v for v in found)
+
+
+def test_the_store_schema_today(scratch):
+    """What stands between today's schema and Citus (docs/scaling.md lists the same)."""
+    from agentlog.storage.accounts.postgres import PostgresAccounts
+    from agentlog.storage.postgres.store import PostgresStore
+    from agentlog.storage.postgres.testing import base_url, with_schema
+
+    conn, schema = scratch
+    url = with_schema(base_url(), schema)
+    PostgresStore(url).close()
+    PostgresAccounts(url).close()
+    found = violations(conn, schema)
+    # The event tables reach the team through session_id: no team_id column yet.
+    for table in ("events", "events_fts", "session_stats", "session_agents"):
+        assert f"{table}: no team_id column" in found
+    assert "sessions: primary key sessions_pkey starts with id" in found
+    assert "fts_pending: no team_id column" in found
+    assert "audit_log: primary key audit_log_pkey starts with id" in found
+    reference = ("teams:", "users:", "api_keys:", "refresh_tokens:", "agentlog_migrations:")
+    assert not any(v.startswith(reference) for v in found)
