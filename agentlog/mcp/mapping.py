@@ -127,6 +127,7 @@ class _Pending:
     call_at: float = 0.0  # when the logical call started (first request of a retry chain)
     tool: str | None = None
     cancelled: bool = False
+    cancel_reason: str | None = None
     task_id: str | None = None  # tasks/get, tasks/result: the task polled
 
 
@@ -190,13 +191,20 @@ class McpMapper:
         for pending in self._pending.values():
             if pending.call_id is None:
                 continue
+            meta: dict[str, Any] = {"mcp": "tools/call", "unanswered": True}
+            text = reason
+            if pending.cancelled:  # the usual end of a cancelled call: no answer ever comes
+                meta["cancelled"] = True
+                text = "cancelled by the caller" + (
+                    f": {pending.cancel_reason}" if pending.cancel_reason else ""
+                )
             events.append(
                 self._event(
                     EventType.ERROR,
                     when,
                     name=pending.tool,
-                    content=reason,
-                    metadata={"mcp": "tools/call", "unanswered": True},
+                    content=text,
+                    metadata=meta,
                     parent_id=pending.call_id,
                     duration_ms=(when - pending.call_at) * 1000,
                     status="error",
@@ -375,6 +383,8 @@ class McpMapper:
             )
             if owner is not None:
                 owner.cancelled = True
+                reason = params.get("reason")
+                owner.cancel_reason = _text(reason, 1000) if isinstance(reason, str) else None
                 parent = owner.call_id or owner.event_id
                 meta["cancels"] = owner.event_id
 
