@@ -125,7 +125,15 @@ Until = Annotated[
     Query(max_length=64, description="ISO 8601 time (exclusive).", json_schema_extra=TIME_PARAM),
 ]
 UuidParam = Annotated[str | None, Query(max_length=64, json_schema_extra=UUID_PARAM)]
-Repeated = Annotated[list[str] | None, Query(description="Repeat for several values.")]
+# Filters never match a NUL (no stored text holds one), so one is refused on every backend.
+NO_NUL: dict[str, Any] = {"pattern": "^[^\\x00]*$"}
+Repeated = Annotated[
+    list[str] | None,
+    Query(
+        description="Repeat for several values.",
+        json_schema_extra={"items": {"type": "string", **NO_NUL}},
+    ),
+]
 Types = Annotated[
     list[str] | None,
     Query(
@@ -142,7 +150,10 @@ async def event_query(
     status: Annotated[EventStatus | None, Query()] = None,
     since: Since = None,
     until: Until = None,
-    q: Annotated[str | None, Query(max_length=1000, description="Full-text search.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=1000, description="Full-text search.", json_schema_extra=NO_NUL),
+    ] = None,
     metadata: Annotated[
         list[str] | None,
         Query(
@@ -188,11 +199,14 @@ async def event_query(
 async def session_query(
     status: Annotated[SessionStatus | None, Query()] = None,
     tag: Repeated = None,
-    agent: Annotated[str | None, Query(max_length=200)] = None,
+    agent: Annotated[str | None, Query(max_length=200, json_schema_extra=NO_NUL)] = None,
     since: Since = None,
     until: Until = None,
     q: Annotated[
-        str | None, Query(max_length=1000, description="Search title and description.")
+        str | None,
+        Query(
+            max_length=1000, description="Search title and description.", json_schema_extra=NO_NUL
+        ),
     ] = None,
     parent_session_id: UuidParam = None,
     sort: Annotated[SessionSort, Query()] = "last_event_at",
