@@ -58,6 +58,7 @@ COMMAND_MODULES: list[str] = [
     "agentlog.cli.mcp_cmd:mcp",  # issue 17
     "agentlog.cli.otel:otel",  # issue 18: OpenTelemetry
     "agentlog.cli.compare:compare",  # issue 19: the regression gate
+    "agentlog.cli.replay:replay",  # issue 19: replay a recorded run
 ]
 
 

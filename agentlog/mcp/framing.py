@@ -100,9 +100,15 @@ class SseFramer:
     _data: list[bytes] = field(default_factory=list)
     _size: int = 0
     _over: bool = False
+    _skipping: bool = False
 
     def feed(self, chunk: bytes) -> list[Piece]:
         out: list[Piece] = []
+        if self._skipping:  # the rest of an endless line: drop it up to its newline
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                return out
+            chunk, self._skipping = chunk[nl + 1 :], False
         self._buf += chunk
         while True:
             nl = self._buf.find(b"\n")
@@ -111,10 +117,12 @@ class SseFramer:
             line = bytes(self._buf[:nl])
             del self._buf[: nl + 1]
             self._line(line[:-1] if line.endswith(b"\r") else line, out)
-        if len(self._buf) > self.limit:  # one endless line: keep its start, drop the rest
-            self._over = True
-            self._data.append(bytes(self._buf[:MAX_CONTENT_BYTES]))
+        if len(self._buf) > self.limit:  # one endless line: keep its start, skip the rest
+            if not self._over:
+                self._over = True
+                self._data.append(bytes(self._buf[:MAX_CONTENT_BYTES]))
             self._buf.clear()
+            self._skipping = True
         return out
 
     def end(self) -> list[Piece]:
@@ -122,6 +130,7 @@ class SseFramer:
         if self._buf:
             self._line(bytes(self._buf), out)
             self._buf.clear()
+        self._skipping = False
         self._dispatch(out)
         return out
 

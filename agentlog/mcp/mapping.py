@@ -37,7 +37,10 @@ from agentlog.model import (
     Event,
     EventStatus,
     EventType,
+    check_metadata,
+    encodable,
     new_id,
+    normalize_id,
 )
 
 META_PREFIX = "io.modelcontextprotocol/"
@@ -77,6 +80,29 @@ def _json(value: Any) -> str | None:
         return clip(repr(value))
 
 
+_FLAT_STR_CHARS = 1000
+
+
+def _flat(metadata: dict[str, Any]) -> bool:
+    """Metadata that needs no full check: short plain strings, numbers, booleans, None."""
+    for key, value in metadata.items():
+        if type(key) is not str or "\x00" in key:
+            return False
+        kind = type(value)
+        if kind is str:
+            if len(value) > _FLAT_STR_CHARS or "\x00" in value or not value.isascii():
+                return False
+        elif kind is float:
+            if value != value or value in (float("inf"), float("-inf")):
+                return False
+        elif kind is int:
+            if not -(2**63) <= value < 2**63:
+                return False
+        elif kind is not bool and value is not None:
+            return False
+    return True
+
+
 def _id_meta(value: Any) -> Any:
     if type(value) is str and len(value) > _ID_CHARS:
         return value[:_ID_CHARS]
@@ -101,6 +127,7 @@ class _Pending:
     call_at: float = 0.0  # when the logical call started (first request of a retry chain)
     tool: str | None = None
     cancelled: bool = False
+    cancel_reason: str | None = None
     task_id: str | None = None  # tasks/get, tasks/result: the task polled
 
 
@@ -132,6 +159,9 @@ class McpMapper:
 
     def __post_init__(self) -> None:
         self._agent_given = self.agent_id is not None
+        self.session_id = normalize_id(self.session_id, "session_id")
+        if self.agent_id is not None:
+            self.agent_id = encodable(self.agent_id[:MAX_AGENT_ID_CHARS])
 
     # ------------------------------------------------------------ entry points
     def feed(
@@ -161,13 +191,20 @@ class McpMapper:
         for pending in self._pending.values():
             if pending.call_id is None:
                 continue
+            meta: dict[str, Any] = {"mcp": "tools/call", "unanswered": True}
+            text = reason
+            if pending.cancelled:  # the usual end of a cancelled call: no answer ever comes
+                meta["cancelled"] = True
+                text = "cancelled by the caller" + (
+                    f": {pending.cancel_reason}" if pending.cancel_reason else ""
+                )
             events.append(
                 self._event(
                     EventType.ERROR,
                     when,
                     name=pending.tool,
-                    content=reason,
-                    metadata={"mcp": "tools/call", "unanswered": True},
+                    content=text,
+                    metadata=meta,
                     parent_id=pending.call_id,
                     duration_ms=(when - pending.call_at) * 1000,
                     status="error",
@@ -195,21 +232,35 @@ class McpMapper:
         status: str = "ok",
         event_id: str | None = None,
     ) -> Event:
-        return Event(
-            id=event_id or new_id(),
-            session_id=self.session_id,
-            timestamp=datetime.fromtimestamp(when, UTC),
-            type=kind,
-            agent_id=self.agent_id,
-            name=_text(name, MAX_NAME_CHARS),
-            content=content,
-            metadata=metadata,
-            parent_id=parent_id,
-            duration_ms=None
+        # Built without pydantic validation (it cost most of the mapping's time): every field
+        # is made valid here, by the same rules: ids are ours, text is `encodable` and cut,
+        # content is clipped, and metadata is checked in full only when it holds anything
+        # but short flat values.
+        agent = self.agent_id
+        values = {
+            "id": event_id or new_id(),
+            "session_id": self.session_id,
+            "timestamp": datetime.fromtimestamp(when, UTC),
+            "type": kind,
+            "agent_id": agent,
+            "name": None if name is None else encodable(_text(name, MAX_NAME_CHARS) or ""),
+            "content": None if content is None else encodable(content),
+            "metadata": metadata if _flat(metadata) else check_metadata(metadata),
+            "parent_id": parent_id,
+            "duration_ms": None
             if duration_ms is None
             else min(max(0.0, duration_ms), MAX_DURATION_MS),
-            status=EventStatus(status),
-        )
+            "status": EventStatus(status),
+            "input_tokens": None,
+            "output_tokens": None,
+            "cost_usd": None,
+        }
+        event = Event.__new__(Event)
+        object.__setattr__(event, "__dict__", values)
+        object.__setattr__(event, "__pydantic_fields_set__", set(values))
+        object.__setattr__(event, "__pydantic_extra__", None)
+        object.__setattr__(event, "__pydantic_private__", None)
+        return event
 
     def _invalid(self, frame: Frame, direction: str, when: float, problem: str) -> Event:
         meta: dict[str, Any] = {"direction": direction, "mcp": "invalid", "problem": problem[:1000]}
@@ -240,7 +291,7 @@ class McpMapper:
         if peer:
             self._set_context(key, peer)
             if key == "client" and not self._agent_given and "name" in peer:
-                self.agent_id = peer["name"][:MAX_AGENT_ID_CHARS]
+                self.agent_id = encodable(peer["name"][:MAX_AGENT_ID_CHARS])
 
     def _stateless_meta(self, params: Any, result: Any) -> None:
         """The 2026-07-28 era: version, client and server ride in `_meta`."""
@@ -332,6 +383,8 @@ class McpMapper:
             )
             if owner is not None:
                 owner.cancelled = True
+                reason = params.get("reason")
+                owner.cancel_reason = _text(reason, 1000) if isinstance(reason, str) else None
                 parent = owner.call_id or owner.event_id
                 meta["cancels"] = owner.event_id
 

@@ -16,6 +16,7 @@ from agentlog.server import errors
 from agentlog.server.accesslog import AccessLog, install_stdout_handler
 from agentlog.server.auth import DEV_EMAIL, DEV_TEAM, Authenticator, Principal
 from agentlog.server.broker import Broker
+from agentlog.server.common import TIME_PATTERN
 from agentlog.server.metrics import Metrics
 from agentlog.server.middleware import BodyLimit, Observe
 from agentlog.server.ratelimit import make_limiter
@@ -167,10 +168,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     batch = TypeAdapter(BatchIn).json_schema(ref_template="#/components/schemas/Batch_{model}")
     for name, definition in batch.pop("$defs", {}).items():
         components[f"Batch_{name}"] = definition
+    # Items are validated one by one (a bad one is reported in `errors` with a 207, the
+    # rest stored), so the request schema promises objects; Batch_Session / Batch_Event
+    # document what each must hold. The count and size limits answer 413.
+    item_note = (
+        "validated on its own: a rejected {0} is listed in `errors` (207) and the others "
+        "are stored; see Batch_{0}"
+    )
+    for field, model in (("sessions", "Session"), ("events", "Event")):
+        batch["properties"][field] = {
+            "type": "array",
+            # Any JSON value: a non-object item is one more rejected item, not a bad request.
+            "items": {"description": item_note.format(model)},
+            "description": batch["properties"][field].get("description", "")
+            or f"{field} (events: at most 1,000 and 10 MiB per request, else 413)",
+        }
     components["BatchIn"] = batch
     events_only = {
         "anyOf": [
-            {"type": "array", "items": batch["properties"]["events"]["items"], "maxItems": 1000},
+            {"type": "array", "items": batch["properties"]["events"]["items"]},
             {
                 "type": "object",
                 "properties": {"events": batch["properties"]["events"]},
@@ -179,8 +195,48 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         ]
     }
     components["SessionEventsIn"] = events_only
+    _pin_times(schema)
+    _declare_ids(components)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                if param["in"] == "path" and param["name"].endswith("_id"):
+                    param["schema"]["format"] = "uuid"  # junk answers 404 like a missing id
+    # Search shares the event filters, where `q` is optional; here it is required.
+    for param in schema["paths"]["/v1/events/search"]["get"]["parameters"]:
+        if param["name"] == "q":
+            param["required"] = True
+            param["schema"] = {"type": "string", "minLength": 1, "maxLength": 1000}
     app.openapi_schema = schema
     return schema
+
+
+ID_FIELDS = {"id", "session_id", "parent_id", "parent_session_id"}
+
+
+def _declare_ids(components: dict[str, Any]) -> None:
+    """Session and event ids are UUIDs (checked on input); say so in their schemas."""
+    for name, definition in components.items():
+        if not any(word in name for word in ("Session", "Event")):
+            continue
+        for field, prop in definition.get("properties", {}).items():
+            if field not in ID_FIELDS:
+                continue
+            for option in prop.get("anyOf", [prop]):
+                if option.get("type") == "string":
+                    option.setdefault("format", "uuid")
+
+
+def _pin_times(node: Any) -> None:
+    """Every date-time in the document also carries the pattern of the years the store keeps."""
+    if isinstance(node, dict):
+        if node.get("format") == "date-time":
+            node.setdefault("pattern", TIME_PATTERN)
+        for value in node.values():
+            _pin_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _pin_times(value)
 
 
 def shutdown(app: FastAPI) -> None:

@@ -104,10 +104,43 @@ Cursor = Annotated[
 Order = Annotated[
     Literal["asc", "desc"], Query(description="Oldest first (asc) or newest first (desc).")
 ]
-Since = Annotated[str | None, Query(max_length=64, description="ISO 8601 time (inclusive).")]
-Until = Annotated[str | None, Query(max_length=64, description="ISO 8601 time (exclusive).")]
-Repeated = Annotated[list[str] | None, Query(description="Repeat for several values.")]
-Types = Annotated[list[str] | None, Query(description="Event types; repeat or comma-separate.")]
+# Declared in the OpenAPI document the way they are checked, so clients and conformance
+# tools know a malformed id or time is refused (422) rather than "valid but unmatched".
+UUID_PARAM: dict[str, Any] = {"format": "uuid"}
+# RFC 3339 with a year the store keeps (1970..9999 in UTC; the pattern stays a year inside
+# each end, so no offset can carry a matching time outside the range).
+TIME_PATTERN = (
+    r"^(19[7-9][1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9])"
+    r"-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"([Zz]|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+)
+TIME_PARAM: dict[str, Any] = {"format": "date-time", "pattern": TIME_PATTERN}
+Since = Annotated[
+    str | None,
+    Query(max_length=64, description="ISO 8601 time (inclusive).", json_schema_extra=TIME_PARAM),
+]
+Until = Annotated[
+    str | None,
+    Query(max_length=64, description="ISO 8601 time (exclusive).", json_schema_extra=TIME_PARAM),
+]
+UuidParam = Annotated[str | None, Query(max_length=64, json_schema_extra=UUID_PARAM)]
+# Filters never match a NUL (no stored text holds one), so one is refused on every backend.
+NO_NUL: dict[str, Any] = {"pattern": "^[^\\x00]*$"}
+Repeated = Annotated[
+    list[str] | None,
+    Query(
+        description="Repeat for several values.",
+        json_schema_extra={"items": {"type": "string", **NO_NUL}},
+    ),
+]
+Types = Annotated[
+    list[str] | None,
+    Query(
+        description="Event types; repeat or comma-separate (any case).",
+        json_schema_extra={"items": {"type": "string", "enum": [t.value for t in EventType]}},
+    ),
+]
 
 
 async def event_query(
@@ -117,10 +150,23 @@ async def event_query(
     status: Annotated[EventStatus | None, Query()] = None,
     since: Since = None,
     until: Until = None,
-    q: Annotated[str | None, Query(max_length=1000, description="Full-text search.")] = None,
-    metadata: Annotated[list[str] | None, Query(description="KEY=VALUE, repeatable.")] = None,
-    parent_id: Annotated[str | None, Query(max_length=64)] = None,
-    session_filter: Annotated[str | None, Query(alias="session_id", max_length=64)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=1000, description="Full-text search.", json_schema_extra=NO_NUL),
+    ] = None,
+    metadata: Annotated[
+        list[str] | None,
+        Query(
+            description="KEY=VALUE, repeatable.",
+            json_schema_extra={
+                "items": {"type": "string", "pattern": r"^[^=\x00]*[^=\s\x00][^=\x00]*=[^\x00]*$"}
+            },
+        ),
+    ] = None,
+    parent_id: UuidParam = None,
+    session_filter: Annotated[
+        str | None, Query(alias="session_id", max_length=64, json_schema_extra=UUID_PARAM)
+    ] = None,
     order: Order = "asc",
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -153,13 +199,16 @@ async def event_query(
 async def session_query(
     status: Annotated[SessionStatus | None, Query()] = None,
     tag: Repeated = None,
-    agent: Annotated[str | None, Query(max_length=200)] = None,
+    agent: Annotated[str | None, Query(max_length=200, json_schema_extra=NO_NUL)] = None,
     since: Since = None,
     until: Until = None,
     q: Annotated[
-        str | None, Query(max_length=1000, description="Search title and description.")
+        str | None,
+        Query(
+            max_length=1000, description="Search title and description.", json_schema_extra=NO_NUL
+        ),
     ] = None,
-    parent_session_id: Annotated[str | None, Query(max_length=64)] = None,
+    parent_session_id: UuidParam = None,
     sort: Annotated[SessionSort, Query()] = "last_event_at",
     order: Order = "desc",
     limit: Limit = 100,

@@ -72,6 +72,18 @@ def _validation_details(exc: RequestValidationError) -> tuple[str, list[dict[str
     return "; ".join(parts) or "the request is not valid", details
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API document lists for this path (Starlette names only one route's)."""
+    import re
+
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods) or ["GET"]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AgentLogError)
     async def _agentlog(request: Request, exc: AgentLogError) -> Response:
@@ -99,9 +111,15 @@ def install(app: FastAPI) -> None:
         message = str(exc.detail)
         if exc.status_code == 404:
             message = f"no such endpoint {request.method} {request.url.path}; see /docs"
-        elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}; see /docs"
-        return error_response(exc.status_code, code, message, None, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = (
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"use {' or '.join(allowed)} (see /docs)"
+            )
+        return error_response(exc.status_code, code, message, None, headers)
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:

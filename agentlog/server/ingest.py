@@ -65,8 +65,9 @@ def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Ses
         raise InvalidInput(
             f"unknown field(s) {', '.join(sorted(unknown))}; use sessions and events"
         )
-    raw_sessions = data.get("sessions") or []
-    raw_events = data.get("events") or []
+    # Absent means none; null or any other non-array is a malformed request.
+    raw_sessions = data.get("sessions", [])
+    raw_events = data.get("events", [])
     if not isinstance(raw_sessions, list) or not isinstance(raw_events, list):
         raise InvalidInput("sessions and events must be JSON arrays")
     if len(raw_events) > MAX_BATCH_EVENTS:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from agentlog.model import (
     MAX_BATCH_EVENTS,
@@ -60,8 +60,15 @@ class DeletedOut(BaseModel):
     deleted_events: int
 
 
+def _time_text(value: Any) -> Any:
+    # The document says an ISO 8601 string; a bare number (epoch?) is refused, not guessed.
+    if not isinstance(value, str | datetime):
+        raise ValueError("before must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
 class PruneIn(_Body):
-    before: datetime
+    before: Annotated[datetime, BeforeValidator(_time_text)]
 
 
 class PruneOut(BaseModel):
@@ -158,15 +165,18 @@ class TeamOut(BaseModel):
     created_at: datetime
 
 
+ROLES = {"enum": ["owner", "admin", "member", "viewer"]}
+
+
 class UserCreateIn(_Body):
-    email: str = Field(max_length=320)
-    password: str | None = Field(default=None, max_length=1024)
-    role: str = "member"
+    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    role: str = Field(default="member", json_schema_extra=ROLES)
     team: str | None = Field(default=None, max_length=200)
 
 
 class UserUpdateIn(_Body):
-    role: str | None = None
+    role: str | None = Field(default=None, json_schema_extra=ROLES)
     team: str | None = Field(default=None, max_length=200)
     disabled: bool | None = None
     password: str | None = Field(default=None, max_length=1024)

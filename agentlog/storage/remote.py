@@ -140,6 +140,9 @@ def _error_from(response: httpx.Response) -> AgentLogError:
     return cls(text, details=details)
 
 
+_EVENT_JSON = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
 class RemoteStore:
     """A Store whose rows live on an AgentLog server, scoped to the API key's team."""
 
@@ -315,7 +318,9 @@ class RemoteStore:
 
         for index, event in enumerate(events):
             if isinstance(event, Event):
-                doc = orjson.dumps(event.to_json_dict())
+                # The fields as they are, in one call: times as ISO UTC text, enums as
+                # their values, metadata as the local store keeps it (default=str).
+                doc = orjson.dumps(event.__dict__, default=str, option=_EVENT_JSON)
             else:  # a raw item: the server validates it and reports it by index if bad
                 doc = orjson.dumps(
                     event, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS

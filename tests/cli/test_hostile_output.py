@@ -111,3 +111,42 @@ def test_an_error_message_quoting_user_input_is_safe(hostile):
     result = Cli(db)("sessions", "show", f"nope{OSC_TITLE}")
     assert result.exit_code != 0
     assert _raw_controls(result.stderr) == [], result.stderr
+
+
+def test_under_a_real_terminal_only_our_own_colours_reach_it(hostile):
+    """Run `agentlog events` on a pty (Rich colours on): no OSC, screen clear, C1 CSI or bell gets out."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    db, sid = hostile
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "200", "FORCE_COLOR": "1"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentlog", "--db", str(db), "events", sid],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        close_fds=True,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO once the child closed its side
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    out = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0, out
+    assert "needle" in out and "␛" in out
+    assert "\x1b]" not in out  # no OSC: window title, hyperlink
+    assert "\x1b[2J" not in out and "\x1b[H" not in out  # no screen clear / cursor home
+    assert "\x9b" not in out and "\x07" not in out and "\x85" not in out

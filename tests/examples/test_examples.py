@@ -71,7 +71,12 @@ def test_langgraph_multi_agent(db):
         "math_expert",
     }
     handoffs = [e for e in root_events if e.type == T.HANDOFF]
-    assert [h.metadata["to_agent"] for h in handoffs] == ["research_expert", "math_expert"]
+    assert [h.metadata["to_agent"] for h in handoffs] == [
+        "research_expert",
+        "supervisor",
+        "math_expert",
+        "supervisor",
+    ]
     assert handoffs[0].metadata["child_session_id"] == sessions["research_expert"][0].id
     assert not any(e.type == T.ERROR for _, events in sessions.values() for e in events)
     worker_events = sessions["math_expert"][1]

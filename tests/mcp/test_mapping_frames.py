@@ -279,3 +279,27 @@ def test_mapping_imports_neither_the_mcp_package_nor_frameworks() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     roots = {m.split(".")[0] for m in out.stdout.split()}
     assert not roots & {"mcp", "typer", "textual", "fastapi", "starlette", "anyio"}
+
+
+def test_events_built_without_validation_are_what_validation_gives() -> None:
+    """The mapping builds events directly (for speed); each must equal its validated copy."""
+    from agentlog.model import NUL_STANDIN, Event
+
+    m = McpMapper(new_id().upper(), agent_id="agent\x00one")
+    hostile = "tool\x00é" + "x" * 3000
+    frames: list[tuple[object, str]] = [
+        ({"jsonrpc": "2.0", "id": 1, "method": hostile, "params": {"a": "\x00"}}, C2S),
+        ({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": hostile}}, C2S),
+        ({"jsonrpc": "2.0", "id": "é\x00" * 300, "method": "ping"}, C2S),
+        ({"jsonrpc": "2.0", "id": 4, "result": {"content": [], "isError": True}}, S2C),
+        (b'{"jsonrpc":"2.0","id":3,"method":"x\\u0000y"}', C2S),
+        (b"not json \x00 \xff", S2C),
+    ]
+    events = [e for message, direction in frames for e in m.feed(message, direction, at=5.0)]
+    assert len(events) >= 6 and any(e.type == EventType.TOOL_CALL for e in events)
+    for event in events:
+        assert Event.model_validate(event.model_dump()) == event
+        for text in (event.name or "", event.agent_id or "", event.content or ""):
+            assert "\x00" not in text and "\ud800" not in text
+    assert events[0].agent_id == f"agent{NUL_STANDIN}one"
+    assert events[0].session_id == events[0].session_id.lower()

@@ -151,3 +151,36 @@ def test_tool_list_change_between_two_sessions_is_flagged(
     (flag,) = [e for e in changed_events if e.name == "mcp.tools_changed"]
     assert flag.metadata["changed"] == ["add"]
     assert not [e for e in same_events if e.name == "mcp.tools_changed"]
+
+
+async def _cancel_then_call(params: StdioServerParameters) -> str:
+    async with Client(params, mode="legacy") as client:
+        with anyio.move_on_after(0.3):
+            await client.call_tool("slow", {"seconds": 0.6})
+        await anyio.sleep(0.6)  # the server may still answer the cancelled call: let it race
+        after = await client.call_tool("echo", {"text": "still here"})
+        return str(after.content[0].text)
+
+
+def test_a_cancel_racing_the_result_links_to_the_call(
+    db_path: Path, child_env: dict[str, str]
+) -> None:
+    assert anyio.run(_cancel_then_call, _params(child_env)) == "still here"
+    ((session, events),) = _sessions(db_path)
+    assert session.status == "completed"
+    calls = {e.name: e for e in events if e.type == EventType.TOOL_CALL}
+    (cancel,) = [e for e in events if e.name == "notifications/cancelled"]
+    assert cancel.metadata["direction"] == "client->server"
+    assert cancel.parent_id == calls["slow"].id
+    assert cancel.metadata["cancels"] == calls["slow"].parent_id  # the tools/call request
+    # Whichever won the race is kept, marked: a late result, or (the server dropped the
+    # call, as the spec asks) one ERROR at the end saying the caller cancelled it.
+    (answer,) = [
+        e for e in events if e.parent_id == calls["slow"].id and e.type != EventType.MCP_MESSAGE
+    ]
+    if answer.metadata.get("after_cancel"):
+        assert answer.type in (EventType.TOOL_RESULT, EventType.ERROR)
+    else:
+        assert answer.type == EventType.ERROR and answer.metadata["cancelled"] is True
+        assert answer.content is not None and answer.content.startswith("cancelled by the caller")
+    assert _answers(events)[calls["echo"].id].type == EventType.TOOL_RESULT

@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -261,6 +262,7 @@ class AgentLogCallback(BaseCallbackHandler):
             parent_event = (
                 (parent.event_id or parent.parent_event) if parent.scope is scope else None
             )
+        agent: str | None
         if scope.agent is not None:
             agent = scope.agent
         elif metadata:
@@ -362,6 +364,9 @@ class AgentLogCallback(BaseCallbackHandler):
         if error is None:
             content = _text(m.state_update(outputs), run.root.memo)
             handoffs = m.commands_in(outputs)
+            back = m.handoff_back(outputs) if not handoffs else None
+            if back is not None:
+                handoffs = [SimpleNamespace(goto=back, graph=None, update=outputs)]
         elif kind == "command":
             cmd = error.args[0] if error.args else None
             content = _text(m.state_update(cmd), run.root.memo)

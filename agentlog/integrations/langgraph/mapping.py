@@ -156,6 +156,27 @@ def handoff_text(cmd: Any) -> str | None:
     return None
 
 
+_BACK = "transfer_back_to_"
+
+
+def handoff_back(output: Any) -> str | None:
+    """The agent a worker hands back to by langgraph-supervisor's convention, if it does.
+
+    A supervisor's worker returns along an edge, not a `Command`; the supervisor
+    package marks it by appending a `transfer_back_to_<agent>` tool call and its
+    answer to the worker's messages.
+    """
+    messages = output.get("messages") if isinstance(output, Mapping) else None
+    if not isinstance(messages, Sequence) or isinstance(messages, str):
+        return None
+    for msg in list(messages)[-2:]:
+        for call in getattr(msg, "tool_calls", None) or ():
+            name = call.get("name") if isinstance(call, Mapping) else None
+            if isinstance(name, str) and name.startswith(_BACK) and len(name) > len(_BACK):
+                return name[len(_BACK) :]
+    return None
+
+
 def commands_in(output: Any) -> list[Any]:
     """The `Command`s a node returned (one, or several in a list/tuple)."""
     if type(output).__name__ == "Command":
@@ -238,8 +259,8 @@ def is_node(
     """A graph node's own run: LangGraph tags it `graph:step:N` and names it after the node."""
     if not tags or not metadata or name is None:
         return False
-    if metadata.get("langgraph_node") != name:
-        return False
+    if metadata.get("langgraph_node") != name or name == "__start__":
+        return False  # __start__ only writes the input (already the USER_INPUT)
     return any(t.startswith("graph:step:") for t in tags)
 
 

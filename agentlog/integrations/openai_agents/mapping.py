@@ -63,7 +63,7 @@ def _usage(data: dict[str, Any]) -> tuple[int | None, int | None]:
 def span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     """The event fields (type, name, content, metadata, tokens, status) of an ended span."""
     data = span.get("span_data") or {}
-    kind = data.get("type")
+    kind = str(data.get("type"))
     etype = KINDS.get(kind)
     if etype is None:
         return None

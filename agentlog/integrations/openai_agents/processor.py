@@ -127,7 +127,7 @@ class AgentLogProcessor(TracingProcessor):
                 state = self._traces.get(span.trace_id) or self._open(span.trace_id, None)
                 parent = state.spans.get(span.parent_id) if span.parent_id else None
                 data = span.span_data
-                kind = getattr(data, "type", None)
+                kind = str(getattr(data, "type", ""))
                 agent = getattr(data, "name", None) if kind == "agent" else None
                 state.spans[span.span_id] = _Span(
                     new_id() if KINDS.get(kind) is not None else None,

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from agentlog.errors import InvalidInput
 from agentlog.model import format_ts, utcnow
-from agentlog.server.common import json_response, time_param
+from agentlog.server.common import TIME_PARAM, json_response, time_param
 from agentlog.server.deps import CurrentUser, StateDep, StoreDep
 from agentlog.server.schemas import ERROR_RESPONSES, UsageOut
 from agentlog.storage.base import EventQuery, SessionQuery, iter_sessions
@@ -44,10 +44,20 @@ def usage(
     principal: CurrentUser,
     state: StateDep,
     since: Annotated[
-        str | None, Query(max_length=64, description="Start (ISO 8601); default 30 days ago.")
+        str | None,
+        Query(
+            max_length=64,
+            description="Start (ISO 8601); default 30 days ago.",
+            json_schema_extra=TIME_PARAM,
+        ),
     ] = None,
     until: Annotated[
-        str | None, Query(max_length=64, description="End, exclusive (ISO 8601); default now.")
+        str | None,
+        Query(
+            max_length=64,
+            description="End, exclusive (ISO 8601); default now.",
+            json_schema_extra=TIME_PARAM,
+        ),
     ] = None,
 ) -> Response:
     """Events, sessions, tokens, cost and errors per user, agent, type, integration and day; API calls per endpoint."""

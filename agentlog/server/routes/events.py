@@ -95,7 +95,23 @@ def facets(store: StoreDep, query: QueryDep) -> Response:
     return json_response(store.facets(query))
 
 
-@router.get("/events:keys", response_model=list[tuple[int, str]])
+KEYS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "array",
+        "description": "[timestamp_us, event id]",
+        "items": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        "minItems": 2,
+        "maxItems": 2,
+    },
+}
+
+
+@router.get(
+    "/events:keys",
+    response_model=None,
+    responses={200: {"content": {"application/json": {"schema": KEYS_SCHEMA}}}},
+)
 def event_keys(store: StoreDep, query: QueryDep) -> Response:
     """Every matching (timestamp_us, id) in order: cheap ordering keys for virtualised views."""
     return json_response(store.event_keys(query))

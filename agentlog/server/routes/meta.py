@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from agentlog.server.common import json_response, time_param
+from agentlog.server.common import TIME_PARAM, json_response, time_param
 from agentlog.server.deps import OwnerUser, StateDep, StoreDep
 from agentlog.server.errors import RETRY_AFTER_UNAVAILABLE
 from agentlog.server.schemas import ERROR_RESPONSES, AgentOut, InfoOut
@@ -81,7 +81,12 @@ def info(store: StoreDep) -> Response:
 def agents(
     store: StoreDep,
     active_since: Annotated[
-        str | None, Query(max_length=64, description="Only agents seen since (ISO 8601).")
+        str | None,
+        Query(
+            max_length=64,
+            description="Only agents seen since (ISO 8601).",
+            json_schema_extra=TIME_PARAM,
+        ),
     ] = None,
 ) -> Response:
     """Agents with first/last seen, sessions, events, errors and error rate."""

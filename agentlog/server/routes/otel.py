@@ -28,6 +28,23 @@ router = APIRouter(prefix="/v1", tags=["otel"], responses=ERROR_RESPONSES)
 @router.post(
     "/traces",
     responses={200: {"description": "ExportTraceServiceResponse (partialSuccess if any rejected)"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "An OTLP ExportTraceServiceRequest (optionally gzip-encoded).",
+            "content": {
+                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "resourceSpans": {"type": "array", "items": {"type": "object"}}
+                        },
+                    }
+                },
+            },
+        }
+    },
 )
 async def otlp_traces(request: Request) -> Response:
     """Receive OTLP traces: each trace becomes a session (or joins its `session.id`)."""

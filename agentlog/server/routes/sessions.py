@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from agentlog.model import Session, SessionUpdate, format_ts, utcnow
+from agentlog.model import Session, SessionSummary, SessionUpdate, format_ts, utcnow
 from agentlog.server.common import check_id, json_response, page_response, session_query
 from agentlog.server.deps import AdminUser, CurrentUser, StateDep, StoreDep, WritableStoreDep
 from agentlog.server.schemas import (
@@ -27,7 +27,9 @@ router = APIRouter(prefix="/v1", tags=["sessions"], responses=ERROR_RESPONSES)
 QueryDep = Annotated[SessionQuery, Depends(session_query)]
 
 
-@router.post("/sessions", status_code=201, response_model=None, responses={201: {"model": Session}})
+@router.post(
+    "/sessions", status_code=201, response_model=None, responses={201: {"model": SessionSummary}}
+)
 def create_session(session: Session, store: WritableStoreDep) -> Response:
     """Create a session, or update it if its id exists (idempotent upsert by client-made id)."""
     session = session.model_copy(update={"team_id": None, "created_by": None})
@@ -51,7 +53,14 @@ def count_sessions(store: StoreDep, query: QueryDep) -> Response:
 @router.get("/sessions:changes", response_model=SessionChangesOut)
 def changed_sessions(
     store: StoreDep,
-    since: Annotated[str | None, Query(description="token from the previous answer")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="token from the previous answer",
+            max_length=32,
+            json_schema_extra={"pattern": "^c[0-9]{1,19}$"},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
     """Sessions changed since `since`, newest change first, and the token to ask with next.
@@ -78,13 +87,17 @@ def prune_sessions(
     return json_response({"sessions": erased})
 
 
-@router.get("/sessions/{session_id}", response_model=None, responses={200: {"model": Session}})
+@router.get(
+    "/sessions/{session_id}", response_model=None, responses={200: {"model": SessionSummary}}
+)
 def get_session(session_id: str, store: StoreDep) -> Response:
     """One session with its aggregates (404 if missing or another team's)."""
     return json_response(store.get_session(check_id(session_id, "session")))
 
 
-@router.put("/sessions/{session_id}", response_model=None, responses={200: {"model": Session}})
+@router.put(
+    "/sessions/{session_id}", response_model=None, responses={200: {"model": SessionSummary}}
+)
 def update_session(session_id: str, changes: SessionUpdate, store: WritableStoreDep) -> Response:
     """Change title, description, status, tags, metadata or ended_at."""
     return json_response(store.update_session(check_id(session_id, "session"), changes))

@@ -20,7 +20,7 @@ from starlette.responses import StreamingResponse
 
 from agentlog.errors import NotFound
 from agentlog.model import normalize_id, to_us
-from agentlog.server.common import check_id
+from agentlog.server.common import UUID_PARAM, check_id
 from agentlog.server.deps import CurrentUser, StateDep, StoreDep
 from agentlog.server.schemas import ERROR_RESPONSES
 from agentlog.storage.base import EventQuery, Store, event_cursor
@@ -69,7 +69,12 @@ async def stream(
     state: StateDep,
     store: StoreDep,
     session_id: Annotated[
-        str | None, Query(max_length=64, description="Only this session's events.")
+        str | None,
+        Query(
+            max_length=64,
+            description="Only this session's events.",
+            json_schema_extra=UUID_PARAM,
+        ),
     ] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
 ) -> StreamingResponse:

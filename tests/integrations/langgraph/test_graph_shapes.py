@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import operator
+from typing import Annotated, TypedDict
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -89,3 +91,62 @@ def test_resume_in_a_new_process_state_opens_a_session_of_its_own(recorder):
     resumed = rec.sessions[1]
     assert [e.name for e in rec.of(resumed, T.USER_INPUT)] == ["resume"]
     assert resumed.metadata["langgraph"]["thread_id"] == "t-2"
+
+
+def test_an_interrupt_inside_a_subgraph_pauses_and_resumes_both_sessions(recorder):
+    from langgraph.graph import START, StateGraph
+    from langgraph.types import interrupt
+
+    from tests.integrations.langgraph.graphs import Counter
+
+    def ask(state):
+        return {"trail": [f"ask:{interrupt('approve?')}"]}
+
+    inner = StateGraph(Counter)
+    inner.add_node("ask", ask)
+    inner.add_edge(START, "ask")
+    outer = StateGraph(Counter)
+    outer.add_node("approval", inner.compile())
+    outer.add_node("done", lambda s: {"trail": ["done"]})
+    outer.add_edge(START, "approval")
+    outer.add_edge("approval", "done")
+    graph = outer.compile(checkpointer=InMemorySaver(), name="outer")
+
+    graph.invoke({"n": 0, "trail": []}, recorder.config(thread_id="sub"))
+    paused = recorder.read()
+    assert {s.status.value for s in paused.sessions} == {"active"}
+    assert len(paused.all(T.STATE_UPDATE)) == 3  # approval, ask, interrupt: once, where it happened
+    out = graph.invoke(Command(resume="ok"), recorder.config(thread_id="sub"))
+    assert out["trail"] == ["ask:ok", "done"]
+    rec = recorder.read()
+    assert len(rec.sessions) == 2 and {s.status.value for s in rec.sessions} == {"completed"}
+    approval = rec.session("approval")
+    assert [e.name for e in rec.of(approval)] == ["ask", "interrupt", "ask"]
+
+
+def test_send_fan_out_into_a_subgraph(recorder):
+    from langgraph.graph import START, StateGraph
+    from langgraph.types import Send
+
+    class Job(TypedDict):
+        items: list[int]
+        out: Annotated[list[int], operator.add]
+
+    class Item(TypedDict):
+        item: int
+        out: Annotated[list[int], operator.add]
+
+    worker = StateGraph(Item)
+    worker.add_node("work", lambda s: {"out": [s["item"] * 10]})
+    worker.add_edge(START, "work")
+    graph = StateGraph(Job)
+    graph.add_node("worker", worker.compile())
+    graph.add_conditional_edges(
+        START, lambda s: [Send("worker", {"item": i, "out": []}) for i in s["items"]]
+    )
+    out = graph.compile(name="fan").invoke({"items": [1, 2, 3], "out": []}, recorder.config())
+    assert sorted(out["out"]) == [10, 20, 30]
+    rec = recorder.read()
+    assert [e.name for e in rec.of(rec.root, T.STATE_UPDATE)] == ["worker"] * 3  # no __start__
+    work = rec.of(rec.session("worker"), T.STATE_UPDATE)
+    assert sorted(e.content for e in work) == ['{"out":[10]}', '{"out":[20]}', '{"out":[30]}']

@@ -25,14 +25,21 @@ def test_supervisor_workers_are_child_sessions_with_handoffs(recorder):
     handoffs = rec.of(root, T.HANDOFF)
     assert [(h.metadata["from_agent"], h.metadata["to_agent"]) for h in handoffs] == [
         ("supervisor", "weather_expert"),
+        ("weather_expert", "supervisor"),  # back along an edge, marked transfer_back_to_supervisor
         ("supervisor", "math_expert"),
+        ("math_expert", "supervisor"),
     ]
     assert [h.metadata["child_session_id"] for h in handoffs] == [
         children["weather_expert"].id,
+        children["supervisor"].id,
         children["math_expert"].id,
+        children["supervisor"].id,
     ]
+    assert handoffs[1].content == "Successfully transferred back to supervisor"
     by_id = rec.by_id()
-    assert all(by_id[h.parent_id].name == "supervisor" for h in handoffs)
+    assert [by_id[h.parent_id].name for h in handoffs] == [
+        h.metadata["from_agent"] for h in handoffs
+    ]
     nodes = [e.name for e in rec.of(root, T.STATE_UPDATE)]
     assert nodes == ["supervisor", "weather_expert", "supervisor", "math_expert", "supervisor"]
 

@@ -1,0 +1,212 @@
+"""MCP: latency `agentlog mcp proxy` adds per tool call (stdio and Streamable HTTP), and parser speed.
+
+Each proxied figure sits beside its ceiling from the same run: a real `mcp.Client`
+calls the same real server directly and through the recording proxy, one call
+each in turn (so machine noise hits both alike); the added latency is the
+proxied percentile minus the direct one. The parser+mapping rate sits beside
+`orjson.loads` alone over the same frames.
+
+Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+from mcp import Client, StdioServerParameters
+
+from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
+from agentlog.mcp.mapping import McpMapper
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = [sys.executable, str(ROOT / "tests" / "mcp" / "servers" / "tools_server.py")]
+AGENTLOG = [sys.executable, "-m", "agentlog"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def interleaved(direct: Any, proxied: Any, calls: int) -> tuple[list[float], list[float]]:
+    """Per-call latency (ms) of `echo` through each client, alternating which goes first."""
+    took: dict[int, list[float]] = {0: [], 1: []}
+    clients = (direct, proxied)
+    for i in range(20):  # warm both paths
+        for c in clients:
+            await c.call_tool("echo", {"text": f"warm {i}"})
+    for i in range(calls):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            start = time.perf_counter()
+            result = await clients[which].call_tool("echo", {"text": f"call {i}"})
+            took[which].append((time.perf_counter() - start) * 1000)
+            assert result.content[0].text == f"call {i}"
+    return took[0], took[1]
+
+
+def report(label: str, direct: list[float], proxied: list[float]) -> dict[str, float]:
+    out = {
+        "direct_p50": percentile(direct, 0.5),
+        "direct_p95": percentile(direct, 0.95),
+        "proxied_p50": percentile(proxied, 0.5),
+        "proxied_p95": percentile(proxied, 0.95),
+    }
+    out["added_p50"] = out["proxied_p50"] - out["direct_p50"]
+    out["added_p95"] = out["proxied_p95"] - out["direct_p95"]
+    diffs = [p - d for d, p in zip(direct, proxied, strict=True)]
+    out["paired_median"] = statistics.median(diffs)
+    print(
+        f"{label:6} direct p50 {out['direct_p50']:.3f} ms p95 {out['direct_p95']:.3f} ms | "
+        f"proxied p50 {out['proxied_p50']:.3f} ms p95 {out['proxied_p95']:.3f} ms | "
+        f"added p50 {out['added_p50']:+.3f} ms p95 {out['added_p95']:+.3f} ms "
+        f"(median of paired differences {out['paired_median']:+.3f} ms)"
+    )
+    return out
+
+
+async def bench_stdio(calls: int, env: dict[str, str]) -> dict[str, float]:
+    direct = StdioServerParameters(command=SERVER[0], args=SERVER[1:], env=env)
+    proxied_cmd = [*AGENTLOG, "mcp", "proxy", "--title", "bench", "--", *SERVER]
+    proxied = StdioServerParameters(command=proxied_cmd[0], args=proxied_cmd[1:], env=env)
+    async with Client(direct, mode="legacy") as d, Client(proxied, mode="legacy") as p:
+        a, b = await interleaved(d, p, calls)
+    return report("stdio", a, b)
+
+
+def _start(command: list[str], env: dict[str, str], pattern: str, stderr: bool) -> tuple[Any, int]:
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE if not stderr else subprocess.DEVNULL,
+        stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
+        text=True,
+    )
+    pipe = proc.stderr if stderr else proc.stdout
+    assert pipe is not None
+    found = re.search(pattern, pipe.readline())
+    if found is None:
+        proc.kill()
+        raise SystemExit(f"could not start {command}")
+    return proc, int(found.group(1))
+
+
+async def bench_http(calls: int, env: dict[str, str]) -> dict[str, float]:
+    upstream, port = _start([*SERVER, "http"], env, r"PORT (\d+)", stderr=False)
+    url = f"http://127.0.0.1:{port}/mcp"
+    proxy, pport = _start(
+        [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
+        env,
+        r"http://127\.0\.0\.1:(\d+)/",
+        stderr=True,
+    )
+    try:
+        async with (
+            Client(url, mode="legacy") as d,
+            Client(f"http://127.0.0.1:{pport}/mcp", mode="legacy") as p,
+        ):
+            a, b = await interleaved(d, p, calls)
+    finally:
+        for proc in (proxy, upstream):
+            proc.terminate()
+            proc.wait(30)
+    return report("http", a, b)
+
+
+def make_frames(n: int) -> list[tuple[bytes, str]]:
+    """A tool-calling conversation: call, progress, result, the odd error and list."""
+    frames: list[tuple[bytes, str]] = []
+    i = 0
+    while len(frames) < n:
+        i += 1
+        frames.append(
+            (
+                orjson.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": i,
+                        "method": "tools/call",
+                        "params": {
+                            "name": "search_docs",
+                            "arguments": {"query": f"how do I configure retries {i}", "k": 5},
+                            "_meta": {"progressToken": i},
+                        },
+                    }
+                ),
+                CLIENT_TO_SERVER,
+            )
+        )
+        frames.append(
+            (
+                orjson.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "notifications/progress",
+                        "params": {"progressToken": i, "progress": 1, "total": 2},
+                    }
+                ),
+                SERVER_TO_CLIENT,
+            )
+        )
+        result: dict[str, Any] = {
+            "content": [{"type": "text", "text": "Retries are set with max_retries. " * 8}],
+            "isError": i % 10 == 0,
+        }
+        frames.append(
+            (orjson.dumps({"jsonrpc": "2.0", "id": i, "result": result}), SERVER_TO_CLIENT)
+        )
+    return frames[:n]
+
+
+def bench_parser(n: int) -> dict[str, float]:
+    frames = make_frames(n)
+    start = time.perf_counter()
+    for data, _ in frames:
+        orjson.loads(data)
+    ceiling = n / (time.perf_counter() - start)
+    mapper = McpMapper("00000000-0000-7000-8000-000000000000")
+    events = 0
+    at = time.time()
+    start = time.perf_counter()
+    for data, direction in frames:
+        events += len(mapper.feed(data, direction, at))
+    rate = n / (time.perf_counter() - start)
+    print(
+        f"parser+mapping {rate:,.0f} messages/s ({events:,} events) beside orjson.loads alone "
+        f"{ceiling:,.0f} messages/s ({rate / ceiling:.1%} of it)"
+    )
+    return {"rate": rate, "ceiling": ceiling}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--only", choices=["stdio", "http", "parser"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env["AGENTLOG_DB"] = str(Path(tmp) / "bench.db")
+        env.pop("AGENTLOG_SERVER", None)
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, sys.path)])
+        if args.only in (None, "parser"):
+            bench_parser(args.messages)
+        if args.only in (None, "stdio"):
+            anyio.run(bench_stdio, args.calls, env)
+        if args.only in (None, "http"):
+            anyio.run(bench_http, args.calls, env)
+
+
+if __name__ == "__main__":
+    main()
