@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -469,6 +470,7 @@ def run_server(args: argparse.Namespace, out: dict) -> None:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:

@@ -158,3 +158,25 @@ def test_info(store, sessions, make):
     assert info.oldest_event_at == make.at(1000)
     assert info.newest_event_at == make.at(1044)
     assert info.schema_version >= 1 and info.backend
+
+
+def test_duration_runs_to_the_end_of_the_last_event(store, make):
+    """A session holding one 840 ms LLM call lasts 840 ms, not 0 (first to last timestamp)."""
+    one = make.session(title="one call")
+    store.write(
+        sessions=[one],
+        events=[make.event(one.id, EventType.LLM_CALL, timestamp=make.at(10), duration_ms=840)],
+    )
+    assert store.get_session(one.id).duration_ms == pytest.approx(840)
+    # a later, shorter event does not cut it short; the longest-running end wins
+    two = make.session(title="two calls")
+    store.write(
+        sessions=[two],
+        events=[
+            make.event(two.id, EventType.TOOL_CALL, timestamp=make.at(10), duration_ms=5000),
+            make.event(two.id, EventType.LOG, timestamp=make.at(11)),
+        ],
+    )
+    assert store.get_session(two.id).duration_ms == pytest.approx(5000)
+    longest = store.list_sessions(SessionQuery(sort="duration_ms", order="desc", limit=2)).items
+    assert [s.id for s in longest][:1] == [two.id]

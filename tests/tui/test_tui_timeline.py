@@ -367,3 +367,22 @@ async def test_an_active_session_opens_following_its_newest_event(demo) -> None:
         assert timeline.follow
         assert timeline.cursor_row == len(timeline.keys) - 1 == active.event_count - 1
         assert "following" in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_header_shows_every_agent_and_the_way_up_from_a_child(demo, size) -> None:
+    store, result = demo
+    triage = result.sessions["triage"]
+    (child,) = store.list_sessions(SessionQuery(parent_session_id=triage)).items
+    app = open_app(store, child.id)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        assert lines[0].startswith(" ↑ sub-session (u: parent)")
+        assert "agents: researcher" in lines[1]
+        # every row names its agent, at either size
+        assert all("researcher" in line for line in lines[3:5])
+    app = open_app(store, triage)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert "agents: planner, researcher, coder" in screen_text(app).splitlines()[1]

@@ -101,7 +101,13 @@ class MemoryStore:
             agents=sorted({e.agent_id for e in evs if e.agent_id}),
             first_event_at=first,
             last_event_at=last,
-            duration_ms=(last - first).total_seconds() * 1000 if first and last else None,
+            duration_ms=(
+                max(
+                    (e.timestamp - first).total_seconds() * 1000 + (e.duration_ms or 0) for e in evs
+                )
+                if first and last
+                else None
+            ),
             input_tokens=sum(e.input_tokens or 0 for e in evs),
             output_tokens=sum(e.output_tokens or 0 for e in evs),
             cost_usd=sum(e.cost_usd or 0 for e in evs),

@@ -174,10 +174,25 @@ def m003_change_stamps(conn: psycopg.Connection) -> None:
     conn.execute("CREATE INDEX session_stats_changed ON session_stats (changed_at, session_id)")
 
 
+def m004_event_ends(conn: psycopg.Connection) -> None:
+    """When each session's last event ended, so a duration covers a long final call."""
+    conn.execute("ALTER TABLE session_stats ADD COLUMN last_end_at bigint")
+    conn.execute(
+        "UPDATE session_stats st SET last_end_at = e.fin FROM (SELECT session_id,"
+        " max(ts + (greatest(coalesce(duration_ms, 0), 0) * 1000)::bigint) AS fin"
+        " FROM events GROUP BY session_id) e WHERE e.session_id = st.session_id"
+    )
+    conn.execute(
+        "CREATE INDEX session_stats_span ON session_stats"
+        " ((coalesce(last_end_at - first_event_at, -1)), session_id)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", m001_initial),
     Migration("m002_fts", m002_fts),
     Migration("m003_change_stamps", m003_change_stamps),
+    Migration("m004_event_ends", m004_event_ends),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

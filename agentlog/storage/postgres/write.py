@@ -18,7 +18,7 @@ import psycopg
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
 from agentlog.storage.postgres.search import index_text, session_search_sql
-from agentlog.storage.sql.rows import missing_sessions, session_row
+from agentlog.storage.sql.rows import event_end_us, missing_sessions, session_row
 
 _SESSION_COLS = (
     "id, title, description, status, parent_session_id, tags, metadata, created_at,"
@@ -217,7 +217,7 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         err = int(is_error(e))
         a = aggs.get(e.session_id)
         if a is None:
-            a = aggs[e.session_id] = [0, 0, ts, ts, 0, 0, 0.0]
+            a = aggs[e.session_id] = [0, 0, ts, ts, 0, 0, 0.0, ts]
         a[0] += 1
         a[1] += err
         a[2] = min(a[2], ts)
@@ -225,6 +225,7 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         a[4] += e.input_tokens or 0
         a[5] += e.output_tokens or 0
         a[6] += e.cost_usd or 0.0
+        a[7] = max(a[7], event_end_us(ts, e.duration_ms))
         if e.agent_id:
             g = agents.get((e.session_id, e.agent_id))
             if g is None:
@@ -243,9 +244,11 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         " last_event_at = greatest(coalesce(st.last_event_at, t.hi), t.hi),"
         " activity_at = greatest(st.activity_at, t.hi),"
         " input_tokens = st.input_tokens + t.tin, output_tokens = st.output_tokens + t.tout,"
-        " cost_usd = st.cost_usd + t.cost"
+        " cost_usd = st.cost_usd + t.cost,"
+        " last_end_at = greatest(coalesce(st.last_end_at, t.fin), t.fin)"
         " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
-        " %s::bigint[], %s::bigint[], %s::float8[]) AS t(sid, n, errs, lo, hi, tin, tout, cost)"
+        " %s::bigint[], %s::bigint[], %s::float8[], %s::bigint[])"
+        " AS t(sid, n, errs, lo, hi, tin, tout, cost, fin)"
         " WHERE st.session_id = t.sid",
         (sids, *(list(c) for c in cols)),
     )

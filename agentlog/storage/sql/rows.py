@@ -103,9 +103,19 @@ def row_record(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def event_end_us(ts_us: int, duration_ms: float | None) -> int:
+    """When an event ended: its timestamp (its start) plus its duration."""
+    return ts_us + int((duration_ms or 0) * 1000) if duration_ms and duration_ms > 0 else ts_us
+
+
 def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
-    """A row in a dialect's `session_columns` order, with its agents as a SessionSummary."""
+    """A row in a dialect's `session_columns` order, with its agents as a SessionSummary.
+
+    The duration runs to the end of the last event to finish (an 840 ms LLM call alone
+    lasts 840 ms), not to the last timestamp.
+    """
     first, last = row[15], row[16]
+    end = max(last, row[20] or last) if last is not None else None
     return _built(
         SessionSummary,
         {
@@ -126,9 +136,7 @@ def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
             "agents": agents,
             "first_event_at": _time(first) if first is not None else None,
             "last_event_at": _time(last) if last is not None else None,
-            "duration_ms": (last - first) / 1000
-            if first is not None and last is not None
-            else None,
+            "duration_ms": (end - first) / 1000 if first is not None and end is not None else None,
             "input_tokens": row[17] or 0,
             "output_tokens": row[18] or 0,
             "cost_usd": row[19] or 0.0,

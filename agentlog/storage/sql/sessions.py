@@ -55,7 +55,7 @@ SESSION_SORT_SQL: dict[str, str] = {
     "title": "s.title",
     "event_count": "st.event_count",
     "error_count": "st.error_count",
-    "duration_ms": "coalesce(st.last_event_at - st.first_event_at, -1)",
+    "duration_ms": "coalesce(st.last_end_at - st.first_event_at, -1)",
     "input_tokens": "st.input_tokens",
     "output_tokens": "st.output_tokens",
     "cost_usd": "st.cost_usd",

@@ -284,4 +284,18 @@ def m005_change_stamps(db: Database) -> None:
     db.execute("CREATE INDEX session_stats_changed ON session_stats (changed_at, session_id)")
 
 
+@migration
+def m006_event_ends(db: Database) -> None:
+    """When each session's last event ended, so a duration covers a long final call."""
+    db.execute("ALTER TABLE session_stats ADD COLUMN last_end_at INTEGER")
+    db.execute(
+        "UPDATE session_stats SET last_end_at = (SELECT max(ts + CAST(max(coalesce(duration_ms,"
+        " 0), 0) * 1000 AS INTEGER)) FROM events WHERE events.session_id = session_stats.session_id)"
+    )
+    db.execute(
+        "CREATE INDEX session_stats_span ON session_stats"
+        " (coalesce(last_end_at - first_event_at, -1), session_id)"
+    )
+
+
 LATEST_VERSION = migration_number(migration_names()[-1])

@@ -16,7 +16,7 @@ from typing import Any
 
 from agentlog.errors import Conflict
 from agentlog.model import Event, EventStatus, EventType, Session
-from agentlog.storage.sql.rows import event_row, missing_sessions, session_row
+from agentlog.storage.sql.rows import event_end_us, event_row, missing_sessions, session_row
 from agentlog.storage.sql.textsearch import normalize_for_index
 from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
 
@@ -122,6 +122,7 @@ class _Agg:
     cost: float = 0.0
     first_rid: int = 0
     last_rid: int = 0
+    end: int = 0  # latest event end: timestamp + duration
     agents: dict[str, list[int]] = field(
         default_factory=dict
     )  # agent -> [count, errors, first, last]
@@ -183,6 +184,7 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
         agg.errors += err
         agg.first = min(agg.first, ts)
         agg.last = max(agg.last, ts)
+        agg.end = max(agg.end, event_end_us(ts, e.duration_ms))
         agg.input_tokens += e.input_tokens or 0
         agg.output_tokens += e.output_tokens or 0
         agg.cost += e.cost_usd or 0.0
@@ -201,7 +203,8 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
         " last_event_at = max(coalesce(last_event_at, ?), ?),"
         " activity_at = max(activity_at, ?),"
         " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
-        " cost_usd = cost_usd + ?, first_rid = coalesce(first_rid, ?), last_rid = ?"
+        " cost_usd = cost_usd + ?, first_rid = coalesce(first_rid, ?), last_rid = ?,"
+        " last_end_at = max(coalesce(last_end_at, ?), ?)"
         " WHERE session_id = ?",
         [
             (
@@ -217,6 +220,8 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
                 a.cost,
                 a.first_rid,
                 a.last_rid,
+                a.end,
+                a.end,
                 sid,
             )
             for sid, a in aggs.items()

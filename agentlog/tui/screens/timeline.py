@@ -148,14 +148,17 @@ class TimelineScreen(Screen[None]):
         state = session_state(s, self.app.now(), self.app.stale_after)  # type: ignore[attr-defined]
         icon, style = render.STATUS_STYLE.get(state, ("?", "white"))
         # Two lines, so neither the agents nor the way up to the parent is ever cut off.
-        title = Text.assemble(
-            (f"{icon} ", style),
-            (render.one_line(s.title or "(untitled)", 80), "bold"),
-            "  ",
-            (state, style),
+        title = Text()
+        if s.parent_session_id:  # first, so a long title is what gets cut, never the way up
+            title.append("↑ sub-session (u: parent)  ", style="dim")
+        title.append_text(
+            Text.assemble(
+                (f"{icon} ", style),
+                (render.one_line(s.title or "(untitled)", 80), "bold"),
+                "  ",
+                (state, style),
+            )
         )
-        if s.parent_session_id:
-            title.append("   ↑ sub-session: u opens the parent", style="dim")
         title.no_wrap, title.overflow = True, "ellipsis"
         facts = Text()
         if s.agents:  # first: on a narrow screen the counts give way, never the agents
@@ -184,6 +187,7 @@ class TimelineScreen(Screen[None]):
         )
         facts.no_wrap, facts.overflow = True, "ellipsis"
         head = Text("\n").join([title, facts])
+        head.no_wrap, head.overflow = True, "ellipsis"  # each line is cut, never wrapped
         self.query_one("#session-head", Static).update(head)
 
     def _poll(self) -> None:
