@@ -261,7 +261,11 @@ class Store(Protocol):
     """Everything AgentLog reads and writes goes through this interface."""
 
     url: str
-    team_id: str | None  # tenant this view is scoped to; None = every row
+
+    @property
+    def team_id(self) -> str | None:
+        """The tenant this view is scoped to; None = every row."""
+        ...
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> Store:
         """A view of the same store that sees and writes only `team_id`'s rows."""

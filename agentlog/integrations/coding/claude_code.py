@@ -354,7 +354,8 @@ class ClaudeCodeMapper:
         previous = self.events.get(llm_id)
         if previous is not None and previous.content:
             texts.insert(0, previous.content)
-        usage = message.get("usage") if isinstance(message.get("usage"), dict) else {}
+        usage_raw = message.get("usage")
+        usage: dict[str, Any] = usage_raw if isinstance(usage_raw, dict) else {}
         meta: dict[str, Any] = dict(previous.metadata) if previous is not None else {}
         meta.update(self._usage_meta(usage))
         if rec.get("requestId"):

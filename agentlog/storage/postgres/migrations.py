@@ -48,7 +48,7 @@ def migration_number(name: str) -> int:
 def _statements(*statements: str) -> Step:
     def run(conn: psycopg.Connection) -> None:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
     return run
 

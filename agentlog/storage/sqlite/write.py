@@ -68,6 +68,7 @@ def insert_session(
         f"INSERT INTO sessions ({cols}) VALUES ({','.join('?' * len(row))})", list(row.values())
     )
     rid = cur.lastrowid
+    assert rid is not None  # an INSERT that returned sets it
     conn.execute(
         "INSERT INTO session_stats (session_id, activity_at) VALUES (?, ?)",
         (s.id, row["created_at"]),
