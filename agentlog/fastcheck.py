@@ -123,6 +123,9 @@ class CanonicalEvent(BaseModel):
     input_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     output_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_COST_USD)
+    cache_read_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    cache_creation_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    reasoning_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
 
 
 class FastEvent(CanonicalEvent):

@@ -413,6 +413,9 @@ def event_record(event: Event) -> dict[str, Any]:
         "input_tokens": event.input_tokens,
         "output_tokens": event.output_tokens,
         "cost_usd": event.cost_usd,
+        "cache_read_tokens": event.cache_read_tokens,
+        "cache_creation_tokens": event.cache_creation_tokens,
+        "reasoning_tokens": event.reasoning_tokens,
     }
 
 

@@ -17,6 +17,7 @@ from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.transfer import readers
 from agentlog.transfer.export import Selection, export
 from agentlog.transfer.importer import import_file
+from agentlog.transfer.writers import CSV_COLUMNS
 
 HEADER = b'{"format":"agentlog","version":1,"exported_at":"2026-03-01T12:00:00.000000Z"}\n'
 
@@ -165,7 +166,8 @@ def test_csv_column_problems(store, tmp_path) -> None:
         assert report.events.imported == 1
         assert (
             report.rejects[0].line == 2
-            and "has 25 fields; the header has 24" in report.rejects[0].reason
+            and f"has {len(CSV_COLUMNS) + 1} fields; the header has {len(CSV_COLUMNS)}"
+            in report.rejects[0].reason
         )
 
         bad_bytes = tmp_path / "bytes.csv"

@@ -380,13 +380,10 @@ class CodexMapper:
                 type=EventType.LLM_CALL,
                 agent_id=AGENT,
                 name=model,
-                metadata={
-                    "uncached_input_tokens": prompt - cached,
-                    "cache_read_tokens": cached,
-                    "reasoning_tokens": reasoning,
-                },
                 input_tokens=prompt,
                 output_tokens=output,
+                cache_read_tokens=cached,
+                reasoning_tokens=reasoning,
                 cost_usd=usage_cost(
                     model,
                     input_tokens=prompt - cached,

@@ -298,4 +298,14 @@ def m006_event_ends(db: Database) -> None:
     )
 
 
+@migration
+def m007_token_details(db: Database) -> None:
+    """Prompt-cache reads and writes and reasoning tokens as counts of their own (issue 20).
+
+    Nullable like the other measures: an event that never reported them stays NULL.
+    """
+    for column in ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens"):
+        db.execute(f"ALTER TABLE events ADD COLUMN {column} INTEGER")
+
+
 LATEST_VERSION = migration_number(migration_names()[-1])

@@ -28,8 +28,9 @@ _CHUNK = 500  # ids per IN (...) lookup
 
 INSERT_EVENT = (
     "INSERT INTO events (rid, id, session_id, ts, type, agent_id, name, status, parent_id,"
-    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
