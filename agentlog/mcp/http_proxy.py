@@ -280,7 +280,10 @@ def run_http(
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(proxy, log_level="warning", lifespan="on", access_log=False)
+    # A client holding a GET stream open must not keep a stopped proxy alive.
+    config = uvicorn.Config(
+        proxy, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on INT/TERM and then re-raises the signal; turn that into
     # an exception here so the sessions are closed and ended, and the run ends with code 0.

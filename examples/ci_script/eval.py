@@ -37,7 +37,7 @@ def main() -> int:
                 "metadata": {"suite": "smoke"},
             }
             out.write(json.dumps(event) + "\n")
-    print(f"{len(CASES) - failed} passed, {failed} failed")
+    print(f"{len(CASES) - failed} of {len(CASES)} cases passed")
     return 1 if failed else 0
 
 

@@ -200,3 +200,29 @@ class socket_closed_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_stopping_the_proxy_while_a_get_stream_is_open(
+    upstream: tuple[str, str], db_path: Path, child_env: dict[str, str]
+) -> None:
+    if upstream[1] == "json":
+        pytest.skip("one upstream kind is enough for a GET stream")
+    proc, url = _proxy(upstream[0], child_env)
+    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    body = (
+        b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+        b'"capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}'
+    )
+    with httpx.Client(timeout=10) as client:
+        session_id = client.post(url, content=body, headers=headers).headers["mcp-session-id"]
+        stream_headers = {"accept": "text/event-stream", "mcp-session-id": session_id}
+        with client.stream("GET", url, headers=stream_headers) as stream:
+            assert stream.status_code == 200
+            code = _stop(proc)  # while the stream is still open
+    assert code == 0
+    store = open_store(str(db_path))
+    try:
+        (session,) = store.list_sessions(SessionQuery()).items
+    finally:
+        store.close()
+    assert session.status == "completed" and session.metadata["mcp_session_id"] == session_id

@@ -598,7 +598,7 @@ class AgentLogCallback(BaseCallbackHandler):
             status=status,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
-            cost_usd=pricing.cost_usd(run.name, tokens_in, tokens_out, self._prices),
+            cost_usd=_cost(run.name, tokens_in, tokens_out, meta.get("usage"), self._prices),
             timestamp=ts,
             event_id=run.event_id,
         )
@@ -705,6 +705,33 @@ class AgentLogCallback(BaseCallbackHandler):
 # Runs paused by `interrupt()`, by (AgentLog, thread_id): a `Command(resume=...)`
 # on the same thread continues their session, whichever handler instance sees it.
 _PAUSED: dict[tuple[int, str], _Root] = {}
+
+
+def _cost(
+    model: str,
+    tokens_in: int | None,
+    tokens_out: int | None,
+    details: dict[str, Any] | None,
+    prices: Mapping[str, tuple[float, float]] | None,
+) -> float | None:
+    """The call's cost; cached prompt tokens at the model's cache rates.
+
+    LangChain's `input_tokens` include the cached ones, listed again under
+    `input_token_details` (`cache_read`, `cache_creation`).
+    """
+    cached = (details or {}).get("input_token_details") or {}
+    read = cached.get("cache_read") or 0
+    write = cached.get("cache_creation") or 0
+    if not (read or write) or tokens_in is None:
+        return pricing.cost_usd(model, tokens_in, tokens_out, prices)
+    return pricing.usage_cost(
+        model,
+        input_tokens=max(0, tokens_in - read - write),
+        output_tokens=tokens_out,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        table=prices,
+    )
 
 
 def _text(value: Any, memo: m.Memo | None = None) -> str | None:

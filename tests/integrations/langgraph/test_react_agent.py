@@ -128,3 +128,24 @@ def test_a_model_called_alone_is_its_own_session(recorder):
     assert rec.root.status.value == "completed"
     (llm,) = rec.of(rec.root)
     assert llm.type == T.LLM_CALL and llm.input_tokens == 2 and llm.name == "gpt-4o"
+
+
+def test_cached_prompt_tokens_are_priced_at_the_cache_rate(recorder):
+    from langchain_core.messages import AIMessage
+
+    from agentlog.integrations.langgraph.testing import ScriptedChatModel
+
+    usage = {
+        "input_tokens": 1000,  # LangChain counts the cached tokens in here too
+        "output_tokens": 100,
+        "total_tokens": 1100,
+        "input_token_details": {"cache_read": 800},
+    }
+    model = ScriptedChatModel(
+        model_name="claude-sonnet-4", responses=[AIMessage("hi", usage_metadata=usage)]
+    )
+    model.invoke("hello", config=recorder.config())
+    (llm,) = recorder.read().all(T.LLM_CALL)
+    # claude-sonnet-4: $3 in, $15 out per million; cache reads at 10% of the input price
+    assert llm.cost_usd == pytest.approx((200 * 3 + 800 * 0.3 + 100 * 15) / 1e6)
+    assert llm.metadata["usage"]["input_token_details"] == {"cache_read": 800}
