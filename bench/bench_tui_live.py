@@ -80,7 +80,9 @@ def main() -> None:
         new_requests = requests
         old_ms, new_ms, ceiling_ms = timed(per_row), timed(changes), timed(ceiling)
         server.close()
-    print(f"idle refresh of the sessions list over HTTP, {SESSIONS:,} sessions, {VISIBLE} rows shown")
+    print(
+        f"idle refresh of the sessions list over HTTP, {SESSIONS:,} sessions, {VISIBLE} rows shown"
+    )
     print(f"  before (get_session per row): {old_requests} requests, {old_ms:.1f} ms")
     print(f"  now (changed_sessions):       {new_requests} request,  {new_ms:.1f} ms")
     print(f"  ceiling (one get_session):    1 request,  {ceiling_ms:.1f} ms")
