@@ -103,7 +103,7 @@ class CanonicalEvent(BaseModel):
     session_id: Id
     timestamp: Annotated[
         str, StringConstraints(strict=True, pattern=_UTC_TIME), AfterValidator(_utc)
-    ] = Field(default_factory=utcnow)
+    ] = Field(default_factory=utcnow)  # type: ignore[assignment]  # a datetime default; _utc takes both
     type: Annotated[
         str, StringConstraints(strict=True, pattern=_TYPE_NAMES), AfterValidator(_TYPES.__getitem__)
     ]
@@ -123,6 +123,9 @@ class CanonicalEvent(BaseModel):
     input_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     output_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_COST_USD)
+    cache_read_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    cache_creation_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    reasoning_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
 
 
 class FastEvent(CanonicalEvent):
@@ -162,8 +165,8 @@ class FastSdkEvent(FastEvent):
     """A record the SDK queued: ids it made itself and its own clock's time (the writer
     passes anything else, such as a caller's timestamp, to the model)."""
 
-    id: str  # type: ignore[assignment]  # made by new_id()
-    session_id: str  # type: ignore[assignment]  # normalised when the session opened
+    id: str  # made by new_id()
+    session_id: str  # normalised when the session opened
     timestamp: datetime  # type: ignore[assignment]  # from_us(time_ns() // 1000)
 
 

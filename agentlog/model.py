@@ -50,6 +50,8 @@ MAX_TAG_CHARS = 100
 MAX_TOKENS = 10**12
 MAX_COST_USD = 1e9
 MAX_DURATION_MS = 1e12
+# The token breakdowns an event may carry besides input_tokens / output_tokens.
+TOKEN_DETAILS = ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens")
 MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIMESTAMP = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -420,6 +422,11 @@ class Event(_Model):
     input_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     output_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_COST_USD)
+    # Breakdowns of the token counts above (a subset of input / output, not added to them):
+    # prompt-cache reads and writes are input tokens, reasoning tokens are output tokens.
+    cache_read_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    cache_creation_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    reasoning_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -470,6 +477,9 @@ class StatsReport(_Model):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
     slowest: list[Event] = Field(default_factory=list)
 
     @property

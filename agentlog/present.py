@@ -155,6 +155,22 @@ def ago(dt: datetime | None, now: datetime) -> str:
     return f"{int(s // 86400)}d ago"
 
 
+def tokens(
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cache_read: int | None = None,
+    cache_creation: int | None = None,
+    reasoning: int | None = None,
+) -> str:
+    """`1,000 in (900 cached, 50 cache writes) / 400 out (256 reasoning)`; breakdowns only when known."""
+    inside = [f"{cache_read:,} cached"] if cache_read else []
+    if cache_creation:
+        inside.append(f"{cache_creation:,} cache writes")
+    text = f"{input_tokens or 0:,} in" + (f" ({', '.join(inside)})" if inside else "")
+    text += f" / {output_tokens or 0:,} out"
+    return text + (f" ({reasoning:,} reasoning)" if reasoning else "")
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 session', '2 sessions', '1,204 errors'."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from agentlog import present
 from agentlog.cli.context import get_store
 from agentlog.cli.options import (
     AgentOpt,
@@ -69,7 +70,13 @@ def agent_dict(agent: AgentSummary) -> dict[str, Any]:
 
 
 def print_report(report: StatsReport) -> None:
-    tokens = f"{report.input_tokens:,} in / {report.output_tokens:,} out"
+    tokens = present.tokens(
+        report.input_tokens,
+        report.output_tokens,
+        report.cache_read_tokens,
+        report.cache_creation_tokens,
+        report.reasoning_tokens,
+    )
     out().print(
         f"[bold]{report.sessions:,}[/] sessions  [bold]{report.events:,}[/] events  "
         f"[bold]{report.errors:,}[/] errors ({report.error_rate:.1%})  "

@@ -133,6 +133,10 @@ class Column:
     paint: Callable[[Any], str | None] | None = None
 
 
+def _paint(column: Column, row: Any) -> str:
+    return (column.paint(row) or "") if column.paint is not None else ""
+
+
 def cell(value: Any) -> str:
     """A value as the text of a table cell, with control characters made visible."""
     return safe_text(_cell(value))
@@ -231,14 +235,7 @@ def print_table(
             overflow="ellipsis",
         )
     for row, cells_of_row in zip(rows, cells, strict=True):
-        table.add_row(
-            *(
-                Text(
-                    cells_of_row[i], style=(columns[i].paint(row) or "") if columns[i].paint else ""
-                )
-                for i in widths
-            )
-        )
+        table.add_row(*(Text(cells_of_row[i], style=_paint(columns[i], row)) for i in widths))
     console.print(table)
 
 

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from agentlog.errors import DiskFull, StoreError, UsageError
 
@@ -69,9 +69,9 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
     temporary file is removed and the error says so.
     """
     if is_stdio(path):
-        stream = sys.stdout.buffer
-        yield stream
-        stream.flush()
+        out = sys.stdout.buffer
+        yield out
+        out.flush()
         return
     target = Path(path)  # type: ignore[arg-type]
     if target.is_dir():
@@ -85,8 +85,8 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
     except OSError as exc:
         raise _disk_error(exc, str(target)) from None
     if mode is not None and not stat.S_ISREG(mode):
-        with _in_place(target, gzip_level) as stream:
-            yield stream
+        with _in_place(target, gzip_level) as in_place:
+            yield in_place
         return
     if mode is not None:
         target = target.resolve()  # a symlink's file is replaced, not the link
@@ -100,12 +100,15 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
     raw = os.fdopen(fd, "wb", buffering=_BUFFER)
     stream: IO[bytes] = raw
     if is_gzip_name(target):
-        stream = gzip.GzipFile(
-            filename=target.name.removesuffix(".gz"),
-            mode="wb",
-            fileobj=raw,
-            compresslevel=gzip_level,
-            mtime=0,
+        stream = cast(  # a GzipFile is a binary stream; typeshed does not say IO[bytes]
+            IO[bytes],
+            gzip.GzipFile(
+                filename=target.name.removesuffix(".gz"),
+                mode="wb",
+                fileobj=raw,
+                compresslevel=gzip_level,
+                mtime=0,
+            ),
         )
     ok = False
     try:
@@ -141,12 +144,15 @@ def _in_place(target: Path, gzip_level: int) -> Iterator[IO[bytes]]:
         raise _disk_error(exc, str(target)) from None
     stream: IO[bytes] = raw
     if is_gzip_name(target):
-        stream = gzip.GzipFile(
-            filename=target.name.removesuffix(".gz"),
-            mode="wb",
-            fileobj=raw,
-            compresslevel=gzip_level,
-            mtime=0,
+        stream = cast(  # a GzipFile is a binary stream; typeshed does not say IO[bytes]
+            IO[bytes],
+            gzip.GzipFile(
+                filename=target.name.removesuffix(".gz"),
+                mode="wb",
+                fileobj=raw,
+                compresslevel=gzip_level,
+                mtime=0,
+            ),
         )
     try:
         yield stream
@@ -185,7 +191,7 @@ def open_input(path: str | Path | None) -> Iterator[InputFile]:
     """Open `path` (`-`/None = stdin) for reading, gunzipped when it starts with gzip magic."""
     size: int | None = None
     if is_stdio(path):
-        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer, _BUFFER)  # type: ignore[arg-type]
+        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer, _BUFFER)  # type: ignore[type-var]  # typeshed: BinaryIO is no RawIOBase
         close = False
     else:
         p = Path(path)  # type: ignore[arg-type]
@@ -203,7 +209,7 @@ def open_input(path: str | Path | None) -> Iterator[InputFile]:
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
         if head == GZIP_MAGIC:
             # Small reads: a truncated gzip loses only the last read's worth of records.
-            stream: IO[bytes] = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 16)  # type: ignore[arg-type]
+            stream: IO[bytes] = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 16)
         else:
             stream = raw
         yield InputFile(stream, raw, size, None if is_stdio(path) else str(path))

@@ -387,7 +387,7 @@ def read_csv(stream: IO[bytes]) -> Iterator[Item]:
 
 def _csv_records(cells: dict[str, str], session_cols: list[str]) -> tuple[dict | None, dict | None]:
     empty = set(filter(None, cells.get("empty_fields", "").split(",")))
-    session = None
+    session: dict[str, Any] | None = None
     if session_cols:
         session = {"id": cells["session_id"]}
         for col in session_cols:

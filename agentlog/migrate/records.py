@@ -53,6 +53,9 @@ EVENT_FIELDS: tuple[str, ...] = (
     "input_tokens",
     "output_tokens",
     "cost_usd",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
 )
 # Keys other tools put on sessions (aggregates of SessionSummary, tenancy):
 # accepted on import and dropped, since the store derives or assigns them.
@@ -111,6 +114,9 @@ def event_line(event: Event) -> bytes:
             "input_tokens": event.input_tokens,
             "output_tokens": event.output_tokens,
             "cost_usd": event.cost_usd,
+            "cache_read_tokens": event.cache_read_tokens,
+            "cache_creation_tokens": event.cache_creation_tokens,
+            "reasoning_tokens": event.reasoning_tokens,
         },
         option=orjson.OPT_APPEND_NEWLINE,
     )

@@ -70,7 +70,7 @@ def open_file_as_store(path: str | Path) -> Store:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
         raise InvalidInput(f"cannot open {path}: {report.aborted}")
-    return FileStore(store, folder, str(path), report)  # type: ignore[return-value]
+    return FileStore(store, folder, str(path), report)
 
 
 __all__ = ["FileStore", "open_file_as_store"]

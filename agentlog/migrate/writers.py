@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -61,10 +61,16 @@ def now_text() -> str:
     return format_ts(datetime.now(UTC))
 
 
+class ByteSink(Protocol):
+    """Where a writer puts its bytes: a binary file, or any object with `write`."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class _Buffered:
     """Collects small writes and hands the stream large chunks (or writes through a buffered file)."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: ByteSink) -> None:
         self._stream = stream
         # A buffered file copies each line into its fixed buffer at once. Holding a
         # page of lines and joining them instead made glibc hand megabytes back and
@@ -119,7 +125,7 @@ class _Buffered:
 class NdjsonWriter(_Buffered):
     """Header line, then a `session` line before each session's `event` lines."""
 
-    def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
+    def __init__(self, stream: ByteSink, exported_at: str | None = None) -> None:
         super().__init__(stream)
         self._put(orjson.dumps(header(exported_at)) + b"\n")
 
@@ -155,7 +161,7 @@ class NdjsonWriter(_Buffered):
 class JsonWriter(_Buffered):
     """One document: {format, version, sessions: [{..., events: [...]}]}."""
 
-    def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
+    def __init__(self, stream: ByteSink, exported_at: str | None = None) -> None:
         super().__init__(stream)
         head = orjson.dumps(header(exported_at))
         self._put(head[:-1] + b',"sessions":[')
@@ -234,7 +240,7 @@ class CsvWriter(_Buffered):
     Cells a spreadsheet would run as formulas are prefixed with `'`, reversibly.
     """
 
-    def __init__(self, stream: IO[bytes], exported_at: str | None = None) -> None:
+    def __init__(self, stream: ByteSink, exported_at: str | None = None) -> None:
         super().__init__(stream)
         self._text = io.StringIO()
         self._csv = csv.writer(self._text, lineterminator="\r\n")
@@ -296,7 +302,7 @@ class CsvWriter(_Buffered):
         super().close()
 
 
-def make_writer(fmt: str, stream: IO[bytes], exported_at: str | None = None) -> Writer:
+def make_writer(fmt: str, stream: ByteSink, exported_at: str | None = None) -> Writer:
     if fmt == "ndjson":
         return NdjsonWriter(stream, exported_at)
     if fmt == "json":

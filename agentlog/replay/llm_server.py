@@ -201,6 +201,7 @@ def anthropic_events(recorded: RecordedCall, model: str) -> Iterator[tuple[str, 
     start["usage"] = {"input_tokens": whole["usage"]["input_tokens"], "output_tokens": 0}
     yield "message_start", {"type": "message_start", "message": start}
     for index, block in enumerate(whole["content"]):
+        opening: dict[str, Any]
         if block["type"] == "text":
             opening = {"type": "text", "text": ""}
             delta = {"type": "text_delta", "text": block["text"]}

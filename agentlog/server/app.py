@@ -133,7 +133,7 @@ def create_app(
     app.include_router(sessions.router)
     app.include_router(stream.router)
     app.include_router(events.router)
-    events.register_event_by_id(app.router)  # type: ignore[arg-type]
+    events.register_event_by_id(app.router)
     app.include_router(analytics.router)
     app.include_router(keys.router)
     app.include_router(users.router)

@@ -165,7 +165,7 @@ class TeamOut(BaseModel):
     created_at: datetime
 
 
-ROLES = {"enum": ["owner", "admin", "member", "viewer"]}
+ROLES: dict[str, Any] = {"enum": ["owner", "admin", "member", "viewer"]}
 
 
 class UserCreateIn(_Body):

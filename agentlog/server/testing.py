@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
@@ -21,6 +22,12 @@ from agentlog.storage.accounts import AccountStore, Role, Team
 from agentlog.storage.remote import RemoteStore
 
 BASE_URL = "http://testserver"
+
+
+def _httpx(client: TestClient) -> httpx.Client:
+    """Starlette's TestClient speaks httpx.Client's interface (request, headers, close)
+    without being declared one; RemoteStore needs nothing more."""
+    return cast(httpx.Client, client)
 
 
 @dataclass
@@ -34,7 +41,10 @@ class TestServer:
     def remote_store(self, api_key: str | None = None, **options: Any) -> RemoteStore:
         options.setdefault("backoff", 0.01)
         return RemoteStore(
-            BASE_URL, api_key=api_key or self.admin_key.secret, client=self.client, **options
+            BASE_URL,
+            api_key=api_key or self.admin_key.secret,
+            client=_httpx(self.client),
+            **options,
         )
 
     def close(self) -> None:
@@ -96,7 +106,11 @@ def remote_store(tmp: Path) -> RemoteStore:
     """
     server = start_test_server(tmp / "remote-server", rate_limit_per_minute=0)
     store = _ServerBackedStore(
-        BASE_URL, api_key=server.admin_key.secret, client=server.client, team="*", backoff=0.01
+        BASE_URL,
+        api_key=server.admin_key.secret,
+        client=_httpx(server.client),
+        team="*",
+        backoff=0.01,
     )
     store.server = server
     return store

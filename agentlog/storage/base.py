@@ -261,7 +261,11 @@ class Store(Protocol):
     """Everything AgentLog reads and writes goes through this interface."""
 
     url: str
-    team_id: str | None  # tenant this view is scoped to; None = every row
+
+    @property
+    def team_id(self) -> str | None:
+        """The tenant this view is scoped to; None = every row."""
+        ...
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> Store:
         """A view of the same store that sees and writes only `team_id`'s rows."""
@@ -409,6 +413,9 @@ def event_record(event: Event) -> dict[str, Any]:
         "input_tokens": event.input_tokens,
         "output_tokens": event.output_tokens,
         "cost_usd": event.cost_usd,
+        "cache_read_tokens": event.cache_read_tokens,
+        "cache_creation_tokens": event.cache_creation_tokens,
+        "reasoning_tokens": event.reasoning_tokens,
     }
 
 

@@ -253,7 +253,7 @@ class RemoteStore:
 
     # ------------------------------------------------------------ views
     @property
-    def team_id(self) -> str | None:  # type: ignore[override]
+    def team_id(self) -> str | None:
         """The team this view reads and writes (the key's own team unless `team` was given)."""
         if self._team is not None:
             return None if self._team == "*" else self._team

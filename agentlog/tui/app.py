@@ -55,7 +55,7 @@ class SessionCommands(Provider):
             title = render.one_line(s.title or "(untitled)", 80)
             yield DiscoveryHit(
                 f"Go to session: {title}",
-                partial(self.app.open_session, s.id),
+                partial(self.app.open_session, s.id),  # type: ignore[attr-defined]
                 help=f"{s.status} · {plural(s.event_count, 'event')}",
             )
 

@@ -14,6 +14,7 @@ from portability_helpers import dump, fill, lines, make_event, make_session
 from agentlog.migrate import readers
 from agentlog.migrate.export import Selection, export
 from agentlog.migrate.importer import import_file
+from agentlog.migrate.writers import CSV_COLUMNS
 from agentlog.model import MAX_CONTENT_BYTES, BatchError, Event, Session, WriteResult
 from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.sqlite.store import SQLiteStore
@@ -165,7 +166,8 @@ def test_csv_column_problems(store, tmp_path) -> None:
         assert report.events.imported == 1
         assert (
             report.rejects[0].line == 2
-            and "has 25 fields; the header has 24" in report.rejects[0].reason
+            and f"has {len(CSV_COLUMNS) + 1} fields; the header has {len(CSV_COLUMNS)}"
+            in report.rejects[0].reason
         )
 
         bad_bytes = tmp_path / "bytes.csv"

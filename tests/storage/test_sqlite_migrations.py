@@ -114,7 +114,11 @@ def test_first_schema_is_upgraded_on_open_with_data_kept(tmp_path):
         )
         for i in range(2)
     ]
-    db.conn.executemany(INSERT_EVENT, [event_row(i + 1, e) for i, e in enumerate(events)])
+    # The m001 columns only (the current INSERT_EVENT names columns added later).
+    legacy_insert = (
+        INSERT_EVENT.split(", cache_read_tokens")[0] + ") VALUES (" + ",".join("?" * 15) + ")"
+    )
+    db.conn.executemany(legacy_insert, [event_row(i + 1, e)[:15] for i, e in enumerate(events)])
     db.conn.commit()
     db.close()
 

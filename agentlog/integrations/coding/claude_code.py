@@ -354,7 +354,8 @@ class ClaudeCodeMapper:
         previous = self.events.get(llm_id)
         if previous is not None and previous.content:
             texts.insert(0, previous.content)
-        usage = message.get("usage") if isinstance(message.get("usage"), dict) else {}
+        usage_raw = message.get("usage")
+        usage: dict[str, Any] = usage_raw if isinstance(usage_raw, dict) else {}
         meta: dict[str, Any] = dict(previous.metadata) if previous is not None else {}
         meta.update(self._usage_meta(usage))
         if rec.get("requestId"):
@@ -397,19 +398,15 @@ class ClaudeCodeMapper:
                 input_tokens=(uncached + read + write) if usage else None,
                 output_tokens=output if usage else None,
                 cost_usd=cost,
+                cache_read_tokens=read if usage else None,
+                cache_creation_tokens=write if usage else None,
                 status=EventStatus.ERROR if error else EventStatus.OK,
             )
         )
 
     @staticmethod
     def _usage_meta(usage: dict[str, Any]) -> dict[str, Any]:
-        if not usage:
-            return {}
-        meta = {
-            "uncached_input_tokens": count(usage.get("input_tokens")),
-            "cache_read_tokens": count(usage.get("cache_read_input_tokens")),
-            "cache_creation_tokens": count(usage.get("cache_creation_input_tokens")),
-        }
+        meta: dict[str, Any] = {}
         if usage.get("service_tier"):
             meta["service_tier"] = str(usage["service_tier"])
         return meta

@@ -164,7 +164,8 @@ class CodexMapper:
         parent = _parent_thread(payload)
         if parent:
             self.head["parent"] = as_uuid(parent, SOURCE, "session")
-        git = payload.get("git") if isinstance(payload.get("git"), dict) else {}
+        git_raw = payload.get("git")
+        git: dict[str, Any] = git_raw if isinstance(git_raw, dict) else {}
         for key, value in (
             ("cwd", payload.get("cwd")),
             ("version", payload.get("cli_version")),
@@ -379,13 +380,10 @@ class CodexMapper:
                 type=EventType.LLM_CALL,
                 agent_id=AGENT,
                 name=model,
-                metadata={
-                    "uncached_input_tokens": prompt - cached,
-                    "cache_read_tokens": cached,
-                    "reasoning_tokens": reasoning,
-                },
                 input_tokens=prompt,
                 output_tokens=output,
+                cache_read_tokens=cached,
+                reasoning_tokens=reasoning,
                 cost_usd=usage_cost(
                     model,
                     input_tokens=prompt - cached,

@@ -204,12 +204,8 @@ class GeminiMapper:
             cached = min(count(tokens.get("cached")), prompt)
             output = count(tokens.get("output"))
             thought = count(tokens.get("thoughts"))
-            meta.update(
-                uncached_input_tokens=prompt - cached,
-                cache_read_tokens=cached,
-                reasoning_tokens=thought,
-                tool_tokens=count(tokens.get("tool")),
-            )
+            if count(tokens.get("tool")):
+                meta["tool_tokens"] = count(tokens.get("tool"))
         self._add(
             Event(
                 id=mid,
@@ -222,6 +218,8 @@ class GeminiMapper:
                 metadata=meta,
                 input_tokens=prompt if tokens else None,
                 output_tokens=output + thought if tokens else None,
+                cache_read_tokens=cached if tokens else None,
+                reasoning_tokens=thought if tokens else None,
                 cost_usd=usage_cost(
                     model,
                     input_tokens=prompt - cached,

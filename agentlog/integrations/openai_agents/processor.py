@@ -130,7 +130,7 @@ class AgentLogProcessor(TracingProcessor):
                 kind = str(getattr(data, "type", ""))
                 agent = getattr(data, "name", None) if kind == "agent" else None
                 state.spans[span.span_id] = _Span(
-                    new_id() if KINDS.get(kind) is not None else None,
+                    new_id() if isinstance(kind, str) and KINDS.get(kind) is not None else None,
                     (parent.event_id or parent.parent_event) if parent else None,
                     agent or (parent.agent if parent else None),
                 )

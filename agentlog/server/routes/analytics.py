@@ -83,7 +83,7 @@ def usage(
         {"type": t, "events": n} for t, n in sorted(report.by_type.items(), key=lambda kv: -kv[1])
     ]
 
-    per_day = []
+    per_day: list[dict[str, Any]] = []
     day = _day_start(start)
     while day < end:
         nxt = day + timedelta(days=1)
@@ -105,16 +105,19 @@ def usage(
     integrations: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
     sessions = 0
     by_day_sessions: dict[str, int] = defaultdict(int)
-    for s in iter_sessions(store, SessionQuery(since=start, until=end, sort="created_at")):
+    for summary in iter_sessions(store, SessionQuery(since=start, until=end, sort="created_at")):
         sessions += 1
-        by_day_sessions[s.created_at.strftime("%Y-%m-%d")] += 1
-        for bucket in (users[s.created_by or "unknown"], integrations[_integration(s.metadata)]):
+        by_day_sessions[summary.created_at.strftime("%Y-%m-%d")] += 1
+        for bucket in (
+            users[summary.created_by or "unknown"],
+            integrations[_integration(summary.metadata)],
+        ):
             bucket["sessions"] += 1
-            bucket["events"] += s.event_count
-            bucket["errors"] += s.error_count
-            bucket["input_tokens"] += s.input_tokens
-            bucket["output_tokens"] += s.output_tokens
-            bucket["cost_usd"] += s.cost_usd
+            bucket["events"] += summary.event_count
+            bucket["errors"] += summary.error_count
+            bucket["input_tokens"] += summary.input_tokens
+            bucket["output_tokens"] += summary.output_tokens
+            bucket["cost_usd"] += summary.cost_usd
     for row in per_day:
         row["sessions"] = by_day_sessions.get(row["day"], 0)
 

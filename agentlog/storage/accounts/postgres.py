@@ -104,14 +104,14 @@ class PostgresAccounts(SQLAccounts):
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._conn() as conn, conn.cursor(row_factory=dict_row) as cur:
-            return cur.execute(_pg(sql), params).fetchall()  # type: ignore[arg-type]
+            return cur.execute(_pg(sql), params).fetchall()
 
     def _write(self, statements: Sequence[Statement]) -> None:
         with translated(self._display):
             try:
                 with self._pool.connection() as conn, conn.transaction():
                     for sql, params in statements:
-                        conn.execute(_pg(sql), params)  # type: ignore[arg-type]
+                        conn.execute(_pg(sql), params)
             except psycopg.errors.UniqueViolation as exc:
                 raise Conflict(f"already exists: {str(exc).splitlines()[0]}") from None
 

@@ -87,7 +87,7 @@ def violations(conn: psycopg.Connection, schema: str) -> list[str]:
                 continue
             kind = "primary key" if primary else "unique index" if unique else "index"
             out.append(f"{table}: {kind} {name} starts with {first or 'an expression'}")
-    for name, table, target, columns in _foreign_keys(conn, schema):
-        if REFERENCE_TABLES.isdisjoint({table, target}) and DISTRIBUTION_COLUMN not in columns:
+    for name, table, target, key_columns in _foreign_keys(conn, schema):
+        if REFERENCE_TABLES.isdisjoint({table, target}) and DISTRIBUTION_COLUMN not in key_columns:
             out.append(f"{table}: foreign key {name} to {target} leaves out {DISTRIBUTION_COLUMN}")
     return out

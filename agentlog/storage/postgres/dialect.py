@@ -21,7 +21,8 @@ class PostgresDialect(Dialect):
     false = "false"
     event_columns = (
         "e.id, e.session_id, e.ts, e.type, e.agent_id, e.name, e.status, e.parent_id,"
-        " e.duration_ms, e.input_tokens, e.output_tokens, e.cost_usd, e.metadata::text, e.content"
+        " e.duration_ms, e.input_tokens, e.output_tokens, e.cost_usd, e.metadata::text, e.content,"
+        " e.cache_read_tokens, e.cache_creation_tokens, e.reasoning_tokens"
     )
     # Column 0 mirrors SQLite's rid slot; row_session never reads it.
     session_columns = (

@@ -136,7 +136,9 @@ class PostgresEventReads:
                     "SELECT e.type, e.agent_id, count(*),"
                     " count(*) FILTER (WHERE e.status = 'error' OR e.type = 'ERROR'),"
                     " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
-                    f" coalesce(sum(e.cost_usd), 0.0) {base} GROUP BY e.type, e.agent_id",
+                    " coalesce(sum(e.cost_usd), 0.0), coalesce(sum(e.cache_read_tokens), 0),"
+                    " coalesce(sum(e.cache_creation_tokens), 0),"
+                    f" coalesce(sum(e.reasoning_tokens), 0) {base} GROUP BY e.type, e.agent_id",
                     params,
                 ).fetchall()
             )

@@ -48,7 +48,7 @@ def migration_number(name: str) -> int:
 def _statements(*statements: str) -> Step:
     def run(conn: psycopg.Connection) -> None:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
     return run
 
@@ -188,11 +188,18 @@ def m004_event_ends(conn: psycopg.Connection) -> None:
     )
 
 
+def m005_token_details(conn: psycopg.Connection) -> None:
+    """Prompt-cache reads and writes and reasoning tokens as counts of their own (issue 20)."""
+    for column in ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens"):
+        conn.execute(f"ALTER TABLE events ADD COLUMN {column} bigint")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", m001_initial),
     Migration("m002_fts", m002_fts),
     Migration("m003_change_stamps", m003_change_stamps),
     Migration("m004_event_ends", m004_event_ends),
+    Migration("m005_token_details", m005_token_details),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

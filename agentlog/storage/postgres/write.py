@@ -159,20 +159,24 @@ def is_error(e: Event) -> bool:
 # %b: the arrays go in binary (psycopg's text format escapes every string, ~40% of a write).
 INSERT_EVENTS = (
     "INSERT INTO events (id, session_id, ts, type, agent_id, name, status, parent_id,"
-    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
     " SELECT t.id, t.session_id, t.ts, t.type, t.agent_id, t.name, t.status, t.parent_id,"
-    " t.duration_ms, t.input_tokens, t.output_tokens, t.cost_usd, t.metadata::jsonb, t.content"
+    " t.duration_ms, t.input_tokens, t.output_tokens, t.cost_usd, t.metadata::jsonb, t.content,"
+    " t.cache_read_tokens, t.cache_creation_tokens, t.reasoning_tokens"
     " FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[],"
     " %b::text[], %b::text[], %b::float8[], %b::bigint[], %b::bigint[], %b::float8[],"
-    " %b::text[], %b::text[]) AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
-    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
+    " %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[])"
+    " AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
     " ORDER BY t.ts, t.id"
     " ON CONFLICT (id) DO NOTHING RETURNING rid, id"
 )
 
 
 def event_columns(events: Sequence[Event]) -> tuple[list[Any], ...]:
-    """The events as 14 column arrays, in INSERT_EVENTS order."""
+    """The events as 17 column arrays, in INSERT_EVENTS order."""
     return (
         [e.id for e in events],
         [e.session_id for e in events],
@@ -188,6 +192,9 @@ def event_columns(events: Sequence[Event]) -> tuple[list[Any], ...]:
         [e.cost_usd for e in events],
         [_dumps(e.metadata) if e.metadata else "{}" for e in events],
         [e.content for e in events],
+        [e.cache_read_tokens for e in events],
+        [e.cache_creation_tokens for e in events],
+        [e.reasoning_tokens for e in events],
     )
 
 

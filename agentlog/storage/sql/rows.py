@@ -74,6 +74,9 @@ def row_event(row: Sequence[Any]) -> Event:
             "input_tokens": row[9],
             "output_tokens": row[10],
             "cost_usd": row[11],
+            "cache_read_tokens": row[14],
+            "cache_creation_tokens": row[15],
+            "reasoning_tokens": row[16],
         },
         _EVENT_FIELDS,
     )
@@ -100,6 +103,9 @@ def row_record(row: Sequence[Any]) -> dict[str, Any]:
         "input_tokens": row[9],
         "output_tokens": row[10],
         "cost_usd": row[11],
+        "cache_read_tokens": row[14],
+        "cache_creation_tokens": row[15],
+        "reasoning_tokens": row[16],
     }
 
 
@@ -192,6 +198,9 @@ def event_row(rid: int, e: Event) -> tuple[Any, ...]:
         if e.metadata
         else "{}",
         e.content,
+        e.cache_read_tokens,
+        e.cache_creation_tokens,
+        e.reasoning_tokens,
     )
 
 

@@ -45,7 +45,8 @@ def fold_facets(rows: Iterable[Sequence[Any]], out: dict[str, dict[str, int]]) -
 
 @dataclass
 class Tally:
-    """The sums of `stats`, from (type, agent_id, count, errors, in, out, cost) rows."""
+    """The sums of `stats`, from (type, agent_id, count, errors, in, out, cost, cache read,
+    cache creation, reasoning) rows."""
 
     by_type: dict[str, int] = field(default_factory=dict)
     by_agent: dict[str, int] = field(default_factory=dict)
@@ -54,9 +55,12 @@ class Tally:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        for etype, agent, n, n_err, n_in, n_out, usd in rows:
+        for etype, agent, n, n_err, n_in, n_out, usd, n_read, n_write, n_reason in rows:
             self.by_type[etype] = self.by_type.get(etype, 0) + n
             if agent is not None:
                 self.by_agent[agent] = self.by_agent.get(agent, 0) + n
@@ -65,6 +69,9 @@ class Tally:
             self.input_tokens += int(n_in)
             self.output_tokens += int(n_out)
             self.cost_usd += float(usd)
+            self.cache_read_tokens += int(n_read)
+            self.cache_creation_tokens += int(n_write)
+            self.reasoning_tokens += int(n_reason)
 
     def report(self, sessions: int, timed: Sequence[Timed], slow: list[Event]) -> StatsReport:
         """The StatsReport of these sums, the timed rows and the slowest events."""
@@ -81,5 +88,8 @@ class Tally:
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             cost_usd=self.cost_usd,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_creation_tokens=self.cache_creation_tokens,
+            reasoning_tokens=self.reasoning_tokens,
             slowest=slow,
         )

@@ -21,7 +21,8 @@ class SQLiteDialect(Dialect):
     false = "0"
     event_columns = (
         "e.id, e.session_id, e.ts, e.type, e.agent_id, e.name, e.status, e.parent_id,"
-        " e.duration_ms, e.input_tokens, e.output_tokens, e.cost_usd, e.metadata, e.content"
+        " e.duration_ms, e.input_tokens, e.output_tokens, e.cost_usd, e.metadata, e.content,"
+        " e.cache_read_tokens, e.cache_creation_tokens, e.reasoning_tokens"
     )
     session_columns = (
         "s.rid, s.id, s.title, s.description, s.status, s.parent_session_id, s.tags, s.metadata,"

@@ -50,7 +50,7 @@ def migration_set() -> Migrations:
 @migration
 def m001_initial(db: Database) -> None:
     """Sessions, events and the per-session / per-agent aggregates the writer keeps up."""
-    db["sessions"].create(
+    db.table("sessions").create(
         {
             "rid": int,
             "id": str,
@@ -85,15 +85,15 @@ def m001_initial(db: Database) -> None:
             "metadata": "{}",
         },
     )
-    db["sessions"].create_index(["id"], unique=True, index_name="sessions_id")
-    db["sessions"].create_index(["parent_session_id"], index_name="sessions_parent")
-    db["sessions"].create_index(["team_id", "created_at"], index_name="sessions_team")
-    db["sessions"].create_index(["created_at", "id"], index_name="sessions_created")
-    db["sessions"].create_index(["status"], index_name="sessions_status")
+    db.table("sessions").create_index(["id"], unique=True, index_name="sessions_id")
+    db.table("sessions").create_index(["parent_session_id"], index_name="sessions_parent")
+    db.table("sessions").create_index(["team_id", "created_at"], index_name="sessions_team")
+    db.table("sessions").create_index(["created_at", "id"], index_name="sessions_created")
+    db.table("sessions").create_index(["status"], index_name="sessions_status")
 
     # One row per session, kept up by write(): listing sessions never scans events.
     # activity_at = max(created_at, last event): the "last activity" sort and prune key.
-    db["session_stats"].create(
+    db.table("session_stats").create(
         {
             "session_id": str,
             "event_count": int,
@@ -122,11 +122,11 @@ def m001_initial(db: Database) -> None:
             "cost_usd": 0.0,
         },
     )
-    db["session_stats"].create_index(
+    db.table("session_stats").create_index(
         ["activity_at", "session_id"], index_name="session_stats_activity"
     )
 
-    db["session_agents"].create(
+    db.table("session_agents").create(
         {
             "session_id": str,
             "agent_id": str,
@@ -138,12 +138,12 @@ def m001_initial(db: Database) -> None:
         pk=("session_id", "agent_id"),
         not_null={"event_count", "error_count", "first_event_at", "last_event_at"},
     )
-    db["session_agents"].create_index(
+    db.table("session_agents").create_index(
         ["agent_id", "last_event_at"], index_name="session_agents_agent"
     )
 
     # content last: reading (ts, id) of a row never touches its overflow pages.
-    db["events"].create(
+    db.table("events").create(
         {
             "rid": int,
             "id": str,
@@ -199,8 +199,8 @@ def m002_fts(db: Database) -> None:
         f"title, description, tokenize='{FTS_TOKENIZE}')"
     )
     # Highest events.rid already in events_fts: the batch indexer's watermark.
-    db["fts_state"].create({"name": str, "value": int}, pk="name", not_null={"value"})
-    db["fts_state"].insert({"name": "events_indexed_rid", "value": 0})
+    db.table("fts_state").create({"name": str, "value": int}, pk="name", not_null={"value"})
+    db.table("fts_state").insert({"name": "events_indexed_rid", "value": 0})
     # Files from m001 alone may hold sessions: index their titles now.
     from agentlog.storage.sql.textsearch import normalize_for_index
 
@@ -233,15 +233,15 @@ def m003_event_blocks(db: Database) -> None:
     newest rids and stops once no older block can hold a later event
     (`sqlite/search.py`); without these bounds a common word meant sorting every match.
     """
-    db["event_blocks"].create(
+    db.table("event_blocks").create(
         {"block": int, "min_ts": int, "max_ts": int}, pk="block", not_null={"min_ts", "max_ts"}
     )
     db.execute(
         "INSERT INTO event_blocks (block, min_ts, max_ts)"
         f" SELECT rid >> {BLOCK_SHIFT}, min(ts), max(ts) FROM events GROUP BY rid >> {BLOCK_SHIFT}"
     )
-    db["session_stats"].add_column("first_rid", int)
-    db["session_stats"].add_column("last_rid", int)
+    db.table("session_stats").add_column("first_rid", int)
+    db.table("session_stats").add_column("last_rid", int)
     db.execute(
         "UPDATE session_stats SET (first_rid, last_rid) ="
         " (SELECT min(rid), max(rid) FROM events WHERE events.session_id = session_stats.session_id)"
@@ -255,10 +255,10 @@ def m004_sort_indexes(db: Database) -> None:
     Measured over 10,000 sessions: sorting by title, event count or duration took
     25-70 ms without them (a full sort per page) and about 1 ms with them.
     """
-    db["sessions"].create_index(["title", "id"], index_name="sessions_title")
-    db["sessions"].create_index(["updated_at", "id"], index_name="sessions_updated")
+    db.table("sessions").create_index(["title", "id"], index_name="sessions_title")
+    db.table("sessions").create_index(["updated_at", "id"], index_name="sessions_updated")
     for column in ("event_count", "error_count", "input_tokens", "output_tokens", "cost_usd"):
-        db["session_stats"].create_index(
+        db.table("session_stats").create_index(
             [column, "session_id"], index_name=f"session_stats_{column}"
         )
     db.execute(
@@ -296,6 +296,16 @@ def m006_event_ends(db: Database) -> None:
         "CREATE INDEX session_stats_span ON session_stats"
         " (coalesce(last_end_at - first_event_at, -1), session_id)"
     )
+
+
+@migration
+def m007_token_details(db: Database) -> None:
+    """Prompt-cache reads and writes and reasoning tokens as counts of their own (issue 20).
+
+    Nullable like the other measures: an event that never reported them stays NULL.
+    """
+    for column in ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens"):
+        db.execute(f"ALTER TABLE events ADD COLUMN {column} INTEGER")
 
 
 LATEST_VERSION = migration_number(migration_names()[-1])

@@ -28,8 +28,9 @@ _CHUNK = 500  # ids per IN (...) lookup
 
 INSERT_EVENT = (
     "INSERT INTO events (rid, id, session_id, ts, type, agent_id, name, status, parent_id,"
-    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
@@ -67,6 +68,7 @@ def insert_session(
         f"INSERT INTO sessions ({cols}) VALUES ({','.join('?' * len(row))})", list(row.values())
     )
     rid = cur.lastrowid
+    assert rid is not None  # an INSERT that returned sets it
     conn.execute(
         "INSERT INTO session_stats (session_id, activity_at) VALUES (?, ?)",
         (s.id, row["created_at"]),

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label, Sparkline, Static
 
+from agentlog import present
 from agentlog.model import AgentSummary, EventStatus, EventType, StatsReport, from_us, to_us
 from agentlog.present import plural
 from agentlog.storage.base import EventQuery, Store, iter_events
@@ -220,7 +221,16 @@ class MetricsScreen(Screen[None]):
             "   ",
             (f"{plural(r.errors, 'error')} ({r.error_rate:.1%})", "red" if r.errors else "dim"),
             "   ",
-            f"{r.input_tokens:,} tokens in / {r.output_tokens:,} out",
+            "tokens "
+            + present.tokens(
+                r.input_tokens,
+                r.output_tokens,
+                r.cache_read_tokens,
+                r.cache_creation_tokens,
+                r.reasoning_tokens,
+            )
+            if r.cache_read_tokens or r.cache_creation_tokens or r.reasoning_tokens
+            else f"{r.input_tokens:,} tokens in / {r.output_tokens:,} out",
             "   ",
             (render.cost(r.cost_usd), "green"),
         )

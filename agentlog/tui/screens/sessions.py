@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from agentlog.model import SessionSummary
 from agentlog.present import DEFAULT_STALE_AFTER, plural, session_state
-from agentlog.storage.base import EventQuery, SessionChanges, SessionQuery, SessionSort
+from agentlog.storage.base import EventQuery, Order, SessionChanges, SessionQuery, SessionSort
 from agentlog.tui import render
 from agentlog.tui.messages import StoreFailed, StoreRecovered
 from agentlog.tui.widgets.banner import Banner
@@ -54,7 +54,7 @@ COLUMNS: list[Col] = [
     Col("last", "Last activity", "last_event_at", 15, 9),
 ]
 SORTS: list[SessionSort] = [c.sort for c in COLUMNS if c.sort]
-SORT_LABELS: dict[str, str] = {c.sort: c.header.lower() for c in COLUMNS if c.sort} | {
+SORT_LABELS: dict[str, str] = {str(c.sort): c.header.lower() for c in COLUMNS if c.sort} | {
     "input_tokens": "tokens",
     "created_at": "created",
     "updated_at": "updated",
@@ -540,7 +540,7 @@ class SessionsScreen(Screen[None]):
         for col in COLUMNS:
             key, sort = col.key, col.sort
             if key == event.column_key.value and sort:
-                order = (
+                order: Order = (
                     "asc" if self.query_.sort == sort and self.query_.order == "desc" else "desc"
                 )
                 self.query_ = replace(self.query_, sort=sort, order=order)

@@ -20,6 +20,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
+from agentlog import present
 from agentlog.model import Event
 from agentlog.tui import render
 
@@ -80,7 +81,14 @@ def fields_table(event: Event, session_start: datetime | None) -> Table:
         table.add_row("duration", render.duration(event.duration_ms))
     if event.input_tokens or event.output_tokens:
         table.add_row(
-            "tokens", f"{event.input_tokens or 0:,} in / {event.output_tokens or 0:,} out"
+            "tokens",
+            present.tokens(
+                event.input_tokens,
+                event.output_tokens,
+                event.cache_read_tokens,
+                event.cache_creation_tokens,
+                event.reasoning_tokens,
+            ),
         )
     if event.cost_usd:
         table.add_row("cost", render.cost(event.cost_usd))

@@ -58,8 +58,7 @@ def test_a_session_with_tools_mcp_a_background_subagent_and_an_interrupted_turn(
     first = next(e for e in by_type[EventType.LLM_CALL] if e.metadata.get("request_id"))
     assert first.content == "Let me look at the tests." and first.name == fx.MODEL
     assert first.input_tokens == 12 + 18_000 + 2_000 and first.output_tokens == 310
-    assert first.metadata["cache_read_tokens"] == 18_000
-    assert first.metadata["cache_creation_tokens"] == 2_000
+    assert (first.cache_read_tokens, first.cache_creation_tokens) == (18_000, 2_000)
     calls = {e.name: e for e in by_type[EventType.TOOL_CALL]}
     assert set(calls) == {"Bash", "mcp__github__search_issues", "Task", "Read", "Edit"}
     assert all(c.parent_id for c in calls.values())

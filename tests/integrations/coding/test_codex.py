@@ -62,9 +62,7 @@ def test_a_rollout_becomes_a_session_with_responses_tools_and_a_subagent(tmp_pat
     first = llm[0]
     assert calls["call_SHELL"].parent_id == first.id == calls["call_MCP"].parent_id
     assert (first.input_tokens, first.output_tokens) == (12_000, 400)
-    assert (
-        first.metadata["cache_read_tokens"] == 10_000 and first.metadata["reasoning_tokens"] == 256
-    )
+    assert (first.cache_read_tokens, first.reasoning_tokens) == (10_000, 256)
     # gpt-5-codex: $1.25 in, $10 out, cached input at $0.125; reasoning is output, once.
     assert first.cost_usd == round((2_000 * 1.25 + 10_000 * 0.125 + 400 * 10) / 1e6, 8)
     answer = next(e for e in mine if e.type == EventType.AGENT_OUTPUT)

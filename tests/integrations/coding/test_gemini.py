@@ -39,6 +39,7 @@ def test_a_chat_becomes_a_session_with_its_call_tools_tokens_and_cost(tmp_path) 
     assert session.metadata["model"] == fx.MODEL and "gemini" in session.tags
     llm = next(e for e in events if e.type == EventType.LLM_CALL)
     assert (llm.input_tokens, llm.output_tokens) == (40_000, 420)  # thoughts are output
+    assert (llm.cache_read_tokens, llm.reasoning_tokens) == (30_000, 300)
     # gemini-2.5-pro: $1.25 in, $10 out; the 30,000 cached tokens at a quarter of input.
     assert llm.cost_usd == round((10_000 * 1.25 + 30_000 * 0.3125 + 420 * 10) / 1e6, 8)
     calls = {e.name: e for e in events if e.type == EventType.TOOL_CALL}

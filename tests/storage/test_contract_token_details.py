@@ -1,0 +1,65 @@
+"""Cache reads, cache writes and reasoning tokens are stored, read back and summed on every backend."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from agentlog.cli.app import app
+from agentlog.model import EventType
+from agentlog.storage.base import EventQuery
+
+
+def test_token_details_round_trip_and_sum(store, make) -> None:
+    session = make.session()
+    calls = [
+        make.event(
+            session.id,
+            EventType.LLM_CALL,
+            input_tokens=20_000,
+            output_tokens=400,
+            cache_read_tokens=18_000,
+            cache_creation_tokens=1_000,
+            reasoning_tokens=256,
+        ),
+        make.event(session.id, EventType.LLM_CALL, input_tokens=10, output_tokens=5),
+    ]
+    assert store.write([session], calls).inserted == 2
+    first, plain = store.list_events(EventQuery(session_id=session.id)).items
+    assert (first.cache_read_tokens, first.cache_creation_tokens, first.reasoning_tokens) == (
+        18_000,
+        1_000,
+        256,
+    )
+    assert (plain.cache_read_tokens, plain.reasoning_tokens) == (None, None)  # never reported
+    record = store.list_event_records(EventQuery(session_id=session.id)).items[0]
+    assert record["cache_read_tokens"] == 18_000 and record["reasoning_tokens"] == 256
+    report = store.stats(EventQuery(session_id=session.id))
+    assert (report.cache_read_tokens, report.cache_creation_tokens, report.reasoning_tokens) == (
+        18_000,
+        1_000,
+        256,
+    )
+
+
+def test_stats_shows_the_breakdown(tmp_path, make) -> None:
+    from agentlog.storage import open_store
+
+    db = tmp_path / "a.db"
+    session = make.session()
+    with open_store(str(db)) as store:
+        store.write(
+            [session],
+            [
+                make.event(
+                    session.id,
+                    EventType.LLM_CALL,
+                    input_tokens=1_000,
+                    output_tokens=400,
+                    cache_read_tokens=900,
+                    reasoning_tokens=256,
+                )
+            ],
+        )
+    result = CliRunner().invoke(app, ["--db", str(db), "stats"])
+    assert result.exit_code == 0, result.output
+    assert "1,000 in (900 cached) / 400 out (256 reasoning)" in " ".join(result.stdout.split())
