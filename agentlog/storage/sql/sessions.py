@@ -220,32 +220,33 @@ class SQLSessionReads(ABC):
         return Page(items, cursor)
 
     def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
+        # The token is this store's clock when the call began (or a later change stamp, from
+        # a writer whose clock runs ahead): the next call re-reads only CHANGE_MARGIN_US
+        # before it, so an idle poll answers nothing instead of the last burst again.
+        now = to_us(utcnow())
+        if since is None:
+            return SessionChanges([], change_token(now))
+        after = change_since(since)
         limit = page_limit(limit)
         p = self._dialect.p
-        where: list[str] = []
-        params: list[Any] = []
+        where = ["s.id = st.session_id", f"st.changed_at >= {p}"]
+        params: list[Any] = [after - CHANGE_MARGIN_US]
         if self.team_id is not None:
             where.append(f"s.team_id = {p}")
             params.append(self.team_id)
+        # session_stats first (CROSS JOIN fixes SQLite's join order): the changed_at index
+        # finds the few changed rows instead of walking a team's every session.
         with self._reading() as conn:
-            if since is None:
-                row = conn.execute(
-                    f"SELECT max(st.changed_at) {SESSION_FROM}{where_sql(where)}", params
-                ).fetchone()
-                return SessionChanges([], change_token(int(row[0] or 0) if row else 0))
-            after = change_since(since)
-            where.append(f"st.changed_at >= {p}")
-            params.append(after - CHANGE_MARGIN_US)
             rows = conn.execute(
                 f"SELECT {self._dialect.session_columns}, st.changed_at"
-                f" {SESSION_FROM}{where_sql(where)}"
-                f" ORDER BY st.changed_at DESC, s.id DESC LIMIT {p}",
+                f" FROM session_stats st CROSS JOIN sessions s{where_sql(where)}"
+                f" ORDER BY st.changed_at DESC, st.session_id DESC LIMIT {p}",
                 [*params, limit + 1],
             ).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
             agents = self._agents_of(conn, [r[1] for r in rows])
-        newest = max([after, *(int(r[-1]) for r in rows)])
+        newest = max([now, *(int(r[-1]) for r in rows)])
         return SessionChanges(
             [row_session(r, agents[r[1]]) for r in rows], change_token(newest), more
         )
