@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import orjson
@@ -438,9 +439,27 @@ def iter_sessions(
         q = replace(q, cursor=page.next_cursor)
 
 
+@runtime_checkable
+class Maintainable(Store, Protocol):
+    """A Store this machine maintains itself (a local SQLite file): check, vacuum, backup."""
+
+    def check(self) -> list[str]:
+        """Problems found by an integrity check (empty: none)."""
+        ...
+
+    def vacuum(self) -> None:
+        """Reclaim free space and clear index tombstones."""
+        ...
+
+    def backup(self, dest_path: str | Path) -> Path:
+        """An online, consistent copy of the store at `dest_path`."""
+        ...
+
+
 __all__ = [
     "MAX_PAGE",
     "EventQuery",
+    "Maintainable",
     "Order",
     "Page",
     "SessionQuery",
