@@ -287,7 +287,7 @@ class ClaudeCodeMapper:
                 session_id=sid,
                 timestamp=ts,
                 type=kind,
-                agent_id="user" if kind == EventType.USER_INPUT else agent,
+                agent_id=None if kind == EventType.USER_INPUT else agent,
                 name=name,
                 content=body,
                 metadata=meta,

@@ -208,7 +208,7 @@ class CodexMapper:
                 event_type, agent, name = EventType.AGENT_OUTPUT, AGENT, "assistant"
             elif role == "user" and not text.lstrip().startswith(INJECTED):
                 self.open = None  # a new prompt: the next output opens a new response
-                parent, event_type, agent, name = None, EventType.USER_INPUT, "user", "user"
+                parent, event_type, agent, name = None, EventType.USER_INPUT, None, "user"
                 if not self.head.get("title"):
                     self.head["title"] = " ".join(text.split())[:120]
             else:

@@ -155,7 +155,7 @@ class GeminiMapper:
                     session_id=sid,
                     timestamp=ts,
                     type=EventType.USER_INPUT,
-                    agent_id="user",
+                    agent_id=None,  # a person, not an agent
                     name="user",
                     content=text,
                     metadata=meta,

@@ -54,6 +54,7 @@ def test_a_session_with_tools_mcp_a_background_subagent_and_an_interrupted_turn(
     assert [e.content for e in by_type[EventType.USER_INPUT]] == [
         "The cart total is off by a cent."
     ]
+    assert by_type[EventType.USER_INPUT][0].agent_id is None  # a person, not one of the agents
     # One API response = one LLM_CALL, though Claude Code wrote it as three lines.
     first = next(e for e in by_type[EventType.LLM_CALL] if e.metadata.get("request_id"))
     assert first.content == "Let me look at the tests." and first.name == fx.MODEL
