@@ -181,8 +181,8 @@ def build(root: Path, megabytes: int, seed: int = 7) -> tuple[int, int]:
 def child(mode: str, db: str, source: str) -> None:
     """Run one import in this process; print seconds, events and peak RSS as JSON."""
     from agentlog.integrations.coding.importer import import_coding
-    from agentlog.migrate.importer import import_file
     from agentlog.storage import open_store
+    from agentlog.transfer.importer import import_file
 
     before = resource.getrusage(resource.RUSAGE_SELF)
     cpu_before = before.ru_utime + before.ru_stime

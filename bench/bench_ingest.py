@@ -149,9 +149,9 @@ def sdk_rate(events: list[Event], path: Path) -> tuple[float, float, float, floa
 
 
 def import_rate(session: Session, events: list[Event], tmp: Path) -> tuple[float, float]:
-    from agentlog.migrate.importer import import_file
-    from agentlog.migrate.records import event_line, header, record_line, session_record
     from agentlog.storage.sqlite.store import SQLiteStore
+    from agentlog.transfer.importer import import_file
+    from agentlog.transfer.records import event_line, header, record_line, session_record
 
     src = tmp / "export.ndjson"
     with src.open("wb") as f:

@@ -163,8 +163,8 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
         conn.close()
     elif what == "store-read":
         # What reading every event through the Store protocol costs, before any formatting.
-        from agentlog.migrate.export import Selection, iter_selected
         from agentlog.storage.sqlite.store import SQLiteStore
+        from agentlog.transfer.export import Selection, iter_selected
 
         store = SQLiteStore(src)
         n = sum(
@@ -173,8 +173,8 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
         store.close()
     elif what == "store-records":
         # The same through `list_event_records`, the export's read path.
-        from agentlog.migrate.export import Selection, iter_selected_records
         from agentlog.storage.sqlite.store import SQLiteStore
+        from agentlog.transfer.export import Selection, iter_selected_records
 
         store = SQLiteStore(src)
         n = sum(
@@ -184,16 +184,16 @@ def child(argv: list[str], mmap: int | None = None) -> dict:
         )
         store.close()
     elif what.startswith("export-"):
-        from agentlog.migrate.export import Selection, export
         from agentlog.storage.sqlite.store import SQLiteStore
+        from agentlog.transfer.export import Selection, export
 
         store = SQLiteStore(src)
         n = export(store, Selection(all=True), what.removeprefix("export-"), dest).events
         store.close()
     elif what == "import":
-        from agentlog.migrate.importer import import_file
         from agentlog.storage.base import EventQuery
         from agentlog.storage.sqlite.store import SQLiteStore
+        from agentlog.transfer.importer import import_file
 
         for suffix in ("", "-wal", "-shm"):
             Path(str(dest) + suffix).unlink(missing_ok=True)
@@ -385,12 +385,12 @@ def server_rates(src: Path, work: Path) -> dict:
     """Migrate to a fresh `agentlog serve` vs POSTing the same batches to a fresh one."""
     import httpx
 
-    from agentlog.migrate.migrate import Migration, session_batches
-    from agentlog.migrate.rebuild import plain_session
-    from agentlog.migrate.records import event_record, session_record
     from agentlog.storage.base import SessionQuery, iter_sessions
     from agentlog.storage.remote import RemoteStore
     from agentlog.storage.sqlite.store import SQLiteStore
+    from agentlog.transfer.migrate import Migration, session_batches
+    from agentlog.transfer.rebuild import plain_session
+    from agentlog.transfer.records import event_record, session_record
 
     source = SQLiteStore(src)
     bodies: list[bytes] = []
@@ -470,11 +470,11 @@ def server_rates(src: Path, work: Path) -> dict:
 def postgres_rates(src: Path, url: str, work: Path) -> dict:
     """Migrate into a fresh PostgreSQL schema vs PostgresStore.write of the same batches."""
     os.environ["AGENTLOG_TEST_POSTGRES_URL"] = url
-    from agentlog.migrate.migrate import Migration, session_batches
-    from agentlog.migrate.rebuild import plain_session
     from agentlog.storage.base import SessionQuery, iter_sessions
     from agentlog.storage.postgres.testing import temporary_store
     from agentlog.storage.sqlite.store import SQLiteStore
+    from agentlog.transfer.migrate import Migration, session_batches
+    from agentlog.transfer.rebuild import plain_session
 
     source = SQLiteStore(src)
     batches = []

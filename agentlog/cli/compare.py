@@ -88,7 +88,7 @@ def compare_cmd(
 
 
 def _write(path: str, data: bytes) -> None:
-    from agentlog.migrate.fileio import open_output
+    from agentlog.transfer.fileio import open_output
 
     with open_output(path) as stream:
         stream.write(data)

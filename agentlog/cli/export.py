@@ -22,9 +22,9 @@ from agentlog.cli.options import (
 from agentlog.cli.output import message
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.errors import UsageError
-from agentlog.migrate.fileio import format_from_name, is_stdio
-from agentlog.migrate.progress import Bar
 from agentlog.present import plural
+from agentlog.transfer.fileio import format_from_name, is_stdio
+from agentlog.transfer.progress import Bar
 
 FormatOpt = Annotated[
     Literal["ndjson", "json", "csv", "otlp"] | None,
@@ -69,7 +69,7 @@ def export_cmd(
 
     Example: agentlog export --all --format ndjson -o backup.ndjson.gz
     """
-    from agentlog.migrate.export import Selection, estimate_events, export
+    from agentlog.transfer.export import Selection, estimate_events, export
 
     store = get_store(ctx)
     ids = tuple(resolve_session_id(store, s) for s in sessions or ())

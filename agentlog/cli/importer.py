@@ -10,8 +10,8 @@ from agentlog.cli.context import get_store
 from agentlog.cli.options import JsonOpt
 from agentlog.cli.output import Column, message, print_json, print_table, warn
 from agentlog.errors import UsageError
-from agentlog.migrate.importer import ImportReport
-from agentlog.migrate.progress import Bar
+from agentlog.transfer.importer import ImportReport
+from agentlog.transfer.progress import Bar
 
 SHOWN = 20  # problems listed on the terminal; --rejects / --json carry all that were kept
 
@@ -82,7 +82,7 @@ def import_cmd(
     Example: agentlog import --from langfuse traces.json
     Example: agentlog import --from claude-code --watch
     """
-    from agentlog.migrate.importer import import_file
+    from agentlog.transfer.importer import import_file
 
     if source in CODING:
         if fmt != "auto" or overwrite or strict or rejects:

@@ -19,9 +19,9 @@ from agentlog.cli.options import (
 )
 from agentlog.cli.output import Format, message, print_json, print_object, warn
 from agentlog.errors import UsageError
-from agentlog.migrate.migrate import MigrateReport
-from agentlog.migrate.progress import Bar
 from agentlog.present import duration
+from agentlog.transfer.migrate import MigrateReport
+from agentlog.transfer.progress import Bar
 
 SHOWN = 20
 
@@ -79,9 +79,9 @@ def migrate_cmd(
 
     Example: agentlog migrate --to https://agentlog.example.com --api-key $KEY
     """
-    from agentlog.migrate.export import Selection
-    from agentlog.migrate.migrate import Migration, verify_only
     from agentlog.storage import open_store
+    from agentlog.transfer.export import Selection
+    from agentlog.transfer.migrate import Migration, verify_only
 
     if verify and dry_run:
         raise UsageError("choose one of --verify and --dry-run")

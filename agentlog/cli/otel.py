@@ -70,9 +70,9 @@ def send_cmd(
     """
     from agentlog.cli.resolve import resolve_session_id
     from agentlog.errors import UsageError
-    from agentlog.migrate.export import Selection
-    from agentlog.migrate.progress import Bar
     from agentlog.otel.files import send_otlp
+    from agentlog.transfer.export import Selection
+    from agentlog.transfer.progress import Bar
 
     headers: dict[str, str] = {}
     for item in header or ():

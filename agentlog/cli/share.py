@@ -47,8 +47,8 @@ def share_cmd(
 
     Example: agentlog share latest --redact @email --redact-key api_key -o bug-report.ndjson.gz
     """
-    from agentlog.migrate.redact import Redactor
-    from agentlog.migrate.share import share_session
+    from agentlog.transfer.redact import Redactor
+    from agentlog.transfer.share import share_session
 
     store = get_store(ctx)
     session_id = resolve_session_id(store, session)

@@ -10,7 +10,7 @@ from agentlog.cli.context import get_settings, get_state
 from agentlog.cli.options import JsonOpt
 from agentlog.cli.output import Format, message, print_json, print_object, warn
 from agentlog.errors import UsageError
-from agentlog.migrate.progress import Bar
+from agentlog.transfer.progress import Bar
 
 
 def sync_cmd(

@@ -46,7 +46,7 @@ def tui(
     if file is not None:
         if not file.exists():
             raise UsageError(f"{file} does not exist; give the path of an export file")
-        from agentlog.migrate import open_file_as_store
+        from agentlog.transfer import open_file_as_store
 
         store = open_file_as_store(file)
         source = f"{file} (read-only)"

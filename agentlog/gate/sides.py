@@ -24,7 +24,7 @@ def load_side(store: Store, spec: str) -> list[Run]:
         return [load_run(store, s) for s in sessions]
     path = Path(spec)
     if path.is_file():
-        from agentlog.migrate.viewer import open_file_as_store
+        from agentlog.transfer.viewer import open_file_as_store
 
         file_store = open_file_as_store(path)
         try:

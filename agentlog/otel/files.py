@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 
 from agentlog.errors import UsageError
-from agentlog.migrate.export import Selection, iter_selected
-from agentlog.migrate.fileio import open_output
 from agentlog.otel.export import session_to_otlp
 from agentlog.storage import Store
+from agentlog.transfer.export import Selection, iter_selected
+from agentlog.transfer.fileio import open_output
 
 
 @dataclass

@@ -18,12 +18,12 @@ from typing import Any
 import orjson
 
 from agentlog.errors import NotFound, UsageError
-from agentlog.migrate.fileio import open_input
-from agentlog.migrate.report import KEEP_PROBLEMS, ImportReport, Problem
 from agentlog.model import MAX_BATCH_EVENTS, SessionStatus
 from agentlog.otel import langfuse, phoenix
 from agentlog.otel.mapping import SESSION_KEYS, Mapped, Span, map_spans
 from agentlog.storage.base import Store
+from agentlog.transfer.fileio import open_input
+from agentlog.transfer.report import KEEP_PROBLEMS, ImportReport, Problem
 
 SOURCES = ("langfuse", "phoenix")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from agentlog.migrate.rebuild import plain_session
-from agentlog.migrate.writers import NdjsonWriter
 from agentlog.storage.base import EventQuery, Store, iter_events
+from agentlog.transfer.rebuild import plain_session
+from agentlog.transfer.writers import NdjsonWriter
 
 
 class _Chunks:

@@ -11,10 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agentlog.migrate.export import Selection
 from agentlog.otel.files import export_otlp, send_otlp
 from agentlog.otel.receiver import OTLPReceiver
 from agentlog.storage import EventQuery, Store, open_store
+from agentlog.transfer.export import Selection
 
 pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 

@@ -363,7 +363,7 @@ def test_openapi_and_docs(world):
 
 
 def test_export_streams_ndjson_that_import_reads(world):
-    from agentlog.migrate.readers import read_ndjson
+    from agentlog.transfer.readers import read_ndjson
 
     sid = make_session(world, world.member, "exported", events=0)
     remote = world.srv.remote_store(

@@ -8,9 +8,9 @@ from tui_memstore import MemoryStore
 from typer.testing import CliRunner
 
 from agentlog.cli.app import app as cli
-from agentlog.migrate.fileio import open_output
-from agentlog.migrate.writers import make_writer
 from agentlog.storage.base import EventQuery, SessionQuery, iter_events
+from agentlog.transfer.fileio import open_output
+from agentlog.transfer.writers import make_writer
 from agentlog.tui.app import AgentLogApp
 
 

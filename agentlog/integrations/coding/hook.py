@@ -25,9 +25,9 @@ from agentlog.integrations.coding.common import (
     tool_metadata,
 )
 from agentlog.integrations.coding.importer import REDACT, CodingImporter
-from agentlog.migrate.redact import Redactor
 from agentlog.model import Event, EventStatus, EventType, Session
 from agentlog.storage.base import Store
+from agentlog.transfer.redact import Redactor
 
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
 IMPORT_EVENTS = ("SubagentStop", "Stop", "SessionEnd", "PreCompact")

@@ -26,10 +26,10 @@ import orjson
 from agentlog.config import data_dir
 from agentlog.errors import NotFound, UsageError
 from agentlog.integrations.coding.claude_code import ClaudeCodeMapper, Links
-from agentlog.migrate.redact import Redactor
-from agentlog.migrate.report import KEEP_PROBLEMS, ImportReport, Problem
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session
 from agentlog.storage.base import Store
+from agentlog.transfer.redact import Redactor
+from agentlog.transfer.report import KEEP_PROBLEMS, ImportReport, Problem
 
 SOURCES = ("claude-code", "codex", "gemini")
 REDACT = (("@secrets",), ("@secrets",))  # (text patterns, metadata keys) masked by default

@@ -1,4 +1,4 @@
-"""Dialog: export the session or the filtered view to NDJSON, JSON or CSV (agentlog.migrate's writers)."""
+"""Dialog: export the session or the filtered view to NDJSON, JSON or CSV (agentlog.transfer's writers)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def default_name(session: SessionSummary | None, session_id: str, fmt: str) -> s
 
 def export_events(store: Store, session_id: str, query: EventQuery, fmt: str, path: str) -> int:
     """Write the session and the events of `query` to `path`; return the events written."""
-    from agentlog.migrate.fileio import open_output
-    from agentlog.migrate.writers import make_writer
+    from agentlog.transfer.fileio import open_output
+    from agentlog.transfer.writers import make_writer
 
     session = store.get_session(session_id)
     with open_output(path) as stream:

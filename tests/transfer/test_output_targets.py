@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from portability_helpers import fill
 
-from agentlog.migrate.export import Selection, export
+from agentlog.transfer.export import Selection, export
 
 
 def test_export_into_a_named_pipe_feeds_its_reader_and_keeps_the_pipe(store, tmp_path) -> None:

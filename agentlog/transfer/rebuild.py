@@ -13,9 +13,9 @@ from collections.abc import Mapping, Set
 
 import orjson
 
-from agentlog.migrate.records import event_record, parse_event
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session
 from agentlog.storage.base import EventQuery, Store, iter_events
+from agentlog.transfer.records import event_record, parse_event
 
 
 def plain_session(summary: Session) -> Session:

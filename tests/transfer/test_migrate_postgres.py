@@ -7,9 +7,9 @@ import os
 import pytest
 from portability_helpers import Cli, fill
 
-from agentlog.migrate.migrate import Migration, verify_only
 from agentlog.model import Event
 from agentlog.storage.base import EventQuery
+from agentlog.transfer.migrate import Migration, verify_only
 
 pytestmark = [
     pytest.mark.postgres,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from portability_helpers import fill, make_event, make_session
 
-from agentlog.migrate.export import Selection, export
-from agentlog.migrate.writers import FORMATS, make_writer
 from agentlog.storage.base import EventQuery, event_record
 from agentlog.storage.sqlite.store import SQLiteStore
+from agentlog.transfer.export import Selection, export
+from agentlog.transfer.writers import FORMATS, make_writer
 
 
 def _write(fmt: str, stream: io.BufferedIOBase, session, events, as_records: bool) -> None:
@@ -83,11 +83,11 @@ def test_export_from_records_equals_export_through_events(
 def test_csv_neutralises_formulas_and_import_restores_them(store, other, tmp_path, text) -> None:
     import csv as csvmod
 
-    from agentlog.migrate.export import Selection, export
-    from agentlog.migrate.importer import import_file
-    from agentlog.migrate.writers import FORMULA_TRIGGERS
     from agentlog.model import Event, Session
     from agentlog.storage.base import EventQuery
+    from agentlog.transfer.export import Selection, export
+    from agentlog.transfer.importer import import_file
+    from agentlog.transfer.writers import FORMULA_TRIGGERS
 
     session = Session(title=text, description=text)
     event = Event(session_id=session.id, type="LOG", content=text, name=text, agent_id=text)

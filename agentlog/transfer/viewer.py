@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agentlog.errors import InvalidInput, ReadOnlyStore
-from agentlog.migrate.importer import ImportReport, import_file
 from agentlog.storage.base import Store
+from agentlog.transfer.importer import ImportReport, import_file
 
 
 class FileStore:

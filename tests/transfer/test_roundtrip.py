@@ -11,8 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portability_helpers import dump, fill, lines
 
-from agentlog.migrate.export import Selection, export
-from agentlog.migrate.importer import import_file
 from agentlog.model import (
     MAX_COST_USD,
     MAX_DURATION_MS,
@@ -24,6 +22,8 @@ from agentlog.model import (
     SessionStatus,
 )
 from agentlog.storage.sqlite.store import SQLiteStore
+from agentlog.transfer.export import Selection, export
+from agentlog.transfer.importer import import_file
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 OPT_TEXT = st.none() | TEXT

@@ -9,12 +9,12 @@ Store over an export file (for `agentlog tui FILE`).
 
 from __future__ import annotations
 
-from agentlog.migrate.export import ExportStats, Selection, export
-from agentlog.migrate.importer import ImportReport, import_file
-from agentlog.migrate.migrate import MigrateReport, Migration, verify_only
-from agentlog.migrate.redact import Redactor
-from agentlog.migrate.share import share_session
-from agentlog.migrate.viewer import open_file_as_store
+from agentlog.transfer.export import ExportStats, Selection, export
+from agentlog.transfer.importer import ImportReport, import_file
+from agentlog.transfer.migrate import MigrateReport, Migration, verify_only
+from agentlog.transfer.redact import Redactor
+from agentlog.transfer.share import share_session
+from agentlog.transfer.viewer import open_file_as_store
 
 __all__ = [
     "ExportStats",

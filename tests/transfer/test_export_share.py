@@ -13,14 +13,14 @@ import pytest
 from portability_helpers import T0, fill, lines, make_event, make_session
 
 from agentlog.errors import DiskFull, NotFound, ReadOnlyStore, UsageError
-from agentlog.migrate import fileio
-from agentlog.migrate.export import Selection, estimate_events, export
-from agentlog.migrate.importer import import_file
-from agentlog.migrate.redact import MASK, Redactor
-from agentlog.migrate.share import share_session
-from agentlog.migrate.viewer import open_file_as_store
 from agentlog.model import EventType, SessionStatus, SessionUpdate
 from agentlog.storage.base import EventQuery, SessionQuery, Store
+from agentlog.transfer import fileio
+from agentlog.transfer.export import Selection, estimate_events, export
+from agentlog.transfer.importer import import_file
+from agentlog.transfer.redact import MASK, Redactor
+from agentlog.transfer.share import share_session
+from agentlog.transfer.viewer import open_file_as_store
 
 
 def kinds(path: Path) -> list[str]:

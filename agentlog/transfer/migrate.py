@@ -19,10 +19,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agentlog.errors import NotFound, UsageError
-from agentlog.migrate.checkpoint import Checkpoint, redact_url
-from agentlog.migrate.export import Selection, selected_sessions
-from agentlog.migrate.rebuild import plain_session
-from agentlog.migrate.records import session_checksum, session_diff
 from agentlog.model import (
     MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS,
@@ -33,6 +29,10 @@ from agentlog.model import (
     to_us,
 )
 from agentlog.storage.base import EventQuery, Store, event_cursor
+from agentlog.transfer.checkpoint import Checkpoint, redact_url
+from agentlog.transfer.export import Selection, selected_sessions
+from agentlog.transfer.rebuild import plain_session
+from agentlog.transfer.records import session_checksum, session_diff
 
 KEEP_PROBLEMS = 200
 EXISTING = ("check", "skip", "overwrite")

@@ -12,12 +12,12 @@ from pathlib import Path
 from portability_helpers import dump, fill, make_event
 from test_import_faults import RejectingStore
 
-from agentlog.migrate.checkpoint import Checkpoint, checkpoint_path, redact_url
-from agentlog.migrate.export import Selection
-from agentlog.migrate.migrate import Migration, verify_only
 from agentlog.model import Event, SessionStatus, SessionUpdate
 from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.sqlite.store import SQLiteStore
+from agentlog.transfer.checkpoint import Checkpoint, checkpoint_path, redact_url
+from agentlog.transfer.export import Selection
+from agentlog.transfer.migrate import Migration, verify_only
 
 
 def test_migrate_copies_everything_and_verifies(store, other, tmp_path) -> None:
@@ -89,7 +89,7 @@ def test_verify_notices_changed_content(store, other) -> None:
     (session,) = fill(store, sessions=1, events=2)
     Migration(store, other).run()
     # Same ids, same count, different content: rewrite the target's copy.
-    from agentlog.migrate.rebuild import rebuild_session
+    from agentlog.transfer.rebuild import rebuild_session
 
     event = other.list_events(EventQuery(session_id=session.id)).items[0]
     rebuild_session(
@@ -152,7 +152,7 @@ def test_migrate_to_itself_is_refused(store) -> None:
 
 KILL_SCRIPT = """
 import sys, time
-from agentlog.migrate.migrate import Migration
+from agentlog.transfer.migrate import Migration
 from agentlog.storage.sqlite.store import SQLiteStore
 source, target = SQLiteStore(sys.argv[1]), SQLiteStore(sys.argv[2])
 m = Migration(source, target)

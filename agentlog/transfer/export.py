@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agentlog.errors import NotFound, UsageError
-from agentlog.migrate.fileio import open_output
-from agentlog.migrate.rebuild import plain_session
-from agentlog.migrate.writers import FORMATS, make_writer
 from agentlog.model import Event, EventType, Session, SessionStatus, SessionSummary, normalize_id
 from agentlog.storage.base import EventQuery, Page, SessionQuery, Store, iter_sessions
+from agentlog.transfer.fileio import open_output
+from agentlog.transfer.rebuild import plain_session
+from agentlog.transfer.writers import FORMATS, make_writer
 
 # Applied to every record on its way out (share's redaction).
 Transform = Callable[[Session | Event], Session | Event]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentlog.migrate.export import ExportStats, Selection, export
-from agentlog.migrate.redact import Redactor
 from agentlog.model import normalize_id
 from agentlog.storage.base import Store
+from agentlog.transfer.export import ExportStats, Selection, export
+from agentlog.transfer.redact import Redactor
 
 
 def default_share_path(session_id: str) -> Path:

@@ -11,13 +11,13 @@ import orjson
 import pytest
 from portability_helpers import dump, fill, lines, make_event, make_session
 
-from agentlog.migrate import readers
-from agentlog.migrate.export import Selection, export
-from agentlog.migrate.importer import import_file
-from agentlog.migrate.writers import CSV_COLUMNS
 from agentlog.model import MAX_CONTENT_BYTES, BatchError, Event, Session, WriteResult
 from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.sqlite.store import SQLiteStore
+from agentlog.transfer import readers
+from agentlog.transfer.export import Selection, export
+from agentlog.transfer.importer import import_file
+from agentlog.transfer.writers import CSV_COLUMNS
 
 HEADER = b'{"format":"agentlog","version":1,"exported_at":"2026-03-01T12:00:00.000000Z"}\n'
 
@@ -29,7 +29,7 @@ def ndjson(path: Path, records: list[Any], header: bool = True) -> Path:
 
 
 def good_records(n_events: int = 3) -> list[dict[str, Any]]:
-    from agentlog.migrate.records import event_record, session_record
+    from agentlog.transfer.records import event_record, session_record
 
     s = make_session(1)
     return [{"kind": "session", **session_record(s)}] + [
@@ -280,7 +280,7 @@ class RejectingStore:
 def test_strict_rolls_back_when_the_store_refuses_part_of_a_batch(store, tmp_path) -> None:
     existing = fill(store, sessions=1, events=2)[0]
     before = dump(store, tmp_path / "before.ndjson")
-    from agentlog.migrate.records import event_record, session_record
+    from agentlog.transfer.records import event_record, session_record
 
     fresh = make_session(7)
     records = [{"kind": "session", **session_record(fresh)}]

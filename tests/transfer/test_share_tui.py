@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from portability_helpers import make_event, make_session
 
-from agentlog.migrate.redact import Redactor
-from agentlog.migrate.share import share_session
-from agentlog.migrate.viewer import open_file_as_store
+from agentlog.transfer.redact import Redactor
+from agentlog.transfer.share import share_session
+from agentlog.transfer.viewer import open_file_as_store
 
 pytestmark = pytest.mark.anyio
 

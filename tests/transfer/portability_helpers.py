@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 from typer.testing import CliRunner, Result
 
-from agentlog.migrate.export import Selection, export
 from agentlog.model import Event, EventType, Session
 from agentlog.storage.sqlite.store import SQLiteStore
+from agentlog.transfer.export import Selection, export
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -31,10 +31,12 @@ from agentlog.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from agentlog.migrate.fileio import is_stdio, open_input
-from agentlog.migrate.readers import FormatError, Item, detect_format, read_items
-from agentlog.migrate.rebuild import plain_session, rebuild_session
-from agentlog.migrate.records import (
+from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, validation_message
+from agentlog.storage.base import Store
+from agentlog.transfer.fileio import is_stdio, open_input
+from agentlog.transfer.readers import FormatError, Item, detect_format, read_items
+from agentlog.transfer.rebuild import plain_session, rebuild_session
+from agentlog.transfer.records import (
     SESSION_COMPARED,
     event_diff,
     header,
@@ -43,10 +45,8 @@ from agentlog.migrate.records import (
     session_diff,
     session_record,
 )
-from agentlog.migrate.report import KEEP_PROBLEMS, Counts, ImportReport, Problem
-from agentlog.migrate.writers import now_text
-from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, validation_message
-from agentlog.storage.base import Store
+from agentlog.transfer.report import KEEP_PROBLEMS, Counts, ImportReport, Problem
+from agentlog.transfer.writers import now_text
 
 _BATCH_BYTES = 8 * 1024 * 1024
 # Errors that concern the items of a batch, not the store: isolate and reject them.

@@ -22,15 +22,15 @@ from typing import IO, Any
 import orjson
 
 from agentlog.errors import InvalidInput
-from agentlog.migrate.fileio import format_from_name
-from agentlog.migrate.records import FORMAT_NAME, check_version, upgrade
-from agentlog.migrate.writers import (
+from agentlog.model import MAX_BATCH_BYTES
+from agentlog.transfer.fileio import format_from_name
+from agentlog.transfer.records import FORMAT_NAME, check_version, upgrade
+from agentlog.transfer.writers import (
     CSV_COLUMNS,
     CSV_NULLABLE_TEXT,
     CSV_SESSION_COLUMNS,
     restore_formula,
 )
-from agentlog.model import MAX_BATCH_BYTES
 
 # A record line may hold 1 MiB of content escaped as JSON plus metadata; the
 # batch limit bounds it, so no line can make the importer hold more than that.

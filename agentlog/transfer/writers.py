@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from agentlog.migrate.records import (
+from agentlog.model import Event, Session, format_ts
+from agentlog.transfer.records import (
     EVENT_FIELDS,
     SESSION_FIELDS,
     event_line,
@@ -26,7 +27,6 @@ from agentlog.migrate.records import (
     record_line,
     session_record,
 )
-from agentlog.model import Event, Session, format_ts
 
 FORMATS = ("ndjson", "json", "csv")
 _FLUSH_AT = 1 << 18
