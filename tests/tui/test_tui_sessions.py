@@ -9,6 +9,7 @@ from tui_memstore import MemoryStore
 from tui_screen import screen_text, settle
 
 from agentlog.model import Session, SessionStatus
+from agentlog.storage.base import SessionQuery
 from agentlog.tui.app import make_app
 from agentlog.tui.screens.first_run import FirstRunScreen
 from agentlog.tui.screens.sessions import SessionsScreen
@@ -250,3 +251,18 @@ async def test_live_list_adds_new_sessions_with_one_query_per_refresh() -> None:
         assert "list_sessions" not in store.calls
         table = screen.query_one(DataTable)
         assert str(table.get_cell(shown.id, "status")) == "✖"
+
+
+async def test_a_quiet_active_session_shows_as_stale(demo) -> None:
+    store, _ = demo
+    active = store.list_sessions(SessionQuery(status=SessionStatus.ACTIVE)).items[0]
+    quiet_for = DEMO_NOW - active.last_event_at
+    app = make_app(store, now=DEMO_NOW, poll_interval=None, blink=False, stale_after=quiet_for / 2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_cell(active.id, "status")) == "◌"
+    app = make_app(store, now=DEMO_NOW, poll_interval=None, blink=False, stale_after=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert str(app.screen.query_one(DataTable).get_cell(active.id, "status")) == "●"
