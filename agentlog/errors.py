@@ -8,6 +8,7 @@ line; the server maps `code`/`http_status`; nothing else needs a traceback.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 
@@ -153,3 +154,16 @@ def all_error_classes() -> list[type[AgentLogError]]:
         seen.append(cls)
         stack.extend(cls.__subclasses__())
     return seen
+
+
+@functools.cache
+def _by_code() -> dict[str, type[AgentLogError]]:
+    found: dict[str, type[AgentLogError]] = {}
+    for cls in all_error_classes():
+        found.setdefault(cls.code, cls)  # the most general class with a code answers for it
+    return found
+
+
+def error_class(code: str | None) -> type[AgentLogError] | None:
+    """The error class an API error code names (for clients turning answers back into errors)."""
+    return _by_code().get(code or "")

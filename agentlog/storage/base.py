@@ -351,14 +351,6 @@ class Store(Protocol):
 
 
 # ---------------------------------------------------------------- helpers on any Store
-def put_session(store: Store, session: Session) -> None:
-    store.write(sessions=[session])
-
-
-def add_events(store: Store, events: Sequence[Event]) -> WriteResult:
-    return store.write(events=events)
-
-
 def iter_events(store: Store, query: EventQuery, page_size: int = 1000) -> Iterator[Event]:
     """Every matching event, streamed page by page (constant memory)."""
     from dataclasses import replace
@@ -466,7 +458,6 @@ __all__ = [
     "SessionSort",
     "Store",
     "StoreInfo",
-    "add_events",
     "decode_cursor",
     "encode_cursor",
     "event_cursor",
@@ -476,7 +467,6 @@ __all__ = [
     "from_us",
     "iter_events",
     "iter_sessions",
-    "put_session",
     "redact_url",
     "to_us",
     "ts_text",

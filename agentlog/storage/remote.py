@@ -23,7 +23,7 @@ from agentlog.errors import (
     AuthError,
     InvalidInput,
     ServerUnavailable,
-    all_error_classes,
+    error_class,
 )
 from agentlog.model import (
     MAX_BATCH_BYTES,
@@ -55,10 +55,6 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 # Leave room under the server's 10 MiB body limit for the JSON around the events.
 CHUNK_BYTES = MAX_BATCH_BYTES - 256 * 1024
-
-_ERRORS_BY_CODE: dict[str, type[AgentLogError]] = {}
-for _cls in all_error_classes():
-    _ERRORS_BY_CODE.setdefault(_cls.code, _cls)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -121,7 +117,7 @@ def _error_from(response: httpx.Response) -> AgentLogError:
     except Exception:
         code, message, details = None, None, None
     status = response.status_code
-    cls = _ERRORS_BY_CODE.get(code or "")
+    cls = error_class(code)
     if status == 401:
         cls = AuthError
     if cls is None or cls is AgentLogError:
