@@ -138,6 +138,20 @@ class RateLimited(AgentLogError):
     http_status = 429
 
 
+class CommandNotFound(AgentLogError):
+    """`agentlog run` could not start the command (exit 127, like a shell)."""
+
+    code = "command_not_found"
+    exit_code = 127
+
+
+class CommandNotExecutable(AgentLogError):
+    """`agentlog run` found the command but may not execute it (exit 126, like a shell)."""
+
+    code = "command_not_executable"
+    exit_code = 126
+
+
 class ServerUnavailable(AgentLogError):
     """A remote AgentLog server cannot be reached or keeps failing."""
 
