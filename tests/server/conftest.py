@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_helpers import Who, World, add_user
 
 from agentlog.server.testing import TestServer, start_test_server
 from agentlog.storage.accounts import Role
+from tests.support.server import Who, World, add_user
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import io
 
 import orjson
 import pytest
-from server_helpers import make_session
 
 from agentlog.model import MAX_BATCH_BYTES, Event, Session
 from agentlog.server.testing import start_test_server
+from tests.support.server import make_session
 
 
 def _code(r, status: int, code: str) -> str:

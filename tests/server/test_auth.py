@@ -6,12 +6,12 @@ import time
 
 import jwt
 import pytest
-from server_helpers import add_user, make_session
 from starlette.testclient import TestClient
 
 from agentlog.server.app import create_app, shutdown
 from agentlog.server.settings import ServerSettings
 from agentlog.storage.accounts import Role
+from tests.support.server import add_user, make_session
 
 
 def _err(r, status: int, code: str) -> dict:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from server_helpers import add_user
-
 from agentlog.server.loginguard import ACCOUNT_FAILURES, FREE_FAILURES, LoginGuard
 from agentlog.storage.accounts import Role
+from tests.support.server import add_user
 
 
 class Clock:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from server_helpers import Who, add_user
 
 from agentlog.model import Event, Session
 from agentlog.server import testing
 from agentlog.storage.accounts import Role
+from tests.support.server import Who, add_user
 
 MISSING = "01900000-0000-7000-8000-000000000000"
 

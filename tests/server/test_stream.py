@@ -9,10 +9,10 @@ import threading
 import httpx
 import orjson
 import pytest
-from server_helpers import make_session
 
 from agentlog.model import Event
 from agentlog.server.testing import LiveServer, start_test_server
+from tests.support.server import make_session
 
 
 def _listen(url: str, headers: dict[str, str], out: queue.Queue, stop: threading.Event) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from server_helpers import make_session
-
 from agentlog.model import Event
+from tests.support.server import make_session
 
 
 def _404(r):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from server_helpers import add_user
 
 from agentlog.storage.accounts import Role
+from tests.support.server import add_user
 
 PASSWORD = "correct horse 1"
 

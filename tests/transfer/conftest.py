@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from portability_helpers import Cli
 
 from agentlog.storage.sqlite.store import SQLiteStore
+from tests.support.portability import Cli
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 import pytest
-from portability_helpers import T0, fill, lines, make_event, make_session
 
 from agentlog.errors import DiskFull, NotFound, ReadOnlyStore, UsageError
 from agentlog.model import EventType, SessionStatus, SessionUpdate
@@ -21,6 +20,7 @@ from agentlog.transfer.importer import import_file
 from agentlog.transfer.redact import MASK, Redactor
 from agentlog.transfer.share import share_session
 from agentlog.transfer.viewer import open_file_as_store
+from tests.support.portability import T0, fill, lines, make_event, make_session
 
 
 def kinds(path: Path) -> list[str]:

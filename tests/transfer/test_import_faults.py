@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 import pytest
-from portability_helpers import dump, fill, lines, make_event, make_session
 
 from agentlog.model import MAX_CONTENT_BYTES, BatchError, Event, Session, WriteResult
 from agentlog.storage.base import EventQuery, SessionQuery
@@ -18,6 +17,7 @@ from agentlog.transfer import readers
 from agentlog.transfer.export import Selection, export
 from agentlog.transfer.importer import import_file
 from agentlog.transfer.writers import CSV_COLUMNS
+from tests.support.portability import dump, fill, lines, make_event, make_session
 
 HEADER = b'{"format":"agentlog","version":1,"exported_at":"2026-03-01T12:00:00.000000Z"}\n'
 

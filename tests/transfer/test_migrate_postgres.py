@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from portability_helpers import Cli, fill
 
 from agentlog.model import Event
 from agentlog.storage.base import EventQuery
 from agentlog.transfer.migrate import Migration, verify_only
+from tests.support.portability import Cli, fill
 
 pytestmark = [
     pytest.mark.postgres,

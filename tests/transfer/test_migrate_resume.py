@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from portability_helpers import dump, fill, make_event
 from test_import_faults import RejectingStore
 
 from agentlog.model import Event, SessionStatus, SessionUpdate
@@ -18,6 +17,7 @@ from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.transfer.checkpoint import Checkpoint, checkpoint_path, redact_url
 from agentlog.transfer.export import Selection
 from agentlog.transfer.migrate import Migration, verify_only
+from tests.support.portability import dump, fill, make_event
 
 
 def test_migrate_copies_everything_and_verifies(store, other, tmp_path) -> None:

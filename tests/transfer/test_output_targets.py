@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from portability_helpers import fill
 
 from agentlog.transfer.export import Selection, export
+from tests.support.portability import fill
 
 
 def test_export_into_a_named_pipe_feeds_its_reader_and_keeps_the_pipe(store, tmp_path) -> None:

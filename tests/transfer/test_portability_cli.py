@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import orjson
-from portability_helpers import Cli, fill, lines
 
 from agentlog.storage.base import EventQuery
 from agentlog.storage.sqlite.store import SQLiteStore
+from tests.support.portability import Cli, fill, lines
 
 
 def test_demo_export_import_export_is_identical(tmp_path) -> None:

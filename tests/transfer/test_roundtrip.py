@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from portability_helpers import dump, fill, lines
 
 from agentlog.model import (
     MAX_COST_USD,
@@ -24,6 +23,7 @@ from agentlog.model import (
 from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.transfer.export import Selection, export
 from agentlog.transfer.importer import import_file
+from tests.support.portability import dump, fill, lines
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 OPT_TEXT = st.none() | TEXT

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from portability_helpers import make_event, make_session
 
 from agentlog.transfer.redact import Redactor
 from agentlog.transfer.share import share_session
 from agentlog.transfer.viewer import open_file_as_store
+from tests.support.portability import make_event, make_session
 
 pytestmark = pytest.mark.anyio
 

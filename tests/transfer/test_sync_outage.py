@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from portability_helpers import Cli
 
 from agentlog.storage.base import EventQuery, SessionQuery, iter_events
 from agentlog.storage.sqlite.store import SQLiteStore
+from tests.support.portability import Cli
 
 
 def free_port() -> int:

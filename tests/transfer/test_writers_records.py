@@ -6,12 +6,12 @@ import io
 from pathlib import Path
 
 import pytest
-from portability_helpers import fill, make_event, make_session
 
 from agentlog.storage.base import EventQuery, event_record
 from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.transfer.export import Selection, export
 from agentlog.transfer.writers import FORMATS, make_writer
+from tests.support.portability import fill, make_event, make_session
 
 
 def _write(fmt: str, stream: io.BufferedIOBase, session, events, as_records: bool) -> None:

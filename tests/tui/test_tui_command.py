@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from tui_fixture import fill
-from tui_memstore import MemoryStore
 from typer.testing import CliRunner
 
 from agentlog.cli.app import app as cli
@@ -12,6 +11,7 @@ from agentlog.storage.base import EventQuery, SessionQuery, iter_events
 from agentlog.transfer.fileio import open_output
 from agentlog.transfer.writers import make_writer
 from agentlog.tui.app import AgentLogApp
+from tests.support.memstore import MemoryStore
 
 
 @pytest.fixture

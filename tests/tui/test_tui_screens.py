@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, OptionList
 from tui_fixture import DEMO_NOW, NOW, fill
-from tui_memstore import FlakyStore, MemoryStore
 from tui_screen import screen_text, settle
 
 from agentlog.model import Event, EventType
@@ -16,6 +15,7 @@ from agentlog.tui.screens.metrics import MetricsScreen
 from agentlog.tui.screens.sessions import SessionsScreen
 from agentlog.tui.screens.timeline import TimelineScreen
 from agentlog.tui.widgets.banner import Banner
+from tests.support.memstore import FlakyStore, MemoryStore
 
 pytestmark = pytest.mark.anyio
 

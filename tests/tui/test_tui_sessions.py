@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 from tui_fixture import DEMO_NOW, NOW, fill
-from tui_memstore import MemoryStore
 from tui_screen import screen_text, settle
 
 from agentlog.model import Session, SessionStatus
@@ -14,6 +13,7 @@ from agentlog.tui.app import make_app
 from agentlog.tui.screens.first_run import FirstRunScreen
 from agentlog.tui.screens.sessions import SessionsScreen
 from agentlog.tui.screens.timeline import TimelineScreen
+from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

@@ -13,10 +13,10 @@ from snapshot_apps.banner_widget import BannerWidgetApp
 from snapshot_apps.detail_widget import DetailWidgetApp
 from snapshot_apps.timeline_widget import TimelineWidgetApp
 from tui_fixture import DEMO_NOW
-from tui_memstore import MemoryStore
 from tui_screen import settle
 
 from agentlog.tui.app import make_app
+from tests.support.memstore import MemoryStore
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

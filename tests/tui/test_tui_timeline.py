@@ -8,7 +8,6 @@ from datetime import timedelta
 import orjson
 import pytest
 from tui_fixture import DEMO_NOW, NOW, Ids, fill
-from tui_memstore import MemoryStore
 from tui_screen import screen_text, settle
 
 from agentlog.model import Event, EventType, Session, SessionStatus
@@ -17,6 +16,7 @@ from agentlog.tui.app import make_app
 from agentlog.tui.screens.timeline import TimelineScreen
 from agentlog.tui.widgets.detail import MetadataTree
 from agentlog.tui.widgets.timeline import MAX_PAGES, PAGE
+from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

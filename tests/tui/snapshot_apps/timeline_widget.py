@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from tui_fixture import fill
-from tui_memstore import MemoryStore
 
 from agentlog.storage.base import EventQuery
 from agentlog.tui.widgets.timeline import EventTimeline
+from tests.support.memstore import MemoryStore
 
 
 class TimelineWidgetApp(App[None]):

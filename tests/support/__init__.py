@@ -1,0 +1,1 @@
+"""Factories, fakes and helpers the tests share, imported as tests.support.<module>."""
