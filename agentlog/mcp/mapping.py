@@ -254,6 +254,9 @@ class McpMapper:
             "input_tokens": None,
             "output_tokens": None,
             "cost_usd": None,
+            "cache_read_tokens": None,
+            "cache_creation_tokens": None,
+            "reasoning_tokens": None,
         }
         event = Event.__new__(Event)
         object.__setattr__(event, "__dict__", values)
