@@ -63,9 +63,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        from agentlog.sdk.identity import sdk_version
+        from agentlog.version import package_version
 
-        return sdk_version()
+        return package_version()
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'agentlog' has no attribute {name!r}")

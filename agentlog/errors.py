@@ -8,6 +8,7 @@ line; the server maps `code`/`http_status`; nothing else needs a traceback.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 
@@ -137,6 +138,20 @@ class RateLimited(AgentLogError):
     http_status = 429
 
 
+class CommandNotFound(AgentLogError):
+    """`agentlog run` could not start the command (exit 127, like a shell)."""
+
+    code = "command_not_found"
+    exit_code = 127
+
+
+class CommandNotExecutable(AgentLogError):
+    """`agentlog run` found the command but may not execute it (exit 126, like a shell)."""
+
+    code = "command_not_executable"
+    exit_code = 126
+
+
 class ServerUnavailable(AgentLogError):
     """A remote AgentLog server cannot be reached or keeps failing."""
 
@@ -153,3 +168,16 @@ def all_error_classes() -> list[type[AgentLogError]]:
         seen.append(cls)
         stack.extend(cls.__subclasses__())
     return seen
+
+
+@functools.cache
+def _by_code() -> dict[str, type[AgentLogError]]:
+    found: dict[str, type[AgentLogError]] = {}
+    for cls in all_error_classes():
+        found.setdefault(cls.code, cls)  # the most general class with a code answers for it
+    return found
+
+
+def error_class(code: str | None) -> type[AgentLogError] | None:
+    """The error class an API error code names (for clients turning answers back into errors)."""
+    return _by_code().get(code or "")

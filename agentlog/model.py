@@ -438,6 +438,11 @@ class Event(_Model):
     def _check_content(cls, v: Any) -> str | None:
         return check_content(v)
 
+    @property
+    def is_error(self) -> bool:
+        """Counted as an error: status error, or an ERROR event (the session aggregates' rule)."""
+        return self.status == EventStatus.ERROR or self.type == EventType.ERROR
+
 
 class AgentSummary(_Model):
     agent_id: str

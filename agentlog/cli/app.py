@@ -30,6 +30,7 @@ from typer.core import TyperGroup, TyperOption
 from agentlog.cli.context import CLIState
 from agentlog.errors import AgentLogError
 from agentlog.textsafe import flat
+from agentlog.version import package_version
 
 # One line per command module (each exposes `register(app)`); order sets `--help` order.
 # "module:cmd1,cmd2" loads the module only when one of those commands is used.
@@ -244,15 +245,6 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
-def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("agentlog")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 app = typer.Typer(
     name="agentlog",
     cls=AgentLogGroup,
@@ -317,6 +309,5 @@ __all__ = [
     "app",
     "load_module_commands",
     "main",
-    "package_version",
     "parse_entry",
 ]

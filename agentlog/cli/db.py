@@ -28,7 +28,7 @@ from agentlog.config import Settings
 from agentlog.errors import UsageError
 from agentlog.model import utcnow
 from agentlog.present import plural
-from agentlog.storage.base import SessionQuery, Store, StoreInfo, redact_url
+from agentlog.storage.base import Maintainable, SessionQuery, StoreInfo, redact_url
 from agentlog.timeparse import DURATION_HELP, parse_duration
 
 NEAR_LIMIT = 0.8
@@ -81,7 +81,7 @@ def limit_warnings(info: StoreInfo, settings: Settings) -> list[str]:
     return warnings
 
 
-def _local(ctx: typer.Context, what: str) -> Store:
+def _local(ctx: typer.Context, what: str) -> Maintainable:
     state = get_state(ctx)
     if state.is_remote():
         raise UsageError(
@@ -89,7 +89,7 @@ def _local(ctx: typer.Context, what: str) -> Store:
             f"{state.store_url()}; drop --server, or run it on the server's host"
         )
     store = get_store(ctx)
-    if not hasattr(store, "vacuum"):
+    if not isinstance(store, Maintainable):
         raise UsageError(
             f"`agentlog db {what}` works on a local SQLite database only ({store.url})"
         )
@@ -180,7 +180,7 @@ def check(ctx: typer.Context, json: JsonOpt = False) -> None:
     Example: agentlog db check
     """
     store = _local(ctx, "check")
-    problems = [str(p) for p in (store.check() or [])]  # type: ignore[attr-defined]
+    problems = [str(p) for p in (store.check() or [])]
     if output_format(json) is Format.JSON:
         print_json({"ok": not problems, "problems": problems})
     elif problems:
@@ -200,7 +200,7 @@ def vacuum(ctx: typer.Context) -> None:
     """
     store = _local(ctx, "vacuum")
     before = store.info().size_bytes
-    store.vacuum()  # type: ignore[attr-defined]
+    store.vacuum()
     after = store.info().size_bytes
     message(f"vacuumed {store.url}: {human_bytes(before)} → {human_bytes(after)}")
 
@@ -228,7 +228,7 @@ def backup(
     store = _local(ctx, "backup")
     if target.exists():
         target.unlink()
-    store.backup(target)  # type: ignore[attr-defined]
+    store.backup(target)
     message(f"backed up {store.url} to {target} ({human_bytes(target.stat().st_size)})")
 
 

@@ -23,7 +23,7 @@ import typer
 from agentlog.cli.context import get_settings, get_state, get_store
 from agentlog.cli.options import SetTagOpt, tags
 from agentlog.cli.output import message
-from agentlog.errors import AgentLogError
+from agentlog.errors import CommandNotExecutable, CommandNotFound
 from agentlog.model import (
     MAX_CONTENT_BYTES,
     Event,
@@ -39,18 +39,6 @@ from agentlog.storage.base import Store
 
 FLUSH_EVENTS = 500
 FLUSH_SECONDS = 0.5
-
-
-class CommandNotFound(AgentLogError):
-    """`agentlog run` could not start the command (exit 127, like a shell)."""
-
-    code = "command_not_found"
-    exit_code = 127
-
-
-class CommandNotExecutable(AgentLogError):
-    code = "command_not_executable"
-    exit_code = 126
 
 
 def _pump(stream: IO[bytes], name: str, sink: IO[bytes] | None, out: queue.Queue) -> None:

@@ -61,10 +61,10 @@ def build_server(store: Store) -> MCPServer:
     """An MCP server answering from `store` (which the caller owns and closes)."""
     from mcp.server import MCPServer
 
-    from agentlog.sdk.identity import sdk_version
+    from agentlog.version import package_version
 
     server: MCPServer = MCPServer(
-        "agentlog", instructions=INSTRUCTIONS, version=sdk_version(), log_level="WARNING"
+        "agentlog", instructions=INSTRUCTIONS, version=package_version(), log_level="WARNING"
     )
     tool = server.tool
     guard = _errors_as_tool_errors

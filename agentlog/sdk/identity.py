@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from agentlog.version import package_version
+
 SDK_NAME = "python"
-
-
-@lru_cache(maxsize=1)
-def sdk_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("agentlog")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def process_name() -> str:
@@ -47,7 +38,7 @@ def sdk_metadata(
     integration: str | None = None, integration_version: str | None = None
 ) -> dict[str, Any]:
     """What a session records about the code that wrote it (under metadata["agentlog"])."""
-    info: dict[str, Any] = {"sdk": SDK_NAME, "version": sdk_version()}
+    info: dict[str, Any] = {"sdk": SDK_NAME, "version": package_version()}
     if integration:
         info["integration"] = integration
         if integration_version:

@@ -16,7 +16,7 @@ from agentlog.errors import (
     NotFound,
     ServerUnavailable,
     UsageError,
-    all_error_classes,
+    error_class,
 )
 from agentlog.server import service
 from agentlog.server.passwords import hash_password
@@ -146,9 +146,6 @@ class LocalAdmin:
         return [e.public() for e in self.accounts.list_audit(limit=limit)]
 
 
-_ERRORS = {cls.code: cls for cls in reversed(all_error_classes())}
-
-
 class HttpAdmin:
     """The same operations through a running server's admin endpoints (needs an admin's key)."""
 
@@ -180,7 +177,7 @@ class HttpAdmin:
             return r.json()
         try:
             err = r.json()["error"]
-            cls, message = _ERRORS.get(err["code"], ServerUnavailable), err["message"]
+            cls, message = error_class(err["code"]) or ServerUnavailable, err["message"]
         except Exception:
             cls, message = ServerUnavailable, f"{r.status_code} {r.reason_phrase}"
         if r.status_code == 401:

@@ -29,6 +29,7 @@ from agentlog.server.tokens import KeyRing
 from agentlog.server.usage import UsageCounter
 from agentlog.storage.accounts import AccountStore, Actor, Role
 from agentlog.storage.base import Store
+from agentlog.version import package_version
 
 log = logging.getLogger("agentlog.server")
 
@@ -44,15 +45,6 @@ Errors are `{"error": {"code", "message", "details"}}`; the codes are those of
 payload_too_large, unauthorized, forbidden, rate_limited, store_error, ...).
 Pages are cursor-based: pass `next_cursor` back as `cursor`.
 """
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("agentlog")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def _dev_principal(accounts: AccountStore) -> Principal:
@@ -115,7 +107,7 @@ def create_app(
 
     app = FastAPI(
         title="AgentLog",
-        version=_version(),
+        version=package_version(),
         description=DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url="/docs",

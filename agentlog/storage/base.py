@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import orjson
@@ -350,14 +351,6 @@ class Store(Protocol):
 
 
 # ---------------------------------------------------------------- helpers on any Store
-def put_session(store: Store, session: Session) -> None:
-    store.write(sessions=[session])
-
-
-def add_events(store: Store, events: Sequence[Event]) -> WriteResult:
-    return store.write(events=events)
-
-
 def iter_events(store: Store, query: EventQuery, page_size: int = 1000) -> Iterator[Event]:
     """Every matching event, streamed page by page (constant memory)."""
     from dataclasses import replace
@@ -438,16 +431,33 @@ def iter_sessions(
         q = replace(q, cursor=page.next_cursor)
 
 
+@runtime_checkable
+class Maintainable(Store, Protocol):
+    """A Store this machine maintains itself (a local SQLite file): check, vacuum, backup."""
+
+    def check(self) -> list[str]:
+        """Problems found by an integrity check (empty: none)."""
+        ...
+
+    def vacuum(self) -> None:
+        """Reclaim free space and clear index tombstones."""
+        ...
+
+    def backup(self, dest_path: str | Path) -> Path:
+        """An online, consistent copy of the store at `dest_path`."""
+        ...
+
+
 __all__ = [
     "MAX_PAGE",
     "EventQuery",
+    "Maintainable",
     "Order",
     "Page",
     "SessionQuery",
     "SessionSort",
     "Store",
     "StoreInfo",
-    "add_events",
     "decode_cursor",
     "encode_cursor",
     "event_cursor",
@@ -457,7 +467,6 @@ __all__ = [
     "from_us",
     "iter_events",
     "iter_sessions",
-    "put_session",
     "redact_url",
     "to_us",
     "ts_text",

@@ -23,7 +23,7 @@ from agentlog.errors import (
     AuthError,
     InvalidInput,
     ServerUnavailable,
-    all_error_classes,
+    error_class,
 )
 from agentlog.model import (
     MAX_BATCH_BYTES,
@@ -47,6 +47,7 @@ from agentlog.storage.base import (
     StoreInfo,
     event_records_page,
 )
+from agentlog.version import package_version
 
 TEAM_HEADER = "X-AgentLog-Team"
 USER_HEADER = "X-AgentLog-User"
@@ -54,19 +55,6 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 # Leave room under the server's 10 MiB body limit for the JSON around the events.
 CHUNK_BYTES = MAX_BATCH_BYTES - 256 * 1024
-
-_ERRORS_BY_CODE: dict[str, type[AgentLogError]] = {}
-for _cls in all_error_classes():
-    _ERRORS_BY_CODE.setdefault(_cls.code, _cls)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("agentlog")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def _time(value: datetime | None) -> str | None:
@@ -129,7 +117,7 @@ def _error_from(response: httpx.Response) -> AgentLogError:
     except Exception:
         code, message, details = None, None, None
     status = response.status_code
-    cls = _ERRORS_BY_CODE.get(code or "")
+    cls = error_class(code)
     if status == 401:
         cls = AuthError
     if cls is None or cls is AgentLogError:
@@ -174,7 +162,10 @@ class RemoteStore:
             self._scope_headers[TEAM_HEADER] = team
         if as_user is not None:
             self._scope_headers[USER_HEADER] = as_user
-        headers = {"User-Agent": f"agentlog-remote/{_version()}", "Accept": "application/json"}
+        headers = {
+            "User-Agent": f"agentlog-remote/{package_version()}",
+            "Accept": "application/json",
+        }
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self._owns_client = client is None

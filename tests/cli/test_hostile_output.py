@@ -7,7 +7,6 @@ import pytest
 
 from agentlog.model import Event, Session
 from agentlog.storage import open_store
-from agentlog.storage.base import add_events, put_session
 
 OSC_TITLE = "\x1b]0;owned\x07"
 CLEAR = "\x1b[2J\x1b[H"
@@ -25,7 +24,7 @@ def hostile(tmp_path):
     db = tmp_path / "hostile.db"
     store = open_store(str(db))
     session = Session(title=f"title {HOSTILE}", tags=[f"tag{CSI_C1}"], metadata={"m": HOSTILE})
-    put_session(store, session)
+    store.write(sessions=[session])
     events = [
         Event(
             session_id=session.id,
@@ -37,7 +36,7 @@ def hostile(tmp_path):
         ),
         Event(session_id=session.id, type="ERROR", agent_id=f"agent{OSC_TITLE}", content=LINK),
     ]
-    add_events(store, events)
+    store.write(events=events)
     store.close()
     return db, session.id
 

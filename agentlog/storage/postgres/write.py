@@ -16,7 +16,7 @@ import orjson
 import psycopg
 
 from agentlog.errors import Conflict
-from agentlog.model import Event, EventStatus, EventType, Session, to_us
+from agentlog.model import Event, Session, to_us
 from agentlog.storage.postgres.search import index_text, session_search_sql
 from agentlog.storage.sql.rows import event_end_us, missing_sessions, session_row
 
@@ -152,10 +152,6 @@ def create_missing_sessions(
         insert_session(conn, new[sid], team_id, user_id)
 
 
-def is_error(e: Event) -> bool:
-    return e.status == EventStatus.ERROR or e.type == EventType.ERROR
-
-
 # %b: the arrays go in binary (psycopg's text format escapes every string, ~40% of a write).
 INSERT_EVENTS = (
     "INSERT INTO events (id, session_id, ts, type, agent_id, name, status, parent_id,"
@@ -221,7 +217,7 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
     agents: dict[tuple[str, str], list[int]] = {}  # (sid, agent) -> [count, errors, first, last]
     for e in events:
         ts = to_us(e.timestamp)
-        err = int(is_error(e))
+        err = int(e.is_error)
         a = aggs.get(e.session_id)
         if a is None:
             a = aggs[e.session_id] = [0, 0, ts, ts, 0, 0, 0.0, ts]

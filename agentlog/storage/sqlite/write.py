@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlog.errors import Conflict
-from agentlog.model import Event, EventStatus, EventType, Session
+from agentlog.model import Event, Session
 from agentlog.storage.sql.rows import event_end_us, event_row, missing_sessions, session_row
 from agentlog.storage.sql.textsearch import normalize_for_index
 from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
@@ -129,10 +129,6 @@ class _Agg:
     )  # agent -> [count, errors, first, last]
 
 
-def is_error(e: Event) -> bool:
-    return e.status == EventStatus.ERROR or e.type == EventType.ERROR
-
-
 def existing_event_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(list(ids)):
@@ -176,7 +172,7 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
     aggs: dict[str, _Agg] = {}
     for k, e in enumerate(events):
         ts = rows[k][3]
-        err = is_error(e)
+        err = e.is_error
         agg = aggs.get(e.session_id)
         if agg is None:
             agg = aggs[e.session_id] = _Agg(first=ts, last=ts, first_rid=rid + k)
