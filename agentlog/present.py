@@ -171,6 +171,18 @@ def tokens(
     return text + (f" ({reasoning:,} reasoning)" if reasoning else "")
 
 
+def offset(dt: datetime, start: datetime | None) -> str:
+    """Time since the session's first event, e.g. +12.345s or +3m05.2s."""
+    if start is None:
+        return ""
+    s = (dt - start).total_seconds()
+    if s < 60:
+        return f"+{s:.3f}s"
+    if s < 3600:
+        return f"+{int(s // 60)}m{s % 60:04.1f}s"
+    return f"+{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 session', '2 sessions', '1,204 errors'."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -26,9 +27,27 @@ from agentlog.cli.options import (
 )
 from agentlog.cli.output import Column, Format, output_format, print_ndjson, print_rows
 from agentlog.cli.render import EVENT_COLUMNS, SEARCH_COLUMNS
+from agentlog.model import Event, utcnow
+from agentlog.present import ago, offset
 from agentlog.storage.base import EventQuery, Store, iter_events
 
 AllOpt = Annotated[bool, typer.Option("--all", help="Every page (ignores --limit).")]
+RelativeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--relative",
+        "-r",
+        help="Times relative, as the TUI shows them: +12.3s into the session (events), "
+        "5m ago (search).",
+    ),
+]
+
+
+def relative_columns(columns: list[Column], when: Callable[[Event], str]) -> list[Column]:
+    """`columns` with the TIME column showing `when(event)` instead of the UTC time."""
+    return [replace(c, get=when) if c.header == "TIME" else c for c in columns]
+
+
 SessionOpt = Annotated[
     str | None,
     typer.Option("--session", metavar="SESSION", help="Only this session (id, prefix or latest)."),
@@ -66,6 +85,7 @@ def events(
     limit: LimitOpt = 100,
     cursor: CursorOpt = None,
     all_: AllOpt = False,
+    relative: RelativeOpt = False,
     json: JsonOpt = False,
     ndjson: NdjsonOpt = False,
 ) -> None:
@@ -90,7 +110,11 @@ def events(
         limit=limit,
         cursor=cursor,
     )
-    print_events(store, query, fmt, EVENT_COLUMNS, all_)
+    columns = EVENT_COLUMNS
+    if relative and query.session_id is not None:
+        start = store.get_session(query.session_id).first_event_at
+        columns = relative_columns(columns, lambda e: offset(e.timestamp, start))
+    print_events(store, query, fmt, columns, all_)
 
 
 def search(
@@ -108,6 +132,7 @@ def search(
     limit: LimitOpt = 50,
     cursor: CursorOpt = None,
     all_: AllOpt = False,
+    relative: RelativeOpt = False,
     json: JsonOpt = False,
     ndjson: NdjsonOpt = False,
 ) -> None:
@@ -132,7 +157,11 @@ def search(
         limit=limit,
         cursor=cursor,
     )
-    print_events(store, query, fmt, SEARCH_COLUMNS, all_)
+    columns = SEARCH_COLUMNS
+    if relative:
+        now = utcnow()
+        columns = relative_columns(columns, lambda e: ago(e.timestamp, now))
+    print_events(store, query, fmt, columns, all_)
 
 
 def register(app: typer.Typer) -> None:

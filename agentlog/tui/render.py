@@ -20,6 +20,7 @@ from agentlog.present import (
     agent_colours,
     ago,
     duration,
+    offset,
 )
 
 # The TUI uses the one sanitizer every face shares (re-exported for its screens).
@@ -73,18 +74,6 @@ def clock(dt: datetime | None) -> str:
 def stamp(dt: datetime | None) -> str:
     """Date and time (UTC) for lists of sessions."""
     return dt.strftime("%Y-%m-%d %H:%M") if dt else ""
-
-
-def offset(dt: datetime, start: datetime | None) -> str:
-    """Time since the session's first event, e.g. +12.345s or +3m05.2s."""
-    if start is None:
-        return ""
-    s = (dt - start).total_seconds()
-    if s < 60:
-        return f"+{s:.3f}s"
-    if s < 3600:
-        return f"+{int(s // 60)}m{s % 60:04.1f}s"
-    return f"+{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
 
 
 def highlight(text: Text, term: str | None, style: str = "black on yellow") -> Text:

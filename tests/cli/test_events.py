@@ -115,3 +115,10 @@ def test_export_to_an_unknown_suffix_is_refused(cli, tmp_path):
     assert not target.exists()
     cli.ok("export", "--all", "--format", "ndjson", "-o", str(target))  # said explicitly: fine
     assert target.exists()
+
+
+def test_relative_times_as_the_tui_shows_them(cli, demo):
+    out = cli.ok("events", demo.sessions["triage"], "--relative").stdout
+    assert out.splitlines()[1].startswith("+0.000s")
+    found = cli.ok("search", "timeout", "--relative").stdout
+    assert " ago " in found.splitlines()[1] + " "

@@ -122,8 +122,11 @@ def test_help_screen(snap_compare, demo, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_export_dialog(snap_compare, demo, size) -> None:
+def test_export_dialog(snap_compare, demo, size, monkeypatch) -> None:
     """e on the timeline: format, scope and file."""
+    # The dialog shows the file's full path, relative to where the TUI started: start it
+    # in the same folder on every machine (nothing is written; the dialog stays open).
+    monkeypatch.chdir("/")
     store, result = demo
     assert snap_compare(
         demo_app(store, result.sessions["eval_fail"]), terminal_size=size, run_before=keys("e")
