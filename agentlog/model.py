@@ -212,10 +212,16 @@ def encodable(text: str) -> str:
     return text
 
 
+_INT64 = (-(2**63), 2**64 - 1)  # what orjson (and so every store's JSON) can write
+
+
 def encodable_json(value: Any) -> Any:
-    """A JSON-like value with `encodable` applied to every string in it, keys included."""
+    """A JSON-like value every store can hold: `encodable` on every string (keys too), and
+    an integer beyond 64 bits (JSON allows it, orjson cannot write it) as its decimal text."""
     if isinstance(value, str):
         return encodable(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
     if isinstance(value, dict):
         return {
             (encodable(k) if isinstance(k, str) else k): encodable_json(v) for k, v in value.items()
@@ -223,6 +229,11 @@ def encodable_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [encodable_json(v) for v in value]
     return value
+
+
+def _repairable(exc: Exception) -> bool:
+    """An orjson refusal `encodable_json` fixes: lone surrogates or a too-big integer."""
+    return "surrogates" in str(exc) or "64-bit" in str(exc)
 
 
 def _json_dump(value: Any) -> bytes:
@@ -259,7 +270,7 @@ def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
     try:
         dumped = _json_dump(value)
     except (TypeError, orjson.JSONEncodeError) as exc:
-        if "surrogates" not in str(exc):
+        if not _repairable(exc):
             raise ValueError(f"{field} is not JSON-serialisable: {exc}") from None
         value = encodable_json(value)
         dumped = _json_dump(value)
@@ -285,7 +296,7 @@ def content_text(value: Any) -> str | None:
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
     except (TypeError, orjson.JSONEncodeError) as exc:
-        if "surrogates" not in str(exc):
+        if not _repairable(exc):
             raise ValueError(f"content is not JSON-serialisable: {exc}") from None
         return orjson.dumps(
             encodable_json(value), option=orjson.OPT_NON_STR_KEYS, default=str

@@ -86,3 +86,11 @@ def test_lone_surrogates_become_replacement_characters_in_every_text_field() -> 
     assert (session.title, session.description, session.tags) == ("\ufffd", "\ufffd", ["\ufffd"])
     # The bytes a UTF-8 encoder writes, so every store (and JSON) takes them.
     assert event.model_dump_json()
+
+
+def test_integers_beyond_64_bits_are_kept_as_their_decimal_text() -> None:
+    """JSON allows them, no store's JSON writer can write them: one stated rule, no 422."""
+    big = -18558052227163515263760990208
+    event = _event(metadata={"big": big, "small": 5, "nested": [2**70]}, content={"x": 2**65})
+    assert event.metadata == {"big": str(big), "small": 5, "nested": [str(2**70)]}
+    assert event.content == f'{{"x":"{2**65}"}}'
