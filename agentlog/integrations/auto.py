@@ -66,8 +66,9 @@ def _openai_agents(log: AgentLog | None) -> str:
 
 
 def _autogen(log: AgentLog | None) -> str:
-    raise NotImplementedError(
-        "AutoGen has no process-wide hook: wrap a run's stream with "
+    # Nothing to install: AutoGen has no process-wide hook, so the report says how to record.
+    return (
+        "skipped: AutoGen has no process-wide hook: wrap a run's stream with "
         "agentlog.integrations.autogen.record(team.run_stream(...))"
     )
 
@@ -94,8 +95,6 @@ def instrument(log: AgentLog | None = None) -> dict[str, str]:
             continue
         try:
             report[name] = install(log)
-        except NotImplementedError as exc:
-            report[name] = f"skipped: {exc}"
         except Exception as exc:  # one framework's trouble must not stop the others
             report[name] = f"failed: {type(exc).__name__}: {exc}"
     logger.info("agentlog: instrument(): %s", "; ".join(f"{k}: {v}" for k, v in report.items()))

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from agentlog.model import parse_ts
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from agentlog.model import parse_ts, to_us
 
 
 def nanos(value: Any, field: str) -> int:
     """An ISO 8601 time (or epoch seconds) as Unix nanoseconds, or ValueError naming `field`."""
-    dt = parse_ts(value, field)
-    delta = dt - _EPOCH
-    return ((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
+    return to_us(parse_ts(value, field)) * 1000
 
 
 def json_text(value: Any) -> str | None:

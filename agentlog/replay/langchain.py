@@ -27,6 +27,7 @@ from agentlog.replay.recorded import (
     RecordedCall,
     ReplayDivergence,
     ReplayExhausted,
+    first_difference,
     recorded_calls,
     request_hash,
 )
@@ -91,7 +92,7 @@ class ReplayChatModel(BaseChatModel):
         recorded = self.calls[self.position]
         asked = [message_dict(m) for m in messages]
         if request_hash(asked) != recorded.request_hash:
-            why = _first_difference(recorded.prompt, asked)
+            why = first_difference(recorded.prompt, asked)
             note = f"step {recorded.step + 1} (model call {self.position + 1}): {why}"
             if self.strict:
                 raise ReplayDivergence(f"the replay diverges from the recording at {note}")
@@ -115,17 +116,3 @@ def _answer(recorded: RecordedCall) -> AIMessage:
         i, o = recorded.input_tokens or 0, recorded.output_tokens or 0
         usage = {"input_tokens": i, "output_tokens": o, "total_tokens": i + o}
     return AIMessage(content, tool_calls=calls, usage_metadata=usage)
-
-
-def _first_difference(recorded: Any, asked: list[dict[str, Any]]) -> str:
-    before = recorded if isinstance(recorded, list) else [recorded]
-    for index, (was, now) in enumerate(zip(before, asked, strict=False)):
-        if was != now:
-            return f"message {index + 1} was {_short(was)}, now {_short(now)}"
-    return f"the recording sent {len(before)} message(s), the replay {len(asked)}"
-
-
-def _short(value: Any) -> str:
-    text = str(value.get("content") if isinstance(value, dict) else value)
-    text = " ".join(text.split())
-    return repr(text if len(text) <= 60 else text[:59] + "…")

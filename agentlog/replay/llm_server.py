@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from agentlog.replay.recorded import RecordedCall, request_hash
+from agentlog.replay.recorded import RecordedCall, first_difference, request_hash
 
 
 class Replay:
@@ -74,19 +74,10 @@ def _normal(prompt: Any) -> Any:
 
 
 def _difference(recorded: Any, asked: Any) -> str:
-    before, now = _normal(recorded), asked
-    if isinstance(before, list) and isinstance(now, list):
-        for index, (a, b) in enumerate(zip(before, now, strict=False)):
-            if a != b:
-                return f"message {index + 1} was {_short(a)}, now {_short(b)}"
-        return f"the recording sent {len(before)} message(s), the replay {len(now)}"
+    before = _normal(recorded)
+    if isinstance(before, list) and isinstance(asked, list):
+        return first_difference(before, asked)
     return "the request differs from the recording"
-
-
-def _short(value: Any) -> str:
-    text = str(value.get("content") if isinstance(value, dict) else value)
-    text = " ".join(text.split())
-    return repr(text if len(text) <= 60 else text[:59] + "…")
 
 
 def _reply(recorded: RecordedCall) -> tuple[str, list[dict[str, Any]]]:

@@ -87,3 +87,18 @@ def recorded_calls(
             )
         )
     return calls
+
+
+def first_difference(recorded: Any, asked: list[Any]) -> str:
+    """Where a replayed request first differs from the recorded one, in one short phrase."""
+    before = recorded if isinstance(recorded, list) else [recorded]
+    for index, (was, now) in enumerate(zip(before, asked, strict=False)):
+        if was != now:
+            return f"message {index + 1} was {_short(was)}, now {_short(now)}"
+    return f"the recording sent {len(before)} message(s), the replay {len(asked)}"
+
+
+def _short(value: Any) -> str:
+    text = str(value.get("content") if isinstance(value, dict) else value)
+    text = " ".join(text.split())
+    return repr(text if len(text) <= 60 else text[:59] + "…")
