@@ -143,6 +143,10 @@ async def test_export_dialog_labels_its_choices_and_shows_where_and_a_button(
         assert isinstance(app.screen, ExportDialog)
         labels = [str(label.render()) for label in app.screen.query(Label)]
         assert "Format" in labels and "Events" in labels
+        # the chosen format and scope read ● and the others ○: the choice shows without colour
+        lines = screen_text(app).splitlines()
+        assert any("●  NDJSON" in line and "○  Filtered view" in line for line in lines)
+        assert any("○  JSON" in line and "●  Whole session" in line for line in lines)
         assert str(tmp_path) in screen_text(app)
         clicked = await pilot.click("#x-go", offset=(2, 0))  # the Export button
         await settle(pilot)

@@ -89,6 +89,12 @@ async def test_metrics_panel_shows_tools_models_and_charts(demo) -> None:
         # the title names the session; each chart says its scale
         assert "Metrics: Why did the deploy fail?" in text
         assert "peak 1,304 · total 2,782" in text
+        # the time range has a line of its own, so at 80 columns neither it nor the scale is cut
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        narrow = screen_text(app)
+        assert "peak 1,304 · total 2,782" in narrow
+        assert any(line.strip().endswith("per bar") for line in narrow.splitlines())
 
 
 async def test_metrics_without_llm_calls_shows_no_empty_charts(demo) -> None:

@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioSet, Static
 
 from agentlog.errors import AgentLogError
 from agentlog.model import SessionSummary
 from agentlog.present import plural, safe_text
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui.widgets.inputs import TextInput
+from agentlog.tui.widgets.radio import MarkedRadioButton
 
 FORMATS = ("ndjson", "json", "csv")
 
@@ -70,17 +71,19 @@ class ExportDialog(ModalScreen[str | None]):
                     yield Label("Format", classes="group-label")
                     with RadioSet(id="x-format"):
                         for i, fmt in enumerate(FORMATS):
-                            yield RadioButton(fmt.upper(), value=i == 0, id=f"x-{fmt}")
+                            yield MarkedRadioButton(fmt.upper(), value=i == 0, id=f"x-{fmt}")
                 with Vertical(classes="radio-group"):
                     yield Label("Events", classes="group-label")
                     with RadioSet(id="x-scope"):
-                        yield RadioButton(
+                        yield MarkedRadioButton(
                             "Filtered view",
                             value=self.has_filter,
                             id="x-view",
                             disabled=not self.has_filter,
                         )
-                        yield RadioButton("Whole session", value=not self.has_filter, id="x-all")
+                        yield MarkedRadioButton(
+                            "Whole session", value=not self.has_filter, id="x-all"
+                        )
             yield Label("File")
             # Relative to the directory the TUI was started in, like any shell path.
             yield TextInput(default_name(self.session, self.session_id, "ndjson"), id="x-path")

@@ -79,9 +79,13 @@ def chart_label(title: str, values: list[float], fmt: Callable[[float], str], s:
     label = Text(title, style="bold")
     label.append(f"   peak {fmt(max(values))} · total {fmt(sum(values))}", style="")
     if s.start and s.end:
+        # The time range on a line of its own, so neither it nor the scale is cut at 80 columns.
+        same_day = s.end.date() == s.start.date()
+        start = s.start.strftime("%Y-%m-%d %H:%M:%S")
+        end = s.end.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
         label.append(
-            f"   {render.stamp(s.start)} → {render.stamp(s.end)}"
-            f" ({render.duration((s.end - s.start).total_seconds() * 1000 / BUCKETS)} per bar)",
+            f"\n{start} → {end} UTC"
+            f" · {render.duration((s.end - s.start).total_seconds() * 1000 / BUCKETS)} per bar",
             style="dim",
         )
     return label
