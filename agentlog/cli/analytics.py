@@ -79,7 +79,7 @@ def print_report(report: StatsReport) -> None:
     )
     out().print(
         f"[bold]{report.sessions:,}[/] sessions  [bold]{report.events:,}[/] events  "
-        f"[bold]{report.errors:,}[/] errors ({report.error_rate:.1%})  "
+        f"[bold]{report.errors:,}[/] errors ({report.error_rate:.1%})\n"
         f"tokens {tokens}  cost [bold]${report.cost_usd:.4f}[/]",
         highlight=False,
     )

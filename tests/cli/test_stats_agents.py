@@ -39,6 +39,13 @@ def test_stats_table(cli, demo):
     assert "run_tests" in result.stdout
 
 
+def test_stats_summary_fits_80_columns(cli):
+    result = cli.ok("stats", env={"COLUMNS": "80"})
+    head = result.stdout.splitlines()[:2]
+    assert head[0].endswith("errors (0.8%)") and head[1].startswith("tokens ")
+    assert "cost $" in head[1] and all(len(line) <= 80 for line in head)
+
+
 def test_stats_nothing_matches(empty_cli):
     result = empty_cli.ok("stats")
     assert result.stdout == "" and "no events" in result.stderr
