@@ -1,4 +1,8 @@
-"""Export: choose sessions and events with the CLI's filters and stream them into a file.
+"""Export: choose sessions and events and stream them into a file or a download.
+
+The one export path: `agentlog export` and `share`, the TUI's export dialog
+(`Selection.event_filter` carries its view's filters) and the server's
+streamed `POST /v1/sessions/{id}/export` (`export_chunks`) all write here.
 
 Sessions are read page by page and each session's events by keyset, so an
 export of any size runs in constant memory. Session filters (--tag,
@@ -20,7 +24,7 @@ from agentlog.model import Event, EventType, Session, SessionStatus, SessionSumm
 from agentlog.storage.base import EventQuery, Page, SessionQuery, Store, iter_sessions
 from agentlog.transfer.fileio import open_output
 from agentlog.transfer.rebuild import plain_session
-from agentlog.transfer.writers import FORMATS, make_writer
+from agentlog.transfer.writers import FORMATS, Writer, make_writer
 
 # Applied to every record on its way out (share's redaction).
 Transform = Callable[[Session | Event], Session | Event]
@@ -41,10 +45,19 @@ class Selection:
     status: SessionStatus | None = None
     text: str | None = None
     include_children: bool = False
+    # Any EventQuery's filters (the TUI's view), applied inside each chosen session.
+    event_filter: EventQuery | None = None
 
     @property
     def filters_events(self) -> bool:
-        return bool(self.types or self.agents or self.text or self.since or self.until)
+        return bool(
+            self.types
+            or self.agents
+            or self.text
+            or self.since
+            or self.until
+            or self.event_filter is not None
+        )
 
     @property
     def has_filters(self) -> bool:
@@ -57,6 +70,10 @@ class Selection:
             )
 
     def event_query(self, session_id: str) -> EventQuery:
+        if self.event_filter is not None:
+            return replace(
+                self.event_filter, session_id=session_id, order="asc", limit=1000, cursor=None
+            )
         return EventQuery(
             session_id=session_id,
             types=self.types or None,
@@ -168,6 +185,8 @@ def _pages(
 
 def estimate_events(store: Store, sel: Selection) -> int | None:
     """How many events the export will hold (for the progress bar), or None when unknown cheaply."""
+    if sel.event_filter is not None:
+        return None
     if sel.session_ids and not sel.filters_events and not sel.include_children:
         total = 0
         for raw in sel.session_ids:
@@ -211,33 +230,76 @@ def export(
     on_progress: Callable[[int], None] | None = None,
 ) -> ExportStats:
     """Write the chosen sessions and events to `path` (`-`/None = stdout) in `fmt`."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    sel.check()
+    _check(sel, fmt)
     with open_output(path) as stream:
         writer = make_writer(fmt, stream)
-        if transform is None:
-            # The fast path: records straight from the store, no Event per row.
-            for session, records in iter_selected_records(store, sel):
-                writer.begin_session(session)
-                for page in records:
-                    writer.write_records(page)
-                    if on_progress is not None:
-                        on_progress(writer.events)
-                writer.end_session()
-        else:
-            for session, pages in iter_selected(store, sel):
-                writer.begin_session(transform(session))  # type: ignore[arg-type]
-                for events in pages:
-                    writer.write_events([transform(e) for e in events])  # type: ignore[misc]
-                    if on_progress is not None:
-                        on_progress(writer.events)
-                writer.end_session()
+        for written in _write(store, sel, writer, transform):
+            if on_progress is not None:
+                on_progress(written)
         writer.close()
         size = getattr(writer, "bytes", 0)
     return ExportStats(
         writer.sessions, writer.events, size, "-" if path in (None, "-") else str(path)
     )
+
+
+def export_chunks(
+    store: Store, sel: Selection, fmt: str = "ndjson", *, transform: Transform | None = None
+) -> Iterator[bytes]:
+    """The same export as byte chunks, one per page of events (a streamed HTTP download)."""
+    _check(sel, fmt)
+    sink = _Chunks()
+    writer = make_writer(fmt, sink)
+    for _ in _write(store, sel, writer, transform):
+        writer.flush()
+        if chunk := sink.take():
+            yield chunk
+    writer.close()
+    if chunk := sink.take():
+        yield chunk
+
+
+def _check(sel: Selection, fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    sel.check()
+
+
+def _write(
+    store: Store, sel: Selection, writer: Writer, transform: Transform | None
+) -> Iterator[int]:
+    """Write every chosen session into `writer`; yield the events written after each page."""
+    if transform is None:
+        # The fast path: records straight from the store, no Event per row.
+        for session, records in iter_selected_records(store, sel):
+            writer.begin_session(session)
+            for page in records:
+                writer.write_records(page)
+                yield writer.events
+            writer.end_session()
+    else:
+        for session, pages in iter_selected(store, sel):
+            writer.begin_session(transform(session))  # type: ignore[arg-type]
+            for events in pages:
+                writer.write_events([transform(e) for e in events])  # type: ignore[misc]
+                yield writer.events
+            writer.end_session()
+
+
+class _Chunks:
+    """A write-only stream that keeps what it is given until the generator yields it."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(data)
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
 
 
 __all__ = [
@@ -246,6 +308,7 @@ __all__ = [
     "Transform",
     "estimate_events",
     "export",
+    "export_chunks",
     "iter_selected",
     "iter_selected_records",
     "selected_sessions",

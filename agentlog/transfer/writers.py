@@ -54,6 +54,8 @@ class Writer(Protocol):
 
     def end_session(self) -> None: ...
 
+    def flush(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -117,6 +119,10 @@ class _Buffered:
     def write_records(self, records: list[dict[str, Any]]) -> None:
         for record in records:
             self.record(record)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        """Hand everything written so far to the stream (a streamed download yields after each page)."""
+        self._flush()
 
     def close(self) -> None:
         self._flush()
@@ -296,6 +302,10 @@ class CsvWriter(_Buffered):
             blank = [""] * len(EVENT_FIELDS)
             blank[EVENT_FIELDS.index("session_id")] = self._session.id
             self._row([*blank, *self._session_cells, ""])
+
+    def flush(self) -> None:
+        self._drain()
+        self._flush()
 
     def close(self) -> None:
         self._drain()

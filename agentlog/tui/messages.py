@@ -33,8 +33,8 @@ class KeysLoaded(Message):
 
 
 @dataclass
-class KeysAppended(Message):
-    """Live follow found new events after the last known key."""
+class KeysAdded(Message):
+    """Live follow found newly stored events (their keys may fall anywhere in time order)."""
 
     generation: int
     keys: list[tuple[int, str]]

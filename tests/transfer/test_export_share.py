@@ -173,3 +173,35 @@ def test_shared_file_imports_into_another_home(store, other, tmp_path) -> None:
     path = share_session(store, sessions[0].id, tmp_path / "s").path
     report = import_file(other, path)
     assert report.ok and (report.sessions.imported, report.events.imported) == (2, 6)
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json", "csv"])
+def test_export_chunks_stream_the_same_bytes_as_the_file_a_page_at_a_time(
+    store, tmp_path, fmt
+) -> None:
+    """The server's download and `agentlog export` are one path: same bytes, after the header."""
+    from agentlog.transfer.export import export_chunks
+
+    session = make_session(7)
+    store.write([session], [make_event(session, n) for n in range(2500)])
+    sel = Selection(session_ids=(session.id,))
+    out = tmp_path / f"x.{fmt}"
+    export(store, sel, fmt, out)
+    chunks = list(export_chunks(store, sel, fmt))
+    assert len(chunks) >= 3  # one per page of 1,000 events, not one blob at the end
+    streamed, written = b"".join(chunks), out.read_bytes()
+    header_end = written.index(b"\n") if fmt != "json" else written.index(b'"sessions"')
+    assert streamed[header_end:] == written[header_end:]  # only the export time differs
+
+
+def test_event_filter_carries_any_query_into_each_session(store, tmp_path) -> None:
+    """The TUI's view (names, statuses, metadata...) exports through the same Selection."""
+    sessions = fill(store, sessions=2, events=6)
+    store.write([], [make_event(sessions[0], 40, status="error", name="fetch")])
+    out = tmp_path / "x.ndjson"
+    view = EventQuery(status="error", names=["fetch"])
+    stats = export(
+        store, Selection(session_ids=(sessions[0].id,), event_filter=view), "ndjson", out
+    )
+    assert (stats.sessions, stats.events) == (1, 1)
+    assert lines(out)[2]["name"] == "fetch" and lines(out)[2]["status"] == "error"

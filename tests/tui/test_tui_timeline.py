@@ -262,6 +262,57 @@ async def test_follow_tails_new_events_until_scrolled_up() -> None:
         assert timeline.cursor_row < 80
 
 
+async def test_follow_shows_an_event_stored_late_in_its_place_in_time() -> None:
+    """A timed tool call stamped before the newest event shown still appears (as in `agentlog tail`)."""
+    store = MemoryStore()
+    ids = Ids(0x0444)
+    session = Session(
+        id=ids(), title="live", status=SessionStatus.ACTIVE, created_at=NOW, updated_at=NOW
+    )
+    lines = [
+        Event(
+            id=ids(),
+            session_id=session.id,
+            timestamp=NOW + timedelta(seconds=i),
+            type=EventType.LOG,
+            content=f"line {i}",
+        )
+        for i in range(450)
+    ]
+    store.write(sessions=[session], events=lines)
+    app = open_app(store, session.id, now=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        timeline = screen.timeline
+        screen._poll()  # following starts: nothing new yet
+        await settle(pilot)
+        assert len(timeline.keys) == 450
+        await pilot.press("l")  # stop following; look at an early event
+        timeline.cursor_row = 10
+        await settle(pilot)
+        assert timeline.selected.content == "line 10"
+        tool = Event(
+            id=ids(),
+            session_id=session.id,
+            timestamp=NOW + timedelta(seconds=5, milliseconds=500),
+            type=EventType.TOOL_CALL,
+            content="slow tool",
+            duration_ms=444_000,
+        )
+        store.write(events=[tool])
+        screen._poll()
+        await settle(pilot)
+        assert len(timeline.keys) == 451
+        assert timeline.selected.content == "line 10"  # the cursor stays on its event
+        timeline.cursor_row = 6
+        await settle(pilot)
+        assert timeline.selected.content == "slow tool"
+        timeline.cursor_row = 450  # a page after the insertion holds its new rows
+        await settle(pilot)
+        assert timeline.selected.content == "line 449"
+
+
 async def test_unsafe_content_is_shown_inert() -> None:
     store = MemoryStore()
     ids = fill(store)

@@ -141,9 +141,9 @@ async def add_session_events(session_id: str, request: Request) -> Response:
 
 
 def _export_lines(store: Store, session_id: str) -> Iterator[bytes]:
-    from agentlog.server.export import ndjson_lines
+    from agentlog.transfer.export import Selection, export_chunks
 
-    yield from ndjson_lines(store, session_id)
+    yield from export_chunks(store, Selection(session_ids=(session_id,)), "ndjson")
 
 
 @router.post(

@@ -1,9 +1,8 @@
-"""Dialog: export the session or the filtered view to NDJSON, JSON or CSV (agentlog.transfer's writers)."""
+"""Dialog: export the session or the filtered view to NDJSON, JSON or CSV (through agentlog.transfer.export)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -16,7 +15,8 @@ from textual.widgets import Button, Input, Label, RadioSet, Static
 from agentlog.errors import AgentLogError
 from agentlog.model import SessionSummary
 from agentlog.present import plural, safe_text
-from agentlog.storage.base import EventQuery, Store, iter_events
+from agentlog.storage.base import EventQuery
+from agentlog.transfer.export import Selection, export
 from agentlog.tui.widgets.inputs import TextInput
 from agentlog.tui.widgets.radio import MarkedRadioButton
 
@@ -27,22 +27,6 @@ def default_name(session: SessionSummary | None, session_id: str, fmt: str) -> s
     title = session.title if session and session.title else session_id[:8]
     slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:40] or session_id[:8]
     return f"{slug}.{fmt}"
-
-
-def export_events(store: Store, session_id: str, query: EventQuery, fmt: str, path: str) -> int:
-    """Write the session and the events of `query` to `path`; return the events written."""
-    from agentlog.transfer.fileio import open_output
-    from agentlog.transfer.writers import make_writer
-
-    session = store.get_session(session_id)
-    with open_output(path) as stream:
-        writer = make_writer(fmt, stream)
-        writer.begin_session(session)
-        for event in iter_events(store, replace(query, session_id=session_id)):
-            writer.event(event)
-        writer.end_session()
-        writer.close()
-        return writer.events
 
 
 class ExportDialog(ModalScreen[str | None]):
@@ -140,18 +124,17 @@ class ExportDialog(ModalScreen[str | None]):
             self.query_one("#x-error", Static).update("give a file name")
             return
         scope = self.query_one("#x-scope", RadioSet).pressed_button
-        query = (
-            self.filtered
-            if scope and scope.id == "x-view"
-            else EventQuery(session_id=self.session_id)
+        view = scope is not None and scope.id == "x-view"
+        selection = Selection(
+            session_ids=(self.session_id,), event_filter=self.filtered if view else None
         )
         self.query_one("#x-error", Static).update("exporting…")
-        self._write(query, self._format(), str(Path(path).expanduser()))
+        self._write(selection, self._format(), str(Path(path).expanduser()))
 
     @work(thread=True, exclusive=True)
-    def _write(self, query: EventQuery, fmt: str, path: str) -> None:
+    def _write(self, selection: Selection, fmt: str, path: str) -> None:
         try:
-            n = export_events(self.app.store, self.session_id, query, fmt, path)  # type: ignore[attr-defined]
+            n = export(self.app.store, selection, fmt, path).events  # type: ignore[attr-defined]
         except AgentLogError as exc:
             self.app.call_from_thread(self.query_one("#x-error", Static).update, exc.message)
             return

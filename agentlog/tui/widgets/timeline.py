@@ -9,6 +9,7 @@ placeholder and a thread worker fetches its page, then posts `PageLoaded`.
 from __future__ import annotations
 
 import bisect
+import threading
 from dataclasses import replace
 from datetime import datetime
 
@@ -27,10 +28,11 @@ from textual.worker import get_current_worker
 from agentlog.model import Event, from_us
 from agentlog.present import event_name
 from agentlog.storage.base import EventQuery, Store, event_cursor, event_key
+from agentlog.storage.follow import Follower
 from agentlog.tui import render
 from agentlog.tui.messages import (
     EventSelected,
-    KeysAppended,
+    KeysAdded,
     KeysLoaded,
     PageLoaded,
     SearchDone,
@@ -108,6 +110,8 @@ class EventTimeline(ScrollView, can_focus=True):
         self._match_set: set[int] = set()
         self._window_scheduled = False
         self._want_selected = True
+        self._follower: tuple[int, Follower] | None = None  # (generation, its follower)
+        self._follow_lock = threading.Lock()
 
     # ------------------------------------------------------------ loading
     def load(
@@ -233,43 +237,90 @@ class EventTimeline(ScrollView, can_focus=True):
         self._pending.discard(message.page)
         if message.generation != self.generation or not message.events:
             return
+        if not self._page_fits(message.page, message.events):
+            self._schedule_window()  # fetched before late events moved the rows: fetch again
+            return
         self.pages[message.page] = message.events
         self.refresh()
         if self._want_selected and self.cursor_row // PAGE == message.page:
             self._post_selected()
 
+    def _page_fits(self, page: int, events: list[Event]) -> bool:
+        """Whether `events` are still the rows of `page` (keys may have moved since the fetch)."""
+        first = page * PAGE
+        rows = self.keys[first : first + PAGE]
+        return len(rows) == len(events) and (
+            event_key(events[0]) == rows[0] and event_key(events[-1]) == rows[-1]
+        )
+
     # ------------------------------------------------------------ live follow
     def poll(self) -> None:
-        """Look for events after the last known key (live follow of an active session)."""
+        """Look for events stored since the last poll (live follow of an active session).
+
+        The finding is `agentlog.storage.follow.Follower`, as in `agentlog tail`: an
+        event stored late but stamped before the newest one shown (a timed tool call
+        is stamped at its start) is found too, and takes its place in time order.
+        """
         if self.query_ is None or self.fetching_keys:
             return
-        self._poll_new(self.generation, self.query_, self.keys[-1] if self.keys else None)
+        started = self._follower is not None and self._follower[0] == self.generation
+        self._poll_new(self.generation, self.query_, None if started else list(self.keys))
 
     @work(thread=True, exclusive=True, group="timeline-poll", description="poll")
-    def _poll_new(self, generation: int, query: EventQuery, last: tuple[int, str] | None) -> None:
-        try:
-            since = from_us(last[0]) if last else query.since
-            keys = self.store.event_keys(replace(query, since=since))
-        except Exception as exc:
-            self.post_message(StoreFailed(exc))
-            return
-        new = [k for k in keys if last is None or k > last]
-        if new:
-            self.post_message(KeysAppended(generation, new))
+    def _poll_new(
+        self, generation: int, query: EventQuery, shown: list[tuple[int, str]] | None
+    ) -> None:
+        with self._follow_lock:  # a cancelled worker still runs: one follower step at a time
+            try:
+                current = self._follower
+                if current is None or current[0] != generation:
+                    # Start following, and catch up on what was stored between
+                    # loading this view's keys and now.
+                    follower = Follower(self.store, query)
+                    have = set(shown or ())
+                    found = [k for k in follower.start() if k not in have]
+                    self._follower = (generation, follower)
+                else:
+                    found = [event_key(e) for e in current[1].poll()]
+            except Exception as exc:
+                self.post_message(StoreFailed(exc))
+                return
+        if found:
+            self.post_message(KeysAdded(generation, found))
 
-    @on(KeysAppended)
-    def _keys_appended(self, message: KeysAppended) -> None:
+    @on(KeysAdded)
+    def _keys_added(self, message: KeysAdded) -> None:
         message.stop()
         if message.generation != self.generation:
             return
+        new = sorted({k for k in message.keys if row_of_key(self.keys, k) is None})
+        if not new:
+            return
         start = len(self.keys)
-        if start and start % PAGE:
-            self.pages.discard(start // PAGE)  # the last page was partial; fetch it again
-        self.keys.extend(message.keys)
+        if not self.keys or new[0] > self.keys[-1]:
+            if start % PAGE:
+                self.pages.discard(start // PAGE)  # the last page was partial; fetch it again
+            self.keys.extend(new)
+        else:
+            # Stored late, stamped earlier: it goes in its place in time order; the
+            # pages from there on hold other rows now, and the cursor stays on its event.
+            first = bisect.bisect_left(self.keys, new[0])
+            at_cursor = self.keys[self.cursor_row] if self.cursor_row < start else None
+            self.keys = sorted(self.keys + new)  # two sorted runs: a linear merge
+            for page in list(self.pages.keys()):
+                if page >= first // PAGE:
+                    self.pages.discard(page)
+            self._pending = {p for p in self._pending if p < first // PAGE}
+            self._strips.clear()
+            if at_cursor is not None and not self.follow:
+                self.cursor_row = bisect.bisect_left(self.keys, at_cursor)
+            if self.search_term:
+                self.search(self.search_term)
         self.virtual_size = Size(self.size.width, len(self.keys))
         self.post_message(TimelineCounts(len(self.keys)))
         if self.follow:
             self.cursor_row = len(self.keys) - 1
+        self._schedule_window()
         self.refresh()
 
     def watch_follow(self, follow: bool) -> None:
