@@ -87,7 +87,6 @@ class ClaudeCodeMapper(EventBuffer):
         self.roots: dict[str, str] = state.get("roots", {})  # inline sidechain line -> root uuid
         self.pending_title: str = state.get("pending_title", "")
         self.links = links if links is not None else Links()
-        self.touched: set[str] = set()
         self.call_times: dict[str, datetime] = {}
         self.skipped = 0
 
@@ -190,11 +189,6 @@ class ClaudeCodeMapper(EventBuffer):
                 )
             )
         return out
-
-    def _taken_sessions(self) -> list[Session]:
-        sessions = self.sessions(self.touched)
-        self.touched = set()
-        return sessions
 
     # ------------------------------------------------------------ lines
     def feed(self, rec: Any) -> None:

@@ -77,7 +77,6 @@ class CodexMapper(EventBuffer):
         self.head: dict[str, Any] = state.get("head", {})
         self.open: dict[str, Any] | None = state.get("open")  # the response being recorded
         self.last_total: int | None = state.get("last_total")
-        self.touched: set[str] = set()
         self.call_times: dict[str, datetime] = {}
         self.skipped = 0
 
@@ -114,11 +113,6 @@ class CodexMapper(EventBuffer):
                 ended_at=head["updated"],
             )
         ]
-
-    def _taken_sessions(self) -> list[Session]:
-        sessions = self.sessions(self.touched)
-        self.touched = set()
-        return sessions
 
     # ------------------------------------------------------------ lines
     def feed(self, rec: Any) -> None:

@@ -115,13 +115,20 @@ class EventBuffer:
 
     def __init__(self) -> None:
         self.events: dict[str, Event] = {}
+        self.touched: set[str] = set()  # ids of the sessions the events belong to
 
     def _add(self, event: Event) -> None:
         self.events[event.id] = event
 
+    def sessions(self, ids: set[str] | None = None) -> list[Session]:
+        """The sessions with these ids (all, when None), as they stand now."""
+        raise NotImplementedError
+
     def _taken_sessions(self) -> list[Session]:
         """The sessions to hand over with the events (and forget them)."""
-        raise NotImplementedError
+        sessions = self.sessions(self.touched)
+        self.touched = set()
+        return sessions
 
     def take(self) -> tuple[list[Session], list[Event]]:
         """Sessions touched and events made since the last call."""
