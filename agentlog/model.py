@@ -21,7 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from pydantic import (
@@ -102,19 +102,25 @@ _uuid7_random = random.Random(os.urandom(16))
 os.register_at_fork(after_in_child=lambda: _uuid7_random.seed(os.urandom(16)))
 
 
+_VERSION_VARIANT = 0x7 << 76 | 0x8 << 60  # version 7 and the RFC 4122 variant, in place
+_random_bits = _uuid7_random.getrandbits
+_time_ns = time.time_ns
+
+
 def new_id() -> str:
     """A UUIDv7 (RFC 9562) as text: time-ordered, monotonic within this process."""
     global _uuid7_last
     with _uuid7_lock:
         # 48 bits of milliseconds + 12 bits of sub-millisecond fraction, kept
         # strictly increasing so ids made in one process sort in creation order.
-        ns = time.time_ns()
+        ns = _time_ns()
         stamp = (ns // 1_000_000) << 12 | ((ns % 1_000_000) * 4096 // 1_000_000)
         if stamp <= _uuid7_last:
             stamp = _uuid7_last + 1
         _uuid7_last = stamp
-        rand = _uuid7_random.getrandbits(62) | 0x8000_0000_0000_0000  # RFC 4122 variant
-    h = f"{stamp >> 12:012x}7{stamp & 0xFFF:03x}{rand:016x}"
+        rand = _random_bits(62)
+    # One 128-bit integer formatted once (the hot path of every SDK call and mapping).
+    h = "%032x" % ((stamp >> 12) << 80 | (stamp & 0xFFF) << 64 | _VERSION_VARIANT | rand)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -453,6 +459,24 @@ class Event(_Model):
     def is_error(self) -> bool:
         """Counted as an error: status error, or an ERROR event (the session aggregates' rule)."""
         return self.status == EventStatus.ERROR or self.type == EventType.ERROR
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def trusted_model(cls: type[M], values: dict[str, Any], fields: frozenset[str]) -> M:
+    """A model from values already valid and typed, skipping validation: what
+    `model_construct` does, about 3x faster. For the hot paths that made each value
+    valid themselves (store rows, the MCP mapping); `values` must hold every field."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+EVENT_FIELDS = frozenset(Event.model_fields)
 
 
 class AgentSummary(_Model):

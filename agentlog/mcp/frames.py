@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -32,7 +32,6 @@ class Frame:
     error: Any = None
     problem: str | None = None
     batch: int | None = None  # position in a JSON array, if the line was a batch
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_id(self) -> bool:

@@ -13,6 +13,7 @@ trip, measured from the first request of the call to its final answer.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from agentlog.mcp.frames import (
     valid_id,
 )
 from agentlog.model import (
+    EVENT_FIELDS,
     MAX_AGENT_ID_CHARS,
     MAX_DURATION_MS,
     MAX_NAME_CHARS,
@@ -41,9 +43,14 @@ from agentlog.model import (
     encodable,
     new_id,
     normalize_id,
+    trusted_model,
 )
 
 META_PREFIX = "io.modelcontextprotocol/"
+_META_VERSION = META_PREFIX + "protocolVersion"
+_META_CLIENT = META_PREFIX + "clientInfo"
+_META_CAPS = META_PREFIX + "clientCapabilities"
+_META_SERVER = META_PREFIX + "serverInfo"
 _ID_CHARS = 200  # a JSON-RPC id kept in metadata is cut to this many characters
 _SORTED = orjson.OPT_SORT_KEYS
 
@@ -84,19 +91,20 @@ _FLAT_STR_CHARS = 1000
 
 
 def _flat(metadata: dict[str, Any]) -> bool:
-    """Metadata that needs no full check: short plain strings, numbers, booleans, None."""
-    for key, value in metadata.items():
-        if type(key) is not str or "\x00" in key:
-            return False
+    """Metadata that needs no full check: short plain strings, numbers, booleans, None.
+
+    Its keys are this module's own literals; only the values can come from the wire.
+    """
+    for value in metadata.values():
         kind = type(value)
         if kind is str:
-            if len(value) > _FLAT_STR_CHARS or "\x00" in value or not value.isascii():
-                return False
-        elif kind is float:
-            if value != value or value in (float("inf"), float("-inf")):
+            if len(value) > _FLAT_STR_CHARS or not value.isascii() or "\x00" in value:
                 return False
         elif kind is int:
             if not -(2**63) <= value < 2**63:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
                 return False
         elif kind is not bool and value is not None:
             return False
@@ -129,6 +137,7 @@ class _Pending:
     cancelled: bool = False
     cancel_reason: str | None = None
     task_id: str | None = None  # tasks/get, tasks/result: the task polled
+    progress_key: tuple[str, tuple[str, Any]] | None = None  # its progressToken, if any
 
 
 @dataclass(slots=True)
@@ -156,6 +165,8 @@ class McpMapper:
     _awaiting_any: list[_Open] = field(default_factory=list)  # input_required, no state
     _tasks: dict[str, _Open] = field(default_factory=dict)  # taskId -> call
     _agent_given: bool = False
+    _when: float = -1.0  # the time of the last event made, and its datetime
+    _stamp: datetime = field(default_factory=lambda: datetime.fromtimestamp(0, UTC))
 
     def __post_init__(self) -> None:
         self._agent_given = self.agent_id is not None
@@ -236,34 +247,34 @@ class McpMapper:
         # is made valid here, by the same rules: ids are ours, text is `encodable` and cut,
         # content is clipped, and metadata is checked in full only when it holds anything
         # but short flat values.
-        agent = self.agent_id
-        values = {
-            "id": event_id or new_id(),
-            "session_id": self.session_id,
-            "timestamp": datetime.fromtimestamp(when, UTC),
-            "type": kind,
-            "agent_id": agent,
-            "name": None if name is None else encodable(_text(name, MAX_NAME_CHARS) or ""),
-            "content": None if content is None else encodable(content),
-            "metadata": metadata if _flat(metadata) else check_metadata(metadata),
-            "parent_id": parent_id,
-            "duration_ms": None
-            if duration_ms is None
-            else min(max(0.0, duration_ms), MAX_DURATION_MS),
-            "status": EventStatus(status),
-            "input_tokens": None,
-            "output_tokens": None,
-            "cost_usd": None,
-            "cache_read_tokens": None,
-            "cache_creation_tokens": None,
-            "reasoning_tokens": None,
-        }
-        event = Event.__new__(Event)
-        object.__setattr__(event, "__dict__", values)
-        object.__setattr__(event, "__pydantic_fields_set__", set(values))
-        object.__setattr__(event, "__pydantic_extra__", None)
-        object.__setattr__(event, "__pydantic_private__", None)
-        return event
+        if when != self._when:  # the events of one frame share one time: one datetime
+            self._when = when
+            self._stamp = datetime.fromtimestamp(when, UTC)
+        return trusted_model(
+            Event,
+            {
+                "id": event_id or new_id(),
+                "session_id": self.session_id,
+                "timestamp": self._stamp,
+                "type": kind,
+                "agent_id": self.agent_id,
+                "name": None if name is None else encodable(name[:MAX_NAME_CHARS]),
+                "content": None if content is None else encodable(content),
+                "metadata": metadata if _flat(metadata) else check_metadata(metadata),
+                "parent_id": parent_id,
+                "duration_ms": None
+                if duration_ms is None
+                else min(max(0.0, duration_ms), MAX_DURATION_MS),
+                "status": EventStatus.ERROR if status == "error" else EventStatus.OK,
+                "input_tokens": None,
+                "output_tokens": None,
+                "cost_usd": None,
+                "cache_read_tokens": None,
+                "cache_creation_tokens": None,
+                "reasoning_tokens": None,
+            },
+            EVENT_FIELDS,
+        )
 
     def _invalid(self, frame: Frame, direction: str, when: float, problem: str) -> Event:
         meta: dict[str, Any] = {"direction": direction, "mcp": "invalid", "problem": problem[:1000]}
@@ -298,18 +309,19 @@ class McpMapper:
 
     def _stateless_meta(self, params: Any, result: Any) -> None:
         """The 2026-07-28 era: version, client and server ride in `_meta`."""
-        if isinstance(params, dict) and isinstance(params.get("_meta"), dict):
-            meta = params["_meta"]
-            version = meta.get(META_PREFIX + "protocolVersion")
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        if isinstance(meta, dict) and meta:
+            version = meta.get(_META_VERSION)
             if isinstance(version, str):
                 self._set_context("protocol_version", version)
                 self._set_context("era", "stateless")
-            self._peer("client", meta.get(META_PREFIX + "clientInfo"))
-            caps = meta.get(META_PREFIX + "clientCapabilities")
+            self._peer("client", meta.get(_META_CLIENT))
+            caps = meta.get(_META_CAPS)
             if isinstance(caps, dict):
                 self._set_context("client_capabilities", caps)
-        if isinstance(result, dict) and isinstance(result.get("_meta"), dict):
-            self._peer("server", result["_meta"].get(META_PREFIX + "serverInfo"))
+        meta = result.get("_meta") if isinstance(result, dict) else None
+        if isinstance(meta, dict) and meta:
+            self._peer("server", meta.get(_META_SERVER))
 
     # ------------------------------------------------------------ the mapping
     def _frame(self, frame: Frame, direction: str, when: float, out: list[Event]) -> None:
@@ -359,13 +371,11 @@ class McpMapper:
                 if task is not None:
                     parent = task.call_id or task.event_id
                     meta["task_of"] = task.call_id or task.event_id
-            token = (
-                params.get("_meta", {}).get("progressToken")
-                if isinstance(params.get("_meta"), dict)
-                else None
-            )
+            request_meta = params.get("_meta")
+            token = request_meta.get("progressToken") if isinstance(request_meta, dict) else None
             if valid_id(token):
-                self._progress[(direction, id_key(token))] = pending
+                pending.progress_key = (direction, id_key(token))
+                self._progress[pending.progress_key] = pending
             key = (direction, id_key(frame.id))
             if key in self._pending:
                 meta["duplicate_id"] = True
@@ -522,7 +532,8 @@ class McpMapper:
             self._set_context("server_capabilities", result["capabilities"])
 
     def _forget_progress(self, pending: _Pending) -> None:
-        for key in [k for k, v in self._progress.items() if v is pending]:
+        key = pending.progress_key
+        if key is not None and self._progress.get(key) is pending:
             del self._progress[key]
 
     def _answer(

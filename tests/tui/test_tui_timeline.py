@@ -436,3 +436,14 @@ async def test_header_shows_every_agent_and_the_way_up_from_a_child(demo, size) 
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert "agents: planner, researcher, coder" in screen_text(app).splitlines()[1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_mcp_messages_say_which_way_they_went(demo, size) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["mcp"])
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "→ initialize" in text and "← initialize" in text  # request out, answer back
+        assert "→ tools/call" in text and "← tools/call" in text

@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, from_us
+from agentlog.present import event_name
 from agentlog.storage.base import EventQuery, Store, event_cursor, event_key
 from agentlog.storage.follow import Follower
 from agentlog.tui import render
@@ -541,7 +542,7 @@ class EventTimeline(ScrollView, can_focus=True):
                 f"{agent:<{aw}.{aw}} ",
                 style=self.colour_of(event.agent_id),
             )
-        name = render.one_line(event.name, 40)
+        name = render.one_line(event_name(event), 40)
         name_w = 20 if width >= 100 else 14
         text.append(f"{name:<{name_w}.{name_w}} ", style="bold")
         if width >= 90:
