@@ -400,8 +400,9 @@ class SessionsScreen(Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         try:
             changes = store.changed_sessions(token)
-            # The "Recent" line costs a second query, so only when something changed.
-            activity = self._activity_text() if changes.token != token else None
+            # The "Recent" line costs a second query, so only when something changed (a
+            # real store's token moves on every call, so it cannot tell an idle poll).
+            activity = self._activity_text() if changes.sessions else None
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
