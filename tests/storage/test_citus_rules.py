@@ -75,11 +75,17 @@ def test_the_store_schema_today(scratch):
     PostgresStore(url).close()
     PostgresAccounts(url).close()
     found = violations(conn, schema)
-    # The event tables reach the team through session_id: no team_id column yet.
-    for table in ("events", "events_fts", "session_stats", "session_agents"):
-        assert f"{table}: no team_id column" in found
-    assert "sessions: primary key sessions_pkey starts with id" in found
+    # Sessions and events are keyed by (team, id) since schema 6: every tenant table
+    # but the full-text queue and index holds team_id, and the aggregates lead with it.
+    for table in ("events", "session_stats", "session_agents", "sessions"):
+        assert f"{table}: no team_id column" not in found
+    for table in ("session_stats", "session_agents"):
+        assert not any(v.startswith(f"{table}: primary key") for v in found)
+    assert "events_fts: no team_id column" in found
     assert "fts_pending: no team_id column" in found
+    # What is left: id-first unique keys (an unscoped view finds a row by id alone) ...
+    assert "sessions: primary key sessions_pkey starts with id" in found
+    assert "events: unique index events_id_key starts with id" in found
     assert "audit_log: primary key audit_log_pkey starts with id" in found
     reference = ("teams:", "users:", "api_keys:", "refresh_tokens:", "agentlog_migrations:")
     assert not any(v.startswith(reference) for v in found)
