@@ -9,16 +9,13 @@ together; the legacy names producers still send are covered in test_mapping.py.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agentlog.model import EventStatus, EventType
 from agentlog.otel.receiver import OTLPReceiver
-from agentlog.storage import EventQuery, SessionQuery, Store, open_store
+from agentlog.storage import EventQuery, SessionQuery, Store
 
 pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 
@@ -82,24 +79,6 @@ INVOKE_AGENT: dict[str, Any] = {
     "gen_ai.agent.name": "weather",
     "gen_ai.conversation.id": "conv-ref-1",
 }
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(str(tmp_path / "ref.db"))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def receiver(store: Store) -> Iterator[OTLPReceiver]:
-    server = OTLPReceiver(store, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def _emit(endpoint: str, failing_tool: bool = False) -> None:
