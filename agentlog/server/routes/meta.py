@@ -11,6 +11,7 @@ from agentlog.server.common import TIME_PARAM, json_response, time_param
 from agentlog.server.deps import OwnerUser, StateDep, StoreDep
 from agentlog.server.errors import RETRY_AFTER_UNAVAILABLE
 from agentlog.server.schemas import ERROR_RESPONSES, AgentOut, InfoOut
+from agentlog.wire import AGENTS_ACTIVE_SINCE
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -83,6 +84,7 @@ def agents(
     active_since: Annotated[
         str | None,
         Query(
+            alias=AGENTS_ACTIVE_SINCE,
             max_length=64,
             description="Only agents seen since (ISO 8601).",
             json_schema_extra=TIME_PARAM,
@@ -90,5 +92,5 @@ def agents(
     ] = None,
 ) -> Response:
     """Agents with first/last seen, sessions, events, errors and error rate."""
-    rows = store.agents(time_param(active_since, "active_since"))
+    rows = store.agents(time_param(active_since, AGENTS_ACTIVE_SINCE))
     return json_response([{**a.to_json_dict(), "error_rate": a.error_rate} for a in rows])
