@@ -405,7 +405,7 @@ class RemoteStore:
         rows = self._request("GET", "/v1/agents", params=params)
         out = []
         for row in rows:
-            row.pop("error_rate", None)
+            row.pop("error_rate", None)  # derived by the model, not an input
             out.append(AgentSummary.model_validate(row))
         return out
 
