@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from agentlog.errors import NotFound
+from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
+from agentlog.mcp.mapping import McpMapper
 from agentlog.model import (
     MAX_BATCH_EVENTS,
     Event,
@@ -395,6 +395,7 @@ def _eval_run(demo: _Demo, *, failing: bool) -> _Run:
 
 
 def _mcp(demo: _Demo) -> _Run:
+    """A stdio MCP conversation, mapped by the same McpMapper the proxy records with."""
     run = demo.session(
         "MCP: filesystem server session",
         ago=timedelta(hours=5, minutes=40),
@@ -402,46 +403,54 @@ def _mcp(demo: _Demo) -> _Run:
         tags=["mcp"],
         description="A client talking JSON-RPC to an MCP filesystem server over stdio.",
     )
+    mapper = McpMapper(session_id=run.session.id, agent_id="mcp-client")
+    ids: dict[str, str] = {}  # the mapper's fresh ids -> the demo's deterministic ones
+
+    def send(message: dict[str, Any], direction: str, gap_ms: float) -> None:
+        run.wait(gap_ms)
+        for i, event in enumerate(mapper.feed(message, direction, at=run.t.timestamp())):
+            if i:  # the message first, then what it maps to, a microsecond apart, in that order
+                run.wait(0.001)
+                event.timestamp = run.t
+            ids[event.id] = run.demo.ids.make(run.t)
+            event.id = ids[event.id]
+            event.parent_id = ids.get(event.parent_id or "", event.parent_id)
+            run.events.append(event)
 
     def exchange(method: str, params: dict[str, Any], result: Any, *, error: Any = None) -> None:
-        msg_id = len(run.events) + 1
-        request = {"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}
-        req = run.add(
-            EventType.MCP_MESSAGE,
-            orjson.dumps(request).decode(),
-            name=method,
-            metadata={"direction": "client_to_server", "kind": "request", "jsonrpc_id": msg_id},
+        msg_id = sum(e.type is EventType.MCP_MESSAGE for e in run.events) + 1
+        send(
+            {"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params},
+            CLIENT_TO_SERVER,
+            demo.rng.uniform(20, 400),
         )
-        ms = demo.rng.lognormvariate(3.0, 0.7)
-        run.wait(ms)
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id}
         reply |= {"error": error} if error else {"result": result}
-        run.add(
-            EventType.MCP_MESSAGE,
-            orjson.dumps(reply).decode(),
-            name=method,
-            parent=req,
-            duration_ms=ms,
-            status=EventStatus.ERROR if error else EventStatus.OK,
-            metadata={"direction": "server_to_client", "kind": "response", "jsonrpc_id": msg_id},
-            gap_ms=0,
-        )
+        send(reply, SERVER_TO_CLIENT, demo.rng.lognormvariate(3.0, 0.7))
 
     exchange(
         "initialize",
-        {"protocolVersion": "2025-06-18", "clientInfo": {"name": "demo-client", "version": "1.0"}},
-        {"serverInfo": {"name": "filesystem", "version": "0.6.2"}, "capabilities": {"tools": {}}},
+        {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "demo-client", "version": "1.0"},
+        },
+        {
+            "protocolVersion": "2025-06-18",
+            "serverInfo": {"name": "filesystem", "version": "0.6.2"},
+            "capabilities": {"tools": {}},
+        },
     )
-    run.add(
-        EventType.MCP_MESSAGE,
-        '{"jsonrpc": "2.0", "method": "notifications/initialized"}',
-        name="notifications/initialized",
-        metadata={"direction": "client_to_server", "kind": "notification"},
-    )
+    send({"jsonrpc": "2.0", "method": "notifications/initialized"}, CLIENT_TO_SERVER, 120)
     exchange(
         "tools/list",
         {},
-        {"tools": [{"name": "read_file"}, {"name": "write_file"}, {"name": "list_directory"}]},
+        {
+            "tools": [
+                {"name": name, "inputSchema": {"type": "object"}}
+                for name in ("read_file", "write_file", "list_directory")
+            ]
+        },
     )
     exchange(
         "tools/call",
@@ -459,6 +468,7 @@ def _mcp(demo: _Demo) -> _Run:
         None,
         error={"code": -32602, "message": "Invalid params: path outside allowed directories"},
     )
+    run.session.metadata["mcp"] = dict(mapper.context)
     run.finish(SessionStatus.COMPLETED)
     return run
 

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from agentlog.model import EventType, SessionSummary
+from agentlog.model import Event, EventType, SessionSummary
 
 # Safe text: the one sanitizer (agentlog.textsafe), re-exported beside the glyphs it goes with.
 from agentlog.textsafe import one_line as one_line
@@ -46,6 +46,25 @@ STATES: dict[str, tuple[str, str]] = {
 }
 
 DEFAULT_STALE_AFTER = timedelta(minutes=30)
+
+# An MCP message's direction, as its metadata records it (the mapper's words, and older ones).
+MCP_ARROWS: dict[str, str] = {
+    "client->server": "→",
+    "server->client": "←",
+    "client_to_server": "→",
+    "server_to_client": "←",
+}
+
+
+def event_name(event: Event) -> str:
+    """An event's name as shown: an MCP message's also says which way it went (→ or ←)."""
+    name = event.name or ""
+    if event.type is EventType.MCP_MESSAGE:
+        direction = event.metadata.get("direction")
+        arrow = MCP_ARROWS.get(direction) if isinstance(direction, str) else None
+        if arrow:
+            return f"{arrow} {name}"
+    return name
 
 
 def type_glyph(kind: str) -> tuple[str, str]:

@@ -324,11 +324,16 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_rss_mib(pid: int) -> float:
+def _status_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status (VmHWM, RssAnon, RssFile ...) in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _peak_rss_mib(pid: int) -> float:
+    return _status_mib(pid, "VmHWM")
 
 
 def run_server(args: argparse.Namespace, out: dict) -> None:
@@ -463,6 +468,10 @@ def run_server(args: argparse.Namespace, out: dict) -> None:
         # CPU of client and server together (the client's part of raw POSTs is httpx alone).
         out["cpu_sdk_http_vs_raw_post"] = raw_cpu / sdk_cpu
         out["server_peak_rss_mib"] = _peak_rss_mib(serve.pid)
+        # What the peak is made of, at the end: the process's own memory, and file pages
+        # (SQLite's memory map of the database, shared libraries) that the OS can drop.
+        out["server_rss_anon_mib"] = _status_mib(serve.pid, "RssAnon")
+        out["server_rss_file_mib"] = _status_mib(serve.pid, "RssFile")
     finally:
         for proc in (serve, bare):
             proc.terminate()

@@ -40,6 +40,16 @@ def proxy(
     host: Annotated[
         str, typer.Option("--host", help="With --upstream: the local address to listen on.")
     ] = "127.0.0.1",
+    parent: Annotated[
+        str | None,
+        typer.Option(
+            "--parent",
+            metavar="SESSION",
+            envvar="AGENTLOG_PARENT_SESSION_ID",
+            help="Record as a child session of SESSION, e.g. the agent run that started the "
+            "server (env AGENTLOG_PARENT_SESSION_ID).",
+        ),
+    ] = None,
 ) -> None:
     """Run an MCP server behind a recording proxy; the client sees the server's exact bytes.
 
@@ -55,6 +65,7 @@ def proxy(
         from agentlog.mcp.http_proxy import check_upstream
 
         check_upstream(upstream)
+    parent_session_id = parent_id(parent) if parent else None
     state = get_state(ctx)
     log = AgentLog(db=state.db, server=state.server, api_key=state.api_key, integration="mcp-proxy")
     code = 0
@@ -70,17 +81,39 @@ def proxy(
                 agent=agent,
                 log=log,
                 store=state.store(),
+                parent_session_id=parent_session_id,
             )
         else:
             from agentlog.mcp.proxy import run_stdio
 
-            code = run_stdio(command or [], title=title, agent=agent, log=log, store=state.store())
+            code = run_stdio(
+                command or [],
+                title=title,
+                agent=agent,
+                log=log,
+                store=state.store(),
+                parent_session_id=parent_session_id,
+            )
     finally:
         log.close()
     if code:
         from agentlog.mcp.proxy import exit_like
 
         exit_like(code)
+
+
+def parent_id(value: str) -> str:
+    """A full session id for --parent, or one clear line (a prefix cannot be resolved here)."""
+    from agentlog.errors import UsageError
+    from agentlog.model import normalize_id
+
+    try:
+        return normalize_id(value, "--parent")
+    except ValueError:
+        raise UsageError(
+            f"--parent {value!r} is not a session id; give the full id of the session "
+            "that started this server (AGENTLOG_PARENT_SESSION_ID)"
+        ) from None
 
 
 @app.command("serve")

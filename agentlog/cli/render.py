@@ -15,6 +15,7 @@ from agentlog.present import (
     agent_colour,
     ago,
     duration,
+    event_name,
     session_state,
     short_ids,
     state_glyph,
@@ -106,7 +107,7 @@ EVENT_COLUMNS = [
         paint=lambda e: agent_colour(e.agent_id),
         priority=6,
     ),
-    Column("NAME", lambda e: e.name, max_width=24, flex=True, min_width=8, priority=7),
+    Column("NAME", event_name, max_width=24, flex=True, min_width=8, priority=7),
     Column(
         "STATUS",
         lambda e: "" if e.status is EventStatus.OK else e.status.value,
@@ -138,7 +139,7 @@ SEARCH_COLUMNS = [
         paint=lambda e: agent_colour(e.agent_id),
         priority=5,
     ),
-    Column("NAME", lambda e: e.name, max_width=24, flex=True, min_width=8, priority=6),
+    Column("NAME", event_name, max_width=24, flex=True, min_width=8, priority=6),
     Column(
         "CONTENT",
         lambda e: one_line(e.content, 100),
@@ -196,7 +197,7 @@ def event_line(event: Event, *, with_session: bool = False) -> Text:
     if event.agent_id:
         line.append(f"{one_line(event.agent_id, 40)} ", style=agent_colour(event.agent_id))
     if event.name:
-        line.append(f"{one_line(event.name, 60)} ", style="italic")
+        line.append(f"{one_line(event_name(event), 60)} ", style="italic")
     if event.status is EventStatus.ERROR:
         line.append("error ", style="bold red")
     if event.duration_ms is not None:

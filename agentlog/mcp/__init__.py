@@ -17,12 +17,20 @@ def trace(target: Any, **kwargs: Any) -> Any:
     return _trace(target, **kwargs)
 
 
+def proxied(params: Any, **kwargs: Any) -> Any:
+    """Stdio server parameters with `agentlog mcp proxy` in front, as a child of the current run."""
+    from agentlog.mcp.proxy_params import proxied as _proxied
+
+    return _proxied(params, **kwargs)
+
+
 __all__ = [
     "CLIENT_TO_SERVER",
     "SERVER_TO_CLIENT",
     "Frame",
     "McpMapper",
     "parse",
+    "proxied",
     "tool_drift",
     "tool_hash",
     "trace",

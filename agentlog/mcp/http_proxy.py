@@ -72,6 +72,7 @@ class HttpProxy:
         title: str | None = None,
         agent: str | None = None,
         store: Any = None,
+        parent_session_id: str | None = None,
     ) -> None:
         import httpx
 
@@ -83,6 +84,7 @@ class HttpProxy:
         self.title = title or f"MCP {self.upstream}"
         self.agent = agent
         self.store = store
+        self.parent_session_id = parent_session_id  # each MCP session is a child of this one
         self._recorders: dict[str, Recorder] = {}
         self._lock = threading.Lock()
         # A fresh upstream connection per request, like the mcp client's own: on a reused
@@ -111,7 +113,11 @@ class HttpProxy:
                 if key:
                     metadata["mcp_session_id"] = key
                 handle = self.log.session(
-                    self.title, tags=["mcp"], agent_id=self.agent, metadata=metadata
+                    self.title,
+                    tags=["mcp"],
+                    agent_id=self.agent,
+                    metadata=metadata,
+                    parent_session_id=self.parent_session_id,
                 )
                 rec = Recorder(handle, McpMapper(handle.id, agent_id=self.agent), store=self.store)
                 self._recorders[key] = rec
@@ -258,11 +264,14 @@ def run_http(
     agent: str | None = None,
     log: Any,
     store: Any = None,
+    parent_session_id: str | None = None,
 ) -> None:
     """Serve the proxy until interrupted; prints where to point the client (stderr)."""
     import uvicorn
 
-    proxy = HttpProxy(upstream, log, title=title, agent=agent, store=store)
+    proxy = HttpProxy(
+        upstream, log, title=title, agent=agent, store=store, parent_session_id=parent_session_id
+    )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

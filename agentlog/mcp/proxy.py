@@ -86,6 +86,7 @@ def run_stdio(
     store: Store | None = None,
     stdin: int = 0,
     stdout: int = 1,
+    parent_session_id: str | None = None,
 ) -> int:
     """Run the proxy until the server exits; returns its exit code (or 128 + its fatal signal).
 
@@ -107,6 +108,7 @@ def run_stdio(
         tags=["mcp"],
         agent_id=agent,
         metadata={"mcp_command": list(command)[:50]},
+        parent_session_id=parent_session_id,
     )
     mapper = McpMapper(handle.id, agent_id=agent)
     recorder = Recorder(handle, mapper, store=store)

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
+from agentlog.otel.mapping import TOKEN_DETAIL_KEYS
 
 _OPERATION = {
     EventType.LLM_CALL: "chat",
@@ -95,6 +96,10 @@ def _attributes(event: Event) -> dict[str, Any]:
         attrs["gen_ai.usage.input_tokens"] = event.input_tokens
     if event.output_tokens is not None:
         attrs["gen_ai.usage.output_tokens"] = event.output_tokens
+    for field, keys in TOKEN_DETAIL_KEYS.items():
+        value = getattr(event, field)
+        if value is not None:
+            attrs[keys[0]] = value  # the current GenAI name
     if event.cost_usd is not None:
         attrs["agentlog.cost_usd"] = event.cost_usd
     attrs.update(_content_attrs(event))

@@ -28,6 +28,28 @@ OTEL_NAMESPACE = uuid.UUID("6f3d1c2e-8a4b-5c7d-9e0f-a1b2c3d4e5f6")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "langfuse.session.id")
+
+# Token details, the current GenAI names first (open-telemetry/semantic-conventions-genai,
+# reference/reports/inference-span.md at 0724e29c), then what producers still send:
+# OpenLLMetry's flat names, earlier proposals, and OpenInference's.
+TOKEN_DETAIL_KEYS: dict[str, tuple[str, ...]] = {
+    "cache_read_tokens": (
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.cache_read_input_tokens",
+        "llm.token_count.prompt_details.cache_read",
+    ),
+    "cache_creation_tokens": (
+        "gen_ai.usage.cache_write.input_tokens",
+        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_creation_input_tokens",
+        "llm.token_count.prompt_details.cache_write",
+    ),
+    "reasoning_tokens": (
+        "gen_ai.usage.reasoning.output_tokens",
+        "gen_ai.usage.reasoning_tokens",
+        "llm.token_count.completion_details.reasoning",
+    ),
+}
 # Attributes consumed into first-class fields; everything else stays in metadata.
 _CONSUMED = {
     "gen_ai.operation.name",
@@ -39,6 +61,7 @@ _CONSUMED = {
     "gen_ai.usage.completion_tokens",
     "llm.token_count.prompt",
     "llm.token_count.completion",
+    *(key for keys in TOKEN_DETAIL_KEYS.values() for key in keys),
     "gen_ai.tool.name",
     "tool.name",
     "gen_ai.agent.name",
@@ -282,6 +305,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
             "llm.token_count.completion",
         )
     )
+    details = {field: _int(_first(a, *keys)) for field, keys in TOKEN_DETAIL_KEYS.items()}
     status = EventStatus.ERROR if failed else EventStatus.OK
     own_id = event_id(span.trace_id, span.span_id)
     events: list[Event] = []
@@ -339,6 +363,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
                 status=status,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
+                **details,
                 cost_usd=_cost(a.get("agentlog.cost_usd")),
             )
         )

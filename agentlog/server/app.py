@@ -30,6 +30,7 @@ from agentlog.server.usage import UsageCounter
 from agentlog.storage.accounts import AccountStore, Actor, Role
 from agentlog.storage.base import Store
 from agentlog.version import package_version
+from agentlog.wire import AUTHORIZATION, REQUEST_ID_HEADER
 
 log = logging.getLogger("agentlog.server")
 
@@ -136,8 +137,8 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=[AUTHORIZATION, "Content-Type", "Last-Event-ID", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         )
     app.add_middleware(Observe, metrics=metrics, usage=usage)

@@ -94,8 +94,23 @@ def test_contents_cover_every_scenario(demo_template):
         assert any(e.session_id == failing.id for e in found)
 
         mcp = list(iter_events(store, EventQuery(session_id=result.sessions["mcp"])))
-        assert all(e.type is EventType.MCP_MESSAGE for e in mcp)
-        assert any(e.name == "tools/call" and e.parent_id for e in mcp)
+        # mapped by the proxy's own McpMapper: messages, and each tools/call as a paired call
+        assert {e.type for e in mcp} == {
+            EventType.MCP_MESSAGE,
+            EventType.TOOL_CALL,
+            EventType.TOOL_RESULT,
+            EventType.ERROR,
+        }
+        calls = {e.id: e for e in mcp if e.type is EventType.TOOL_CALL}
+        answers = [e for e in mcp if e.type in (EventType.TOOL_RESULT, EventType.ERROR)]
+        assert len(calls) == len(answers) == 3
+        assert all(a.parent_id in calls and a.duration_ms for a in answers)
+        context = store.get_session(result.sessions["mcp"]).metadata["mcp"]
+        assert context["server"]["name"] == "filesystem" and set(context["tools"]) == {
+            "read_file",
+            "write_file",
+            "list_directory",
+        }
 
         for word in ("数据库", "東京", "سجلات"):
             hits = store.list_events(EventQuery(text=word)).items

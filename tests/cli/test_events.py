@@ -36,8 +36,9 @@ def test_agent_status_name_metadata_filters(cli, demo):
     assert errors and all(e["status"] == "error" for e in errors)
     named = cli.json("events", long, "--name", "parse_html", "--limit", "5")["items"]
     assert len(named) == 5 and {e["name"] for e in named} == {"parse_html"}
-    mcp = cli.json("events", demo.sessions["mcp"], "--metadata", "kind=request")["items"]
-    assert mcp and all(e["metadata"]["kind"] == "request" for e in mcp)
+    mcp = cli.json("events", demo.sessions["mcp"], "--metadata", "mcp=request")["items"]
+    assert mcp and all(e["metadata"]["mcp"] == "request" for e in mcp)
+    assert {e["metadata"]["direction"] for e in mcp} == {"client->server"}
 
 
 def test_text_and_time_filters(cli, demo):
@@ -122,3 +123,10 @@ def test_relative_times_as_the_tui_shows_them(cli, demo):
     assert out.splitlines()[1].startswith("+0.000s")
     found = cli.ok("search", "timeout", "--relative").stdout
     assert " ago " in found.splitlines()[1] + " "
+
+
+def test_mcp_messages_show_their_direction(cli, demo):
+    out = cli.ok("events", demo.sessions["mcp"], "--type", "MCP_MESSAGE").stdout
+    assert "→ initialize" in out and "← initialize" in out
+    tail = cli.ok("tail", demo.sessions["mcp"], "-n", "20", "--timeout", "0").stdout
+    assert "→ tools/call" in tail and "← tools/call" in tail

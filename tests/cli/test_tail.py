@@ -62,4 +62,5 @@ def test_bad_filter_is_one_line(cli):
 
 def test_ndjson_lines_parse(cli, demo):
     out = cli.ok("tail", demo.sessions["mcp"], "--ndjson", "-n", "4", "--timeout", "0").stdout
-    assert [orjson.loads(line)["type"] for line in out.splitlines()] == ["MCP_MESSAGE"] * 4
+    events = [orjson.loads(line) for line in out.splitlines()]
+    assert len(events) == 4 and {e["session_id"] for e in events} == {demo.sessions["mcp"]}

@@ -47,7 +47,8 @@ def test_a_proxied_session_reads_in_the_tui(db_path: Path, child_env: dict[str, 
     assert "tools via proxy" in text and "1 error" in text
     rows = [line for line in text.splitlines() if line.lstrip().startswith(("+", "✖"))]
     names = " ".join(rows)
-    for expected in ("initialize", "notifications/", "tools/call", "add", "explode"):
+    # each MCP message says which way it went: → client to server, ← server to client
+    for expected in ("→ initialize", "← initialize", "→ notification", "→ tools/call", "add"):
         assert expected in names, (expected, text)
     assert any("TOOL " in r and " add " in r for r in rows)
     assert any("RESULT" in r and " add " in r for r in rows)

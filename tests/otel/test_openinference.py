@@ -3,15 +3,11 @@ over OTLP/HTTP by the OpenTelemetry SDK into `otel receive`: its runs become ses
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from agentlog.model import EventType
 from agentlog.otel.receiver import OTLPReceiver
-from agentlog.storage import EventQuery, SessionQuery, Store, open_store
+from agentlog.storage import EventQuery, SessionQuery, Store
 
 pytest.importorskip("openinference.instrumentation.langchain")
 pytest.importorskip("langgraph")
@@ -26,24 +22,6 @@ from openinference.instrumentation.langchain import LangChainInstrumentor
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(str(tmp_path / "oi.db"))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def receiver(store: Store) -> Iterator[OTLPReceiver]:
-    server = OTLPReceiver(store, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 @tool

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from agentlog.cli.app import app
 from agentlog.model import EventStatus, EventType
-from agentlog.storage import EventQuery, SessionQuery, open_store
+from tests.support.stored import read
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -22,17 +22,6 @@ def at(seconds: float) -> datetime:
 
 def run(db: Path, *args: str):
     return CliRunner().invoke(app, ["--db", str(db), "import", *args])
-
-
-def read(db: Path):
-    with open_store(str(db)) as store:
-        sessions = store.list_sessions(SessionQuery(limit=100)).items
-        events = [
-            e
-            for s in sessions
-            for e in store.list_events(EventQuery(session_id=s.id, limit=1000)).items
-        ]
-    return sessions, events
 
 
 # ---------------------------------------------------------------- Langfuse

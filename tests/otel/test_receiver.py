@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from agentlog.model import EventType
 from agentlog.otel.receiver import OTLPReceiver
-from agentlog.storage import EventQuery, SessionQuery, Store, open_store
+from agentlog.storage import EventQuery, SessionQuery, Store
 
 pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 
@@ -23,24 +20,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(str(tmp_path / "otel.db"))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def receiver(store: Store) -> Iterator[OTLPReceiver]:
-    server = OTLPReceiver(store, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def emit_agent_run(endpoint: str, compression: Compression) -> None:

@@ -37,3 +37,11 @@ def demo(
     store = SQLiteStore(str(copy))
     yield store, result
     store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    """An empty SQLite store in the test's folder (the fixture data goes in with `fill`)."""
+    store = SQLiteStore(str(tmp_path / "tui.db"))
+    yield store
+    store.close()

@@ -11,7 +11,6 @@ from agentlog.storage.base import EventQuery, SessionQuery, iter_events
 from agentlog.transfer.fileio import open_output
 from agentlog.transfer.writers import make_writer
 from agentlog.tui.app import AgentLogApp
-from tests.support.memstore import MemoryStore
 
 
 @pytest.fixture
@@ -30,8 +29,8 @@ def runs(monkeypatch) -> list[AgentLogApp]:
     return seen
 
 
-def test_tui_opens_an_export_file_read_only(tmp_path, runs) -> None:
-    store = MemoryStore()
+def test_tui_opens_an_export_file_read_only(tmp_path, runs, sqlite_store) -> None:
+    store = sqlite_store
     ids = fill(store)
     path = tmp_path / "shared.ndjson.gz"
     with open_output(path) as stream:

@@ -15,7 +15,7 @@ from agentlog.tui.screens.metrics import MetricsScreen
 from agentlog.tui.screens.sessions import SessionsScreen
 from agentlog.tui.screens.timeline import TimelineScreen
 from agentlog.tui.widgets.banner import Banner
-from tests.support.memstore import FlakyStore, MemoryStore
+from tests.support.stores import FlakyStore
 
 pytestmark = pytest.mark.anyio
 
@@ -151,8 +151,8 @@ async def test_compare_fits_both_sides_and_finds_sessions_by_search(demo, size) 
         assert "A ▶ INPUT" in screen_text(app) or "A " in screen_text(app)
 
 
-async def test_help_lists_every_key_of_the_screen() -> None:
-    store = MemoryStore()
+async def test_help_lists_every_key_of_the_screen(sqlite_store) -> None:
+    store = sqlite_store
     ids = fill(store)
     app = app_for(store, ids["bad"], now=NOW)
     async with app.run_test(size=(100, 60)) as pilot:
@@ -169,8 +169,8 @@ async def test_help_lists_every_key_of_the_screen() -> None:
         assert isinstance(app.screen, TimelineScreen)
 
 
-async def test_command_palette_runs_actions_and_goes_to_sessions_by_title() -> None:
-    store = MemoryStore()
+async def test_command_palette_runs_actions_and_goes_to_sessions_by_title(sqlite_store) -> None:
+    store = sqlite_store
     ids = fill(store)
     app = app_for(store, now=NOW)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -193,8 +193,8 @@ async def test_command_palette_runs_actions_and_goes_to_sessions_by_title() -> N
         assert isinstance(app.screen, MetricsScreen)
 
 
-async def test_store_failure_shows_a_banner_and_recovers() -> None:
-    inner = MemoryStore()
+async def test_store_failure_shows_a_banner_and_recovers(sqlite_store) -> None:
+    inner = sqlite_store
     fill(inner)
     store = FlakyStore(inner)
     app = app_for(store, now=NOW)
@@ -215,8 +215,8 @@ async def test_store_failure_shows_a_banner_and_recovers() -> None:
         assert len(app.screen.ids) == 4
 
 
-async def test_unknown_session_is_an_in_app_error_not_a_crash() -> None:
-    store = MemoryStore()
+async def test_unknown_session_is_an_in_app_error_not_a_crash(sqlite_store) -> None:
+    store = sqlite_store
     fill(store)
     app = app_for(store, "00000000-0000-7000-8000-00000000dead", now=NOW)
     async with app.run_test(size=(100, 30)) as pilot:

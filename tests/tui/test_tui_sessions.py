@@ -9,11 +9,11 @@ from tui_screen import screen_text, settle
 
 from agentlog.model import Session, SessionStatus
 from agentlog.storage.base import SessionQuery
+from agentlog.transfer.rebuild import plain_session
 from agentlog.tui.app import make_app
 from agentlog.tui.screens.first_run import FirstRunScreen
 from agentlog.tui.screens.sessions import SessionsScreen
 from agentlog.tui.screens.timeline import TimelineScreen
-from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 
@@ -119,8 +119,8 @@ async def test_enter_opens_the_timeline(demo) -> None:
         assert isinstance(app.screen, SessionsScreen)
 
 
-async def test_pages_load_lazily_as_you_scroll() -> None:
-    store = MemoryStore()
+async def test_pages_load_lazily_as_you_scroll(sqlite_store) -> None:
+    store = sqlite_store
     store.write(
         sessions=[
             Session(
@@ -146,8 +146,8 @@ async def test_pages_load_lazily_as_you_scroll() -> None:
         assert len(set(screen.ids)) == 250
 
 
-async def test_empty_store_shows_first_run_then_the_list() -> None:
-    store = MemoryStore()
+async def test_empty_store_shows_first_run_then_the_list(sqlite_store) -> None:
+    store = sqlite_store
     app = app_for(store, now=NOW)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -219,8 +219,13 @@ class CountingStore:
         return call
 
 
-async def test_live_list_adds_new_sessions_with_one_query_per_refresh() -> None:
-    inner = MemoryStore()
+async def test_live_list_adds_new_sessions_with_one_query_per_refresh(
+    sqlite_store, monkeypatch
+) -> None:
+    # Idle means nothing written within the store's re-read margin (5 s); no margin
+    # stands for a fill long ago without the test waiting for it.
+    monkeypatch.setattr("agentlog.storage.sql.sessions.CHANGE_MARGIN_US", 0)
+    inner = sqlite_store
     fill(inner)
     store = CountingStore(inner)
     app = make_app(store, now=NOW, poll_interval=None, blink=False)
@@ -233,7 +238,7 @@ async def test_live_list_adds_new_sessions_with_one_query_per_refresh() -> None:
         for _ in range(3):
             screen._poll()
             await settle(pilot)
-        assert store.calls == ["changed_sessions"] * 3
+        assert store.calls == ["changed_sessions"] * 3, store.calls
         # An agent starts a run while the list is open: its row appears without `r`.
         fresh = Session(title="a brand new run", created_at=NOW, updated_at=NOW)
         inner.write(sessions=[fresh])
@@ -244,7 +249,7 @@ async def test_live_list_adds_new_sessions_with_one_query_per_refresh() -> None:
         assert "a brand new run" in screen_text(app)
         # A change to a shown row is applied in place, no listing.
         store.calls.clear()
-        shown = inner.sessions[before[0]]
+        shown = plain_session(inner.get_session(before[0]))
         inner.write(sessions=[shown.model_copy(update={"status": SessionStatus.FAILED})])
         screen._poll()
         await settle(pilot)

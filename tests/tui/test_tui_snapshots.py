@@ -16,7 +16,6 @@ from tui_fixture import DEMO_NOW
 from tui_screen import settle
 
 from agentlog.tui.app import make_app
-from tests.support.memstore import MemoryStore
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -56,9 +55,9 @@ def test_sessions_screen(snap_compare, demo, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_first_run_screen(snap_compare, size) -> None:
+def test_first_run_screen(snap_compare, size, sqlite_store) -> None:
     """An empty store explains how to get data in."""
-    app = make_app(MemoryStore(), now=DEMO_NOW, poll_interval=None, blink=False, source="empty.db")
+    app = make_app(sqlite_store, now=DEMO_NOW, poll_interval=None, blink=False, source="empty.db")
     assert snap_compare(app, terminal_size=size, run_before=keys())
 
 

@@ -16,7 +16,6 @@ from agentlog.tui.app import make_app
 from agentlog.tui.screens.timeline import TimelineScreen
 from agentlog.tui.widgets.detail import MetadataTree
 from agentlog.tui.widgets.timeline import MAX_PAGES, PAGE
-from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 
@@ -214,8 +213,8 @@ async def test_sub_sessions_and_parent_session(demo) -> None:
         assert app.screen.session_id == result.sessions["triage"]
 
 
-async def test_follow_tails_new_events_until_scrolled_up() -> None:
-    store = MemoryStore()
+async def test_follow_tails_new_events_until_scrolled_up(sqlite_store) -> None:
+    store = sqlite_store
     ids = Ids(0x0333)
     session = Session(
         id=ids(), title="live", status=SessionStatus.ACTIVE, created_at=NOW, updated_at=NOW
@@ -262,9 +261,9 @@ async def test_follow_tails_new_events_until_scrolled_up() -> None:
         assert timeline.cursor_row < 80
 
 
-async def test_follow_shows_an_event_stored_late_in_its_place_in_time() -> None:
+async def test_follow_shows_an_event_stored_late_in_its_place_in_time(sqlite_store) -> None:
     """A timed tool call stamped before the newest event shown still appears (as in `agentlog tail`)."""
-    store = MemoryStore()
+    store = sqlite_store
     ids = Ids(0x0444)
     session = Session(
         id=ids(), title="live", status=SessionStatus.ACTIVE, created_at=NOW, updated_at=NOW
@@ -313,8 +312,8 @@ async def test_follow_shows_an_event_stored_late_in_its_place_in_time() -> None:
         assert timeline.selected.content == "line 449"
 
 
-async def test_unsafe_content_is_shown_inert() -> None:
-    store = MemoryStore()
+async def test_unsafe_content_is_shown_inert(sqlite_store) -> None:
+    store = sqlite_store
     ids = fill(store)
     app = open_app(store, ids["text"], now=NOW)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -437,3 +436,14 @@ async def test_header_shows_every_agent_and_the_way_up_from_a_child(demo, size) 
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert "agents: planner, researcher, coder" in screen_text(app).splitlines()[1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_mcp_messages_say_which_way_they_went(demo, size) -> None:
+    store, result = demo
+    app = open_app(store, result.sessions["mcp"])
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "→ initialize" in text and "← initialize" in text  # request out, answer back
+        assert "→ tools/call" in text and "← tools/call" in text

@@ -27,12 +27,14 @@ from datetime import datetime
 from typing import Any
 
 from agentlog.integrations.coding.common import (
+    EventBuffer,
     as_text,
     as_uuid,
     count,
     fit,
     stable_id,
     tool_metadata,
+    tool_result,
     when,
 )
 from agentlog.integrations.pricing import usage_cost
@@ -70,7 +72,7 @@ class Links:
         )
 
 
-class ClaudeCodeMapper:
+class ClaudeCodeMapper(EventBuffer):
     """Feeds one transcript's lines, in order; `take()` hands over what they became.
 
     `state()` is everything needed to go on from where the last line was read
@@ -79,13 +81,12 @@ class ClaudeCodeMapper:
     """
 
     def __init__(self, state: dict[str, Any] | None = None, links: Links | None = None) -> None:
+        super().__init__()
         state = state or {}
         self.headers: dict[str, dict[str, Any]] = state.get("headers", {})
         self.roots: dict[str, str] = state.get("roots", {})  # inline sidechain line -> root uuid
         self.pending_title: str = state.get("pending_title", "")
         self.links = links if links is not None else Links()
-        self.events: dict[str, Event] = {}
-        self.touched: set[str] = set()
         self.call_times: dict[str, datetime] = {}
         self.skipped = 0
 
@@ -189,13 +190,6 @@ class ClaudeCodeMapper:
             )
         return out
 
-    def take(self) -> tuple[list[Session], list[Event]]:
-        """Sessions touched and events made since the last call."""
-        events = list(self.events.values())
-        sessions = self.sessions(self.touched)
-        self.events, self.touched = {}, set()
-        return sessions, events
-
     # ------------------------------------------------------------ lines
     def feed(self, rec: Any) -> None:
         """Map one transcript line; ValueError says why a line cannot be used."""
@@ -225,9 +219,6 @@ class ClaudeCodeMapper:
             self._user(rec, sid, head, ts, agent)
         else:
             self._assistant(rec, sid, head, ts, agent)
-
-    def _add(self, event: Event) -> None:
-        self.events[event.id] = event
 
     def _system(self, rec: dict[str, Any], sid: str, ts: datetime, agent: str) -> None:
         text, cut = fit(as_text(rec.get("content")))
@@ -311,20 +302,17 @@ class ClaudeCodeMapper:
                 SOURCE, self.headers[sid]["claude_session_id"], "agent", agent_key
             )
             self.links.by_agent.setdefault(agent_key, call_event)
-        started = self.call_times.pop(call_id, None)
-        duration = (ts - started).total_seconds() * 1000 if started and ts >= started else None
         self._add(
-            Event(
-                id=stable_id(SOURCE, sid, "result", call_id),
-                session_id=sid,
-                timestamp=ts,
-                type=EventType.TOOL_RESULT,
-                agent_id=agent,
-                name=None,
+            tool_result(
+                SOURCE,
+                sid,
+                call_id,
+                at=ts,
+                agent=agent,
                 content=text,
                 metadata=meta,
                 parent_id=call_event,
-                duration_ms=duration,
+                started=self.call_times.pop(call_id, None),
                 status=EventStatus.ERROR if block.get("is_error") else EventStatus.OK,
             )
         )

@@ -28,11 +28,13 @@ from typing import Any
 import orjson
 
 from agentlog.integrations.coding.common import (
+    EventBuffer,
     as_text,
     as_uuid,
     count,
     fit,
     stable_id,
+    tool_result,
     when,
 )
 from agentlog.integrations.pricing import usage_cost
@@ -66,16 +68,15 @@ def tool_parts(name: str) -> tuple[str, str] | None:
     return (server, tool) if sep and server and tool else None
 
 
-class CodexMapper:
+class CodexMapper(EventBuffer):
     """Feeds one rollout's lines in order; `take()` hands over what they became."""
 
     def __init__(self, state: dict[str, Any] | None = None, links: Any = None) -> None:
+        super().__init__()
         state = state or {}
         self.head: dict[str, Any] = state.get("head", {})
         self.open: dict[str, Any] | None = state.get("open")  # the response being recorded
         self.last_total: int | None = state.get("last_total")
-        self.events: dict[str, Event] = {}
-        self.touched: set[str] = set()
         self.call_times: dict[str, datetime] = {}
         self.skipped = 0
 
@@ -112,12 +113,6 @@ class CodexMapper:
                 ended_at=head["updated"],
             )
         ]
-
-    def take(self) -> tuple[list[Session], list[Event]]:
-        events = list(self.events.values())
-        sessions = self.sessions(self.touched)
-        self.events, self.touched = {}, set()
-        return sessions, events
 
     # ------------------------------------------------------------ lines
     def feed(self, rec: Any) -> None:
@@ -176,9 +171,6 @@ class CodexMapper:
             if value:
                 self.head[key] = str(value)[:500]
         self.touched.add(sid)
-
-    def _add(self, event: Event) -> None:
-        self.events[event.id] = event
 
     def _response(self, ts: datetime, key: str) -> str:
         """The LLM_CALL id of the response this output item belongs to (opened by the first)."""
@@ -298,21 +290,18 @@ class CodexMapper:
         meta: dict[str, Any] = {"tool_call_id": call_id}
         if cut:
             meta["cut_bytes"] = cut
-        started = self.call_times.pop(call_id, None)
         self.open = None  # tool outputs go back in the next request: a new response follows
         self._add(
-            Event(
-                id=stable_id(SOURCE, sid, "result", call_id),
-                session_id=sid,
-                timestamp=ts,
-                type=EventType.TOOL_RESULT,
-                agent_id=AGENT,
+            tool_result(
+                SOURCE,
+                sid,
+                call_id,
+                at=ts,
+                agent=AGENT,
                 content=text,
                 metadata=meta,
                 parent_id=stable_id(SOURCE, sid, "tool", call_id),
-                duration_ms=(ts - started).total_seconds() * 1000
-                if started and ts >= started
-                else None,
+                started=self.call_times.pop(call_id, None),
                 status=EventStatus.ERROR if failed else EventStatus.OK,
             )
         )

@@ -5,11 +5,19 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from agentlog.model import MAX_CONTENT_BYTES, parse_ts
+from agentlog.model import (
+    MAX_CONTENT_BYTES,
+    Event,
+    EventStatus,
+    EventType,
+    Session,
+    parse_ts,
+)
 
 NAMESPACE = uuid.UUID("3b0c6a5e-1f7d-5e2a-9c4b-7d8e9f0a1b2c")
 _NS = NAMESPACE.bytes
@@ -99,3 +107,62 @@ def when(value: Any, default: Any = None) -> Any:
 def count(value: Any) -> int:
     """A token count from foreign JSON: non-negative int, anything else 0."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+class EventBuffer:
+    """What a mapper made since the last `take()`: events by id (a re-read line replaces its
+    event) and the sessions they touched, handed over together."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, Event] = {}
+        self.touched: set[str] = set()  # ids of the sessions the events belong to
+
+    def _add(self, event: Event) -> None:
+        self.events[event.id] = event
+
+    def sessions(self, ids: set[str] | None = None) -> list[Session]:
+        """The sessions with these ids (all, when None), as they stand now."""
+        raise NotImplementedError
+
+    def _taken_sessions(self) -> list[Session]:
+        """The sessions to hand over with the events (and forget them)."""
+        sessions = self.sessions(self.touched)
+        self.touched = set()
+        return sessions
+
+    def take(self) -> tuple[list[Session], list[Event]]:
+        """Sessions touched and events made since the last call."""
+        events = list(self.events.values())
+        sessions = self._taken_sessions()
+        self.events = {}
+        return sessions, events
+
+
+def tool_result(
+    source: str,
+    session_id: str,
+    call_id: str,
+    *,
+    at: datetime,
+    agent: str | None,
+    content: Any,
+    metadata: dict[str, Any],
+    parent_id: str,
+    started: datetime | None = None,
+    status: EventStatus = EventStatus.OK,
+) -> Event:
+    """The TOOL_RESULT answering call `call_id`: a stable id, and its round trip when the
+    call's start is known."""
+    duration = (at - started).total_seconds() * 1000 if started and at >= started else None
+    return Event(
+        id=stable_id(source, session_id, "result", call_id),
+        session_id=session_id,
+        timestamp=at,
+        type=EventType.TOOL_RESULT,
+        agent_id=agent,
+        content=content,
+        metadata=metadata,
+        parent_id=parent_id,
+        duration_ms=duration,
+        status=status,
+    )

@@ -21,12 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from agentlog.integrations.coding.common import (
+    EventBuffer,
     as_text,
     as_uuid,
     count,
     fit,
     stable_id,
     tool_metadata,
+    tool_result,
     when,
 )
 from agentlog.integrations.pricing import usage_cost
@@ -61,14 +63,14 @@ def parts_text(value: Any) -> str:
     return "\n".join(out)
 
 
-class GeminiMapper:
+class GeminiMapper(EventBuffer):
     """Maps one saved chat document; `state()` remembers how many messages are final."""
 
     def __init__(self, state: dict[str, Any] | None = None, links: Any = None) -> None:
+        super().__init__()
         state = state or {}
         self.done: int = int(state.get("done", 0))
         self.done_id: str | None = state.get("done_id")
-        self.events: dict[str, Event] = {}
         self.session: Session | None = None
         self.skipped = 0
         self.problems: list[tuple[str, str]] = []  # (where, why) for messages that cannot map
@@ -134,11 +136,10 @@ class GeminiMapper:
             ended_at=updated,
         )
 
-    def take(self) -> tuple[list[Session], list[Event]]:
-        events = list(self.events.values())
+    def _taken_sessions(self) -> list[Session]:
         sessions = [self.session] if self.session is not None else []
-        self.events, self.session = {}, None
-        return sessions, events
+        self.session = None
+        return sessions
 
     def _message(self, sid: str, msg: dict[str, Any], *, last: bool) -> None:
         ts = when(msg.get("timestamp"))
@@ -268,21 +269,18 @@ class GeminiMapper:
         if cut:
             rmeta["cut_bytes"] = cut
         self._add(
-            Event(
-                id=stable_id(SOURCE, sid, "result", call_id),
-                session_id=sid,
-                timestamp=ts,
-                type=EventType.TOOL_RESULT,
-                agent_id=AGENT,
+            tool_result(
+                SOURCE,
+                sid,
+                call_id,
+                at=ts,
+                agent=AGENT,
                 content=result,
                 metadata=rmeta,
                 parent_id=call_event,
                 status=status,
             )
         )
-
-    def _add(self, event: Event) -> None:
-        self.events[event.id] = event
 
 
 __all__ = ["SOURCE", "GeminiMapper", "parts_text"]

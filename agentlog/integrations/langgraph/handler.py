@@ -324,20 +324,12 @@ class AgentLogCallback(BaseCallbackHandler):
             self._internal(exc)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            run = self._runs.pop(run_id, None)
-            if run is None:
-                return
-            if run.kind == _NODE:
-                if run.ns:
-                    self._nodes.pop(run.ns, None)
-                self._node_end(run, outputs, None)
-            elif run.is_root:
-                self._root_end(run, outputs, None)
-        except Exception as exc:
-            self._internal(exc)
+        self._chain_done(run_id, outputs, None)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._chain_done(run_id, None, error)
+
+    def _chain_done(self, run_id: UUID, outputs: Any, error: BaseException | None) -> None:
         try:
             run = self._runs.pop(run_id, None)
             if run is None:
@@ -345,9 +337,9 @@ class AgentLogCallback(BaseCallbackHandler):
             if run.kind == _NODE:
                 if run.ns:
                     self._nodes.pop(run.ns, None)
-                self._node_end(run, None, error)
+                self._node_end(run, outputs, error)
             elif run.is_root:
-                self._root_end(run, None, error)
+                self._root_end(run, outputs, error)
         except Exception as exc:
             self._internal(exc)
 
@@ -499,13 +491,7 @@ class AgentLogCallback(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            model = m.model_name(
-                serialized, metadata, kwargs.get("invocation_params"), kwargs.get("name")
-            )
-            self._start(_LLM, run_id, parent_run_id, model, metadata, extra=messages)
-        except Exception as exc:
-            self._internal(exc)
+        self._llm_start(serialized, run_id, parent_run_id, metadata, kwargs, messages)
 
     def on_llm_start(
         self,
@@ -518,11 +504,22 @@ class AgentLogCallback(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        self._llm_start(serialized, run_id, parent_run_id, metadata, kwargs, prompts)
+
+    def _llm_start(
+        self,
+        serialized: dict[str, Any],
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        metadata: dict[str, Any] | None,
+        kwargs: dict[str, Any],
+        prompt: Any,
+    ) -> None:
         try:
             model = m.model_name(
                 serialized, metadata, kwargs.get("invocation_params"), kwargs.get("name")
             )
-            self._start(_LLM, run_id, parent_run_id, model, metadata, extra=prompts)
+            self._start(_LLM, run_id, parent_run_id, model, metadata, extra=prompt)
         except Exception as exc:
             self._internal(exc)
 

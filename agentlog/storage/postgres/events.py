@@ -28,6 +28,14 @@ from agentlog.storage.sql.teams import pick_team
 EVENT_COLUMNS = POSTGRES.event_columns
 
 
+def _prepare(query: EventQuery) -> bool | None:
+    """Never prepare a full-text query: psycopg prepares a statement after its 5th run,
+    and PostgreSQL may then plan it once for any words. That generic plan read every
+    posting of a common word (200 ms instead of 2 at 3,000,000 events); a plan made for
+    each search's own words costs ~0.3 ms of planning, which pages are spared."""
+    return False if query.text is not None else None
+
+
 class PostgresEventReads:
     """The event-reading methods of `PostgresStore`."""
 
@@ -53,9 +61,17 @@ class PostgresEventReads:
         team = self.team_id
         if query.session_id is not None:
             team = self._session_team(conn, query.session_id)
-        if query.text is not None:
-            fts.index_all(conn)
-        return event_filters(POSTGRES, query, team)
+        if query.text is None:
+            return event_filters(POSTGRES, query, team)
+        fts.index_all(conn)
+        rids = fts.few_matches(conn, query.text)
+        if rids is None:
+            return event_filters(POSTGRES, query, team)
+        # Few matches: exactly those rows, by rid (the other filters still apply).
+        where, params = event_filters(POSTGRES, query, team, text=False)
+        where.append("e.rid = ANY(%s)")
+        params.append(rids)
+        return where, params
 
     def flush_index(self) -> None:
         """Index every event written so far (a search does this itself first)."""
@@ -88,7 +104,7 @@ class PostgresEventReads:
                 f"SELECT {EVENT_COLUMNS} FROM events e{where_sql(where)}"
                 f" ORDER BY e.ts {direction}, e.id {direction} LIMIT %s"
             )
-            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+            rows = conn.execute(sql, [*params, limit + 1], prepare=_prepare(query)).fetchall()
         more = len(rows) > limit
         items = [row_event(r) for r in rows[:limit]]
         cursor = event_cursor(query, rows[limit - 1][2], rows[limit - 1][0]) if more else None
@@ -101,7 +117,7 @@ class PostgresEventReads:
         with self._conn() as conn:
             where, params = self._event_where(conn, query)
             row = conn.execute(
-                f"SELECT count(*) FROM events e{where_sql(where)}", params
+                f"SELECT count(*) FROM events e{where_sql(where)}", params, prepare=_prepare(query)
             ).fetchone()
         return int(row[0]) if row else 0
 
@@ -113,6 +129,7 @@ class PostgresEventReads:
                 "SELECT e.type, e.agent_id, e.status, count(*) FROM events e"
                 f"{where_sql(where)} GROUP BY e.type, e.agent_id, e.status",
                 params,
+                prepare=_prepare(query),
             ).fetchall()
         fold_facets(rows, out)
         return out
@@ -125,7 +142,8 @@ class PostgresEventReads:
                 f"SELECT e.ts, e.id FROM events e{where_sql(where)}"
                 f" ORDER BY e.ts {direction}, e.id {direction}"
             )
-            return [(ts, eid) for ts, eid in conn.execute(sql, params).fetchall()]
+            rows = conn.execute(sql, params, prepare=_prepare(query)).fetchall()
+            return [(ts, eid) for ts, eid in rows]
 
     def stats(self, query: EventQuery) -> StatsReport:
         tally = Tally()

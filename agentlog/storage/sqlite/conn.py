@@ -29,11 +29,13 @@ from agentlog.errors import (
 from agentlog.storage.sql.textsearch import text_matches
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
-# 64 MiB, not 1 GiB: mapped file pages count in the process's RSS, and an export of a
-# 2.3 GB store through a 1 GiB map peaked at 940 MB (122 MB at 64 MiB, 60 MB at 0).
-# Store pages and searches measured the same at 1 GiB, 256 MiB, 64 MiB and 0
-# (bench/RESULTS.md, Store, 2026-11-25); small stores stay wholly mapped.
-MMAP_BYTES = 64 << 20
+# No memory map: mapped file pages count in the process's RSS (an export of a 2.3 GB
+# store peaked at 940 MB through a 1 GiB map, 122 MB at 64 MiB, 60 MB at 0), and with
+# 64 MiB a server ingesting 2 KB events peaked at 145-151 MiB, ~30 of it the map
+# (116 MiB without). Store pages and searches measured the same at 1 GiB, 256 MiB,
+# 64 MiB and 0 (bench/RESULTS.md, Store, 2026-11-25, and Ingest, 2026-12-03): the
+# pages sit in the OS cache either way, read by a syscall instead of a page fault.
+MMAP_BYTES = 0
 # Checkpoint the WAL every 4,000 pages (16 MB) instead of 1,000: with the SDK's
 # 1,000-event batches the default checkpointed (and fsynced) every other commit,
 # which halved ingest (bench_store: ~12k -> ~20k events/s).

@@ -25,7 +25,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from agentlog.errors import NotFound
 from agentlog.model import Event, from_us
+from agentlog.present import event_name
 from agentlog.storage.base import EventQuery, Store, event_cursor, event_key
 from agentlog.storage.follow import Follower
 from agentlog.tui import render
@@ -152,6 +154,10 @@ class EventTimeline(ScrollView, can_focus=True):
                 anchor = min(bisect.bisect_left(keys, anchor_key), max(len(keys) - 1, 0))
             page = anchor // PAGE
             events = self.store.list_events(self._page_query(query, keys, page)) if keys else None
+        except NotFound as exc:  # no such session (any more): an empty view, and a note saying why
+            self.post_message(KeysLoaded(generation, [], 0, 0, []))
+            self.post_message(StoreFailed(exc))
+            return
         except Exception as exc:  # any store failure becomes a banner, never a crash
             self.post_message(StoreFailed(exc))
             return
@@ -536,7 +542,7 @@ class EventTimeline(ScrollView, can_focus=True):
                 f"{agent:<{aw}.{aw}} ",
                 style=self.colour_of(event.agent_id),
             )
-        name = render.one_line(event.name, 40)
+        name = render.one_line(event_name(event), 40)
         name_w = 20 if width >= 100 else 14
         text.append(f"{name:<{name_w}.{name_w}} ", style="bold")
         if width >= 90:

@@ -10,19 +10,8 @@ from typer.testing import CliRunner
 from agentlog.cli.app import app
 from agentlog.integrations.coding.codex import tool_parts
 from agentlog.model import MAX_CONTENT_BYTES, EventType
-from agentlog.storage import EventQuery, SessionQuery, open_store
 from tests.integrations.coding import codex_fixture as fx
-
-
-def read(db: Path):
-    with open_store(str(db)) as store:
-        sessions = store.list_sessions(SessionQuery(limit=100)).items
-        events = [
-            e
-            for s in sessions
-            for e in store.list_events(EventQuery(session_id=s.id, limit=1000)).items
-        ]
-    return sessions, events
+from tests.support.stored import read
 
 
 def cli(db: Path, *args: str):

@@ -103,3 +103,56 @@ def test_outside_any_tool_there_is_no_link(recorder):
     assert current_link() is None
     with recorder.log.session("plain") as s:
         assert current_link() == (s, None)
+
+
+def test_a_server_behind_the_proxy_is_a_child_session_of_the_graph(recorder, monkeypatch):
+    """`agentlog.mcp.proxied(params)`: the proxy records the server's side as a child session
+    of the run that started it (AGENTLOG_PARENT_SESSION_ID), into the same store."""
+    from langchain.agents import create_agent
+    from langchain_core.tools import ToolException, tool
+
+    # the proxy runs this checkout's agentlog with `python -m agentlog`
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+    @tool
+    async def temperature(city: str) -> str:
+        """Today's temperature in a city."""
+        params = agentlog.mcp.proxied(SERVER, title=f"weather server {city}", log=recorder.log)
+        async with Client(params) as client:  # not traced: only the proxy records
+            result = await client.call_tool("temperature", {"city": city})
+        if result.is_error:
+            raise ToolException(result.content[0].text)
+        return result.content[0].text
+
+    temperature.handle_tool_error = True
+    agent = create_agent(_model(), [temperature], name="agent")
+    asyncio.run(agent.ainvoke({"messages": [HumanMessage("weather?")]}, recorder.config()))
+    rec = recorder.read()
+    graph = rec.root
+    servers = rec.children(graph)
+    assert sorted(s.title for s in servers) == ["weather server Atlantis", "weather server Rome"]
+    for server in servers:
+        calls = rec.of(server, T.TOOL_CALL)
+        answers = rec.of(server, T.TOOL_RESULT, T.ERROR)
+        assert [c.name for c in calls] == ["temperature"] and len(answers) == 1
+        assert answers[0].parent_id == calls[0].id and answers[0].duration_ms is not None
+        assert server.metadata["mcp"]["server"]["name"]
+    atlantis = rec.session("weather server Atlantis")
+    assert rec.of(atlantis, T.ERROR), "the failed call is an error in the server's session"
+
+
+def test_proxy_parent_must_be_a_session_id(tmp_path):
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "agentlog", "mcp", "proxy", "--parent", "nope", "--", "true"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "AGENTLOG_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "agentlog: error: --parent 'nope' is not a session id; give the full id of the session "
+        "that started this server (AGENTLOG_PARENT_SESSION_ID)"
+    ]

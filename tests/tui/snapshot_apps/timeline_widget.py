@@ -7,13 +7,13 @@ from tui_fixture import fill
 
 from agentlog.storage.base import EventQuery
 from agentlog.tui.widgets.timeline import EventTimeline
-from tests.support.memstore import MemoryStore
+from tests.support.stores import TempStore
 
 
 class TimelineWidgetApp(App[None]):
     def __init__(self) -> None:
         super().__init__()
-        self.store = MemoryStore()
+        self.store = TempStore()
         self.ids = fill(self.store)
 
     def compose(self) -> ComposeResult:
@@ -25,3 +25,6 @@ class TimelineWidgetApp(App[None]):
         timeline.search_term = "timed out"
         timeline.load(EventQuery(session_id=self.ids["bad"]))
         timeline.focus()
+
+    def on_unmount(self) -> None:
+        self.store.close()
