@@ -29,6 +29,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    computed_field,
     field_validator,
 )
 
@@ -480,6 +481,8 @@ EVENT_FIELDS = frozenset(Event.model_fields)
 
 
 class AgentSummary(_Model):
+    """One agent's activity: sessions, events, errors, first and last seen (the API's answer too)."""
+
     agent_id: str
     sessions: int = 0
     events: int = 0
@@ -487,8 +490,10 @@ class AgentSummary(_Model):
     first_seen: datetime | None = None
     last_seen: datetime | None = None
 
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy cannot see through it
     @property
     def error_rate(self) -> float:
+        """Errors per event (derived, so it is part of every JSON form and never sent in)."""
         return self.errors / self.events if self.events else 0.0
 
 

@@ -9,17 +9,11 @@ import typer
 from agentlog import present
 from agentlog.cli.context import get_store
 from agentlog.cli.options import (
-    AgentOpt,
-    EventStatusOpt,
+    EventFilters,
     JsonOpt,
-    MetadataOpt,
-    NameOpt,
     NdjsonOpt,
-    SearchOpt,
     SinceOpt,
-    TypeOpt,
-    UntilOpt,
-    build_query,
+    event_filter_options,
 )
 from agentlog.cli.output import (
     Column,
@@ -66,7 +60,7 @@ def report_dict(report: StatsReport) -> dict[str, Any]:
 
 
 def agent_dict(agent: AgentSummary) -> dict[str, Any]:
-    return agent.to_json_dict() | {"error_rate": agent.error_rate}
+    return agent.to_json_dict()  # error_rate included: a computed field of the model
 
 
 def print_report(report: StatsReport) -> None:
@@ -98,6 +92,7 @@ def print_report(report: StatsReport) -> None:
             print_table(rows, columns, title=title)
 
 
+@event_filter_options()
 def stats(
     ctx: typer.Context,
     session: Annotated[
@@ -106,14 +101,7 @@ def stats(
             metavar="[SESSION]", help="One session (id, prefix or latest); default all."
         ),
     ] = None,
-    type_: TypeOpt = None,
-    agent: AgentOpt = None,
-    name: NameOpt = None,
-    status: EventStatusOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    search: SearchOpt = None,
-    metadata: MetadataOpt = None,
+    filters: EventFilters = EventFilters(),
     json: JsonOpt = False,
 ) -> None:
     """Performance profile: events by type and agent, p50/p95/max per tool and model, tokens, cost.
@@ -122,18 +110,7 @@ def stats(
     """
     fmt = output_format(json)
     store = get_store(ctx)
-    query = build_query(
-        store,
-        session=session,
-        type_=type_,
-        agent=agent,
-        name=name,
-        status=status,
-        since=since,
-        until=until,
-        text=search,
-        metadata=metadata,
-    )
+    query = filters.query(store, session=session)
     report = store.stats(query)
     if fmt is Format.JSON:
         print_json(report_dict(report))

@@ -10,20 +10,13 @@ import typer
 
 from agentlog.cli.context import get_store
 from agentlog.cli.options import (
-    AgentOpt,
     CursorOpt,
-    EventStatusOpt,
+    EventFilters,
     JsonOpt,
     LimitOpt,
-    MetadataOpt,
-    NameOpt,
     NdjsonOpt,
     OrderOpt,
-    SearchOpt,
-    SinceOpt,
-    TypeOpt,
-    UntilOpt,
-    build_query,
+    event_filter_options,
 )
 from agentlog.cli.output import Column, Format, output_format, print_ndjson, print_rows
 from agentlog.cli.render import EVENT_COLUMNS, SEARCH_COLUMNS
@@ -68,19 +61,13 @@ def print_events(
     print_rows(page.items, columns, fmt, next_cursor=page.next_cursor, empty="no events match")
 
 
+@event_filter_options()
 def events(
     ctx: typer.Context,
     session: Annotated[
         str, typer.Argument(metavar="SESSION", help="Session id, unique id prefix, or 'latest'.")
     ],
-    type_: TypeOpt = None,
-    agent: AgentOpt = None,
-    name: NameOpt = None,
-    status: EventStatusOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    search: SearchOpt = None,
-    metadata: MetadataOpt = None,
+    filters: EventFilters,
     order: OrderOpt = None,
     limit: LimitOpt = 100,
     cursor: CursorOpt = None,
@@ -95,21 +82,7 @@ def events(
     """
     fmt = output_format(json, ndjson)
     store = get_store(ctx)
-    query = build_query(
-        store,
-        session=session,
-        type_=type_,
-        agent=agent,
-        name=name,
-        status=status,
-        since=since,
-        until=until,
-        text=search,
-        metadata=metadata,
-        order=order or "asc",
-        limit=limit,
-        cursor=cursor,
-    )
+    query = filters.query(store, session=session, order=order or "asc", limit=limit, cursor=cursor)
     columns = EVENT_COLUMNS
     if relative and query.session_id is not None:
         start = store.get_session(query.session_id).first_event_at
@@ -117,17 +90,12 @@ def events(
     print_events(store, query, fmt, columns, all_)
 
 
+@event_filter_options(search=False)
 def search(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find (any script).")],
     session: SessionOpt = None,
-    type_: TypeOpt = None,
-    agent: AgentOpt = None,
-    name: NameOpt = None,
-    status: EventStatusOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    metadata: MetadataOpt = None,
+    filters: EventFilters = EventFilters(),
     order: OrderOpt = None,
     limit: LimitOpt = 50,
     cursor: CursorOpt = None,
@@ -142,20 +110,8 @@ def search(
     """
     fmt = output_format(json, ndjson)
     store = get_store(ctx)
-    query = build_query(
-        store,
-        session=session,
-        type_=type_,
-        agent=agent,
-        name=name,
-        status=status,
-        since=since,
-        until=until,
-        text=text,
-        metadata=metadata,
-        order=order or "desc",
-        limit=limit,
-        cursor=cursor,
+    query = filters.query(
+        store, session=session, text=text, order=order or "desc", limit=limit, cursor=cursor
     )
     columns = SEARCH_COLUMNS
     if relative:

@@ -7,8 +7,12 @@ below turn them into the Store's query values with one-line usage errors.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 import typer
@@ -167,42 +171,102 @@ def json_object(text: str | None, option: str) -> dict | None:
     return value
 
 
-def build_query(
-    store: Store,
-    *,
-    session: str | None,
-    type_: list[str] | None,
-    agent: list[str] | None,
-    name: list[str] | None,
-    status: EventStatus | None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    text: str | None = None,
-    metadata: list[str] | None = None,
-    order: str = "asc",
-    limit: int = 100,
-    cursor: str | None = None,
-) -> EventQuery:
-    """The EventQuery for the shared event filter options (events, search, stats, tail)."""
-    return EventQuery(
-        session_id=resolve_session_id(store, session) if session else None,
-        types=event_types(type_),
-        agents=agents(agent),
-        names=split_values(name) or None,
-        status=status,
-        since=since,
-        until=until,
-        text=text or None,
-        metadata=metadata_filters(metadata),
-        order=order,  # type: ignore[arg-type]
-        limit=limit,
-        cursor=cursor,
-    )
+@dataclass(frozen=True)
+class EventFilters:
+    """The event filter options `events`, `search`, `stats` and `tail` share, as given."""
+
+    type_: list[str] | None = None
+    agent: list[str] | None = None
+    name: list[str] | None = None
+    status: EventStatus | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None
+    metadata: list[str] | None = None
+
+    def query(
+        self,
+        store: Store,
+        *,
+        session: str | None = None,
+        text: str | None = None,
+        order: Literal["asc", "desc"] = "asc",
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> EventQuery:
+        """The one EventQuery these filters make (`text` stands in for --search, as in `search`)."""
+        return EventQuery(
+            session_id=resolve_session_id(store, session) if session else None,
+            types=event_types(self.type_),
+            agents=agents(self.agent),
+            names=split_values(self.name) or None,
+            status=self.status,
+            since=self.since,
+            until=self.until,
+            text=(text if text is not None else self.search) or None,
+            metadata=metadata_filters(self.metadata),
+            order=order,
+            limit=limit,
+            cursor=cursor,
+        )
+
+
+_FILTER_OPTIONS: tuple[tuple[str, object], ...] = (
+    ("type_", TypeOpt),
+    ("agent", AgentOpt),
+    ("name", NameOpt),
+    ("status", EventStatusOpt),
+    ("since", SinceOpt),
+    ("until", UntilOpt),
+    ("search", SearchOpt),
+    ("metadata", MetadataOpt),
+)
+
+
+def event_filter_options(
+    *, search: bool = True, times: bool = True
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared event filters (sqlite-utils' `output_options`, for Typer).
+
+    The command declares one parameter `filters: EventFilters`; in its place the
+    command line gets --type, --agent, --name, --status, --since, --until,
+    --search (unless `search=False`: `search` takes its text as an argument) and
+    --metadata, defined once here, handed back as one `EventFilters`. `times=False`
+    leaves out --since/--until (`tail` follows what arrives from now on).
+    """
+    left_out = set() if search else {"search"}
+    if not times:
+        left_out |= {"since", "until"}
+    options = [(n, a) for n, a in _FILTER_OPTIONS if n not in left_out]
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(fn, eval_str=True)
+        declared = list(signature.parameters.values())
+        at = [p.name for p in declared].index("filters")
+        added = [
+            inspect.Parameter(
+                n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=a
+            )
+            for n, a in options
+        ]
+        params = [*declared[:at], *added, *declared[at + 1 :]]
+
+        @functools.wraps(fn)
+        def command(*args: Any, **kwargs: Any) -> None:
+            given = {n: kwargs.pop(n, None) for n, _ in options}
+            fn(*args, filters=EventFilters(**given), **kwargs)
+
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]  # read by inspect.signature, which Typer uses
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command
+
+    return decorate
 
 
 __all__ = [
     "AgentOpt",
     "CursorOpt",
+    "EventFilters",
     "EventStatusOpt",
     "JsonOpt",
     "LimitOpt",
@@ -219,7 +283,7 @@ __all__ = [
     "UntilOpt",
     "YesOpt",
     "agents",
-    "build_query",
+    "event_filter_options",
     "event_types",
     "json_object",
     "metadata_filters",

@@ -15,14 +15,9 @@ import typer
 
 from agentlog.cli.context import get_store
 from agentlog.cli.options import (
-    AgentOpt,
-    EventStatusOpt,
-    MetadataOpt,
-    NameOpt,
+    EventFilters,
     NdjsonOpt,
-    SearchOpt,
-    TypeOpt,
-    build_query,
+    event_filter_options,
 )
 from agentlog.cli.output import dumps, out, write_line
 from agentlog.cli.render import event_line
@@ -30,6 +25,7 @@ from agentlog.model import Event
 from agentlog.storage.follow import Follower
 
 
+@event_filter_options(times=False)
 def tail(
     ctx: typer.Context,
     session: Annotated[
@@ -38,12 +34,7 @@ def tail(
             metavar="[SESSION]", help="One session (id, prefix or latest); default all."
         ),
     ] = None,
-    type_: TypeOpt = None,
-    agent: AgentOpt = None,
-    name: NameOpt = None,
-    status: EventStatusOpt = None,
-    search: SearchOpt = None,
-    metadata: MetadataOpt = None,
+    filters: EventFilters = EventFilters(),
     lines: Annotated[
         int,
         typer.Option("--lines", "-n", min=0, max=1000, help="Show this many recent events first."),
@@ -64,17 +55,7 @@ def tail(
     Example: agentlog tail latest --type ERROR,TOOL_CALL
     """
     store = get_store(ctx)
-    query = build_query(
-        store,
-        session=session,
-        type_=type_,
-        agent=agent,
-        name=name,
-        status=status,
-        text=search,
-        metadata=metadata,
-        limit=1000,
-    )
+    query = filters.query(store, session=session, limit=1000)
     console = out()
     with_session = query.session_id is None
 

@@ -151,6 +151,11 @@ class _Open:
     call_at: float
 
 
+def _opened(pending: _Pending) -> _Open:
+    """The logical call a request belongs to, kept open after its response."""
+    return _Open(pending.method, pending.tool, pending.call_id, pending.event_id, pending.call_at)
+
+
 @dataclass
 class McpMapper:
     """One MCP conversation's mapping state. `feed()` each frame in the order it was seen."""
@@ -506,13 +511,13 @@ class McpMapper:
                 known.update(hashes)
                 self._set_context("tools", known)
         status = "error" if frame.kind == "error" else "ok"
-        body = frame.error if frame.kind == "error" else frame.result
+        content = _json(frame.error if frame.kind == "error" else frame.result)
         out.append(
             self._event(
                 EventType.MCP_MESSAGE,
                 when,
                 name=method,
-                content=_json(body),
+                content=content,
                 metadata=meta,
                 parent_id=parent,
                 duration_ms=duration,
@@ -520,7 +525,7 @@ class McpMapper:
             )
         )
         if pending is not None:
-            self._answer(pending, frame, direction, when, out, parent_event=out[-1].id)
+            self._answer(pending, frame, direction, when, out, content)
 
     def _discover(self, result: dict[str, Any]) -> None:
         self._set_context("era", "stateless")
@@ -543,24 +548,21 @@ class McpMapper:
         direction: str,
         when: float,
         out: list[Event],
-        parent_event: str,
+        content: str | None,
     ) -> None:
-        """Close (or keep open) the logical call a response answers."""
-        opened = _Open(
-            pending.method, pending.tool, pending.call_id, pending.event_id, pending.call_at
-        )
+        """Close (or keep open) the logical call a response answers (`content`: its JSON)."""
         result = frame.result if isinstance(frame.result, dict) else {}
         if frame.kind == "result" and result.get("resultType") == "input_required":
             state = result.get("requestState")
             if isinstance(state, str):
-                self._awaiting[state] = opened
+                self._awaiting[state] = _opened(pending)
             else:
-                self._awaiting_any.append(opened)
+                self._awaiting_any.append(_opened(pending))
             return
         task = result.get("task") if frame.kind == "result" else None
         if pending.method == "tools/call" and isinstance(task, dict) and "taskId" in task:
             if isinstance(task.get("taskId"), str):
-                self._tasks[task["taskId"]] = opened
+                self._tasks[task["taskId"]] = _opened(pending)
             return
         task_call: _Open | None = None
         if pending.method == "tasks/result":
@@ -587,7 +589,7 @@ class McpMapper:
                     EventType.ERROR,
                     when,
                     name=tool,
-                    content=_json(frame.error),
+                    content=content,
                     metadata=meta,
                     parent_id=call_id,
                     duration_ms=duration,
@@ -603,7 +605,7 @@ class McpMapper:
                 EventType.ERROR if failed else EventType.TOOL_RESULT,
                 when,
                 name=tool,
-                content=_json(frame.result),
+                content=content,
                 metadata=meta,
                 parent_id=call_id,
                 duration_ms=duration,

@@ -13,16 +13,21 @@ import inspect
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from agentlog.model import new_id, normalize_id
 from agentlog.sdk import lifecycle
 from agentlog.sdk import writer as _w
 from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
 from agentlog.sdk.identity import resolve_agent_id, sdk_metadata
+
+if TYPE_CHECKING:
+    from agentlog.model import Event, Session, WriteResult
+    from agentlog.sdk.transport import SpoolingTransport
+    from agentlog.storage.base import Store
 
 logger = logging.getLogger("agentlog")
 
@@ -71,7 +76,7 @@ class AgentLog:
         self.agent_id: str | None = settings.get("agent_id") or None
         if store is not None:
             self.url: str = getattr(store, "url", repr(store))
-            open_transport: Callable[[], Any] = _borrowed(store)
+            open_transport: Callable[[], _w.Transport] = _borrowed(store)
         elif db is not None and server is None:
             self.url = str(db)
             open_transport = functools.partial(_open_local, str(db))
@@ -291,15 +296,17 @@ def _defaults(flags: dict[str, Any]) -> Any:
     return Settings(values, {key: "default" for key in values})
 
 
-def _open_local(path: str) -> Any:
+def _open_local(path: str) -> Store:
     from agentlog.storage import open_store
 
     if "://" not in path:
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        from agentlog.storage.private_files import private_folder
+
+        private_folder(Path(path).expanduser().parent)
     return open_store(path)
 
 
-def _open_remote(url: str, api_key: str | None, spool: str | None) -> Any:
+def _open_remote(url: str, api_key: str | None, spool: str | None) -> SpoolingTransport:
     from agentlog.sdk.transport import open_server_transport
 
     return open_server_transport(url, api_key=api_key, spool_path=spool)
@@ -308,17 +315,17 @@ def _open_remote(url: str, api_key: str | None, spool: str | None) -> Any:
 class _Borrowed:
     """A caller's Store: written to, never closed by the SDK."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: _w.Transport) -> None:
         self.store = store
 
-    def write(self, sessions: Any, events: Any) -> Any:
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
         return self.store.write(sessions, events)
 
     def close(self) -> None:
         pass
 
 
-def _borrowed(store: Any) -> Callable[[], Any]:
+def _borrowed(store: _w.Transport) -> Callable[[], _w.Transport]:
     return lambda: _Borrowed(store)
 
 

@@ -14,10 +14,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from agentlog.model import Event, Session, WriteResult
 from agentlog.sdk.spool import SpoolLock, default_spool_path, marked_row, open_spool, pending, sync
+
+if TYPE_CHECKING:
+    from agentlog.storage.base import Store
 
 logger = logging.getLogger("agentlog")
 
@@ -79,16 +82,16 @@ class SpoolingTransport:
 
     def __init__(
         self,
-        remote: Callable[[], Any],
-        spool: Callable[[], Any],
+        remote: Callable[[], Store],
+        spool: Callable[[], Store],
         *,
         spool_path: str | Path,
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self._remote_factory = remote
         self._spool_factory = spool
-        self._remote: Any = None
-        self._spool: Any = None
+        self._remote: Store | None = None
+        self._spool: Store | None = None
         self.spool_path = Path(spool_path)
         self.lock = SpoolLock(self.spool_path)
         self.breaker = breaker or CircuitBreaker()
@@ -135,12 +138,12 @@ class SpoolingTransport:
         self._remote = self._spool = None
 
     # ------------------------------------------------------------ internals
-    def _remote_store(self) -> Any:
+    def _remote_store(self) -> Store:
         if self._remote is None:
             self._remote = self._remote_factory()
         return self._remote
 
-    def _spool_store(self) -> Any:
+    def _spool_store(self) -> Store:
         if self._spool is None:
             self._spool = self._spool_factory()
         return self._spool
@@ -193,7 +196,7 @@ def open_server_transport(
     )
 
 
-def _remote_store(url: str, api_key: str | None) -> Any:
+def _remote_store(url: str, api_key: str | None) -> Store:
     from agentlog.storage.remote import RemoteStore
 
     # One quick retry only: the breaker and the spool handle longer outages, and

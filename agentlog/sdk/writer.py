@@ -20,9 +20,9 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 from pydantic import ValidationError
@@ -39,6 +39,25 @@ from agentlog.model import (
 )
 
 logger = logging.getLogger("agentlog")
+
+
+class Transport(Protocol):
+    """Where a sink's batches go: any Store, a caller's borrowed Store, or
+    `sdk.transport.SpoolingTransport` (a server with an offline spool)."""
+
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        """Store the batch (committed before it returns) or raise."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class IdleWork(Protocol):
+    """A transport with background work for the writer's idle moments (sending a spool)."""
+
+    def maintain(self) -> None: ...
+
 
 # Record kinds (the second slot of every queued tuple).
 EVENT = 0
@@ -101,12 +120,12 @@ class SdkEvent(Event):
 class Sink:
     """One destination (an `AgentLog`): its store, batching settings and counters."""
 
-    open_transport: Callable[[], Any]
+    open_transport: Callable[[], Transport]
     batch_size: int = 500
     flush_interval: float = 0.5
     name: str = "agentlog"
     max_queue: int = DEFAULT_MAX_QUEUE
-    transport: Any = None
+    transport: Transport | None = None
     closed: bool = False
     failing: bool = False  # the last batch was lost: try once per batch until a write works
     dropped: int = 0  # records refused: bad input, queue full, rejected by the store
@@ -271,8 +290,7 @@ class Writer:
                 SINKS.remove(sink)
         if sink.transport is not None:
             try:
-                close = getattr(sink.transport, "close_transport", None) or sink.transport.close
-                close()
+                sink.transport.close()
             except Exception as exc:
                 sink.warn_once("close", f"closing the store failed: {exc}")
             sink.transport = None
@@ -288,10 +306,9 @@ class Writer:
     def _maintain(self) -> None:
         """Let transports do idle work (a spooling transport probes its server)."""
         for sink in self.sinks:
-            maintain = getattr(sink.transport, "maintain", None)
-            if maintain is not None:
+            if isinstance(sink.transport, IdleWork):
                 try:
-                    maintain()
+                    sink.transport.maintain()
                 except Exception as exc:
                     sink.warn_once("maintain", f"background sync failed: {exc}")
 
@@ -321,8 +338,8 @@ class Writer:
                     sink.transport = sink.open_transport()
                 result: WriteResult = sink.transport.write(sessions, events)
             except Exception as exc:
-                if _record_error(exc) and count > 1:  # one record is bad: write around it
-                    self._write_apart(sink, sessions, events)
+                if _record_error(exc) and count > 1 and sink.transport is not None:
+                    self._write_apart(sink, sink.transport, sessions, events)  # write around it
                     return
                 if _refuses_batch(exc):  # the batch itself is bad: retrying cannot help
                     sink.dropped += count
@@ -356,7 +373,9 @@ class Writer:
                 sink.name,
             )
 
-    def _write_apart(self, sink: Sink, sessions: list[Session], events: list[Event]) -> None:
+    def _write_apart(
+        self, sink: Sink, transport: Transport, sessions: list[Session], events: list[Event]
+    ) -> None:
         """A batch failed because of what a record holds: write it in halves, so only
         the records that fail on their own are dropped (warned and counted)."""
         records: list[Session | Event] = [*sessions, *events]
@@ -366,7 +385,7 @@ class Writer:
             part_sessions = [r for r in part if isinstance(r, Session)]
             part_events = [r for r in part if isinstance(r, Event)]
             try:
-                result: WriteResult = sink.transport.write(part_sessions, part_events)
+                result: WriteResult = transport.write(part_sessions, part_events)
             except Exception as exc:
                 if not _record_error(exc) and not _refuses_batch(exc):
                     # The store itself failed midway: what is left goes through the

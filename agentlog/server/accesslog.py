@@ -13,8 +13,10 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agentlog.wire import REQUEST_ID_HEADER
+
 LOGGER = "agentlog.access"
-REQUEST_ID = b"x-request-id"
+REQUEST_ID = REQUEST_ID_HEADER.lower().encode()  # ASGI header names are lower-case bytes
 # A caller's id is kept only when it is short and plain, so it cannot forge log lines.
 _GOOD_ID = re.compile(rb"^[A-Za-z0-9._:/+=-]{1,128}$")
 

@@ -19,6 +19,7 @@ from agentlog.model import (
     parse_ts,
 )
 from agentlog.storage.base import MAX_PAGE, EventQuery, SessionQuery, SessionSort
+from agentlog.wire import EventParam, SessionParam
 
 
 def _default(value: Any) -> Any:
@@ -97,13 +98,6 @@ def _metadata(values: list[str] | None) -> dict[str, str]:
     return out
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (1-1000).")]
-Cursor = Annotated[
-    str | None, Query(max_length=4096, description="next_cursor of the previous page.")
-]
-Order = Annotated[
-    Literal["asc", "desc"], Query(description="Oldest first (asc) or newest first (desc).")
-]
 # Declared in the OpenAPI document the way they are checked, so clients and conformance
 # tools know a malformed id or time is refused (422) rather than "valid but unmatched".
 UUID_PARAM: dict[str, Any] = {"format": "uuid"}
@@ -116,60 +110,92 @@ TIME_PATTERN = (
     r"([Zz]|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
 )
 TIME_PARAM: dict[str, Any] = {"format": "date-time", "pattern": TIME_PATTERN}
-Since = Annotated[
-    str | None,
-    Query(max_length=64, description="ISO 8601 time (inclusive).", json_schema_extra=TIME_PARAM),
-]
-Until = Annotated[
-    str | None,
-    Query(max_length=64, description="ISO 8601 time (exclusive).", json_schema_extra=TIME_PARAM),
-]
-UuidParam = Annotated[str | None, Query(max_length=64, json_schema_extra=UUID_PARAM)]
 # Filters never match a NUL (no stored text holds one), so one is refused on every backend.
 NO_NUL: dict[str, Any] = {"pattern": "^[^\\x00]*$"}
-Repeated = Annotated[
-    list[str] | None,
-    Query(
+
+
+# Each query parameter is named by its `agentlog.wire` constant (the alias), the
+# name RemoteStore sends; the Python names below are only local.
+def _limit(alias: str) -> Any:
+    return Query(alias=alias, ge=1, le=MAX_PAGE, description="Page size (1-1000).")
+
+
+def _cursor(alias: str) -> Any:
+    return Query(alias=alias, max_length=4096, description="next_cursor of the previous page.")
+
+
+def _order(alias: str) -> Any:
+    return Query(alias=alias, description="Oldest first (asc) or newest first (desc).")
+
+
+def _since(alias: str) -> Any:
+    return Query(
+        alias=alias,
+        max_length=64,
+        description="ISO 8601 time (inclusive).",
+        json_schema_extra=TIME_PARAM,
+    )
+
+
+def _until(alias: str) -> Any:
+    return Query(
+        alias=alias,
+        max_length=64,
+        description="ISO 8601 time (exclusive).",
+        json_schema_extra=TIME_PARAM,
+    )
+
+
+def _uuid(alias: str) -> Any:
+    return Query(alias=alias, max_length=64, json_schema_extra=UUID_PARAM)
+
+
+def _repeated(alias: str) -> Any:
+    return Query(
+        alias=alias,
         description="Repeat for several values.",
         json_schema_extra={"items": {"type": "string", **NO_NUL}},
-    ),
-]
-Types = Annotated[
-    list[str] | None,
-    Query(
-        description="Event types; repeat or comma-separate (any case).",
-        json_schema_extra={"items": {"type": "string", "enum": [t.value for t in EventType]}},
-    ),
-]
+    )
 
 
 async def event_query(
-    type: Types = None,
-    agent: Repeated = None,
-    name: Repeated = None,
-    status: Annotated[EventStatus | None, Query()] = None,
-    since: Since = None,
-    until: Until = None,
+    type: Annotated[
+        list[str] | None,
+        Query(
+            alias=EventParam.TYPE,
+            description="Event types; repeat or comma-separate (any case).",
+            json_schema_extra={"items": {"type": "string", "enum": [t.value for t in EventType]}},
+        ),
+    ] = None,
+    agent: Annotated[list[str] | None, _repeated(EventParam.AGENT)] = None,
+    name: Annotated[list[str] | None, _repeated(EventParam.NAME)] = None,
+    status: Annotated[EventStatus | None, Query(alias=EventParam.STATUS)] = None,
+    since: Annotated[str | None, _since(EventParam.SINCE)] = None,
+    until: Annotated[str | None, _until(EventParam.UNTIL)] = None,
     q: Annotated[
         str | None,
-        Query(max_length=1000, description="Full-text search.", json_schema_extra=NO_NUL),
+        Query(
+            alias=EventParam.TEXT,
+            max_length=1000,
+            description="Full-text search.",
+            json_schema_extra=NO_NUL,
+        ),
     ] = None,
     metadata: Annotated[
         list[str] | None,
         Query(
+            alias=EventParam.METADATA,
             description="KEY=VALUE, repeatable.",
             json_schema_extra={
                 "items": {"type": "string", "pattern": r"^[^=\x00]*[^=\s\x00][^=\x00]*=[^\x00]*$"}
             },
         ),
     ] = None,
-    parent_id: UuidParam = None,
-    session_filter: Annotated[
-        str | None, Query(alias="session_id", max_length=64, json_schema_extra=UUID_PARAM)
-    ] = None,
-    order: Order = "asc",
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    parent_id: Annotated[str | None, _uuid(EventParam.PARENT)] = None,
+    session_filter: Annotated[str | None, _uuid(EventParam.SESSION)] = None,
+    order: Annotated[Literal["asc", "desc"], _order(EventParam.ORDER)] = "asc",
+    limit: Annotated[int, _limit(EventParam.LIMIT)] = 100,
+    cursor: Annotated[str | None, _cursor(EventParam.CURSOR)] = None,
 ) -> EventQuery:
     def uuid_or_422(value: str | None, what: str) -> str | None:
         if value in (None, ""):
@@ -197,22 +223,27 @@ async def event_query(
 
 
 async def session_query(
-    status: Annotated[SessionStatus | None, Query()] = None,
-    tag: Repeated = None,
-    agent: Annotated[str | None, Query(max_length=200, json_schema_extra=NO_NUL)] = None,
-    since: Since = None,
-    until: Until = None,
+    status: Annotated[SessionStatus | None, Query(alias=SessionParam.STATUS)] = None,
+    tag: Annotated[list[str] | None, _repeated(SessionParam.TAG)] = None,
+    agent: Annotated[
+        str | None, Query(alias=SessionParam.AGENT, max_length=200, json_schema_extra=NO_NUL)
+    ] = None,
+    since: Annotated[str | None, _since(SessionParam.SINCE)] = None,
+    until: Annotated[str | None, _until(SessionParam.UNTIL)] = None,
     q: Annotated[
         str | None,
         Query(
-            max_length=1000, description="Search title and description.", json_schema_extra=NO_NUL
+            alias=SessionParam.TEXT,
+            max_length=1000,
+            description="Search title and description.",
+            json_schema_extra=NO_NUL,
         ),
     ] = None,
-    parent_session_id: UuidParam = None,
-    sort: Annotated[SessionSort, Query()] = "last_event_at",
-    order: Order = "desc",
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    parent_session_id: Annotated[str | None, _uuid(SessionParam.PARENT)] = None,
+    sort: Annotated[SessionSort, Query(alias=SessionParam.SORT)] = "last_event_at",
+    order: Annotated[Literal["asc", "desc"], _order(SessionParam.ORDER)] = "desc",
+    limit: Annotated[int, _limit(SessionParam.LIMIT)] = 100,
+    cursor: Annotated[str | None, _cursor(SessionParam.CURSOR)] = None,
 ) -> SessionQuery:
     parent = None
     if parent_session_id:

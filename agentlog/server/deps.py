@@ -15,10 +15,9 @@ from agentlog.server.ratelimit import MemoryLimiter, check
 from agentlog.server.state import ServerState
 from agentlog.storage.accounts import AccountStore
 from agentlog.storage.base import Store
+from agentlog.wire import TEAM_HEADER, USER_HEADER
 
 # Declared for the OpenAPI document (the Authorize button in /docs); the header is parsed below.
-TEAM_HEADER = "X-AgentLog-Team"
-USER_HEADER = "X-AgentLog-User"
 _bearer = HTTPBearer(auto_error=False, description="An API key (al_…) or a JWT access token.")
 
 

@@ -13,7 +13,6 @@ from agentlog.model import (
     Event,
     Session,
     SessionSummary,
-    StatsReport,
 )
 
 
@@ -73,20 +72,6 @@ class PruneIn(_Body):
 
 class PruneOut(BaseModel):
     sessions: int
-
-
-class AgentOut(BaseModel):
-    agent_id: str
-    sessions: int = 0
-    events: int = 0
-    errors: int = 0
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    error_rate: float = 0.0
-
-
-class StatsOut(StatsReport):
-    pass
 
 
 class InfoOut(BaseModel):

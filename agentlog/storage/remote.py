@@ -48,9 +48,16 @@ from agentlog.storage.base import (
     event_records_page,
 )
 from agentlog.version import package_version
+from agentlog.wire import (
+    AGENTS_ACTIVE_SINCE,
+    AUTHORIZATION,
+    TEAM_HEADER,
+    USER_HEADER,
+    ChangesParam,
+    EventParam,
+    SessionParam,
+)
 
-TEAM_HEADER = "X-AgentLog-Team"
-USER_HEADER = "X-AgentLog-User"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 # Leave room under the server's 10 MiB body limit for the JSON around the events.
@@ -63,50 +70,53 @@ def _time(value: datetime | None) -> str | None:
 
 def event_params(query: EventQuery) -> list[tuple[str, str]]:
     """An EventQuery as the query string the server's event routes read."""
+    P = EventParam
     params: list[tuple[str, str]] = []
     if query.session_id:
-        params.append(("session_id", query.session_id))
-    params.extend(("type", str(t)) for t in query.types or ())
-    params.extend(("agent", a) for a in query.agents or ())
-    params.extend(("name", n) for n in query.names or ())
+        params.append((P.SESSION, query.session_id))
+    params.extend((P.TYPE, str(t)) for t in query.types or ())
+    params.extend((P.AGENT, a) for a in query.agents or ())
+    params.extend((P.NAME, n) for n in query.names or ())
     if query.status:
-        params.append(("status", str(query.status)))
+        params.append((P.STATUS, str(query.status)))
     if query.since:
-        params.append(("since", format_ts(query.since)))
+        params.append((P.SINCE, format_ts(query.since)))
     if query.until:
-        params.append(("until", format_ts(query.until)))
+        params.append((P.UNTIL, format_ts(query.until)))
     if query.text:
-        params.append(("q", query.text))
-    params.extend(("metadata", f"{k}={v}") for k, v in query.metadata.items())
+        params.append((P.TEXT, query.text))
+    params.extend((P.METADATA, f"{k}={v}") for k, v in query.metadata.items())
     if query.parent_id:
-        params.append(("parent_id", query.parent_id))
-    params.append(("order", query.order))
-    params.append(("limit", str(query.limit)))
+        params.append((P.PARENT, query.parent_id))
+    params.append((P.ORDER, query.order))
+    params.append((P.LIMIT, str(query.limit)))
     if query.cursor:
-        params.append(("cursor", query.cursor))
+        params.append((P.CURSOR, query.cursor))
     return params
 
 
 def session_params(query: SessionQuery) -> list[tuple[str, str]]:
+    """A SessionQuery as the query string the server's session routes read."""
+    P = SessionParam
     params: list[tuple[str, str]] = []
     if query.status:
-        params.append(("status", str(query.status)))
-    params.extend(("tag", t) for t in query.tags or ())
+        params.append((P.STATUS, str(query.status)))
+    params.extend((P.TAG, t) for t in query.tags or ())
     if query.agent:
-        params.append(("agent", query.agent))
+        params.append((P.AGENT, query.agent))
     if query.since:
-        params.append(("since", format_ts(query.since)))
+        params.append((P.SINCE, format_ts(query.since)))
     if query.until:
-        params.append(("until", format_ts(query.until)))
+        params.append((P.UNTIL, format_ts(query.until)))
     if query.text:
-        params.append(("q", query.text))
+        params.append((P.TEXT, query.text))
     if query.parent_session_id:
-        params.append(("parent_session_id", query.parent_session_id))
-    params.append(("sort", query.sort))
-    params.append(("order", query.order))
-    params.append(("limit", str(query.limit)))
+        params.append((P.PARENT, query.parent_session_id))
+    params.append((P.SORT, query.sort))
+    params.append((P.ORDER, query.order))
+    params.append((P.LIMIT, str(query.limit)))
     if query.cursor:
-        params.append(("cursor", query.cursor))
+        params.append((P.CURSOR, query.cursor))
     return params
 
 
@@ -167,7 +177,7 @@ class RemoteStore:
             "Accept": "application/json",
         }
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+            headers[AUTHORIZATION] = f"Bearer {api_key}"
         self._owns_client = client is None
         if client is None:
             client = httpx.Client(
@@ -349,9 +359,9 @@ class RemoteStore:
         return Page([SessionSummary.model_validate(s) for s in data["items"]], data["next_cursor"])
 
     def changed_sessions(self, since: str | None = None, limit: int = 200) -> SessionChanges:
-        params: dict[str, Any] = {"limit": limit}
+        params: dict[str, Any] = {ChangesParam.LIMIT: limit}
         if since is not None:
-            params["since"] = since
+            params[ChangesParam.SINCE] = since
         data = self._request("GET", "/v1/sessions:changes", params=params)
         return SessionChanges(
             [SessionSummary.model_validate(s) for s in data["items"]],
@@ -391,11 +401,11 @@ class RemoteStore:
         )
 
     def agents(self, since: datetime | None = None) -> list[AgentSummary]:
-        params = {"active_since": format_ts(since)} if since else None
+        params = {AGENTS_ACTIVE_SINCE: format_ts(since)} if since else None
         rows = self._request("GET", "/v1/agents", params=params)
         out = []
         for row in rows:
-            row.pop("error_rate", None)
+            row.pop("error_rate", None)  # derived by the model, not an input
             out.append(AgentSummary.model_validate(row))
         return out
 

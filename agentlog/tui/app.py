@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -22,9 +23,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from agentlog.errors import AgentLogError, InvalidCursor, InvalidInput, NotFound, UsageError
+from agentlog.model import SessionSummary
 from agentlog.present import DEFAULT_STALE_AFTER, plural
 from agentlog.storage.base import EventQuery, SessionQuery, Store
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed, StoreRecovered
 from agentlog.tui.widgets.banner import Banner
 
@@ -43,7 +46,7 @@ class SessionCommands(Provider):
     """Command palette: "go to session" by title (searched in the store)."""
 
     async def _sessions(self, text: str | None) -> list:
-        store: Store = self.app.store  # type: ignore[attr-defined]
+        store: Store = agentlog_app(self).store
         try:
             page = await asyncio.to_thread(store.list_sessions, SessionQuery(text=text, limit=20))
         except Exception:
@@ -55,7 +58,7 @@ class SessionCommands(Provider):
             title = render.one_line(s.title or "(untitled)", 80)
             yield DiscoveryHit(
                 f"Go to session: {title}",
-                partial(self.app.open_session, s.id),  # type: ignore[attr-defined]
+                partial(agentlog_app(self).open_session, s.id),
                 help=f"{s.status} · {plural(s.event_count, 'event')}",
             )
 
@@ -73,7 +76,7 @@ class SessionCommands(Provider):
                     yield Hit(
                         max(score, 0.1),
                         matcher.highlight(label),
-                        partial(self.app.open_session, s.id),  # type: ignore[attr-defined]
+                        partial(agentlog_app(self).open_session, s.id),
                         help=f"{s.status} · {plural(s.event_count, 'event')}",
                     )
 
@@ -106,7 +109,7 @@ class AgentLogApp(App[None]):
         self.store = store
         self.fixed_now = now
         self.poll_interval = poll_interval
-        self.source = source or getattr(store, "url", "")
+        self.source: str = source or store.url
         self.start_session = session_id
         self._retry_timer: Timer | None = None
         self.store_error: str | None = None
@@ -174,7 +177,7 @@ class AgentLogApp(App[None]):
         agent = session.agents[0] if session.agents else None
         wanted = "completed" if session.status == "failed" else "failed"
 
-        def rank(s) -> tuple:
+        def rank(s: SessionSummary) -> tuple[Any, ...]:
             similar = difflib.SequenceMatcher(None, session.title, s.title).ratio()
             return (s.status != wanted, -similar)
 

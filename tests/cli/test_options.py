@@ -35,3 +35,61 @@ def test_metadata_and_json_options():
         json_object("{bad", "--metadata")
     with pytest.raises(UsageError, match="JSON object"):
         json_object("[1, 2]", "--metadata")
+
+
+def _options(name: str) -> set[str]:
+    from typer.main import get_command
+
+    from agentlog.cli.app import app
+
+    command = get_command(app).get_command(None, name)
+    return {opt for p in command.params for opt in p.opts if opt.startswith("--")}
+
+
+FILTERS = {
+    "--type",
+    "--agent",
+    "--name",
+    "--status",
+    "--since",
+    "--until",
+    "--search",
+    "--metadata",
+}
+
+
+def test_the_event_commands_share_one_filter_bundle():
+    """events, stats, search and tail get their filters from event_filter_options, once."""
+    assert _options("events") >= FILTERS
+    assert _options("stats") >= FILTERS
+    assert FILTERS - {"--search"} <= _options("search")  # its text is the argument
+    assert FILTERS - {"--since", "--until"} <= _options("tail")  # follows from now on
+    assert "--since" not in _options("tail") and "--search" not in _options("search")
+
+
+def test_event_filters_make_one_query(tmp_path):
+    from agentlog.cli.options import EventFilters
+    from agentlog.storage.sqlite.store import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "q.db")
+    try:
+        filters = EventFilters(
+            type_=["tool_call,error"],
+            agent=["a,b"],
+            name=["n"],
+            status="error",
+            search="word",
+            metadata=["env=prod"],
+        )
+        query = filters.query(store, order="desc", limit=7)
+        assert query.types == [EventType.TOOL_CALL, EventType.ERROR]
+        assert (query.agents, query.names, query.status) == (["a", "b"], ["n"], "error")
+        assert (query.text, query.metadata, query.order, query.limit) == (
+            "word",
+            {"env": "prod"},
+            "desc",
+            7,
+        )
+        assert filters.query(store, text="other").text == "other"  # `search`'s argument
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -190,3 +191,51 @@ def test_indexing_stops_at_the_writes_it_was_asked_for(pg) -> None:
         assert fts.index_batch(conn, upto=top) == 0
         assert fts.pending_events(conn) == 4
     assert pg.count_events(EventQuery(text="second")) == 4
+
+
+def test_a_search_reads_few_matches_by_rid_and_many_by_plan_with_the_same_answers(
+    pg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways of answering a search (the GIN-first rid list when few events match, the
+    planner's query past FEW_MATCHES) give the same pages, counts and keys, filters included."""
+    from agentlog.storage.postgres import search
+
+    sid, other = new_id(), new_id()
+    pg.write(sessions=[Session(id=sid, title="a"), Session(id=other, title="b")])
+    pg.write(events=_events(sid, 30, "alpha", "kumquat") + _events(other, 12, "beta", "kumquat"))
+    pg.write(events=_events(sid, 5, "alpha", "plain"))
+    queries = [
+        EventQuery(text="kumquat", limit=7, order="desc"),
+        EventQuery(text="kumquat", limit=10),
+        EventQuery(text="kumquat", session_id=sid, agents=["alpha"], limit=4),
+        EventQuery(text="kumquat step", agents=["beta"], limit=5),
+        EventQuery(text="absent", limit=5),
+    ]
+
+    def answers() -> list[object]:
+        out: list[object] = []
+        for q in queries:
+            pages, cursor = [], None
+            while True:
+                page = pg.list_events(replace(q, cursor=cursor))
+                pages.append([e.id for e in page.items])
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            out += [pages, pg.count_events(q), pg.event_keys(q), pg.facets(q)]
+        return out
+
+    few = answers()
+    calls: list[object] = []
+    real = search.few_matches
+    monkeypatch.setattr(
+        search,
+        "few_matches",
+        lambda conn, text, limit=3: calls.append(real(conn, text, limit)) or calls[-1],
+    )
+    many = answers()
+    assert many == few
+    assert any(c is None for c in calls)  # the planner's path was taken for 'kumquat' (42)
+    assert any(c == [] for c in calls)  # and the rid path for a word nothing matches
+    assert [len(p) for p in few[0]] == [7, 7, 7, 7, 7, 7]
+    assert few[1] == 42

@@ -10,11 +10,12 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from agentlog.errors import InvalidInput
+from agentlog.model import StatsReport
 from agentlog.server.common import check_id, json_response, page_response
 from agentlog.server.common import event_query as _event_query
 from agentlog.server.deps import StoreDep, get_principal, resolve_scope
 from agentlog.server.ingest import parse_batch, store_batch
-from agentlog.server.schemas import ERROR_RESPONSES, BatchResult, CountOut, EventPage, StatsOut
+from agentlog.server.schemas import ERROR_RESPONSES, BatchResult, CountOut, EventPage
 from agentlog.server.state import ServerState
 from agentlog.storage.base import EventQuery
 
@@ -117,7 +118,7 @@ def event_keys(store: StoreDep, query: QueryDep) -> Response:
     return json_response(store.event_keys(query))
 
 
-@router.get("/events:stats", response_model=StatsOut)
+@router.get("/events:stats", response_model=StatsReport)
 def stats(store: StoreDep, query: QueryDep) -> Response:
     """Performance profile of the matching events: tools, models, tokens, cost, slowest."""
     return json_response(store.stats(query))

@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from agentlog.model import AgentSummary
 from agentlog.server.common import TIME_PARAM, json_response, time_param
 from agentlog.server.deps import OwnerUser, StateDep, StoreDep
 from agentlog.server.errors import RETRY_AFTER_UNAVAILABLE
-from agentlog.server.schemas import ERROR_RESPONSES, AgentOut, InfoOut
+from agentlog.server.schemas import ERROR_RESPONSES, InfoOut
+from agentlog.wire import AGENTS_ACTIVE_SINCE
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -77,12 +79,13 @@ def info(store: StoreDep) -> Response:
     )
 
 
-@router.get("/v1/agents", tags=["agents"], response_model=list[AgentOut])
+@router.get("/v1/agents", tags=["agents"], response_model=list[AgentSummary])
 def agents(
     store: StoreDep,
     active_since: Annotated[
         str | None,
         Query(
+            alias=AGENTS_ACTIVE_SINCE,
             max_length=64,
             description="Only agents seen since (ISO 8601).",
             json_schema_extra=TIME_PARAM,
@@ -90,5 +93,5 @@ def agents(
     ] = None,
 ) -> Response:
     """Agents with first/last seen, sessions, events, errors and error rate."""
-    rows = store.agents(time_param(active_since, "active_since"))
-    return json_response([{**a.to_json_dict(), "error_rate": a.error_rate} for a in rows])
+    rows = store.agents(time_param(active_since, AGENTS_ACTIVE_SINCE))
+    return json_response([a.to_json_dict() for a in rows])

@@ -22,6 +22,7 @@ from agentlog.server.schemas import (
     SessionPage,
 )
 from agentlog.storage.base import SessionQuery, Store
+from agentlog.wire import ChangesParam
 
 router = APIRouter(prefix="/v1", tags=["sessions"], responses=ERROR_RESPONSES)
 QueryDep = Annotated[SessionQuery, Depends(session_query)]
@@ -56,12 +57,13 @@ def changed_sessions(
     since: Annotated[
         str | None,
         Query(
+            alias=ChangesParam.SINCE,
             description="token from the previous answer",
             max_length=32,
             json_schema_extra={"pattern": "^c[0-9]{1,19}$"},
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[int, Query(alias=ChangesParam.LIMIT, ge=1, le=1000)] = 200,
 ) -> Response:
     """Sessions changed since `since`, newest change first, and the token to ask with next.
 

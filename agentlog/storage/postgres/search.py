@@ -58,6 +58,32 @@ def tsquery_sql(phrases: Sequence[str]) -> tuple[str, list[Any]]:
     return "(" + " && ".join(parts) + ")", list(phrases)
 
 
+# A search whose words match at most this many events reads exactly those events by
+# rid (the GIN index first); past it, PostgreSQL's own plan (for a common word, a walk
+# of the (ts, id) index newest-first). PostgreSQL estimates a word missing from its
+# statistics at half the rarest word it knows: at 3,000,000 events it took a word found
+# 30 times for 3,250 and walked all 3,000,000 rows (15 s) instead (bench/RESULTS.md).
+FEW_MATCHES = 1000
+
+
+def few_matches(conn: psycopg.Connection, text: str, limit: int = FEW_MATCHES) -> list[int] | None:
+    """The rids of every indexed event matching `text`, or None when more than `limit` do.
+
+    Cheap either way: a rare word is a GIN lookup; for a common one PostgreSQL scans
+    until `limit + 1` rows match (a few thousand rows) and stops.
+    """
+    phrases = query_phrases(text)
+    if not phrases:
+        return None
+    tsq, args = tsquery_sql(phrases)
+    rows = conn.execute(  # never prepared: its plan depends on the words (see events.py)
+        f"SELECT rid FROM events_fts WHERE tsv @@ {tsq} LIMIT %s", [*args, limit + 1], prepare=False
+    ).fetchall()
+    if len(rows) > limit:
+        return None
+    return [r[0] for r in rows]
+
+
 def pending_events(conn: psycopg.Connection) -> int:
     """Events written but not yet in the full-text index (for `info`)."""
     row = conn.execute(
@@ -162,7 +188,9 @@ def session_search_sql() -> str:
 
 
 __all__ = [
+    "FEW_MATCHES",
     "FTS_BATCH_ROWS",
+    "few_matches",
     "index_all",
     "index_batch",
     "index_text",

@@ -18,6 +18,7 @@ from agentlog.compare import Row, align
 from agentlog.model import Event, EventType, SessionSummary
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.banner import Banner
 from agentlog.tui.widgets.keybar import KeyBar
@@ -217,7 +218,10 @@ class CompareScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def _load(self, a: str, b: str) -> None:
         try:
-            side_a, side_b = load_side(self.app.store, a), load_side(self.app.store, b)  # type: ignore[attr-defined]
+            side_a, side_b = (
+                load_side(agentlog_app(self).store, a),
+                load_side(agentlog_app(self).store, b),
+            )
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return

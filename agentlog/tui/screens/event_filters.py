@@ -19,6 +19,7 @@ from agentlog.model import EventStatus, EventType
 from agentlog.storage.base import EventQuery
 from agentlog.timeparse import parse_time
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.checklist import CheckList
 from agentlog.tui.widgets.inputs import TextInput
@@ -79,7 +80,7 @@ class _FilterBase(ModalScreen[EventFilter | None]):
     @work(thread=True, exclusive=True, group="facets")
     def _load_facets(self) -> None:
         try:
-            facets = self.app.store.facets(EventQuery(session_id=self.session_id))  # type: ignore[attr-defined]
+            facets = agentlog_app(self).store.facets(EventQuery(session_id=self.session_id))
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
@@ -201,7 +202,7 @@ class EventFilterDialog(_FilterBase):
     def action_apply(self) -> None:
         since_text = self.query_one("#f-since", Input).value.strip()
         until_text = self.query_one("#f-until", Input).value.strip()
-        now = self.app.session_clock(self.session_id)  # type: ignore[attr-defined]
+        now = agentlog_app(self).session_clock(self.session_id)
         try:
             since = parse_time(since_text, "since", now=now) if since_text else None
             until = parse_time(until_text, "until", now=now) if until_text else None

@@ -17,6 +17,7 @@ from agentlog.model import SessionSummary
 from agentlog.present import plural, safe_text
 from agentlog.storage.base import EventQuery
 from agentlog.transfer.export import Selection, export
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.widgets.inputs import TextInput
 from agentlog.tui.widgets.radio import MarkedRadioButton
 
@@ -134,7 +135,7 @@ class ExportDialog(ModalScreen[str | None]):
     @work(thread=True, exclusive=True)
     def _write(self, selection: Selection, fmt: str, path: str) -> None:
         try:
-            n = export(self.app.store, selection, fmt, path).events  # type: ignore[attr-defined]
+            n = export(agentlog_app(self).store, selection, fmt, path).events
         except AgentLogError as exc:
             self.app.call_from_thread(self.query_one("#x-error", Static).update, exc.message)
             return

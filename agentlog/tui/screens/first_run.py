@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from agentlog.storage.base import SessionQuery
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.widgets.keybar import KeyBar
 
 WELCOME = """Welcome to AgentLog
@@ -37,7 +38,7 @@ class FirstRunScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        interval = self.app.poll_interval  # type: ignore[attr-defined]
+        interval = agentlog_app(self).poll_interval
         if interval:
             self.set_interval(interval, self.action_check)
 
@@ -47,7 +48,7 @@ class FirstRunScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def _check(self) -> None:
         try:
-            found = bool(self.app.store.list_sessions(SessionQuery(limit=1)).items)  # type: ignore[attr-defined]
+            found = bool(agentlog_app(self).store.list_sessions(SessionQuery(limit=1)).items)
         except Exception:
             return  # the banner for store errors lives on the sessions screen
         if found:

@@ -21,6 +21,7 @@ from agentlog.model import AgentSummary, EventStatus, EventType, StatsReport, fr
 from agentlog.present import plural
 from agentlog.storage.base import EventQuery, Store, iter_events
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.banner import Banner
 from agentlog.tui.widgets.keybar import KeyBar
@@ -207,7 +208,7 @@ class MetricsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def _load(self, query: EventQuery) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = agentlog_app(self).store
         try:
             report = store.stats(query)
             data = series(store, query)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -18,6 +19,7 @@ from agentlog.model import SessionSummary
 from agentlog.present import plural
 from agentlog.storage.base import SessionQuery
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed
 from agentlog.tui.widgets.inputs import TextInput
 
@@ -48,7 +50,7 @@ class SessionPicker(ModalScreen[str | None]):
         query: SessionQuery,
         *,
         exclude: str | None = None,
-        rank: Callable[[SessionSummary], object] | None = None,
+        rank: Callable[[SessionSummary], tuple[Any, ...]] | None = None,
         fallback: SessionQuery | None = None,
     ) -> None:
         super().__init__()
@@ -85,12 +87,12 @@ class SessionPicker(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True)
     def _load(self, text: str | None) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = agentlog_app(self).store
         try:
             if text is None:
                 best = [s for s in store.list_sessions(self.query_).items if s.id != self.exclude]
                 if self.rank is not None:
-                    best.sort(key=self.rank)  # type: ignore[arg-type]
+                    best.sort(key=self.rank)
                 rest: list[SessionSummary] = []
                 if self.fallback is not None:
                     seen = {s.id for s in best} | {self.exclude}
@@ -100,7 +102,7 @@ class SessionPicker(ModalScreen[str | None]):
                 found = store.list_sessions(replace(self.fallback or self.query_, text=text))
                 rows = [s for s in found.items if s.id != self.exclude]
                 if self.rank is not None:
-                    rows.sort(key=self.rank)  # type: ignore[arg-type]
+                    rows.sort(key=self.rank)
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return

@@ -16,6 +16,7 @@ from agentlog.model import SessionStatus
 from agentlog.storage.base import SessionQuery
 from agentlog.timeparse import parse_time
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.widgets.inputs import TextInput
 
 
@@ -67,7 +68,7 @@ class SessionFilterDialog(ModalScreen[SessionQuery | None]):
         agent = self.query_one("#f-agent", Input).value.strip() or None
         since_text = self.query_one("#f-since", Input).value.strip()
         until_text = self.query_one("#f-until", Input).value.strip()
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = agentlog_app(self).now()
         try:
             since = parse_time(since_text, "active since", now=now) if since_text else None
             until = parse_time(until_text, "created before", now=now) if until_text else None

@@ -19,6 +19,7 @@ from agentlog.model import SessionSummary
 from agentlog.present import DEFAULT_STALE_AFTER, plural, session_state
 from agentlog.storage.base import EventQuery, Order, SessionChanges, SessionQuery, SessionSort
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed, StoreRecovered
 from agentlog.tui.widgets.banner import Banner
 from agentlog.tui.widgets.inputs import TextInput
@@ -271,11 +272,11 @@ class SessionsScreen(Screen[None]):
         depth, orphan = self.depth.get(s.id, (0, False))
         return session_cells(
             s,
-            self.app.now(),  # type: ignore[attr-defined]
+            agentlog_app(self).now(),
             self.widths,
             depth=depth,
             orphan=orphan,
-            stale_after=self.app.stale_after,  # type: ignore[attr-defined]
+            stale_after=agentlog_app(self).stale_after,
         )
 
     def _show_rows(self) -> None:
@@ -299,7 +300,7 @@ class SessionsScreen(Screen[None]):
         self._fit(self.app.size.width)  # the terminal's width: one build, not one per resize
         self.reload()
         self._describe()
-        interval = self.app.poll_interval  # type: ignore[attr-defined]
+        interval = agentlog_app(self).poll_interval
         if interval:
             self.set_interval(interval, self._poll)
 
@@ -317,9 +318,9 @@ class SessionsScreen(Screen[None]):
     def _load(self, generation: int, query: SessionQuery, *, append: bool) -> None:
         try:
             if not append:  # the token first: nothing that changes during the listing is missed
-                token = self.app.store.changed_sessions().token  # type: ignore[attr-defined]
+                token = agentlog_app(self).store.changed_sessions().token
                 self.post_message(ChangeToken(generation, token))
-            store = self.app.store  # type: ignore[attr-defined]
+            store = agentlog_app(self).store
             page = store.list_sessions(query)
             total = None if append else store.count_sessions(replace(query, cursor=None))
             if not append:
@@ -339,7 +340,7 @@ class SessionsScreen(Screen[None]):
             self.post_message(Activity(activity))
 
     def _activity_text(self) -> Text:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = agentlog_app(self).store
         recent = store.list_events(EventQuery(order="desc", limit=4)).items
         text = Text("Recent: ", style="bold")
         for i, ev in enumerate(recent):
@@ -373,7 +374,7 @@ class SessionsScreen(Screen[None]):
         if self._first_load:
             self._first_load = False
             if not message.rows and self.query_ == SessionQuery(limit=PAGE):
-                self.app.show_first_run()  # type: ignore[attr-defined]
+                agentlog_app(self).show_first_run()
 
     @on(Activity)
     def _activity(self, message: Activity) -> None:
@@ -397,7 +398,7 @@ class SessionsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sessions-live")
     def _changes(self, generation: int, token: str) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = agentlog_app(self).store
         try:
             changes = store.changed_sessions(token)
             # The "Recent" line costs a second query, so only when something changed (a
@@ -461,7 +462,7 @@ class SessionsScreen(Screen[None]):
         title = Text.assemble(
             ("AgentLog", "bold"),
             f"  {shown}   ",
-            (self.app.source, "dim"),  # type: ignore[attr-defined]
+            (agentlog_app(self).source, "dim"),
             no_wrap=True,
             overflow="ellipsis",
         )
@@ -496,7 +497,7 @@ class SessionsScreen(Screen[None]):
 
     def action_open(self) -> None:
         if (sid := self.selected_id) is not None:
-            self.app.open_session(sid)  # type: ignore[attr-defined]
+            agentlog_app(self).open_session(sid)
 
     def action_move(self, delta: int) -> None:
         table = self.query_one(DataTable)
@@ -583,8 +584,8 @@ class SessionsScreen(Screen[None]):
 
     def action_compare(self) -> None:
         if (sid := self.selected_id) is not None:
-            self.app.compare_with(sid)  # type: ignore[attr-defined]
+            agentlog_app(self).compare_with(sid)
 
     def action_metrics(self) -> None:
         """The whole store: agents, errors and cost over time (a session's own is `m` on it)."""
-        self.app.open_metrics(EventQuery(), "every session", store_wide=True)  # type: ignore[attr-defined]
+        agentlog_app(self).open_metrics(EventQuery(), "every session", store_wide=True)

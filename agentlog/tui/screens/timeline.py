@@ -19,6 +19,7 @@ from agentlog.model import Event, SessionSummary
 from agentlog.present import plural, session_state
 from agentlog.storage.base import EventQuery, SessionQuery, event_key
 from agentlog.tui import render
+from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import (
     EventSelected,
     SearchDone,
@@ -93,7 +94,7 @@ class TimelineScreen(Screen[None]):
         yield Banner()
         yield Static(id="timeline-status", classes="filter-line")
         with Horizontal(id="timeline-body"):
-            yield EventTimeline(self.app.store, id="timeline")  # type: ignore[attr-defined]
+            yield EventTimeline(agentlog_app(self).store, id="timeline")
             yield EventDetail(id="detail")
         yield TextInput(
             placeholder="Search this session (enter to find, esc to cancel)", id="timeline-search"
@@ -109,7 +110,7 @@ class TimelineScreen(Screen[None]):
         self.timeline.focus()
         self._load_session()
         self.timeline.load(self.filter.apply(self.session_id), anchor=self.select)
-        interval = self.app.poll_interval  # type: ignore[attr-defined]
+        interval = agentlog_app(self).poll_interval
         if interval:
             self.set_interval(interval, self._poll)
         self._status()
@@ -121,7 +122,7 @@ class TimelineScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="session-head")
     def _load_session(self) -> None:
         try:
-            session = self.app.store.get_session(self.session_id)  # type: ignore[attr-defined]
+            session = agentlog_app(self).store.get_session(self.session_id)
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
@@ -145,7 +146,7 @@ class TimelineScreen(Screen[None]):
                     timeline.selected, timeline.session_start, timeline.search_term
                 )
         timeline.set_agents(s.agents)
-        state = session_state(s, self.app.now(), self.app.stale_after)  # type: ignore[attr-defined]
+        state = session_state(s, agentlog_app(self).now(), agentlog_app(self).stale_after)
         icon, style = render.STATUS_STYLE.get(state, ("?", "white"))
         # Two lines, so neither the agents nor the way up to the parent is ever cut off.
         title = Text()
@@ -337,7 +338,7 @@ class TimelineScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="jump")
     def _fetch_event(self, event_id: str) -> None:
         try:
-            event = self.app.store.get_event(event_id)  # type: ignore[attr-defined]
+            event = agentlog_app(self).store.get_event(event_id)
         except NotFound:
             self.post_message(JumpTarget(None, "The parent event is not in the store"))
             return
@@ -354,7 +355,7 @@ class TimelineScreen(Screen[None]):
             return
         key = event_key(event)
         if event.session_id != self.session_id:
-            self.app.open_session(event.session_id, select=key)  # type: ignore[attr-defined]
+            agentlog_app(self).open_session(event.session_id, select=key)
             return
         self._show_key(key)
 
@@ -380,7 +381,7 @@ class TimelineScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="jump")
     def _load_children(self, event_id: str) -> None:
         try:
-            keys = self.app.store.event_keys(  # type: ignore[attr-defined]
+            keys = agentlog_app(self).store.event_keys(
                 EventQuery(session_id=self.session_id, parent_id=event_id)
             )
         except Exception as exc:
@@ -407,7 +408,7 @@ class TimelineScreen(Screen[None]):
 
         def chosen(session_id: str | None) -> None:
             if session_id:
-                self.app.open_session(session_id)  # type: ignore[attr-defined]
+                agentlog_app(self).open_session(session_id)
 
         self.app.push_screen(
             SessionPicker(
@@ -418,7 +419,7 @@ class TimelineScreen(Screen[None]):
 
     def action_parent_session(self) -> None:
         if self.session and self.session.parent_session_id:
-            self.app.open_session(self.session.parent_session_id)  # type: ignore[attr-defined]
+            agentlog_app(self).open_session(self.session.parent_session_id)
         else:
             self.notify("This session has no parent session", severity="warning")
 
@@ -448,14 +449,14 @@ class TimelineScreen(Screen[None]):
 
     # ------------------------------------------------------------ other screens
     def action_compare(self) -> None:
-        self.app.compare_with(self.session_id)  # type: ignore[attr-defined]
+        agentlog_app(self).compare_with(self.session_id)
 
     def action_metrics(self) -> None:
         name = render.one_line(self.session.title, 60) if self.session else ""
         title = (name or "(untitled session)") + (
             f" ({self.filter.describe()})" if self.filter.describe() else ""
         )
-        self.app.open_metrics(self.filter.apply(self.session_id), title)  # type: ignore[attr-defined]
+        agentlog_app(self).open_metrics(self.filter.apply(self.session_id), title)
 
     def action_export(self) -> None:
         from agentlog.tui.screens.export import ExportDialog
