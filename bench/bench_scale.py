@@ -123,7 +123,7 @@ class Loader:
                 " FROM (SELECT k, '00000000-0000-7000-8000-' || lpad(to_hex(k), 12, '0') AS id"
                 "       FROM generate_series(%s::bigint, %s::bigint) k) s"
                 ' JOIN events e ON e.session_id = s.id COLLATE "C" GROUP BY s.id, s.k'
-                " ON CONFLICT (id) DO NOTHING",
+                " ON CONFLICT DO NOTHING",
                 (sessions.start, sessions.stop - 1),
             )
             self.conn.execute(
@@ -133,7 +133,7 @@ class Loader:
                 " min(ts), max(ts), max(ts), coalesce(sum(input_tokens), 0),"
                 " coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0)"
                 " FROM events WHERE rid > %s GROUP BY session_id"
-                " ON CONFLICT (session_id) DO NOTHING",
+                " ON CONFLICT DO NOTHING",
                 (lo,),
             )
         self.conn.execute("ANALYZE")

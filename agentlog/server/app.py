@@ -19,6 +19,7 @@ from agentlog.server.broker import Broker
 from agentlog.server.common import TIME_PATTERN
 from agentlog.server.metrics import Metrics
 from agentlog.server.middleware import BodyLimit, Observe
+from agentlog.server.operations import check_operation_ids, operation_id
 from agentlog.server.ratelimit import make_limiter
 from agentlog.server.redisguard import RedisGuard
 from agentlog.server.schemas import BatchIn
@@ -114,6 +115,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.agentlog = state
     errors.install(app)
@@ -121,16 +123,23 @@ def create_app(
     from agentlog.server.routes import analytics, auth, events, keys, meta, sessions, stream, users
     from agentlog.server.routes import otel as otel_routes
 
-    app.include_router(meta.router)
-    app.include_router(auth.router)
-    app.include_router(sessions.router)
-    app.include_router(stream.router)
-    app.include_router(events.router)
-    events.register_event_by_id(app.router)
-    app.include_router(analytics.router)
-    app.include_router(keys.router)
-    app.include_router(users.router)
-    app.include_router(otel_routes.router)  # issue 18: OTLP ingest
+    routers = [
+        meta.router,
+        auth.router,
+        sessions.router,
+        stream.router,
+        events.router,
+        analytics.router,
+        keys.router,
+        users.router,
+        otel_routes.router,  # issue 18: OTLP ingest
+    ]
+    for router in routers[:5]:
+        app.include_router(router)
+    events.register_event_by_id(app.router)  # after the event routes: /events/{id} is the catch-all
+    for router in routers[5:]:
+        app.include_router(router)
+    check_operation_ids([*routers, app.router])
 
     if settings.cors_origins:
         app.add_middleware(

@@ -269,7 +269,11 @@ class Store(Protocol):
         ...
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> Store:
-        """A view of the same store that sees and writes only `team_id`'s rows."""
+        """A view of the same store that sees and writes only `team_id`'s rows.
+
+        Sessions and events are keyed by (team, id): ids are per team, so another
+        team's id is, to this view, simply a new one (`storage/sql/teams.py`).
+        """
         ...
 
     def close(self) -> None: ...
@@ -279,8 +283,9 @@ class Store(Protocol):
         """Upsert sessions, then insert events (existing ids are duplicates, not errors).
 
         Events for a session that does not exist create it (untitled, active).
-        Items that fail (e.g. a session of another team) are reported in
-        `WriteResult.errors` by index into `events`; the rest are stored.
+        Items that fail (e.g. invalid, or in an unscoped view a session id several
+        teams hold) are reported in `WriteResult.errors` by index into `events`;
+        the rest are stored.
         """
         ...
 
