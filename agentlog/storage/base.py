@@ -422,6 +422,17 @@ def event_records_page(page: Page[Event]) -> Page[dict[str, Any]]:
     return Page([event_record(e) for e in page.items], page.next_cursor)
 
 
+def session_view(store: Store, session: Session) -> Store:
+    """The view of `store` to read `session` by its id: its team's, when `store` sees every team.
+
+    Ids are per team (`storage/sql/teams.py`), so a view over several teams cannot
+    tell two teams' sessions of one id apart; a team's own view always can.
+    """
+    if session.team_id and store.team_id is None:
+        return store.scoped(session.team_id)
+    return store
+
+
 def iter_sessions(
     store: Store, query: SessionQuery, page_size: int = 500
 ) -> Iterator[SessionSummary]:
