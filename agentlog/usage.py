@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentlog.errors import InvalidInput
-from agentlog.model import format_ts
+from agentlog.model import TOKEN_DETAILS, StatsReport, format_ts
 from agentlog.storage.base import EventQuery, SessionQuery, Store, iter_sessions
 
 MAX_DAYS = 92
@@ -38,6 +38,11 @@ def usage_range(
     if end - start > timedelta(days=MAX_DAYS):
         raise InvalidInput(f"the range is over {MAX_DAYS} days; ask for a shorter one")
     return start, end
+
+
+def token_details(report: StatsReport) -> dict[str, int]:
+    """The cache-read, cache-write and reasoning parts of a report's token counts."""
+    return {name: getattr(report, name) for name in TOKEN_DETAILS}
 
 
 def integration_of(metadata: Mapping[str, Any]) -> str:
@@ -100,6 +105,7 @@ def usage_report(
                 "sessions": sessions_by_day.get(name, 0),
                 "input_tokens": s.input_tokens,
                 "output_tokens": s.output_tokens,
+                **token_details(s),
                 "cost_usd": s.cost_usd,
             }
         )
@@ -126,6 +132,7 @@ def usage_report(
             "errors": report.errors,
             "input_tokens": report.input_tokens,
             "output_tokens": report.output_tokens,
+            **token_details(report),
             "cost_usd": report.cost_usd,
         },
         "per_user": rows(users, "user_id"),
@@ -136,4 +143,4 @@ def usage_report(
     }
 
 
-__all__ = ["MAX_DAYS", "integration_of", "usage_range", "usage_report"]
+__all__ = ["MAX_DAYS", "integration_of", "token_details", "usage_range", "usage_report"]

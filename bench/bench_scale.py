@@ -16,7 +16,10 @@ ANALYZEs. At each size, p50/p95 over --runs of:
   `list_events(text=...)`, beside the raw tsvector SELECT;
 - sessions: the first page of 50 sessions by last activity (`list_sessions`).
 
-Bounded: the sizes given, schema dropped at the end.
+Bounded: the sizes given, schema dropped at the end (`--schema NAME` keeps it and
+grows it on the next run, so a 3,000,000-event store is loaded once). `--old-search N`
+also times N searches the way the store made them before it read a word's few
+matches by rid (the planner alone), for a before/after in one run.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from psycopg import sql
 
 from agentlog.model import to_us, utcnow
 from agentlog.storage.base import EventQuery, SessionQuery, event_cursor
+from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres.store import PostgresStore
-from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url, with_schema
 from agentlog.storage.sql.analytics import percentile
 
 PER_SESSION = 1000
@@ -119,7 +123,7 @@ class Loader:
                 " FROM (SELECT k, '00000000-0000-7000-8000-' || lpad(to_hex(k), 12, '0') AS id"
                 "       FROM generate_series(%s::bigint, %s::bigint) k) s"
                 ' JOIN events e ON e.session_id = s.id COLLATE "C" GROUP BY s.id, s.k'
-                " ON CONFLICT (id) DO NOTHING",
+                " ON CONFLICT DO NOTHING",
                 (sessions.start, sessions.stop - 1),
             )
             self.conn.execute(
@@ -129,7 +133,7 @@ class Loader:
                 " min(ts), max(ts), max(ts), coalesce(sum(input_tokens), 0),"
                 " coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0)"
                 " FROM events WHERE rid > %s GROUP BY session_id"
-                " ON CONFLICT (session_id) DO NOTHING",
+                " ON CONFLICT DO NOTHING",
                 (lo,),
             )
         self.conn.execute("ANALYZE")
@@ -213,17 +217,54 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
     }
 
 
+def old_search(store: PostgresStore, calls: int) -> None:
+    """Searches as the store made them before `few_matches` (the planner alone), for comparison."""
+    real = fts.few_matches
+    fts.few_matches = lambda *args, **kwargs: None
+    try:
+        for word in (RARE, COMMON):
+            took = []
+            for _ in range(calls):
+                t = time.perf_counter()
+                store.list_events(EventQuery(text=word, order="desc", limit=50))
+                took.append((time.perf_counter() - t) * 1000)
+            shown = ", ".join(f"{ms:.1f}" for ms in sorted(took))
+            print(f"  search {word} the old way (planner alone): {shown} ms", flush=True)
+    finally:
+        fts.few_matches = real
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument(
+        "--schema",
+        help="keep the data in this schema (made or grown as needed) instead of a throwaway one",
+    )
+    parser.add_argument(
+        "--old-search",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N searches per word the way the store did before it read few matches by rid",
+    )
     args = parser.parse_args()
     if not os.environ.get("AGENTLOG_TEST_POSTGRES_URL"):
         sys.exit("set AGENTLOG_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    url, schema = new_schema_url("bench_scale")
+    if args.schema:
+        schema = args.schema
+        with psycopg.connect(base_url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        url = with_schema(base_url(), schema)
+    else:
+        url, schema = new_schema_url("bench_scale")
     store = PostgresStore(url, pool_size=2)
     loader = Loader(schema, to_us(utcnow()) - YEAR_US, contents(random.Random(3)))
+    if args.schema:  # a kept schema: grow it from where it is (the same deterministic rows)
+        row = loader.conn.execute("SELECT count(*) FROM events").fetchone()
+        loader.loaded = int(row[0]) if row else 0
     # Never prepared, so every raw query gets a plan for its own parameters: after 5 runs
     # psycopg prepares a query, and PostgreSQL's generic plan for a tsquery of unknown
     # selectivity (a bitmap scan of every match, then a sort) took seconds for a common word.
@@ -241,6 +282,8 @@ def main() -> None:
             print(
                 f"\n{n:,} events (loaded with COPY + tsvector in {took:.0f} s; {size[0]} on disk)"
             )
+            if args.old_search:
+                old_search(store, args.old_search)
             for name, ((p50, p95), ceiling) in measure(store, raw, n, args.runs).items():
                 line = f"  {name}: store p50 {p50:.1f} ms, p95 {p95:.1f} ms"
                 if ceiling:
@@ -250,7 +293,8 @@ def main() -> None:
         raw.close()
         loader.conn.close()
         store.close()
-        drop_schema(schema)
+        if not args.schema:
+            drop_schema(schema)
 
 
 if __name__ == "__main__":

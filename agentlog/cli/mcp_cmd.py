@@ -1,15 +1,19 @@
-"""`agentlog mcp …`: record an MCP server's traffic (`proxy`) and answer assistants from the store (`serve`)."""
+"""`agentlog mcp …`: record an MCP server's traffic (`proxy`), replay it (`replay`), serve the store (`serve`)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from agentlog.cli.context import get_state
+from agentlog.cli.options import JsonOpt
+from agentlog.cli.output import message, print_json, write_line
 
 app = typer.Typer(
-    help="Record MCP traffic through a proxy, or serve AgentLog to coding assistants over MCP.",
+    help="Record MCP traffic through a proxy, replay a recording, or serve AgentLog to coding "
+    "assistants over MCP.",
     no_args_is_help=True,
 )
 
@@ -100,6 +104,89 @@ def proxy(
         from agentlog.mcp.proxy import exit_like
 
         exit_like(code)
+
+
+@app.command("replay")
+def replay(
+    ctx: typer.Context,
+    session: Annotated[
+        str,
+        typer.Argument(metavar="SESSION", help="The recorded MCP session (id, prefix or latest)."),
+    ],
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="COMMAND", help="With --against: the real server's command line, after `--`."
+        ),
+    ] = None,
+    against: Annotated[
+        bool,
+        typer.Option(
+            "--against",
+            help="Send the recorded requests to the server started by the command after `--` "
+            "and report every answer that differs (exit 1 when one does).",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="With --against: seconds to wait for each answer.")
+    ] = 30.0,
+    json: JsonOpt = False,
+) -> None:
+    """Answer an MCP client from a recorded session (stdio), so an agent re-runs with its tools
+    frozen; or, with --against, re-ask a real server and report what changed.
+
+    Example: agentlog mcp replay 019ca57a   (as the server in a client's configuration)
+    Example: agentlog mcp replay latest --against -- uvx mcp-server-time
+    """
+    from agentlog.cli.resolve import resolve_session_id
+    from agentlog.errors import UsageError
+    from agentlog.mcp.replay import ReplayServer, recorded_exchanges, replay_against
+    from agentlog.present import plural
+
+    store = get_state(ctx).store(read_only=True)
+    exchanges = recorded_exchanges(store, resolve_session_id(store, session))
+    if against:
+        if not command:
+            raise UsageError(
+                "give the server to re-ask after `--`: agentlog mcp replay SESSION --against -- CMD"
+            )
+        differences = replay_against(exchanges, command, timeout=timeout)
+        asked = sum(e.jsonrpc_id is not None for e in exchanges)
+        if json:
+            print_json(
+                {
+                    "requests": asked,
+                    "differences": [
+                        {"step": d.step, "request": d.label, "recorded": d.recorded, "now": d.now}
+                        for d in differences
+                    ],
+                }
+            )
+        else:
+            for difference in differences:
+                write_line(difference.line())
+            message(
+                f"{asked} recorded requests re-asked: "
+                + (
+                    f"{plural(len(differences), 'answer')} "
+                    + ("differs" if len(differences) == 1 else "differ")
+                    if differences
+                    else "every answer matches"
+                )
+            )
+        if differences:
+            raise typer.Exit(1)
+        return
+    if command:
+        raise UsageError("a command after `--` goes with --against (to re-ask a real server)")
+    server = ReplayServer(exchanges)
+    server.serve(sys.stdin.buffer, sys.stdout.buffer)
+    summary = f"agentlog mcp replay: {server.answered} answers from the recording"
+    if server.misses:
+        summary += f"; {len(server.misses)} requests it had no answer for: " + ", ".join(
+            server.misses[:5]
+        )
+    message(summary)
 
 
 def parent_id(value: str) -> str:

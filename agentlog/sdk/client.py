@@ -300,7 +300,9 @@ def _open_local(path: str) -> Store:
     from agentlog.storage import open_store
 
     if "://" not in path:
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        from agentlog.storage.private_files import private_folder
+
+        private_folder(Path(path).expanduser().parent)
     return open_store(path)
 
 

@@ -149,6 +149,9 @@ class SessionHandle:
         cost_usd: float | None = None,
         timestamp: Any = None,
         event_id: str | None = None,
+        cache_read_tokens: int | None = None,
+        cache_creation_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
         **unknown: Any,
     ) -> str:
         """Record one event of any type; returns its id (for `parent_id` threading).
@@ -157,7 +160,8 @@ class SessionHandle:
         let an adapter stamp a span at its start and give its id to children
         before the span itself is written. An unknown keyword is ignored with one
         warning (the SDK never raises into the agent); the event is recorded with
-        the fields it knows."""
+        the fields it knows. The token details (`cache_read_tokens`,
+        `cache_creation_tokens`, `reasoning_tokens`) belong on an LLM_CALL."""
         eid = event_id or new_id()
         try:
             sink = self._sink
@@ -173,26 +177,37 @@ class SessionHandle:
                 content = as_text(content)
             if metadata is not None and metadata.__class__ is dict:
                 metadata = metadata.copy()
-            _append(
-                (
-                    sink,
-                    _EVENT,
-                    self.id,
-                    eid,
-                    _time_ns() // 1000 if timestamp is None else (timestamp,),
-                    type,
-                    agent_id or self.agent_id,
-                    name,
-                    content,
-                    metadata,
-                    parent_id,
-                    duration_ms,
-                    status,
-                    input_tokens,
-                    output_tokens,
-                    cost_usd,
-                )
+            record: tuple[Any, ...] = (
+                sink,
+                _EVENT,
+                self.id,
+                eid,
+                _time_ns() // 1000 if timestamp is None else (timestamp,),
+                type,
+                agent_id or self.agent_id,
+                name,
+                content,
+                metadata,
+                parent_id,
+                duration_ms,
+                status,
+                input_tokens,
+                output_tokens,
+                cost_usd,
             )
+            if (
+                cache_read_tokens is not None
+                or cache_creation_tokens is not None
+                or reasoning_tokens is not None
+            ):  # a 17th slot, only when given: the common record stays as it was
+                record += (
+                    {
+                        "cache_read_tokens": cache_read_tokens,
+                        "cache_creation_tokens": cache_creation_tokens,
+                        "reasoning_tokens": reasoning_tokens,
+                    },
+                )
+            _append(record)
         except Exception as exc:
             self._sink.internal_error(exc)
         return eid
@@ -249,9 +264,17 @@ class SessionHandle:
         output_tokens: int | None = None,
         cost_usd: float | None = None,
         duration_ms: float | None = None,
+        cache_read_tokens: int | None = None,
+        cache_creation_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
         **fields: Any,
     ) -> str:
-        """One model call. Content is JSON `{"prompt": ..., "response": ...}` (those given)."""
+        """One model call. Content is JSON `{"prompt": ..., "response": ...}` (those given).
+
+        `input_tokens` counts every prompt token; `cache_read_tokens` and
+        `cache_creation_tokens` say how many of them were read from or written to the
+        provider's prompt cache, and `reasoning_tokens` how many of `output_tokens` were
+        reasoning (breakdowns: never added to the totals)."""
         body: dict[str, Any] = {}
         if prompt is not None:
             body["prompt"] = prompt
@@ -265,6 +288,9 @@ class SessionHandle:
             output_tokens=output_tokens,
             cost_usd=cost_usd,
             duration_ms=duration_ms,
+            cache_read_tokens=cache_read_tokens,
+            cache_creation_tokens=cache_creation_tokens,
+            reasoning_tokens=reasoning_tokens,
             **fields,
         )
 

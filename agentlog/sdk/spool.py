@@ -28,6 +28,7 @@ from typing import Any
 from agentlog.model import Event, Session, SessionSummary
 from agentlog.sdk.writer import chunk_events
 from agentlog.storage.base import EventQuery, SessionQuery, Store, iter_events, iter_sessions
+from agentlog.storage.private_files import private_folder
 
 SPOOL_FILE = "spool.db"
 SPOOL_ROW_KEY = "_agentlog_spooled_row"
@@ -45,7 +46,7 @@ def open_spool(path: str | Path | None = None) -> Store:
     from agentlog.storage import open_store
 
     target = Path(path) if path is not None else default_spool_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     return open_store(str(target))
 
 
@@ -68,7 +69,7 @@ class SpoolLock:
             try:
                 import fcntl
 
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(self.path.parent)
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
             except ImportError:

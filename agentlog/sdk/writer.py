@@ -67,8 +67,9 @@ CLOSE = 3
 
 # Event tuple layout: (sink, EVENT, session_id, id, ts, type, agent_id, name,
 # content, metadata, parent_id, duration_ms, status, input_tokens,
-# output_tokens, cost_usd). `ts` is int microseconds, or a 1-tuple holding a
-# caller-given time that the model parses.
+# output_tokens, cost_usd[, token details]). `ts` is int microseconds, or a 1-tuple
+# holding a caller-given time that the model parses; the optional 17th slot is a dict of
+# cache and reasoning token counts, there only when the caller gave one.
 _EVENT_FIELDS = (
     "session_id",
     "id",
@@ -231,7 +232,9 @@ class Writer:
     def _accept_event(self, sink: Sink, item: tuple[Any, ...]) -> None:
         if sink.closed:
             return
-        values = dict(zip(_EVENT_FIELDS, item[2:], strict=True))
+        values = dict(zip(_EVENT_FIELDS, item[2:16], strict=True))
+        if len(item) > 16:
+            values.update(item[16])
         ts = values["timestamp"]
         if values["status"] is None:
             del values["status"]

@@ -24,7 +24,7 @@ import orjson
 
 from agentlog.errors import AuthError
 from agentlog.model import new_id
-from agentlog.storage.private_files import tighten
+from agentlog.storage.private_files import private_folder, tighten
 
 KEYS_FILE = "server-keys.json"
 KEEP_KEYS = 5
@@ -39,7 +39,7 @@ class SigningKey:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:

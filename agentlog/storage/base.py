@@ -269,7 +269,11 @@ class Store(Protocol):
         ...
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> Store:
-        """A view of the same store that sees and writes only `team_id`'s rows."""
+        """A view of the same store that sees and writes only `team_id`'s rows.
+
+        Sessions and events are keyed by (team, id): ids are per team, so another
+        team's id is, to this view, simply a new one (`storage/sql/teams.py`).
+        """
         ...
 
     def close(self) -> None: ...
@@ -279,8 +283,9 @@ class Store(Protocol):
         """Upsert sessions, then insert events (existing ids are duplicates, not errors).
 
         Events for a session that does not exist create it (untitled, active).
-        Items that fail (e.g. a session of another team) are reported in
-        `WriteResult.errors` by index into `events`; the rest are stored.
+        Items that fail (e.g. invalid, or in an unscoped view a session id several
+        teams hold) are reported in `WriteResult.errors` by index into `events`;
+        the rest are stored.
         """
         ...
 
@@ -415,6 +420,17 @@ def event_record(event: Event) -> dict[str, Any]:
 def event_records_page(page: Page[Event]) -> Page[dict[str, Any]]:
     """A page of events as `list_event_records` returns it (for backends that build Events anyway)."""
     return Page([event_record(e) for e in page.items], page.next_cursor)
+
+
+def session_view(store: Store, session: Session) -> Store:
+    """The view of `store` to read `session` by its id: its team's, when `store` sees every team.
+
+    Ids are per team (`storage/sql/teams.py`), so a view over several teams cannot
+    tell two teams' sessions of one id apart; a team's own view always can.
+    """
+    if session.team_id and store.team_id is None:
+        return store.scoped(session.team_id)
+    return store
 
 
 def iter_sessions(

@@ -16,11 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from agentlog.model import Event, SessionSummary, from_us, to_us, utcnow
+from agentlog.model import Event, SessionStatus, SessionSummary, from_us, to_us, utcnow
 from agentlog.storage.base import EventQuery, SessionQuery, Store, event_key, iter_events
 
 LAG = timedelta(seconds=5)  # the recent window read first for a changed session
 KNOWN_AT_START = 20  # the most recently active sessions, whose event ids are read at the start
+# ... and every running session (up to this many): a timed tool call of any of them may be
+# stored minutes after its stamp, so its ids must be known to tell that call from old news.
+ACTIVE_AT_START = 500
 
 
 @dataclass
@@ -73,6 +76,10 @@ class Follower:
             return self._learn(self.query.session_id)
         for s in self.store.list_sessions(SessionQuery(limit=KNOWN_AT_START)).items:
             self._learn(s.id)
+        running = SessionQuery(status=SessionStatus.ACTIVE, limit=ACTIVE_AT_START)
+        for s in self.store.list_sessions(running).items:
+            if s.id not in self.known:
+                self._learn(s.id)
         return []
 
     def _learn(self, session_id: str, before_us: int | None = None) -> list[tuple[int, str]]:

@@ -19,9 +19,19 @@ log = logging.getLogger("agentlog.server")
 COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
+def private_folder(folder: Path) -> None:
+    """Make `folder` owner-only (0700) if AgentLog creates it; an existing one is left as it is.
+
+    Every face that makes the data folder (the SDK, the spool, a store, migrate's
+    checkpoints, the server's key) goes through here, so whichever runs first
+    makes it private.
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def create_private(path: Path) -> None:
     """Make the folder (0700 when new) and the file (0600 when new)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(path.parent)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
@@ -65,4 +75,4 @@ def tighten(path: Path, *, companions: bool = True) -> list[str]:
     return notes
 
 
-__all__ = ["create_private", "tighten"]
+__all__ = ["create_private", "private_folder", "tighten"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agentlog.config import data_dir
 from agentlog.storage.base import redact_url
+from agentlog.storage.private_files import create_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,7 +57,7 @@ class Checkpoint:
 
     def __init__(self, path: Path, source_url: str, target_url: str) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)  # it names the sessions moved: owner-only, like the store
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 
 from agentlog.errors import NotFound, UsageError
 from agentlog.model import Event, EventType, Session, SessionStatus, SessionSummary, normalize_id
-from agentlog.storage.base import EventQuery, Page, SessionQuery, Store, iter_sessions
+from agentlog.storage.base import (
+    EventQuery,
+    Page,
+    SessionQuery,
+    Store,
+    iter_sessions,
+    session_view,
+)
 from agentlog.transfer.fileio import open_output
 from agentlog.transfer.rebuild import plain_session
 from agentlog.transfer.writers import FORMATS, Writer, make_writer
@@ -151,20 +158,23 @@ def _first_page(
 
 def iter_selected(store: Store, sel: Selection) -> Iterator[tuple[Session, Iterator[list[Event]]]]:
     """(session, its events page by page) for every chosen session, streamed."""
-    return _iter_selected(store, sel, store.list_events)
+    return _iter_selected(store, sel, lambda view: view.list_events)
 
 
 def iter_selected_records(
     store: Store, sel: Selection
 ) -> Iterator[tuple[Session, Iterator[list[dict[str, Any]]]]]:
     """`iter_selected` with each event as its export record (`Store.list_event_records`)."""
-    return _iter_selected(store, sel, store.list_event_records)
+    return _iter_selected(store, sel, lambda view: view.list_event_records)
 
 
 def _iter_selected(
-    store: Store, sel: Selection, fetch: Callable[[EventQuery], Page[R]]
+    store: Store, sel: Selection, reader: Callable[[Store], Callable[[EventQuery], Page[R]]]
 ) -> Iterator[tuple[Session, Iterator[list[R]]]]:
     for summary in selected_sessions(store, sel):
+        # Each session's events through its own team's view: ids are per team, so a
+        # view over every team could not tell two teams' sessions of one id apart.
+        fetch = reader(session_view(store, summary))
         first, nxt = _first_page(fetch, sel, summary.id)
         if not first and sel.filters_events:
             continue

@@ -28,7 +28,7 @@ from agentlog.model import (
     WriteResult,
     to_us,
 )
-from agentlog.storage.base import EventQuery, Store, event_cursor
+from agentlog.storage.base import EventQuery, Store, event_cursor, session_view
 from agentlog.transfer.checkpoint import Checkpoint, redact_url
 from agentlog.transfer.export import Selection, selected_sessions
 from agentlog.transfer.rebuild import plain_session
@@ -185,6 +185,21 @@ class Migration:
     def sessions(self) -> Iterator[SessionSummary]:
         return selected_sessions(self.source, self.selection)
 
+    # Ids are per team: a store holding several teams may hold one id in two of them.
+    # Each session is read and written through its own team's views, and checkpointed
+    # under its team too (a store without teams is unchanged: its sessions have none).
+    def _src(self, summary: Session) -> Store:
+        return session_view(self.source, summary)
+
+    def _dst(self, summary: Session) -> Store:
+        if summary.team_id and self.target.team_id is None:
+            return self.target.scoped(summary.team_id, summary.created_by)
+        return self.target
+
+    @staticmethod
+    def _key(summary: Session) -> str:
+        return f"{summary.team_id}/{summary.id}" if summary.team_id else summary.id
+
     def total_events(self) -> int:
         return sum(s.event_count for s in self.sessions())
 
@@ -198,7 +213,7 @@ class Migration:
             rep.sessions += 1
             rep.events_total += summary.event_count
             try:
-                there = self.target.get_session(summary.id)
+                there = self._dst(summary).get_session(summary.id)
             except NotFound:
                 rep.sessions_copied += 1
                 rep.events_sent += summary.event_count
@@ -234,20 +249,21 @@ class Migration:
         for summary in self.sessions():
             rep.sessions += 1
             rep.events_total += summary.event_count
-            mark = self.checkpoint.get(summary.id)
+            key = self._key(summary)
+            mark = self.checkpoint.get(key)
             # A session half-sent by an earlier run is ours: it resumes as usual; one
             # sent and verified equal needs no second look.
             ours = (not mark.done and mark.last_ts is not None) or (mark.done and mark.verified)
             if self.existing != "check" and not ours and self._differs_there(summary):
                 if self.existing == "skip":
-                    self._left.add(summary.id)
+                    self._left.add(key)
                     rep.sessions_left += 1
                     continue
                 self.settle()
-                self.target.delete_session(summary.id)
+                self._dst(summary).delete_session(summary.id)
                 rep.sessions_overwritten += 1
-                self.checkpoint.restart(summary.id)
-                mark = self.checkpoint.get(summary.id)
+                self.checkpoint.restart(key)
+                mark = self.checkpoint.get(key)
             if mark.done and mark.source_events == summary.event_count and not mark.rejected:
                 rep.sessions_skipped += 1
                 if self.on_progress is not None:
@@ -256,20 +272,20 @@ class Migration:
             if mark.done or mark.rejected:
                 # It grew since, or the target refused some events: send it all again
                 # (idempotent: what the target has counts as duplicates).
-                self.checkpoint.restart(summary.id)
-                mark = self.checkpoint.get(summary.id)
+                self.checkpoint.restart(key)
+                mark = self.checkpoint.get(key)
             self._copy_session(summary, mark.last_ts, mark.last_id)
             rep.sessions_copied += 1
 
     def _differs_there(self, summary: SessionSummary) -> bool:
         """Whether the target holds its own, different copy of this session."""
         try:
-            there = self.target.get_session(summary.id)
+            there = self._dst(summary).get_session(summary.id)
         except NotFound:
             return False
         if session_diff(there, summary):
             return True
-        problem, _ = self._compare(summary.id)
+        problem, _ = self._compare(summary)
         return problem is not None and there.event_count > 0
 
     def _copy_session(
@@ -278,11 +294,11 @@ class Migration:
         """Queue the session's events after (last_ts, last_id); return how many were queued."""
         session = plain_session(summary)
         if session.parent_session_id:
-            self._ensure_parent(session.parent_session_id)
+            self._ensure_parent(summary, session.parent_session_id)
         after = (last_ts, last_id) if last_ts is not None and last_id is not None else None
         count = 0
         previous: list[Event] | None = None
-        for batch in session_batches(self.source, session.id, after):
+        for batch in session_batches(self._src(summary), session.id, after):
             if previous is not None:
                 self._submit(
                     summary, [] if count > len(previous) else [session], previous, last=False
@@ -291,7 +307,7 @@ class Migration:
             count += len(batch)
         if previous is None:
             self.settle()
-            self.target.write([session], [])
+            self._dst(summary).write([session], [])
             self._finish_session(summary)
         else:
             self._submit(summary, [session] if count == len(previous) else [], previous, last=True)
@@ -306,11 +322,12 @@ class Migration:
         batches the target acknowledged, whatever happens to this process.
         """
         self.settle()
+        target = self._dst(summary)
         if self._executor is None:
-            self._inflight = (None, self.target.write(rows, batch), summary, batch, last)
+            self._inflight = (None, target.write(rows, batch), summary, batch, last)
             self.settle()
             return
-        future = self._executor.submit(self.target.write, rows, batch)
+        future = self._executor.submit(target.write, rows, batch)
         self._inflight = (future, None, summary, batch, last)
 
     def settle(self) -> None:
@@ -335,7 +352,7 @@ class Migration:
         self.report.events_sent += len(batch)
         last_event = batch[-1]
         self.checkpoint.advance(
-            summary.id, to_us(last_event.timestamp), last_event.id, len(batch), rejected
+            self._key(summary), to_us(last_event.timestamp), last_event.id, len(batch), rejected
         )
         if last:
             self._finish_session(summary)
@@ -343,21 +360,22 @@ class Migration:
             self.on_progress(len(batch))
 
     def _finish_session(self, summary: SessionSummary) -> None:
+        key = self._key(summary)
         if not self.checkpoint.get(
-            summary.id
+            key
         ).rejected:  # with rejects it stays unfinished: a re-run retries
-            self.checkpoint.finish(summary.id, summary.event_count)
+            self.checkpoint.finish(key, summary.event_count)
 
-    def _ensure_parent(self, parent_id: str) -> None:
+    def _ensure_parent(self, child: SessionSummary, parent_id: str) -> None:
         """A child session's row is never written before its parent's (the target may require it)."""
         try:
-            self.target.get_session(parent_id)
+            self._dst(child).get_session(parent_id)
         except NotFound:
             try:
-                parent = self.source.get_session(parent_id)
+                parent = self._src(child).get_session(parent_id)
             except NotFound:
                 return
-            self.target.write([plain_session(parent)], [])
+            self._dst(parent).write([plain_session(parent)], [])
 
     # -------------------------------------------------------- verify
     def verify(
@@ -370,31 +388,33 @@ class Migration:
         for n, summary in enumerate(self.sessions(), 1):
             if on_checked is not None:
                 on_checked(n)
-            if summary.id in self._left:  # --skip-existing: the target's copy is not ours
+            key = self._key(summary)
+            if key in self._left:  # --skip-existing: the target's copy is not ours
                 continue
-            problem, checksum = self._compare(summary.id)
-            rejected = self.checkpoint.get(summary.id).rejected
+            problem, checksum = self._compare(summary)
+            rejected = self.checkpoint.get(key).rejected
             if problem is not None and rejected:
                 problem.reason += f" ({rejected} events were rejected by the target)"
             elif problem is not None and repair and not self.report.dry_run:
-                self.checkpoint.restart(summary.id)
-                again = self.source.get_session(summary.id)
+                self.checkpoint.restart(key)
+                again = self._src(summary).get_session(summary.id)
                 self._copy_session(again, None, None)
                 self.settle()
                 rep.repaired += 1
-                problem, checksum = self._compare(summary.id)
-            self.checkpoint.set_verified(summary.id, problem, checksum)
+                problem, checksum = self._compare(summary)
+            self.checkpoint.set_verified(key, problem, checksum)
             if problem is None:
                 rep.verified += 1
             else:
                 rep.mismatches.append(problem)
         return rep
 
-    def _compare(self, session_id: str) -> tuple[Mismatch | None, str | None]:
+    def _compare(self, summary: Session) -> tuple[Mismatch | None, str | None]:
         """(why the two sides differ or None, the checksum when they agree)."""
-        src_count, src_sum = session_checksum(self.source, session_id)
+        session_id = summary.id
+        src_count, src_sum = session_checksum(self._src(summary), session_id)
         try:
-            dst_count, dst_sum = session_checksum(self.target, session_id)
+            dst_count, dst_sum = session_checksum(self._dst(summary), session_id)
         except NotFound:
             return Mismatch(session_id, src_count, None, "missing on the target"), None
         if dst_count != src_count:

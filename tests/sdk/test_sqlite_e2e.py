@@ -143,3 +143,45 @@ def test_a_given_store_is_used_and_left_open(make_log, db):
         assert store.get_session(s.id).event_count == 1
     finally:
         store.close()
+
+
+def test_llm_call_records_cache_and_reasoning_tokens(make_log, db, caplog):
+    log = make_log(db=db)
+    with log.session("cached prompt") as s:
+        cached = s.llm_call(
+            model="claude-sonnet-4",
+            input_tokens=1200,
+            output_tokens=300,
+            cache_read_tokens=1000,
+            cache_creation_tokens=150,
+            reasoning_tokens=120,
+        )
+        plain = s.llm_call(model="gpt-4o", input_tokens=10, output_tokens=2)
+        s.event("LLM_CALL", name="o3", reasoning_tokens=7)
+    assert log.flush(10)
+    assert "ignored" not in caplog.text  # the SDK knows these keywords
+    store = read(db)
+    try:
+        by_id = {e.id: e for e in store.list_events(EventQuery(session_id=s.id)).items}
+        first = by_id[cached]
+        assert (first.cache_read_tokens, first.cache_creation_tokens) == (1000, 150)
+        assert first.reasoning_tokens == 120 and first.input_tokens == 1200
+        assert by_id[plain].cache_read_tokens is None and by_id[plain].reasoning_tokens is None
+        report = store.stats(EventQuery(session_id=s.id))
+        assert (report.cache_read_tokens, report.reasoning_tokens) == (1000, 127)
+    finally:
+        store.close()
+
+
+def test_a_bad_token_detail_drops_only_that_event(make_log, db):
+    log = make_log(db=db)
+    with log.session("bad detail") as s:
+        s.llm_call(model="m", cache_read_tokens=-5)
+        good = s.llm_call(model="m", cache_read_tokens=5)
+    assert log.flush(10)
+    store = read(db)
+    try:
+        events = store.list_events(EventQuery(session_id=s.id)).items
+        assert [e.id for e in events] == [good]
+    finally:
+        store.close()

@@ -397,6 +397,9 @@ def test_agents_and_analytics(world):
             input_tokens=10,
             output_tokens=5,
             cost_usd=0.01,
+            cache_read_tokens=6,
+            cache_creation_tokens=2,
+            reasoning_tokens=3,
         ),
         Event(session_id=s.id, type="ERROR", agent_id="planner", status="error"),
     ]
@@ -412,6 +415,9 @@ def test_agents_and_analytics(world):
     )
     u = c.get("/v1/analytics/usage", headers=h).json()
     assert u["totals"]["input_tokens"] == 10 and u["totals"]["errors"] == 1
+    details = ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens")
+    assert [u["totals"][k] for k in details] == [6, 2, 3]
+    assert [u["per_day"][-1][k] for k in details] == [6, 2, 3]
     assert u["per_integration"][0]["integration"] == "langgraph"
     assert u["per_user"][0]["email"] == "member@example.com"
     assert {t["type"] for t in u["per_type"]} == {"LLM_CALL", "ERROR"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentlog.errors import NotFound
+from agentlog.errors import Conflict, NotFound
 from agentlog.model import SessionUpdate, new_id
 from agentlog.storage.base import EventQuery, SessionQuery
 
@@ -41,11 +41,51 @@ def test_other_team_session_behaves_as_missing(store, teams):
     assert a.get_session(sa.id).title == "alpha run"
 
 
-def test_events_for_another_teams_session_are_item_errors(teams, make):
-    _, b, sa, sb = teams
+def test_another_teams_session_id_is_a_new_session_of_ours(teams, make):
+    """Ids are per team: writing another team's session id makes our own session, as any new id does."""
+    a, b, sa, sb = teams
     result = b.write(events=[make.event(sa.id), make.event(sb.id)])
-    assert result.inserted == 1
-    assert [(e.index, e.error) for e in result.errors] == [(0, f"session {sa.id} not found")]
+    assert (result.inserted, result.duplicates, result.errors) == (2, 0, [])
+    ours = b.get_session(sa.id)
+    assert (ours.team_id, ours.created_by, ours.title, ours.event_count) == ("team-b", "bob", "", 1)
+    theirs = a.get_session(sa.id)
+    assert (theirs.title, theirs.event_count) == ("alpha run", 3)
+    b.write(sessions=[make.session(id=sa.id, title="beta's own")])
+    assert b.get_session(sa.id).title == "beta's own"
+    assert a.get_session(sa.id).title == "alpha run"
+    assert b.update_session(sa.id, SessionUpdate(title="renamed")).title == "renamed"
+    assert b.delete_session(sa.id) == 1
+    assert a.get_session(sa.id).event_count == 3
+    assert len(a.list_events(EventQuery(session_id=sa.id)).items) == 3
+
+
+def test_another_teams_event_id_is_a_new_event_of_ours(teams, make):
+    """An event id another team uses goes into our session; theirs is untouched."""
+    a, b, sa, sb = teams
+    theirs = a.list_events(EventQuery(session_id=sa.id)).items[0]
+    mine = make.event(sb.id, id=theirs.id, content="beta's own words")
+    result = b.write(events=[mine])
+    assert (result.inserted, result.duplicates) == (1, 0)
+    assert b.get_event(theirs.id).content == "beta's own words"
+    assert a.get_event(theirs.id).content == theirs.content
+    assert b.write(events=[mine]).duplicates == 1
+    assert b.get_session(sb.id).event_count == 3
+    assert a.get_session(sa.id).event_count == 3
+
+
+def test_an_unscoped_view_refuses_an_id_several_teams_hold(store, teams, make):
+    a, b, sa, _ = teams
+    b.write(events=[make.event(sa.id)])
+    with pytest.raises(Conflict):
+        store.get_session(sa.id)
+    result = store.write(events=[make.event(sa.id)])
+    assert result.inserted == 0 and "several teams" in result.errors[0].error
+    # a team-less session of the same id is then the one an unscoped view means
+    store.write(sessions=[make.session(id=sa.id, title="local")])
+    assert store.write(events=[make.event(sa.id)]).inserted == 1
+    got = store.get_session(sa.id)
+    assert (got.team_id, got.title, got.event_count) == (None, "local", 1)
+    assert a.get_session(sa.id).event_count == 3
 
 
 def test_auto_created_sessions_belong_to_the_writer(teams, make):

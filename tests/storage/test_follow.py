@@ -89,3 +89,29 @@ def test_start_gives_the_keys_already_stored_and_poll_only_later_ones(store: Sto
     assert [e.id for e in whole.poll()] == [late.id]
     assert [e.id for e in tools.poll()] == [late.id]
     assert whole.poll() == [] and tools.poll() == []
+
+
+def test_a_late_event_of_any_running_session_is_seen(store: Store) -> None:
+    """Not only the 20 most recent sessions: every running one's late tool call is caught."""
+    from agentlog.storage.follow import KNOWN_AT_START
+
+    now = utcnow()
+    sids = [f"01900000-0000-7000-8000-{n:012x}" for n in range(KNOWN_AT_START + 5)]
+    for age, sid in enumerate(reversed(sids)):  # the first id is the least recently active
+        store.write(
+            events=[
+                Event(session_id=sid, type="LOG", content="x", timestamp=now - timedelta(hours=age))
+            ]
+        )
+    follower = Follower(store, EventQuery(), backlog=0)
+    assert follower.first() == []
+    quiet = sids[0]  # not among the most recent sessions, still running
+    tool = Event(
+        session_id=quiet,
+        type="TOOL_CALL",
+        content="slow tool",
+        timestamp=utcnow() - timedelta(minutes=3),
+        duration_ms=180_000,
+    )
+    store.write(events=[tool])
+    assert [(e.session_id, e.content) for e in follower.poll()] == [(quiet, "slow tool")]

@@ -172,3 +172,58 @@ def test_first_schema_is_upgraded_with_its_data_kept_and_found(schema_url: tuple
         assert [x.id for x in store.list_sessions(SessionQuery(text="部署"))] == [s.id]
     finally:
         store.close()
+
+
+def test_a_schema_5_database_is_rekeyed_by_team_with_its_data_kept(
+    schema_url: tuple[str, str],
+) -> None:
+    """m006: a team's rows keep their team, team-less rows get '', and ids become per team."""
+    from agentlog.model import Event, EventType, Session
+    from agentlog.storage.postgres.conn import connect, parse_url
+    from agentlog.storage.postgres.migrations import apply
+
+    url, schema = schema_url
+    target = parse_url(url)
+    sessions = {"team-a": Session(title="alpha's"), None: Session(title="a local one")}
+    events = {team: Event(session_id=s.id, type=EventType.LOG) for team, s in sessions.items()}
+    with connect(target) as conn:
+        apply(conn, schema=schema, display=target.display, migrations=MIGRATIONS[:5])
+        with conn.transaction():
+            for team, s in sessions.items():
+                conn.execute(
+                    "INSERT INTO sessions (id, title, team_id, created_at, updated_at)"
+                    " VALUES (%s, %s, %s, 1, 1)",
+                    (s.id, s.title, team),
+                )
+                conn.execute(
+                    "INSERT INTO session_stats (session_id, activity_at, event_count)"
+                    " VALUES (%s, 1, 1)",
+                    (s.id,),
+                )
+                conn.execute(
+                    "INSERT INTO session_agents (session_id, agent_id, event_count, error_count,"
+                    " first_event_at, last_event_at) VALUES (%s, 'bot', 1, 0, 5, 5)",
+                    (s.id,),
+                )
+                conn.execute(
+                    "INSERT INTO events (id, session_id, ts, type, agent_id)"
+                    " VALUES (%s, %s, 5, 'LOG', 'bot')",
+                    (events[team].id, s.id),
+                )
+    store = open_store(url)
+    try:
+        assert store.info().schema_version == LATEST_VERSION
+        alpha, local = sessions["team-a"], sessions[None]
+        got = store.get_session(alpha.id)
+        assert (got.team_id, got.event_count, got.agents) == ("team-a", 1, ["bot"])
+        got = store.get_session(local.id)
+        assert (got.team_id, got.event_count, got.agents) == (None, 1, ["bot"])
+        assert store.get_event(events["team-a"].id).session_id == alpha.id
+        beta = store.scoped("team-b", "bob")
+        same = Event(id=events["team-a"].id, session_id=alpha.id, type=EventType.LOG)
+        result = beta.write(events=[same])
+        assert (result.inserted, result.duplicates) == (1, 0)
+        assert store.scoped("team-a").get_session(alpha.id).event_count == 1
+        assert beta.get_session(alpha.id).event_count == 1
+    finally:
+        store.close()

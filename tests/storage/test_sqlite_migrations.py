@@ -149,3 +149,52 @@ def test_read_only_open_of_an_old_file_asks_for_an_upgrade(tmp_path):
     with pytest.raises(StoreError, match="without --read-only to upgrade"):
         SQLiteStore(path, read_only=True)
     assert path.read_bytes() == before
+
+
+def test_a_schema_7_file_is_rekeyed_by_team_with_its_data_kept(tmp_path):
+    """m008: a team's rows keep their team, a local store's rows get '', and ids become per team."""
+    path = tmp_path / "v7.db"
+    db = Database(path)
+    migration_set().apply(db, stop_before="m008_team_keys")
+    ts = to_us(Session(created_at="2025-01-01T00:00:00Z").created_at)
+    sessions = {"team-a": Session(title="alpha's"), None: Session(title="a local one")}
+    events: list[Event] = []
+    for team, s in sessions.items():
+        db["sessions"].insert({**session_row(s), "team_id": team})
+        db["session_stats"].insert(
+            {"session_id": s.id, "event_count": 1, "activity_at": ts, "first_rid": 0}
+        )
+        db["session_agents"].insert(
+            {
+                "session_id": s.id,
+                "agent_id": "bot",
+                "event_count": 1,
+                "error_count": 0,
+                "first_event_at": ts,
+                "last_event_at": ts,
+            }
+        )
+        events.append(Event(session_id=s.id, type=EventType.LOG, agent_id="bot", content="kept"))
+    v7_insert = INSERT_EVENT.split(", team_id)")[0] + ") VALUES (" + ",".join("?" * 18) + ")"
+    db.conn.executemany(v7_insert, [event_row(i + 1, e) for i, e in enumerate(events)])
+    db.conn.commit()
+    db.close()
+
+    with SQLiteStore(path) as store:
+        assert store.schema_version == LATEST_VERSION
+        alpha, local = sessions["team-a"], sessions[None]
+        got = store.get_session(alpha.id)
+        assert (got.team_id, got.event_count, got.agents) == ("team-a", 1, ["bot"])
+        got = store.get_session(local.id)
+        assert (got.team_id, got.event_count, got.agents) == (None, 1, ["bot"])
+        conn = store._read()
+        assert sorted(conn.execute("SELECT team_id, session_id FROM events").fetchall()) == sorted(
+            [("team-a", alpha.id), ("", local.id)]
+        )
+        assert store.check() == []
+        # Ids are now per team: team b may use alpha's session and event ids as its own.
+        beta = store.scoped("team-b", "bob")
+        result = beta.write(events=[Event(id=events[0].id, session_id=alpha.id, type="LOG")])
+        assert (result.inserted, result.duplicates) == (1, 0)
+        assert store.scoped("team-a").get_session(alpha.id).event_count == 1
+        assert beta.get_session(alpha.id).event_count == 1

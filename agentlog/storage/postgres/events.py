@@ -7,7 +7,7 @@ always found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from agentlog.storage.postgres.dialect import POSTGRES
 from agentlog.storage.sql.filters import event_after, event_filters, page_limit, where_sql
 from agentlog.storage.sql.rows import row_event
 from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
+from agentlog.storage.sql.teams import pick_team
 
 EVENT_COLUMNS = POSTGRES.event_columns
 
@@ -41,6 +42,7 @@ class PostgresEventReads:
     team_id: str | None
     _pool: ConnectionPool
     _display: str
+    _session_team: Callable[[psycopg.Connection, str], str]  # from SQLSessionReads
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection]:
@@ -48,27 +50,25 @@ class PostgresEventReads:
         with translated(self._display), self._pool.connection() as conn:
             yield conn
 
-    def _require_session(self, conn: psycopg.Connection, session_id: str) -> None:
-        row = conn.execute("SELECT team_id FROM sessions WHERE id = %s", (session_id,)).fetchone()
-        if row is None or (self.team_id is not None and row[0] != self.team_id):
-            raise NotFound(
-                f"session {session_id} not found; list sessions with `agentlog sessions list`"
-            )
-
     def _event_where(
         self, conn: psycopg.Connection, query: EventQuery
     ) -> tuple[list[str], list[Any]]:
-        """Filters for `query`; checks its session is visible and the index is current."""
+        """Filters for `query`; checks its session is visible and the index is current.
+
+        A query naming a session reads that session's team's events (the view's, or
+        in an unscoped view the team holding the id).
+        """
+        team = self.team_id
         if query.session_id is not None:
-            self._require_session(conn, query.session_id)
+            team = self._session_team(conn, query.session_id)
         if query.text is None:
-            return event_filters(POSTGRES, query, self.team_id)
+            return event_filters(POSTGRES, query, team)
         fts.index_all(conn)
         rids = fts.few_matches(conn, query.text)
         if rids is None:
-            return event_filters(POSTGRES, query, self.team_id)
+            return event_filters(POSTGRES, query, team)
         # Few matches: exactly those rows, by rid (the other filters still apply).
-        where, params = event_filters(POSTGRES, query, self.team_id, text=False)
+        where, params = event_filters(POSTGRES, query, team, text=False)
         where.append("e.rid = ANY(%s)")
         params.append(rids)
         return where, params
@@ -79,16 +79,17 @@ class PostgresEventReads:
             fts.index_all(conn)
 
     def get_event(self, event_id: str) -> Event:
-        sql = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = %s"
+        sql = f"SELECT {EVENT_COLUMNS}, e.team_id FROM events e WHERE e.id = %s"
         params: list[Any] = [event_id]
         if self.team_id is not None:
-            sql += " AND e.session_id IN (SELECT id FROM sessions WHERE team_id = %s)"
+            sql += " AND e.team_id = %s"
             params.append(self.team_id)
         with self._conn() as conn:
-            row = conn.execute(sql, params).fetchone()
-        if row is None:
+            rows = {row[-1]: row for row in conn.execute(sql, params).fetchall()}
+        team = pick_team(event_id, rows.keys(), "event")
+        if team is None:
             raise NotFound(f"event {event_id} not found")
-        return row_event(row)
+        return row_event(rows[team])
 
     def list_events(self, query: EventQuery) -> Page[Event]:
         limit = page_limit(query.limit)

@@ -194,12 +194,43 @@ def m005_token_details(conn: psycopg.Connection) -> None:
         conn.execute(f"ALTER TABLE events ADD COLUMN {column} bigint")
 
 
+def m006_team_keys(conn: psycopg.Connection) -> None:
+    """Sessions and events keyed by (team, id): ids are per team, so no team learns another's.
+
+    As SQLite's m008: rows without a team get the key '' (`sql/teams.py`), so the
+    key columns are NOT NULL; the unique keys are (id, team_id), which an unscoped
+    view's lookups by id alone can still use; the aggregates are keyed by team first.
+    """
+    _statements(
+        "UPDATE sessions SET team_id = '' WHERE team_id IS NULL",
+        "ALTER TABLE sessions ALTER COLUMN team_id SET DEFAULT '',"
+        " ALTER COLUMN team_id SET NOT NULL",
+        "ALTER TABLE sessions DROP CONSTRAINT sessions_pkey, ADD PRIMARY KEY (id, team_id)",
+        "ALTER TABLE events ADD COLUMN team_id text COLLATE \"C\" NOT NULL DEFAULT ''",
+        "UPDATE events e SET team_id = s.team_id FROM sessions s"
+        " WHERE s.id = e.session_id AND s.team_id <> ''",
+        "ALTER TABLE events DROP CONSTRAINT events_id_key,"
+        " ADD CONSTRAINT events_id_key UNIQUE (id, team_id)",
+    )(conn)
+    for table, key in (
+        ("session_stats", "team_id, session_id"),
+        ("session_agents", "team_id, session_id, agent_id"),
+    ):
+        _statements(
+            f"ALTER TABLE {table} ADD COLUMN team_id text COLLATE \"C\" NOT NULL DEFAULT ''",
+            f"UPDATE {table} t SET team_id = s.team_id FROM sessions s"
+            " WHERE s.id = t.session_id AND s.team_id <> ''",
+            f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, ADD PRIMARY KEY ({key})",
+        )(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", m001_initial),
     Migration("m002_fts", m002_fts),
     Migration("m003_change_stamps", m003_change_stamps),
     Migration("m004_event_ends", m004_event_ends),
     Migration("m005_token_details", m005_token_details),
+    Migration("m006_team_keys", m006_team_keys),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

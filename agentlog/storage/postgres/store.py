@@ -24,7 +24,7 @@ import orjson
 import psycopg
 from pydantic import ValidationError
 
-from agentlog.errors import InvalidInput, NotFound
+from agentlog.errors import InvalidInput
 from agentlog.model import (
     BatchError,
     Event,
@@ -45,12 +45,14 @@ from agentlog.storage.postgres.events import PostgresEventReads
 from agentlog.storage.postgres.migrations import apply, schema_version
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
+    SessionKey,
     SQLSessionReads,
     as_update,
     session_sets,
     split_events,
     stamp_changed,
 )
+from agentlog.storage.sql.teams import ambiguous, not_found, resolve_sessions, team_key
 
 _DEADLOCK_RETRIES = 3
 
@@ -124,30 +126,25 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
     def _write_once(
         self, sessions: Sequence[Session], valid: list[tuple[int, Event]]
     ) -> tuple[int, int, list[BatchError]]:
-        """One write transaction: (inserted, duplicates, errors for other teams' sessions)."""
+        """One write transaction: (inserted, duplicates, errors for ids several teams hold)."""
         errors: list[BatchError] = []
         duplicates = 0
         with self._pool.connection() as conn, conn.transaction():
-            for s in sessions:
-                w.upsert_session(conn, s, self.team_id, self.user_id)
+            changed: list[SessionKey] = [
+                (w.upsert_session(conn, s, self.team_id, self.user_id), s.id) for s in sessions
+            ]
             sids = list({e.session_id for _, e in valid})
-            known = w.session_teams(conn, sids)
+            known, several = resolve_sessions(w.session_teams(conn, sids, self.team_id), sids)
+            if several:
+                errors.extend(
+                    BatchError(index=i, id=e.id, error=str(ambiguous(e.session_id)))
+                    for i, e in valid
+                    if e.session_id in several
+                )
+                valid = [(i, e) for i, e in valid if e.session_id not in several]
             w.create_missing_sessions(
-                conn, [e for _, e in valid], known, self.team_id, self.user_id
+                conn, [e for _, e in valid], known, team_key(self.team_id), self.user_id
             )
-            if len(known) < len(sids):
-                known = w.session_teams(conn, sids)  # another writer may have made some first
-            if self.team_id is not None:
-                foreign = {sid for sid, team in known.items() if team != self.team_id}
-                if foreign:
-                    for index, e in valid:
-                        if e.session_id in foreign:
-                            errors.append(
-                                BatchError(
-                                    index=index, id=e.id, error=f"session {e.session_id} not found"
-                                )
-                            )
-                    valid = [(i, e) for i, e in valid if e.session_id not in foreign]
             seen: set[str] = set()
             unique: list[Event] = []
             for _, e in valid:
@@ -156,61 +153,61 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
                 else:
                     seen.add(e.id)
                     unique.append(e)
-            inserted = w.insert_events(conn, unique)
+            inserted = w.insert_events(conn, unique, known)
             duplicates += len(unique) - inserted
-            stamp_changed(
-                conn, [s.id for s in sessions] + [e.session_id for e in unique], POSTGRES.p
-            )
+            changed.extend((known[e.session_id], e.session_id) for e in unique)
+            stamp_changed(conn, changed, POSTGRES.p)
         return inserted, duplicates, errors
 
     def _visible(
         self, conn: psycopg.Connection, session_id: str, lock: bool = False
     ) -> tuple[Any, ...]:
+        """(team key, title, description, ended_at) of the session this view sees (NotFound if none)."""
+        team = self._session_team(conn, session_id)
         row = conn.execute(
-            "SELECT team_id, title, description, ended_at FROM sessions WHERE id = %s"
-            + (" FOR UPDATE" if lock else ""),
-            (session_id,),
+            "SELECT team_id, title, description, ended_at FROM sessions"
+            " WHERE id = %s AND team_id = %s" + (" FOR UPDATE" if lock else ""),
+            (session_id, team),
         ).fetchone()
-        if row is None or (self.team_id is not None and row[0] != self.team_id):
-            raise NotFound(
-                f"session {session_id} not found; list sessions with `agentlog sessions list`"
-            )
+        if row is None:  # deleted between the two reads
+            raise not_found(session_id)
         return tuple(row)
 
     def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
         changes = as_update(changes)
         with self._conn() as conn, conn.transaction():
-            _, title, description, ended = self._visible(conn, session_id, lock=True)
+            team, title, description, ended = self._visible(conn, session_id, lock=True)
             sets = session_sets(changes, ended)
             assignments = [
                 f"{k} = %s::jsonb" if k in ("tags", "metadata") else f"{k} = %s" for k in sets
             ]
             conn.execute(
-                f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s",
-                [*sets.values(), session_id],
+                f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s AND team_id = %s",
+                [*sets.values(), session_id, team],
             )
             new_title = sets.get("title", title)
             new_description = sets.get("description", description)
             if (new_title, new_description) != (title, description):
-                w.set_search(conn, session_id, new_title, new_description)
-            stamp_changed(conn, [session_id], POSTGRES.p)
-        return self.get_session(session_id)
+                w.set_search(conn, team, session_id, new_title, new_description)
+            stamp_changed(conn, [(team, session_id)], POSTGRES.p)
+        return self.scoped(team, self.user_id).get_session(session_id)
 
     def delete_session(self, session_id: str) -> int:
         with self._conn() as conn, conn.transaction():
-            self._visible(conn, session_id, lock=True)
-            return w.delete_session_rows(conn, session_id)
+            team = self._visible(conn, session_id, lock=True)[0]
+            return w.delete_session_rows(conn, team, session_id)
 
     def prune(self, before: datetime) -> int:
-        sql = "SELECT s.id " + SESSION_FROM + " WHERE st.activity_at < %s"
+        sql = "SELECT s.team_id, s.id " + SESSION_FROM + " WHERE st.activity_at < %s"
         params: list[Any] = [to_us(before)]
         if self.team_id is not None:
             sql += " AND s.team_id = %s"
             params.append(self.team_id)
         erased = 0
         with self._conn() as conn, conn.transaction():
-            for (sid,) in conn.execute(sql + " ORDER BY s.id FOR UPDATE OF s", params).fetchall():
-                w.delete_session_rows(conn, sid)
+            rows = conn.execute(sql + " ORDER BY s.id FOR UPDATE OF s", params).fetchall()
+            for team, sid in rows:
+                w.delete_session_rows(conn, team, sid)
                 erased += 1
         return erased
 
@@ -218,16 +215,20 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
     def _reading(self) -> AbstractContextManager[psycopg.Connection]:
         return self._conn()
 
-    def _agents_of(self, conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-        agents: dict[str, list[str]] = {sid: [] for sid in ids}
-        if ids:
+    def _agents_of(
+        self, conn: psycopg.Connection, keys: Sequence[SessionKey]
+    ) -> dict[SessionKey, list[str]]:
+        agents: dict[SessionKey, list[str]] = {key: [] for key in keys}
+        if agents:
             rows = conn.execute(
-                "SELECT session_id, agent_id FROM session_agents WHERE session_id = ANY(%s)"
-                " ORDER BY first_event_at, agent_id",
-                (list(ids),),
+                "SELECT sa.team_id, sa.session_id, sa.agent_id FROM session_agents sa"
+                " JOIN unnest(%s::text[], %s::text[]) AS k(team, sid)"
+                " ON sa.team_id = k.team AND sa.session_id = k.sid"
+                " ORDER BY sa.first_event_at, sa.agent_id",
+                ([k[0] for k in agents], [k[1] for k in agents]),
             ).fetchall()
-            for sid, agent in rows:
-                agents[sid].append(agent)
+            for team, sid, agent in rows:
+                agents[(team, sid)].append(agent)
         return agents
 
     # ------------------------------------------------------------ admin

@@ -1,7 +1,8 @@
 """The PostgreSQL store's write path: session upserts, idempotent event inserts, aggregates.
 
-Everything here runs inside the caller's transaction. Events go in with
-`INSERT ... ON CONFLICT (id) DO NOTHING RETURNING`, so concurrent writers of
+Everything here runs inside the caller's transaction. Sessions and events are
+keyed by (team, id) (`sql/teams.py`). Events go in with
+`INSERT ... ON CONFLICT (id, team_id) DO NOTHING RETURNING`, so concurrent writers of
 the same ids never fail and the aggregates fold in only the rows this call
 actually inserted (duplicates never count twice). The rid range inserted is
 queued in `fts_pending` for the batch indexer (`postgres/search.py`).
@@ -15,10 +16,10 @@ from typing import Any
 import orjson
 import psycopg
 
-from agentlog.errors import Conflict
 from agentlog.model import Event, Session, to_us
 from agentlog.storage.postgres.search import index_text, session_search_sql
 from agentlog.storage.sql.rows import event_end_us, missing_sessions, session_row
+from agentlog.storage.sql.teams import only_team, owners
 
 _SESSION_COLS = (
     "id, title, description, status, parent_session_id, tags, metadata, created_at,"
@@ -30,31 +31,41 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
-def session_teams(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, str | None]:
-    """team_id of each existing session among `ids`."""
+def session_teams(
+    conn: psycopg.Connection, ids: Sequence[str], scope: str | None
+) -> dict[str, set[str]]:
+    """The teams holding each existing session among `ids` (only `scope`'s, when given)."""
     if not ids:
         return {}
-    rows = conn.execute("SELECT id, team_id FROM sessions WHERE id = ANY(%s)", (list(ids),))
-    return {sid: team for sid, team in rows.fetchall()}
+    if scope is None:
+        rows = conn.execute("SELECT id, team_id FROM sessions WHERE id = ANY(%s)", (list(ids),))
+    else:
+        rows = conn.execute(
+            "SELECT id, team_id FROM sessions WHERE id = ANY(%s) AND team_id = %s",
+            (list(ids), scope),
+        )
+    return owners(rows.fetchall())
 
 
-def set_search(conn: psycopg.Connection, session_id: str, title: str, description: str) -> None:
+def set_search(
+    conn: psycopg.Connection, team: str, session_id: str, title: str, description: str
+) -> None:
     conn.execute(
-        f"UPDATE sessions SET search = {session_search_sql()} WHERE id = %s",
-        (index_text(title), index_text(description), session_id),
+        f"UPDATE sessions SET search = {session_search_sql()} WHERE id = %s AND team_id = %s",
+        (index_text(title), index_text(description), session_id, team),
     )
 
 
 def insert_session(
-    conn: psycopg.Connection, s: Session, team_id: str | None, created_by: str | None
+    conn: psycopg.Connection, s: Session, team_id: str, created_by: str | None
 ) -> bool:
-    """Insert `s` unless its id exists (then nothing happens); return whether it was inserted."""
+    """Insert `s` as team `team_id`'s unless that key exists (then nothing happens); return whether it was inserted."""
     row = session_row(s)
     cur = conn.execute(
         f"INSERT INTO sessions ({_SESSION_COLS}, search) VALUES"
         " (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, "
         + session_search_sql()
-        + ") ON CONFLICT (id) DO NOTHING RETURNING id",
+        + ") ON CONFLICT (id, team_id) DO NOTHING RETURNING id",
         (
             row["id"],
             row["title"],
@@ -75,29 +86,33 @@ def insert_session(
     if cur.fetchone() is None:
         return False
     conn.execute(
-        "INSERT INTO session_stats (session_id, activity_at) VALUES (%s, %s)",
-        (s.id, row["created_at"]),
+        "INSERT INTO session_stats (team_id, session_id, activity_at) VALUES (%s, %s, %s)",
+        (team_id, s.id, row["created_at"]),
     )
     return True
 
 
 def upsert_session(
     conn: psycopg.Connection, s: Session, scope: str | None, user: str | None
-) -> None:
-    """Insert `s`, or overwrite its fields (created_at only moves earlier, updated_at only later)."""
-    team = scope if scope is not None else s.team_id
-    by = user if scope is not None else s.created_by
+) -> str:
+    """Insert `s`, or overwrite its fields (created_at only moves earlier, updated_at only later).
+
+    Returns the team key it was written under (as the SQLite store's `upsert_session`).
+    """
+    if scope is not None:
+        team, by = scope, user
+    else:
+        team = s.team_id or only_team(session_teams(conn, [s.id], None).get(s.id, set()))
+        by = s.created_by
     if insert_session(conn, s, team, by):
-        return
+        return team
     old = conn.execute(
-        "SELECT team_id, title, description, created_at, updated_at FROM sessions"
-        " WHERE id = %s FOR UPDATE",
-        (s.id,),
+        "SELECT title, description, created_at, updated_at FROM sessions"
+        " WHERE id = %s AND team_id = %s FOR UPDATE",
+        (s.id, team),
     ).fetchone()
     assert old is not None  # ON CONFLICT found it and nothing deletes inside this transaction
-    old_team, title, description, created, updated = old
-    if scope is not None and old_team != scope:
-        raise Conflict(f"session id {s.id} is already used by another team; make a new session id")
+    title, description, created, updated = old
     row = session_row(s)
     row["created_at"] = min(created, row["created_at"])
     row["updated_at"] = max(updated, row["updated_at"])
@@ -123,56 +138,59 @@ def upsert_session(
         row["updated_at"],
         row["ended_at"],
     ]
-    if scope is None and s.team_id is not None:
-        sets.append("team_id = %s")
-        values.append(s.team_id)
-    conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = %s", [*values, s.id])
     conn.execute(
-        "UPDATE session_stats SET activity_at = greatest(activity_at, %s) WHERE session_id = %s",
-        (row["created_at"], s.id),
+        f"UPDATE sessions SET {', '.join(sets)} WHERE id = %s AND team_id = %s",
+        [*values, s.id, team],
+    )
+    conn.execute(
+        "UPDATE session_stats SET activity_at = greatest(activity_at, %s)"
+        " WHERE team_id = %s AND session_id = %s",
+        (row["created_at"], team, s.id),
     )
     if (title, description) != (row["title"], row["description"]):
-        set_search(conn, s.id, row["title"], row["description"])
+        set_search(conn, team, s.id, row["title"], row["description"])
+    return team
 
 
 def create_missing_sessions(
     conn: psycopg.Connection,
     events: Sequence[Event],
-    known: dict[str, str | None],
-    team_id: str | None,
+    known: dict[str, str],
+    team_id: str,
     user_id: str | None,
 ) -> None:
-    """Create an untitled active session for each session id in `events` not in `known`.
+    """Create team `team_id`'s untitled active session for each session id in `events` not in `known`.
 
-    A concurrent writer may create one first: then it stays as that writer made it,
-    and the caller re-reads the owners before inserting events.
+    A concurrent writer of the same team may create one first: then it stays as that
+    writer made it (its key is the same, so the events go into it either way).
     """
     new = missing_sessions(events, known)
     for sid in sorted(new):
         insert_session(conn, new[sid], team_id, user_id)
+        known[sid] = team_id
 
 
 # %b: the arrays go in binary (psycopg's text format escapes every string, ~40% of a write).
 INSERT_EVENTS = (
     "INSERT INTO events (id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
-    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
     " SELECT t.id, t.session_id, t.ts, t.type, t.agent_id, t.name, t.status, t.parent_id,"
     " t.duration_ms, t.input_tokens, t.output_tokens, t.cost_usd, t.metadata::jsonb, t.content,"
-    " t.cache_read_tokens, t.cache_creation_tokens, t.reasoning_tokens"
+    " t.cache_read_tokens, t.cache_creation_tokens, t.reasoning_tokens, t.team_id"
     " FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[],"
     " %b::text[], %b::text[], %b::float8[], %b::bigint[], %b::bigint[], %b::float8[],"
-    " %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[])"
+    " %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[])"
     " AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
-    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
     " ORDER BY t.ts, t.id"
-    " ON CONFLICT (id) DO NOTHING RETURNING rid, id"
+    " ON CONFLICT (id, team_id) DO NOTHING RETURNING rid, id, team_id"
 )
 
 
-def event_columns(events: Sequence[Event]) -> tuple[list[Any], ...]:
-    """The events as 17 column arrays, in INSERT_EVENTS order."""
+def event_columns(events: Sequence[Event], teams: dict[str, str]) -> tuple[list[Any], ...]:
+    """The events as 18 column arrays, in INSERT_EVENTS order (`teams`: each session's team key)."""
     return (
         [e.id for e in events],
         [e.session_id for e in events],
@@ -191,36 +209,39 @@ def event_columns(events: Sequence[Event]) -> tuple[list[Any], ...]:
         [e.cache_read_tokens for e in events],
         [e.cache_creation_tokens for e in events],
         [e.reasoning_tokens for e in events],
+        [teams[e.session_id] for e in events],
     )
 
 
-def insert_events(conn: psycopg.Connection, events: Sequence[Event]) -> int:
-    """Insert (id-unique) events, skipping ids already stored; fold the new ones into the aggregates.
+def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict[str, str]) -> int:
+    """Insert (key-unique) events, skipping keys already stored; fold the new ones into the aggregates.
 
-    Returns how many were inserted.
+    `teams`: the team key of each event's session. Returns how many were inserted.
     """
     if not events:
         return 0
-    returned = conn.execute(INSERT_EVENTS, event_columns(events)).fetchall()
+    returned = conn.execute(INSERT_EVENTS, event_columns(events, teams)).fetchall()
     if not returned:
         return 0
-    by_id = {e.id: e for e in events}
-    new = [(rid, by_id[eid]) for rid, eid in returned]
-    rids = [rid for rid, _ in new]
+    by_key = {(teams[e.session_id], e.id): e for e in events}
+    new = [(rid, team, by_key[(team, eid)]) for rid, eid, team in returned]
+    rids = [rid for rid, _, _ in new]
     conn.execute("INSERT INTO fts_pending (lo, hi) VALUES (%s, %s)", (min(rids), max(rids)))
-    _fold_aggregates(conn, [e for _, e in new])
+    _fold_aggregates(conn, [(team, e) for _, team, e in new])
     return len(new)
 
 
-def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
-    aggs: dict[str, list[Any]] = {}  # sid -> [count, errors, first, last, tin, tout, cost]
-    agents: dict[tuple[str, str], list[int]] = {}  # (sid, agent) -> [count, errors, first, last]
-    for e in events:
+def _fold_aggregates(conn: psycopg.Connection, events: Sequence[tuple[str, Event]]) -> None:
+    # (team, sid) -> [count, errors, first, last, tin, tout, cost, end]
+    aggs: dict[tuple[str, str], list[Any]] = {}
+    # (team, sid, agent) -> [count, errors, first, last]
+    agents: dict[tuple[str, str, str], list[int]] = {}
+    for team, e in events:
         ts = to_us(e.timestamp)
         err = int(e.is_error)
-        a = aggs.get(e.session_id)
+        a = aggs.get((team, e.session_id))
         if a is None:
-            a = aggs[e.session_id] = [0, 0, ts, ts, 0, 0, 0.0, ts]
+            a = aggs[(team, e.session_id)] = [0, 0, ts, ts, 0, 0, 0.0, ts]
         a[0] += 1
         a[1] += err
         a[2] = min(a[2], ts)
@@ -230,16 +251,16 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         a[6] += e.cost_usd or 0.0
         a[7] = max(a[7], event_end_us(ts, e.duration_ms))
         if e.agent_id:
-            g = agents.get((e.session_id, e.agent_id))
+            g = agents.get((team, e.session_id, e.agent_id))
             if g is None:
-                agents[(e.session_id, e.agent_id)] = [1, err, ts, ts]
+                agents[(team, e.session_id, e.agent_id)] = [1, err, ts, ts]
             else:
                 g[0] += 1
                 g[1] += err
                 g[2] = min(g[2], ts)
                 g[3] = max(g[3], ts)
-    sids = sorted(aggs)  # a fixed lock order: concurrent writers never deadlock
-    cols = list(zip(*(aggs[sid] for sid in sids), strict=True))
+    keys = sorted(aggs)  # a fixed lock order: concurrent writers never deadlock
+    cols = list(zip(*(aggs[key] for key in keys), strict=True))
     conn.execute(
         "UPDATE session_stats st SET event_count = st.event_count + t.n,"
         " error_count = st.error_count + t.errs,"
@@ -249,47 +270,50 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         " input_tokens = st.input_tokens + t.tin, output_tokens = st.output_tokens + t.tout,"
         " cost_usd = st.cost_usd + t.cost,"
         " last_end_at = greatest(coalesce(st.last_end_at, t.fin), t.fin)"
-        " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
-        " %s::bigint[], %s::bigint[], %s::float8[], %s::bigint[])"
-        " AS t(sid, n, errs, lo, hi, tin, tout, cost, fin)"
-        " WHERE st.session_id = t.sid",
-        (sids, *(list(c) for c in cols)),
+        " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[],"
+        " %s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::bigint[])"
+        " AS t(team, sid, n, errs, lo, hi, tin, tout, cost, fin)"
+        " WHERE st.team_id = t.team AND st.session_id = t.sid",
+        ([k[0] for k in keys], [k[1] for k in keys], *(list(c) for c in cols)),
     )
     if agents:
-        keys = sorted(agents)
+        agent_keys = sorted(agents)
         conn.execute(
-            "INSERT INTO session_agents (session_id, agent_id, event_count, error_count,"
+            "INSERT INTO session_agents (team_id, session_id, agent_id, event_count, error_count,"
             " first_event_at, last_event_at)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[],"
-            " %s::bigint[], %s::bigint[])"
-            " ON CONFLICT (session_id, agent_id) DO UPDATE SET"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[],"
+            " %s::bigint[], %s::bigint[], %s::bigint[])"
+            " ON CONFLICT (team_id, session_id, agent_id) DO UPDATE SET"
             " event_count = session_agents.event_count + excluded.event_count,"
             " error_count = session_agents.error_count + excluded.error_count,"
             " first_event_at = least(session_agents.first_event_at, excluded.first_event_at),"
             " last_event_at = greatest(session_agents.last_event_at, excluded.last_event_at)",
             (
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                *([agents[k][i] for k in keys] for i in range(4)),
+                [k[0] for k in agent_keys],
+                [k[1] for k in agent_keys],
+                [k[2] for k in agent_keys],
+                *([agents[k][i] for k in agent_keys] for i in range(4)),
             ),
         )
     # updated_at follows the newest event (as in the SQLite store).
     conn.execute(
         "UPDATE sessions s SET updated_at = greatest(s.updated_at, t.hi)"
-        " FROM unnest(%s::text[], %s::bigint[]) AS t(sid, hi)"
-        " WHERE s.id = t.sid AND s.updated_at < t.hi",
-        (sids, [aggs[sid][3] for sid in sids]),
+        " FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS t(team, sid, hi)"
+        " WHERE s.id = t.sid AND s.team_id = t.team AND s.updated_at < t.hi",
+        ([k[0] for k in keys], [k[1] for k in keys], [aggs[k][3] for k in keys]),
     )
 
 
-def delete_session_rows(conn: psycopg.Connection, session_id: str) -> int:
+def delete_session_rows(conn: psycopg.Connection, team: str, session_id: str) -> int:
     """Erase one session, its events, aggregates and index rows; return events erased."""
+    key = (team, session_id)
     conn.execute(
-        "DELETE FROM events_fts f USING events e WHERE e.session_id = %s AND f.rid = e.rid",
-        (session_id,),
+        "DELETE FROM events_fts f USING events e"
+        " WHERE e.team_id = %s AND e.session_id = %s AND f.rid = e.rid",
+        key,
     )
-    erased = conn.execute("DELETE FROM events WHERE session_id = %s", (session_id,)).rowcount
-    conn.execute("DELETE FROM session_agents WHERE session_id = %s", (session_id,))
-    conn.execute("DELETE FROM session_stats WHERE session_id = %s", (session_id,))
-    conn.execute("DELETE FROM sessions WHERE id = %s", (session_id,))
+    erased = conn.execute("DELETE FROM events WHERE team_id = %s AND session_id = %s", key).rowcount
+    conn.execute("DELETE FROM session_agents WHERE team_id = %s AND session_id = %s", key)
+    conn.execute("DELETE FROM session_stats WHERE team_id = %s AND session_id = %s", key)
+    conn.execute("DELETE FROM sessions WHERE team_id = %s AND id = %s", key)
     return erased

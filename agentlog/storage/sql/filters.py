@@ -67,7 +67,7 @@ def event_filters(
     if q.text is not None and text:
         add(d.event_text(q.text, unindexed_from))
     if team_id is not None:
-        add((f"e.session_id IN (SELECT id FROM sessions WHERE team_id = {p})", [team_id]))
+        add((f"e.team_id = {p}", [team_id]))
     return where, params
 
 
@@ -91,7 +91,7 @@ def session_filters(
         add(
             (
                 "EXISTS (SELECT 1 FROM session_agents sa"
-                f" WHERE sa.session_id = s.id AND sa.agent_id = {p})",
+                f" WHERE sa.team_id = s.team_id AND sa.session_id = s.id AND sa.agent_id = {p})",
                 [q.agent],
             )
         )

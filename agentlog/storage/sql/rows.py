@@ -120,7 +120,7 @@ def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
             "created_at": _time(row[8]),
             "updated_at": _time(row[9]),
             "ended_at": _time(row[10]) if row[10] is not None else None,
-            "team_id": row[11],
+            "team_id": row[11] or None,  # a team key: '' is no team (sql/teams.py)
             "created_by": row[12],
             "event_count": row[13] or 0,
             "error_count": row[14] or 0,

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from agentlog.errors import InvalidCursor, InvalidInput, NotFound
+from agentlog.errors import InvalidCursor, InvalidInput
 from agentlog.model import (
     AgentSummary,
     BatchError,
@@ -44,8 +44,14 @@ from agentlog.storage.base import (
 from agentlog.storage.sql.dialect import Dialect
 from agentlog.storage.sql.filters import page_limit, session_filters, where_sql
 from agentlog.storage.sql.rows import row_session
+from agentlog.storage.sql.teams import not_found, pick_team
 
-SESSION_FROM = "FROM sessions s JOIN session_stats st ON st.session_id = s.id"
+SESSION_FROM = (
+    "FROM sessions s JOIN session_stats st ON st.team_id = s.team_id AND st.session_id = s.id"
+)
+
+# A session's key: (team key, id); see `sql/teams.py`.
+SessionKey = tuple[str, str]
 
 # The value each session sort orders by; never NULL, so keyset comparisons hold.
 SESSION_SORT_SQL: dict[str, str] = {
@@ -153,19 +159,21 @@ def session_sets(changes: SessionUpdate, ended: int | None) -> dict[str, Any]:
     return sets
 
 
-def stamp_changed(conn: Conn, session_ids: Sequence[str], p: str = "?") -> None:
+def stamp_changed(conn: Conn, keys: Sequence[SessionKey], p: str = "?") -> None:
     """Mark these sessions changed now (inside the write's transaction): `changed_sessions` finds them."""
-    ids = sorted(set(session_ids))
-    if not ids:
-        return
+    by_team: dict[str, set[str]] = {}
+    for team, sid in keys:
+        by_team.setdefault(team, set()).add(sid)
     now = to_us(utcnow())
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        conn.execute(
-            f"UPDATE session_stats SET changed_at = {p}"
-            f" WHERE session_id IN ({', '.join([p] * len(part))})",
-            [now, *part],
-        )
+    for team in sorted(by_team):
+        ids = sorted(by_team[team])
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            conn.execute(
+                f"UPDATE session_stats SET changed_at = {p} WHERE team_id = {p}"
+                f" AND session_id IN ({', '.join([p] * len(part))})",
+                [now, team, *part],
+            )
 
 
 class SQLSessionReads(ABC):
@@ -179,21 +187,40 @@ class SQLSessionReads(ABC):
         """A read connection for one call, with the backend's errors translated."""
 
     @abstractmethod
-    def _agents_of(self, conn: Conn, ids: Sequence[str]) -> dict[str, list[str]]:
-        """Each of `ids` with its agents, in first-seen order."""
+    def _agents_of(self, conn: Conn, keys: Sequence[SessionKey]) -> dict[SessionKey, list[str]]:
+        """Each session of `keys` with its agents, in first-seen order."""
+
+    def _session_team(self, conn: Conn, session_id: str) -> str:
+        """The team key of the session `session_id` this view sees (NotFound if none)."""
+        p = self._dialect.p
+        if self.team_id is not None:
+            row = conn.execute(
+                f"SELECT 1 FROM sessions WHERE id = {p} AND team_id = {p}",
+                (session_id, self.team_id),
+            ).fetchone()
+            if row is None:
+                raise not_found(session_id)
+            return self.team_id
+        rows = conn.execute(f"SELECT team_id FROM sessions WHERE id = {p}", (session_id,))
+        team = pick_team(session_id, {r[0] for r in rows.fetchall()})
+        if team is None:
+            raise not_found(session_id)
+        return team
 
     def get_session(self, session_id: str) -> SessionSummary:
+        p = self._dialect.p
+        sql = f"SELECT {self._dialect.session_columns} {SESSION_FROM} WHERE s.id = {p}"
+        params: list[Any] = [session_id]
+        if self.team_id is not None:
+            sql += f" AND s.team_id = {p}"
+            params.append(self.team_id)
         with self._reading() as conn:
-            row = conn.execute(
-                f"SELECT {self._dialect.session_columns} {SESSION_FROM}"
-                f" WHERE s.id = {self._dialect.p}",
-                (session_id,),
-            ).fetchone()
-            if row is None or (self.team_id is not None and row[11] != self.team_id):
-                raise NotFound(
-                    f"session {session_id} not found; list sessions with `agentlog sessions list`"
-                )
-            return row_session(row, self._agents_of(conn, [session_id])[session_id])
+            rows = {row[11]: row for row in conn.execute(sql, params).fetchall()}
+            team = pick_team(session_id, rows.keys())
+            if team is None:
+                raise not_found(session_id)
+            key = (team, session_id)
+            return row_session(rows[team], self._agents_of(conn, [key])[key])
 
     def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
         limit = page_limit(query.limit)
@@ -214,8 +241,8 @@ class SQLSessionReads(ABC):
             rows = conn.execute(sql, [*params, limit + 1]).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            agents = self._agents_of(conn, [r[1] for r in rows])
-        items = [row_session(r, agents[r[1]]) for r in rows]
+            agents = self._agents_of(conn, [(r[11], r[1]) for r in rows])
+        items = [row_session(r, agents[(r[11], r[1])]) for r in rows]
         cursor = encode_cursor(query.fingerprint(), [rows[-1][-1], rows[-1][1]]) if more else None
         return Page(items, cursor)
 
@@ -229,7 +256,7 @@ class SQLSessionReads(ABC):
         after = change_since(since)
         limit = page_limit(limit)
         p = self._dialect.p
-        where = ["s.id = st.session_id", f"st.changed_at >= {p}"]
+        where = ["s.team_id = st.team_id", "s.id = st.session_id", f"st.changed_at >= {p}"]
         params: list[Any] = [after - CHANGE_MARGIN_US]
         if self.team_id is not None:
             where.append(f"s.team_id = {p}")
@@ -245,10 +272,10 @@ class SQLSessionReads(ABC):
             ).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            agents = self._agents_of(conn, [r[1] for r in rows])
+            agents = self._agents_of(conn, [(r[11], r[1]) for r in rows])
         newest = max([now, *(int(r[-1]) for r in rows)])
         return SessionChanges(
-            [row_session(r, agents[r[1]]) for r in rows], change_token(newest), more
+            [row_session(r, agents[(r[11], r[1])]) for r in rows], change_token(newest), more
         )
 
     def count_sessions(self, query: SessionQuery) -> int:
@@ -268,7 +295,7 @@ class SQLSessionReads(ABC):
         where: list[str] = []
         params: list[Any] = []
         if self.team_id is not None:
-            where.append(f"sa.session_id IN (SELECT id FROM sessions WHERE team_id = {p})")
+            where.append(f"sa.team_id = {p}")
             params.append(self.team_id)
         if since is not None:
             where.append(f"sa.last_event_at >= {p}")

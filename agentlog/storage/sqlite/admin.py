@@ -212,8 +212,9 @@ class StoreAdmin(EventReads):
                             problems.append(f"full-text index {table}: {exc}")
             mismatched = conn.execute(
                 "SELECT count(*) FROM session_stats st LEFT JOIN"
-                " (SELECT session_id, count(*) AS n FROM events GROUP BY session_id) c"
-                " ON c.session_id = st.session_id WHERE st.event_count != coalesce(c.n, 0)"
+                " (SELECT team_id, session_id, count(*) AS n FROM events"
+                " GROUP BY team_id, session_id) c ON c.team_id = st.team_id"
+                " AND c.session_id = st.session_id WHERE st.event_count != coalesce(c.n, 0)"
             ).fetchone()[0]
             if mismatched:
                 problems.append(

@@ -8,6 +8,7 @@ index up to date (or, when it cannot, matches the unindexed tail in Python).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from agentlog.storage.sql.filters import (
 )
 from agentlog.storage.sql.rows import row_event, row_record
 from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
+from agentlog.storage.sql.teams import pick_team
 from agentlog.storage.sql.textsearch import fts_query
 from agentlog.storage.sqlite import write as w
 from agentlog.storage.sqlite.conn import Connections, translated
@@ -38,13 +40,19 @@ class EventReads:
     path: Path
     team_id: str | None
     _db: Connections
+    _session_team: Callable[[sqlite3.Connection, str], str]  # from SQLSessionReads
 
     def _event_where(self, query: EventQuery) -> tuple[list[str], list[Any]]:
         """Filters for `query`; checks its session is visible and the index is current."""
-        if query.session_id is not None:
-            self._require_session(query.session_id)
+        team = self._query_team(query)
         tail = self._catch_up() if query.text is not None else None
-        return event_filters(SQLITE, query, self.team_id, unindexed_from=tail)
+        return event_filters(SQLITE, query, team, unindexed_from=tail)
+
+    def _query_team(self, query: EventQuery) -> str | None:
+        """The team key `query`'s events are in: its session's when it names one, else the view's."""
+        if query.session_id is not None:
+            return self._require_session(query.session_id)
+        return self.team_id
 
     def _catch_up(self) -> int | None:
         """Index the backlog before a search; if that cannot happen now (read-only, or
@@ -66,28 +74,22 @@ class EventReads:
                     writer.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
         return w.watermark(conn) if w.has_backlog(conn) else None
 
-    def _require_session(self, session_id: str) -> None:
-        row = (
-            self._read()
-            .execute("SELECT team_id FROM sessions WHERE id = ?", (session_id,))
-            .fetchone()
-        )
-        if row is None or (self.team_id is not None and row[0] != self.team_id):
-            raise NotFound(
-                f"session {session_id} not found; list sessions with `agentlog sessions list`"
-            )
+    def _require_session(self, session_id: str) -> str:
+        """The team key of the session `session_id` this view sees (NotFound if none)."""
+        return self._session_team(self._read(), session_id)
 
     def get_event(self, event_id: str) -> Event:
-        sql = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?"
+        sql = f"SELECT {EVENT_COLUMNS}, e.team_id FROM events e WHERE e.id = ?"
         params: list[Any] = [event_id]
         if self.team_id is not None:
-            sql += " AND e.session_id IN (SELECT id FROM sessions WHERE team_id = ?)"
+            sql += " AND e.team_id = ?"
             params.append(self.team_id)
         with translated(self.path):
-            row = self._read().execute(sql, params).fetchone()
-        if row is None:
+            rows = {row[-1]: row for row in self._read().execute(sql, params).fetchall()}
+        team = pick_team(event_id, rows.keys(), "event")
+        if team is None:
             raise NotFound(f"event {event_id} not found")
-        return row_event(row)
+        return row_event(rows[team])
 
     def list_events(self, query: EventQuery) -> Page[Event]:
         rows, cursor = self._event_rows(query)
@@ -124,11 +126,10 @@ class EventReads:
     ) -> tuple[list[Any], str | None]:
         """A full-text page, found without sorting every match (see `sqlite/search.py`)."""
         with translated(self.path):
-            if query.session_id is not None:
-                self._require_session(query.session_id)
+            team = self._query_team(query)
             tail = self._catch_up()
             conn = self._read()
-            where, params = event_filters(SQLITE, query, self.team_id, text=False)
+            where, params = event_filters(SQLITE, query, team, text=False)
             after = event_after(query)
             if after:
                 where.append(after[0])
@@ -136,8 +137,9 @@ class EventReads:
             span = None
             if query.session_id is not None:
                 span = conn.execute(
-                    "SELECT first_rid, last_rid FROM session_stats WHERE session_id = ?",
-                    (query.session_id,),
+                    "SELECT first_rid, last_rid FROM session_stats"
+                    " WHERE team_id = ? AND session_id = ?",
+                    (team, query.session_id),
                 ).fetchone()
                 if span is None or span[0] is None:
                     return [], None

@@ -308,4 +308,36 @@ def m007_token_details(db: Database) -> None:
         db.execute(f"ALTER TABLE events ADD COLUMN {column} INTEGER")
 
 
+@migration
+def m008_team_keys(db: Database) -> None:
+    """Sessions and events keyed by (team, id): ids are per team, so no team learns another's.
+
+    A local store's rows get the team key '' (`sql/teams.py`), so the key is never
+    NULL and one unique index guards local and team rows alike. The unique keys
+    are (id, team_id): the same guarantee as (team_id, id), and a local store's
+    lookups by id alone still use them. The aggregates are re-keyed the same way.
+    """
+    db.execute("UPDATE sessions SET team_id = '' WHERE team_id IS NULL")
+    db.execute("DROP INDEX sessions_id")
+    db.execute("CREATE UNIQUE INDEX sessions_id ON sessions (id, team_id)")
+    db.execute("ALTER TABLE events ADD COLUMN team_id TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        "UPDATE events SET team_id = (SELECT s.team_id FROM sessions s WHERE s.id = events.session_id)"
+        " WHERE session_id IN (SELECT id FROM sessions WHERE team_id != '')"
+    )
+    db.execute("DROP INDEX events_id")
+    db.execute("CREATE UNIQUE INDEX events_id ON events (id, team_id)")
+    for table, pk in (
+        ("session_stats", ("team_id", "session_id")),
+        ("session_agents", ("team_id", "session_id", "agent_id")),
+    ):
+        db.table(table).add_column("team_id", str, not_null_default="")
+        db.execute(
+            f"UPDATE {table} SET team_id = (SELECT s.team_id FROM sessions s"
+            f" WHERE s.id = {table}.session_id)"
+            " WHERE session_id IN (SELECT id FROM sessions WHERE team_id != '')"
+        )
+        db.table(table).transform(pk=pk)
+
+
 LATEST_VERSION = migration_number(migration_names()[-1])

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentlog.errors import InvalidInput, NotFound, UsageError
+from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import (
     BatchError,
     Event,
@@ -32,12 +32,14 @@ from agentlog.model import (
 )
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
+    SessionKey,
     SQLSessionReads,
     as_update,
     session_sets,
     split_events,
     stamp_changed,
 )
+from agentlog.storage.sql.teams import ambiguous, resolve_sessions, team_key
 from agentlog.storage.sqlite import write as w
 from agentlog.storage.sqlite.admin import StoreAdmin
 from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
@@ -120,8 +122,9 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
         """Upsert sessions, then insert new events, in one transaction (see `Store.write`).
 
-        `inserted` / `duplicates` count events. A session of another team (in a
-        scoped view) raises Conflict; an event for one is an item error. Items may
+        `inserted` / `duplicates` count events. Sessions and events are keyed by
+        (team, id): a scoped view's ids never meet another team's (`sql/teams.py`);
+        an unscoped view's event for an id several teams hold is an item error. Items may
         also be dicts, validated here. The batch size is the caller's: the API and
         the SDK cap it (model.MAX_BATCH_EVENTS); `migrate` may write more at once.
         """
@@ -131,34 +134,34 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         if not good_sessions and not valid:
             return WriteResult(errors=errors)
         with self._db.transaction() as conn:
-            for s in good_sessions:
-                w.upsert_session(conn, s, self.team_id, self.user_id)
-            known = w.session_teams(conn, list({e.session_id for _, e in valid}))
-            if self.team_id is not None:
-                foreign = {sid for sid, team in known.items() if team != self.team_id}
-                if foreign:
-                    for index, e in valid:
-                        if e.session_id in foreign:
-                            errors.append(
-                                BatchError(
-                                    index=index, id=e.id, error=f"session {e.session_id} not found"
-                                )
-                            )
-                    valid = [(i, e) for i, e in valid if e.session_id not in foreign]
+            changed: list[SessionKey] = [
+                (w.upsert_session(conn, s, self.team_id, self.user_id), s.id) for s in good_sessions
+            ]
+            sids = list({e.session_id for _, e in valid})
+            known, several = resolve_sessions(w.session_teams(conn, sids, self.team_id), sids)
+            if several:
+                errors.extend(
+                    BatchError(index=i, id=e.id, error=str(ambiguous(e.session_id)))
+                    for i, e in valid
+                    if e.session_id in several
+                )
+                valid = [(i, e) for i, e in valid if e.session_id not in several]
             w.create_missing_sessions(
-                conn, [e for _, e in valid], known, self.team_id, self.user_id
+                conn, [e for _, e in valid], known, team_key(self.team_id), self.user_id
             )
             existing = w.existing_event_ids(conn, [e.id for _, e in valid])
             new: list[Event] = []
             for _, e in valid:
-                if e.id in existing:
+                key = (known[e.session_id], e.id)
+                if key in existing:
                     duplicates += 1
                 else:
-                    existing.add(e.id)
+                    existing.add(key)
                     new.append(e)
-            w.insert_events(conn, new)
+            w.insert_events(conn, new, known)
             inserted = len(new)
-            stamp_changed(conn, [s.id for s in good_sessions] + [e.session_id for e in new])
+            changed.extend((known[e.session_id], e.session_id) for e in new)
+            stamp_changed(conn, changed)
         if inserted:
             self._index_if_large()
         errors.sort(key=lambda b: b.index)
@@ -176,20 +179,18 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         with translated(self.path):
             self._index_all()
 
-    def _session_rid(self, conn: sqlite3.Connection, session_id: str) -> int:
+    def _session_rid(self, conn: sqlite3.Connection, session_id: str) -> tuple[str, int]:
+        """The (team key, rid) of the session `session_id` this view sees (NotFound if none)."""
+        team = self._session_team(conn, session_id)
         row = conn.execute(
-            "SELECT rid, team_id FROM sessions WHERE id = ?", (session_id,)
+            "SELECT rid FROM sessions WHERE id = ? AND team_id = ?", (session_id, team)
         ).fetchone()
-        if row is None or (self.team_id is not None and row[1] != self.team_id):
-            raise NotFound(
-                f"session {session_id} not found; list sessions with `agentlog sessions list`"
-            )
-        return row[0]
+        return team, row[0]
 
     def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary:
         changes = as_update(changes)
         with self._db.transaction() as conn:
-            rid = self._session_rid(conn, session_id)
+            team, rid = self._session_rid(conn, session_id)
             title, description, ended = conn.execute(
                 "SELECT title, description, ended_at FROM sessions WHERE rid = ?", (rid,)
             ).fetchone()
@@ -202,35 +203,37 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
             new_description = sets.get("description", description)
             if (new_title, new_description) != (title, description):
                 w._fts_replace_session(conn, rid, new_title, new_description)
-            stamp_changed(conn, [session_id])
-        return self.get_session(session_id)
+            stamp_changed(conn, [(team, session_id)])
+        return self.scoped(team, self.user_id).get_session(session_id)
 
     def delete_session(self, session_id: str) -> int:
         with self._db.transaction() as conn:
-            rid = self._session_rid(conn, session_id)
-            return w.delete_session_rows(conn, session_id, rid)
+            team, rid = self._session_rid(conn, session_id)
+            return w.delete_session_rows(conn, team, session_id, rid)
 
     def prune(self, before: datetime) -> int:
         # One transaction per session, not one for all: a long prune must not hold the
         # write lock past other processes' busy timeout (an agent logging meanwhile).
         # Each session goes whole or not at all; one still idle is re-checked inside.
         cutoff = to_us(before)
-        sql = "SELECT s.id " + SESSION_FROM + " WHERE st.activity_at < ?"
+        sql = "SELECT s.team_id, s.id " + SESSION_FROM + " WHERE st.activity_at < ?"
         params: list[Any] = [cutoff]
         if self.team_id is not None:
             sql += " AND s.team_id = ?"
             params.append(self.team_id)
         with translated(self.path):
-            candidates = [r[0] for r in self._read().execute(sql, params).fetchall()]
+            candidates = self._read().execute(sql, params).fetchall()
         erased = 0
-        for sid in candidates:
+        for team, sid in candidates:
             with self._db.transaction() as conn:
                 row = conn.execute(
-                    "SELECT s.rid " + SESSION_FROM + " WHERE s.id = ? AND st.activity_at < ?",
-                    (sid, cutoff),
+                    "SELECT s.rid "
+                    + SESSION_FROM
+                    + " WHERE s.id = ? AND s.team_id = ? AND st.activity_at < ?",
+                    (sid, team, cutoff),
                 ).fetchone()
                 if row is not None:
-                    w.delete_session_rows(conn, sid, row[0])
+                    w.delete_session_rows(conn, team, sid, row[0])
                     erased += 1
         return erased
 
@@ -240,16 +243,20 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
         with translated(self.path):
             yield self._read()
 
-    def _agents_of(self, conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-        agents: dict[str, list[str]] = {sid: [] for sid in ids}
-        for part in w.chunks(list(ids)):
+    def _agents_of(
+        self, conn: sqlite3.Connection, keys: Sequence[SessionKey]
+    ) -> dict[SessionKey, list[str]]:
+        agents: dict[SessionKey, list[str]] = {key: [] for key in keys}
+        for part in w.chunks(list(agents)):
+            pairs = ",".join("(?,?)" for _ in part)
             rows = conn.execute(
-                f"SELECT session_id, agent_id FROM session_agents WHERE session_id IN ({','.join('?' * len(part))})"
+                "SELECT team_id, session_id, agent_id FROM session_agents"
+                f" WHERE (team_id, session_id) IN (VALUES {pairs})"
                 " ORDER BY first_event_at, agent_id",
-                list(part),
+                [v for key in part for v in key],
             )
-            for sid, agent in rows:
-                agents[sid].append(agent)
+            for team, sid, agent in rows:
+                agents[(team, sid)].append(agent)
         return agents
 
 

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentlog.errors import Conflict
 from agentlog.model import Event, Session
 from agentlog.storage.sql.rows import event_end_us, event_row, missing_sessions, session_row
+from agentlog.storage.sql.teams import only_team, owners
 from agentlog.storage.sql.textsearch import normalize_for_index
 from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
 
@@ -29,8 +29,8 @@ _CHUNK = 500  # ids per IN (...) lookup
 INSERT_EVENT = (
     "INSERT INTO events (rid, id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
-    " cache_read_tokens, cache_creation_tokens, reasoning_tokens)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
@@ -40,13 +40,19 @@ def chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 # ---------------------------------------------------------------- sessions
-def session_teams(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str | None]:
-    """team_id of each existing session among `ids`."""
-    found: dict[str, str | None] = {}
+def session_teams(
+    conn: sqlite3.Connection, ids: Sequence[str], scope: str | None
+) -> dict[str, set[str]]:
+    """The teams holding each existing session among `ids` (only `scope`'s, when given)."""
+    rows: list[tuple[str, str]] = []
     for part in chunks(list(ids)):
         sql = f"SELECT id, team_id FROM sessions WHERE id IN ({','.join('?' * len(part))})"
-        found.update(conn.execute(sql, list(part)).fetchall())
-    return found
+        params = list(part)
+        if scope is not None:
+            sql += " AND team_id = ?"
+            params.append(scope)
+        rows.extend(conn.execute(sql, params).fetchall())
+    return owners(rows)
 
 
 def _fts_replace_session(conn: sqlite3.Connection, rid: int, title: str, description: str) -> None:
@@ -57,11 +63,10 @@ def _fts_replace_session(conn: sqlite3.Connection, rid: int, title: str, descrip
     )
 
 
-def insert_session(
-    conn: sqlite3.Connection, s: Session, team_id: str | None, created_by: str | None
-) -> None:
+def insert_session(conn: sqlite3.Connection, s: Session, team: str, created_by: str | None) -> None:
+    """Insert `s` as team `team`'s (a team key: `NO_TEAM` for none)."""
     row = session_row(s)
-    row["team_id"] = team_id
+    row["team_id"] = team
     row["created_by"] = created_by
     cols = ", ".join(row)
     cur = conn.execute(
@@ -70,8 +75,8 @@ def insert_session(
     rid = cur.lastrowid
     assert rid is not None  # an INSERT that returned sets it
     conn.execute(
-        "INSERT INTO session_stats (session_id, activity_at) VALUES (?, ?)",
-        (s.id, row["created_at"]),
+        "INSERT INTO session_stats (team_id, session_id, activity_at) VALUES (?, ?, ?)",
+        (team, s.id, row["created_at"]),
     )
     if row["title"] or row["description"]:
         _fts_replace_session(conn, rid, row["title"], row["description"])
@@ -79,36 +84,43 @@ def insert_session(
 
 def upsert_session(
     conn: sqlite3.Connection, s: Session, scope: str | None, user: str | None
-) -> None:
-    """Insert `s`, or overwrite its fields (created_at only moves earlier, updated_at only later)."""
+) -> str:
+    """Insert `s`, or overwrite its fields (created_at only moves earlier, updated_at only later).
+
+    Returns the team key it was written under: the view's team, else the session's
+    own, else `only_team` of its id (see `sql/teams.py`).
+    """
+    if scope is not None:
+        team, by = scope, user
+    else:
+        found = session_teams(conn, [s.id], None).get(s.id, set())
+        team = s.team_id or only_team(found)
+        by = s.created_by
     old = conn.execute(
-        "SELECT rid, team_id, title, description, created_at, updated_at FROM sessions WHERE id = ?",
-        (s.id,),
+        "SELECT rid, title, description, created_at, updated_at FROM sessions"
+        " WHERE id = ? AND team_id = ?",
+        (s.id, team),
     ).fetchone()
     if old is None:
-        team = scope if scope is not None else s.team_id
-        by = user if scope is not None else s.created_by
         insert_session(conn, s, team, by)
-        return
-    rid, team, title, description, created, updated = old
-    if scope is not None and team != scope:
-        raise Conflict(f"session id {s.id} is already used by another team; make a new session id")
+        return team
+    rid, title, description, created, updated = old
     row = session_row(s)
     row["created_at"] = min(created, row["created_at"])
     row["updated_at"] = max(updated, row["updated_at"])
-    if scope is None and s.team_id is not None:
-        row["team_id"] = s.team_id
     sets = ", ".join(f"{k} = ?" for k in row if k != "id")
     conn.execute(
         f"UPDATE sessions SET {sets} WHERE rid = ?",
         [v for k, v in row.items() if k != "id"] + [rid],
     )
     conn.execute(
-        "UPDATE session_stats SET activity_at = max(activity_at, ?) WHERE session_id = ?",
-        (row["created_at"], s.id),
+        "UPDATE session_stats SET activity_at = max(activity_at, ?)"
+        " WHERE team_id = ? AND session_id = ?",
+        (row["created_at"], team, s.id),
     )
     if (title, description) != (row["title"], row["description"]):
         _fts_replace_session(conn, rid, row["title"], row["description"])
+    return team
 
 
 # ---------------------------------------------------------------- events
@@ -129,11 +141,12 @@ class _Agg:
     )  # agent -> [count, errors, first, last]
 
 
-def existing_event_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
+def existing_event_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[tuple[str, str]]:
+    """(team key, id) of the stored events among `ids` (an id is unique only within its team)."""
+    found: set[tuple[str, str]] = set()
     for part in chunks(list(ids)):
-        sql = f"SELECT id FROM events WHERE id IN ({','.join('?' * len(part))})"
-        found.update(r[0] for r in conn.execute(sql, list(part)))
+        sql = f"SELECT team_id, id FROM events WHERE id IN ({','.join('?' * len(part))})"
+        found.update(conn.execute(sql, list(part)).fetchall())
     return found
 
 
@@ -147,12 +160,15 @@ def next_rid(conn: sqlite3.Connection) -> int:
     return max(top, watermark(conn)) + 1
 
 
-def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
-    """Insert new (already de-duplicated) events and fold them into the aggregates."""
+def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict[str, str]) -> None:
+    """Insert new (already de-duplicated) events and fold them into the aggregates.
+
+    `teams`: the team key of each event's session.
+    """
     if not events:
         return
     rid = next_rid(conn)
-    rows = [event_row(rid + k, e) for k, e in enumerate(events)]
+    rows = [(*event_row(rid + k, e), teams[e.session_id]) for k, e in enumerate(events)]
     conn.executemany(INSERT_EVENT, rows)
     blocks: dict[int, list[int]] = {}
     for row in rows:
@@ -169,13 +185,14 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
         " DO UPDATE SET min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts)",
         [(block, lo, hi) for block, (lo, hi) in blocks.items()],
     )
-    aggs: dict[str, _Agg] = {}
+    aggs: dict[tuple[str, str], _Agg] = {}
     for k, e in enumerate(events):
         ts = rows[k][3]
         err = e.is_error
-        agg = aggs.get(e.session_id)
+        key = (rows[k][-1], e.session_id)
+        agg = aggs.get(key)
         if agg is None:
-            agg = aggs[e.session_id] = _Agg(first=ts, last=ts, first_rid=rid + k)
+            agg = aggs[key] = _Agg(first=ts, last=ts, first_rid=rid + k)
         agg.last_rid = rid + k
         agg.count += 1
         agg.errors += err
@@ -202,7 +219,7 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
         " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
         " cost_usd = cost_usd + ?, first_rid = coalesce(first_rid, ?), last_rid = ?,"
         " last_end_at = max(coalesce(last_end_at, ?), ?)"
-        " WHERE session_id = ?",
+        " WHERE team_id = ? AND session_id = ?",
         [
             (
                 a.count,
@@ -219,44 +236,45 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
                 a.last_rid,
                 a.end,
                 a.end,
+                team,
                 sid,
             )
-            for sid, a in aggs.items()
+            for (team, sid), a in aggs.items()
         ],
     )
     conn.executemany(
-        "INSERT INTO session_agents (session_id, agent_id, event_count, error_count,"
-        " first_event_at, last_event_at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (session_id, agent_id) DO UPDATE SET"
+        "INSERT INTO session_agents (team_id, session_id, agent_id, event_count, error_count,"
+        " first_event_at, last_event_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (team_id, session_id, agent_id) DO UPDATE SET"
         " event_count = event_count + excluded.event_count,"
         " error_count = error_count + excluded.error_count,"
         " first_event_at = min(first_event_at, excluded.first_event_at),"
         " last_event_at = max(last_event_at, excluded.last_event_at)",
         [
-            (sid, agent, v[0], v[1], v[2], v[3])
-            for sid, a in aggs.items()
+            (team, sid, agent, v[0], v[1], v[2], v[3])
+            for (team, sid), a in aggs.items()
             for agent, v in a.agents.items()
         ],
     )
     # updated_at follows the newest event (the same as "now" for a live agent, and
     # stable when history is imported).
     conn.executemany(
-        "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?",
-        [(a.last, sid) for sid, a in aggs.items()],
+        "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ? AND team_id = ?",
+        [(a.last, sid, team) for (team, sid), a in aggs.items()],
     )
 
 
 def create_missing_sessions(
     conn: sqlite3.Connection,
     events: Sequence[Event],
-    known: dict[str, str | None],
-    team_id: str | None,
+    known: dict[str, str],
+    team: str,
     user_id: str | None,
 ) -> None:
-    """Create an untitled active session for each session id in `events` not in `known`."""
+    """Create team `team`'s untitled active session for each session id in `events` not in `known`."""
     for sid, session in missing_sessions(events, known).items():
-        insert_session(conn, session, team_id, user_id)
-        known[sid] = team_id
+        insert_session(conn, session, team, user_id)
+        known[sid] = team
 
 
 # ---------------------------------------------------------------- full-text
@@ -338,12 +356,13 @@ def reset_index(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE fts_state SET value = 0 WHERE name IN (?, ?)", (WATERMARK, STALE))
 
 
-def delete_session_rows(conn: sqlite3.Connection, session_id: str, rid: int) -> int:
+def delete_session_rows(conn: sqlite3.Connection, team: str, session_id: str, rid: int) -> int:
     """Erase one session, its events, aggregates and index rows; return events erased."""
-    unindex_events(conn, "session_id = ?", (session_id,))
-    erased = conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,)).rowcount
-    conn.execute("DELETE FROM session_agents WHERE session_id = ?", (session_id,))
-    conn.execute("DELETE FROM session_stats WHERE session_id = ?", (session_id,))
+    key = (team, session_id)
+    unindex_events(conn, "team_id = ? AND session_id = ?", key)
+    erased = conn.execute("DELETE FROM events WHERE team_id = ? AND session_id = ?", key).rowcount
+    conn.execute("DELETE FROM session_agents WHERE team_id = ? AND session_id = ?", key)
+    conn.execute("DELETE FROM session_stats WHERE team_id = ? AND session_id = ?", key)
     conn.execute("DELETE FROM sessions_fts WHERE rowid = ?", (rid,))
     conn.execute("DELETE FROM sessions WHERE rid = ?", (rid,))
     return erased
