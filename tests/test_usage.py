@@ -54,6 +54,9 @@ def test_report_slices_by_user_agent_type_integration_and_day(tmp_path) -> None:
         "input_tokens": 7,
         "output_tokens": 3,
         "cost_usd": 0.5,
+        "cache_read_tokens": 0,
+        "cache_creation_tokens": 0,
+        "reasoning_tokens": 0,
     }
     assert [(r["agent_id"], r["events"]) for r in report["per_agent"]] == [
         ("planner", 2),
