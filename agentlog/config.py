@@ -166,6 +166,12 @@ SETTINGS: dict[str, Setting] = {
             "Login attempts per minute per client address",
         ),
         Setting(
+            "serve.cookie_secure",
+            str,
+            "auto",
+            "Web sign-in cookies: auto = Secure over https; 1 = always (TLS ends at a proxy); 0 = never",
+        ),
+        Setting(
             "serve.db_wait_seconds",
             float,
             0.0,

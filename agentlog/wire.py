@@ -12,6 +12,7 @@ AUTHORIZATION = "Authorization"
 TEAM_HEADER = "X-AgentLog-Team"  # an admin key acting for another team ("*" = every team)
 USER_HEADER = "X-AgentLog-User"  # an admin key recording another author
 REQUEST_ID_HEADER = "X-Request-ID"
+WEB_COOKIE = "agentlog_session"  # the web view's sign-in (HttpOnly; GET requests only)
 
 
 class EventParam:

@@ -50,7 +50,7 @@ from bench.ceiling import make_events  # noqa: E402
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
 SESSIONS = 10
 BATCH = 1000
-ADMIN, PASSWORD = "bench@example.com", "bench-password-123"
+ADMIN, PASSWORD = "bench@example.com", "Tangerine-Harbor-42-Quill"  # passes the password policy
 
 
 def server_env(db: str, redis: str, home: Path, port: int) -> dict[str, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agentlog.cli.context import get_store, stale_after
+from agentlog.cli.output import is_terminal
 from agentlog.errors import UsageError
 
 
@@ -43,6 +45,11 @@ def tui(
 
     if file is not None and server is not None:
         raise UsageError("give either FILE or --server, not both")
+    if not has_terminal():
+        raise UsageError(
+            "agentlog tui needs a terminal (stdin and stdout); for scripts and pipes use "
+            "`agentlog sessions list`, `agentlog events SESSION` or `agentlog tail` (--json)"
+        )
     if file is not None:
         if not file.exists():
             raise UsageError(f"{file} does not exist; give the path of an export file")
@@ -59,6 +66,11 @@ def tui(
     finally:
         if file is not None:
             store.close()
+
+
+def has_terminal() -> bool:
+    """Both ends a full-screen app needs: keys in, a screen out."""
+    return is_terminal(sys.stdin) and is_terminal(sys.stdout)
 
 
 def register(app: typer.Typer) -> None:

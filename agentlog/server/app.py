@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
 
 from agentlog.server import errors
 from agentlog.server.accesslog import AccessLog, install_stdout_handler
@@ -140,6 +141,11 @@ def create_app(
     for router in routers[5:]:
         app.include_router(router)
     check_operation_ids([*routers, app.router])
+    from agentlog.server.web import routes as web_routes
+    from agentlog.server.web.render import STATIC
+
+    app.include_router(web_routes.router)  # the web view (not in the API document)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     if settings.cors_origins:
         app.add_middleware(

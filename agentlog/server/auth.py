@@ -195,8 +195,12 @@ class Authenticator:
             raise AuthError("this sign-in has ended (signed out); log in again")
         return user
 
-    def _from_jwt(self, token: str) -> Principal:
-        claims = self.keyring.verify(token, "access")
+    def from_web_cookie(self, token: str) -> Principal:
+        """The signed-in person of a web page's session cookie (a JWT of type "web", one family)."""
+        return self._from_jwt(token, "web")
+
+    def _from_jwt(self, token: str, kind: str = "access") -> Principal:
+        claims = self.keyring.verify(token, kind)
         user = self._current(claims)
         family = claims.get("fam")
         return Principal(
@@ -205,7 +209,7 @@ class Authenticator:
             user.role,
             user.email,
             None,
-            "jwt",
+            "jwt" if kind == "access" else kind,
             family if isinstance(family, str) else None,
         )
 

@@ -15,7 +15,7 @@ from agentlog.server.ratelimit import MemoryLimiter, check
 from agentlog.server.state import ServerState
 from agentlog.storage.accounts import AccountStore
 from agentlog.storage.base import Store
-from agentlog.wire import TEAM_HEADER, USER_HEADER
+from agentlog.wire import TEAM_HEADER, USER_HEADER, WEB_COOKIE
 
 # Declared for the OpenAPI document (the Authorize button in /docs); the header is parsed below.
 _bearer = HTTPBearer(auto_error=False, description="An API key (al_…) or a JWT access token.")
@@ -38,8 +38,15 @@ async def get_principal(
     state: ServerState = request.app.state.agentlog
     client = request.client.host if request.client else None
     header = request.headers.get("authorization")
+    cookie = request.cookies.get(WEB_COOKIE) if request.method in ("GET", "HEAD") else None
     try:
-        principal = state.auth.peek(header, client)
+        principal: Principal | None
+        if header is None and cookie:
+            # A signed-in browser (the web view; EventSource cannot send a header). Reads only:
+            # a write needs a header, so a cookie alone can never change anything (no CSRF).
+            principal = await run_in_threadpool(state.auth.from_web_cookie, cookie)
+        else:
+            principal = state.auth.peek(header, client)
         if principal is None:
             principal = await run_in_threadpool(state.auth.authenticate, header, client)
     except AuthError:

@@ -13,6 +13,9 @@ from agentlog.errors import UsageError
 from agentlog.model import MAX_BATCH_BYTES
 
 DEV_ENV = "AGENTLOG_SERVE_DEV"
+COOKIE_SECURE_ENV = (
+    "AGENTLOG_SERVE_COOKIE_SECURE"  # 1: always Secure (TLS ends at a proxy), 0: never
+)
 MIN_JWT_SECRET_CHARS = 32  # RFC 7518 3.2: an HS256 key is at least as long as the hash (256 bits)
 
 
@@ -49,6 +52,8 @@ class ServerSettings:
     key_cache_seconds: float = 2.0  # how long a validated key is trusted before re-reading it
     usage_flush_seconds: float = 5.0
     access_log: bool = False  # JSON lines on stdout (on by default in `agentlog serve`)
+    # The web view's cookies: Secure when the request came over https (None), or always / never.
+    cookie_secure: bool | None = None
 
     def __post_init__(self) -> None:
         if self.jwt_secret and len(self.jwt_secret) < MIN_JWT_SECRET_CHARS:
@@ -83,7 +88,16 @@ class ServerSettings:
             max_body_bytes=settings.get("serve.max_body_bytes"),
             key_cache_seconds=settings.get("serve.key_cache_seconds"),
             usage_flush_seconds=settings.get("serve.usage_flush_seconds"),
+            cookie_secure=_flag(settings.get("serve.cookie_secure")),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:
         return replace(self, **changes)
+
+
+def _flag(text: str) -> bool | None:
+    """auto (or empty) -> None; 0/false/no/off -> False; anything else -> True."""
+    text = str(text).strip().lower()
+    if text in ("", "auto"):
+        return None
+    return text not in ("0", "false", "no", "off")

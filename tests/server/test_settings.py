@@ -43,6 +43,7 @@ def test_every_server_setting_comes_from_the_environment(monkeypatch):
         "key_cache_seconds": "0",
         "usage_flush_seconds": "1",
         "access_log": "1",
+        "cookie_secure": "1",
     }
     fields = {f.name for f in dataclasses.fields(ServerSettings)} - not_settings
     assert fields == set(values), "a ServerSettings field needs a serve.* setting and a line here"

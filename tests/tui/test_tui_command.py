@@ -26,6 +26,7 @@ def runs(monkeypatch) -> list[AgentLogApp]:
         seen.append(self)
 
     monkeypatch.setattr(AgentLogApp, "run", run)
+    monkeypatch.setattr("agentlog.cli.tui.has_terminal", lambda: True)
     return seen
 
 
@@ -70,3 +71,24 @@ def test_tui_refuses_a_missing_file_and_file_with_server(tmp_path, runs) -> None
     assert result.exit_code == 2
     assert "not both" in result.output
     assert runs == []
+
+
+def test_tui_without_a_terminal_is_one_clear_line(tmp_path) -> None:
+    """Piped or in a CI job, it says what to use instead of hanging on a screen nobody sees."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "agentlog", "--db", str(tmp_path / "x.db"), "tui"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"AGENTLOG_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "agentlog: error: agentlog tui needs a terminal (stdin and stdout); for scripts and "
+        "pipes use `agentlog sessions list`, `agentlog events SESSION` or `agentlog tail` (--json)"
+    ]

@@ -1,0 +1,75 @@
+"""Jinja2 for the web pages: autoescaped templates, the shared presentation vocabulary, security headers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+from starlette.responses import HTMLResponse
+
+from agentlog import present
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+
+# No inline script or style anywhere; htmx and the stylesheet come from /static.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def highlight(text: str | None, term: str | None) -> Markup:
+    """`text` escaped, with every case-insensitive match of `term` in <mark>."""
+    text = present.safe_text(text or "")
+    if not term:
+        return escape(text)
+    parts = re.split(f"({re.escape(term)})", text, flags=re.IGNORECASE)
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts)
+    )
+
+
+def when(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt else "—"
+
+
+def as_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
+
+
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters.update(
+    highlight=highlight,
+    when=when,
+    as_json=as_json,
+    duration=present.duration,
+    glyph=lambda kind: present.type_glyph(kind)[0],
+    short=present.type_short,
+    state_glyph=lambda state: present.state_glyph(state)[0],
+    event_name=present.event_name,
+    text=present.safe_text,
+)
+
+
+def page(name: str, code: int = 200, **context: object) -> HTMLResponse:
+    html = env.get_template(name).render(**context)
+    return HTMLResponse(html, status_code=code, headers=HEADERS)

@@ -1,0 +1,249 @@
+"""The web pages: sign in and out, sessions, one session's timeline; every page reads without JS."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from agentlog.errors import AgentLogError, AuthError, InvalidInput, NotFound, RateLimited
+from agentlog.model import EventType, SessionStatus, normalize_id, utcnow
+from agentlog.server.auth import Principal
+from agentlog.server.state import ServerState
+from agentlog.server.web import signin
+from agentlog.server.web.render import HEADERS, page
+from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.wire import WEB_COOKIE
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+EVENT_PAGE = 200
+Text = Annotated[str | None, Query(max_length=1000)]
+
+
+def _state(request: Request) -> ServerState:
+    return request.app.state.agentlog
+
+
+def _principal(request: Request) -> Principal | None:
+    cookie = request.cookies.get(WEB_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return _state(request).auth.from_web_cookie(cookie)
+    except (AuthError, NotFound):
+        return None
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse("/login?" + urlencode({"next": target}), 303)
+    signin.clear_session(response)
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this server (never //elsewhere or a scheme): no open redirect."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/sessions"
+
+
+def _context(request: Request, principal: Principal, **extra: Any) -> dict[str, Any]:
+    return {
+        "me": principal,
+        "csrf": signin.session_csrf(_state(request), principal),
+        **extra,
+    }
+
+
+def _not_found(request: Request, principal: Principal | None, what: str) -> Response:
+    ctx: dict[str, Any] = _context(request, principal) if principal else {"me": None, "csrf": ""}
+    return page("error.html", 404, title="Not found", message=what, **ctx)
+
+
+# ---------------------------------------------------------------- sign in / out
+@router.get("/")
+def home(request: Request) -> Response:
+    return RedirectResponse("/sessions" if _principal(request) else "/login", 303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: Text = None) -> Response:
+    token = signin.login_csrf(request)
+    response = page("login.html", csrf=token, next=_local(next), error=None, email="", me=None)
+    signin.set_login_csrf(response, request, _state(request), token)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    state = _state(request)
+    form = await _form(request)
+    token = request.cookies.get(signin.CSRF_COOKIE)
+    if not signin.same(token, form.get("csrf")):
+        return page(
+            "error.html",
+            403,
+            title="Refused",
+            me=None,
+            csrf="",
+            message="the sign-in form expired or came from another site; reload it and try again",
+        )
+    email, password = form.get("email", "").strip(), form.get("password", "")
+    address = request.client.host if request.client else "unknown"
+    try:
+        cookie = await run_in_threadpool(signin.sign_in, state, email, password, address)
+    except (AuthError, RateLimited, InvalidInput) as exc:
+        status = 429 if isinstance(exc, RateLimited) else 401
+        response = page(
+            "login.html",
+            status,
+            csrf=token,
+            next=_local(form.get("next")),
+            error=exc.message,
+            email=email,
+            me=None,
+        )
+        return response
+    done = RedirectResponse(_local(form.get("next")), 303)
+    done.headers.update(HEADERS)
+    signin.set_session(done, request, state, cookie)
+    done.delete_cookie(signin.CSRF_COOKIE)
+    return done
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    form = await _form(request)
+    if not signin.same(form.get("csrf"), signin.session_csrf(_state(request), principal)):
+        return page(
+            "error.html",
+            403,
+            title="Refused",
+            message="the form expired; reload the page",
+            **_context(request, principal),
+        )
+    await run_in_threadpool(_state(request).auth.logout, principal)
+    response = RedirectResponse("/login", 303)
+    signin.clear_session(response)
+    return response
+
+
+# ---------------------------------------------------------------- sessions
+@router.get("/sessions")
+def sessions_page(
+    request: Request, q: Text = None, status: Text = None, agent: Text = None, cursor: Text = None
+) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    store = _state(request).store.scoped(principal.team_id, principal.user_id)
+    error = None
+    try:
+        chosen = SessionStatus(status) if status else None
+        result = store.list_sessions(
+            SessionQuery(
+                status=chosen,
+                text=q or None,
+                agent=agent or None,
+                limit=PAGE_SIZE,
+                cursor=cursor or None,
+            )
+        )
+        items, next_cursor = result.items, result.next_cursor
+    except (AgentLogError, ValueError) as exc:
+        items, next_cursor, error = [], None, getattr(exc, "message", str(exc))
+    from agentlog import present
+
+    now = utcnow()
+    rows = [(s, present.session_state(s, now)) for s in items]
+    filters = {k: v for k, v in {"q": q, "status": status, "agent": agent}.items() if v}
+    more = "/sessions?" + urlencode({**filters, "cursor": next_cursor}) if next_cursor else None
+    return page(
+        "sessions.html",
+        rows=rows,
+        q=q or "",
+        status=status or "",
+        agent=agent or "",
+        statuses=[s.value for s in SessionStatus],
+        more=more,
+        error=error,
+        **_context(request, principal),
+    )
+
+
+@router.get("/s/{session_id}")
+def session_page(
+    request: Request,
+    session_id: str,
+    type: Annotated[list[str] | None, Query()] = None,
+    agent: Text = None,
+    q: Text = None,
+    cursor: Text = None,
+) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    store = _state(request).store.scoped(principal.team_id, principal.user_id)
+    try:
+        sid = normalize_id(session_id, "session")
+        session = store.get_session(sid)
+    except (NotFound, ValueError):
+        return _not_found(request, principal, "no such session in your team")
+    types = [EventType(t) for t in (type or []) if t in {e.value for e in EventType}]
+    error = None
+    try:
+        result = store.list_events(
+            EventQuery(
+                session_id=sid,
+                types=types or None,
+                agents=[agent] if agent else None,
+                text=q or None,
+                limit=EVENT_PAGE,
+                cursor=cursor or None,
+            )
+        )
+        events, next_cursor = result.items, result.next_cursor
+    except (AgentLogError, ValueError) as exc:
+        events, next_cursor, error = [], None, getattr(exc, "message", str(exc))
+    children = store.list_sessions(SessionQuery(parent_session_id=sid, limit=100)).items
+    parent = None
+    if session.parent_session_id:
+        try:
+            parent = store.get_session(session.parent_session_id)
+        except NotFound:
+            parent = None
+    filters: dict[str, object] = {k: v for k, v in {"agent": agent, "q": q}.items() if v}
+    if types:
+        filters["type"] = [t.value for t in types]
+    more = (
+        f"/s/{sid}?" + urlencode({**filters, "cursor": next_cursor}, doseq=True)
+        if next_cursor
+        else None
+    )
+    return page(
+        "session.html",
+        session=session,
+        events=events,
+        children=children,
+        parent=parent,
+        types=[e.value for e in EventType],
+        chosen=[t.value for t in types],
+        agent=agent or "",
+        q=q or "",
+        more=more,
+        error=error,
+        **_context(request, principal),
+    )

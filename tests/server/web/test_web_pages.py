@@ -1,0 +1,193 @@
+"""The web view in-process: sign-in cookie and CSRF, escaping of hostile content, team isolation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from agentlog.model import Event, Session
+from agentlog.server.testing import BASE_URL, TestServer, start_test_server
+from agentlog.server.web.signin import CSRF_COOKIE
+from agentlog.storage.accounts import Role
+from agentlog.wire import WEB_COOKIE
+from tests.support.server import Who, add_user
+
+PASSWORD = "a long passphrase of my own 42"
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def sign_in(srv: TestServer, email: str, password: str = PASSWORD) -> TestClient:
+    """A fresh browser-like client signed in through the form."""
+    browser = TestClient(srv.app, base_url=BASE_URL)
+    form = browser.get("/login")
+    r = browser.post(
+        "/login",
+        data={"csrf": _csrf(form.text), "email": email, "password": password},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return browser
+
+
+@pytest.fixture
+def people(srv: TestServer) -> dict[str, Who]:
+    return {
+        "alice": add_user(srv, "alice@example.com", Role.MEMBER, "main", PASSWORD),
+        "eve": add_user(srv, "eve@example.com", Role.MEMBER, "other", PASSWORD),
+    }
+
+
+def _hostile_session(srv: TestServer, who: Who) -> Session:
+    s = Session(title=XSS, description=XSS, tags=[XSS], metadata={XSS: XSS})
+    events = [
+        Event(
+            session_id=s.id,
+            type="TOOL_CALL",
+            name=XSS,
+            agent_id=XSS,
+            content=XSS,
+            metadata={XSS: XSS},
+        ),
+        Event(session_id=s.id, type="LOG", content="find the needle here", agent_id="bot"),
+    ]
+    body = {"sessions": [s.to_json_dict()], "events": [e.to_json_dict() for e in events]}
+    r = srv.client.post(
+        "/v1/events:batch", json=body, headers={"Authorization": f"Bearer {who.key}"}
+    )
+    assert r.status_code == 200, r.text
+    return s
+
+
+def test_sign_in_sets_an_httponly_lax_cookie_and_pages_carry_a_strict_csp(srv, people):
+    browser = TestClient(srv.app, base_url=BASE_URL)
+    assert (
+        browser.get("/sessions", follow_redirects=False)
+        .headers["location"]
+        .startswith("/login?next=%2Fsessions")
+    )
+    form = browser.get("/login")
+    assert "script-src 'self'" in form.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in form.headers["content-security-policy"]
+    r = browser.post(
+        "/login",
+        data={"csrf": _csrf(form.text), "email": "alice@example.com", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/sessions"
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith(WEB_COOKIE + "="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http on loopback
+    page = browser.get("/sessions")
+    assert page.status_code == 200 and "alice@example.com" in page.text
+
+
+def test_cookie_is_secure_when_configured(tmp_path: Path):
+    srv = start_test_server(tmp_path / "secure", cookie_secure=True)
+    try:
+        add_user(srv, "alice@example.com", Role.MEMBER, "main", PASSWORD)
+        browser = TestClient(srv.app, base_url=BASE_URL)  # plain http: TLS ends at a proxy
+        form = browser.get("/login")
+        assert "Secure" in form.headers["set-cookie"]
+        token = _csrf(form.text)
+        r = browser.post(
+            "/login",
+            data={"csrf": token, "email": "alice@example.com", "password": PASSWORD},
+            headers={"Cookie": f"{CSRF_COOKIE}={token}"},
+            follow_redirects=False,
+        )
+        session = next(c for c in r.headers.get_list("set-cookie") if c.startswith(WEB_COOKIE))
+        assert "Secure" in session and "HttpOnly" in session
+    finally:
+        srv.close()
+
+
+def test_cookie_is_secure_over_https_by_default(srv, people):
+    browser = TestClient(srv.app, base_url="https://testserver")
+    assert "Secure" in browser.get("/login").headers["set-cookie"]
+
+
+def test_forms_without_the_csrf_token_are_refused(srv, people):
+    browser = TestClient(srv.app, base_url=BASE_URL)
+    browser.get("/login")
+    r = browser.post(
+        "/login", data={"csrf": "forged", "email": "alice@example.com", "password": PASSWORD}
+    )
+    assert r.status_code == 403 and WEB_COOKIE not in r.headers.get("set-cookie", "")
+    signed_in = sign_in(srv, "alice@example.com")
+    assert signed_in.post("/logout", data={}).status_code == 403
+    assert signed_in.get("/sessions").status_code == 200  # still signed in
+
+
+def test_a_wrong_password_says_so_on_the_page(srv, people):
+    browser = TestClient(srv.app, base_url=BASE_URL)
+    form = browser.get("/login")
+    r = browser.post(
+        "/login", data={"csrf": _csrf(form.text), "email": "alice@example.com", "password": "nope"}
+    )
+    assert r.status_code == 401 and "wrong email or password" in r.text
+
+
+def test_sign_out_ends_the_session_on_the_server(srv, people):
+    browser = sign_in(srv, "alice@example.com")
+    stolen = browser.cookies[WEB_COOKIE]
+    page = browser.get("/sessions")
+    r = browser.post("/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    replayed = TestClient(srv.app, base_url=BASE_URL, cookies={WEB_COOKIE: stolen})
+    assert replayed.get("/sessions", follow_redirects=False).status_code == 303
+    assert replayed.get("/v1/sessions").status_code == 401
+
+
+def test_hostile_content_renders_as_text_everywhere(srv, people):
+    s = _hostile_session(srv, people["alice"])
+    browser = sign_in(srv, "alice@example.com")
+    for path in ("/sessions", f"/s/{s.id}"):
+        html = browser.get(path).text
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert "&lt;script&gt;alert(" in html, path
+
+
+def test_timeline_filters_search_highlights_and_anchors(srv, people):
+    s = _hostile_session(srv, people["alice"])
+    browser = sign_in(srv, "alice@example.com")
+    html = browser.get(f"/s/{s.id}", params={"q": "needle"}).text
+    assert "find the <mark>needle</mark> here" in html
+    logs = browser.get(f"/s/{s.id}", params={"type": "LOG"}).text
+    timeline = logs.split('<ol class="timeline">')[1]
+    assert "needle" in timeline and "&lt;script&gt;" not in timeline
+    assert re.search(r'<li id="[0-9a-f-]{36}" class="event type-LOG', timeline)
+    assert "<details><summary>metadata</summary>" in browser.get(f"/s/{s.id}").text
+
+
+def test_another_teams_session_is_404(srv, people):
+    s = _hostile_session(srv, people["alice"])
+    eve = sign_in(srv, "eve@example.com")
+    r = eve.get(f"/s/{s.id}")
+    assert r.status_code == 404 and "&lt;script&gt;" not in r.text
+    assert "&lt;script&gt;" not in eve.get("/sessions").text
+    assert eve.get(f"/s/{'0' * 8}").status_code == 404
+
+
+def test_the_event_stream_accepts_the_cookie_for_reads_only(srv, people):
+    s = _hostile_session(srv, people["alice"])
+    browser = sign_in(srv, "alice@example.com")
+    with browser.stream("GET", "/v1/events/stream", params={"session_id": s.id}) as r:
+        assert r.status_code == 200
+        assert next(r.iter_bytes()).startswith(b"retry:")
+    # A write with only the cookie is not authenticated: no cross-site request can change data.
+    assert browser.post("/v1/sessions", json=Session(title="x").to_json_dict()).status_code == 401
+
+
+def test_next_never_leaves_the_server(srv, people):
+    browser = TestClient(srv.app, base_url=BASE_URL)
+    form = browser.get("/login", params={"next": "//evil.example/"})
+    assert 'value="/sessions"' in form.text
