@@ -3,7 +3,7 @@
 A mixin of `SQLiteStore` (it reads through the store's per-thread connections);
 full-text pages are planned by `sqlite/search.py`, and a search first brings the
 index up to date through `sqlite/fts.py` (or, when it cannot, matches the unindexed
-tail in Python). Nothing here writes.
+tail in Python); the indexing itself is `fts.py`'s.
 """
 
 from __future__ import annotations
