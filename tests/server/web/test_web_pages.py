@@ -191,3 +191,31 @@ def test_next_never_leaves_the_server(srv, people):
     browser = TestClient(srv.app, base_url=BASE_URL)
     form = browser.get("/login", params={"next": "//evil.example/"})
     assert 'value="/sessions"' in form.text
+
+
+def test_a_new_key_is_shown_once_works_and_revoking_it_ends_it(srv, people):
+    browser = sign_in(srv, "alice@example.com")
+    page = browser.get("/keys")
+    r = browser.post("/keys", data={"csrf": _csrf(page.text), "label": XSS})
+    assert r.status_code == 201 and "&lt;script&gt;" in r.text and "<script>alert" not in r.text
+    secret = re.search(r'<pre class="secret-value">([^<]+)</pre>', r.text).group(1)
+    api = {"Authorization": f"Bearer {secret}"}
+    assert srv.client.get("/v1/auth/me", headers=api).json()["email"] == "alice@example.com"
+    again = browser.get("/keys").text
+    assert secret not in again  # shown only once
+    key_id = re.search(r'action="/keys/([0-9a-f-]+)/revoke"', again).group(1)
+    assert browser.post(f"/keys/{key_id}/revoke", data={}).status_code == 403
+    done = browser.post(f"/keys/{key_id}/revoke", data={"csrf": _csrf(again)})
+    assert done.status_code == 200 and "revoked" in done.text
+    assert srv.client.get("/v1/auth/me", headers=api).status_code == 401
+
+
+def test_another_teams_key_cannot_be_revoked(srv, people):
+    alice = sign_in(srv, "alice@example.com")
+    page = alice.get("/keys")
+    alice.post("/keys", data={"csrf": _csrf(page.text), "label": "mine"})
+    key_id = re.search(r'action="/keys/([0-9a-f-]+)/revoke"', alice.get("/keys").text).group(1)
+    eve = sign_in(srv, "eve@example.com")
+    r = eve.post(f"/keys/{key_id}/revoke", data={"csrf": _csrf(eve.get("/keys").text)})
+    assert r.status_code == 404
+    assert "revoked" not in alice.get("/keys").text
