@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agentlog.model import Session, new_id, to_us
 from agentlog.storage.base import EventQuery, SessionQuery, event_cursor, iter_sessions
 from agentlog.storage.sql.analytics import percentile
-from agentlog.storage.sqlite import write as sqlite_write
+from agentlog.storage.sqlite import fts as sqlite_fts
 from agentlog.storage.sqlite.store import SQLiteStore
 from bench.ceiling import (
     BASE_TIME,
@@ -99,8 +99,8 @@ def bench_ingest(n: int) -> None:
         assert found == sum(RARE_WORD in (e.content or "") for e in events)
         store.close()
     with tempfile.TemporaryDirectory() as tmp:
-        saved = sqlite_write.FTS_BATCH_ROWS
-        sqlite_write.FTS_BATCH_ROWS = 10**12  # durable only: leave the whole index for later
+        saved = sqlite_fts.FTS_BATCH_ROWS
+        sqlite_fts.FTS_BATCH_ROWS = 10**12  # durable only: leave the whole index for later
         try:
             store = SQLiteStore(Path(tmp) / "durable.db")
             start2 = time.perf_counter()
@@ -109,7 +109,7 @@ def bench_ingest(n: int) -> None:
             durable_only = time.perf_counter() - start2
             store.close()
         finally:
-            sqlite_write.FTS_BATCH_ROWS = saved
+            sqlite_fts.FTS_BATCH_ROWS = saved
     rate_search = n / (searchable - start)
     rate_durable = n / durable_only
     report(

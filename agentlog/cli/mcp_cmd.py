@@ -181,9 +181,9 @@ def replay(
         raise UsageError("a command after `--` goes with --against (to re-ask a real server)")
     server = ReplayServer(exchanges)
     server.serve(sys.stdin.buffer, sys.stdout.buffer)
-    summary = f"agentlog mcp replay: {server.answered} answers from the recording"
+    summary = f"agentlog mcp replay: {plural(server.answered, 'answer')} from the recording"
     if server.misses:
-        summary += f"; {len(server.misses)} requests it had no answer for: " + ", ".join(
+        summary += f"; no answer for {plural(len(server.misses), 'request')}: " + ", ".join(
             server.misses[:5]
         )
     message(summary)

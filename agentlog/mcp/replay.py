@@ -53,13 +53,28 @@ class Exchange:
         return self.method
 
 
+# Answered whoever asks: the handshake's params name the client (its name, version and
+# capabilities), which another client, or the next release of the same one, says otherwise.
+_BY_METHOD = ("initialize", "server/discover")
+
+
 def match_key(method: str, params: Any) -> str:
-    """What makes two requests the same question: the method and the params without `_meta`."""
-    if isinstance(params, dict):
+    """What makes two requests the same question: the method and what it asks for.
+
+    The handshake matches by method alone, a listing by its page cursor, a tool call by the
+    tool and its arguments, anything else by its params; `_meta` never counts.
+    """
+    if method in _BY_METHOD:
+        params = None
+    elif isinstance(params, dict):
         if method == "tools/call":
             params = {"name": params.get("name"), "arguments": params.get("arguments") or {}}
+        elif method.endswith("/list"):
+            params = {"cursor": params.get("cursor")}
         else:
             params = {k: v for k, v in params.items() if k != "_meta"}
+    elif method.endswith("/list"):
+        params = {"cursor": None}
     return method + " " + orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()
 
 

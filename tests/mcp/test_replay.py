@@ -155,3 +155,25 @@ def test_repeated_calls_are_answered_in_recorded_order_then_refused() -> None:
     assert third["error"]["code"] == NO_RECORDED_ANSWER
     assert server.answer({"jsonrpc": "2.0", "method": "notifications/initialized"}) is None
     assert server.answer({"jsonrpc": "2.0", "id": 13, "method": "ping"})["result"] == {}
+
+
+def test_another_client_gets_the_recorded_handshake_and_listing() -> None:
+    recorded = [
+        Exchange(
+            "initialize",
+            {"protocolVersion": "2025-06-18", "clientInfo": {"name": "recorder", "version": "1"}},
+            jsonrpc_id=1,
+            answer_kind="result",
+            answer={"protocolVersion": "2025-06-18", "serverInfo": {"name": "fs"}},
+            step=1,
+        ),
+        Exchange(
+            "tools/list", {}, jsonrpc_id=2, answer_kind="result", answer={"tools": []}, step=2
+        ),
+    ]
+    server = ReplayServer(recorded)
+    hello = {"protocolVersion": "2025-06-18", "clientInfo": {"name": "another", "version": "9"}}
+    answer = server.answer({"jsonrpc": "2.0", "id": 7, "method": "initialize", "params": hello})
+    assert answer["result"]["serverInfo"] == {"name": "fs"}
+    listing = server.answer({"jsonrpc": "2.0", "id": 8, "method": "tools/list"})
+    assert listing["result"] == {"tools": []} and not server.misses

@@ -10,7 +10,7 @@ import pytest
 from agentlog.errors import UsageError
 from agentlog.model import Event, EventType, new_id
 from agentlog.storage.base import EventQuery
-from agentlog.storage.sqlite import write as sqlite_write
+from agentlog.storage.sqlite import fts as sqlite_fts
 from agentlog.storage.sqlite.store import SQLiteStore
 
 
@@ -84,7 +84,7 @@ def test_size_and_info(store):
 
 
 def test_index_is_filled_in_batches_behind_the_writes(store, monkeypatch):
-    monkeypatch.setattr(sqlite_write, "FTS_BATCH_ROWS", 10)
+    monkeypatch.setattr(sqlite_fts, "FTS_BATCH_ROWS", 10)
     sid = new_id()
     store.write(events=events(sid, 4))
     assert store.info().extra["fts_pending"] == 4  # small backlog waits for a search
@@ -157,7 +157,7 @@ def test_search_while_another_process_holds_the_write_lock(tmp_path):
 
 
 def test_large_deletes_leave_tombstones_that_vacuum_clears(store, monkeypatch):
-    monkeypatch.setattr(sqlite_write, "PRECISE_DELETE_MAX", 5)
+    monkeypatch.setattr(sqlite_fts, "PRECISE_DELETE_MAX", 5)
     keep, gone = new_id(), new_id()
     store.write(events=events(keep, 3, "heron") + events(gone, 8, "heron"))
     assert store.count_events(EventQuery(text="heron")) == 11  # indexes all of them

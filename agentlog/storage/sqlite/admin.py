@@ -14,7 +14,7 @@ from agentlog.errors import NotAnAgentLogDatabase, NotFound, SchemaTooNew, Store
 from agentlog.model import from_us
 from agentlog.storage.base import StoreInfo
 from agentlog.storage.sql.sessions import SESSION_FROM
-from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite import fts
 from agentlog.storage.sqlite.conn import SQLITE_HEADER, translated
 from agentlog.storage.sqlite.events import EventReads
 from agentlog.storage.sqlite.migrations import (
@@ -161,8 +161,8 @@ class StoreAdmin(EventReads):
         with translated(self.path):
             conn = self._read()
             sessions, events, oldest, newest = conn.execute(sql, params).fetchone()
-            pending = w.backlog(conn)
-            stale = w.stale_rows(conn)
+            pending = fts.backlog(conn)
+            stale = fts.stale_rows(conn)
         return StoreInfo(
             url=self.url,
             backend=self.backend,
@@ -225,10 +225,10 @@ class StoreAdmin(EventReads):
     def vacuum(self) -> None:
         """Rebuild the full-text index if deletes left tombstones, merge it, compact the file."""
         with self._db.lock, translated(self.path):
-            if w.stale_rows(self._db.writer()):
+            if fts.stale_rows(self._db.writer()):
                 with self._db.transaction() as conn:
-                    w.reset_index(conn)
-            self._index_all()
+                    fts.reset_index(conn)
+            fts.index_all(self._db)
             writer = self._db.writer()
             writer.execute("INSERT INTO events_fts (events_fts) VALUES ('optimize')")
             writer.execute("INSERT INTO sessions_fts (sessions_fts) VALUES ('optimize')")

@@ -2,7 +2,8 @@
 
 A mixin of `SQLiteStore` (it reads through the store's per-thread connections);
 full-text pages are planned by `sqlite/search.py`, and a search first brings the
-index up to date (or, when it cannot, matches the unindexed tail in Python).
+index up to date through `sqlite/fts.py` (or, when it cannot, matches the unindexed
+tail in Python); the indexing itself is `fts.py`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentlog.errors import DatabaseLocked, NotFound
+from agentlog.errors import NotFound
 from agentlog.model import Event, StatsReport
 from agentlog.storage.base import EventQuery, Page, event_cursor
 from agentlog.storage.sql.filters import (
@@ -26,7 +27,7 @@ from agentlog.storage.sql.rows import row_event, row_record
 from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
 from agentlog.storage.sql.teams import pick_team
 from agentlog.storage.sql.textsearch import fts_query
-from agentlog.storage.sqlite import write as w
+from agentlog.storage.sqlite import fts
 from agentlog.storage.sqlite.conn import Connections, translated
 from agentlog.storage.sqlite.dialect import SQLITE
 from agentlog.storage.sqlite.search import search_keys
@@ -55,24 +56,8 @@ class EventReads:
         return self.team_id
 
     def _catch_up(self) -> int | None:
-        """Index the backlog before a search; if that cannot happen now (read-only, or
-        another process holds the write lock), the rid above which rows are unindexed."""
-        conn = self._read()
-        if not w.has_backlog(conn):
-            return None  # the common case: no lock taken, searches run side by side
-        if not self._db.read_only:
-            with self._db.lock:
-                writer = self._db.writer()
-                # A search waits briefly for a busy writer, then matches the tail in Python.
-                writer.execute("PRAGMA busy_timeout = 250")
-                try:
-                    self._index_all()
-                    return None
-                except DatabaseLocked:
-                    pass
-                finally:
-                    writer.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
-        return w.watermark(conn) if w.has_backlog(conn) else None
+        """Bring the full-text index up to date for a search (`sqlite/fts.py`)."""
+        return fts.catch_up(self._db)
 
     def _require_session(self, session_id: str) -> str:
         """The team key of the session `session_id` this view sees (NotFound if none)."""
@@ -195,7 +180,7 @@ class EventReads:
                     return 0
                 tail = self._catch_up()
                 conn = self._read()
-                if tail is None and not w.stale_rows(conn):
+                if tail is None and not fts.stale_rows(conn):
                     sql = "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?"
                     return conn.execute(sql, (match,)).fetchone()[0]
             where, params = self._event_where(query)
@@ -266,18 +251,6 @@ class EventReads:
 
     def _read(self) -> sqlite3.Connection:
         return self._db.reader()
-
-    def _index_all(self) -> None:
-        """Bring the full-text index up to date, one large transaction per batch."""
-        if self._db.read_only:
-            return
-        with self._db.lock:
-            if not w.has_backlog(self._db.writer()):
-                return
-            while True:
-                with self._db.transaction() as conn:
-                    if w.index_batch(conn) < w.FTS_BATCH_ROWS:
-                        return
 
 
 def _only_text(q: EventQuery) -> bool:

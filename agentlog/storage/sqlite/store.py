@@ -40,6 +40,7 @@ from agentlog.storage.sql.sessions import (
     stamp_changed,
 )
 from agentlog.storage.sql.teams import ambiguous, resolve_sessions, team_key
+from agentlog.storage.sqlite import fts
 from agentlog.storage.sqlite import write as w
 from agentlog.storage.sqlite.admin import StoreAdmin
 from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
@@ -163,21 +164,15 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
             changed.extend((known[e.session_id], e.session_id) for e in new)
             stamp_changed(conn, changed)
         if inserted:
-            self._index_if_large()
+            with translated(self.path):
+                fts.index_if_large(self._db)
         errors.sort(key=lambda b: b.index)
         return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
-
-    def _index_if_large(self) -> None:
-        with self._db.lock, translated(self.path):
-            conn = self._db.writer()
-            top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
-            if top - w.watermark(conn) >= w.FTS_BATCH_ROWS:
-                self._index_all()
 
     def flush_index(self) -> None:
         """Index every event written so far (a search does this itself first)."""
         with translated(self.path):
-            self._index_all()
+            fts.index_all(self._db)
 
     def _session_rid(self, conn: sqlite3.Connection, session_id: str) -> tuple[str, int]:
         """The (team key, rid) of the session `session_id` this view sees (NotFound if none)."""

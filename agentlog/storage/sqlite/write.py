@@ -18,12 +18,9 @@ from agentlog.model import Event, Session
 from agentlog.storage.sql.rows import event_end_us, event_row, missing_sessions, session_row
 from agentlog.storage.sql.teams import only_team, owners
 from agentlog.storage.sql.textsearch import normalize_for_index
+from agentlog.storage.sqlite import fts
 from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
 
-FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the issue's measured sweet spot)
-WATERMARK = "events_indexed_rid"
-STALE = "events_stale_rows"
-PRECISE_DELETE_MAX = 20_000  # index rows removed one by one up to this many per delete
 _CHUNK = 500  # ids per IN (...) lookup
 
 INSERT_EVENT = (
@@ -157,7 +154,7 @@ def next_rid(conn: sqlite3.Connection) -> int:
     the newest rows were deleted (which plain INTEGER PRIMARY KEY would allow).
     """
     top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
-    return max(top, watermark(conn)) + 1
+    return max(top, fts.watermark(conn)) + 1
 
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict[str, str]) -> None:
@@ -277,89 +274,10 @@ def create_missing_sessions(
         known[sid] = team
 
 
-# ---------------------------------------------------------------- full-text
-def watermark(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT value FROM fts_state WHERE name = ?", (WATERMARK,)).fetchone()
-    return row[0] if row else 0
-
-
-def backlog(conn: sqlite3.Connection) -> int:
-    """How many events are not yet in the full-text index."""
-    mark = watermark(conn)
-    return conn.execute("SELECT count(*) FROM events WHERE rid > ?", (mark,)).fetchone()[0]
-
-
-def has_backlog(conn: sqlite3.Connection) -> bool:
-    top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
-    return top > watermark(conn)
-
-
-def index_batch(conn: sqlite3.Connection, limit: int = FTS_BATCH_ROWS) -> int:
-    """Index up to `limit` events past the watermark (inside the caller's transaction)."""
-    mark = watermark(conn)
-    rows = conn.execute(
-        "SELECT rid, name, content FROM events WHERE rid > ? ORDER BY rid LIMIT ?", (mark, limit)
-    ).fetchall()
-    if not rows:
-        return 0
-    conn.executemany(
-        "INSERT INTO events_fts (rowid, name, content) VALUES (?, ?, ?)",
-        [
-            (rid, normalize_for_index(name), normalize_for_index(content))
-            for rid, name, content in rows
-        ],
-    )
-    conn.execute("UPDATE fts_state SET value = ? WHERE name = ?", (rows[-1][0], WATERMARK))
-    return len(rows)
-
-
-def unindex_events(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> None:
-    """Remove the matching events' rows from the contentless index (same normalised values).
-
-    FTS5 deletes cost about as much as inserts (~100 µs an event here), so a large
-    delete would hold the write lock for many seconds. Past PRECISE_DELETE_MAX rows
-    the index rows are left behind as tombstones instead: searches join to
-    `events`, so they never surface, and rids are never reused (`next_rid`), so
-    they never match a new event. `vacuum()` rebuilds the index without them.
-    """
-    mark = watermark(conn)
-    sql = f"SELECT rid, name, content FROM events WHERE rid <= ? AND ({where})"
-    count = conn.execute(
-        f"SELECT count(*) FROM events WHERE rid <= ? AND ({where})", [mark, *params]
-    ).fetchone()[0]
-    if count > PRECISE_DELETE_MAX:
-        conn.execute(
-            "INSERT INTO fts_state (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-            (STALE, count),
-        )
-        return
-    rows = conn.execute(sql, [mark, *params]).fetchall()
-    conn.executemany(
-        "INSERT INTO events_fts (events_fts, rowid, name, content) VALUES ('delete', ?, ?, ?)",
-        [
-            (rid, normalize_for_index(name), normalize_for_index(content))
-            for rid, name, content in rows
-        ],
-    )
-
-
-def stale_rows(conn: sqlite3.Connection) -> int:
-    """Index rows of deleted events left as tombstones (see `unindex_events`)."""
-    row = conn.execute("SELECT value FROM fts_state WHERE name = ?", (STALE,)).fetchone()
-    return row[0] if row else 0
-
-
-def reset_index(conn: sqlite3.Connection) -> None:
-    """Empty the events index so the batch indexer rebuilds it from `events` (drops tombstones)."""
-    conn.execute("INSERT INTO events_fts (events_fts) VALUES ('delete-all')")
-    conn.execute("UPDATE fts_state SET value = 0 WHERE name IN (?, ?)", (WATERMARK, STALE))
-
-
 def delete_session_rows(conn: sqlite3.Connection, team: str, session_id: str, rid: int) -> int:
     """Erase one session, its events, aggregates and index rows; return events erased."""
     key = (team, session_id)
-    unindex_events(conn, "team_id = ? AND session_id = ?", key)
+    fts.unindex_events(conn, "team_id = ? AND session_id = ?", key)
     erased = conn.execute("DELETE FROM events WHERE team_id = ? AND session_id = ?", key).rowcount
     conn.execute("DELETE FROM session_agents WHERE team_id = ? AND session_id = ?", key)
     conn.execute("DELETE FROM session_stats WHERE team_id = ? AND session_id = ?", key)
