@@ -152,7 +152,7 @@ def test_a_lead_reads_last_nights_failure_in_the_browser(served, browser, tmp_pa
 
         # Only the errors; open one's metadata; its anchor link is stable.
         page.check("input[name=type][value=ERROR]")
-        page.click("form.filters button[type=submit]")
+        page.click("form[action^='/s/'] button[type=submit]")
         page.wait_for_url("**type=ERROR**")
         errors = page.locator("ol.timeline li.event")
         assert errors.count() >= 1
@@ -190,6 +190,19 @@ def test_keys_sign_out_and_another_team(served, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     _sign_in(page, served.url, "alice@example.com")
+    # Compare last night's failed eval with a completed one, from the failed session's page.
+    page.goto(f"{served.url}/sessions?q=Nightly+eval")
+    failed = page.locator("tr.state-failed a").first.get_attribute("href")
+    passed = page.locator("tr.state-completed a").first.get_attribute("href")
+    assert failed and passed
+    page.goto(served.url + failed)
+    page.fill("input[name=b]", passed.removeprefix("/s/"))
+    page.click("text=Compare")
+    page.wait_for_url("**/compare?**")
+    assert "First divergence at step" in page.locator("main").inner_text()
+    assert page.locator("tr#divergence").count() == 1
+    page.screenshot(path=str(tmp_path / "compare-1280x800.png"), full_page=True)
+
     page.click("text=API keys")
     page.fill("input[name=label]", "from the browser")
     page.click("text=Create key")

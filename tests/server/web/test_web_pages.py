@@ -219,3 +219,29 @@ def test_another_teams_key_cannot_be_revoked(srv, people):
     r = eve.post(f"/keys/{key_id}/revoke", data={"csrf": _csrf(eve.get("/keys").text)})
     assert r.status_code == 404
     assert "revoked" not in alice.get("/keys").text
+
+
+def test_compare_aligns_two_runs_and_marks_the_first_divergence(srv, people):
+    from agentlog.compare import align
+
+    sessions = []
+    for outcome in ("ok", "error"):
+        s = Session(title=f"run {outcome}")
+        events = [
+            Event(session_id=s.id, type="USER_INPUT", content="go"),
+            Event(session_id=s.id, type="TOOL_CALL", name="fetch", status=outcome),
+            Event(session_id=s.id, type="AGENT_OUTPUT", content="done"),
+        ]
+        body = {"sessions": [s.to_json_dict()], "events": [e.to_json_dict() for e in events]}
+        headers = {"Authorization": f"Bearer {people['alice'].key}"}
+        assert srv.client.post("/v1/events:batch", json=body, headers=headers).status_code == 200
+        sessions.append((s, events))
+    (a, ea), (b, eb) = sessions
+    _rows, first = align(ea, eb)
+    browser = sign_in(srv, "alice@example.com")
+    html = browser.get("/compare", params={"a": a.id, "b": b.id}).text
+    assert f"First divergence at step {first + 1}" in html
+    divergence = html.split('id="divergence"')[1].split("</tr>")[0]
+    assert "fetch" in divergence and "error" in divergence
+    eve = sign_in(srv, "eve@example.com")
+    assert eve.get("/compare", params={"a": a.id, "b": b.id}).status_code == 404

@@ -1,0 +1,60 @@
+"""The web view's compare page: two sessions' steps aligned as the TUI aligns them, first divergence marked."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from agentlog.compare import align
+from agentlog.errors import NotFound
+from agentlog.model import normalize_id
+from agentlog.server.web.render import page
+from agentlog.server.web.routes import Text, _context, _not_found, _principal, _state, _to_login
+from agentlog.storage.base import EventQuery, iter_events
+
+router = APIRouter(include_in_schema=False)
+MAX_STEPS = 2000  # steps aligned per side, as the TUI's compare screen (no Textual import here)
+
+
+@router.get("/compare")
+def compare_page(
+    request: Request,
+    a: Text = None,
+    b: Text = None,
+    id: list[str] | None = Query(None),
+) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    picked = [x for x in (a, b, *(id or [])) if x][:2]
+    if len(picked) < 2:
+        return page(
+            "error.html",
+            422,
+            title="Compare",
+            message="pick two sessions to compare",
+            **_context(request, principal),
+        )
+    store = _state(request).store.scoped(principal.team_id, principal.user_id)
+    try:
+        sessions = [store.get_session(normalize_id(x, "session")) for x in picked]
+    except (NotFound, ValueError):
+        return _not_found(request, principal, "no such session in your team")
+    sides = [
+        list(islice(iter_events(store, EventQuery(session_id=s.id, order="asc")), MAX_STEPS))
+        for s in sessions
+    ]
+    rows, first = align(sides[0], sides[1])
+    cut = any(s.event_count > MAX_STEPS for s in sessions)
+    return page(
+        "compare.html",
+        left=sessions[0],
+        right=sessions[1],
+        rows=rows,
+        first=first,
+        cut=cut,
+        max_steps=MAX_STEPS,
+        **_context(request, principal),
+    )
