@@ -1,0 +1,223 @@
+"""The web view in a real headless Chromium against a real `agentlog serve` with the demo data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from agentlog.cli.app import app
+from agentlog.model import Event, Session
+from agentlog.server.testing import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+AGENTLOG = str(Path(sys.executable).parent / "agentlog")
+PASSWORD = "a long passphrase of my own 42"
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class Served:
+    url: str
+    db: str
+    hostile_id: str
+
+
+def _admin(db: str, *args: str, input: str | None = None) -> str:
+    result = CliRunner().invoke(app, ["admin", *args, "--db", db], input=input)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("web")
+    db = str(tmp / "team.db")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [AGENTLOG, "serve", "--port", str(port), "--db", db],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "AGENTLOG_HOME": str(tmp / "home")},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "agentlog serve did not become ready"
+            time.sleep(0.1)
+        _admin(
+            db, "create-user", "alice@example.com", "--admin", "--password-stdin", input=PASSWORD
+        )
+        _admin(db, "teams", "create", "other")
+        _admin(
+            db,
+            "create-user",
+            "eve@example.com",
+            "--team",
+            "other",
+            "--password-stdin",
+            input=PASSWORD,
+        )
+        key = orjson.loads(_admin(db, "keys", "create", "--label", "sdk", "--json"))["secret"]
+        demo = CliRunner().invoke(app, ["demo", "--server", url, "--api-key", key])
+        assert demo.exit_code == 0, demo.output
+        hostile = Session(title=XSS, description=XSS, tags=[XSS], metadata={XSS: XSS})
+        events = [
+            Event(
+                session_id=hostile.id,
+                type="TOOL_CALL",
+                name=XSS,
+                agent_id=XSS,
+                content=XSS,
+                metadata={XSS: XSS},
+            ),
+            Event(session_id=hostile.id, type="ERROR", content=XSS, agent_id=XSS),
+        ]
+        r = httpx.post(
+            f"{url}/v1/events:batch",
+            json={
+                "sessions": [hostile.to_json_dict()],
+                "events": [e.to_json_dict() for e in events],
+            },
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert r.status_code == 200, r.text
+        yield Served(url, db, hostile.id)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(page, url: str, email: str) -> None:
+    page.goto(url + "/")
+    assert "/login" in page.url
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/sessions")
+
+
+@pytest.mark.slow
+def test_a_lead_reads_last_nights_failure_in_the_browser(served, browser, tmp_path):
+    dialogs: list[str] = []
+    for width, height in ((1280, 800), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        _sign_in(page, served.url, "alice@example.com")
+        page.screenshot(path=str(tmp_path / f"sessions-{width}x{height}.png"), full_page=True)
+
+        # Find the failing demo session through the filters, then open it.
+        page.select_option("select[name=status]", "failed")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url("**status=failed**")
+        rows = page.locator("table.sessions tbody tr")
+        assert rows.count() >= 1 and "failed" in rows.first.inner_text()
+        rows.first.locator("a").click()
+        page.wait_for_url("**/s/**")
+        assert page.locator("ol.timeline li.event").count() > 0
+        page.screenshot(path=str(tmp_path / f"session-{width}x{height}.png"), full_page=True)
+
+        # Only the errors; open one's metadata; its anchor link is stable.
+        page.check("input[name=type][value=ERROR]")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url("**type=ERROR**")
+        errors = page.locator("ol.timeline li.event")
+        assert errors.count() >= 1
+        assert all(
+            "type-ERROR" in (errors.nth(i).get_attribute("class") or "")
+            for i in range(errors.count())
+        )
+        first = errors.first
+        event_id = first.get_attribute("id")
+        first.locator("a.anchor").click()
+        assert page.url.endswith("#" + str(event_id))
+        details = first.locator("details")
+        if details.count():
+            details.locator("summary").click()
+            assert details.first.get_attribute("open") is not None
+
+        # Hostile content shows as text and runs nothing.
+        page.goto(f"{served.url}/s/{served.hostile_id}")
+        assert XSS in page.locator("h1").inner_text()
+        assert XSS in page.locator("ol.timeline").inner_text()
+        page.goto(f"{served.url}/sessions")
+        assert XSS in page.locator("table.sessions").inner_text()
+        context.close()
+    assert dialogs == []
+    assert {p.name for p in tmp_path.glob("*.png")} == {
+        "sessions-1280x800.png",
+        "session-1280x800.png",
+        "sessions-390x844.png",
+        "session-390x844.png",
+    }
+
+
+@pytest.mark.slow
+def test_keys_sign_out_and_another_team(served, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _sign_in(page, served.url, "alice@example.com")
+    page.click("text=API keys")
+    page.fill("input[name=label]", "from the browser")
+    page.click("text=Create key")
+    secret = page.locator("pre.secret-value").inner_text().strip()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert httpx.get(f"{served.url}/v1/auth/me", headers=headers).status_code == 200
+    page.screenshot(path=str(tmp_path / "keys-1280x800.png"), full_page=True)
+    page.goto(f"{served.url}/keys")
+    assert secret not in page.content()
+    page.locator("tr", has_text="from the browser").locator("text=Revoke").click()
+    page.wait_for_url(f"{served.url}/keys")
+    assert "revoked" in page.locator("tr", has_text="from the browser").inner_text()
+    deadline = time.monotonic() + 10  # the server trusts a checked key for key_cache_seconds
+    while httpx.get(f"{served.url}/v1/auth/me", headers=headers).status_code != 401:
+        assert time.monotonic() < deadline, "the revoked key still works"
+        time.sleep(0.2)
+
+    page.click("text=Sign out")
+    page.wait_for_url(f"{served.url}/login")
+    page.goto(f"{served.url}/s/{served.hostile_id}")
+    assert "/login" in page.url
+    context.close()
+
+    other = browser.new_context(viewport={"width": 390, "height": 844})
+    eve = other.new_page()
+    _sign_in(eve, served.url, "eve@example.com")
+    answer = eve.goto(f"{served.url}/s/{served.hostile_id}")
+    assert answer is not None and answer.status == 404
+    eve.goto(f"{served.url}/sessions")
+    assert "No sessions match" in eve.content()
+    other.close()
