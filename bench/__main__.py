@@ -47,7 +47,7 @@ BENCHES = (
     Bench("sdk", "bench_sdk.py", (), ("--calls", "20000", "--events", "20000")),
     Bench("store", "bench_store.py", (), ("ingest", "pages", "--quick")),
     Bench("ingest", "bench_ingest.py", (), ("local", "--events", "5000", "--repeat", "1")),
-    Bench("tui", "bench_tui.py", (), ("--runs", "1", "--events", "20000")),
+    Bench("tui", "bench_tui.py", (), ("--runs", "1", "--events", "5000")),
     Bench(
         "server",
         "bench_server.py",
@@ -65,7 +65,7 @@ BENCHES = (
         "portability",
         "bench_portability.py",
         (),
-        ("--events", "10000", "--per-session", "500", "--server-events", "2000"),
+        ("--events", "5000", "--per-session", "500", "--server-events", "1000"),
     ),
     Bench("mcp", "bench_mcp.py", (), ("--calls", "100", "--messages", "10000")),
     Bench("langgraph", "bench_langgraph.py", (), ("--rounds", "3", "--runs", "5")),
