@@ -233,8 +233,10 @@ def session_page(
         if next_cursor
         else None
     )
+    live = session.status is SessionStatus.ACTIVE and not filters and not more and not cursor
     return page(
         "session.html",
+        live=live,
         session=session,
         events=events,
         children=children,
