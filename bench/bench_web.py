@@ -20,12 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ceiling import make_events  # noqa: E402
-from agentlog.model import Session, SessionStatus  # noqa: E402
-from agentlog.server import service  # noqa: E402
-from agentlog.server.testing import BASE_URL, start_test_server  # noqa: E402
-from agentlog.storage.accounts import Role  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
+
+from agentlog.model import Session, SessionStatus
+from agentlog.server import service
+from agentlog.server.testing import BASE_URL, start_test_server
+from agentlog.storage.accounts import Role
+from bench.ceiling import make_events
 
 PASSWORD = "a long passphrase of my own 42"
 
@@ -69,7 +70,9 @@ def main() -> None:
     browser = TestClient(srv.app, base_url=BASE_URL)
     form = browser.get("/login").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    r = browser.post("/login", data={"csrf": csrf, "email": "bench@example.com", "password": PASSWORD})
+    r = browser.post(
+        "/login", data={"csrf": csrf, "email": "bench@example.com", "password": PASSWORD}
+    )
     assert r.status_code == 200, r.text[:300]
     api = {"Authorization": f"Bearer {key}"}
     css = len(browser.get("/static/style.css").content)
