@@ -143,12 +143,14 @@ def create_app(
     check_operation_ids([*routers, app.router])
     from agentlog.server.web import compare as web_compare
     from agentlog.server.web import keys as web_keys
+    from agentlog.server.web import live as web_live
     from agentlog.server.web import routes as web_routes
     from agentlog.server.web.render import STATIC
 
     app.include_router(web_routes.router)  # the web view (not in the API document)
     app.include_router(web_keys.router)
     app.include_router(web_compare.router)
+    app.include_router(web_live.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     if settings.cors_origins:

@@ -20,7 +20,7 @@ from agentlog.wire import WEB_COOKIE
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-EVENT_PAGE = 200
+EVENT_PAGE = 100  # bench/bench_web.py: the first page of a 100k timeline stays < 200 KB
 Text = Annotated[str | None, Query(max_length=1000)]
 
 
@@ -233,8 +233,10 @@ def session_page(
         if next_cursor
         else None
     )
+    live = session.status is SessionStatus.ACTIVE and not filters and not more and not cursor
     return page(
         "session.html",
+        live=live,
         session=session,
         events=events,
         children=children,

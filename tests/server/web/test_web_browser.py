@@ -32,6 +32,7 @@ class Served:
     url: str
     db: str
     hostile_id: str
+    key: str
 
 
 def _admin(db: str, *args: str, input: str | None = None) -> str:
@@ -101,7 +102,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             headers={"Authorization": f"Bearer {key}"},
         )
         assert r.status_code == 200, r.text
-        yield Served(url, db, hostile.id)
+        yield Served(url, db, hostile.id, key)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -234,3 +235,24 @@ def test_keys_sign_out_and_another_team(served, browser, tmp_path):
     eve.goto(f"{served.url}/sessions")
     assert "No sessions match" in eve.content()
     other.close()
+
+
+@pytest.mark.slow
+def test_an_active_session_follows_live_while_a_writer_adds_events(served, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _sign_in(page, served.url, "alice@example.com")
+    with page.expect_response(lambda r: r.url.endswith("/live")):
+        page.goto(f"{served.url}/s/{served.hostile_id}")
+    before = page.locator("ol.timeline li.event").count()
+    live = Event(session_id=served.hostile_id, type="LOG", content="live <b>line</b>")
+    r = httpx.post(
+        f"{served.url}/v1/events:batch",
+        json={"events": [live.to_json_dict()]},
+        headers={"Authorization": f"Bearer {served.key}"},
+    )
+    assert r.status_code == 200, r.text
+    page.wait_for_selector(f"li[id='{live.id}']", timeout=10_000)
+    assert page.locator("ol.timeline li.event").count() == before + 1
+    assert "live <b>line</b>" in page.locator(f"li[id='{live.id}'] pre").inner_text()
+    context.close()

@@ -245,3 +245,13 @@ def test_compare_aligns_two_runs_and_marks_the_first_divergence(srv, people):
     assert "fetch" in divergence and "error" in divergence
     eve = sign_in(srv, "eve@example.com")
     assert eve.get("/compare", params={"a": a.id, "b": b.id}).status_code == 404
+
+
+def test_live_fragments_are_escaped_html():
+    from agentlog.server.web.live import fragment
+
+    event = Event(session_id=Session().id, type="LOG", content=XSS, agent_id=XSS)
+    message = fragment(event).decode()
+    assert message.startswith(f"id: {event.id}\nevent: event\ndata: <li id=")
+    assert "<script>" not in message and "&lt;script&gt;" in message
+    assert message.endswith("\n\n")

@@ -1,0 +1,69 @@
+"""Live follow for the web view: a session's new events as server-rendered, escaped HTML over SSE.
+
+htmx's SSE extension appends each message to the timeline. The fragments are
+rendered here with the page's own template (autoescaped), so the browser never
+turns recorded JSON into markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from agentlog.errors import NotFound
+from agentlog.model import Event, normalize_id
+from agentlog.server.routes.stream import KEEPALIVE_SECONDS
+from agentlog.server.web.render import HEADERS, env
+from agentlog.server.web.routes import _not_found, _principal, _state
+
+router = APIRouter(include_in_schema=False)
+
+
+def fragment(event: Event) -> bytes:
+    """One SSE message whose data is the event's <li> (each line its own `data:` line)."""
+    html = env.get_template("_event.html").render(e=event, q="")
+    lines = "".join(f"data: {line}\n" for line in html.strip().splitlines())
+    return f"id: {event.id}\nevent: event\n{lines}\n".encode()
+
+
+@router.get("/s/{session_id}/live")
+async def live(request: Request, session_id: str) -> Response:
+    principal = await run_in_threadpool(_principal, request)
+    if principal is None:
+        return Response(status_code=401)
+    state = _state(request)
+    store = state.store.scoped(principal.team_id, principal.user_id)
+    try:
+        sid = normalize_id(session_id, "session")
+        await run_in_threadpool(store.get_session, sid)
+    except (NotFound, ValueError):
+        return _not_found(request, principal, "no such session in your team")
+    sub = await state.broker.subscribe(principal.team_id)
+
+    async def body() -> AsyncIterator[bytes]:
+        state.metrics.stream_clients.inc()
+        try:
+            yield b"retry: 2000\n\n"
+            while not sub.overflowed:
+                try:
+                    batch = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": keepalive\n\n"
+                    continue
+                chunk = b"".join(
+                    fragment(Event.model_validate(e)) for e in batch if e.get("session_id") == sid
+                )
+                if chunk:
+                    yield chunk
+        finally:
+            state.broker.unsubscribe(sub)
+            state.metrics.stream_clients.dec()
+
+    headers = {**HEADERS, "X-Accel-Buffering": "no", "Cache-Control": "no-cache"}
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
