@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agentlog.cli.context import get_store
+from agentlog.cli.context import get_state, get_store
 from agentlog.cli.output import message
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.present import plural
@@ -42,6 +42,12 @@ def share_cmd(
             help="Mask the value of this metadata key at any depth (repeatable; preset @secrets).",
         ),
     ] = None,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link", help="Print the session's web link on the server instead of writing a file."
+        ),
+    ] = False,
 ) -> None:
     """Write a session and its child sessions to one NDJSON.gz file, optionally redacted.
 
@@ -50,6 +56,15 @@ def share_cmd(
     from agentlog.transfer.redact import Redactor
     from agentlog.transfer.share import share_session
 
+    if link:
+        from agentlog.errors import UsageError
+
+        state = get_state(ctx)
+        if not state.is_remote():
+            raise UsageError("--link needs a server: pass --server URL (or set AGENTLOG_SERVER)")
+        session_id = resolve_session_id(get_store(ctx), session)  # 404s like any read
+        typer.echo(f"{state.store_url().rstrip('/')}/s/{session_id}")
+        return
     store = get_store(ctx)
     session_id = resolve_session_id(store, session)
     redactor = Redactor(redact or (), redact_key or ())

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from agentlog.server import errors
@@ -113,7 +115,7 @@ def create_app(
         version=package_version(),
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from the package's own Swagger UI (no CDN)
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
@@ -152,6 +154,16 @@ def create_app(
     app.include_router(web_compare.router)
     app.include_router(web_live.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="AgentLog API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     if settings.cors_origins:
         app.add_middleware(

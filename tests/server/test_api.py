@@ -360,6 +360,9 @@ def test_openapi_and_docs(world):
     assert "BatchIn" in spec["components"]["schemas"]
     docs = world.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Swagger UI comes from the package, not a CDN (a self-hosted server may have no internet).
+    assert "cdn" not in docs.text.lower() and "/static/swagger/swagger-ui-bundle.js" in docs.text
+    assert world.client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
 
 
 def test_export_streams_ndjson_that_import_reads(world):

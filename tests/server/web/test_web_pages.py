@@ -255,3 +255,21 @@ def test_live_fragments_are_escaped_html():
     assert message.startswith(f"id: {event.id}\nevent: event\ndata: <li id=")
     assert "<script>" not in message and "&lt;script&gt;" in message
     assert message.endswith("\n\n")
+
+
+def test_share_link_prints_the_sessions_web_address(srv, people):
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+    from agentlog.server.testing import LiveServer
+
+    s = _hostile_session(srv, people["alice"])
+    with LiveServer(srv.app) as live:
+        args = ["--server", live.url, "--api-key", people["alice"].key, "share", s.id, "--link"]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{live.url}/s/{s.id}"
+    local = CliRunner().invoke(
+        app, ["share", s.id, "--link", "--db", str(srv.app.state.agentlog.settings.db)]
+    )
+    assert local.exit_code != 0 and "--link needs a server" in local.output
