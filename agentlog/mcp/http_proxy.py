@@ -282,6 +282,9 @@ def run_http(
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc} (pick another --port)"
         ) from None
+    # Listening before the address is printed: a client started on that line is queued by the
+    # kernel until uvicorn accepts, never refused (it was, under load, in the gap before).
+    sock.listen(2048)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     print(

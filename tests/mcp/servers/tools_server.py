@@ -77,6 +77,7 @@ if __name__ == "__main__":
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0))
+        sock.listen(128)  # before the port is printed: an early client waits, it is not refused
         print(f"PORT {sock.getsockname()[1]}", flush=True)
         app = server.streamable_http_app(json_response=os.environ.get("AGENTLOG_TEST_JSON") == "1")
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
