@@ -1,9 +1,8 @@
 """Event reads of the SQLite store: filtered pages, full-text pages, counts, facets, keys, stats.
 
 A mixin of `SQLiteStore` (it reads through the store's per-thread connections);
-full-text pages are planned by `sqlite/search.py`, and a search first brings the
-index up to date through `sqlite/fts.py` (or, when it cannot, matches the unindexed
-tail in Python); the indexing itself is `fts.py`'s.
+a search first brings the index up to date through `sqlite/fts.py` and leaves
+the page to `sqlite/search.py`.
 """
 
 from __future__ import annotations
@@ -16,13 +15,7 @@ from typing import Any
 from agentlog.errors import NotFound
 from agentlog.model import Event, StatsReport
 from agentlog.storage.base import EventQuery, Page, event_cursor
-from agentlog.storage.sql.filters import (
-    event_after,
-    event_filters,
-    page_limit,
-    ts_bounds,
-    where_sql,
-)
+from agentlog.storage.sql.filters import event_after, event_filters, page_limit, where_sql
 from agentlog.storage.sql.rows import row_event, row_record
 from agentlog.storage.sql.stats import Tally, fold_facets, slowest, timed_sql
 from agentlog.storage.sql.teams import pick_team
@@ -30,7 +23,7 @@ from agentlog.storage.sql.textsearch import fts_query
 from agentlog.storage.sqlite import fts
 from agentlog.storage.sqlite.conn import Connections, translated
 from agentlog.storage.sqlite.dialect import SQLITE
-from agentlog.storage.sqlite.search import search_keys
+from agentlog.storage.sqlite.search import search_page
 
 EVENT_COLUMNS = SQLITE.event_columns
 
@@ -109,67 +102,11 @@ class EventReads:
     def _search_rows(
         self, query: EventQuery, match: str, limit: int
     ) -> tuple[list[Any], str | None]:
-        """A full-text page, found without sorting every match (see `sqlite/search.py`)."""
+        """A full-text page of `query` (planned by `sqlite/search.py`)."""
         with translated(self.path):
             team = self._query_team(query)
             tail = self._catch_up()
-            conn = self._read()
-            where, params = event_filters(SQLITE, query, team, text=False)
-            after = event_after(query)
-            if after:
-                where.append(after[0])
-                params.extend(after[1])
-            span = None
-            if query.session_id is not None:
-                span = conn.execute(
-                    "SELECT first_rid, last_rid FROM session_stats"
-                    " WHERE team_id = ? AND session_id = ?",
-                    (team, query.session_id),
-                ).fetchone()
-                if span is None or span[0] is None:
-                    return [], None
-            keys = search_keys(
-                conn,
-                match,
-                where,
-                params,
-                desc=query.order == "desc",
-                n=limit + 1,
-                ts_range=ts_bounds(query),
-                rid_span=span,
-            )
-            if tail is not None:
-                keys = self._with_unindexed(conn, keys, query, where, params, tail, limit + 1)
-            rows = conn.execute(
-                f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid IN ({','.join('?' * len(keys))})",
-                [k[2] for k in keys],
-            ).fetchall()
-        by_rid = {row[-1]: row for row in rows}
-        more = len(keys) > limit
-        cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
-        return [by_rid[k[2]] for k in keys[:limit]], cursor
-
-    @staticmethod
-    def _with_unindexed(
-        conn: sqlite3.Connection,
-        keys: list[tuple[int, str, int]],
-        query: EventQuery,
-        where: list[str],
-        params: list[Any],
-        tail: int,
-        n: int,
-    ) -> list[tuple[int, str, int]]:
-        """`keys` merged with the matching rows above the index watermark (matched in Python)."""
-        direction = "DESC" if query.order == "desc" else "ASC"
-        extra = conn.execute(
-            "SELECT e.ts, e.id, e.rid FROM events e WHERE e.rid > ? AND agentlog_match(?, e.name, e.content)"
-            f"{''.join(' AND ' + c for c in where)} ORDER BY e.ts {direction}, e.id {direction} LIMIT ?",
-            [tail, query.text, *params, n],
-        ).fetchall()
-        # Dedupe by rid: another process may index the tail between the two reads.
-        unique = {k[2]: k for k in [*keys, *extra]}
-        merged = sorted(unique.values(), key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
-        return merged[:n]
+            return search_page(self._read(), query, match, team, limit, unindexed_from=tail)
 
     def count_events(self, query: EventQuery) -> int:
         with translated(self.path):

@@ -12,7 +12,9 @@ write concurrently, imports replay history). So:
   grow geometrically, so a sparse filter costs few queries.
 
 Every candidate still passes through the same SQL filters and keyset clause as
-`list_events`, so the result is exactly the page a full sort would give.
+`list_events`, so the result is exactly the page a full sort would give. Rows
+written after the index's watermark (when another process holds the writer and
+the index cannot catch up) are matched in Python and merged in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from agentlog.storage.base import EventQuery, event_cursor
+from agentlog.storage.sql.filters import event_after, event_filters, ts_bounds
+from agentlog.storage.sqlite.dialect import SQLITE
 from agentlog.storage.sqlite.migrations import BLOCK_SHIFT
 
 SMALL_MATCH = 2000  # below this many matches, sorting them all is the cheap plan
@@ -124,6 +129,77 @@ def search_keys(
         i += group
         group = min(group * 2, MAX_GROUP_BLOCKS)
     return found
+
+
+def search_page(
+    conn: sqlite3.Connection,
+    query: EventQuery,
+    match: str,
+    team: str | None,
+    limit: int,
+    *,
+    unindexed_from: int | None,
+) -> tuple[list[Any], str | None]:
+    """One page of `query` (whose text is `match`) as event rows, and the next page's cursor.
+
+    `unindexed_from` is the index watermark when rows above it are not indexed yet.
+    """
+    where, params = event_filters(SQLITE, query, team, text=False)
+    after = event_after(query)
+    if after:
+        where.append(after[0])
+        params.extend(after[1])
+    span = None
+    if query.session_id is not None:
+        span = conn.execute(
+            "SELECT first_rid, last_rid FROM session_stats WHERE team_id = ? AND session_id = ?",
+            (team, query.session_id),
+        ).fetchone()
+        if span is None or span[0] is None:
+            return [], None
+    keys = search_keys(
+        conn,
+        match,
+        where,
+        params,
+        desc=query.order == "desc",
+        n=limit + 1,
+        ts_range=ts_bounds(query),
+        rid_span=span,
+    )
+    if unindexed_from is not None:
+        keys = _with_unindexed(conn, keys, query, where, params, unindexed_from, limit + 1)
+    rows = conn.execute(
+        f"SELECT {SQLITE.event_columns}, e.rid FROM events e"
+        f" WHERE e.rid IN ({','.join('?' * len(keys))})",
+        [k[2] for k in keys],
+    ).fetchall()
+    by_rid = {row[-1]: row for row in rows}
+    more = len(keys) > limit
+    cursor = event_cursor(query, keys[limit - 1][0], keys[limit - 1][1]) if more else None
+    return [by_rid[k[2]] for k in keys[:limit]], cursor
+
+
+def _with_unindexed(
+    conn: sqlite3.Connection,
+    keys: list[Key],
+    query: EventQuery,
+    where: list[str],
+    params: list[Any],
+    tail: int,
+    n: int,
+) -> list[Key]:
+    """`keys` merged with the matching rows above the index watermark (matched in Python)."""
+    direction = "DESC" if query.order == "desc" else "ASC"
+    extra = conn.execute(
+        "SELECT e.ts, e.id, e.rid FROM events e WHERE e.rid > ? AND agentlog_match(?, e.name, e.content)"
+        f"{''.join(' AND ' + c for c in where)} ORDER BY e.ts {direction}, e.id {direction} LIMIT ?",
+        [tail, query.text, *params, n],
+    ).fetchall()
+    # Dedupe by rid: another process may index the tail between the two reads.
+    unique = {k[2]: k for k in [*keys, *extra]}
+    merged = sorted(unique.values(), key=lambda k: (k[0], k[1]), reverse=query.order == "desc")
+    return merged[:n]
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, int]]:

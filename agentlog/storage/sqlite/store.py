@@ -30,6 +30,7 @@ from agentlog.model import (
     to_us,
     validation_message,
 )
+from agentlog.storage.base import StoreInfo
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SessionKey,
@@ -40,14 +41,14 @@ from agentlog.storage.sql.sessions import (
     stamp_changed,
 )
 from agentlog.storage.sql.teams import ambiguous, resolve_sessions, team_key
-from agentlog.storage.sqlite import fts
+from agentlog.storage.sqlite import admin, fts
 from agentlog.storage.sqlite import write as w
-from agentlog.storage.sqlite.admin import StoreAdmin
 from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, Connections, translated
 from agentlog.storage.sqlite.dialect import SQLITE
+from agentlog.storage.sqlite.events import EventReads
 
 
-class SQLiteStore(StoreAdmin, SQLSessionReads):
+class SQLiteStore(EventReads, SQLSessionReads):
     """The Store protocol over one SQLite file (see the module docstring)."""
 
     backend = "sqlite"
@@ -79,7 +80,7 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
             synchronous=synchronous,
         )
         try:
-            self._open()
+            admin.open_file(self._db, self.path)
         except BaseException:
             self._db.close()
             raise
@@ -118,6 +119,31 @@ class SQLiteStore(StoreAdmin, SQLSessionReads):
     def __repr__(self) -> str:
         scope = f", team_id={self.team_id!r}" if self.team_id is not None else ""
         return f"SQLiteStore({self.url!r}{scope})"
+
+    # ------------------------------------------------------------ maintenance (sqlite/admin.py)
+    def info(self) -> StoreInfo:
+        return admin.info(self._db, self.path, self.url, self.team_id)
+
+    @property
+    def schema_version(self) -> int:
+        """The number of the newest migration applied to this file."""
+        return admin.schema_version(self._db, self.path)
+
+    def size_bytes(self) -> int:
+        """The file plus its write-ahead log."""
+        return admin.size_bytes(self.path)
+
+    def check(self) -> list[str]:
+        """Problems found by SQLite's integrity check, the FTS5 checks and the aggregates (empty = OK)."""
+        return admin.check(self._db, self.path)
+
+    def vacuum(self) -> None:
+        """Rebuild the full-text index if deletes left tombstones, merge it, compact the file."""
+        admin.vacuum(self._db, self.path)
+
+    def backup(self, dest_path: str | Path) -> Path:
+        """A consistent copy of the whole store, taken online (writers keep going)."""
+        return admin.backup(self._db, self.path, dest_path)
 
     # ------------------------------------------------------------ writes
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
