@@ -36,7 +36,14 @@ def _message(event: dict[str, Any]) -> bytes:
     )
 
 
-def _replay(store: Store, session_id: str | None, last_id: str) -> list[dict[str, Any]]:
+def missed_since(store: Store, session_id: str | None, last_id: str) -> list[dict[str, Any]]:
+    """The events after `last_id` in (timestamp, id) order, up to REPLAY_LIMIT, for a reconnecting client.
+
+    An unknown or foreign id gives nothing (the live feed resumes). Events stored while the
+    client was away but stamped before `last_id` (a long timed call) are not among them: the
+    live feed delivers every event when it is stored, so only such an event stored during
+    the disconnection is missed; `agentlog tail`'s Follower catches those by polling.
+    """
     try:
         last = store.get_event(normalize_id(last_id, "Last-Event-ID"))
     except (NotFound, ValueError):
@@ -84,7 +91,9 @@ async def stream(
         await run_in_threadpool(store.get_session, sid)  # 404 for a missing or foreign session
     team_id = store.team_id or principal.team_id
     sub = await state.broker.subscribe(team_id)
-    replay = await run_in_threadpool(_replay, store, sid, last_event_id) if last_event_id else []
+    replay = (
+        await run_in_threadpool(missed_since, store, sid, last_event_id) if last_event_id else []
+    )
 
     async def body() -> AsyncIterator[bytes]:
         sent: set[str] = set()

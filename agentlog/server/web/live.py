@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, normalize_id
-from agentlog.server.routes.stream import KEEPALIVE_SECONDS
+from agentlog.server.routes.stream import KEEPALIVE_SECONDS, missed_since
 from agentlog.server.web.render import HEADERS, env
 from agentlog.server.web.routes import _not_found, _principal, _state
 
@@ -31,7 +32,12 @@ def fragment(event: Event) -> bytes:
 
 
 @router.get("/s/{session_id}/live")
-async def live(request: Request, session_id: str) -> Response:
+async def live(
+    request: Request,
+    session_id: str,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
+) -> Response:
+    """The session's new events; a browser reconnecting with Last-Event-ID first gets what it missed."""
     principal = await run_in_threadpool(_principal, request)
     if principal is None:
         return Response(status_code=401)
@@ -43,11 +49,17 @@ async def live(request: Request, session_id: str) -> Response:
     except (NotFound, ValueError):
         return _not_found(request, principal, "no such session in your team")
     sub = await state.broker.subscribe(principal.team_id)
+    missed = (
+        await run_in_threadpool(missed_since, store, sid, last_event_id) if last_event_id else []
+    )
 
     async def body() -> AsyncIterator[bytes]:
         state.metrics.stream_clients.inc()
+        sent = {e["id"] for e in missed}
         try:
             yield b"retry: 2000\n\n"
+            if missed:
+                yield b"".join(fragment(Event.model_validate(e)) for e in missed)
             while not sub.overflowed:
                 try:
                     batch = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_SECONDS)
@@ -57,7 +69,9 @@ async def live(request: Request, session_id: str) -> Response:
                     yield b": keepalive\n\n"
                     continue
                 chunk = b"".join(
-                    fragment(Event.model_validate(e)) for e in batch if e.get("session_id") == sid
+                    fragment(Event.model_validate(e))
+                    for e in batch
+                    if e.get("session_id") == sid and e["id"] not in sent
                 )
                 if chunk:
                     yield chunk

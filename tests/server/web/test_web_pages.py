@@ -273,3 +273,27 @@ def test_share_link_prints_the_sessions_web_address(srv, people):
         app, ["share", s.id, "--link", "--db", str(srv.app.state.agentlog.settings.db)]
     )
     assert local.exit_code != 0 and "--link needs a server" in local.output
+
+
+def test_live_view_resumes_after_last_event_id(srv, people):
+    """A browser's EventSource reconnects with Last-Event-ID: it first gets what it missed."""
+    import httpx
+
+    from agentlog.server.testing import LiveServer
+    from agentlog.storage.base import EventQuery
+
+    s = _hostile_session(srv, people["alice"])
+    store = srv.app.state.agentlog.store
+    first, second = store.list_events(EventQuery(session_id=s.id, order="asc")).items
+    cookie = sign_in(srv, "alice@example.com").cookies.get(WEB_COOKIE)
+    with LiveServer(srv.app) as live:
+        headers = {"Cookie": f"{WEB_COOKIE}={cookie}", "Last-Event-ID": first.id}
+        seen = ""
+        with httpx.stream("GET", f"{live.url}/s/{s.id}/live", headers=headers, timeout=10) as r:
+            assert r.status_code == 200
+            for chunk in r.iter_text():
+                seen += chunk
+                if f"id: {second.id}" in seen:
+                    break
+    assert f"id: {second.id}" in seen and f"id: {first.id}\n" not in seen
+    assert "<script>" not in seen
