@@ -34,7 +34,8 @@ from pydantic import (
 )
 
 # ---------------------------------------------------------------- limits
-# One place for each limit (DESIGN.md, "Data model"). Everything checks these.
+# One place for each limit (ARCHITECTURE.md: `agentlog.model` holds every input limit).
+# Everything checks these.
 MAX_CONTENT_BYTES = 1024 * 1024  # 1 MiB of UTF-8 per event content
 MAX_METADATA_BYTES = 64 * 1024  # 64 KiB of JSON per metadata object
 MAX_METADATA_DEPTH = 32  # nesting levels of dicts/lists in metadata

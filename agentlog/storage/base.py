@@ -5,7 +5,9 @@ interface, so the SDK, CLI, TUI, server and migrate work unchanged against any
 of them. A feature that needs a new query adds a method here, with a contract
 test in `tests/storage/` that runs against every backend.
 
-The protocol is synchronous on purpose (DESIGN.md "Shape of the hot paths").
+The protocol is synchronous on purpose: SQLite and psycopg calls block anyway, the
+SDK writes from its own thread, and the server runs store calls in a thread pool
+(ARCHITECTURE.md, "Hot paths"); one sync interface serves every face.
 """
 
 from __future__ import annotations
