@@ -41,6 +41,7 @@ class Bench:
     full: tuple[str, ...]
     quick: tuple[str, ...]
     needs_postgres: bool = False
+    needs_env: str = ""  # runs only when this environment variable is set (a peer's executable)
 
 
 BENCHES = (
@@ -70,6 +71,13 @@ BENCHES = (
     Bench("mcp", "bench_mcp.py", (), ("--calls", "100", "--messages", "10000")),
     Bench("langgraph", "bench_langgraph.py", (), ("--rounds", "3", "--runs", "5")),
     Bench("otel", "bench_otel.py", (), ("--spans", "2000")),
+    Bench(
+        "phoenix",
+        "bench_phoenix.py",
+        (),
+        ("--spans", "2000"),
+        needs_env="AGENTLOG_PEER_PHOENIX",
+    ),
     Bench("cli", "bench_cli.py", (), ("--runs", "1")),
     Bench("gate", "bench_gate.py", (), ("--events", "2000", "--runs", "1")),
     Bench("durability", "bench_durability.py", (), ("--events", "2000", "--runs", "1")),
@@ -90,6 +98,13 @@ def run(bench: Bench, quick: bool, timeout: float) -> Outcome:
     """Run one benchmark script in its own process and keep what it printed."""
     if bench.needs_postgres and not os.environ.get("AGENTLOG_TEST_POSTGRES_URL"):
         return Outcome(bench, "skipped: AGENTLOG_TEST_POSTGRES_URL is not set", 0.0, "")
+    if bench.needs_env and not os.environ.get(bench.needs_env):
+        return Outcome(
+            bench,
+            f"skipped: {bench.needs_env} is not set (a peer from bench/requirements-peers.txt)",
+            0.0,
+            "",
+        )
     command = [
         sys.executable,
         str(ROOT / "bench" / bench.script),

@@ -50,3 +50,30 @@ def test_postgres_benchmarks_skip_with_a_reason_without_a_url(monkeypatch):
     monkeypatch.delenv("AGENTLOG_TEST_POSTGRES_URL", raising=False)
     postgres = next(b for b in runner.BENCHES if b.needs_postgres)
     assert runner.run(postgres, quick=True, timeout=1).status.startswith("skipped: ")
+
+
+def test_peer_benchmarks_skip_with_a_reason_without_the_peer(monkeypatch):
+    runner = load_runner()
+    monkeypatch.delenv("AGENTLOG_PEER_PHOENIX", raising=False)
+    phoenix = next(b for b in runner.BENCHES if b.name == "phoenix")
+    status = runner.run(phoenix, quick=True, timeout=1).status
+    assert status.startswith("skipped: AGENTLOG_PEER_PHOENIX is not set")
+    assert "requirements-peers.txt" in status
+
+
+def test_the_phoenix_benchmark_without_phoenix_says_how_to_get_it(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "bench_phoenix.py"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(script), "--phoenix", str(tmp_path / "absent")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "bench/requirements-peers.txt" in done.stderr and "Traceback" not in done.stderr
