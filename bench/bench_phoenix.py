@@ -18,7 +18,8 @@ retry a 429/503 after its Retry-After, as OTLP exporters do. For each side:
 - spans lost: sent and answered 2xx, but not in the database 10 s after the last answer;
 - first-page query time (median of 20): the newest 100 through each side's HTTP API
   (`GET /v1/events?limit=100` / `GET /v1/projects/default/spans?limit=100`);
-- database bytes after a WAL checkpoint, per span, and the server's peak RSS.
+- start-up time, idle and peak RSS of each server;
+- database bytes after a WAL checkpoint, per span.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_otel import BATCH, make_bodies
-from bench_server import free_port, start, wait_ready
+from bench_server import free_port, rss_mib, start, wait_ready
 
 READABLE_LIMIT_S = 120.0
 SETTLE_S = 10.0
@@ -57,6 +58,7 @@ class Side:
     headers: dict[str, str]
     db: Path
     count_sql: str
+    startup_s: float = 0.0  # from launching the process until it answers its health check
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -103,6 +105,8 @@ def send(side: Side, bodies: list[bytes], senders: int) -> tuple[list[bool], int
 
 def measure(side: Side, bodies: list[bytes], spans: int, senders: int) -> dict[str, float]:
     """Send, wait until readable, then time the first page; the figures of one side."""
+    time.sleep(2.0)  # settle after start-up before the idle figure
+    idle_rss = rss_mib(side.proc.pid)
     started = time.perf_counter()
     ok, retries = send(side, bodies, senders)
     answered = time.perf_counter()
@@ -132,6 +136,8 @@ def measure(side: Side, bodies: list[bytes], spans: int, senders: int) -> dict[s
         "lost": max(0, acknowledged - have),
         "first_page_ms": statistics.median(times) * 1000,
         "peak_rss_mib": peak_rss_mib(side.proc.pid),
+        "idle_rss_mib": idle_rss,
+        "startup_s": side.startup_s,
     }
 
 
@@ -163,8 +169,10 @@ def agentlog_side(tmp: Path) -> Side:
     key = orjson.loads(made.stdout)["secret"]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    launched = time.perf_counter()
     proc = start([agentlog, "serve", "--port", str(port), "--db", str(db)], env)
     wait_ready(url, proc)
+    startup = time.perf_counter() - launched
     return Side(
         "AgentLog",
         proc,
@@ -173,6 +181,7 @@ def agentlog_side(tmp: Path) -> Side:
         {"Authorization": f"Bearer {key}"},
         db,
         "SELECT count(*) FROM events",
+        startup,
     )
 
 
@@ -189,9 +198,11 @@ def phoenix_side(tmp: Path, phoenix: str) -> Side:
         "PHOENIX_HOST": "127.0.0.1",
         "PHOENIX_TELEMETRY_ENABLED": "false",
     }
+    launched = time.perf_counter()
     proc = start([phoenix, "serve"], env)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, proc, "/healthz")
+    startup = time.perf_counter() - launched
     return Side(
         "Phoenix",
         proc,
@@ -200,6 +211,7 @@ def phoenix_side(tmp: Path, phoenix: str) -> Side:
         {},
         work / "phoenix.db",
         "SELECT count(*) FROM spans",
+        startup,
     )
 
 
@@ -241,6 +253,8 @@ def main() -> None:
         ("acknowledged, not stored 130 s after the first request", "lost", "{:.0f}"),
         ("429/503 answers retried", "retries", "{:.0f}"),
         ("first page of 100 over HTTP, median ms", "first_page_ms", "{:.1f}"),
+        ("start-up until the health check answers, s", "startup_s", "{:.1f}"),
+        ("server idle RSS after start-up, MiB", "idle_rss_mib", "{:.0f}"),
         ("server peak RSS, MiB", "peak_rss_mib", "{:.0f}"),
         ("database bytes (WAL folded in)", "db_bytes", "{:,.0f}"),
         ("database bytes per stored span", "bytes_per_span", "{:,.0f}"),

@@ -3,7 +3,9 @@
 Each figure is printed beside its ceiling measured in the same run:
 
 - per event call, p50/p99 on the agent's thread while the writer is busy,
-  beside a bare `deque.append` of the same tuple timed the same way;
+  beside a bare `deque.append` of the same tuple timed the same way, and beside
+  the peer users would pick instead: OpenTelemetry's own SDK recording one span
+  with the same content per event (BatchSpanProcessor, in-memory exporter);
 - 100,000 events through the SDK until `flush()` says they are durable and a
   search finds them, beside `bench.ceiling.raw_ingest_rate` (plain sqlite3,
   same indexes, FTS5 filled in 10,000-row transactions); and the durable-only
@@ -116,6 +118,8 @@ def hot_path(calls: int, tmp: Path) -> dict[str, float]:
             )
         )
         bare_ns[i] = clock() - t0
+    # The peer is timed after ours, with its own exporter thread working behind it.
+    otel_ns = otel_span_ns(calls, content)
     s.end()
     ok = log.close(timeout=600)
     store = open_store(str(tmp / "hot.db"))
@@ -132,6 +136,7 @@ def hot_path(calls: int, tmp: Path) -> dict[str, float]:
         ("llm_call", llm_ns),
         ("append_with_id", ceiling_ns),
         ("bare_append", bare_ns),
+        *((("otel_span", otel_ns),) if otel_ns else ()),
     ):
         values.sort()
         out[f"{name}_p50_us"] = _percentile(values, 0.50)
@@ -139,6 +144,30 @@ def hot_path(calls: int, tmp: Path) -> dict[str, float]:
         out[f"{name}_p999_us"] = _percentile(values, 0.999)
         out[f"{name}_mean_us"] = sum(values) / len(values) / 1000.0
     return out
+
+
+def otel_span_ns(calls: int, content: str) -> list[int]:
+    """Nanoseconds per span recorded by OpenTelemetry's SDK (empty when it is not installed)."""
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    except ImportError:
+        return []
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    tracer = provider.get_tracer("bench")
+    clock = time.perf_counter_ns
+    for _ in range(2000):
+        tracer.start_span("log", attributes={"content": content, "agent": "bench"}).end()
+    spans_ns = [0] * calls
+    for i in range(calls):
+        t0 = clock()
+        tracer.start_span("log", attributes={"content": content, "agent": "bench"}).end()
+        spans_ns[i] = clock() - t0
+    provider.shutdown()
+    return spans_ns
 
 
 def ingest(n: int, tmp: Path) -> dict[str, float]:
@@ -212,7 +241,9 @@ def main() -> None:
             print(
                 f"hot path ({args.calls:,} calls each, writer backlog {h['backlog_when_measured']:,})"
             )
-            for name in ("log", "llm_call", "append_with_id", "bare_append"):
+            names = ["log", "llm_call", "append_with_id", "bare_append"]
+            names += ["otel_span"] if "otel_span_p50_us" in h else []
+            for name in names:
                 print(
                     f"  {name:<16} p50 {h[name + '_p50_us']:7.2f} µs   p99 {h[name + '_p99_us']:7.2f} µs"
                     f"   p99.9 {h[name + '_p999_us']:8.2f} µs   mean {h[name + '_mean_us']:6.2f} µs"
@@ -221,6 +252,12 @@ def main() -> None:
                 f"  s.log / append_with_id: p50 {h['log_p50_us'] / h['append_with_id_p50_us']:.2f}x,"
                 f" p99 {h['log_p99_us'] / h['append_with_id_p99_us']:.2f}x"
             )
+            if "otel_span_p50_us" in h:
+                print(
+                    f"  s.log / OpenTelemetry SDK span (BatchSpanProcessor): "
+                    f"p50 {h['log_p50_us'] / h['otel_span_p50_us']:.2f}x,"
+                    f" p99 {h['log_p99_us'] / h['otel_span_p99_us']:.2f}x"
+                )
             print(f"  all durable: {h['durable']} ({h['stored']:,} of {h['expected']:,} stored)")
         if not args.skip_ingest:
             r = ingest(args.events, Path(tmp))
