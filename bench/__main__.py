@@ -78,6 +78,13 @@ BENCHES = (
         ("--spans", "2000"),
         needs_env="AGENTLOG_PEER_PHOENIX",
     ),
+    Bench(
+        "llm-fts",
+        "bench_llm_fts.py",
+        (),
+        ("--events", "5000"),
+        needs_env="AGENTLOG_PEER_LLM_PYTHON",
+    ),
     Bench("cli", "bench_cli.py", (), ("--runs", "1")),
     Bench("gate", "bench_gate.py", (), ("--events", "2000", "--runs", "1")),
     Bench("durability", "bench_durability.py", (), ("--events", "2000", "--runs", "1")),
