@@ -48,7 +48,12 @@ BENCHES = (
     Bench("sdk", "bench_sdk.py", (), ("--calls", "20000", "--events", "20000")),
     Bench("store", "bench_store.py", (), ("ingest", "pages", "--quick")),
     Bench("ingest", "bench_ingest.py", (), ("local", "--events", "5000", "--repeat", "1")),
-    Bench("tui", "bench_tui.py", (), ("--runs", "1", "--events", "5000")),
+    Bench(
+        "tui",
+        "bench_tui.py",
+        (),
+        ("--runs", "1", "--events", "20000", "--big", "10000", "--sessions", "1000"),
+    ),
     Bench(
         "server",
         "bench_server.py",

@@ -338,6 +338,12 @@ async def sessions_run(store: SQLiteStore) -> dict[str, float]:
     return out
 
 
+def set_sizes(big: int, sessions: int) -> None:
+    """The big session's and the sessions list's sizes (`--quick` runs use small ones)."""
+    global BIG, SESSIONS
+    BIG, SESSIONS = big, sessions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -345,8 +351,15 @@ def main() -> None:
         "--events", type=int, default=1_000_000, help="events in the store (one session of 100,000)"
     )
     parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument(
+        "--big", type=int, default=BIG, help="events in the big session (a multiple of 500)"
+    )
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help="sessions in the list store")
     args = parser.parse_args()
-    db = args.db or Path(__file__).parent / "out" / f"tui-{args.events // 1000}k.db"
+    set_sizes(args.big, args.sessions)
+    if args.events < BIG:
+        parser.error(f"--events must be at least --big ({BIG:,})")
+    db = args.db or Path(__file__).parent / "out" / f"tui-{args.events // 1000}k-{BIG // 1000}k.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     sid = ident(0, 0)
     if not db.exists():
@@ -374,10 +387,10 @@ def main() -> None:
             tui[k].append(v)
     targets = {"open": 0.5, "end": 0.2, "filter": 0.2, "search": 0.2}
     labels = {
-        "open": "open the 100,000-event session, first screen painted",
+        "open": f"open the {BIG:,}-event session, first screen painted",
         "end": "G: jump to the end, last event painted",
-        "filter": "type filter TOOL_CALL+ERROR (20,000 events) applied",
-        "search": f"search {NEEDLE!r} (200 matches), cursor on the first",
+        "filter": f"type filter TOOL_CALL+ERROR ({2 * BIG // len(TYPES):,} events) applied",
+        "search": f"search {NEEDLE!r} ({BIG // 500:,} matches), cursor on the first",
     }
     print(f"\n{args.runs} runs, medians (min–max)\n")
     print("| action | TUI wall | TUI cpu | ceiling: Store calls alone | wall / ceiling | target |")
@@ -396,7 +409,7 @@ def main() -> None:
         f"{ms(statistics.median(floor))} ({ms(min(floor))}–{ms(max(floor))}) | "
         f"{ms(statistics.median(tui['floor_cpu']))} | — | — | — |"
     )
-    sessions_db = db.with_name("tui-sessions-10k.db")
+    sessions_db = db.with_name(f"tui-sessions-{SESSIONS}.db")
     if not sessions_db.exists():
         build_sessions(sessions_db)
     sstore = SQLiteStore(str(sessions_db))
