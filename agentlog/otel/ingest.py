@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentlog.errors import NotFound
 from agentlog.model import MAX_BATCH_EVENTS, Event, WriteResult
-from agentlog.otel.mapping import Span, map_spans
+from agentlog.otel.mapping import Span, event_id, map_spans, session_name, trace_session_id
 from agentlog.storage import Store
 
 
@@ -59,6 +60,7 @@ def ingest(store: Store, spans: list[Span], on_written: Written | None = None) -
     `on_written(events, result)` runs after each committed chunk (the server
     counts and publishes there).
     """
+    join_stored_traces(store, spans)
     mapped = map_spans(spans)
     result = IngestResult(spans=len(spans))
     result.rejected.update(mapped.rejected)
@@ -76,3 +78,47 @@ def ingest(store: Store, spans: list[Span], on_written: Written | None = None) -
             span_id = str(chunk[err.index].metadata.get("otel.span_id", "?"))
             result.rejected.setdefault(span_id, err.error)
     return result
+
+
+def join_stored_traces(store: Store, spans: list[Span]) -> None:
+    """Keep each trace in the session an earlier batch put it in.
+
+    An exporter sends a long trace in several batches, and the span that names the
+    conversation (`session.id`) is often the root, which ends, and so is sent, last. So:
+    a span whose parent came in an earlier batch joins that parent's session; and a named
+    trace whose spans were already stored under the trace's own session stays there (the
+    root then gives that session its name). At most one lookup per trace, and only for
+    traces that began before this batch.
+    """
+    by_trace: dict[str, list[Span]] = {}
+    for span in spans:
+        by_trace.setdefault(span.trace_id, []).append(span)
+    for trace_id, members in by_trace.items():
+        here = {s.span_id for s in members}
+        session = _parent_session(store, trace_id, members, here)
+        if session is None and any(session_name(s) for s in members):
+            session = _stored_trace_session(store, trace_id)
+        if session is not None:
+            for span in members:
+                span.joined_session = session
+
+
+def _parent_session(store: Store, trace_id: str, spans: list[Span], here: set[str]) -> str | None:
+    """The session of the stored parent of the first span whose parent is not in this batch."""
+    for span in spans:
+        if span.parent_span_id and span.parent_span_id not in here:
+            try:
+                return store.get_event(event_id(trace_id, span.parent_span_id)).session_id
+            except NotFound:
+                return None
+    return None
+
+
+def _stored_trace_session(store: Store, trace_id: str) -> str | None:
+    """The trace's own session, if an earlier batch already stored events there."""
+    session_id = trace_session_id(trace_id)
+    try:
+        summary = store.get_session(session_id)
+    except NotFound:
+        return None
+    return session_id if summary.event_count else None

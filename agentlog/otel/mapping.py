@@ -101,6 +101,9 @@ class Span:
     status_message: str = ""
     resource: dict[str, Any] = field(default_factory=dict)
     scope: str = ""
+    # The session an earlier batch already put this span's trace in (`ingest` looks it up);
+    # it wins over the session the span's own attributes would name.
+    joined_session: str | None = None
 
 
 @dataclass
@@ -117,8 +120,27 @@ def event_id(trace_id: str, span_id: str, suffix: str = "") -> str:
     return str(uuid.uuid5(OTEL_NAMESPACE, f"{trace_id}:{span_id}{suffix}"))
 
 
+def session_name(span: Span) -> str | None:
+    """The conversation the span names itself (`session.id` and its aliases), if any."""
+    for key in SESSION_KEYS:
+        value = span.attributes.get(key) or span.resource.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def trace_session_id(trace_id: str) -> str:
+    """The session of a trace that names no conversation."""
+    try:
+        return str(uuid.UUID(hex=trace_id))
+    except ValueError:
+        return str(uuid.uuid5(OTEL_NAMESPACE, f"trace:{trace_id}"))
+
+
 def session_id_for(span: Span) -> tuple[str, str | None]:
     """The session a span joins: a named conversation, else its trace; and the raw name."""
+    if span.joined_session is not None:
+        return span.joined_session, session_name(span)
     for key in SESSION_KEYS:
         value = span.attributes.get(key) or span.resource.get(key)
         if value not in (None, ""):
@@ -127,10 +149,7 @@ def session_id_for(span: Span) -> tuple[str, str | None]:
                 return str(uuid.UUID(text)), text
             except ValueError:
                 return str(uuid.uuid5(OTEL_NAMESPACE, f"session:{text}")), text
-    try:
-        return str(uuid.UUID(hex=span.trace_id)), None
-    except ValueError:
-        return str(uuid.uuid5(OTEL_NAMESPACE, f"trace:{span.trace_id}")), None
+    return trace_session_id(span.trace_id), None
 
 
 def _time(nanos: int) -> datetime:
