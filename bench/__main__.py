@@ -45,20 +45,20 @@ class Bench:
 
 
 BENCHES = (
-    Bench("sdk", "bench_sdk.py", (), ("--calls", "20000", "--events", "20000")),
+    Bench("sdk", "bench_sdk.py", (), ("--calls", "10000", "--events", "5000")),
     Bench("store", "bench_store.py", (), ("ingest", "pages", "--quick")),
     Bench("ingest", "bench_ingest.py", (), ("local", "--events", "5000", "--repeat", "1")),
     Bench(
         "tui",
         "bench_tui.py",
         (),
-        ("--runs", "1", "--events", "20000", "--big", "10000", "--sessions", "1000"),
+        ("--runs", "1", "--events", "10000", "--big", "5000", "--sessions", "500"),
     ),
     Bench(
         "server",
         "bench_server.py",
         (),
-        ("--events", "5000", "--search-events", "10000", "--samples", "20"),
+        ("--events", "2000", "--search-events", "5000", "--samples", "10"),
     ),
     Bench(
         "postgres",
@@ -71,9 +71,9 @@ BENCHES = (
         "portability",
         "bench_portability.py",
         (),
-        ("--events", "5000", "--per-session", "500", "--server-events", "1000"),
+        ("--events", "2000", "--per-session", "500", "--server-events", "500"),
     ),
-    Bench("mcp", "bench_mcp.py", (), ("--calls", "100", "--messages", "10000")),
+    Bench("mcp", "bench_mcp.py", (), ("--calls", "50", "--messages", "5000")),
     Bench("langgraph", "bench_langgraph.py", (), ("--rounds", "3", "--runs", "5")),
     Bench("otel", "bench_otel.py", (), ("--spans", "2000")),
     Bench(
