@@ -422,6 +422,10 @@ class SessionSummary(Session):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    # Totals of the events' prompt-cache reads and writes and reasoning tokens (issue 20).
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 class Event(_Model):

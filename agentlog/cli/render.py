@@ -19,6 +19,7 @@ from agentlog.present import (
     session_state,
     short_ids,
     state_glyph,
+    tokens,
     type_glyph,
 )
 
@@ -182,7 +183,16 @@ def session_fields(
         ("last event", s.last_event_at),
         ("last activity", f"{ago(last, now)}" if last else None),
         ("duration", duration(s.duration_ms)),
-        ("tokens in / out", f"{s.input_tokens:,} / {s.output_tokens:,}"),
+        (
+            "tokens",
+            tokens(
+                s.input_tokens,
+                s.output_tokens,
+                s.cache_read_tokens,
+                s.cache_creation_tokens,
+                s.reasoning_tokens,
+            ),
+        ),
         ("cost", f"${s.cost_usd:.4f}"),
     ]
 

@@ -227,3 +227,52 @@ def test_a_schema_5_database_is_rekeyed_by_team_with_its_data_kept(
         assert beta.get_session(alpha.id).event_count == 1
     finally:
         store.close()
+
+
+def test_a_schema_6_database_gets_session_totals_of_token_details(
+    schema_url: tuple[str, str],
+) -> None:
+    """m007: each session's cache and reasoning totals are filled from its stored events."""
+    from agentlog.model import Event, EventType, Session
+    from agentlog.storage.postgres.conn import connect, parse_url
+    from agentlog.storage.postgres.migrations import apply
+
+    url, schema = schema_url
+    target = parse_url(url)
+    s = Session(title="cached")
+    with connect(target) as conn:
+        apply(conn, schema=schema, display=target.display, migrations=MIGRATIONS[:6])
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO sessions (id, title, created_at, updated_at) VALUES (%s, %s, 1, 1)",
+                (s.id, s.title),
+            )
+            conn.execute(
+                "INSERT INTO session_stats (session_id, activity_at, event_count)"
+                " VALUES (%s, 1, 2)",
+                (s.id,),
+            )
+            for cread, cmade, reason in ((900, None, 40), (None, 50, None)):
+                conn.execute(
+                    "INSERT INTO events (id, session_id, ts, type, cache_read_tokens,"
+                    " cache_creation_tokens, reasoning_tokens) VALUES (%s, %s, 5, 'LLM_CALL',"
+                    " %s, %s, %s)",
+                    (
+                        Event(session_id=s.id, type=EventType.LLM_CALL).id,
+                        s.id,
+                        cread,
+                        cmade,
+                        reason,
+                    ),
+                )
+    store = open_store(url)
+    try:
+        assert store.info().schema_version == LATEST_VERSION
+        got = store.get_session(s.id)
+        assert (got.cache_read_tokens, got.cache_creation_tokens, got.reasoning_tokens) == (
+            900,
+            50,
+            40,
+        )
+    finally:
+        store.close()

@@ -198,3 +198,32 @@ def test_a_schema_7_file_is_rekeyed_by_team_with_its_data_kept(tmp_path):
         assert (result.inserted, result.duplicates) == (1, 0)
         assert store.scoped("team-a").get_session(alpha.id).event_count == 1
         assert beta.get_session(alpha.id).event_count == 1
+
+
+def test_a_schema_8_file_gets_session_totals_of_token_details(tmp_path):
+    """m009: each session's cache and reasoning totals are filled from its stored events."""
+    path = tmp_path / "v8.db"
+    db = Database(path)
+    migration_set().apply(db, stop_before="m009_session_token_details")
+    s = Session(title="cached")
+    events = [
+        Event(session_id=s.id, type=EventType.LLM_CALL, cache_read_tokens=900, reasoning_tokens=40),
+        Event(session_id=s.id, type=EventType.LLM_CALL, cache_creation_tokens=50),
+    ]
+    db["sessions"].insert({**session_row(s), "team_id": ""})
+    db["session_stats"].insert(
+        {"team_id": "", "session_id": s.id, "event_count": 2, "activity_at": 1, "first_rid": 1}
+    )
+    db.conn.executemany(INSERT_EVENT, [(*event_row(i + 1, e), "") for i, e in enumerate(events)])
+    db.conn.commit()
+    db.close()
+
+    with SQLiteStore(path) as store:
+        assert store.schema_version == LATEST_VERSION
+        got = store.get_session(s.id)
+        assert (got.cache_read_tokens, got.cache_creation_tokens, got.reasoning_tokens) == (
+            900,
+            50,
+            40,
+        )
+        assert store.check() == []

@@ -67,6 +67,13 @@ env.filters.update(
     state_glyph=lambda state: present.state_glyph(state)[0],
     event_name=present.event_name,
     text=present.safe_text,
+    tokens=lambda s: present.tokens(
+        s.input_tokens,
+        s.output_tokens,
+        s.cache_read_tokens,
+        s.cache_creation_tokens,
+        s.reasoning_tokens,
+    ),
 )
 
 

@@ -29,7 +29,8 @@ class PostgresDialect(Dialect):
         "0, s.id, s.title, s.description, s.status, s.parent_session_id, s.tags::text,"
         " s.metadata::text, s.created_at, s.updated_at, s.ended_at, s.team_id, s.created_by,"
         " st.event_count, st.error_count, st.first_event_at, st.last_event_at, st.input_tokens,"
-        " st.output_tokens, st.cost_usd, st.last_end_at"
+        " st.output_tokens, st.cost_usd, st.last_end_at, st.cache_read_tokens,"
+        " st.cache_creation_tokens, st.reasoning_tokens"
     )
 
     def member(self, column: str, values: Sequence[Any]) -> Clause:

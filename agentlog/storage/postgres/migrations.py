@@ -224,6 +224,24 @@ def m006_team_keys(conn: psycopg.Connection) -> None:
         )(conn)
 
 
+TOKEN_DETAILS = ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens")
+
+
+def m007_session_token_details(conn: psycopg.Connection) -> None:
+    """Each session's totals of prompt-cache reads and writes and reasoning tokens (issue 20),
+    kept up by the writes like its other totals; filled from the events already stored."""
+    for column in TOKEN_DETAILS:
+        conn.execute(f"ALTER TABLE session_stats ADD COLUMN {column} bigint NOT NULL DEFAULT 0")
+    sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in TOKEN_DETAILS)
+    sets = ", ".join(f"{c} = e.{c}" for c in TOKEN_DETAILS)
+    conn.execute(
+        f"UPDATE session_stats st SET {sets} FROM (SELECT team_id, session_id, {sums} FROM events"
+        " WHERE cache_read_tokens IS NOT NULL OR cache_creation_tokens IS NOT NULL"
+        " OR reasoning_tokens IS NOT NULL GROUP BY team_id, session_id) e"
+        " WHERE e.team_id = st.team_id AND e.session_id = st.session_id"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", m001_initial),
     Migration("m002_fts", m002_fts),
@@ -231,6 +249,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("m004_event_ends", m004_event_ends),
     Migration("m005_token_details", m005_token_details),
     Migration("m006_team_keys", m006_team_keys),
+    Migration("m007_session_token_details", m007_session_token_details),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

@@ -232,7 +232,8 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict
 
 
 def _fold_aggregates(conn: psycopg.Connection, events: Sequence[tuple[str, Event]]) -> None:
-    # (team, sid) -> [count, errors, first, last, tin, tout, cost, end]
+    # (team, sid) -> [count, errors, first, last, tin, tout, cost, end, cache read,
+    # cache creation, reasoning]
     aggs: dict[tuple[str, str], list[Any]] = {}
     # (team, sid, agent) -> [count, errors, first, last]
     agents: dict[tuple[str, str, str], list[int]] = {}
@@ -241,7 +242,7 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[tuple[str, Event
         err = int(e.is_error)
         a = aggs.get((team, e.session_id))
         if a is None:
-            a = aggs[(team, e.session_id)] = [0, 0, ts, ts, 0, 0, 0.0, ts]
+            a = aggs[(team, e.session_id)] = [0, 0, ts, ts, 0, 0, 0.0, ts, 0, 0, 0]
         a[0] += 1
         a[1] += err
         a[2] = min(a[2], ts)
@@ -250,6 +251,9 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[tuple[str, Event
         a[5] += e.output_tokens or 0
         a[6] += e.cost_usd or 0.0
         a[7] = max(a[7], event_end_us(ts, e.duration_ms))
+        a[8] += e.cache_read_tokens or 0
+        a[9] += e.cache_creation_tokens or 0
+        a[10] += e.reasoning_tokens or 0
         if e.agent_id:
             g = agents.get((team, e.session_id, e.agent_id))
             if g is None:
@@ -269,10 +273,14 @@ def _fold_aggregates(conn: psycopg.Connection, events: Sequence[tuple[str, Event
         " activity_at = greatest(st.activity_at, t.hi),"
         " input_tokens = st.input_tokens + t.tin, output_tokens = st.output_tokens + t.tout,"
         " cost_usd = st.cost_usd + t.cost,"
-        " last_end_at = greatest(coalesce(st.last_end_at, t.fin), t.fin)"
+        " last_end_at = greatest(coalesce(st.last_end_at, t.fin), t.fin),"
+        " cache_read_tokens = st.cache_read_tokens + t.cread,"
+        " cache_creation_tokens = st.cache_creation_tokens + t.cmade,"
+        " reasoning_tokens = st.reasoning_tokens + t.reason"
         " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[],"
-        " %s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::bigint[])"
-        " AS t(team, sid, n, errs, lo, hi, tin, tout, cost, fin)"
+        " %s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::bigint[], %s::bigint[],"
+        " %s::bigint[], %s::bigint[])"
+        " AS t(team, sid, n, errs, lo, hi, tin, tout, cost, fin, cread, cmade, reason)"
         " WHERE st.team_id = t.team AND st.session_id = t.sid",
         ([k[0] for k in keys], [k[1] for k in keys], *(list(c) for c in cols)),
     )

@@ -131,6 +131,9 @@ def row_session(row: Sequence[Any], agents: list[str]) -> SessionSummary:
             "input_tokens": row[17] or 0,
             "output_tokens": row[18] or 0,
             "cost_usd": row[19] or 0.0,
+            "cache_read_tokens": row[21] or 0,
+            "cache_creation_tokens": row[22] or 0,
+            "reasoning_tokens": row[23] or 0,
         },
         _SUMMARY_FIELDS,
     )

@@ -298,6 +298,9 @@ def m006_event_ends(db: Database) -> None:
     )
 
 
+TOKEN_DETAILS = ("cache_read_tokens", "cache_creation_tokens", "reasoning_tokens")
+
+
 @migration
 def m007_token_details(db: Database) -> None:
     """Prompt-cache reads and writes and reasoning tokens as counts of their own (issue 20).
@@ -338,6 +341,22 @@ def m008_team_keys(db: Database) -> None:
             " WHERE session_id IN (SELECT id FROM sessions WHERE team_id != '')"
         )
         db.table(table).transform(pk=pk)
+
+
+@migration
+def m009_session_token_details(db: Database) -> None:
+    """Each session's totals of prompt-cache reads and writes and reasoning tokens (issue 20),
+    kept up by the writes like its other totals; filled from the events already stored."""
+    for column in TOKEN_DETAILS:
+        db.execute(f"ALTER TABLE session_stats ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    sums = ", ".join(f"coalesce(sum(e.{c}), 0)" for c in TOKEN_DETAILS)
+    db.execute(
+        f"UPDATE session_stats SET ({', '.join(TOKEN_DETAILS)}) = (SELECT {sums} FROM events e"
+        " WHERE e.team_id = session_stats.team_id AND e.session_id = session_stats.session_id)"
+        " WHERE EXISTS (SELECT 1 FROM events e WHERE e.team_id = session_stats.team_id"
+        " AND e.session_id = session_stats.session_id AND (e.cache_read_tokens IS NOT NULL"
+        " OR e.cache_creation_tokens IS NOT NULL OR e.reasoning_tokens IS NOT NULL))"
+    )
 
 
 LATEST_VERSION = migration_number(migration_names()[-1])

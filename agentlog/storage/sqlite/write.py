@@ -130,6 +130,9 @@ class _Agg:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
+    cache_read: int = 0
+    cache_creation: int = 0
+    reasoning: int = 0
     first_rid: int = 0
     last_rid: int = 0
     end: int = 0  # latest event end: timestamp + duration
@@ -199,6 +202,9 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict
         agg.input_tokens += e.input_tokens or 0
         agg.output_tokens += e.output_tokens or 0
         agg.cost += e.cost_usd or 0.0
+        agg.cache_read += e.cache_read_tokens or 0
+        agg.cache_creation += e.cache_creation_tokens or 0
+        agg.reasoning += e.reasoning_tokens or 0
         if e.agent_id:
             a = agg.agents.get(e.agent_id)
             if a is None:
@@ -215,7 +221,10 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict
         " activity_at = max(activity_at, ?),"
         " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
         " cost_usd = cost_usd + ?, first_rid = coalesce(first_rid, ?), last_rid = ?,"
-        " last_end_at = max(coalesce(last_end_at, ?), ?)"
+        " last_end_at = max(coalesce(last_end_at, ?), ?),"
+        " cache_read_tokens = cache_read_tokens + ?,"
+        " cache_creation_tokens = cache_creation_tokens + ?,"
+        " reasoning_tokens = reasoning_tokens + ?"
         " WHERE team_id = ? AND session_id = ?",
         [
             (
@@ -233,6 +242,9 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict
                 a.last_rid,
                 a.end,
                 a.end,
+                a.cache_read,
+                a.cache_creation,
+                a.reasoning,
                 team,
                 sid,
             )

@@ -180,8 +180,13 @@ class TimelineScreen(Screen[None]):
                 (render.duration(s.duration_ms), "cyan"),
                 "  ",
                 (
-                    f"{render.count(s.input_tokens + s.output_tokens)} tok  "
-                    f"{render.cost(s.cost_usd)}",
+                    f"{render.count(s.input_tokens + s.output_tokens)} tok"
+                    + (
+                        f" ({render.count(s.cache_read_tokens)} cached)"
+                        if s.cache_read_tokens
+                        else ""
+                    )
+                    + f"  {render.cost(s.cost_usd)}",
                     "dim",
                 ),
             )

@@ -297,3 +297,24 @@ def test_live_view_resumes_after_last_event_id(srv, people):
                     break
     assert f"id: {second.id}" in seen and f"id: {first.id}\n" not in seen
     assert "<script>" not in seen
+
+
+def test_session_page_shows_tokens_with_their_cache_and_reasoning_parts(srv, people):
+    s = Session(title="cached run")
+    call = Event(
+        session_id=s.id,
+        type="LLM_CALL",
+        input_tokens=1000,
+        output_tokens=400,
+        cache_read_tokens=900,
+        reasoning_tokens=256,
+        cost_usd=0.0123,
+    )
+    body = {"sessions": [s.to_json_dict()], "events": [call.to_json_dict()]}
+    key = {"Authorization": f"Bearer {people['alice'].key}"}
+    assert srv.client.post("/v1/events:batch", json=body, headers=key).status_code == 200
+    page = sign_in(srv, "alice@example.com").get(f"/s/{s.id}")
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "tokens 1,000 in (900 cached) / 400 out (256 reasoning)" in text
+    assert "$0.0123" in text
