@@ -43,6 +43,7 @@ class SessionParam:
     UNTIL = "until"
     TEXT = "q"
     PARENT = "parent_session_id"
+    REPLAY_OF = "replay_of"
     SORT = "sort"
     ORDER = "order"
     LIMIT = "limit"

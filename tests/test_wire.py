@@ -74,6 +74,7 @@ def test_remote_store_sends_every_name_and_no_other() -> None:
         until=T,
         text="x",
         parent_session_id=SID,
+        replay_of=SID,
         cursor="c",
     )
     assert {k for k, _ in session_params(sessions)} == names(SessionParam)

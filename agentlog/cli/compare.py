@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -48,6 +49,8 @@ def compare_cmd(
 ) -> None:
     """Compare a run with its baseline step by step; with --fail-on, a regression gate for CI.
 
+    Without RUN, BASELINE is compared with its newest replay (agentlog replay llm … -- CMD).
+
     Example: agentlog compare baseline.ndjson latest --fail-on divergence,errors,cost+10%
     Example: agentlog compare tag:baseline --tag eval:nightly --fail-on status --junit gate.xml
     """
@@ -58,10 +61,10 @@ def compare_cmd(
 
     if run is not None and tag is not None:
         raise UsageError("give RUN or --tag, not both")
-    if run is None and tag is None:
-        raise UsageError("name the run to judge: RUN (a session, file or tag:NAME) or --tag")
     rules = parse_rules(fail_on or [])
     store = get_store(ctx)
+    if run is None and tag is None:
+        run = _latest_replay(store, baseline)
     baselines = load_side(store, baseline)
     runs = load_side(store, run if run is not None else TAG_PREFIX + str(tag))
     verdicts = []
@@ -85,6 +88,25 @@ def compare_cmd(
         _summary(verdicts, texts)
     if rules and any(v.broken for v in verdicts):
         raise typer.Exit(1)
+
+
+def _latest_replay(store: Any, baseline: str) -> str:
+    """The newest recorded replay of the session `baseline` names (RUN left out)."""
+    from agentlog.cli.resolve import resolve_session_id
+    from agentlog.gate.sides import TAG_PREFIX
+    from agentlog.storage.base import SessionQuery
+
+    missing = "name the run to judge: RUN (a session, file or tag:NAME) or --tag"
+    if baseline.startswith(TAG_PREFIX) or Path(baseline).is_file():
+        raise UsageError(missing)
+    original = resolve_session_id(store, baseline)
+    replays = store.list_sessions(SessionQuery(replay_of=original, sort="created_at", limit=1))
+    if not replays.items:
+        raise UsageError(
+            f"{missing}; session {original} has no recorded replay to compare with "
+            f"(record one: agentlog replay llm {original} -- CMD)"
+        )
+    return str(replays.items[0].id)
 
 
 def _write(path: str, data: bytes) -> None:

@@ -152,6 +152,15 @@ SEARCH_COLUMNS = [
 ]
 
 
+def replay_line(metadata: dict[str, object]) -> str | None:
+    """`SESSION (forked at model call N)` for a replay's session, None for any other."""
+    of = metadata.get("replay_of")
+    if not isinstance(of, str):
+        return None
+    fork = metadata.get("replay_fork_at")
+    return of + (f" (forked at model call {fork})" if isinstance(fork, int) else "")
+
+
 def session_fields(
     s: SessionSummary,
     now: datetime | None = None,
@@ -171,6 +180,7 @@ def session_fields(
             + (" (active, but quiet)" if state == "stale" else ""),
         ),
         ("parent session", s.parent_session_id),
+        ("replay of", replay_line(s.metadata)),
         ("tags", s.tags),
         ("metadata", s.metadata or None),
         ("created", s.created_at),

@@ -94,6 +94,12 @@ def list_sessions(
     parent: Annotated[
         str | None, typer.Option("--parent", metavar="SESSION", help="Only children of SESSION.")
     ] = None,
+    replay_of: Annotated[
+        str | None,
+        typer.Option(
+            "--replay-of", metavar="SESSION", help="Only replays of SESSION (agentlog replay llm)."
+        ),
+    ] = None,
     sort: SortOpt = "last_event_at",
     order: OrderOpt = None,
     limit: LimitOpt = 50,
@@ -116,6 +122,7 @@ def list_sessions(
         until=until,
         text=search,
         parent_session_id=resolve_session_id(store, parent) if parent else None,
+        replay_of=resolve_session_id(store, replay_of) if replay_of else None,
         sort=sort,
         order=order or ("asc" if sort == "title" else "desc"),
         limit=limit,

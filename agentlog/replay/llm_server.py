@@ -10,6 +10,11 @@ check the request's messages against the recording (a hash, as `ReplayChatModel`
 does) and answer in the provider's shape, streamed (SSE) when the request asks.
 A request that differs is refused with 400 `replay_divergence` naming the step and
 the first differing message — reported, never answered from the wrong record.
+
+With `fork_at=N` and an `upstream` URL, model calls before N are answered from the
+record (and checked) and call N and every later one are forwarded unchanged to the
+real model API (headers and body as the agent sent them, the answer streamed back
+as it comes): change one answer and see where the run goes from there.
 """
 
 from __future__ import annotations
@@ -20,23 +25,60 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import orjson
 
 from agentlog.replay.recorded import RecordedCall, first_difference, request_hash
 
 
+class Live:
+    """What `Replay.take` answers from the fork on: send this call to the real model."""
+
+
+LIVE = Live()
+# Not forwarded to the live model: this hop's own framing (httpx sets its own), and
+# Accept-Encoding, so the answer comes back as the bytes the agent can read.
+_HOP_HEADERS = {
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "accept-encoding",
+}
+
+
 class Replay:
     """The recorded calls and how far the replay has got (one lock: calls come in order)."""
 
-    def __init__(self, calls: list[RecordedCall]) -> None:
+    def __init__(
+        self, calls: list[RecordedCall], fork_at: int | None = None, upstream: str | None = None
+    ) -> None:
         self.calls = calls
         self.position = 0
         self.divergences: list[str] = []
         self.lock = threading.Lock()
+        self.fork_at = fork_at  # the first model call (1-based) answered live
+        self.upstream = upstream.rstrip("/") if upstream else None
+        self.live_calls = 0
 
-    def take(self, asked: Any) -> RecordedCall | str:
-        """The next recorded call for this request, or why it cannot be answered."""
+    @property
+    def forked(self) -> str | None:
+        """Where the run left the record, once it has."""
+        if self.fork_at is None or not self.live_calls:
+            return None
+        return (
+            f"forked at model call {self.fork_at}: {self.live_calls} call(s) answered live "
+            f"by {self.upstream}"
+        )
+
+    def take(self, asked: Any) -> RecordedCall | Live | str:
+        """The next recorded call for this request, LIVE past the fork, or why it cannot be answered."""
         with self.lock:
+            if self.fork_at is not None and self.position + 1 >= self.fork_at:
+                self.position += 1
+                self.live_calls += 1
+                return LIVE
             if self.position >= len(self.calls):
                 return (
                     f"model call {self.position + 1} was asked, the recording has "
@@ -244,6 +286,7 @@ class ReplayServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: ReplayServer
     protocol_version = "HTTP/1.1"
+    _raw = b""  # the request body as it came (what a live call forwards)
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -266,11 +309,36 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(frame)
             self.wfile.flush()
 
+    def _forward(self) -> None:
+        """Send the request as it came to the live model and stream its answer back."""
+        upstream = self.server.replay.upstream or ""
+        path = self.path
+        if upstream.endswith("/v1") and path.startswith("/v1/"):
+            path = path[3:]  # --upstream https://api.openai.com/v1 and a client's /v1/...
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
+        try:
+            with (
+                httpx.Client(timeout=httpx.Timeout(600.0, connect=10.0)) as client,
+                client.stream("POST", upstream + path, content=self._raw, headers=headers) as r,
+            ):
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", r.headers.get("content-type", "application/json"))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for chunk in r.iter_raw():
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+        except httpx.HTTPError as exc:
+            why = f"the live model at {upstream} did not answer: {exc}"
+            self._send(502, orjson.dumps({"error": {"message": why, "type": "replay_upstream"}}))
+
     def do_POST(self) -> None:
         path = self.path.split("?")[0].rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
+        self._raw = self.rfile.read(length) if length else b""
         try:
-            body = orjson.loads(self.rfile.read(length) or b"{}")
+            body = orjson.loads(self._raw or b"{}")
         except orjson.JSONDecodeError:
             self._send(400, orjson.dumps({"error": {"message": "the body is not JSON"}}))
             return
@@ -297,6 +365,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai(self, body: dict[str, Any], model: str) -> None:
         taken = self.server.replay.take(openai_messages(body))
+        if isinstance(taken, Live):
+            self._forward()
+            return
         if isinstance(taken, str):
             error = {"message": taken, "type": "replay_divergence", "code": "replay_divergence"}
             self._send(400, orjson.dumps({"error": error}))
@@ -309,6 +380,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _anthropic(self, body: dict[str, Any], model: str) -> None:
         taken = self.server.replay.take(anthropic_messages(body))
+        if isinstance(taken, Live):
+            self._forward()
+            return
         if isinstance(taken, str):
             error = {"type": "error", "error": {"type": "invalid_request_error", "message": taken}}
             self._send(400, orjson.dumps(error))

@@ -22,7 +22,7 @@ from agentlog.model import new_id, normalize_id
 from agentlog.sdk import lifecycle
 from agentlog.sdk import writer as _w
 from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
-from agentlog.sdk.identity import resolve_agent_id, sdk_metadata
+from agentlog.sdk.identity import replay_metadata, resolve_agent_id, sdk_metadata
 
 if TYPE_CHECKING:
     from agentlog.model import Event, Session, WriteResult
@@ -190,6 +190,9 @@ class AgentLog:
         meta["agentlog"] = sdk_metadata(
             integration or self.integration, integration_version or self.integration_version
         )
+        if parent_session_id is None:  # a replayed run's root session names what it replays
+            for key, value in replay_metadata().items():
+                meta.setdefault(key, value)
         fields: dict[str, Any] = {
             "id": sid,
             "title": title,

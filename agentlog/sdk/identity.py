@@ -44,3 +44,27 @@ def sdk_metadata(
         if integration_version:
             info["integration_version"] = integration_version
     return info
+
+
+REPLAY_OF_ENV = "AGENTLOG_REPLAY_OF"
+REPLAY_FORK_AT_ENV = "AGENTLOG_REPLAY_FORK_AT"
+
+
+def replay_metadata() -> dict[str, Any]:
+    """`replay_of` (and `replay_fork_at`) for a run that `agentlog replay llm -- CMD` started.
+
+    A malformed value is ignored: the link is a convenience, never a reason to fail a run.
+    """
+    from agentlog.model import normalize_id
+
+    of = os.environ.get(REPLAY_OF_ENV)
+    if not of:
+        return {}
+    try:
+        link: dict[str, Any] = {"replay_of": normalize_id(of, REPLAY_OF_ENV)}
+    except ValueError:
+        return {}
+    fork = os.environ.get(REPLAY_FORK_AT_ENV, "")
+    if fork.isdigit() and int(fork) > 0:
+        link["replay_fork_at"] = int(fork)
+    return link

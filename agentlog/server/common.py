@@ -240,17 +240,20 @@ async def session_query(
         ),
     ] = None,
     parent_session_id: Annotated[str | None, _uuid(SessionParam.PARENT)] = None,
+    replay_of: Annotated[str | None, _uuid(SessionParam.REPLAY_OF)] = None,
     sort: Annotated[SessionSort, Query(alias=SessionParam.SORT)] = "last_event_at",
     order: Annotated[Literal["asc", "desc"], _order(SessionParam.ORDER)] = "desc",
     limit: Annotated[int, _limit(SessionParam.LIMIT)] = 100,
     cursor: Annotated[str | None, _cursor(SessionParam.CURSOR)] = None,
 ) -> SessionQuery:
-    parent = None
-    if parent_session_id:
-        try:
+    parent = replayed = None
+    try:
+        if parent_session_id:
             parent = normalize_id(parent_session_id, "parent_session_id")
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        if replay_of:
+            replayed = normalize_id(replay_of, "replay_of")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     return SessionQuery(
         status=status,
         tags=_values(tag),
@@ -259,6 +262,7 @@ async def session_query(
         until=time_param(until, "until"),
         text=q or None,
         parent_session_id=parent,
+        replay_of=replayed,
         sort=sort,
         order=order,
         limit=limit,

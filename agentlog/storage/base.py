@@ -137,6 +137,7 @@ class SessionQuery:
     until: datetime | None = None  # created before
     text: str | None = None
     parent_session_id: str | None = None
+    replay_of: str | None = None  # only replays of this session (metadata["replay_of"])
     sort: SessionSort = "last_event_at"
     order: Order = "desc"
     limit: int = 100
@@ -148,6 +149,7 @@ class SessionQuery:
             ("agent", self.agent),
             ("text", self.text),
             ("parent_session_id", self.parent_session_id),
+            ("replay_of", self.replay_of),
         )
 
     def fingerprint(self) -> str:
@@ -160,6 +162,7 @@ class SessionQuery:
             self.until and to_us(self.until),
             self.text,
             self.parent_session_id,
+            self.replay_of,
             self.sort,
             self.order,
         )

@@ -112,6 +112,8 @@ def session_params(query: SessionQuery) -> list[tuple[str, str]]:
         params.append((P.TEXT, query.text))
     if query.parent_session_id:
         params.append((P.PARENT, query.parent_session_id))
+    if query.replay_of:
+        params.append((P.REPLAY_OF, query.replay_of))
     params.append((P.SORT, query.sort))
     params.append((P.ORDER, query.order))
     params.append((P.LIMIT, str(query.limit)))

@@ -180,3 +180,18 @@ def test_duration_runs_to_the_end_of_the_last_event(store, make):
     assert store.get_session(two.id).duration_ms == pytest.approx(5000)
     longest = store.list_sessions(SessionQuery(sort="duration_ms", order="desc", limit=2)).items
     assert [s.id for s in longest][:1] == [two.id]
+
+
+def test_replay_of_filter_finds_only_that_sessions_replays(store, make) -> None:
+    original = make.session(title="original")
+    first = make.session(title="replay 1", metadata={"replay_of": original.id})
+    second = make.session(
+        title="replay 2", metadata={"replay_of": original.id, "replay_fork_at": 2}
+    )
+    unrelated = make.session(title="other", metadata={"replay_of": new_id()})
+    plain = make.session(title="plain", metadata={"note": original.id})
+    store.write([original, first, second, unrelated, plain], [])
+    found = store.list_sessions(SessionQuery(replay_of=original.id)).items
+    assert sorted(s.title for s in found) == ["replay 1", "replay 2"]
+    assert store.count_sessions(SessionQuery(replay_of=original.id)) == 2
+    assert store.list_sessions(SessionQuery(replay_of=new_id())).items == []

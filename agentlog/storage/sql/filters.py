@@ -103,6 +103,8 @@ def session_filters(
         add(d.session_text(q.text))
     if q.parent_session_id is not None:
         add((f"s.parent_session_id = {p}", [q.parent_session_id]))
+    if q.replay_of is not None:
+        add(d.meta_equals("s.metadata", "replay_of", q.replay_of))
     if team_id is not None:
         add((f"s.team_id = {p}", [team_id]))
     return where, params
