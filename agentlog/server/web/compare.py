@@ -12,7 +12,7 @@ from agentlog.errors import NotFound
 from agentlog.model import normalize_id
 from agentlog.server.web.render import page
 from agentlog.server.web.routes import Text, _context, _not_found, _principal, _state, _to_login
-from agentlog.storage.base import EventQuery, iter_events
+from agentlog.storage.base import EventQuery, SessionQuery, iter_events
 
 router = APIRouter(include_in_schema=False)
 MAX_STEPS = 2000  # steps aligned per side, as the TUI's compare screen (no Textual import here)
@@ -29,15 +29,23 @@ def compare_page(
     if principal is None:
         return _to_login(request)
     picked = [x for x in (a, b, *(id or [])) if x][:2]
+    store = _state(request).store.scoped(principal.team_id, principal.user_id)
+    if len(picked) == 1:  # one session: compare it with its newest replay, if it has one
+        try:
+            original = normalize_id(picked[0], "session")
+        except ValueError:
+            return _not_found(request, principal, "no such session in your team")
+        replays = store.list_sessions(SessionQuery(replay_of=original, sort="created_at", limit=1))
+        picked += [r.id for r in replays.items]
     if len(picked) < 2:
         return page(
             "error.html",
             422,
             title="Compare",
-            message="pick two sessions to compare",
+            message="pick two sessions to compare (one alone is compared with its newest replay,"
+            " and this one has none)",
             **_context(request, principal),
         )
-    store = _state(request).store.scoped(principal.team_id, principal.user_id)
     try:
         sessions = [store.get_session(normalize_id(x, "session")) for x in picked]
     except (NotFound, ValueError):

@@ -318,3 +318,23 @@ def test_session_page_shows_tokens_with_their_cache_and_reasoning_parts(srv, peo
     text = " ".join(page.text.split())
     assert "tokens 1,000 in (900 cached) / 400 out (256 reasoning)" in text
     assert "$0.0123" in text
+
+
+def test_compare_with_one_session_uses_its_newest_replay(srv, people):
+    original = Session(title="original")
+    replay = Session(title="its replay", metadata={"replay_of": original.id})
+    lonely = Session(title="never replayed")
+    body = {
+        "sessions": [x.to_json_dict() for x in (original, replay, lonely)],
+        "events": [
+            Event(session_id=x.id, type="LOG", content="step").to_json_dict()
+            for x in (original, replay, lonely)
+        ],
+    }
+    key = {"Authorization": f"Bearer {people['alice'].key}"}
+    assert srv.client.post("/v1/events:batch", json=body, headers=key).status_code == 200
+    browser = sign_in(srv, "alice@example.com")
+    page = browser.get("/compare", params={"a": original.id})
+    assert page.status_code == 200 and "its replay" in page.text
+    none = browser.get("/compare", params={"a": lonely.id})
+    assert none.status_code == 422 and "newest replay" in none.text
