@@ -193,6 +193,7 @@ class AgentLogApp(App[None]):
                 exclude=session.id,
                 rank=rank,
                 fallback=SessionQuery(limit=200),
+                pinned=SessionQuery(replay_of=session.id, sort="created_at", limit=20),
             ),
             chosen,
         )

@@ -224,3 +224,21 @@ async def test_unknown_session_is_an_in_app_error_not_a_crash(sqlite_store) -> N
         assert isinstance(app.screen, TimelineScreen)
         assert app.return_code is None
         assert "no events match" in screen_text(app)
+
+
+async def test_compare_offers_the_sessions_replays_first(demo) -> None:
+    from agentlog.model import Event, Session
+
+    store, result = demo
+    original = result.sessions["eval_fail"]
+    replay = Session(title="a re-run, on a fresh title", metadata={"replay_of": original})
+    store.write([replay], [Event(session_id=replay.id, type="LOG", content="again")])
+    app = app_for(store, original)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        options = app.screen.query_one("#picker", OptionList)
+        first = options.get_option_at_index(0)
+        assert first.id == replay.id
+        assert "↻ replay" in str(first.prompt)

@@ -32,6 +32,7 @@ def session_option(s: SessionSummary) -> Option:
         ("  " + render.one_line(", ".join(s.agents[:2]), 30), "dim"),
         (f"  {plural(s.event_count, 'event')}", "dim"),
         (f"  {plural(s.error_count, 'error')}" if s.error_count else "", "red"),
+        ("  ↻ replay" if s.metadata.get("replay_of") else "", "magenta"),
     )
     return Option(label, id=s.id)
 
@@ -52,8 +53,11 @@ class SessionPicker(ModalScreen[str | None]):
         exclude: str | None = None,
         rank: Callable[[SessionSummary], tuple[Any, ...]] | None = None,
         fallback: SessionQuery | None = None,
+        pinned: SessionQuery | None = None,
     ) -> None:
+        """`pinned`: sessions listed first, in their own order (a session's replays)."""
         super().__init__()
+        self.pinned = pinned
         self.title_ = title
         self.query_ = query
         self.exclude = exclude
@@ -98,6 +102,12 @@ class SessionPicker(ModalScreen[str | None]):
                     seen = {s.id for s in best} | {self.exclude}
                     rest = [s for s in store.list_sessions(self.fallback).items if s.id not in seen]
                 rows = best + rest
+                if self.pinned is not None:
+                    first = [
+                        s for s in store.list_sessions(self.pinned).items if s.id != self.exclude
+                    ]
+                    ids = {s.id for s in first}
+                    rows = first + [s for s in rows if s.id not in ids]
             else:
                 found = store.list_sessions(replace(self.fallback or self.query_, text=text))
                 rows = [s for s in found.items if s.id != self.exclude]
