@@ -35,8 +35,15 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def _serve(db: str, tmp: Path) -> tuple[subprocess.Popen, str, str, dict[str, str]]:
-    env = {**os.environ, "AGENTLOG_HOME": str(tmp / "home"), "PYTHONUNBUFFERED": "1"}
+def _serve(
+    db: str, tmp: Path, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, str, dict[str, str]]:
+    env = {
+        **os.environ,
+        "AGENTLOG_HOME": str(tmp / "home"),
+        "PYTHONUNBUFFERED": "1",
+        **(extra or {}),
+    }
     env.pop("AGENTLOG_SERVER", None)
     _run(["admin", "create-user", "load@example.com", "--admin", "--db", db], env)
     key = orjson.loads(
@@ -45,7 +52,7 @@ def _serve(db: str, tmp: Path) -> tuple[subprocess.Popen, str, str, dict[str, st
     port = free_port()
     proc = subprocess.Popen(
         [AGENTLOG, "serve", "--port", str(port), "--db", db],
-        env={**env, "AGENTLOG_RATE_LIMIT_PER_MINUTE": "0"},
+        env={"AGENTLOG_SERVE_RATE_LIMIT_PER_MINUTE": "0", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -229,3 +236,41 @@ def test_postgres_server_under_load_survives_its_connections_killed(tmp_path: Pa
         proc.terminate()
         proc.wait(30)
         drop_schema(schema)
+
+
+def test_a_server_losing_its_redis_mid_run_loses_nothing(tmp_path: Path) -> None:
+    """Redis (rate limits, the live fan-out) killed under load: requests go on, nothing is lost."""
+    import shutil
+    import signal
+
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server to start a private Redis it can kill")
+    port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    proc = None
+    try:
+        time.sleep(0.5)
+        extra = {  # rate limits on, so they are counted in Redis until it goes
+            "AGENTLOG_SERVE_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            "AGENTLOG_SERVE_RATE_LIMIT_PER_MINUTE": "100000",
+        }
+        proc, url, key, _ = _serve(str(tmp_path / "server.db"), tmp_path, extra)
+
+        def lose_redis() -> None:
+            redis.send_signal(signal.SIGKILL)
+            redis.wait(10)
+
+        load = _drive(url, key, lose_redis)
+        assert redis.returncode is not None
+        _check(load, url, key, "SQLite + Redis (Redis killed mid-run)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+        if redis.poll() is None:
+            redis.kill()
+            redis.wait(10)
