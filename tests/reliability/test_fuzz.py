@@ -22,7 +22,7 @@ from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.transfer.importer import import_file
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     derandomize=True,  # the same 150 inputs in every CI run; random seeds were run locally
     suppress_health_check=[HealthCheck.function_scoped_fixture],

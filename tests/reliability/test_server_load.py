@@ -24,7 +24,7 @@ from agentlog.model import Event, EventType, Session
 from agentlog.server.testing import free_port
 
 CLIENTS = 8
-SECONDS = 6.0
+SECONDS = 4.0
 ROOT = Path(__file__).resolve().parents[2]
 AGENTLOG = str(Path(sys.executable).parent / "agentlog")
 
