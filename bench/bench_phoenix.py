@@ -215,6 +215,25 @@ def phoenix_side(tmp: Path, phoenix: str) -> Side:
     )
 
 
+def sdk_leg(side: Side, n: int, tmp: Path) -> dict[str, float]:
+    """The same number of model calls through AgentLog's own SDK to the same server."""
+    from agentlog import AgentLog
+
+    key = side.headers["Authorization"].removeprefix("Bearer ")
+    url = side.traces_url.removesuffix("/v1/traces")
+    log = AgentLog(server=url, api_key=key, spool=tmp / "spool.db")
+    prompt = "what is the weather in Paris " * 4
+    started = time.perf_counter()
+    with log.session("sdk leg", agent_id="bench") as s:
+        for _ in range(n):
+            s.llm_call("gpt-4o", prompt=prompt, response="sunny", input_tokens=42, duration_ms=5)
+    enqueued = time.perf_counter() - started
+    durable = log.flush(600)
+    took = time.perf_counter() - started
+    log.close()
+    return {"events_per_s": n / took, "enqueue_per_s": n / enqueued, "durable": float(durable)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spans", type=int, default=20_000)
@@ -233,6 +252,8 @@ def main() -> None:
         side = make(tmp)
         try:
             results[side.name] = measure(side, bodies, args.spans, args.senders)
+            if side.name == "AgentLog":
+                results["sdk"] = sdk_leg(side, args.spans, tmp)
         finally:
             side.proc.terminate()
             try:
@@ -262,6 +283,12 @@ def main() -> None:
     print(f"{'figure':<56} {'AgentLog':>12} {'Phoenix':>12}")
     for label, key, fmt in rows:
         print(f"{label:<56} {fmt.format(a[key]):>12} {fmt.format(p[key]):>12}")
+    sdk = results["sdk"]
+    print(
+        f"AgentLog SDK -> the same server, {args.spans:,} model calls until acknowledged: "
+        f"{sdk['events_per_s']:,.0f} events/s (durable: {bool(sdk['durable'])}; "
+        f"{sdk['events_per_s'] / p['spans_per_s']:.1f}× Phoenix's spans/s)"
+    )
     print(f"ingest: AgentLog at {a['spans_per_s'] / p['spans_per_s']:.2f}× Phoenix's spans/s")
     print(f"first page: AgentLog at {a['first_page_ms'] / p['first_page_ms']:.2f}× Phoenix's time")
     print(
