@@ -194,3 +194,19 @@ def batch_from_json(body: bytes) -> tuple[list[dict[str, Any]], list[Event]] | N
     except ValidationError:
         return None
     return data.sessions, [as_event(e) for e in data.events]
+
+
+def event_of(**values: Any) -> Event:
+    """`Event(**values)` for values a mapper built itself (canonical ids, a UTC datetime, an
+    EventType), at constraint speed; whatever the fast check doubts (text over its size, a
+    time outside 1970..9998, NUL) goes to the model, so the Event and its errors are the same."""
+    ts = values.get("timestamp")
+    if isinstance(ts, datetime) and 1970 <= ts.year <= 9998:
+        try:
+            return as_event(_fast_sdk_validate(values))
+        except ValidationError:
+            pass
+    return Event(**values)
+
+
+_fast_sdk_validate = FastSdkEvent.model_validate

@@ -94,3 +94,18 @@ def test_integers_beyond_64_bits_are_kept_as_their_decimal_text() -> None:
     event = _event(metadata={"big": big, "small": 5, "nested": [2**70]}, content={"x": 2**65})
     assert event.metadata == {"big": str(big), "small": 5, "nested": [str(2**70)]}
     assert event.content == f'{{"x":"{2**65}"}}'
+
+
+def test_name_id_is_uuid5_without_the_objects() -> None:
+    import uuid
+
+    from agentlog.model import name_id
+
+    space = uuid.UUID("3b0c6a5e-1f7d-5e2a-9c4b-7d8e9f0a1b2c")
+    for name in (
+        "",
+        "a",
+        "trace:0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331",
+        "ü\u202e" * 50,
+    ):
+        assert name_id(space, name) == str(uuid.uuid5(space, name))

@@ -7,16 +7,14 @@ store's upsert makes it idempotent.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
-from agentlog.fastcheck import FastSdkEvent, as_event
+from agentlog.fastcheck import event_of
 from agentlog.model import (
     MAX_NAME_CHARS,
     Event,
@@ -24,6 +22,7 @@ from agentlog.model import (
     EventType,
     Session,
     SessionStatus,
+    name_id,
 )
 
 # Fixed namespace: changing it would change every derived id.
@@ -118,21 +117,9 @@ class Mapped:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (span id, reason)
 
 
-_NAMESPACE_BYTES = OTEL_NAMESPACE.bytes
-
-
-def _uuid5(name: str) -> str:
-    """`str(uuid.uuid5(OTEL_NAMESPACE, name))` without building UUID objects (a hot path)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def event_id(trace_id: str, span_id: str, suffix: str = "") -> str:
     """The event id a span maps to: stable across resends."""
-    return _uuid5(f"{trace_id}:{span_id}{suffix}")
+    return name_id(OTEL_NAMESPACE, f"{trace_id}:{span_id}{suffix}")
 
 
 def session_name(span: Span) -> str | None:
@@ -165,22 +152,6 @@ def session_id_for(span: Span) -> tuple[str, str | None]:
             except ValueError:
                 return str(uuid.uuid5(OTEL_NAMESPACE, f"session:{text}")), text
     return trace_session_id(span.trace_id), None
-
-
-_fast_event = FastSdkEvent.model_validate
-
-
-def _event(**values: Any) -> Event:
-    """`Event(**values)` at constraint speed when the values are canonical (they are, but
-    for text over the fast check's size and times outside 1970..9998): same Event, same
-    errors, since anything the fast check doubts goes to the model."""
-    year = values["timestamp"].year
-    if 1970 <= year <= 9998:
-        try:
-            return as_event(_fast_event(values))
-        except ValidationError:
-            pass
-    return Event(**values)
 
 
 def _time(nanos: int) -> datetime:
@@ -366,7 +337,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
             meta = {**restored, **{k: v for k, v in meta.items() if k.startswith("otel.")}}
     if kind == EventType.TOOL_CALL and not native:
         events.append(
-            _event(
+            event_of(
                 id=own_id,
                 session_id=session_id,
                 timestamp=start,
@@ -381,7 +352,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
             )
         )
         events.append(
-            _event(
+            event_of(
                 id=event_id(span.trace_id, span.span_id, ":result"),
                 session_id=session_id,
                 timestamp=end,
@@ -399,7 +370,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
         if completion is not None:
             body = {"input": prompt, "output": completion} if prompt is not None else completion
         events.append(
-            _event(
+            event_of(
                 id=own_id,
                 session_id=session_id,
                 timestamp=start,
@@ -422,7 +393,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
             continue
         message = _first(ev.attributes, "exception.message", "exception.type") or "exception"
         events.append(
-            _event(
+            event_of(
                 id=event_id(span.trace_id, span.span_id, f":exception:{index}"),
                 session_id=session_id,
                 timestamp=_time(ev.time_unix_nano or span.end_unix_nano),

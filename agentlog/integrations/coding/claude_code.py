@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentlog.fastcheck import event_of
 from agentlog.integrations.coding.common import (
     EventBuffer,
     as_text,
@@ -38,7 +39,7 @@ from agentlog.integrations.coding.common import (
     when,
 )
 from agentlog.integrations.pricing import usage_cost
-from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus, format_ts
+from agentlog.model import EventStatus, EventType, Session, SessionStatus, format_ts
 
 SOURCE = "claude-code"
 AGENT = "claude-code"
@@ -225,7 +226,7 @@ class ClaudeCodeMapper(EventBuffer):
         error = str(rec.get("level", "")).lower() == "error"
         meta = {"cut_bytes": cut} if cut else {}
         self._add(
-            Event(
+            event_of(
                 id=as_uuid(rec.get("uuid"), SOURCE, sid, "system", format_ts(ts)),
                 session_id=sid,
                 timestamp=ts,
@@ -273,7 +274,7 @@ class ClaudeCodeMapper(EventBuffer):
         else:
             kind, name = EventType.USER_INPUT, "user"
         self._add(
-            Event(
+            event_of(
                 id=line_id,
                 session_id=sid,
                 timestamp=ts,
@@ -374,7 +375,7 @@ class ClaudeCodeMapper(EventBuffer):
             else None
         )
         self._add(
-            Event(
+            event_of(
                 id=llm_id,
                 session_id=sid,
                 timestamp=previous.timestamp if previous is not None else ts,
@@ -424,7 +425,7 @@ class ClaudeCodeMapper(EventBuffer):
                 meta["background"] = True
         self.call_times[call_id] = ts
         self._add(
-            Event(
+            event_of(
                 id=event_id,
                 session_id=sid,
                 timestamp=ts,

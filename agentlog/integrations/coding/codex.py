@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from agentlog.fastcheck import event_of
 from agentlog.integrations.coding.common import (
     EventBuffer,
     as_text,
@@ -38,7 +39,7 @@ from agentlog.integrations.coding.common import (
     when,
 )
 from agentlog.integrations.pricing import usage_cost
-from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus, format_ts
+from agentlog.model import EventStatus, EventType, Session, SessionStatus, format_ts
 
 SOURCE = "codex"
 AGENT = "codex"
@@ -206,7 +207,7 @@ class CodexMapper(EventBuffer):
             else:
                 parent, event_type, agent, name = None, EventType.LOG, AGENT, "meta"
             self._add(
-                Event(
+                event_of(
                     id=stable_id(SOURCE, sid, "message", key),
                     session_id=sid,
                     timestamp=ts,
@@ -254,7 +255,7 @@ class CodexMapper(EventBuffer):
             meta["mcp_server"], meta["mcp_tool"] = parts
         self.call_times[call_id] = ts
         self._add(
-            Event(
+            event_of(
                 id=stable_id(SOURCE, sid, "tool", call_id),
                 session_id=sid,
                 timestamp=ts,
@@ -314,7 +315,7 @@ class CodexMapper(EventBuffer):
         elif kind == "turn_aborted":
             self.open = None
             self._add(
-                Event(
+                event_of(
                     id=stable_id(SOURCE, sid, "aborted", format_ts(ts)),
                     session_id=sid,
                     timestamp=ts,
@@ -327,7 +328,7 @@ class CodexMapper(EventBuffer):
             )
         elif kind in ("error", "stream_error"):
             self._add(
-                Event(
+                event_of(
                     id=stable_id(SOURCE, sid, "error", format_ts(ts)),
                     session_id=sid,
                     timestamp=ts,
@@ -362,7 +363,7 @@ class CodexMapper(EventBuffer):
         output = count(last.get("output_tokens"))
         reasoning = count(last.get("reasoning_output_tokens"))
         self._add(
-            Event(
+            event_of(
                 id=str(opened["id"]),
                 session_id=sid,
                 timestamp=opened["ts"],

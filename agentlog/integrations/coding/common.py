@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from datetime import datetime
@@ -10,17 +9,18 @@ from typing import Any
 
 import orjson
 
+from agentlog.fastcheck import event_of
 from agentlog.model import (
     MAX_CONTENT_BYTES,
     Event,
     EventStatus,
     EventType,
     Session,
+    name_id,
     parse_ts,
 )
 
 NAMESPACE = uuid.UUID("3b0c6a5e-1f7d-5e2a-9c4b-7d8e9f0a1b2c")
-_NS = NAMESPACE.bytes
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 KEEP_BYTES = MAX_CONTENT_BYTES - 4096  # room for the truncation note
 
@@ -31,11 +31,7 @@ def stable_id(*parts: str) -> str:
     `uuid.uuid5(NAMESPACE, name)`, computed without building UUID objects (a third of
     the cost; an import makes one or two per event).
     """
-    digest = bytearray(hashlib.sha1(_NS + ":".join(parts).encode("utf-8", "replace")).digest())
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest[:16].hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return name_id(NAMESPACE, ":".join(parts))
 
 
 def as_uuid(value: Any, *fallback: str) -> str:
@@ -154,7 +150,7 @@ def tool_result(
     """The TOOL_RESULT answering call `call_id`: a stable id, and its round trip when the
     call's start is known."""
     duration = (at - started).total_seconds() * 1000 if started and at >= started else None
-    return Event(
+    return event_of(
         id=stable_id(source, session_id, "result", call_id),
         session_id=session_id,
         timestamp=at,

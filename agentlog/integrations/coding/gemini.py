@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentlog.fastcheck import event_of
 from agentlog.integrations.coding.common import (
     EventBuffer,
     as_text,
@@ -32,7 +33,7 @@ from agentlog.integrations.coding.common import (
     when,
 )
 from agentlog.integrations.pricing import usage_cost
-from agentlog.model import Event, EventStatus, EventType, Session, SessionStatus, format_ts
+from agentlog.model import EventStatus, EventType, Session, SessionStatus, format_ts
 
 SOURCE = "gemini"
 AGENT = "gemini-cli"
@@ -151,7 +152,7 @@ class GeminiMapper(EventBuffer):
         meta: dict[str, Any] = {"cut_bytes": cut} if cut else {}
         if kind == "user":
             self._add(
-                Event(
+                event_of(
                     id=mid,
                     session_id=sid,
                     timestamp=ts,
@@ -166,7 +167,7 @@ class GeminiMapper(EventBuffer):
             self._gemini(sid, mid, msg, ts, text, meta, last=last)
         elif kind in ("info", "warning", "error"):
             self._add(
-                Event(
+                event_of(
                     id=mid,
                     session_id=sid,
                     timestamp=ts,
@@ -208,7 +209,7 @@ class GeminiMapper(EventBuffer):
             if count(tokens.get("tool")):
                 meta["tool_tokens"] = count(tokens.get("tool"))
         self._add(
-            Event(
+            event_of(
                 id=mid,
                 session_id=sid,
                 timestamp=ts,
@@ -249,7 +250,7 @@ class GeminiMapper(EventBuffer):
         if call.get("displayName"):
             meta["display_name"] = str(call["displayName"])[:200]
         self._add(
-            Event(
+            event_of(
                 id=call_event,
                 session_id=sid,
                 timestamp=ts,
