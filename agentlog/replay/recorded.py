@@ -42,7 +42,19 @@ class RecordedCall:
 
 
 def request_hash(prompt: Any) -> str:
-    """A stable digest of a request's messages (keys sorted, whitespace ignored)."""
+    """A stable digest of a request's messages (keys sorted, whitespace ignored).
+
+    An assistant message's `name` is left out: frameworks stamp the agent's name on the
+    model's answer at different moments (LangChain's `create_agent(name=…)` does so after
+    the callbacks saw it), and it is not what the model was asked.
+    """
+    if isinstance(prompt, list):
+        prompt = [
+            {k: v for k, v in m.items() if k != "name"}
+            if isinstance(m, dict) and m.get("role") == "assistant"
+            else m
+            for m in prompt
+        ]
     data = orjson.dumps(prompt, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
     return hashlib.sha256(data).hexdigest()[:16]
 

@@ -121,3 +121,31 @@ def test_a_session_without_model_calls_says_so(tmp_path: Path) -> None:
     log.close()
     with open_store(str(db)) as store, pytest.raises(NotFound, match="no LLM_CALL events"):
         ReplayChatModel.from_session(sid, store)
+
+
+def test_an_agent_with_a_name_replays_without_a_false_divergence(tmp_path: Path) -> None:
+    """`create_agent(name=…)` stamps its name on the model's answers after the callbacks saw
+    them; the replay must not call that a changed prompt."""
+    pytest.importorskip("langchain.agents", reason="needs langchain (the examples extra)")
+    from langchain.agents import create_agent
+
+    db = tmp_path / "named.db"
+    scripted = ScriptedChatModel(
+        model_name="gpt-4o",
+        responses=[
+            reply(tools=[("lookup_order", {"order": 1042})], tokens=(10, 2)),
+            reply("Delivered.", tokens=(12, 2)),
+        ],
+    )
+    log = AgentLog(str(db), flush_interval=0.05)
+    callback = AgentLogCallback(log)
+    create_agent(scripted, [lookup_order], name="support").invoke(
+        {"messages": [HumanMessage("where is order 1042?")]}, {"callbacks": [callback]}
+    )
+    log.close()
+    with open_store(str(db)) as store:
+        model = ReplayChatModel.from_session(callback.last_session_id or "", store=store)
+    out = create_agent(model, [lookup_order], name="support").invoke(
+        {"messages": [HumanMessage("where is order 1042?")]}
+    )
+    assert out["messages"][-1].content == "Delivered." and model.divergences == []
