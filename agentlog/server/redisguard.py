@@ -95,6 +95,13 @@ class RedisGuard:
         except (redis.RedisError, OSError) as exc:
             self.trip(exc)
             return fallback()
+        except Exception as exc:
+            # A connection dying mid-answer can surface as something else (a library doing
+            # arithmetic on a reply that never came): Redis is optional, so a request never
+            # fails for it; the traceback is logged, since it may also be a bug of ours.
+            log.exception("Redis call failed unexpectedly; using the in-process fallback")
+            self.trip(exc)
+            return fallback()
 
     def trip(self, exc: BaseException) -> None:
         """Open the circuit (logged once per outage) and start probing for recovery."""

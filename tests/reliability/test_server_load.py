@@ -266,6 +266,11 @@ def test_a_server_losing_its_redis_mid_run_loses_nothing(tmp_path: Path) -> None
 
         load = _drive(url, key, lose_redis)
         assert redis.returncode is not None
+        if load.bad:  # show the server's own account of a 500
+            proc.terminate()
+            proc.wait(30)
+            log = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"{load.bad[:3]}\n--- server log ---\n{log[-4000:]}")
         _check(load, url, key, "SQLite + Redis (Redis killed mid-run)")
     finally:
         if proc is not None:

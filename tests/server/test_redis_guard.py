@@ -20,6 +20,7 @@ class HungRedis:
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)  # before the thread starts: a short test may close it first
         self.port = self.sock.getsockname()[1]
         self.connections = 0
         self.forward_to: tuple[str, int] | None = None
@@ -32,7 +33,6 @@ class HungRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def _accept(self) -> None:
-        self.sock.settimeout(0.05)
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
@@ -140,3 +140,16 @@ def test_recovers_when_redis_answers_again(hung):
         guard.client().delete(key)
     finally:
         guard.close()
+
+
+def test_an_unexpected_failure_of_a_redis_call_falls_back_instead_of_failing(caplog):
+    """A connection dying mid-answer may surface as any exception: the request still succeeds."""
+    guard = RedisGuard("redis://127.0.0.1:9/0", timeout=0.1, probe_seconds=3600)
+
+    def garbled(client):
+        raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'int'")
+
+    assert guard.call(garbled, lambda: "fallback") == "fallback"
+    assert guard.status() == "degraded"
+    assert "Redis call failed unexpectedly" in caplog.text
+    guard.close()
