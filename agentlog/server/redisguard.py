@@ -96,9 +96,10 @@ class RedisGuard:
             self.trip(exc)
             return fallback()
         except Exception as exc:
-            # A connection dying mid-answer can surface as something else (a library doing
-            # arithmetic on a reply that never came): Redis is optional, so a request never
-            # fails for it; the traceback is logged, since it may also be a bug of ours.
+            # A connection dying under concurrent requests can surface as something else:
+            # redis-py raised `ValueError: I/O operation on closed file` from a socket another
+            # thread had just closed (tests/reliability/test_server_load.py caught it as a 500).
+            # Redis is optional, so a request never fails for it; the traceback is logged.
             log.exception("Redis call failed unexpectedly; using the in-process fallback")
             self.trip(exc)
             return fallback()
