@@ -55,6 +55,22 @@ def server_url(value: str, source: str = "the server setting") -> str:
     )
 
 
+def _presets(*choices: str) -> Any:
+    """A check: a comma-separated list whose every item is one of `choices`."""
+
+    def check(value: Any, source: str) -> str:
+        items = [item.strip() for item in str(value).split(",") if item.strip()]
+        for item in items:
+            if item not in choices:
+                raise ConfigError(
+                    f"{source} holds {item!r}; it takes the presets {', '.join(choices)} "
+                    "(give your own regular expressions to AgentLog(redact=[...]))"
+                )
+        return ",".join(items)
+
+    return check
+
+
 def _one_of(*choices: str) -> Any:
     def check(value: str, source: str) -> str:
         text = str(value).strip().lower()
@@ -102,6 +118,21 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
         Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
+        Setting(
+            "sdk.redact",
+            str,
+            "",
+            "Comma-separated presets (@secrets, @email) the SDK masks in every session and "
+            "event before it is written (your own regexes: AgentLog(redact=[...]))",
+            check=_presets("@secrets", "@email"),
+        ),
+        Setting(
+            "sdk.redact_keys",
+            str,
+            "",
+            "Comma-separated metadata keys (or @secrets) whose values the SDK masks before "
+            "anything is written",
+        ),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
         Setting("serve.port", int, 8250, "Port `agentlog serve` listens on"),
         Setting(
@@ -301,6 +332,8 @@ class Settings:
 
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    # Set on the SDK's fallback defaults: why the file or environment could not be read.
+    load_error: Exception | None = None
 
     @classmethod
     def load(cls, **flags: Any) -> Settings:
