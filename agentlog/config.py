@@ -133,6 +133,21 @@ SETTINGS: dict[str, Setting] = {
             "Comma-separated metadata keys (or @secrets) whose values the SDK masks before "
             "anything is written",
         ),
+        Setting(
+            "encryption.key",
+            str,
+            "",
+            "Fernet keys (comma-separated, the sealing one first) that encrypt event content "
+            "and metadata at rest; `agentlog db keygen` makes one",
+            secret=True,
+        ),
+        Setting(
+            "encryption.fields",
+            str,
+            "content,metadata",
+            "What encryption.key seals: content, metadata or both (what is sealed is not "
+            "searchable or filterable)",
+        ),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
         Setting("serve.port", int, 8250, "Port `agentlog serve` listens on"),
         Setting(
