@@ -152,6 +152,7 @@ def create_app(
     from agentlog.server.web import live as web_live
     from agentlog.server.web import oidc as web_oidc
     from agentlog.server.web import routes as web_routes
+    from agentlog.server.web import team as web_team
     from agentlog.server.web.render import STATIC
 
     app.include_router(web_routes.router)  # the web view (not in the API document)
@@ -159,6 +160,7 @@ def create_app(
     app.include_router(web_compare.router)
     app.include_router(web_live.router)
     app.include_router(web_oidc.router)
+    app.include_router(web_team.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False)
