@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 600, 160
-TOP, BOTTOM, LEFT = 18, 22, 4  # room for the max label above and the day labels below
+TOP, BOTTOM, LEFT = 30, 30, 4  # room for the max label above and the day labels below
 
 
 def bar_chart(
@@ -35,7 +35,7 @@ def bar_chart(
         Markup('<line class="axis" x1="0" y1="{y}" x2="{w}" y2="{y}"/>').format(
             y=HEIGHT - BOTTOM, w=WIDTH
         ),
-        Markup('<text class="max" x="{x}" y="12">max {v}</text>').format(x=LEFT, v=fmt(top)),
+        Markup('<text class="max" x="{x}" y="20">max {v}</text>').format(x=LEFT, v=fmt(top)),
     ]
     for i, (day, value) in enumerate(points):
         h = plot * value / top if top > 0 else 0.0
