@@ -55,14 +55,11 @@ def sso(tmp_path: Path, idp: TestProvider) -> Iterator[TestServer]:
 
 
 def _start(browser: TestClient, next: str = "/sessions") -> httpx.Response:
+    """The server's redirect to the provider's authorization endpoint."""
     r = browser.get("/login/oidc", params={"next": next}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    assert r.headers["location"].startswith(browser_provider_url(r))
+    assert urlsplit(r.headers["location"]).path == "/authorize"
     return r
-
-
-def browser_provider_url(r: httpx.Response) -> str:
-    return urlsplit(r.headers["location"])._replace(path="", query="").geturl()
 
 
 def _authorize(start: httpx.Response) -> str:
@@ -87,6 +84,7 @@ def test_the_sign_in_page_offers_the_provider_only_when_configured(srv, sso):
 def test_the_authorization_request_carries_state_nonce_and_pkce(sso, idp):
     browser = TestClient(sso.app, base_url=BASE_URL)
     r = _start(browser)
+    assert r.headers["location"].startswith(f"{idp.url}/authorize?")
     q = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["location"]).query).items()}
     assert q["client_id"] == CLIENT_ID and q["response_type"] == "code"
     assert q["redirect_uri"] == f"{BASE_URL}/login/oidc/callback"

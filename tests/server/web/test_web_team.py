@@ -192,4 +192,8 @@ def test_audit_log_pages_back_through_the_teams_entries(srv, team, monkeypatch):
     assert pages >= 3
     assert seen == expected  # every entry once, newest first, nothing skipped
     assert "auth.login" in boss.get("/audit").text
+    # Recorded text in an entry's details is shown as text.
+    boss.post("/keys", data={"csrf": _csrf(boss.get("/keys").text), "label": XSS})
+    audit = boss.get("/audit").text
+    assert "key.create" in audit and "&lt;script&gt;" in audit and "<script>alert" not in audit
     assert boss.get("/audit", params={"before": "junk"}).status_code == 400
