@@ -286,10 +286,12 @@ def _fits(page, width: int) -> None:
 @pytest.mark.slow
 def test_team_pages_on_a_desktop_and_a_phone(served, browser, tmp_path):
     dialogs: list[str] = []
+    console: list[str] = []
     for width, height in ((1280, 800), (390, 844)):
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("console", lambda m: console.append(m.text))
         _sign_in(page, served.url, "alice@example.com")
         _fits(page, width)
         nav = page.locator("header nav a")
@@ -341,6 +343,7 @@ def test_team_pages_on_a_desktop_and_a_phone(served, browser, tmp_path):
         _fits(page, width)
         context.close()
     assert dialogs == []
+    assert not [m for m in console if "Content Security Policy" in m], console
     names = {p.name for p in tmp_path.glob("*.png")}
     for name in ("agents", "usage", "members", "audit"):
         assert {f"{name}-1280x800.png", f"{name}-390x844.png"} <= names
