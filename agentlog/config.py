@@ -224,6 +224,48 @@ SETTINGS: dict[str, Setting] = {
             "How long `serve` retries an unreachable database at start (containers: 60)",
         ),
         Setting(
+            "oidc.issuer",
+            str,
+            "",
+            "OpenID Connect sign-in on the web pages: `google`, or the issuer's URL (its "
+            "discovery document is ISSUER/.well-known/openid-configuration); empty = off",
+        ),
+        Setting(
+            "oidc.discovery_url",
+            str,
+            "",
+            "The provider's discovery document, when it is not under the issuer",
+        ),
+        Setting("oidc.client_id", str, "", "The client id the provider gave this server"),
+        Setting("oidc.client_secret", str, "", "The client secret that goes with it", secret=True),
+        Setting(
+            "oidc.domain_teams",
+            str,
+            "",
+            "Which e-mail domains may join which team at their first sign-in: "
+            "example.com=acme,lab.example.org=research (other unknown e-mails are refused)",
+        ),
+        Setting(
+            "oidc.redirect_url",
+            str,
+            "",
+            "The callback registered with the provider (default: this server's "
+            "/login/oidc/callback as the browser reached it; set it behind a proxy)",
+        ),
+        Setting(
+            "oidc.name",
+            str,
+            "",
+            "The provider's name on the sign-in button (default: Google, or the issuer's host)",
+        ),
+        Setting(
+            "oidc.new_user_role",
+            str,
+            "member",
+            "The role of a person who joins a team through oidc.domain_teams",
+            check=_one_of("member", "viewer"),
+        ),
+        Setting(
             "admin.email",
             str,
             "",
