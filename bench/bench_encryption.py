@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agentlog.model import Session, new_id  # noqa: E402
-from agentlog.storage.base import EventQuery, iter_events  # noqa: E402
-from agentlog.storage.encrypted import encrypted, new_key  # noqa: E402
-from agentlog.storage.sqlite.store import SQLiteStore  # noqa: E402
-from bench.ceiling import make_events  # noqa: E402
+from agentlog.model import Session, new_id
+from agentlog.storage.base import EventQuery, iter_events
+from agentlog.storage.encrypted import encrypted, new_key
+from agentlog.storage.sqlite.store import SQLiteStore
+from bench.ceiling import make_events
 
 
 def one_round(n: int, tmp: Path, key: str | None) -> tuple[float, float, int]:
