@@ -267,6 +267,7 @@ class Exchange:
         self.reusable = False
         self.cut: asyncio.TimerHandle | None = None
         self.over = False
+        self.paused = False
         session = (head.get(SESSION_HEADER) or b"").decode("latin-1")
         self.session = session
         # With a session already named the request is recorded as it is sent (so a call the
@@ -412,11 +413,14 @@ class Exchange:
             self.conn.abort()  # the server sees its client go, as without the proxy
 
     def pause(self, on: bool) -> None:
-        if self.conn is not None and self.conn.transport is not None and not self.conn.closed:
+        """Stop (or resume) reading the server while the client's buffer is full."""
+        conn = self.conn
+        if conn is not None and conn.transport is not None and not conn.closed:
+            self.paused = on
             if on:
-                self.conn.transport.pause_reading()
+                conn.transport.pause_reading()
             else:
-                self.conn.transport.resume_reading()
+                conn.transport.resume_reading()
 
     # ------------------------------------------------------------ endings
     def _no_answer(self, exc: BaseException) -> None:
@@ -475,11 +479,11 @@ class Exchange:
         self._finish(True)
 
     def _broke(self, why: str) -> None:
+        """The server's answer broke off: the client's connection is closed where it broke, so
+        its HTTP client sees a body shorter than its framing promised, never a whole answer."""
         assert self.rec is not None
         self.rec.handle.error(f"the MCP server's response stream broke: {why}")
         self._done(False)
-        if self.client.transport is not None:  # a torn answer must not look whole to the client
-            self.client.transport.abort()
 
     def _done(self, complete: bool) -> None:
         if self.over:
@@ -490,6 +494,8 @@ class Exchange:
         if self.framer is not None:
             assert self.rec is not None
             self.rec.stream(SERVER_TO_CLIENT, self.framer, None, time.time())
+        if self.paused:
+            self.pause(False)  # a kept connection must read its next answer
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.exchange = None

@@ -369,3 +369,32 @@ def test_an_https_upstream(tmp_path: Path) -> None:
     assert asyncio.run(run()).startswith(b"HTTP/1.1 200 OK")
     kinds = [e.type for e in events(tmp_path / "relay.db")]
     assert EventType.TOOL_CALL in kinds and EventType.TOOL_RESULT in kinds
+
+
+def test_a_slow_client_gets_a_big_answer_whole_and_the_connection_is_kept(tmp_path: Path) -> None:
+    big = b"x" * (8 * 1024 * 1024)
+    connections = []
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        for body in (big, RESULT):
+            await read_request(reader)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body) + body
+            )
+            await writer.drain()
+
+    async def run() -> tuple[int, bytes]:
+        async with relay(tmp_path, upstream) as (_, port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(post(CALL))
+            await asyncio.sleep(0.3)  # the proxy's buffer to this client fills: it stops reading
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            body = await asyncio.wait_for(reader.readexactly(len(big)), 30)
+            writer.close()
+            assert head.startswith(b"HTTP/1.1 200")
+            return len(body), await exchange(port, post(CALL), until=RESULT)
+
+    size, second = asyncio.run(run())
+    assert size == len(big) and second.endswith(RESULT) and len(connections) == 1
