@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from agentlog.errors import UsageError
+from agentlog.mcp.http_accept import Listener
 from agentlog.mcp.http_relay import QUICKACK, ClientConn, UpstreamConn
 from agentlog.mcp.http_wire import Head
 from agentlog.mcp.mapping import McpMapper
@@ -161,10 +162,13 @@ class HttpProxy:
             rec.handle.end("completed")
 
     # ------------------------------------------------------------ serving
-    async def start(self, sock: socket.socket) -> asyncio.AbstractServer:
-        """Serve on a bound, listening socket."""
+    async def start(self, sock: socket.socket) -> Listener | asyncio.AbstractServer:
+        """Serve on a bound, listening, non-blocking socket; `close()` the answer to stop."""
         loop = asyncio.get_running_loop()
-        return await loop.create_server(lambda: ClientConn(self), sock=sock)
+        try:
+            return Listener(loop, sock, lambda: ClientConn(self))
+        except NotImplementedError:  # a loop without add_reader (Windows' proactor)
+            return await loop.create_server(lambda: ClientConn(self), sock=sock)
 
     def drop_connections(self) -> None:
         """Cut every client and upstream connection (a stopping proxy; open GET streams too)."""

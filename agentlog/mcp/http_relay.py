@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -45,7 +45,19 @@ PIPELINED_BYTES = 1024 * 1024
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
-def nodelay(transport: asyncio.BaseTransport) -> Any:
+class ClientTransport(Protocol):
+    """What the relay needs of a client connection (asyncio's transport or `http_accept`'s)."""
+
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def is_closing(self) -> bool: ...
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+
+
+def nodelay(transport: Any) -> Any:
     """TCP_NODELAY on the transport's socket (asyncio skips it for a proto-0 listener's sockets)."""
     sock = transport.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -115,7 +127,7 @@ class ClientConn(asyncio.Protocol):
 
     def __init__(self, proxy: HttpProxy) -> None:
         self.proxy = proxy
-        self.transport: asyncio.Transport | None = None
+        self.transport: ClientTransport | None = None
         self.buf = b""
         self.head: Head | None = None  # a request whose body is still coming
         self.at = 0.0
@@ -125,8 +137,7 @@ class ClientConn(asyncio.Protocol):
         self.gone = False
         self.paused = False
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+    def connection_made(self, transport: Any) -> None:
         self.transport = transport
         nodelay(transport)
         self.proxy.clients.add(self)

@@ -103,7 +103,21 @@ def post(body: bytes, *extra: bytes) -> bytes:
     return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
-def test_headers_pass_through_and_the_answer_comes_back_byte_for_byte(tmp_path: Path) -> None:
+@pytest.fixture(params=["sockets", "asyncio-server"])
+def accept(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of serving clients: bare sockets, and the fallback for loops without add_reader."""
+    if request.param == "asyncio-server":
+
+        def no_add_reader(*args: object) -> None:
+            raise NotImplementedError
+
+        monkeypatch.setattr("agentlog.mcp.http_proxy.Listener", no_add_reader)
+    return str(request.param)
+
+
+def test_headers_pass_through_and_the_answer_comes_back_byte_for_byte(
+    tmp_path: Path, accept: str
+) -> None:
     seen: dict[str, bytes] = {}
     answer = (
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Odd-Case:  kept \r\n"
@@ -175,7 +189,9 @@ def test_sse_events_are_relayed_as_they_arrive(tmp_path: Path) -> None:
     assert first.startswith(b"HTTP/1.1 200 OK") and RESULT in rest
 
 
-def test_a_client_hanging_up_mid_stream_closes_the_upstream_stream(tmp_path: Path) -> None:
+def test_a_client_hanging_up_mid_stream_closes_the_upstream_stream(
+    tmp_path: Path, accept: str
+) -> None:
     closed = asyncio.Event()
 
     async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -371,7 +387,9 @@ def test_an_https_upstream(tmp_path: Path) -> None:
     assert EventType.TOOL_CALL in kinds and EventType.TOOL_RESULT in kinds
 
 
-def test_a_slow_client_gets_a_big_answer_whole_and_the_connection_is_kept(tmp_path: Path) -> None:
+def test_a_slow_client_gets_a_big_answer_whole_and_the_connection_is_kept(
+    tmp_path: Path, accept: str
+) -> None:
     big = b"x" * (8 * 1024 * 1024)
     connections = []
 
