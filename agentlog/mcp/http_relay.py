@@ -2,8 +2,8 @@
 
 Callbacks on the event loop, not a task per connection: a byte that arrives is parsed
 just enough (`http_wire`), written on and handed to the recorder in the same callback.
-With streams and a task per connection the relay spent about twice the CPU per call
-(a tool call is one short-lived client connection: MCP clients close after each answer).
+With streams and a task per connection the loop ran ~17 passes a tool call, with callbacks
+~10 (a tool call is one short-lived client connection: MCP clients close after each answer).
 """
 
 from __future__ import annotations
