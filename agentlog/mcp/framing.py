@@ -159,3 +159,28 @@ class SseFramer:
             elif data.strip():
                 out.append(Piece(data))
         self._data, self._size, self._over = [], 0, False
+
+
+@dataclass
+class BodyFramer:
+    """A whole HTTP body is one message (an `application/json` answer or request).
+
+    Over `limit` bytes only its start is kept, and it becomes a refused piece.
+    """
+
+    limit: int = MAX_FRAME_BYTES
+    _buf: bytearray = field(default_factory=bytearray)
+    _size: int = 0
+
+    def feed(self, chunk: bytes) -> list[Piece]:
+        self._size += len(chunk)
+        if len(self._buf) < self.limit:
+            self._buf += chunk
+        return []
+
+    def end(self) -> list[Piece]:
+        data, self._buf = bytes(self._buf), bytearray()
+        size, self._size = self._size, 0
+        if size > self.limit:
+            return [Piece(data[:MAX_CONTENT_BYTES], f"a body over the {self.limit} byte limit")]
+        return [Piece(data)] if data.strip() else []

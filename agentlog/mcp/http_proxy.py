@@ -1,68 +1,97 @@
 """`agentlog mcp proxy --upstream URL`: a recording reverse proxy for MCP's Streamable HTTP transport.
 
-Requests and responses pass through unchanged (status, bodies, `Mcp-Session-Id`,
-`Mcp-Method` / `Mcp-Name`, `MCP-Protocol-Version` and every other end-to-end
-header); only hop-by-hop headers are dropped and the upstream is asked for an
-unencoded body so the copy can be read. A POST body is one message (or a batch);
-a JSON response is one message; an SSE stream (POST answer or GET stream) is
-split into its events, each `data` field one message. Each MCP session (its
-`Mcp-Session-Id`) is one AgentLog session; stateless-era traffic without the
-header shares one session per proxy run. Recording runs on each session's
-`Recorder` thread, off the relay path.
+The relay (`http_relay`) is asyncio protocols with TCP_NODELAY on both sides; `http_wire`
+reads just enough HTTP/1.1 to know where each message ends. Responses pass through
+byte for byte (status line, every header, chunk framing, each SSE chunk as it
+arrives); requests keep their method, target, body and end-to-end headers
+(`Mcp-Session-Id`, `Mcp-Method` / `Mcp-Name`, `MCP-Protocol-Version`, ...), with
+only hop-by-hop headers replaced and an unencoded answer asked for, so the copy
+can be read. Upstream connections are kept alive and reused.
+
+A POST body is one message (or a batch); a JSON answer is one message; an SSE
+stream (POST answer or GET stream) is split into its events, each `data` field one
+message. Each MCP session (its `Mcp-Session-Id`) is one AgentLog session;
+stateless-era traffic without the header shares one session per proxy run. The
+relay hands copies of the bytes to each session's `Recorder` thread, which frames,
+maps and records them off the relay path.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Coroutine
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from agentlog.errors import UsageError
-from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
-from agentlog.mcp.framing import SseFramer
+from agentlog.mcp.http_accept import Listener
+from agentlog.mcp.http_relay import QUICKACK, ClientConn, UpstreamConn
+from agentlog.mcp.http_wire import Head
 from agentlog.mcp.mapping import McpMapper
 from agentlog.mcp.recorder import Recorder
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
+# Request headers that describe one hop, not the message: the proxy writes its own.
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "accept-encoding",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+        b"accept-encoding",
+        b"expect",
     }
 )
-SESSION_HEADER = "mcp-session-id"
-MAX_BODY_BYTES = 64 * 1024 * 1024
+CONNECT_TIMEOUT = 30.0
+# An idle upstream connection is reused for this long. Servers close idle keep-alive
+# connections after their own timeout (uvicorn and hypercorn 5 s, Node 5 s, nginx 75 s);
+# staying under the common ones keeps a request from racing the server's close.
+IDLE_SECONDS = 4.0
+MAX_IDLE = 16
 
 
 def check_upstream(url: str) -> str:
     """The upstream URL, or a one-line UsageError saying what a good one looks like."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"--upstream must be an http(s) URL of an MCP endpoint, e.g. https://host/mcp (got {url!r})"
         )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise UsageError(f"--upstream has a bad port: {url!r}") from None
     return url.rstrip("/") if parts.path not in ("", "/") else url
 
 
+def upstream_ssl_context() -> ssl.SSLContext:
+    """Verify HTTPS upstreams against the system's CAs (SSL_CERT_FILE honoured) and certifi's."""
+    context = ssl.create_default_context()
+    try:
+        import certifi
+
+        context.load_verify_locations(certifi.where())
+    except (ImportError, OSError):  # the system store alone
+        pass
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
 class HttpProxy:
-    """The ASGI app: forwards every request to `upstream` and records the MCP messages it carries."""
+    """Relays every connection to `upstream` and records the MCP messages it carries."""
 
     def __init__(
         self,
@@ -73,13 +102,24 @@ class HttpProxy:
         agent: str | None = None,
         store: Any = None,
         parent_session_id: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        import httpx
-
         self.upstream = check_upstream(upstream)
         parts = urlsplit(self.upstream)
-        self._origin = f"{parts.scheme}://{parts.netloc}"
-        self._path = parts.path or "/"
+        self.path = parts.path or "/"
+        self._host = parts.hostname or ""
+        self._tls = parts.scheme == "https"
+        self._port = parts.port or (443 if self._tls else 80)
+        self._ssl = (ssl_context or upstream_ssl_context()) if self._tls else None
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        netloc = host if parts.port is None else f"{host}:{parts.port}"
+        self.origin = f"{parts.scheme}://{netloc}"
+        self._extra = b"Host: " + netloc.encode("idna") + b"\r\nAccept-Encoding: identity\r\n"
+        if parts.username is not None:  # credentials in the URL, sent as an HTTP client would
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            self._auth = b"Authorization: Basic " + base64.b64encode(pair) + b"\r\n"
+        else:
+            self._auth = b""
         self.log = log
         self.title = title or f"MCP {self.upstream}"
         self.agent = agent
@@ -87,21 +127,10 @@ class HttpProxy:
         self.parent_session_id = parent_session_id  # each MCP session is a child of this one
         self._recorders: dict[str, Recorder] = {}
         self._lock = threading.Lock()
-        # A fresh upstream connection per request, like the mcp client's own: on a reused
-        # keep-alive connection uvicorn-served MCP servers answered each call ~40 ms late
-        # (measured with strace: the tool ran 30-40 ms after the request was read), which
-        # was 90 % of the proxy's added latency. The mcp client itself closes its connection
-        # after each POST's answer (seen in the same trace), so this adds no handshakes that a
-        # direct connection would not make.
-        transport = httpx.AsyncHTTPTransport(
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(30.0, read=None),
-            trust_env=False,
-        )
+        self.clients: set[ClientConn] = set()
+        self.upstreams: set[UpstreamConn] = set()
+        self._idle: list[UpstreamConn] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ sessions
     def recorder(self, key: str) -> Recorder:
@@ -132,127 +161,95 @@ class HttpProxy:
             rec.close(reason)
             rec.handle.end("completed")
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    # ------------------------------------------------------------ ASGI
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        at = time.time()
-        body = await self._read_body(receive)
-        if body is None:
-            await _plain(send, 413, f"agentlog mcp proxy: body over {MAX_BODY_BYTES} bytes")
-            return
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in scope["headers"]
-            if k.decode("latin-1").lower() not in HOP_BY_HOP
-        ]
-        headers.append(("accept-encoding", "identity"))
-        path = scope.get("path") or "/"
-        target = self._origin + (self._path if path == "/" else path)
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
-        session = next((v for k, v in headers if k.lower() == SESSION_HEADER), "")
-        request = self._client.build_request(scope["method"], target, headers=headers, content=body)
+    # ------------------------------------------------------------ serving
+    async def start(self, sock: socket.socket) -> Listener | asyncio.AbstractServer:
+        """Serve on a bound, listening, non-blocking socket; `close()` the answer to stop."""
+        loop = asyncio.get_running_loop()
         try:
-            response = await self._client.send(request, stream=True)
-        except Exception as exc:
-            rec = self.recorder(session)
-            if body.strip():
-                rec.message(CLIENT_TO_SERVER, body, at)
-            rec.handle.error(f"could not reach the MCP server at {target}: {exc!r}")
-            await _plain(send, 502, f"agentlog mcp proxy: could not reach {target}: {exc}")
-            return
-        try:
-            # The answer to an initialize names the session; record its request there too.
-            session = response.headers.get(SESSION_HEADER, session)
-            rec = self.recorder(session)
-            if body.strip() and scope["method"] == "POST":
-                rec.message(CLIENT_TO_SERVER, body, at)
-            await self._relay(response, send, rec)
-        finally:
-            await response.aclose()
+            return Listener(loop, sock, lambda: ClientConn(self))
+        except NotImplementedError:  # a loop without add_reader (Windows' proactor)
+            return await loop.create_server(lambda: ClientConn(self), sock=sock)
 
-    async def _relay(self, response: Any, send: Send, rec: Recorder) -> None:
-        out_headers = [
-            (k.encode("latin-1"), v.encode("latin-1"))
-            for k, v in response.headers.multi_items()
-            if k.lower() not in HOP_BY_HOP or k.lower() == "content-length"
-        ]
-        await send(
-            {"type": "http.response.start", "status": response.status_code, "headers": out_headers}
+    def drop_connections(self) -> None:
+        """Cut every client and upstream connection (a stopping proxy; open GET streams too)."""
+        for client in list(self.clients):
+            if client.transport is not None:
+                client.transport.abort()
+        for conn in list(self.upstreams):
+            conn.abort()
+        self._idle.clear()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------ upstream connections
+    async def connect(self) -> UpstreamConn:
+        loop = asyncio.get_running_loop()
+        _, conn = await asyncio.wait_for(
+            loop.create_connection(
+                lambda: UpstreamConn(self.upstreams),
+                self._host,
+                self._port,
+                ssl=self._ssl,
+                server_hostname=self._host if self._ssl else None,
+            ),
+            CONNECT_TIMEOUT,
         )
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        sse = SseFramer() if kind == "text/event-stream" else None
-        whole = bytearray() if kind == "application/json" else None
-        try:
-            async for chunk in response.aiter_raw():
-                now = time.time()
-                if sse is not None:
-                    for piece in sse.feed(chunk):
-                        rec.piece(SERVER_TO_CLIENT, piece, now)
-                elif whole is not None and len(whole) < MAX_BODY_BYTES:
-                    whole += chunk
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except Exception as exc:  # the upstream broke the stream: the client sees it end
-            rec.handle.error(f"the MCP server's response stream broke: {exc!r}")
-        if whole is not None and whole.strip():
-            rec.message(SERVER_TO_CLIENT, bytes(whole), time.time())
-        if sse is not None:
-            for piece in sse.end():
-                rec.piece(SERVER_TO_CLIENT, piece, time.time())
-        try:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except Exception:  # the client went away
-            pass
+        return conn
 
-    @staticmethod
-    async def _read_body(receive: Receive) -> bytes | None:
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            body += message.get("body", b"")
-            if len(body) > MAX_BODY_BYTES:
-                return None
-            if not message.get("more_body"):
-                break
-        return bytes(body)
+    def pooled(self) -> UpstreamConn | None:
+        """An idle connection the server has not closed, if any."""
+        now = time.monotonic()
+        idle = self._idle
+        while idle:
+            conn = idle.pop()
+            if not conn.closed and now - conn.idle_since < IDLE_SECONDS:
+                conn.reused = True
+                return conn
+            conn.abort()
+        return None
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    def release(self, conn: UpstreamConn) -> None:
+        """Keep a connection whose answer ended cleanly, where it is safe to (see QUICKACK)."""
+        if QUICKACK is not None and not conn.closed and len(self._idle) < MAX_IDLE:
+            conn.idle_since = time.monotonic()
+            self._idle.append(conn)
+        else:
+            conn.abort()
 
-
-async def _plain(send: Send, status: int, text: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-        }
-    )
-    await send({"type": "http.response.body", "body": text.encode() + b"\n"})
-
-
-class _Stopped(Exception):
-    """TERM or HUP reached the proxy."""
-
-
-def _stop(signum: int, _frame: Any) -> None:
-    raise _Stopped(signum)
+    def request_bytes(self, head: Head, body: bytes) -> bytes:
+        """The request as the server gets it: hop-by-hop headers replaced, the rest as sent."""
+        target = head.second
+        if not target.startswith(b"/") and target != b"*":  # absolute form: keep path and query
+            parts = urlsplit(target.decode("latin-1"))
+            query = "?" + parts.query if parts.query else ""
+            target = ((parts.path or "/") + query).encode("latin-1")
+        if target == b"/" or target.startswith(b"/?"):
+            target = self.path.encode("latin-1") + target[1:]
+        out = [head.first, b" ", target, b" ", head.third, b"\r\n", self._extra]
+        drop = HOP_BY_HOP
+        connection = head.get(b"connection")
+        if connection:  # headers the client named as hop-by-hop
+            drop = drop | {c.strip().lower() for c in connection.split(b",")}
+        auth = self._auth
+        for name, value in head.headers:
+            key = name.lower()
+            if key in drop:
+                continue
+            if key == b"authorization":
+                auth = b""
+            out += (name, b": ", value, b"\r\n")
+        if (
+            body
+            or head.length is not None
+            or head.chunked
+            or head.first in (b"POST", b"PUT", b"PATCH")
+        ):
+            out += (b"Content-Length: ", str(len(body)).encode(), b"\r\n")
+        out += (auth, b"\r\n", body)
+        return b"".join(out)
 
 
 def run_http(
@@ -267,8 +264,6 @@ def run_http(
     parent_session_id: str | None = None,
 ) -> None:
     """Serve the proxy until interrupted; prints where to point the client (stderr)."""
-    import uvicorn
-
     proxy = HttpProxy(
         upstream, log, title=title, agent=agent, store=store, parent_session_id=parent_session_id
     )
@@ -283,29 +278,36 @@ def run_http(
             f"cannot listen on {host}:{port}: {exc.strerror or exc} (pick another --port)"
         ) from None
     # Listening before the address is printed: a client started on that line is queued by the
-    # kernel until uvicorn accepts, never refused (it was, under load, in the gap before).
+    # kernel until the loop accepts, never refused.
     sock.listen(2048)
+    sock.setblocking(False)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     print(
-        f"agentlog mcp proxy: http://{shown}:{bound}{proxy._path} -> {proxy.upstream}",
+        f"agentlog mcp proxy: http://{shown}:{bound}{proxy.path} -> {proxy.upstream}",
         file=sys.stderr,
         flush=True,
     )
-    # A client holding a GET stream open must not keep a stopped proxy alive.
-    config = uvicorn.Config(
-        proxy, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    # uvicorn shuts down gracefully on INT/TERM and then re-raises the signal; turn that into
-    # an exception here so the sessions are closed and ended, and the run ends with code 0.
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop.set)
+        server = await proxy.start(sock)
+        try:
+            await stop.wait()
+        finally:
+            server.close()
+            # A client holding a GET stream open must not keep a stopped proxy alive.
+            proxy.drop_connections()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+
     try:
-        server.run(sockets=[sock])
-    except (KeyboardInterrupt, _Stopped):
+        asyncio.run(serve())
+    except KeyboardInterrupt:
         pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         proxy.close()
         sock.close()

@@ -76,6 +76,18 @@ class Recorder:
         """A message split out by a framer outside the recorder (an SSE event), maybe refused."""
         self._queue.put((direction, ("piece", piece), at))
 
+    def stream(self, direction: str, framer: Framer, chunk: bytes | None, at: float) -> None:
+        """Bytes of one HTTP body (None: its end), split by that body's own `framer` on this
+        recorder's thread, so the relay pays one queue append (never blocks, never raises)."""
+        if chunk is not None:
+            size = len(chunk)
+            queued = self._queued
+            if sum(queued.values()) - self._taken + size > MAX_BACKLOG_BYTES:
+                self.skipped += size
+                return
+            queued[direction] += size
+        self._queue.put((direction, ("stream", framer, chunk), at))
+
     # ------------------------------------------------------------ recording side
     def close(self, reason: str | None = None, timeout: float = 30.0) -> None:
         """Record what is queued, then an ERROR per unanswered tool call (`reason` says why)."""
@@ -95,7 +107,16 @@ class Recorder:
 
     def _one(self, direction: str, chunk: Any, at: float) -> None:
         if isinstance(chunk, tuple):
-            if chunk[0] == "piece":
+            if chunk[0] == "stream":
+                body: Framer = chunk[1]
+                if chunk[2] is None:
+                    pieces = body.end()
+                else:
+                    self._taken += len(chunk[2])
+                    pieces = body.feed(chunk[2])
+                for piece in pieces:
+                    self._piece(piece, direction, at)
+            elif chunk[0] == "piece":
                 self._piece(chunk[1], direction, at)
             else:
                 self.messages += 1

@@ -1,0 +1,172 @@
+"""The HTTP proxy's client side on bare non-blocking sockets: accept, read and write in one callback.
+
+MCP clients open a connection per request, so accepting is on every call's path. asyncio's
+server accepts in one loop pass, builds the transport in a task in the next ones and reads
+the request only after that (four passes before the request can go on); here a connection
+is accepted, read and its request sent upstream in the callback that saw it arrive. Used on
+selector event loops (Linux, macOS); elsewhere the proxy falls back to `loop.create_server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from typing import Any
+
+logger = logging.getLogger("agentlog")
+
+READ_BYTES = 256 * 1024
+HIGH_WATER = 256 * 1024  # bytes queued towards a slow client before its reads upstream pause
+LOW_WATER = 64 * 1024
+
+
+class SocketTransport:
+    """The few transport calls `ClientConn` makes, over one accepted socket."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, protocol: Any) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.protocol = protocol
+        self.pending = bytearray()  # written but not yet taken by the kernel
+        self.closing = False
+        self.lost = False
+        self.reading = False
+        self.paused_writing = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.sock if name == "socket" else default
+
+    def is_closing(self) -> bool:
+        return self.closing or self.lost
+
+    # ------------------------------------------------------------ reading
+    def start(self) -> None:
+        self.protocol.connection_made(self)
+        if not self.lost:
+            self.resume_reading()
+            self._readable()  # the request is often here already
+
+    def pause_reading(self) -> None:
+        if self.reading:
+            self.reading = False
+            self.loop.remove_reader(self.fd)
+
+    def resume_reading(self) -> None:
+        if not self.reading and not self.closing and not self.lost:
+            self.reading = True
+            self.loop.add_reader(self.fd, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            data = self.sock.recv(READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._drop(exc)
+            return
+        try:
+            if data:
+                self.protocol.data_received(data)
+            else:
+                self.pause_reading()
+                if not self.protocol.eof_received():
+                    self.close()
+        except Exception:  # a bug in the relay costs this connection, never the proxy
+            logger.exception("agentlog mcp proxy: a client connection failed")
+            self.abort()
+
+    # ------------------------------------------------------------ writing
+    def write(self, data: bytes) -> None:
+        if self.closing or self.lost or not data:
+            return
+        if not self.pending:
+            try:
+                sent = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self._drop(exc)
+                return
+            if sent == len(data):
+                return
+            data = data[sent:]
+            self.loop.add_writer(self.fd, self._writable)
+        self.pending += data
+        if len(self.pending) > HIGH_WATER and not self.paused_writing:
+            self.paused_writing = True
+            self.protocol.pause_writing()
+
+    def _writable(self) -> None:
+        try:
+            sent = self.sock.send(self.pending)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._drop(exc)
+            return
+        del self.pending[:sent]
+        if self.paused_writing and len(self.pending) <= LOW_WATER:
+            self.paused_writing = False
+            self.protocol.resume_writing()
+        if not self.pending:
+            self.loop.remove_writer(self.fd)
+            if self.closing:
+                self._drop(None)
+
+    # ------------------------------------------------------------ ending
+    def close(self) -> None:
+        """Close once what is written has gone."""
+        if self.closing or self.lost:
+            return
+        self.closing = True
+        self.pause_reading()
+        if not self.pending:
+            self._drop(None)
+
+    def abort(self) -> None:
+        self._drop(None)
+
+    def _drop(self, exc: BaseException | None) -> None:
+        if self.lost:
+            return
+        self.lost = True
+        if self.reading:
+            self.reading = False
+            self.loop.remove_reader(self.fd)
+        if self.pending:
+            self.loop.remove_writer(self.fd)
+            self.pending.clear()
+        self.sock.close()
+        # Later, as asyncio's transports do: the protocol may be in the middle of a call to us.
+        self.loop.call_soon(
+            self.protocol.connection_lost, exc if isinstance(exc, Exception) else None
+        )
+
+
+class Listener:
+    """Accepts connections on a listening socket in the loop's own reader callback."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, factory: Any) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.factory = factory
+        loop.add_reader(sock.fileno(), self._accept)
+
+    def _accept(self) -> None:
+        for _ in range(32):  # a burst of clients, without starving the connections in flight
+            try:
+                conn, _addr = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of file descriptors and the like: say so, keep serving
+                if exc.errno not in (errno.ECONNABORTED, errno.EPROTO):
+                    logger.warning("agentlog mcp proxy: could not accept a connection: %r", exc)
+                return
+            conn.setblocking(False)
+            SocketTransport(self.loop, conn, self.factory()).start()
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.sock.fileno())
