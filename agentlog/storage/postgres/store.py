@@ -15,6 +15,7 @@ is safe to share between threads (FastAPI's thread pool, TUI workers).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -37,12 +38,14 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.storage.base import StoreInfo
+from agentlog.storage.postgres import partitions
 from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres import write as w
 from agentlog.storage.postgres.conn import Target, connect, open_pool, parse_url, translated
 from agentlog.storage.postgres.dialect import POSTGRES
 from agentlog.storage.postgres.events import PostgresEventReads
 from agentlog.storage.postgres.migrations import apply, schema_version
+from agentlog.storage.postgres.partitions import Month
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SessionKey,
@@ -55,6 +58,7 @@ from agentlog.storage.sql.sessions import (
 from agentlog.storage.sql.teams import ambiguous, not_found, resolve_sessions, team_key
 
 _DEADLOCK_RETRIES = 3
+log = logging.getLogger("agentlog.storage.postgres")
 
 
 class PostgresStore(PostgresEventReads, SQLSessionReads):
@@ -72,6 +76,9 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         self._owner = True
         with connect(self._target) as conn, translated(self._display):
             apply(conn, schema=self._target.schema, display=self._display)
+            # Months that have partitions (shared with every scoped view): a write with a
+            # timestamp outside them creates its month's partitions after it commits.
+            self._months: set[Month] = _maintain(conn)
         self._pool = open_pool(self._target, max_size=pool_size)
 
     # ------------------------------------------------------------ views
@@ -120,6 +127,14 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         if inserted:
             with self._conn() as conn:
                 fts.index_if_large(conn)
+                months = self._months
+                if (
+                    valid
+                    and not {partitions.month_of_time(e.timestamp) for _, e in valid} <= months
+                ):
+                    # Rows of a month without partitions went to the default partition:
+                    # give the month its own (they move across), then this month and ahead.
+                    months.update(_maintain(conn))
         errors.sort(key=lambda b: b.index)
         return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
 
@@ -269,6 +284,17 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         """The number of the newest migration applied to this schema."""
         with self._conn() as conn:
             return schema_version(conn)
+
+
+def _maintain(conn: psycopg.Connection) -> set[Month]:
+    """`partitions.maintain`, never fatal: a busy parent table (the DDL waits at most
+    `partitions.LOCK_TIMEOUT` for its lock) leaves rows in the default partition until
+    the next try, and the months already there are what the write path compares with."""
+    try:
+        return partitions.maintain(conn)
+    except psycopg.OperationalError as exc:  # a lock timeout, a deadlock with other DDL
+        log.warning("monthly partitions not made now (%s); retried later", exc)
+        return partitions.existing_months(conn)
 
 
 def _as_session(item: Session | dict[str, Any]) -> Session:

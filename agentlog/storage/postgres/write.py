@@ -1,11 +1,17 @@
 """The PostgreSQL store's write path: session upserts, idempotent event inserts, aggregates.
 
 Everything here runs inside the caller's transaction. Sessions and events are
-keyed by (team, id) (`sql/teams.py`). Events go in with
-`INSERT ... ON CONFLICT (id, team_id) DO NOTHING RETURNING`, so concurrent writers of
-the same ids never fail and the aggregates fold in only the rows this call
-actually inserted (duplicates never count twice). The rid range inserted is
-queued in `fts_pending` for the batch indexer (`postgres/search.py`).
+keyed by (team, id) (`sql/teams.py`). Events are partitioned by month of their
+timestamp (`partitions.py`), so their unique key must hold it: (team_id, id, ts).
+They go in with `INSERT ... ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING`,
+so concurrent writers of the same events never fail and the aggregates fold in
+only the rows this call actually inserted (duplicates never count twice); an id
+the team already holds under another timestamp is skipped as a duplicate too
+(`NOT EXISTS` on the key's (team_id, id) prefix, one index probe per month
+partition), as in the SQLite store, where the id alone is the key. Only two
+writers racing to store one id under two timestamps could both succeed. The rid
+range inserted is queued in `fts_pending` for the batch indexer
+(`postgres/search.py`).
 """
 
 from __future__ import annotations
@@ -184,8 +190,12 @@ INSERT_EVENTS = (
     " AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
     " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
+    # A scalar subquery, never flattened into a hash anti-join (which reads every event):
+    # one probe of each partition's (team_id, id, ts) key per new event.
+    " WHERE (SELECT x.rid FROM events x WHERE x.team_id = t.team_id AND x.id = t.id LIMIT 1)"
+    " IS NULL"
     " ORDER BY t.ts, t.id"
-    " ON CONFLICT (id, team_id) DO NOTHING RETURNING rid, id, team_id"
+    " ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING rid, id, team_id"
 )
 
 
@@ -317,7 +327,7 @@ def delete_session_rows(conn: psycopg.Connection, team: str, session_id: str) ->
     key = (team, session_id)
     conn.execute(
         "DELETE FROM events_fts f USING events e"
-        " WHERE e.team_id = %s AND e.session_id = %s AND f.rid = e.rid",
+        " WHERE e.team_id = %s AND e.session_id = %s AND f.rid = e.rid AND f.ts = e.ts",
         key,
     )
     erased = conn.execute("DELETE FROM events WHERE team_id = %s AND session_id = %s", key).rowcount
