@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -469,10 +469,38 @@ class Maintainable(Store, Protocol):
         ...
 
 
+@runtime_checkable
+class ErasesUsers(Store, Protocol):
+    """A Store that records who created each session (the SQLite and PostgreSQL stores)."""
+
+    def erase_user_sessions(self, user_id: str, *, transfer: bool = False) -> int:
+        """The sessions `user_id` created, in this view: erased with their events, or with
+        `transfer` kept for their team with no creator recorded. Returns how many."""
+        ...
+
+
+@runtime_checkable
+class MonthPartitioned(Store, Protocol):
+    """A Store whose events sit in monthly partitions (PostgreSQL): made ahead, dropped whole."""
+
+    def maintain_partitions(self) -> list[str]:
+        """Make this month's partitions and those ahead, move rows out of the default
+        partition into their months; return every month that has partitions (YYYY-MM)."""
+        ...
+
+    def drop_expired_months(self, horizons: Mapping[str, datetime]) -> list[str]:
+        """Drop every month that ends before the horizon of every team holding sessions
+        (`horizons`: team key -> oldest time it keeps; a team missing from it keeps
+        everything, so then nothing is dropped); return the months dropped (YYYY-MM)."""
+        ...
+
+
 __all__ = [
     "MAX_PAGE",
+    "ErasesUsers",
     "EventQuery",
     "Maintainable",
+    "MonthPartitioned",
     "Order",
     "Page",
     "SessionQuery",
