@@ -136,7 +136,7 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
                 ):
                     # Rows of a month without partitions went to the default partition:
                     # give the month its own (they move across), then this month and ahead.
-                    months.update(_maintain(conn))
+                    months.update(_maintain(conn, wait=False))
         errors.sort(key=lambda b: b.index)
         return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
 
@@ -346,12 +346,13 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
             return schema_version(conn)
 
 
-def _maintain(conn: psycopg.Connection) -> set[Month]:
+def _maintain(conn: psycopg.Connection, *, wait: bool = True) -> set[Month]:
     """`partitions.maintain`, never fatal: a busy parent table (the DDL waits at most
     `partitions.LOCK_TIMEOUT` for its lock) leaves rows in the default partition until
-    the next try, and the months already there are what the write path compares with."""
+    the next try, and the months already there are what the write path compares with.
+    `wait=False` (after a write): skip when another session holds the partition lock."""
     try:
-        return partitions.maintain(conn)
+        return partitions.maintain(conn, wait=wait)
     except psycopg.OperationalError as exc:  # a lock timeout, a deadlock with other DDL
         log.warning("monthly partitions not made now (%s); retried later", exc)
         return partitions.existing_months(conn)
