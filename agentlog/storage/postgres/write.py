@@ -5,11 +5,13 @@ keyed by (team, id) (`sql/teams.py`). Events are partitioned by month of their
 timestamp (`partitions.py`), so their unique key must hold it: (team_id, id, ts).
 They go in with `INSERT ... ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING`,
 so concurrent writers of the same events never fail and the aggregates fold in
-only the rows this call actually inserted (duplicates never count twice); an id
-the team already holds under another timestamp is skipped as a duplicate too
-(`NOT EXISTS` on the key's (team_id, id) prefix, one index probe per month
-partition), as in the SQLite store, where the id alone is the key. Only two
-writers racing to store one id under two timestamps could both succeed. The rid
+only the rows this call actually inserted (duplicates never count twice). A
+retried write carries the same timestamp (the client makes the id and the
+time together), so it is a duplicate as in the SQLite store; an id re-sent
+with a *different* timestamp is a second event here (SQLite keys by id alone).
+Looking each batch's ids up across every month to refuse those cost 11-16% of
+the write path (`bench/bench_pg_ab.py`, bench/RESULTS.md), for a case no
+producer makes. The rid
 range inserted is queued in `fts_pending` for the batch indexer
 (`postgres/search.py`).
 """
@@ -190,10 +192,6 @@ INSERT_EVENTS = (
     " AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
     " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
-    # A scalar subquery, never flattened into a hash anti-join (which reads every event):
-    # one probe of each partition's (team_id, id, ts) key per new event.
-    " WHERE (SELECT x.rid FROM events x WHERE x.team_id = t.team_id AND x.id = t.id LIMIT 1)"
-    " IS NULL"
     " ORDER BY t.ts, t.id"
     " ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING rid, id, team_id"
 )
