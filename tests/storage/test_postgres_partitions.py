@@ -195,9 +195,8 @@ def test_rows_waiting_in_the_default_move_to_their_month(schema_url):
         store.close()
 
 
-def test_a_retry_is_a_duplicate_and_another_timestamp_is_another_event(schema_url):
-    """The key holds the timestamp (partitioning needs it): a retried write (same id, same
-    time) is a duplicate; the same id under another time is a second event (write.py says why)."""
+def test_an_id_stored_under_another_timestamp_is_a_duplicate(schema_url):
+    """The key holds the timestamp (partitioning needs it); an id is still stored once per team."""
     from agentlog.storage import open_store
 
     url, _ = schema_url
@@ -206,12 +205,13 @@ def test_a_retry_is_a_duplicate_and_another_timestamp_is_another_event(schema_ur
         s = Session()
         e = Event(session_id=s.id, type=EventType.LOG, timestamp=_at(2026, 1))
         assert store.write(sessions=[s], events=[e]).inserted == 1
-        again = store.write(events=[e])
-        assert (again.inserted, again.duplicates) == (0, 1)
+        assert store.write(events=[e]).duplicates == 1  # a retry
         moved = e.model_copy(update={"timestamp": e.timestamp + timedelta(days=40)})
-        assert store.write(events=[moved]).inserted == 1
+        again = store.write(events=[moved, Event(session_id=s.id, type=EventType.LOG)])
+        assert (again.inserted, again.duplicates) == (1, 1)
         assert store.get_session(s.id).event_count == 2
-        assert store.scoped("team-b").write(events=[e]).inserted == 1  # ids are per team
+        other_team = store.scoped("team-b").write(events=[moved])
+        assert other_team.inserted == 1  # ids are per team
     finally:
         store.close()
 

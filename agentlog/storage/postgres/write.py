@@ -5,13 +5,14 @@ keyed by (team, id) (`sql/teams.py`). Events are partitioned by month of their
 timestamp (`partitions.py`), so their unique key must hold it: (team_id, id, ts).
 They go in with `INSERT ... ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING`,
 so concurrent writers of the same events never fail and the aggregates fold in
-only the rows this call actually inserted (duplicates never count twice). A
-retried write carries the same timestamp (the client makes the id and the
-time together), so it is a duplicate as in the SQLite store; an id re-sent
-with a *different* timestamp is a second event here (SQLite keys by id alone).
-Looking each batch's ids up across every month to refuse those cost 11-16% of
-the write path (`bench/bench_pg_ab.py`, bench/RESULTS.md), for a case no
-producer makes. The rid
+only the rows this call actually inserted (duplicates never count twice). An id
+the team already holds under another timestamp is a duplicate too, as in the
+SQLite store, where the id alone is the key (a script that logs with fixed ids
+and the time of each run relies on it): `stored_ids` looks the batch's ids up on
+the key's (team_id, id) prefix first, one query per team. That lookup is what
+partitioning costs the write path: 11-16% of a 1,000-event batch, measured with
+`bench/bench_pg_ab.py` (partitioning alone: 1.01x). Only two writers racing to
+store one id under two timestamps could both succeed. The rid
 range inserted is queued in `fts_pending` for the batch indexer
 (`postgres/search.py`).
 """
@@ -221,6 +222,27 @@ def event_columns(events: Sequence[Event], teams: dict[str, str]) -> tuple[list[
     )
 
 
+def stored_ids(
+    conn: psycopg.Connection, events: Sequence[Event], teams: dict[str, str]
+) -> set[tuple[str, str]]:
+    """The (team, id) keys among `events` already stored, under any timestamp.
+
+    One query per team with all its ids (`id = ANY(...)`: one scan of each month's
+    key); a third of the cost of a probe per event as a subquery of the insert
+    (which PostgreSQL must not flatten into a hash anti-join over every event).
+    """
+    by_team: dict[str, list[str]] = {}
+    for e in events:
+        by_team.setdefault(teams[e.session_id], []).append(e.id)
+    found: set[tuple[str, str]] = set()
+    for team, ids in sorted(by_team.items()):
+        rows = conn.execute(
+            "SELECT id FROM events WHERE team_id = %s AND id = ANY(%s)", (team, ids)
+        ).fetchall()
+        found.update((team, r[0]) for r in rows)
+    return found
+
+
 def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict[str, str]) -> int:
     """Insert (key-unique) events, skipping keys already stored; fold the new ones into the aggregates.
 
@@ -228,6 +250,11 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict
     """
     if not events:
         return 0
+    stored = stored_ids(conn, events, teams)
+    if stored:
+        events = [e for e in events if (teams[e.session_id], e.id) not in stored]
+        if not events:
+            return 0
     returned = conn.execute(INSERT_EVENTS, event_columns(events, teams)).fetchall()
     if not returned:
         return 0
