@@ -10,8 +10,8 @@ the team already holds under another timestamp is a duplicate too, as in the
 SQLite store, where the id alone is the key (a script that logs with fixed ids
 and the time of each run relies on it): `stored_ids` looks the batch's ids up on
 the key's (team_id, id) prefix first, one query per team. That lookup is what
-partitioning costs the write path: 11-16% of a 1,000-event batch, measured with
-`bench/bench_pg_ab.py` (partitioning alone: 1.01x). Only two writers racing to
+partitioning costs the write path: 12-16% of the median 1,000-event batch, measured with
+`bench/bench_pg_ab.py`, 7-11% of the total (partitioning alone: 1.01x). Only two writers racing to
 store one id under two timestamps could both succeed. The rid
 range inserted is queued in `fts_pending` for the batch indexer
 (`postgres/search.py`).
