@@ -55,6 +55,22 @@ def server_url(value: str, source: str = "the server setting") -> str:
     )
 
 
+def _presets(*choices: str) -> Any:
+    """A check: a comma-separated list whose every item is one of `choices`."""
+
+    def check(value: Any, source: str) -> str:
+        items = [item.strip() for item in str(value).split(",") if item.strip()]
+        for item in items:
+            if item not in choices:
+                raise ConfigError(
+                    f"{source} holds {item!r}; it takes the presets {', '.join(choices)} "
+                    "(give your own regular expressions to AgentLog(redact=[...]))"
+                )
+        return ",".join(items)
+
+    return check
+
+
 def _one_of(*choices: str) -> Any:
     def check(value: str, source: str) -> str:
         text = str(value).strip().lower()
@@ -102,6 +118,36 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("sdk.batch_size", int, 500, "Events per SDK write batch"),
         Setting("sdk.flush_interval", float, 0.5, "Seconds between SDK background flushes"),
+        Setting(
+            "sdk.redact",
+            str,
+            "",
+            "Comma-separated presets (@secrets, @email) the SDK masks in every session and "
+            "event before it is written (your own regexes: AgentLog(redact=[...]))",
+            check=_presets("@secrets", "@email"),
+        ),
+        Setting(
+            "sdk.redact_keys",
+            str,
+            "",
+            "Comma-separated metadata keys (or @secrets) whose values the SDK masks before "
+            "anything is written",
+        ),
+        Setting(
+            "encryption.key",
+            str,
+            "",
+            "Fernet keys (comma-separated, the sealing one first) that encrypt event content "
+            "and metadata at rest; `agentlog db keygen` makes one",
+            secret=True,
+        ),
+        Setting(
+            "encryption.fields",
+            str,
+            "content,metadata",
+            "What encryption.key seals: content, metadata or both (what is sealed is not "
+            "searchable or filterable)",
+        ),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
         Setting("serve.port", int, 8250, "Port `agentlog serve` listens on"),
         Setting(
@@ -190,6 +236,48 @@ SETTINGS: dict[str, Setting] = {
             float,
             0.0,
             "How long `serve` retries an unreachable database at start (containers: 60)",
+        ),
+        Setting(
+            "oidc.issuer",
+            str,
+            "",
+            "OpenID Connect sign-in on the web pages: `google`, or the issuer's URL (its "
+            "discovery document is ISSUER/.well-known/openid-configuration); empty = off",
+        ),
+        Setting(
+            "oidc.discovery_url",
+            str,
+            "",
+            "The provider's discovery document, when it is not under the issuer",
+        ),
+        Setting("oidc.client_id", str, "", "The client id the provider gave this server"),
+        Setting("oidc.client_secret", str, "", "The client secret that goes with it", secret=True),
+        Setting(
+            "oidc.domain_teams",
+            str,
+            "",
+            "Which e-mail domains may join which team at their first sign-in: "
+            "example.com=acme,lab.example.org=research (other unknown e-mails are refused)",
+        ),
+        Setting(
+            "oidc.redirect_url",
+            str,
+            "",
+            "The callback registered with the provider (default: this server's "
+            "/login/oidc/callback as the browser reached it; set it behind a proxy)",
+        ),
+        Setting(
+            "oidc.name",
+            str,
+            "",
+            "The provider's name on the sign-in button (default: Google, or the issuer's host)",
+        ),
+        Setting(
+            "oidc.new_user_role",
+            str,
+            "member",
+            "The role of a person who joins a team through oidc.domain_teams",
+            check=_one_of("member", "viewer"),
         ),
         Setting(
             "admin.email",
@@ -315,6 +403,8 @@ class Settings:
 
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    # Set on the SDK's fallback defaults: why the file or environment could not be read.
+    load_error: Exception | None = None
 
     @classmethod
     def load(cls, **flags: Any) -> Settings:

@@ -263,21 +263,24 @@ def _json_dump(value: Any) -> bytes:
 
 def _depth(value: Any, limit: int) -> int:
     """Nesting depth of dicts/lists, stopping once past `limit` (no deep recursion)."""
+    if not isinstance(value, dict | list | tuple):
+        return 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     deepest = 0
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
+        if level > deepest:
+            deepest = level
+            if deepest > limit:
+                return deepest
+        # Only containers go on the stack: a scalar cannot add depth (metadata is mostly
+        # scalars, and pushing each one cost most of this check).
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children if isinstance(child, _NESTED))
     return deepest
+
+
+_NESTED = (dict, list, tuple)
 
 
 def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:

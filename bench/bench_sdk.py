@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -170,8 +171,12 @@ def otel_span_ns(calls: int, content: str) -> list[int]:
     return spans_ns
 
 
-def ingest(n: int, tmp: Path) -> dict[str, float]:
-    """Events/s through the SDK until durable (flush) and until searchable, beside raw sqlite3."""
+def ingest(n: int, tmp: Path, redact: bool = False) -> dict[str, float]:
+    """Events/s through the SDK until durable (flush) and until searchable, beside raw sqlite3.
+
+    With `redact`, the SDK masks the `@secrets` and `@email` presets and the `@secrets`
+    metadata keys on its writer thread (`AgentLog(redact=…)`).
+    """
     sid = new_id()
     events = make_events(n, sid, seed=1)
     expected_rare = sum(1 for e in events if RARE_WORD in (e.content or ""))
@@ -180,8 +185,11 @@ def ingest(n: int, tmp: Path) -> dict[str, float]:
     raw_fts = [raw_ingest_rate(events, fts=True)]
     raw_plain = [raw_ingest_rate(events, fts=False)]
 
-    path = tmp / "ingest.db"
-    log = AgentLog(db=path, batch_size=1000, flush_interval=0.5)
+    path = tmp / ("ingest-redacted.db" if redact else "ingest.db")
+    masking: dict[str, Any] = (
+        {"redact": ["@secrets", "@email"], "redact_keys": ["@secrets"]} if redact else {}
+    )
+    log = AgentLog(db=path, batch_size=1000, flush_interval=0.5, **masking)
     s = log.session("ingest", session_id=sid, agent_id="bench")
     s.log("open")  # the store is opened and the schema made before the clock starts
     log.flush(60)
@@ -234,6 +242,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--skip-hot", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        help="also run the ingest with AgentLog(redact=['@secrets', '@email']) beside it",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_hot:
@@ -261,6 +274,15 @@ def main() -> None:
             print(f"  all durable: {h['durable']} ({h['stored']:,} of {h['expected']:,} stored)")
         if not args.skip_ingest:
             r = ingest(args.events, Path(tmp))
+            if args.redact:
+                masked = ingest(args.events, Path(tmp), redact=True)
+                print(
+                    f"  redacting (@secrets, @email, key @secrets): durable "
+                    f"{masked['sdk_durable_rate']:,.0f} events/s beside "
+                    f"{r['sdk_durable_rate']:,.0f} without "
+                    f"({masked['sdk_durable_rate'] / r['sdk_durable_rate']:.0%}); "
+                    f"enqueue {masked['enqueue_rate']:,.0f} vs {r['enqueue_rate']:,.0f} events/s"
+                )
             print(
                 f"ingest of {r['events']:,} events (stored {r['stored']:,}, durable={r['durable_ok']},"
                 f" rare word found {r['rare_found']} of {r['rare_expected']})"

@@ -205,6 +205,20 @@ def vacuum(ctx: typer.Context) -> None:
     message(f"vacuumed {store.url}: {human_bytes(before)} → {human_bytes(after)}")
 
 
+@db_app.command("keygen")
+def keygen() -> None:
+    """Print a new key for encryption at rest (`AGENTLOG_ENCRYPTION_KEY`).
+
+    Example: export AGENTLOG_ENCRYPTION_KEY=$(agentlog db keygen)
+
+    To rotate, put a new key first and keep the old ones after it, comma-separated:
+    new events are sealed with the first key, and every listed key opens what it sealed.
+    """
+    from agentlog.storage.encrypted import new_key
+
+    typer.echo(new_key())
+
+
 @db_app.command("backup")
 def backup(
     ctx: typer.Context,

@@ -43,7 +43,11 @@ class AgentLog:
     serve` (spooling to the local `spool.db` while it is unreachable); `store`
     uses an already-open Store as is (you close it). `agent_id` is the default
     agent for every session. `integration`/`integration_version` name the
-    framework adapter in each session's metadata.
+    framework adapter in each session's metadata. `redact` (regexes, or the presets
+    `@secrets` and `@email`) and `redact_keys` (metadata keys, or `@secrets`) mask
+    what matches in every session and event on the writer thread, before anything is
+    written or sent; the settings `sdk.redact` / `sdk.redact_keys` add to them. A bad
+    pattern raises `UsageError` here, at set-up: recording unmasked is never the fallback.
     """
 
     def __init__(
@@ -60,6 +64,8 @@ class AgentLog:
         integration: str | None = None,
         integration_version: str | None = None,
         max_queue: int = DEFAULT_MAX_QUEUE,
+        redact: Sequence[str] = (),
+        redact_keys: Sequence[str] = (),
     ) -> None:
         self.integration = integration
         self.integration_version = integration_version
@@ -94,6 +100,7 @@ class AgentLog:
             flush_interval=max(0.001, float(settings.get("sdk.flush_interval"))),
             name=self.url,
             max_queue=max_queue,
+            redactor=_redactor(settings, redact, redact_keys),
         )
         _w.register(self._sink)
         lifecycle.install()
@@ -281,10 +288,42 @@ def _load_settings(**flags: Any) -> Any:
         return Settings.load(**flags)
     except Exception as exc:  # a broken config file must not stop the agent
         logger.warning("agentlog: %s; using the defaults and the arguments given", exc)
-        return _defaults(flags)
+        return _defaults(flags, exc)
 
 
-def _defaults(flags: dict[str, Any]) -> Any:
+def _redactor(settings: Any, patterns: Sequence[str], keys: Sequence[str]) -> Any:
+    """The sink's Redactor from the arguments and the settings, or None when nothing is asked."""
+    if isinstance(patterns, str) or isinstance(keys, str):
+        from agentlog.errors import UsageError
+
+        raise UsageError("redact and redact_keys take lists, e.g. redact=['@secrets']")
+    failed = settings.load_error
+    if failed is not None and _asks_for_redaction():
+        raise failed  # the settings asked for masking and could not be read: never record unmasked
+    from_settings = [p for p in str(settings.get("sdk.redact") or "").split(",") if p]
+    key_settings = [k.strip() for k in str(settings.get("sdk.redact_keys") or "").split(",")]
+    all_patterns = [*patterns, *from_settings]
+    all_keys = [*keys, *(k for k in key_settings if k)]
+    if not all_patterns and not all_keys:
+        return None
+    from agentlog.transfer.redact import Redactor
+
+    return Redactor(all_patterns, all_keys, labels=("redact", "redact_keys"))
+
+
+def _asks_for_redaction() -> bool:
+    """Whether the environment or the config file mentions the SDK's redaction settings."""
+    if os.environ.get("AGENTLOG_SDK_REDACT") or os.environ.get("AGENTLOG_SDK_REDACT_KEYS"):
+        return True
+    from agentlog.config import config_path
+
+    try:
+        return "redact" in config_path().read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def _defaults(flags: dict[str, Any], load_error: Exception | None = None) -> Any:
     from agentlog.config import SETTINGS, Settings, coerce_setting
     from agentlog.errors import ConfigError
 
@@ -296,7 +335,7 @@ def _defaults(flags: dict[str, Any]) -> Any:
                 values[key] = coerce_setting(setting, flag, "the arguments")
             except ConfigError as exc:
                 logger.warning("agentlog: ignoring %s=%r (%s)", key, flag, exc)
-    return Settings(values, {key: "default" for key in values})
+    return Settings(values, {key: "default" for key in values}, load_error)
 
 
 def _open_local(path: str) -> Store:

@@ -136,6 +136,9 @@ class Sink:
     events: list[Event] = field(default_factory=list)
     oldest: float = 0.0  # monotonic time the oldest waiting record arrived
     warned: set[str] = field(default_factory=set)
+    # Masks secrets in every record before it is written (`AgentLog(redact=...)`); the
+    # writer thread applies it, so the agent's thread pays nothing for it.
+    redactor: Callable[[Any], Any] | None = None
 
     def warn_once(self, kind: str, message: str) -> None:
         if kind not in self.warned:
@@ -321,6 +324,14 @@ class Writer:
         events = sink.events
         sink.sessions = {}
         sink.events = []
+        if sink.redactor is not None:
+            try:
+                sessions = [sink.redactor(s) for s in sessions]
+                events = [sink.redactor(e) for e in events]
+            except Exception as exc:  # never write what could not be masked
+                sink.dropped += len(sessions) + len(events)
+                sink.warn_once("redact", f"dropped records that could not be redacted: {exc!r}")
+                return
         first = True
         for chunk in chunk_events(events):
             self._write(sink, sessions if first else [], chunk)

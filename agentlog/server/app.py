@@ -100,6 +100,10 @@ def create_app(
         usage=usage,
         owns_store=owns,
     )
+    if settings.oidc.enabled:
+        from agentlog.server.web.oidc import check_installed
+
+        check_installed()
     if settings.dev:
         state.auth.dev_principal = _dev_principal(accounts)
         log.warning("DEV MODE: requests from loopback without credentials act as %s", DEV_EMAIL)
@@ -159,13 +163,17 @@ def create_app(
     from agentlog.server.web import compare as web_compare
     from agentlog.server.web import keys as web_keys
     from agentlog.server.web import live as web_live
+    from agentlog.server.web import oidc as web_oidc
     from agentlog.server.web import routes as web_routes
+    from agentlog.server.web import team as web_team
     from agentlog.server.web.render import STATIC
 
     app.include_router(web_routes.router)  # the web view (not in the API document)
     app.include_router(web_keys.router)
     app.include_router(web_compare.router)
     app.include_router(web_live.router)
+    app.include_router(web_oidc.router)
+    app.include_router(web_team.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog.config import Settings, data_dir
-from agentlog.errors import UsageError
+from agentlog.errors import ConfigError, UsageError
 from agentlog.model import MAX_BATCH_BYTES
 
 DEV_ENV = "AGENTLOG_SERVE_DEV"
@@ -28,6 +28,106 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+GOOGLE_ISSUER = "https://accounts.google.com"
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+
+@dataclass(frozen=True)
+class OIDCSettings:
+    """OpenID Connect sign-in (the `oidc.*` settings); off while no issuer is set."""
+
+    issuer: str = ""  # "google" or the issuer's URL
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    # (domain, team name): an unknown e-mail of this domain joins this team at first sign-in
+    domain_teams: tuple[tuple[str, str], ...] = ()
+    discovery_url: str = ""
+    redirect_url: str = ""
+    name: str = ""
+    new_user_role: str = "member"
+
+    def __post_init__(self) -> None:
+        if not self.enabled:
+            return
+        if not self.client_id:
+            raise ConfigError(
+                "oidc.issuer is set but oidc.client_id is empty; set AGENTLOG_OIDC_CLIENT_ID "
+                "(and AGENTLOG_OIDC_CLIENT_SECRET) to what the provider gave this server"
+            )
+        for name, url in (("oidc.issuer", self.issuer_url), ("oidc.discovery_url", self.discovery)):
+            _check_https(name, url)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer or self.discovery_url)
+
+    @property
+    def issuer_url(self) -> str:
+        return GOOGLE_ISSUER if self.issuer.strip().lower() == "google" else self.issuer.rstrip("/")
+
+    @property
+    def discovery(self) -> str:
+        return self.discovery_url or self.issuer_url + DISCOVERY_PATH
+
+    @property
+    def label(self) -> str:
+        """The provider's name on the sign-in button."""
+        if self.name:
+            return self.name
+        if self.issuer_url == GOOGLE_ISSUER:
+            return "Google"
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.issuer_url or self.discovery).hostname or "single sign-on"
+
+    def team_of(self, email: str) -> str | None:
+        """The team an unknown e-mail joins (by its domain), or None: refused."""
+        domain = email.rpartition("@")[2].strip().lower()
+        return dict(self.domain_teams).get(domain)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OIDCSettings:
+        return cls(
+            issuer=settings.get("oidc.issuer").strip(),
+            client_id=settings.get("oidc.client_id").strip(),
+            client_secret=settings.get("oidc.client_secret"),
+            domain_teams=parse_domain_teams(settings.get("oidc.domain_teams")),
+            discovery_url=settings.get("oidc.discovery_url").strip(),
+            redirect_url=settings.get("oidc.redirect_url").strip(),
+            name=settings.get("oidc.name").strip(),
+            new_user_role=settings.get("oidc.new_user_role"),
+        )
+
+
+def parse_domain_teams(text: str) -> tuple[tuple[str, str], ...]:
+    """ "example.com=acme, lab.example.org=research" -> (("example.com", "acme"), ...)."""
+    pairs = []
+    for item in str(text).split(","):
+        if not item.strip():
+            continue
+        domain, eq, team = item.partition("=")
+        domain, team = domain.strip().lower().lstrip("@"), team.strip()
+        if not eq or not domain or not team or "@" in domain or " " in domain:
+            raise ConfigError(
+                f"oidc.domain_teams has {item.strip()!r}; write DOMAIN=TEAM pairs separated by "
+                "commas, e.g. example.com=acme,lab.example.org=research"
+            )
+        pairs.append((domain, team))
+    return tuple(pairs)
+
+
+def _check_https(name: str, url: str) -> None:
+    """The provider is reached over https (plain http only on loopback, for tests and dev)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return
+    raise ConfigError(f"{name} is {url!r}; use the provider's https:// URL")
 
 
 @dataclass(frozen=True)
@@ -57,6 +157,8 @@ class ServerSettings:
     access_log: bool = False  # JSON lines on stdout (on by default in `agentlog serve`)
     # The web view's cookies: Secure when the request came over https (None), or always / never.
     cookie_secure: bool | None = None
+    # OpenID Connect sign-in on the web pages (the oidc.* settings)
+    oidc: OIDCSettings = field(default_factory=OIDCSettings)
 
     def __post_init__(self) -> None:
         if self.jwt_secret and len(self.jwt_secret) < MIN_JWT_SECRET_CHARS:
@@ -94,6 +196,7 @@ class ServerSettings:
             retention_interval_seconds=settings.get("serve.retention_interval_seconds"),
             retention_archive_dir=settings.get("serve.retention_archive_dir"),
             cookie_secure=_flag(settings.get("serve.cookie_secure")),
+            oidc=OIDCSettings.from_settings(settings),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:

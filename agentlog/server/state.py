@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from agentlog.server.auth import Authenticator
 from agentlog.server.broker import Broker
@@ -32,6 +33,7 @@ class ServerState:
     usage: UsageCounter
     redis: RedisGuard = field(default_factory=lambda: RedisGuard(""))
     owns_store: bool = True
+    oidc: Any = None  # web/oidc.py's Provider, made on the first OIDC sign-in
     # OTLP writes waiting for the store; past this many, 503 + Retry-After (never accept and drop).
     otlp_slots: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(MAX_WAITING_OTLP_WRITES)

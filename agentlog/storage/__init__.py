@@ -7,6 +7,8 @@ opens that file; `postgresql://…` the PostgreSQL backend (extra `team`);
 
 from __future__ import annotations
 
+import os
+
 from agentlog.storage.base import (
     EventQuery,
     Page,
@@ -41,11 +43,39 @@ def open_store(
             raise UsageError(
                 f"the PostgreSQL backend needs the team extra: pip install 'agentlog[team]' ({exc})"
             ) from None
-        return PostgresStore(url)
+        return _sealed(PostgresStore(url))
     from agentlog.storage.sqlite.store import SQLiteStore
 
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    return SQLiteStore(path, read_only=read_only, synchronous=_synchronous())
+    return _sealed(SQLiteStore(path, read_only=read_only, synchronous=_synchronous()))
+
+
+def _sealed(store: Store) -> Store:
+    """`store` encrypted at rest when `encryption.key` is set (see `storage/encrypted.py`).
+
+    A config that cannot be read stops here when it may hold the key: opening the store
+    without it would write in clear what is meant to be sealed.
+    """
+    from agentlog.config import Settings
+    from agentlog.errors import ConfigError
+
+    try:
+        settings = Settings.load()
+    except ConfigError:
+        if os.environ.get("AGENTLOG_ENCRYPTION_KEY"):
+            store.close()
+            raise
+        return store
+    key = str(settings.get("encryption.key") or "")
+    if not key:
+        return store
+    from agentlog.storage.encrypted import encrypted
+
+    try:
+        return encrypted(store, key, str(settings.get("encryption.fields")))
+    except ConfigError:
+        store.close()
+        raise
 
 
 def _synchronous() -> str:

@@ -27,7 +27,8 @@ def test_every_server_setting_comes_from_the_environment(monkeypatch):
     from agentlog.config import SETTINGS
     from agentlog.server.settings import ServerSettings
 
-    not_settings = {"db", "dev", "data_dir"}  # --db/AGENTLOG_DB, --dev, AGENTLOG_HOME
+    # --db/AGENTLOG_DB, --dev, AGENTLOG_HOME; oidc.* (test_web_oidc.py) fills `oidc`
+    not_settings = {"db", "dev", "data_dir", "oidc"}
     values = {
         "host": "0.0.0.0",
         "port": "9000",
@@ -57,3 +58,30 @@ def test_every_server_setting_comes_from_the_environment(monkeypatch):
         assert getattr(loaded, name) != getattr(default, name), name
     assert loaded.cors_origins == ("https://a.example", "https://b.example")
     assert loaded.max_body_bytes == 1048576 and loaded.access_log is True
+
+
+def test_every_oidc_setting_reaches_the_server(monkeypatch):
+    """Each OIDCSettings field is an `oidc.*` setting."""
+    import dataclasses
+
+    from agentlog.config import SETTINGS
+    from agentlog.server.settings import OIDCSettings, ServerSettings
+
+    names = {f.name for f in dataclasses.fields(OIDCSettings)}
+    assert names == {k.removeprefix("oidc.") for k in SETTINGS if k.startswith("oidc.")}
+    values = {
+        "issuer": "https://idp.example",
+        "discovery_url": "https://idp.example/discovery",
+        "client_id": "id",
+        "client_secret": "secret",
+        "domain_teams": "example.com=acme",
+        "redirect_url": "https://agentlog.example/login/oidc/callback",
+        "name": "Our IdP",
+        "new_user_role": "viewer",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(SETTINGS[f"oidc.{name}"].env, value)
+    loaded = ServerSettings.load(db="x.db").oidc
+    for name in names:
+        assert getattr(loaded, name) != getattr(OIDCSettings(), name), name
+    assert loaded.domain_teams == (("example.com", "acme"),)

@@ -36,6 +36,10 @@ REDACT = (("@secrets",), ("@secrets",))  # (text patterns, metadata keys) masked
 STATE_FILE = "coding-imports.json"
 FLUSH_EVENTS = 500  # events gathered before a write, at a turn boundary
 MAX_PENDING = 5000  # ... or regardless of turns, so memory stays bounded
+# The same two bounds in bytes read, for transcripts of huge tool outputs (500 events of
+# 1 MB outputs would otherwise be held at once).
+FLUSH_BYTES = 8 * 1024 * 1024
+MAX_PENDING_BYTES = 64 * 1024 * 1024
 SIGNATURE_BYTES = 1024  # first bytes of a file that must not change between reads
 WHERE = {
     "claude-code": "~/.claude/projects",
@@ -223,6 +227,7 @@ class CodingImporter:
         pending_sessions: dict[str, Session] = {}
         pending: list[Event] = []
         record: Any = None
+        read = 0  # bytes fed to the mapper since its events were last taken
         for number, end, raw in _lines(path, offset):
             try:
                 record = orjson.loads(raw)
@@ -231,11 +236,17 @@ class CodingImporter:
                 reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
                 self._reject(report, f"{path.name}: line after byte {offset}", reason, number)
             offset = end
-            if len(mapper.events) >= MAX_PENDING or (
-                len(mapper.events) >= FLUSH_EVENTS
-                and isinstance(record, dict)
-                and record.get("type") in ("user", "turn_context")
+            read += len(raw)
+            if (
+                len(mapper.events) >= MAX_PENDING
+                or read >= MAX_PENDING_BYTES
+                or (
+                    (len(mapper.events) >= FLUSH_EVENTS or read >= FLUSH_BYTES)
+                    and isinstance(record, dict)
+                    and record.get("type") in ("user", "turn_context")
+                )
             ):
+                read = 0
                 sessions, events = mapper.take()
                 pending_sessions.update((s.id, s) for s in sessions)
                 pending.extend(events)

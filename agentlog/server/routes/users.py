@@ -119,6 +119,15 @@ def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: State
 
     A password, role or team change, or disabling, signs the user out everywhere.
     """
+    return json_response(change_user(state, admin, user_id, body).public())
+
+
+def change_user(state: ServerState, admin: Principal, user_id: str, body: UserUpdateIn) -> User:
+    """The rules of a user change (shared by `PATCH /v1/users/{id}` and the web's members page).
+
+    Another team's user answers 404; nobody disables or demotes themself; only the owner
+    makes or changes an owner; a team admin moves nobody to another team.
+    """
     target = _managed_user(state, admin, user_id)
     uid = target.id
     role = Role.parse(body.role) if body.role else None
@@ -144,7 +153,7 @@ def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: State
         actor=admin.actor,
     )
     state.auth.forget()
-    return json_response(user.public())
+    return user
 
 
 @router.post("/users/{user_id}:erase", tags=["users"], response_model=UserErasedOut)

@@ -1,4 +1,4 @@
-"""The web view's API keys page: your keys, a new one (its secret shown once), revoke."""
+"""The web view's API keys page: your keys, a new one (its secret shown once), rotate, revoke."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def _keys_page(request: Request, code: int = 200, **extra: object) -> Response:
     keys.sort(key=lambda k: k.created_at, reverse=True)
     extra.setdefault("secret", None)
     extra.setdefault("error", None)
+    extra.setdefault("rotated", False)
     return page("keys.html", code, keys=keys, **_context(request, principal, **extra))
 
 
@@ -80,3 +81,22 @@ async def revoke_key(request: Request, key_id: str) -> Response:
     await run_in_threadpool(state.accounts.revoke_key, key.id, actor=principal.actor)
     state.auth.forget()
     return RedirectResponse("/keys", 303)
+
+
+@router.post("/keys/{key_id}/rotate")
+async def rotate_key(request: Request, key_id: str) -> Response:
+    """A new secret for the key, shown once; the old secret stops working at once."""
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    form = await _form(request)
+    state = _state(request)
+    if not signin.same(form.get("csrf"), signin.session_csrf(state, principal)):
+        return _refused(request)
+    try:
+        key = _visible_key(state, principal, key_id)
+    except NotFound:
+        return _not_found(request, principal, "no such API key")
+    new = await run_in_threadpool(service.rotate_key, state.accounts, key.id, 0, principal.actor)
+    state.auth.forget()
+    return _keys_page(request, 200, secret=new.secret, created=new.key, rotated=True)

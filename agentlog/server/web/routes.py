@@ -70,6 +70,14 @@ def _not_found(request: Request, principal: Principal | None, what: str) -> Resp
     return page("error.html", 404, title="Not found", message=what, **ctx)
 
 
+def _sso(request: Request, next: str) -> tuple[str, str] | None:
+    """(button text, link) of OpenID Connect sign-in for the sign-in page, or None when off."""
+    config = _state(request).settings.oidc
+    if not config.enabled:
+        return None
+    return f"Sign in with {config.label}", "/login/oidc?" + urlencode({"next": next})
+
+
 # ---------------------------------------------------------------- sign in / out
 @router.get("/")
 def home(request: Request) -> Response:
@@ -79,7 +87,16 @@ def home(request: Request) -> Response:
 @router.get("/login")
 def login_page(request: Request, next: Text = None) -> Response:
     token = signin.login_csrf(request)
-    response = page("login.html", csrf=token, next=_local(next), error=None, email="", me=None)
+    target = _local(next)
+    response = page(
+        "login.html",
+        csrf=token,
+        next=target,
+        error=None,
+        email="",
+        me=None,
+        sso=_sso(request, target),
+    )
     signin.set_login_csrf(response, request, _state(request), token)
     return response
 
@@ -112,6 +129,7 @@ async def login(request: Request) -> Response:
             error=exc.message,
             email=email,
             me=None,
+            sso=_sso(request, _local(form.get("next"))),
         )
         return response
     done = RedirectResponse(_local(form.get("next")), 303)

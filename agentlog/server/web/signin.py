@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +25,11 @@ WEB_TTL_SECONDS = 12 * 3600
 
 def sign_in(state: ServerState, email: str, password: str, address: str) -> str:
     """The cookie value for a good email + password (AuthError / RateLimited otherwise)."""
-    tokens = state.auth.login(email, password, address)
+    return web_cookie(state, state.auth.login(email, password, address))
+
+
+def web_cookie(state: ServerState, tokens: dict[str, Any]) -> str:
+    """The session cookie of a sign-in's token pair (password or OpenID Connect alike)."""
     claims = state.keyring.verify(tokens["refresh_token"], "refresh")
     web = {"sub": claims["sub"], "ver": claims["ver"], "fam": claims["fam"], "typ": "web"}
     return state.keyring.issue(web, WEB_TTL_SECONDS)

@@ -266,7 +266,15 @@ class AccountStore(Protocol):
         target: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None: ...
-    def list_audit(self, *, team_id: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
+    def list_audit(
+        self,
+        *,
+        team_id: str | None = None,
+        limit: int = 100,
+        before: tuple[datetime, str] | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first; `before` = (at, id) of the last entry of the previous page."""
+        ...
 
     def record_usage(self, rows: Sequence[tuple[str, str, str, int, int]]) -> None:
         """Add (team_id, day 'YYYY-MM-DD', endpoint, requests, errors) counts."""

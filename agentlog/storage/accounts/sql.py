@@ -587,12 +587,25 @@ class SQLAccounts(ABC):
     ) -> None:
         self._write([self._audit_stmt(action, actor, team_id, target, details)])
 
-    def list_audit(self, *, team_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    def list_audit(
+        self,
+        *,
+        team_id: str | None = None,
+        limit: int = 100,
+        before: tuple[datetime, str] | None = None,
+    ) -> list[AuditEntry]:
         sql = f"SELECT {self._AUDIT_COLUMNS} FROM audit_log"
+        where: list[str] = []
         params: list[Any] = []
         if team_id:
-            sql += " WHERE team_id = ?"
+            where.append("team_id = ?")
             params.append(team_id)
+        if before is not None:  # keyset: the entries after (older than) the last one shown
+            at = to_us(before[0])
+            where.append("(at < ? OR (at = ? AND id < ?))")
+            params += [at, at, before[1]]
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         rows = self._rows(sql + " ORDER BY at DESC, id DESC LIMIT ?", [*params, limit])
         return [
             AuditEntry(

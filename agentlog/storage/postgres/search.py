@@ -24,7 +24,12 @@ from typing import Any
 
 import psycopg
 
-from agentlog.storage.sql.textsearch import _tokens, normalize_for_index, query_terms
+from agentlog.storage.sql.textsearch import (
+    SEALED_PREFIX,
+    _tokens,
+    normalize_for_index,
+    query_terms,
+)
 
 FTS_BATCH_ROWS = 10_000  # events per indexing transaction
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -34,7 +39,7 @@ TSV = "to_tsvector('simple', {0}) || to_tsvector('simple', {1})"
 
 def index_text(text: str | None) -> str:
     """The tokens of `text` as FTS5 would index them, space-separated, for to_tsvector('simple')."""
-    if not text:
+    if not text or text.startswith(SEALED_PREFIX):
         return ""
     if text.isascii():
         # unicode61 on ASCII: runs of letters and digits, lower-cased (the hot path).

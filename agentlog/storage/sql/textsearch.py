@@ -79,9 +79,14 @@ def _expand_run(match: re.Match[str]) -> str:
     return " " + " ".join(_bigrams(run)) + " " + " ".join(run) + " "
 
 
+# Content sealed by encryption at rest (storage/encrypted.py) starts with this: its
+# ciphertext would only fill the index with tokens no search can ask for.
+SEALED_PREFIX = "agentlog:enc:v1:"
+
+
 def normalize_for_index(text: str | None) -> str:
-    """The text to put in an FTS5 column for `text` (empty for None)."""
-    if not text:
+    """The text to put in an FTS5 column for `text` (empty for None and for sealed content)."""
+    if not text or text.startswith(SEALED_PREFIX):
         return ""
     if text.isascii():
         return text  # nothing to fold: the hot path for most agent traffic

@@ -70,3 +70,15 @@ def test_memory_stays_flat_as_the_transcript_grows(tmp_path) -> None:
     big_size, big = peak_while_importing(tmp_path, 1600)
     assert big_size > 3.5 * small_size  # ~2.6 MB against ~10 MB of transcript
     assert big < small * 1.5, (small, big)  # a whole-file reader would need 4x
+
+
+def test_a_100_mb_transcript_imports_in_the_memory_of_a_20_mb_one(tmp_path, monkeypatch) -> None:
+    """The issue's own size: one 100 MB transcript (a 1 MB tool output per turn, so the test
+    stays quick), its Python heap peak beside a 20 MB one's."""
+    monkeypatch.setattr(f"{__name__}.OUTPUT", "y" * 1_000_000)
+    small_size, small = peak_while_importing(tmp_path, 20)
+    big_size, big = peak_while_importing(tmp_path, 100)
+    assert big_size > 100_000_000 and small_size > 20_000_000
+    # A reader holding the file (or every event of it) would need 80 MB more; a streaming one,
+    # the same: it writes every ~8 MB read, at a turn boundary.
+    assert big < small + 5_000_000, (small, big)

@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from agentlog.cli.app import app
 from agentlog.model import Event, Session
 from agentlog.server.testing import free_port
+from agentlog.wire import WEB_COOKIE
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Person, RunningProvider, TestProvider
 
 CHROMIUM = "/usr/bin/chromium"
 AGENTLOG = str(Path(sys.executable).parent / "agentlog")
@@ -33,6 +35,14 @@ class Served:
     db: str
     hostile_id: str
     key: str
+    idp: TestProvider
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[TestProvider]:
+    """A small OpenID provider on loopback that the served app signs people in with."""
+    with RunningProvider() as provider:
+        yield provider
 
 
 def _admin(db: str, *args: str, input: str | None = None) -> str:
@@ -42,7 +52,7 @@ def _admin(db: str, *args: str, input: str | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, idp: TestProvider) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("web")
     db = str(tmp / "team.db")
     port = free_port()
@@ -52,7 +62,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "AGENTLOG_HOME": str(tmp / "home")},
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "AGENTLOG_HOME": str(tmp / "home"),
+            "AGENTLOG_OIDC_ISSUER": idp.url,
+            "AGENTLOG_OIDC_CLIENT_ID": CLIENT_ID,
+            "AGENTLOG_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "AGENTLOG_OIDC_DOMAIN_TEAMS": "example.com=default",
+            "AGENTLOG_OIDC_NAME": "Test IdP",
+        },
     )
     try:
         deadline = time.monotonic() + 30
@@ -102,7 +121,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             headers={"Authorization": f"Bearer {key}"},
         )
         assert r.status_code == 200, r.text
-        yield Served(url, db, hostile.id, key)
+        yield Served(url, db, hostile.id, key, idp)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -255,4 +274,129 @@ def test_an_active_session_follows_live_while_a_writer_adds_events(served, brows
     page.wait_for_selector(f"li[id='{live.id}']", timeout=10_000)
     assert page.locator("ol.timeline li.event").count() == before + 1
     assert "live <b>line</b>" in page.locator(f"li[id='{live.id}'] pre").inner_text()
+    context.close()
+
+
+def _fits(page, width: int) -> None:
+    """The page never scrolls sideways: wide tables scroll inside their own box."""
+    overflow = page.evaluate("document.scrollingElement.scrollWidth")
+    assert overflow <= width, f"{page.url} is {overflow}px wide in a {width}px viewport"
+
+
+@pytest.mark.slow
+def test_team_pages_on_a_desktop_and_a_phone(served, browser, tmp_path):
+    dialogs: list[str] = []
+    console: list[str] = []
+    for width, height in ((1280, 800), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("console", lambda m: console.append(m.text))
+        _sign_in(page, served.url, "alice@example.com")
+        _fits(page, width)
+        nav = page.locator("header nav a")
+        assert [nav.nth(i).inner_text() for i in range(nav.count())] == [
+            "Sessions",
+            "Agents",
+            "Usage",
+            "API keys",
+            "Members",
+            "Audit log",
+        ]
+        for i in range(nav.count()):  # wrapped, never cut off
+            box = nav.nth(i).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+        page.click("header nav >> text=Agents")
+        page.wait_for_url("**/agents")
+        assert page.locator("table.agents tbody tr").count() >= 2
+        assert XSS in page.locator("table.agents").inner_text()  # hostile agent id, as text
+        _fits(page, width)
+        page.screenshot(path=str(tmp_path / f"agents-{width}x{height}.png"), full_page=True)
+
+        page.click("header nav >> text=Usage")
+        page.wait_for_url("**/usage")
+        assert page.locator("svg.chart").count() == 3
+        assert page.locator("svg.chart rect.bar").count() == 3 * 30
+        assert page.locator("svg.chart").first.bounding_box()["width"] <= width
+        page.select_option("select[name=days]", "7")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url("**days=7**")
+        assert page.locator("svg.chart rect.bar").count() == 3 * 7
+        _fits(page, width)
+        page.screenshot(path=str(tmp_path / f"usage-{width}x{height}.png"), full_page=True)
+
+        page.click("header nav >> text=Members")
+        page.wait_for_url("**/team")
+        assert "eve@example.com" not in page.locator("main").inner_text()
+        _fits(page, width)
+        page.screenshot(path=str(tmp_path / f"members-{width}x{height}.png"), full_page=True)
+
+        page.click("header nav >> text=Audit log")
+        page.wait_for_url("**/audit")
+        assert page.locator("table.audit tbody tr").count() >= 1
+        assert "auth.login" in page.locator("table.audit").inner_text()
+        _fits(page, width)
+        page.screenshot(path=str(tmp_path / f"audit-{width}x{height}.png"), full_page=True)
+
+        page.goto(f"{served.url}/sessions")
+        _fits(page, width)
+        context.close()
+    assert dialogs == []
+    assert not [m for m in console if "Content Security Policy" in m], console
+    names = {p.name for p in tmp_path.glob("*.png")}
+    for name in ("agents", "usage", "members", "audit"):
+        assert {f"{name}-1280x800.png", f"{name}-390x844.png"} <= names
+
+
+@pytest.mark.slow
+def test_an_admin_changes_a_role_and_another_team_cannot(served, browser):
+    _admin(served.db, "create-user", "bob@example.com", "--password-stdin", input=PASSWORD)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    _sign_in(page, served.url, "alice@example.com")
+    page.goto(f"{served.url}/team")
+    row = page.locator("tr", has_text="bob@example.com")
+    row.locator("select[name=role]").select_option("viewer")
+    row.locator("text=Change role").click()
+    page.wait_for_url(f"{served.url}/team")
+    assert page.locator("tr", has_text="bob@example.com").locator("select").input_value() == (
+        "viewer"
+    )
+    action = page.locator("tr", has_text="bob@example.com").locator("form").first
+    target = action.get_attribute("action")
+    context.close()
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    eve = other.new_page()
+    _sign_in(eve, served.url, "eve@example.com")
+    assert eve.goto(f"{served.url}/team").status == 403  # eve is a member of her team
+    # A form aimed at another team's member answers like a missing one (or refuses a member).
+    response = eve.request.post(f"{served.url}{target}", form={"csrf": "x", "role": "admin"})
+    assert response.status in (403, 404)
+    other.close()
+
+
+@pytest.mark.slow
+def test_single_sign_on_in_the_browser(served, browser, tmp_path):
+    served.idp.person = Person(email="newcomer@example.com")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{served.url}/login?next=/usage")
+    page.screenshot(path=str(tmp_path / "login-sso-390x844.png"), full_page=True)
+    page.click("text=Sign in with Test IdP")
+    page.wait_for_url(f"{served.url}/usage")
+    assert "newcomer@example.com" in page.locator("header").inner_text()
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert cookies[WEB_COOKIE]["httpOnly"] and cookies[WEB_COOKIE]["sameSite"] == "Lax"
+
+    served.idp.person = Person(email="stranger@evil.example")
+    stranger = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = stranger.new_page()
+    page.goto(f"{served.url}/login")
+    page.click("text=Sign in with Test IdP")
+    page.wait_for_load_state()
+    assert "has no account on this server" in page.locator("main").inner_text()
+    assert "/login/oidc/callback" in page.url
+    stranger.close()
     context.close()

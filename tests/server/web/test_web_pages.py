@@ -210,6 +210,25 @@ def test_a_new_key_is_shown_once_works_and_revoking_it_ends_it(srv, people):
     assert srv.client.get("/v1/auth/me", headers=api).status_code == 401
 
 
+def test_rotating_a_key_shows_the_new_secret_once_and_ends_the_old(srv, people):
+    browser = sign_in(srv, "alice@example.com")
+    made = browser.post("/keys", data={"csrf": _csrf(browser.get("/keys").text), "label": "ci"})
+    old = re.search(r'<pre class="secret-value">([^<]+)</pre>', made.text).group(1)
+    page = browser.get("/keys").text
+    key_id = re.search(r'action="/keys/([0-9a-f-]+)/rotate"', page).group(1)
+    assert browser.post(f"/keys/{key_id}/rotate", data={}).status_code == 403  # no CSRF token
+    r = browser.post(f"/keys/{key_id}/rotate", data={"csrf": _csrf(page)})
+    assert r.status_code == 200 and "the old one no longer works" in r.text
+    new = re.search(r'<pre class="secret-value">([^<]+)</pre>', r.text).group(1)
+    assert new != old and new not in browser.get("/keys").text  # shown only once
+    me = "/v1/auth/me"
+    assert srv.client.get(me, headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    assert srv.client.get(me, headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    eve = sign_in(srv, "eve@example.com")
+    theirs = eve.post(f"/keys/{key_id}/rotate", data={"csrf": _csrf(eve.get("/keys").text)})
+    assert theirs.status_code == 404
+
+
 def test_another_teams_key_cannot_be_revoked(srv, people):
     alice = sign_in(srv, "alice@example.com")
     page = alice.get("/keys")
