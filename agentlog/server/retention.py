@@ -23,7 +23,7 @@ from typing import Any
 
 from agentlog.model import utcnow
 from agentlog.storage.accounts import AccountStore, Actor
-from agentlog.storage.base import MonthPartitioned, SessionQuery, Store, iter_sessions
+from agentlog.storage.base import SessionQuery, Store, iter_sessions, month_partitioned
 
 log = logging.getLogger("agentlog.server")
 
@@ -107,14 +107,15 @@ def apply_retention(
                     "archive": report.archives.get(team_id),
                 },
             )
-    if isinstance(store, MonthPartitioned):
-        report.partitions = store.maintain_partitions()
-        report.months_dropped = store.drop_expired_months(keep)
+    partitioned = month_partitioned(store)
+    if partitioned is not None:
+        report.partitions = partitioned.maintain_partitions()
+        report.months_dropped = partitioned.drop_expired_months(keep)
         if report.months_dropped:
             accounts.audit(
                 "retention.drop_months", actor, details={"months": report.months_dropped}
             )
-            report.partitions = store.maintain_partitions()
+            report.partitions = partitioned.maintain_partitions()
     return report
 
 

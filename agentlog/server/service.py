@@ -21,7 +21,7 @@ from agentlog.storage.accounts import (
     User,
     open_accounts,
 )
-from agentlog.storage.base import ErasesUsers, Store
+from agentlog.storage.base import Store, erases_users
 
 DEFAULT_TEAM = "default"
 
@@ -134,9 +134,10 @@ def erase_user(
     can be erased again."""
     if sessions not in SESSION_CHOICES:
         raise UsageError(f"sessions must be one of {', '.join(SESSION_CHOICES)}, not {sessions!r}")
-    if not isinstance(store, ErasesUsers):
+    eraser = erases_users(store)
+    if eraser is None:
         raise UsageError("this store does not record who created sessions; erase on the server")
-    affected = store.erase_user_sessions(user.id, transfer=sessions == "transfer")
+    affected = eraser.erase_user_sessions(user.id, transfer=sessions == "transfer")
     erased = accounts.erase_user(
         user.id, actor, details={"sessions": sessions, "sessions_affected": affected}
     )

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import orjson
 
@@ -495,6 +495,26 @@ class MonthPartitioned(Store, Protocol):
         ...
 
 
+def erases_users(store: Store) -> ErasesUsers | None:
+    """`store` if it can erase a user's sessions, else None.
+
+    Asked of the instance, not with isinstance: a wrapper such as `EncryptedStore`
+    forwards these methods through `__getattr__`, which runtime protocol checks
+    do not see on Python 3.12+.
+    """
+    return (
+        cast(ErasesUsers, store) if callable(getattr(store, "erase_user_sessions", None)) else None
+    )
+
+
+def month_partitioned(store: Store) -> MonthPartitioned | None:
+    """`store` if its events sit in monthly partitions (PostgreSQL), else None (see `erases_users`)."""
+    names = ("maintain_partitions", "drop_expired_months")
+    if all(callable(getattr(store, name, None)) for name in names):
+        return cast(MonthPartitioned, store)
+    return None
+
+
 __all__ = [
     "MAX_PAGE",
     "ErasesUsers",
@@ -509,6 +529,7 @@ __all__ = [
     "StoreInfo",
     "decode_cursor",
     "encode_cursor",
+    "erases_users",
     "event_cursor",
     "event_key",
     "event_record",
@@ -516,6 +537,7 @@ __all__ = [
     "from_us",
     "iter_events",
     "iter_sessions",
+    "month_partitioned",
     "redact_url",
     "to_us",
     "ts_text",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from agentlog.errors import NotFound
-from agentlog.storage.base import ErasesUsers, EventQuery, SessionQuery
+from agentlog.storage.base import EventQuery, SessionQuery, erases_users
 
 
 @pytest.fixture
 def erasing(store):
-    if not isinstance(store, ErasesUsers):
+    if erases_users(store) is None:
         pytest.skip(
             f"{type(store).__name__} does not erase users itself: the server's "
             "POST /v1/users/{id}:erase does (tests/server/test_erase_and_retention.py)"

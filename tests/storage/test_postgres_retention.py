@@ -10,7 +10,7 @@ import pytest
 
 from agentlog.errors import NotFound, UsageError
 from agentlog.model import Event, EventType, Session
-from agentlog.storage.base import EventQuery, MonthPartitioned
+from agentlog.storage.base import EventQuery, MonthPartitioned, month_partitioned
 
 pytestmark = [
     pytest.mark.postgres,
@@ -44,7 +44,7 @@ def _write(store, team: str, when: list[datetime], **kw) -> str:
 
 
 def test_the_postgres_store_is_month_partitioned(pg):
-    assert isinstance(pg, MonthPartitioned)
+    assert isinstance(pg, MonthPartitioned) and month_partitioned(pg) is pg
     months = pg.maintain_partitions()
     now = datetime.now(UTC)
     assert f"{now:%Y-%m}" in months and len(months) >= 3
@@ -144,3 +144,24 @@ def test_apply_retention_prunes_per_team_then_drops_common_months(pg, tmp_path):
         assert actions.count("retention.erase") == 2 and "retention.drop_months" in actions
     finally:
         accounts.close()
+
+
+def test_an_encrypted_store_keeps_partitions_and_erasure(pg, tmp_path):
+    """`EncryptedStore` forwards through __getattr__: the capability checks still find them."""
+    from agentlog.storage.base import erases_users
+    from agentlog.storage.encrypted import encrypted, new_key
+    from agentlog.storage.sqlite.store import SQLiteStore
+
+    sealed = encrypted(pg, new_key())
+    assert month_partitioned(sealed) is not None and erases_users(sealed) is not None
+    sid = _write(pg, "team-a", [_at(2024, 1)])
+    assert month_partitioned(sealed).drop_expired_months({"team-a": _at(2024, 3)}) == ["2024-01"]
+    assert sealed.scoped("team-a").erase_user_sessions("u") == 1
+    with pytest.raises(NotFound):
+        pg.scoped("team-a").get_session(sid)
+    local = SQLiteStore(tmp_path / "local.db")
+    try:
+        plain = encrypted(local, new_key())
+        assert month_partitioned(plain) is None and erases_users(plain) is not None
+    finally:
+        local.close()
