@@ -194,6 +194,20 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("serve.usage_flush_seconds", float, 5.0, "How often per-team API usage is written"),
         Setting(
+            "serve.retention_interval_seconds",
+            float,
+            3600.0,
+            "How often the server applies each team's retention_days and makes the coming months'"
+            " event partitions (PostgreSQL); 0: never",
+        ),
+        Setting(
+            "serve.retention_archive_dir",
+            str,
+            "",
+            "Write sessions to DIR/<team>-<time>.ndjson.gz before retention erases them"
+            " (empty: no archive)",
+        ),
+        Setting(
             "serve.access_log",
             int,
             1,

@@ -68,6 +68,13 @@ BENCHES = (
         needs_postgres=True,
     ),
     Bench(
+        "pg_retention",
+        "bench_pg_retention.py",
+        (),
+        ("--events", "20000"),
+        needs_postgres=True,
+    ),
+    Bench(
         "portability",
         "bench_portability.py",
         (),

@@ -111,7 +111,7 @@ class Loader:
                     )
                 copy.write("".join(lines))
             self.conn.execute(
-                "INSERT INTO events_fts (rid, tsv) SELECT rid, to_tsvector('simple',"
+                "INSERT INTO events_fts (rid, ts, tsv) SELECT rid, ts, to_tsvector('simple',"
                 " coalesce(name, '')) || to_tsvector('simple', coalesce(content, ''))"
                 " FROM events WHERE rid > (SELECT coalesce(max(rid), 0) FROM events_fts)"
             )
@@ -197,7 +197,7 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
         def run() -> None:
             rows = raw.execute(
                 "SELECT e.id, e.session_id, e.ts, e.type, e.content FROM events e"
-                " JOIN events_fts f ON f.rid = e.rid"
+                " JOIN events_fts f ON f.rid = e.rid AND f.ts = e.ts"
                 " WHERE f.tsv @@ phraseto_tsquery('simple', %s)"
                 " ORDER BY e.ts DESC, e.id DESC LIMIT 51",
                 (word,),

@@ -88,6 +88,7 @@ TEAM_COLUMNS = [
     Column("id", lambda t: t["id"]),
     Column("name", lambda t: t["name"]),
     Column("created", lambda t: t["created_at"]),
+    Column("retention", lambda t: f"{t['retention_days']} days" if t.get("retention_days") else ""),
 ]
 
 
@@ -192,6 +193,75 @@ def teams_list(
     )
 
 
+@teams_app.command("retention")
+def teams_retention(
+    ctx: typer.Context,
+    team: Annotated[str, typer.Argument(metavar="TEAM", help="Team name or id.")],
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            max=36_500,
+            help="Erase the team's sessions once idle this many days.",
+        ),
+    ] = None,
+    forever: Annotated[
+        bool, typer.Option("--forever", help="Keep the team's sessions for ever (the default).")
+    ] = False,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Set how long a team keeps its sessions; the server erases older ones on its own.
+
+    Example: agentlog admin teams retention research --days 90
+    """
+    if (days is None) == (not forever):
+        raise UsageError("give either --days N or --forever")
+    with _admin(ctx, db) as backend:
+        row = backend.set_retention(team, days)
+    if json:
+        print_json(row)
+    elif row["retention_days"]:
+        message(
+            f"Team {row['name']} keeps sessions {row['retention_days']} days after their last activity."
+        )
+    else:
+        message(f"Team {row['name']} keeps its sessions for ever.")
+
+
+@admin_app.command("retention")
+def retention(
+    ctx: typer.Context,
+    archive: Annotated[
+        str | None,
+        typer.Option(
+            "--archive",
+            metavar="DIR",
+            help="Write what is erased to DIR/<team>-<time>.ndjson.gz first (--db only).",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Apply every team's retention now (the server also does it every hour).
+
+    Example: agentlog admin retention --archive /backups/agentlog
+    """
+    with _admin(ctx, db) as backend:
+        row = backend.apply_retention(archive)
+    if json:
+        print_json(row)
+        return
+    erased = sum(row["sessions_erased"].values())
+    message(
+        f"Erased {erased:,} sessions past their team's retention"
+        + (f"; dropped months {', '.join(row['months_dropped'])}" if row["months_dropped"] else "")
+        + (f"; archived to {', '.join(row['archives'].values())}" if row["archives"] else "")
+        + "."
+    )
+
+
 @users_app.command("list")
 def users_list(
     ctx: typer.Context,
@@ -261,6 +331,50 @@ def users_disable(
     with _admin(ctx, db) as backend:
         row = backend.disable_user(user)
     message(f"Disabled {row['email']}; their API keys are revoked.")
+
+
+@users_app.command("erase")
+def users_erase(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(metavar="USER", help="Email or id.")],
+    sessions: Annotated[
+        str,
+        typer.Option(
+            "--sessions",
+            metavar="delete|transfer",
+            help="Their sessions: delete them with their events, or transfer them to the team.",
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Erase a user (GDPR): sessions deleted or transferred, API keys deleted, audit entries pseudonymised.
+
+    Example: agentlog admin users erase ana@example.com --sessions transfer --yes
+    """
+    import sys
+
+    from agentlog.cli.output import is_terminal
+    from agentlog.server.service import SESSION_CHOICES
+
+    if sessions not in SESSION_CHOICES:
+        raise UsageError(f"--sessions must be delete or transfer, not {sessions!r}")
+    if not yes:
+        if not is_terminal(sys.stdin):
+            raise UsageError("refusing to erase a user without confirmation; add --yes")
+        typer.confirm(f"Erase {user} for good ({sessions} their sessions)?", abort=True, err=True)
+    with _admin(ctx, db) as backend:
+        row = backend.erase_user(user, sessions)
+    if json:
+        print_json(row)
+        return
+    done = "deleted" if sessions == "delete" else "transferred to the team"
+    message(
+        f"Erased {row['email']}: {row['sessions_affected']:,} sessions {done}, "
+        f"{row['keys_deleted']} API keys deleted, {row['audit_entries_pseudonymised']} audit "
+        f"entries now say {row['pseudonym']}."
+    )
 
 
 @keys_app.command("create")

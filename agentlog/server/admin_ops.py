@@ -41,6 +41,9 @@ class Admin(Protocol):
     def rotate_key(self, key_id: str, grace_seconds: int) -> Row: ...
     def revoke_key(self, key_id: str) -> Row: ...
     def audit(self, limit: int) -> list[Row]: ...
+    def set_retention(self, team: str, days: int | None) -> Row: ...
+    def erase_user(self, who: str, sessions: str) -> Row: ...
+    def apply_retention(self, archive_dir: str | None) -> Row: ...
     def close(self) -> None: ...
 
 
@@ -144,6 +147,27 @@ class LocalAdmin:
 
     def audit(self, limit: int) -> list[Row]:
         return [e.public() for e in self.accounts.list_audit(limit=limit)]
+
+    def set_retention(self, team: str, days: int | None) -> Row:
+        team_obj = service.team_for(self.accounts, team, create=False)
+        return self.accounts.set_team_retention(team_obj.id, days).public()
+
+    def erase_user(self, who: str, sessions: str) -> Row:
+        user = self._find(who)
+        return {
+            **service.erase_user(self._store, self.accounts, user, sessions),
+            "email": user.email,
+        }
+
+    def apply_retention(self, archive_dir: str | None) -> Row:
+        from pathlib import Path
+
+        from agentlog.server.retention import apply_retention
+
+        report = apply_retention(
+            self._store, self.accounts, archive_dir=Path(archive_dir) if archive_dir else None
+        )
+        return report.public()
 
 
 class HttpAdmin:
@@ -266,3 +290,22 @@ class HttpAdmin:
 
     def audit(self, limit: int) -> list[Row]:
         return self._call("GET", "/v1/audit", params={"limit": limit})
+
+    def set_retention(self, team: str, days: int | None) -> Row:
+        for row in self._call("GET", "/v1/teams"):
+            if row["id"] == team or row["name"].lower() == team.strip().lower():
+                return self._call("PATCH", f"/v1/teams/{row['id']}", json={"retention_days": days})
+        raise NotFound(f"no team {team!r}; `agentlog admin teams list` shows them")
+
+    def erase_user(self, who: str, sessions: str) -> Row:
+        user = self._find(who)
+        row = self._call("POST", f"/v1/users/{user['id']}:erase", json={"sessions": sessions})
+        return {**row, "email": user["email"]}
+
+    def apply_retention(self, archive_dir: str | None) -> Row:
+        if archive_dir:
+            raise UsageError(
+                "--archive names a folder on this machine; a server archives into its own "
+                "serve.retention_archive_dir"
+            )
+        return self._call("POST", "/v1/retention:apply")

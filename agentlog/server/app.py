@@ -110,7 +110,20 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Only a served app runs the periodic retention (tests call apply_retention).
+        from pathlib import Path
+
+        from agentlog.server.retention import RetentionTask
+
+        task = RetentionTask(
+            state.store,
+            state.accounts,
+            settings.retention_interval_seconds,
+            Path(settings.retention_archive_dir) if settings.retention_archive_dir else None,
+        )
+        task.start()
         yield
+        task.stop()
         await state.broker.close()
         shutdown(app)
 

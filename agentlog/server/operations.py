@@ -54,8 +54,11 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/users"): "create_user",
     ("GET", "/v1/users/{user_id}"): "get_user",
     ("PATCH", "/v1/users/{user_id}"): "update_user",
+    ("POST", "/v1/users/{user_id}:erase"): "erase_user",
     ("GET", "/v1/teams"): "list_teams",
     ("POST", "/v1/teams"): "create_team",
+    ("PATCH", "/v1/teams/{team_id}"): "update_team",
+    ("POST", "/v1/retention:apply"): "apply_retention",
     ("GET", "/v1/audit"): "list_audit",
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -58,15 +59,43 @@ def restore(url: str, path: Path) -> None:
         raise UsageError(f"{path} is not a file; give the path `agentlog db backup` wrote")
     target = parse_url(url)
     conninfo, env = _split_password(target)
-    args = [
-        _tool("pg_restore"),
-        "--no-owner",
-        "--clean",
-        "--if-exists",
-        "--single-transaction",
-        "--exit-on-error",
-        "--dbname",
-        conninfo,
-        str(path),
-    ]
-    _run(args, env, "pg_restore", target.display)
+    # pg_restore --clean cannot drop what a partition inherits from its parent (the
+    # month partitions of events since schema 8: "cannot drop inherited constraint").
+    # So its script runs through psql in one transaction that first drops the
+    # partitioned tables (their partitions, keys and indexes go with them); the
+    # script's own drops of those then find nothing (IF EXISTS), and it recreates all.
+    # The script is written out whole first: psql commits at the end of its input, so
+    # it must never read the start of a script whose writer failed half-way.
+    schema = '"' + (target.schema or "public").replace('"', '""') + '"'
+    first = f"DROP TABLE IF EXISTS {schema}.events, {schema}.events_fts CASCADE"
+    with tempfile.TemporaryDirectory(prefix=".agentlog-restore-", dir=path.parent) as tmp:
+        script = Path(tmp) / "restore.sql"
+        _run(
+            [
+                _tool("pg_restore"),
+                "--no-owner",
+                "--clean",
+                "--if-exists",
+                "--file",
+                str(script),
+                str(path),
+            ],
+            env,
+            "pg_restore",
+            target.display,
+        )
+        args = [
+            _tool("psql"),
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "--command",
+            first,
+            "--file",
+            str(script),
+            "--dbname",
+            conninfo,
+        ]
+        _run(args, env, "pg_restore", target.display)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -148,6 +148,42 @@ class TeamOut(BaseModel):
     id: str
     name: str
     created_at: datetime
+    retention_days: int | None = Field(
+        default=None,
+        description="Sessions idle for longer are erased by the server (null: kept for ever).",
+    )
+
+
+class TeamUpdateIn(_Body):
+    retention_days: int | None = Field(
+        ge=1,
+        le=36_500,
+        description="Days the team keeps a session after its last activity; null: for ever.",
+    )
+
+
+class UserEraseIn(_Body):
+    sessions: Literal["delete", "transfer"] = Field(
+        description="The user's sessions: deleted with their events, or kept for the team"
+        " (no creator recorded)."
+    )
+
+
+class UserErasedOut(BaseModel):
+    pseudonym: str = Field(description="What the audit log says instead of the user now.")
+    team_id: str
+    sessions: Literal["delete", "transfer"]
+    sessions_affected: int
+    keys_deleted: int
+    audit_entries_pseudonymised: int
+
+
+class RetentionOut(BaseModel):
+    at: datetime
+    sessions_erased: dict[str, int] = Field(description="Sessions erased, by team id.")
+    archives: dict[str, str] = Field(description="NDJSON.gz archive written, by team id.")
+    months_dropped: list[str] = Field(description="Months of events dropped whole (YYYY-MM).")
+    partitions: list[str] = Field(description="Months with event partitions (PostgreSQL).")
 
 
 ROLES: dict[str, Any] = {"enum": ["owner", "admin", "member", "viewer"]}

@@ -7,12 +7,21 @@ server's operator, directly against the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from agentlog.errors import InvalidInput, NotFound, UsageError
 from agentlog.server.password_policy import weak_reason
 from agentlog.server.passwords import generate_password, hash_password
-from agentlog.storage.accounts import AccountStore, Actor, ApiKey, Role, Team, User, open_accounts
-from agentlog.storage.base import Store
+from agentlog.storage.accounts import (
+    AccountStore,
+    Actor,
+    ApiKey,
+    Role,
+    Team,
+    User,
+    open_accounts,
+)
+from agentlog.storage.base import Store, erases_users
 
 DEFAULT_TEAM = "default"
 
@@ -111,3 +120,25 @@ def rotate_key(
 ) -> NewKey:
     key, secret = accounts.rotate_key(key_id, grace_seconds=grace_seconds, actor=actor)
     return NewKey(key, secret)
+
+
+SESSION_CHOICES = ("delete", "transfer")
+
+
+def erase_user(
+    store: Store, accounts: AccountStore, user: User, sessions: str, actor: Actor = Actor()
+) -> dict[str, Any]:
+    """GDPR erasure of `user`: their sessions deleted or transferred to their team (created_by
+    cleared), their API keys and refresh tokens deleted, their audit entries pseudonymised,
+    and the erasure itself audited. The sessions go first, so a failure leaves a user who
+    can be erased again."""
+    if sessions not in SESSION_CHOICES:
+        raise UsageError(f"sessions must be one of {', '.join(SESSION_CHOICES)}, not {sessions!r}")
+    eraser = erases_users(store)
+    if eraser is None:
+        raise UsageError("this store does not record who created sessions; erase on the server")
+    affected = eraser.erase_user_sessions(user.id, transfer=sessions == "transfer")
+    erased = accounts.erase_user(
+        user.id, actor, details={"sessions": sessions, "sessions_affected": affected}
+    )
+    return {**erased.public(), "sessions": sessions, "sessions_affected": affected}

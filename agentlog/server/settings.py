@@ -151,6 +151,9 @@ class ServerSettings:
     max_body_bytes: int = MAX_BATCH_BYTES
     key_cache_seconds: float = 2.0  # how long a validated key is trusted before re-reading it
     usage_flush_seconds: float = 5.0
+    # Retention per team and partitions ahead (server/retention.py); 0: the task never runs.
+    retention_interval_seconds: float = 3600.0
+    retention_archive_dir: str = ""
     access_log: bool = False  # JSON lines on stdout (on by default in `agentlog serve`)
     # The web view's cookies: Secure when the request came over https (None), or always / never.
     cookie_secure: bool | None = None
@@ -190,6 +193,8 @@ class ServerSettings:
             max_body_bytes=settings.get("serve.max_body_bytes"),
             key_cache_seconds=settings.get("serve.key_cache_seconds"),
             usage_flush_seconds=settings.get("serve.usage_flush_seconds"),
+            retention_interval_seconds=settings.get("serve.retention_interval_seconds"),
+            retention_archive_dir=settings.get("serve.retention_archive_dir"),
             cookie_secure=_flag(settings.get("serve.cookie_secure")),
             oidc=OIDCSettings.from_settings(settings),
         )

@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import orjson
 
@@ -469,10 +469,58 @@ class Maintainable(Store, Protocol):
         ...
 
 
+@runtime_checkable
+class ErasesUsers(Store, Protocol):
+    """A Store that records who created each session (the SQLite and PostgreSQL stores)."""
+
+    def erase_user_sessions(self, user_id: str, *, transfer: bool = False) -> int:
+        """The sessions `user_id` created, in this view: erased with their events, or with
+        `transfer` kept for their team with no creator recorded. Returns how many."""
+        ...
+
+
+@runtime_checkable
+class MonthPartitioned(Store, Protocol):
+    """A Store whose events sit in monthly partitions (PostgreSQL): made ahead, dropped whole."""
+
+    def maintain_partitions(self) -> list[str]:
+        """Make this month's partitions and those ahead, move rows out of the default
+        partition into their months; return every month that has partitions (YYYY-MM)."""
+        ...
+
+    def drop_expired_months(self, horizons: Mapping[str, datetime]) -> list[str]:
+        """Drop every month that ends before the horizon of every team holding sessions
+        (`horizons`: team key -> oldest time it keeps; a team missing from it keeps
+        everything, so then nothing is dropped); return the months dropped (YYYY-MM)."""
+        ...
+
+
+def erases_users(store: Store) -> ErasesUsers | None:
+    """`store` if it can erase a user's sessions, else None.
+
+    Asked of the instance, not with isinstance: a wrapper such as `EncryptedStore`
+    forwards these methods through `__getattr__`, which runtime protocol checks
+    do not see on Python 3.12+.
+    """
+    return (
+        cast(ErasesUsers, store) if callable(getattr(store, "erase_user_sessions", None)) else None
+    )
+
+
+def month_partitioned(store: Store) -> MonthPartitioned | None:
+    """`store` if its events sit in monthly partitions (PostgreSQL), else None (see `erases_users`)."""
+    names = ("maintain_partitions", "drop_expired_months")
+    if all(callable(getattr(store, name, None)) for name in names):
+        return cast(MonthPartitioned, store)
+    return None
+
+
 __all__ = [
     "MAX_PAGE",
+    "ErasesUsers",
     "EventQuery",
     "Maintainable",
+    "MonthPartitioned",
     "Order",
     "Page",
     "SessionQuery",
@@ -481,6 +529,7 @@ __all__ = [
     "StoreInfo",
     "decode_cursor",
     "encode_cursor",
+    "erases_users",
     "event_cursor",
     "event_key",
     "event_record",
@@ -488,6 +537,7 @@ __all__ = [
     "from_us",
     "iter_events",
     "iter_sessions",
+    "month_partitioned",
     "redact_url",
     "to_us",
     "ts_text",

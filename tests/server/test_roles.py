@@ -209,6 +209,7 @@ def _fill(path: str, t: Teams) -> str:
         .replace("{event_id}", t.a_event)
         .replace("{user_id}", t.a_member.user.id)
         .replace("{key_id}", a_key)
+        .replace("{team_id}", t.a_member.user.team_id)
     )
 
 
@@ -217,6 +218,8 @@ BODIES = {
     "/v1/users/{user_id}": {"role": "viewer", "password": "a brand new passphrase 9"},
     "/v1/sessions/{session_id}/events": {"events": []},
     "/v1/api-keys/{key_id}/rotate": {},
+    "/v1/users/{user_id}:erase": {"sessions": "delete"},
+    "/v1/teams/{team_id}": {"retention_days": 1},
 }
 
 

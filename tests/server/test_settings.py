@@ -43,6 +43,8 @@ def test_every_server_setting_comes_from_the_environment(monkeypatch):
         "max_body_bytes": "1048576",
         "key_cache_seconds": "0",
         "usage_flush_seconds": "1",
+        "retention_interval_seconds": "60",
+        "retention_archive_dir": "/srv/agentlog-archive",
         "access_log": "1",
         "cookie_secure": "1",
     }

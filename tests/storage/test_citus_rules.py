@@ -72,9 +72,9 @@ KNOWN_GAPS = {
     # unique keys are (id, team_id): an unscoped view (a local store, the server owner)
     # finds a row by its id alone
     "sessions: primary key sessions_pkey starts with id",
-    "events: unique index events_id_key starts with id",
-    "events: primary key events_pkey starts with rid",
-    # the full-text index and its queue are keyed by the event's rid
+    # the full-text index and its queue are keyed by the event's rid (events: since
+    # schema 8, partitioned by month, keyed by (team_id, id, ts), with rid indexed)
+    "events: index events_rid starts with rid",
     "events_fts: no team_id column",
     "fts_pending: no team_id column",
     # secondary indexes for the unscoped views' sorts and filters

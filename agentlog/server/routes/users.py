@@ -1,4 +1,4 @@
-"""`/v1/users`, `/v1/teams`, `/v1/audit`: account management.
+"""`/v1/users`, `/v1/teams`, `/v1/audit`, `/v1/retention`: account management, erasure, retention.
 
 The server owner manages every team; a team admin manages its own team only:
 another team's users answer 404 like missing ones, and it can neither make an
@@ -21,10 +21,14 @@ from agentlog.server.passwords import hash_password
 from agentlog.server.schemas import (
     ERROR_RESPONSES,
     AuditOut,
+    RetentionOut,
     TeamIn,
     TeamOut,
+    TeamUpdateIn,
     UserCreatedOut,
     UserCreateIn,
+    UserErasedOut,
+    UserEraseIn,
     UserOut,
     UserUpdateIn,
 )
@@ -152,6 +156,23 @@ def change_user(state: ServerState, admin: Principal, user_id: str, body: UserUp
     return user
 
 
+@router.post("/users/{user_id}:erase", tags=["users"], response_model=UserErasedOut)
+def erase_user(user_id: str, body: UserEraseIn, admin: AdminUser, state: StateDep) -> Response:
+    """Erase a user (GDPR): their sessions deleted or transferred to the team, their API keys
+    deleted, their audit entries pseudonymised; the erasure is audited under the pseudonym."""
+    target = _managed_user(state, admin, user_id)
+    if target.id == admin.user_id:
+        raise UsageError("you cannot erase yourself; ask another admin")
+    if target.role is Role.OWNER and not admin.is_owner:
+        raise Forbidden("only the server owner may erase an owner")
+    # The owner's erasure reaches every team the user ever wrote into (a user may have
+    # moved); a team admin's, its own team's sessions.
+    view = state.store if admin.is_owner else state.store.scoped(target.team_id, admin.user_id)
+    result = service.erase_user(view, state.accounts, target, body.sessions, admin.actor)
+    state.auth.forget()
+    return json_response(result)
+
+
 @router.get("/teams", tags=["teams"], response_model=list[TeamOut])
 def list_teams(principal: CurrentUser, state: StateDep) -> Response:
     """Every team (the server owner) or your own."""
@@ -170,6 +191,38 @@ def list_teams(principal: CurrentUser, state: StateDep) -> Response:
 def create_team(body: TeamIn, owner: OwnerUser, state: StateDep) -> Response:
     """A new team (the server owner only)."""
     return json_response(state.accounts.create_team(body.name, owner.actor).public(), 201)
+
+
+@router.patch("/teams/{team_id}", tags=["teams"], response_model=TeamOut)
+def update_team(team_id: str, body: TeamUpdateIn, admin: AdminUser, state: StateDep) -> Response:
+    """Set how long the team keeps its sessions (`retention_days`; null: for ever).
+
+    The server owner sets any team's, a team admin its own. The server erases sessions idle
+    for longer on its next retention run (`serve.retention_interval_seconds`).
+    """
+    tid = check_id(team_id, "team")
+    if not admin.manages(tid):
+        raise NotFound(f"no team with id {tid}")
+    team = state.accounts.set_team_retention(tid, body.retention_days, admin.actor)
+    return json_response(team.public())
+
+
+@router.post("/retention:apply", tags=["teams"], response_model=RetentionOut)
+def apply_retention(owner: OwnerUser, state: StateDep) -> Response:
+    """Apply every team's retention now (the server also does it periodically): erase sessions
+    idle past their team's horizon, drop whole months of events past every team's (PostgreSQL)."""
+    from pathlib import Path
+
+    from agentlog.server.retention import apply_retention as run
+
+    folder = state.settings.retention_archive_dir
+    report = run(
+        state.store,
+        state.accounts,
+        archive_dir=Path(folder) if folder else None,
+        actor=owner.actor,
+    )
+    return json_response(report.public())
 
 
 @router.get("/audit", tags=["audit"], response_model=list[AuditOut])

@@ -45,14 +45,52 @@ class Role(StrEnum):
             ) from None
 
 
+# A team keeps its sessions at most this long when its admin sets a retention (100 years).
+MAX_RETENTION_DAYS = 36_500
+
+
 @dataclass(frozen=True, slots=True)
 class Team:
     id: str
     name: str
     created_at: datetime
+    # Sessions idle for longer are erased by the server's retention task (None: kept).
+    retention_days: int | None = None
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": self.created_at,
+            "retention_days": self.retention_days,
+        }
+
+
+def check_retention_days(days: int | None) -> int | None:
+    if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
+        raise InvalidInput(
+            f"retention_days must be 1-{MAX_RETENTION_DAYS:,} (or null to keep everything)"
+        )
+    return days
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedUser:
+    """What erasing a user removed from the account tables (GDPR art. 17)."""
+
+    user_id: str
+    pseudonym: str  # what the audit log says instead of their id and email now
+    team_id: str
+    keys_deleted: int
+    audit_entries_pseudonymised: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "pseudonym": self.pseudonym,
+            "team_id": self.team_id,
+            "keys_deleted": self.keys_deleted,
+            "audit_entries_pseudonymised": self.audit_entries_pseudonymised,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +207,7 @@ class AccountStore(Protocol):
     def get_team(self, team_id: str) -> Team: ...
     def team_by_name(self, name: str) -> Team: ...
     def list_teams(self) -> list[Team]: ...
+    def set_team_retention(self, team_id: str, days: int | None, actor: Actor = ...) -> Team: ...
 
     def create_user(
         self, email: str, password_hash: str | None, role: Role, team_id: str, actor: Actor = ...
@@ -195,6 +234,12 @@ class AccountStore(Protocol):
     def end_refresh_family(self, family: str, *, reason: str = ...) -> None: ...
     def refresh_family_ended(self, family: str) -> bool: ...
     def sign_out_everywhere(self, user_id: str, actor: Actor = ...) -> None: ...
+    def erase_user(
+        self, user_id: str, actor: Actor = ..., details: dict[str, Any] | None = None
+    ) -> ErasedUser:
+        """Delete the user, their API keys and refresh tokens; pseudonymise their audit
+        entries; audit the erasure (with `details`) under the pseudonym. One transaction."""
+        ...
 
     def create_key(
         self, user_id: str, team_id: str, label: str, actor: Actor = ...
@@ -258,13 +303,16 @@ def open_accounts(url: str) -> AccountStore:
 
 
 __all__ = [
+    "MAX_RETENTION_DAYS",
     "AccountStore",
     "Actor",
     "ApiKey",
     "AuditEntry",
+    "ErasedUser",
     "Role",
     "Team",
     "User",
+    "check_retention_days",
     "hash_key",
     "key_prefix",
     "make_key_secret",

@@ -62,6 +62,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at)",
         ),
     ),
+    Migration(
+        "m003_team_retention",
+        # Days a team keeps its sessions after their last activity (NULL: for ever).
+        _statements("ALTER TABLE teams ADD COLUMN retention_days integer"),
+    ),
 )
 
 
@@ -72,6 +77,7 @@ class PostgresAccounts(SQLAccounts):
     _AUDIT_COLUMNS = (
         "id, at, action, actor_user_id, actor_key_id, team_id, target, details::text AS details"
     )
+    _DETAILS_TEXT = "details::text"
 
     @staticmethod
     def _ci(expr: str) -> str:

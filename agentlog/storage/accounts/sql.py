@@ -10,6 +10,8 @@ psycopg's `%s` (no shared query contains a literal `?` or `%`).
 from __future__ import annotations
 
 import hmac
+import re
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,9 +26,11 @@ from agentlog.storage.accounts import (
     Actor,
     ApiKey,
     AuditEntry,
+    ErasedUser,
     Role,
     Team,
     User,
+    check_retention_days,
     hash_key,
     key_prefix,
     make_key_secret,
@@ -47,6 +51,7 @@ class SQLAccounts(ABC):
     # The audit details parameter and column as each dialect stores them (text vs jsonb).
     _JSON_PARAM = "?"
     _AUDIT_COLUMNS = "*"
+    _DETAILS_TEXT = "details"
 
     @staticmethod
     def _ci(expr: str) -> str:
@@ -99,7 +104,7 @@ class SQLAccounts(ABC):
     # -- teams
     @staticmethod
     def _team(row: Row) -> Team:
-        return Team(row["id"], row["name"], from_us(row["created_at"]))
+        return Team(row["id"], row["name"], from_us(row["created_at"]), row["retention_days"])
 
     def create_team(self, name: str, actor: Actor = Actor()) -> Team:
         name = name.strip()
@@ -141,6 +146,20 @@ class SQLAccounts(ABC):
         return [
             self._team(r) for r in self._rows(f"SELECT * FROM teams ORDER BY {self._ci('name')}")
         ]
+
+    def set_team_retention(self, team_id: str, days: int | None, actor: Actor = Actor()) -> Team:
+        """Keep the team's sessions `days` days after their last activity (None: for ever)."""
+        team = self.get_team(team_id)
+        days = check_retention_days(days)
+        self._write(
+            [
+                ("UPDATE teams SET retention_days = ? WHERE id = ?", (days, team_id)),
+                self._audit_stmt(
+                    "team.retention", actor, team_id, team_id, {"retention_days": days}
+                ),
+            ]
+        )
+        return replace(team, retention_days=days)
 
     # -- users
     @staticmethod
@@ -368,6 +387,69 @@ class SQLAccounts(ABC):
                 self._audit_stmt("auth.logout_everywhere", actor, user.team_id, user_id, {}),
             ]
         )
+
+    def erase_user(
+        self, user_id: str, actor: Actor = Actor(), details: dict[str, Any] | None = None
+    ) -> ErasedUser:
+        """Delete the user, their keys and refresh tokens; pseudonymise their audit entries.
+
+        Every audit entry that names the user (as actor, as target, or their id or
+        email inside its details) names a random pseudonym instead, the same one for
+        all of them, so the log still shows what one person did without saying who.
+        The erasure is audited under that pseudonym, in the same transaction.
+        """
+        user = self.get_user(user_id)
+        pseudonym = "erased-" + secrets.token_hex(8)
+        keys = self._rows("SELECT id FROM api_keys WHERE user_id = ?", (user_id,))
+        named = {
+            r["id"]
+            for r in self._rows(
+                "SELECT id FROM audit_log WHERE actor_user_id = ? OR target = ?", (user_id, user_id)
+            )
+        }
+        mentions = re.compile(f"{re.escape(user.email)}|{re.escape(user_id)}", re.IGNORECASE)
+        rewritten: list[Statement] = []
+        for needle in (user.email.lower(), user_id.lower()):
+            for row in self._rows(
+                f"SELECT id, {self._DETAILS_TEXT} AS details FROM audit_log"
+                f" WHERE lower({self._DETAILS_TEXT}) LIKE ?",
+                (f"%{needle}%",),
+            ):
+                details_text = mentions.sub(pseudonym, row["details"])
+                if details_text != row["details"] and row["id"] not in {p[1][1] for p in rewritten}:
+                    named.add(row["id"])
+                    rewritten.append(
+                        (
+                            f"UPDATE audit_log SET details = {self._JSON_PARAM} WHERE id = ?",
+                            (details_text, row["id"]),
+                        )
+                    )
+        erased = ErasedUser(user_id, pseudonym, user.team_id, len(keys), len(named))
+        self._write(
+            [
+                (
+                    "UPDATE audit_log SET actor_user_id = ? WHERE actor_user_id = ?",
+                    (pseudonym, user_id),
+                ),
+                ("UPDATE audit_log SET target = ? WHERE target = ?", (pseudonym, user_id)),
+                *rewritten,
+                ("DELETE FROM refresh_tokens WHERE user_id = ?", (user_id,)),
+                ("DELETE FROM api_keys WHERE user_id = ?", (user_id,)),
+                ("DELETE FROM users WHERE id = ?", (user_id,)),
+                self._audit_stmt(
+                    "user.erase",
+                    actor,
+                    user.team_id,
+                    pseudonym,
+                    {
+                        "keys_deleted": erased.keys_deleted,
+                        "audit_entries_pseudonymised": erased.audit_entries_pseudonymised,
+                        **(details or {}),
+                    },
+                ),
+            ]
+        )
+        return erased
 
     # -- API keys
     @staticmethod

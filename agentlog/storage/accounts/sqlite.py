@@ -75,6 +75,12 @@ def m002_token_revocation(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at)")
 
 
+@migrations()
+def m003_team_retention(db: sqlite_utils.Database) -> None:
+    """Days a team keeps its sessions after their last activity (NULL: for ever)."""
+    db.execute("ALTER TABLE teams ADD COLUMN retention_days INTEGER")
+
+
 class SQLiteAccounts(SQLAccounts):
     """`AccountStore` in the server's SQLite file (one connection, serialised by a lock)."""
 

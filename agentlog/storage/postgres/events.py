@@ -27,6 +27,14 @@ from agentlog.storage.sql.teams import pick_team
 
 EVENT_COLUMNS = POSTGRES.event_columns
 
+# Every team key holding sessions, by a loose scan of session_stats' (team_id, session_id)
+# key: one index probe per team, however many sessions each holds.
+TEAMS_SQL = (
+    "WITH RECURSIVE t(team) AS (SELECT min(team_id) FROM session_stats UNION ALL"
+    " SELECT (SELECT min(team_id) FROM session_stats WHERE team_id > t.team) FROM t"
+    " WHERE t.team IS NOT NULL) SELECT team FROM t WHERE team IS NOT NULL"
+)
+
 
 def _prepare(query: EventQuery) -> bool | None:
     """Never prepare a full-text query: psycopg prepares a statement after its 5th run,
@@ -84,6 +92,10 @@ class PostgresEventReads:
         if self.team_id is not None:
             sql += " AND e.team_id = %s"
             params.append(self.team_id)
+        else:
+            # The key is (team_id, id, ts): name every team, so the lookup is one probe
+            # of each team's part of each month's key instead of a scan of every event.
+            sql += f" AND e.team_id = ANY(ARRAY({TEAMS_SQL}))"
         with self._conn() as conn:
             rows = {row[-1]: row for row in conn.execute(sql, params).fetchall()}
         team = pick_team(event_id, rows.keys(), "event")

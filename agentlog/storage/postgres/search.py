@@ -94,7 +94,7 @@ def pending_events(conn: psycopg.Connection) -> int:
     row = conn.execute(
         "SELECT count(*) FROM events e WHERE EXISTS (SELECT 1 FROM fts_pending p"
         " WHERE e.rid BETWEEN p.lo AND p.hi) AND NOT EXISTS"
-        " (SELECT 1 FROM events_fts f WHERE f.rid = e.rid)"
+        " (SELECT 1 FROM events_fts f WHERE f.rid = e.rid AND f.ts = e.ts)"
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -141,21 +141,22 @@ def index_batch(
         # A range may hold rids of other writes (identity values interleave); those are
         # indexed by their own range or already were: ON CONFLICT skips them.
         rows = conn.execute(
-            "SELECT e.rid, e.name, e.content FROM events e"
+            "SELECT e.rid, e.ts, e.name, e.content FROM events e"
             " JOIN unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) ON e.rid BETWEEN r.lo AND r.hi"
-            " WHERE NOT EXISTS (SELECT 1 FROM events_fts f WHERE f.rid = e.rid)",
+            " WHERE NOT EXISTS (SELECT 1 FROM events_fts f WHERE f.rid = e.rid AND f.ts = e.ts)",
             (los, his),
         ).fetchall()
         if rows:
             conn.execute(
-                "INSERT INTO events_fts (rid, tsv) SELECT t.rid, "
+                "INSERT INTO events_fts (rid, ts, tsv) SELECT t.rid, t.ts, "
                 + TSV.format("t.n", "t.c")
-                + " FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS t(rid, n, c)"
-                " ON CONFLICT (rid) DO NOTHING",
+                + " FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[])"
+                " AS t(rid, ts, n, c) ON CONFLICT (rid, ts) DO NOTHING",
                 (
                     [r[0] for r in rows],
-                    [index_text(r[1]) for r in rows],
+                    [r[1] for r in rows],
                     [index_text(r[2]) for r in rows],
+                    [index_text(r[3]) for r in rows],
                 ),
             )
         conn.execute("DELETE FROM fts_pending WHERE id = ANY(%s)", (taken,))

@@ -15,7 +15,8 @@ is safe to share between threads (FastAPI's thread pool, TUI workers).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ import orjson
 import psycopg
 from pydantic import ValidationError
 
-from agentlog.errors import InvalidInput
+from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import (
     BatchError,
     Event,
@@ -37,12 +38,14 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.storage.base import StoreInfo
+from agentlog.storage.postgres import partitions, retention
 from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres import write as w
 from agentlog.storage.postgres.conn import Target, connect, open_pool, parse_url, translated
 from agentlog.storage.postgres.dialect import POSTGRES
 from agentlog.storage.postgres.events import PostgresEventReads
 from agentlog.storage.postgres.migrations import apply, schema_version
+from agentlog.storage.postgres.partitions import Month
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SessionKey,
@@ -55,6 +58,9 @@ from agentlog.storage.sql.sessions import (
 from agentlog.storage.sql.teams import ambiguous, not_found, resolve_sessions, team_key
 
 _DEADLOCK_RETRIES = 3
+PRUNE_BATCH_SESSIONS = 500
+PRUNE_BATCH_EVENTS = 50_000
+log = logging.getLogger("agentlog.storage.postgres")
 
 
 class PostgresStore(PostgresEventReads, SQLSessionReads):
@@ -72,6 +78,9 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         self._owner = True
         with connect(self._target) as conn, translated(self._display):
             apply(conn, schema=self._target.schema, display=self._display)
+            # Months that have partitions (shared with every scoped view): a write with a
+            # timestamp outside them creates its month's partitions after it commits.
+            self._months: set[Month] = _maintain(conn)
         self._pool = open_pool(self._target, max_size=pool_size)
 
     # ------------------------------------------------------------ views
@@ -120,6 +129,14 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         if inserted:
             with self._conn() as conn:
                 fts.index_if_large(conn)
+                months = self._months
+                if (
+                    valid
+                    and not {partitions.month_of_time(e.timestamp) for _, e in valid} <= months
+                ):
+                    # Rows of a month without partitions went to the default partition:
+                    # give the month its own (they move across), then this month and ahead.
+                    months.update(_maintain(conn, wait=False))
         errors.sort(key=lambda b: b.index)
         return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
 
@@ -198,18 +215,76 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
             return w.delete_session_rows(conn, team, session_id)
 
     def prune(self, before: datetime) -> int:
-        sql = "SELECT s.team_id, s.id " + SESSION_FROM + " WHERE st.activity_at < %s"
+        # Bounded transactions (retention runs this on a live server): at most
+        # PRUNE_BATCH_SESSIONS sessions, or the first sessions holding PRUNE_BATCH_EVENTS
+        # events, per transaction; each session goes whole or not at all.
+        sql = (
+            "SELECT s.team_id, s.id, st.event_count " + SESSION_FROM + " WHERE st.activity_at < %s"
+        )
         params: list[Any] = [to_us(before)]
         if self.team_id is not None:
             sql += " AND s.team_id = %s"
             params.append(self.team_id)
+        sql += " ORDER BY st.activity_at, s.id LIMIT %s FOR UPDATE OF s SKIP LOCKED"
         erased = 0
-        with self._conn() as conn, conn.transaction():
-            rows = conn.execute(sql + " ORDER BY s.id FOR UPDATE OF s", params).fetchall()
-            for team, sid in rows:
-                w.delete_session_rows(conn, team, sid)
-                erased += 1
-        return erased
+        with self._conn() as conn:
+            while True:
+                with conn.transaction():
+                    rows = conn.execute(sql, [*params, PRUNE_BATCH_SESSIONS]).fetchall()
+                    events = 0
+                    for team, sid, count in rows:
+                        w.delete_session_rows(conn, team, sid)
+                        erased += 1
+                        events += count
+                        if events >= PRUNE_BATCH_EVENTS:
+                            break
+                if not rows:
+                    return erased
+
+    def erase_user_sessions(self, user_id: str, *, transfer: bool = False) -> int:
+        # created_by has no index: a sessions scan, for a rare admin request.
+        sql = "SELECT team_id, id FROM sessions WHERE created_by = %s"
+        params: list[Any] = [user_id]
+        if self.team_id is not None:
+            sql += " AND team_id = %s"
+            params.append(self.team_id)
+        done = 0
+        with self._conn() as conn:
+            while True:
+                with conn.transaction():
+                    keys = conn.execute(
+                        sql + " ORDER BY team_id, id LIMIT %s FOR UPDATE",
+                        [*params, PRUNE_BATCH_SESSIONS],
+                    ).fetchall()
+                    if not keys:
+                        return done
+                    if transfer:
+                        conn.execute(
+                            "UPDATE sessions s SET created_by = NULL FROM unnest(%s::text[],"
+                            " %s::text[]) AS k(team, sid) WHERE s.team_id = k.team AND s.id = k.sid",
+                            ([k[0] for k in keys], [k[1] for k in keys]),
+                        )
+                        stamp_changed(conn, [(k[0], k[1]) for k in keys], POSTGRES.p)
+                    else:
+                        for team, sid in keys:
+                            w.delete_session_rows(conn, team, sid)
+                    done += len(keys)
+
+    # ------------------------------------------------------------ partitions
+    def maintain_partitions(self) -> list[str]:
+        with self._conn() as conn:
+            self._months.update(_maintain(conn))
+            return [f"{y:04d}-{m:02d}" for y, m in sorted(partitions.existing_months(conn))]
+
+    def drop_expired_months(self, horizons: Mapping[str, datetime]) -> list[str]:
+        if self.team_id is not None:
+            raise UsageError("months hold every team's events: drop them through an unscoped store")
+        with self._conn() as conn:
+            dropped = retention.drop_expired_months(
+                conn, {team: to_us(when) for team, when in horizons.items()}
+            )
+        self._months.difference_update(dropped)
+        return [f"{y:04d}-{m:02d}" for y, m in dropped]
 
     # ------------------------------------------------------------ sessions
     def _reading(self) -> AbstractContextManager[psycopg.Connection]:
@@ -269,6 +344,18 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         """The number of the newest migration applied to this schema."""
         with self._conn() as conn:
             return schema_version(conn)
+
+
+def _maintain(conn: psycopg.Connection, *, wait: bool = True) -> set[Month]:
+    """`partitions.maintain`, never fatal: a busy parent table (the DDL waits at most
+    `partitions.LOCK_TIMEOUT` for its lock) leaves rows in the default partition until
+    the next try, and the months already there are what the write path compares with.
+    `wait=False` (after a write): skip when another session holds the partition lock."""
+    try:
+        return partitions.maintain(conn, wait=wait)
+    except psycopg.OperationalError as exc:  # a lock timeout, a deadlock with other DDL
+        log.warning("monthly partitions not made now (%s); retried later", exc)
+        return partitions.existing_months(conn)
 
 
 def _as_session(item: Session | dict[str, Any]) -> Session:

@@ -232,6 +232,31 @@ class SQLiteStore(EventReads, SQLSessionReads):
             team, rid = self._session_rid(conn, session_id)
             return w.delete_session_rows(conn, team, session_id, rid)
 
+    def erase_user_sessions(self, user_id: str, *, transfer: bool = False) -> int:
+        sql = "SELECT team_id, id FROM sessions WHERE created_by = ?"
+        params: list[Any] = [user_id]
+        if self.team_id is not None:
+            sql += " AND team_id = ?"
+            params.append(self.team_id)
+        with translated(self.path):
+            keys = [(t, sid) for t, sid in self._read().execute(sql, params).fetchall()]
+        # One transaction per session, as in prune: the write lock is never held long.
+        for team, sid in keys:
+            with self._db.transaction() as conn:
+                if transfer:
+                    conn.execute(
+                        "UPDATE sessions SET created_by = NULL WHERE team_id = ? AND id = ?",
+                        (team, sid),
+                    )
+                    stamp_changed(conn, [(team, sid)])
+                else:
+                    row = conn.execute(
+                        "SELECT rid FROM sessions WHERE team_id = ? AND id = ?", (team, sid)
+                    ).fetchone()
+                    if row is not None:
+                        w.delete_session_rows(conn, team, sid, row[0])
+        return len(keys)
+
     def prune(self, before: datetime) -> int:
         # One transaction per session, not one for all: a long prune must not hold the
         # write lock past other processes' busy timeout (an agent logging meanwhile).

@@ -1,0 +1,240 @@
+"""PostgreSQL events by month: the schema-8 conversion keeps every row, partitions come ahead and on demand."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agentlog.model import Event, EventType, Session, new_id, to_us
+from agentlog.storage.base import EventQuery
+from agentlog.storage.postgres.testing import ENV, drop_schema, new_schema_url
+
+psycopg = pytest.importorskip("psycopg")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not os.environ.get(ENV), reason=f"PostgreSQL tests need {ENV} set"),
+]
+
+
+@pytest.fixture
+def schema_url() -> Iterator[tuple[str, str]]:
+    url, schema = new_schema_url("parts")
+    try:
+        yield url, schema
+    finally:
+        drop_schema(schema)
+
+
+def _raw(schema: str) -> psycopg.Connection:
+    from agentlog.storage.postgres.testing import base_url
+
+    conn = psycopg.connect(base_url(), autocommit=True)
+    conn.execute(f"SET search_path = {schema}")
+    return conn
+
+
+def _where(conn: psycopg.Connection, table: str) -> dict[str, int]:
+    """Rows of `table` per partition."""
+    rows = conn.execute(
+        f"SELECT tableoid::regclass::text, count(*) FROM {table} GROUP BY 1"
+    ).fetchall()
+    return {name.rsplit(".", 1)[-1]: n for name, n in rows}
+
+
+def _partitions(conn: psycopg.Connection, table: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = %s::regclass",
+        (table,),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _at(year: int, month: int, day: int = 10) -> datetime:
+    return datetime(year, month, day, 12, tzinfo=UTC)
+
+
+def test_a_new_store_has_this_month_two_ahead_and_a_default(schema_url):
+    from agentlog.storage import open_store
+    from agentlog.storage.postgres.partitions import months_ahead, partition_name
+
+    url, schema = schema_url
+    open_store(url).close()
+    with _raw(schema) as conn:
+        for table in ("events", "events_fts"):
+            kind = conn.execute(
+                "SELECT relkind FROM pg_class WHERE oid = %s::regclass", (table,)
+            ).fetchone()
+            assert kind == ("p",)
+            want = {partition_name(table, m) for m in months_ahead(datetime.now(UTC))}
+            assert want | {f"{table}_default"} <= _partitions(conn, table)
+        key = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'events_pkey'"
+            " AND connamespace = %s::regnamespace",
+            (schema,),
+        ).fetchone()
+        assert key == ("PRIMARY KEY (team_id, id, ts)",)
+
+
+def test_schema_7_events_are_moved_into_months_losslessly(schema_url):
+    """m008: rows, rids, full-text rows and pending ranges survive; a new write continues the rids."""
+    from agentlog.storage import open_store
+    from agentlog.storage.postgres.conn import connect, parse_url
+    from agentlog.storage.postgres.migrations import LATEST_VERSION, MIGRATIONS, apply
+
+    url, schema = schema_url
+    target = parse_url(url)
+    s = Session(title="legacy")
+    events = [
+        Event(session_id=s.id, type=EventType.LOG, content=f"kumquat {i}", timestamp=when)
+        for i, when in enumerate((_at(2025, 1), _at(2025, 1, 20), _at(2025, 3), _at(2025, 3, 20)))
+    ]
+    with connect(target) as conn:
+        apply(conn, schema=schema, display=target.display, migrations=MIGRATIONS[:7])
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO sessions (id, title, created_at, updated_at) VALUES (%s, %s, 1, 1)",
+                (s.id, s.title),
+            )
+            conn.execute(
+                "INSERT INTO session_stats (session_id, activity_at, event_count)"
+                " VALUES (%s, 1, 4)",
+                (s.id,),
+            )
+            for e in events:
+                conn.execute(
+                    "INSERT INTO events (id, session_id, ts, type, content, team_id)"
+                    " VALUES (%s, %s, %s, 'LOG', %s, 'team-a')",
+                    (e.id, s.id, to_us(e.timestamp), e.content),
+                )
+            # Two indexed already, two waiting for the indexer.
+            conn.execute(
+                "INSERT INTO events_fts (rid, tsv) SELECT rid, to_tsvector('simple', content)"
+                " FROM events WHERE rid <= 2"
+            )
+            conn.execute("INSERT INTO fts_pending (lo, hi) VALUES (3, 4)")
+            conn.execute("UPDATE sessions SET team_id = 'team-a'")
+            conn.execute("UPDATE session_stats SET team_id = 'team-a'")
+            before = conn.execute("SELECT rid, id, ts FROM events ORDER BY rid").fetchall()
+    store = open_store(url)
+    try:
+        assert store.info().schema_version == LATEST_VERSION == 8
+        with _raw(schema) as conn:
+            assert conn.execute("SELECT rid, id, ts FROM events ORDER BY rid").fetchall() == before
+            assert _where(conn, "events") == {"events_p202501": 2, "events_p202503": 2}
+            assert _where(conn, "events_fts") == {"events_fts_p202501": 2}
+        found = store.list_events(EventQuery(text="kumquat", order="asc"))
+        assert [e.id for e in found] == [e.id for e in events]
+        with _raw(schema) as conn:
+            assert _where(conn, "events_fts") == {"events_fts_p202501": 2, "events_fts_p202503": 2}
+        assert store.get_event(events[2].id).content == "kumquat 2"
+        new = Event(session_id=s.id, type=EventType.LOG, content="fresh")
+        assert store.scoped("team-a").write(events=[new]).inserted == 1
+        with _raw(schema) as conn:
+            rid = conn.execute("SELECT rid FROM events WHERE id = %s", (new.id,)).fetchone()
+        assert rid is not None and rid[0] > 4
+    finally:
+        store.close()
+
+
+def test_a_write_from_an_old_month_gets_its_partition(schema_url):
+    from agentlog.storage import open_store
+
+    url, schema = schema_url
+    store = open_store(url)
+    try:
+        s = Session(title="imported")
+        old = [
+            Event(session_id=s.id, type=EventType.LOG, content="quince", timestamp=_at(2019, 5))
+            for _ in range(3)
+        ]
+        result = store.write(sessions=[s], events=old)
+        assert result.inserted == 3
+        with _raw(schema) as conn:
+            assert "events_p201905" in _partitions(conn, "events")
+            assert _where(conn, "events") == {"events_p201905": 3}
+        assert store.count_events(EventQuery(text="quince")) == 3
+        with _raw(schema) as conn:
+            assert _where(conn, "events_fts") == {"events_fts_p201905": 3}
+    finally:
+        store.close()
+
+
+def test_rows_waiting_in_the_default_move_to_their_month(schema_url):
+    """Rows that reached the default partition (no month yet) move out with their full-text rows."""
+    from agentlog.storage import open_store
+    from agentlog.storage.postgres import partitions
+
+    url, schema = schema_url
+    store = open_store(url)
+    try:
+        s = Session(title="late")
+        store.write(sessions=[s])
+        with _raw(schema) as conn:
+            ts = to_us(_at(2018, 2))
+            conn.execute(
+                "INSERT INTO events (id, session_id, ts, type, content) VALUES"
+                " (%s, %s, %s, 'LOG', 'medlar'), (%s, %s, %s, 'LOG', 'medlar')",
+                (new_id(), s.id, ts, new_id(), s.id, ts + 1),
+            )
+            conn.execute("INSERT INTO fts_pending (lo, hi) SELECT min(rid), max(rid) FROM events")
+        store.flush_index()
+        with _raw(schema) as conn:
+            assert _where(conn, "events") == {"events_default": 2}
+            assert _where(conn, "events_fts") == {"events_fts_default": 2}
+            assert partitions.default_months(conn) == {(2018, 2)}
+            partitions.maintain(conn)
+            assert _where(conn, "events") == {"events_p201802": 2}
+            assert _where(conn, "events_fts") == {"events_fts_p201802": 2}
+            assert partitions.default_months(conn) == set()
+        assert store.count_events(EventQuery(text="medlar")) == 2
+    finally:
+        store.close()
+
+
+def test_an_id_stored_under_another_timestamp_is_a_duplicate(schema_url):
+    """The key holds the timestamp (partitioning needs it); an id is still stored once per team."""
+    from agentlog.storage import open_store
+
+    url, _ = schema_url
+    store = open_store(url)
+    try:
+        s = Session()
+        e = Event(session_id=s.id, type=EventType.LOG, timestamp=_at(2026, 1))
+        assert store.write(sessions=[s], events=[e]).inserted == 1
+        assert store.write(events=[e]).duplicates == 1  # a retry
+        moved = e.model_copy(update={"timestamp": e.timestamp + timedelta(days=40)})
+        again = store.write(events=[moved, Event(session_id=s.id, type=EventType.LOG)])
+        assert (again.inserted, again.duplicates) == (1, 1)
+        assert store.get_session(s.id).event_count == 2
+        other_team = store.scoped("team-b").write(events=[moved])
+        assert other_team.inserted == 1  # ids are per team
+    finally:
+        store.close()
+
+
+def test_whole_months_are_detached_and_dropped(schema_url):
+    from agentlog.storage import open_store
+    from agentlog.storage.postgres import partitions
+
+    url, schema = schema_url
+    store = open_store(url)
+    try:
+        s = Session()
+        for month in (1, 2, 3):
+            store.write(
+                sessions=[s],
+                events=[Event(session_id=s.id, type=EventType.LOG, timestamp=_at(2024, month))],
+            )
+        store.flush_index()
+        with _raw(schema) as conn:
+            dropped = partitions.drop_months_before(conn, to_us(datetime(2024, 3, 1, tzinfo=UTC)))
+            assert dropped == [(2024, 1), (2024, 2)]
+            assert _where(conn, "events") == {"events_p202403": 1}
+            assert _where(conn, "events_fts") == {"events_fts_p202403": 1}
+            assert not {"events_p202401", "events_p202402"} & _partitions(conn, "events")
+    finally:
+        store.close()
