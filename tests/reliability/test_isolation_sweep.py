@@ -57,6 +57,9 @@ def probe_bodies(v: dict[str, str]) -> dict[tuple[str, str], Any]:
         ("patch", "/v1/users/{user_id}"): {"role": "viewer", "disabled": True},
         ("post", "/v1/teams"): {"name": "main"},
         ("post", "/v1/traces"): {"resourceSpans": []},
+        ("post", "/v1/users/{user_id}:erase"): {"sessions": "delete"},
+        ("patch", "/v1/teams/{team_id}"): {"retention_days": 1},
+        ("post", "/v1/retention:apply"): {},
     }
 
 
@@ -73,10 +76,13 @@ def victim_state(world: World, victim: Who, session_id: str) -> dict[str, Any]:
         for u in _items(c.get("/v1/users", headers=h).json())
         if u.get("team_id") == victim.user.team_id
     )
+    teams = c.get("/v1/teams", headers=h).json()
+    assert any(t["id"] == victim.user.team_id for t in teams)  # the owner sees every team
     return {
         "session": (session["title"], session["status"], session["event_count"]),
         "users": users,
         "key_works": c.get("/v1/auth/me", headers=victim.h).status_code == 200,
+        "retention": [t.get("retention_days") for t in teams if t["id"] == victim.user.team_id],
     }
 
 
@@ -141,6 +147,7 @@ def victim(world: World) -> tuple[Who, dict[str, str]]:
         "event_id": secret.id,
         "key_id": key["id"],
         "user_id": member.user.id,
+        "team_id": member.user.team_id,
         "email": member.user.email,
         "key_label": "victim-key-label-51d2",
     }
