@@ -16,31 +16,59 @@ import orjson
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _END = "__end__"
 
-Memo = dict[int, tuple[Any, Any]]  # id(message) -> (message, its JSON as an orjson.Fragment)
+# id(message) -> (message, its content and tool calls when converted, its JSON as an orjson.Fragment)
+Memo = dict[int, tuple[Any, Any, Any, Any]]
 
 
 def message(msg: Any) -> dict[str, Any]:
     """A LangChain message as a compact dict: role, content, and what else it carries."""
-    kind = getattr(msg, "type", None) or type(msg).__name__
+    kind = attr(msg, "type") or type(msg).__name__
     out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": msg.content}
-    name = getattr(msg, "name", None)
+    name = attr(msg, "name")
     if name:
         out["name"] = name
-    calls = getattr(msg, "tool_calls", None)
+    calls = attr(msg, "tool_calls")
     if calls:
         out["tool_calls"] = [
             {"id": c.get("id"), "name": c.get("name"), "args": c.get("args")} for c in calls
         ]
-    bad = getattr(msg, "invalid_tool_calls", None)
+    bad = attr(msg, "invalid_tool_calls")
     if bad:
         out["invalid_tool_calls"] = bad
-    call_id = getattr(msg, "tool_call_id", None)
+    call_id = attr(msg, "tool_call_id")
     if call_id:
         out["tool_call_id"] = call_id
-    status = getattr(msg, "status", None)
+    status = attr(msg, "status")
     if status and status != "success":
         out["status"] = status
     return out
+
+
+# (class, attribute) -> True when a pydantic class has no such field, property or
+# class attribute: `getattr(obj, name, None)` would then go through pydantic's
+# `__getattr__` and an AttributeError (about 5 µs; a HumanMessage has no
+# `tool_calls`), where the only place left to look is the instance's extras.
+_ABSENT: dict[tuple[type, str], bool] = {}
+
+
+def attr(obj: Any, name: str) -> Any:
+    """`getattr(obj, name, None)`, without pydantic's slow miss for attributes a message type lacks."""
+    key = (obj.__class__, name)
+    absent = _ABSENT.get(key)
+    if absent is None:
+        absent = _absent(key[0], name)
+    if absent:
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return extra.get(name) if extra else None
+    return getattr(obj, name, None)
+
+
+def _absent(cls: type, name: str) -> bool:
+    fields = getattr(cls, "__pydantic_fields__", None)
+    absent = isinstance(fields, dict) and name not in fields and not hasattr(cls, name)
+    if len(_ABSENT) < 10_000:
+        _ABSENT[(cls, name)] = absent
+    return absent
 
 
 _MESSAGE_TYPES: dict[type, bool] = {}
@@ -78,11 +106,15 @@ def dumps(value: Any, memo: Memo | None = None) -> str:
         if is_message(obj):
             if memo is None:
                 return message(obj)
+            # A message given a new content or tool calls since (LangChain messages
+            # are mutable) is converted again: the JSON is what it holds now.
+            content, calls = obj.content, attr(obj, "tool_calls")
             known = memo.get(id(obj))
-            if known is not None and known[0] is obj:
-                return known[1]
+            if known is not None and known[0] is obj and known[1] is content and known[2] is calls:
+                return known[3]
             fragment = orjson.Fragment(orjson.dumps(message(obj), default=default, option=_OPTIONS))
-            memo[id(obj)] = (obj, fragment)  # the message is held, so its id is not reused
+            # The message is held, so its id is not reused while the memo lives.
+            memo[id(obj)] = (obj, content, calls, fragment)
             return fragment
         return plain(obj)
 
@@ -170,7 +202,7 @@ def handoff_back(output: Any) -> str | None:
     if not isinstance(messages, Sequence) or isinstance(messages, str):
         return None
     for msg in list(messages)[-2:]:
-        for call in getattr(msg, "tool_calls", None) or ():
+        for call in attr(msg, "tool_calls") or ():
             name = call.get("name") if isinstance(call, Mapping) else None
             if isinstance(name, str) and name.startswith(_BACK) and len(name) > len(_BACK):
                 return name[len(_BACK) :]
@@ -303,7 +335,7 @@ def usage(
     msg: Any, llm_output: Mapping[str, Any] | None
 ) -> tuple[int | None, int | None, dict[str, Any] | None]:
     """(input tokens, output tokens, details) from `usage_metadata`, else the provider's token_usage."""
-    meta = getattr(msg, "usage_metadata", None) if msg is not None else None
+    meta = attr(msg, "usage_metadata") if msg is not None else None
     if meta:
         details: dict[str, Any] = {}
         for key in ("input_token_details", "output_token_details"):
@@ -328,7 +360,7 @@ def _int(value: Any) -> int | None:
 def tool_output(output: Any) -> tuple[Any, bool]:
     """(content, failed) of what a tool returned; a ToolMessage with status "error" failed."""
     if is_message(output):
-        return output.content, getattr(output, "status", None) == "error"
+        return output.content, attr(output, "status") == "error"
     if type(output).__name__ == "Command":
         return command(output), False
     return output, False
