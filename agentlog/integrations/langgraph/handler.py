@@ -30,6 +30,7 @@ from agentlog.integrations import pricing
 from agentlog.integrations.langgraph import mapping as m
 from agentlog.model import EventType, new_id
 from agentlog.sdk import links
+from agentlog.sdk.handle import current_session
 
 if TYPE_CHECKING:
     from agentlog.sdk.client import AgentLog
@@ -38,12 +39,14 @@ if TYPE_CHECKING:
 _NODE, _CHAIN, _LLM, _TOOL = range(4)
 _time_ns = time.time_ns
 _perf = time.perf_counter
-_STATE_UPDATE, _LLM_CALL, _TOOL_CALL, _HANDOFF = (
+_STATE_UPDATE, _LLM_CALL, _TOOL_CALL, _TOOL_RESULT, _HANDOFF = (
     EventType.STATE_UPDATE,
     EventType.LLM_CALL,
     EventType.TOOL_CALL,
+    EventType.TOOL_RESULT,
     EventType.HANDOFF,
 )
+_USER_INPUT, _AGENT_OUTPUT = EventType.USER_INPUT, EventType.AGENT_OUTPUT
 
 
 def _bubble_types() -> tuple[type[BaseException], type[BaseException], type[BaseException]] | None:
@@ -170,8 +173,6 @@ class AgentLogCallback(BaseCallbackHandler):
                     _text(value), name="resume", metadata={"resume": True}
                 )
                 return paused
-        from agentlog.sdk.handle import current_session
-
         borrowed = self._session or current_session()
         if borrowed is not None:
             scope = _Scope(borrowed, None, owned=False)
@@ -195,7 +196,7 @@ class AgentLogCallback(BaseCallbackHandler):
         if resuming:
             scope.handle.user_input(_text(value), name="resume", metadata={"resume": True})
         elif inputs is not None:
-            scope.handle.user_input(_text(m.input_content(inputs)), name=name)
+            _now_event(scope.handle, _USER_INPUT, _text(m.input_content(inputs)), name, None, None)
         return root
 
     def _scope_for(self, root: _Root, ns: str | None) -> _Scope:
@@ -470,9 +471,8 @@ class AgentLogCallback(BaseCallbackHandler):
             if kind == "interrupt" and error is not None:
                 self._interrupt(run, error)
             if not root.interrupted and outputs is not None:
-                root.scope.handle.agent_output(
-                    _text(m.output_content(outputs), root.memo), name=run.name
-                )
+                text = _text(m.output_content(outputs), root.memo)
+                _now_event(root.scope.handle, _AGENT_OUTPUT, text, run.name, None, None)
             self._finish_root(root, failed=False)
             return
         if not getattr(error, "__agentlog_logged__", False):
@@ -686,7 +686,7 @@ class AgentLogCallback(BaseCallbackHandler):
                     metadata={"handled": True},
                 )
             else:
-                handle.tool_result(run.name, content, parent_id=run.event_id, agent_id=run.agent)
+                _now_event(handle, _TOOL_RESULT, content, run.name, run.agent, run.event_id)
             if self._is_lone(run):
                 self._finish_root(run.root, failed=failed)
         except Exception as exc:
@@ -757,6 +757,20 @@ def _text(value: Any, memo: m.Memo | None = None) -> str | None:
     if value is None or value.__class__ is str:
         return value
     return m.dumps(value, memo)
+
+
+def _now_event(
+    handle: SessionHandle,
+    type: EventType,
+    content: str | None,
+    name: str | None,
+    agent: str | None,
+    parent_id: str | None,
+) -> None:
+    """An event stamped now (what `SessionHandle.event` does, on the handle's fast path)."""
+    handle._emit(
+        new_id(), _time_ns() // 1000, type, content, name, agent, None, parent_id, None, None
+    )
 
 
 def _thread_id(metadata: Mapping[str, Any] | None) -> str | None:

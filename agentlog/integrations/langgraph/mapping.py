@@ -8,7 +8,7 @@ the message's `usage_metadata` (else the provider's `llm_output`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -16,32 +16,70 @@ import orjson
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _END = "__end__"
 
-# id(message) -> (message, its content and tool calls when converted, its JSON as an orjson.Fragment)
-Memo = dict[int, tuple[Any, Any, Any, Any]]
+# id(message) -> (message, its content and tool calls when converted, its dict)
+Memo = dict[int, tuple[Any, Any, Any, dict[str, Any]]]
+
+_RECORDED = (
+    "type",
+    "content",
+    "name",
+    "tool_calls",
+    "invalid_tool_calls",
+    "tool_call_id",
+    "status",
+)
 
 
 def message(msg: Any) -> dict[str, Any]:
     """A LangChain message as a compact dict: role, content, and what else it carries."""
-    kind = attr(msg, "type") or type(msg).__name__
-    out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": msg.content}
-    name = attr(msg, "name")
+    return _message(msg, _reader(msg))
+
+
+def _message(msg: Any, get: Callable[[str], Any]) -> dict[str, Any]:
+    kind = get("type") or type(msg).__name__
+    out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": get("content")}
+    name = get("name")
     if name:
         out["name"] = name
-    calls = attr(msg, "tool_calls")
+    calls = get("tool_calls")
     if calls:
         out["tool_calls"] = [
             {"id": c.get("id"), "name": c.get("name"), "args": c.get("args")} for c in calls
         ]
-    bad = attr(msg, "invalid_tool_calls")
+    bad = get("invalid_tool_calls")
     if bad:
         out["invalid_tool_calls"] = bad
-    call_id = attr(msg, "tool_call_id")
+    call_id = get("tool_call_id")
     if call_id:
         out["tool_call_id"] = call_id
-    status = attr(msg, "status")
+    status = get("status")
     if status and status != "success":
         out["status"] = status
     return out
+
+
+# Message classes (pydantic models) whose recorded attributes are each a field or
+# nothing at all (no property or class attribute by that name): their values are
+# read straight from the instance's `__dict__` and extras.
+_PLAIN: dict[type, bool] = {}
+
+
+def _reader(msg: Any) -> Callable[[str], Any]:
+    """A `get(name)` for the attributes `message` records, as `getattr(msg, name, None)` gives them."""
+    cls = msg.__class__
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        fields = getattr(cls, "__pydantic_fields__", None)
+        plain = isinstance(fields, dict) and all(
+            n in fields or not hasattr(cls, n) for n in _RECORDED
+        )
+        if len(_PLAIN) < 1000:
+            _PLAIN[cls] = plain
+    if plain:
+        values = msg.__dict__
+        extra = getattr(msg, "__pydantic_extra__", None)
+        return {**extra, **values}.get if extra else values.get
+    return lambda name: attr(msg, name)
 
 
 # (class, attribute) -> True when a pydantic class has no such field, property or
@@ -98,8 +136,10 @@ def dumps(value: Any, memo: Memo | None = None) -> str:
 
     orjson walks dicts and lists in C and calls back only for what it does not
     know (messages, commands, sends, interrupts, pydantic models). `memo`
-    (one per graph run) keeps each message's JSON, so a conversation's history
-    is converted once, not again in every prompt and state update.
+    (one per graph run) keeps each message's converted dict, so a conversation's
+    history is converted once, not again in every prompt and state update (orjson
+    writes a known dict again in C; calling back into Python per message, or
+    nesting an orjson call in the callback, is what costs).
     """
 
     def default(obj: Any) -> Any:
@@ -108,14 +148,15 @@ def dumps(value: Any, memo: Memo | None = None) -> str:
                 return message(obj)
             # A message given a new content or tool calls since (LangChain messages
             # are mutable) is converted again: the JSON is what it holds now.
-            content, calls = obj.content, attr(obj, "tool_calls")
+            get = _reader(obj)
+            content, calls = get("content"), get("tool_calls")
             known = memo.get(id(obj))
             if known is not None and known[0] is obj and known[1] is content and known[2] is calls:
                 return known[3]
-            fragment = orjson.Fragment(orjson.dumps(message(obj), default=default, option=_OPTIONS))
+            converted = _message(obj, get)
             # The message is held, so its id is not reused while the memo lives.
-            memo[id(obj)] = (obj, content, calls, fragment)
-            return fragment
+            memo[id(obj)] = (obj, content, calls, converted)
+            return converted
         return plain(obj)
 
     try:
