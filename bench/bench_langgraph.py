@@ -10,7 +10,13 @@ runs inside a timed block; it wakes on its own clock (every 0.5 s or 500 records
 so part of it lands in other variants' blocks or in the flush between rounds. The
 writer thread's own CPU per recorded run is printed apart, measured on its clock.
 
-Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20]
+Then the handler alone: one run's callbacks, recorded from the real graph, are
+replayed straight into `AgentLogCallback` (and into the do-nothing handler) on
+one thread, so LangChain's dispatch and the graph are out of the figure and a
+loaded machine moves it less: the handler's own CPU per graph run (every
+callback on one thread, those a graph makes on its worker threads included).
+
+Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20] [--replays 2000]
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -112,10 +119,77 @@ def timed(graph: Any, config: dict[str, Any], runs: int) -> tuple[float, float, 
     )
 
 
+_CALLBACKS = (
+    "on_chain_start",
+    "on_chain_end",
+    "on_chain_error",
+    "on_chat_model_start",
+    "on_llm_start",
+    "on_llm_end",
+    "on_llm_error",
+    "on_tool_start",
+    "on_tool_end",
+    "on_tool_error",
+)
+
+
+def recorded_callbacks(graph: Any) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """The callbacks one run of `graph` makes, in the order they came (any thread)."""
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    class Recorder(BaseCallbackHandler):
+        run_inline = True
+
+    def recorder(name: str) -> Any:
+        def record(self: Any, *args: Any, **kwargs: Any) -> None:
+            with lock:
+                calls.append((name, args, kwargs))
+
+        return record
+
+    for name in _CALLBACKS:
+        setattr(Recorder, name, recorder(name))
+    inputs = {"messages": [HumanMessage("add 1 and 2, and the weather?")]}
+    graph.invoke(inputs, {"callbacks": [Recorder()]})
+    return calls
+
+
+def replayed(log: AgentLog, graph: Any, replays: int) -> tuple[float, float, float, int]:
+    """(AgentLogCallback's, Noop's, the writer thread's) CPU seconds per replayed run, callbacks."""
+    calls = recorded_callbacks(graph)
+    handler, noop = AgentLogCallback(log), Noop()
+    ours = [(getattr(handler, n), a, k) for n, a, k in calls]
+    theirs = [(getattr(noop, n, None) or (lambda *a, **k: None), a, k) for n, a, k in calls]
+
+    def play(seq: list[Any], times: int) -> float:
+        t0 = time.thread_time()
+        for _ in range(times):
+            for fn, a, k in seq:
+                fn(*a, **k)
+        return (time.thread_time() - t0) / times
+
+    play(ours, 20)
+    log.flush()
+    writer = sdk_writer.current()
+    assert writer is not None
+    clock = time.pthread_getcpuclockid(writer.thread.ident or 0)
+    block = max(1, replays // 20)
+    mine, bare, wrote = [], [], []
+    for _ in range(20):
+        bare.append(play(theirs, block))
+        w0 = time.clock_gettime(clock)
+        mine.append(play(ours, block))
+        log.flush()
+        wrote.append((time.clock_gettime(clock) - w0) / block)
+    return statistics.median(mine), statistics.median(bare), statistics.median(wrote), len(calls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--runs", type=int, default=20, help="graph runs per variant per round")
+    parser.add_argument("--replays", type=int, default=2000, help="replayed runs per graph")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
     log = AgentLog(tmp / "bench.db")
@@ -171,6 +245,13 @@ def main() -> None:
         print(
             f"  agentlog's writer thread: {per_run * 1000:.3f} ms cpu per recorded run"
             f" ({per_run / none_cpu * 100:.1f}% of the graph's cpu), on its own thread"
+        )
+    print(f"\nthe handler alone, {args.replays} replays of one run's callbacks, median per run")
+    for label, build in (("ReAct agent", react_agent), ("supervisor + 2 workers", supervisor)):
+        mine, bare, wrote, n = replayed(log, build(), args.replays)
+        print(
+            f"  {label:22} {n:3} callbacks   AgentLogCallback {mine * 1e6:6.1f} µs cpu"
+            f" (do-nothing handler {bare * 1e6:4.1f} µs)   its writer thread {wrote * 1e6:6.1f} µs cpu"
         )
     log.close()
     print(f"\nrecorded: {log.written:,} events, dropped {log.dropped}, lost {log.lost}")

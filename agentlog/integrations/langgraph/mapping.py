@@ -16,8 +16,9 @@ import orjson
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _END = "__end__"
 
-# id(message) -> (message, its content and tool calls when converted, its dict)
-Memo = dict[int, tuple[Any, Any, Any, dict[str, Any]]]
+# id(message) -> (message, its content and tool calls when converted, its dict,
+# whether they were read from its `__dict__`)
+Memo = dict[int, tuple[Any, Any, Any, dict[str, Any], bool]]
 
 _RECORDED = (
     "type",
@@ -143,19 +144,26 @@ def dumps(value: Any, memo: Memo | None = None) -> str:
     """
 
     def default(obj: Any) -> Any:
+        if memo is not None:
+            known = memo.get(id(obj))
+            # A message given a new content or tool calls since it was converted
+            # (LangChain messages are mutable) is converted again below: the JSON
+            # is what it holds now.
+            if known is not None and known[0] is obj:
+                if known[4]:
+                    values = obj.__dict__
+                    if values.get("content") is known[1] and values.get("tool_calls") is known[2]:
+                        return known[3]
+                elif attr(obj, "content") is known[1] and attr(obj, "tool_calls") is known[2]:
+                    return known[3]
         if is_message(obj):
             if memo is None:
                 return message(obj)
-            # A message given a new content or tool calls since (LangChain messages
-            # are mutable) is converted again: the JSON is what it holds now.
             get = _reader(obj)
             content, calls = get("content"), get("tool_calls")
-            known = memo.get(id(obj))
-            if known is not None and known[0] is obj and known[1] is content and known[2] is calls:
-                return known[3]
             converted = _message(obj, get)
             # The message is held, so its id is not reused while the memo lives.
-            memo[id(obj)] = (obj, content, calls, converted)
+            memo[id(obj)] = (obj, content, calls, converted, _PLAIN.get(obj.__class__, False))
             return converted
         return plain(obj)
 
