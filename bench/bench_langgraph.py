@@ -5,9 +5,18 @@ shared machine hits them alike; medians over rounds. Variants:
   none      no callbacks (the ceiling: the graph alone)
   noop      a do-nothing LangChain handler (LangChain's own cost of having one)
   agentlog  AgentLogCallback writing to a fresh SQLite file (its writer thread included)
-CPU time is the whole process's (so the writer thread's work is counted).
+CPU time is the whole process's, so the writer thread's work is counted when it
+runs inside a timed block; it wakes on its own clock (every 0.5 s or 500 records),
+so part of it lands in other variants' blocks or in the flush between rounds. The
+writer thread's own CPU per recorded run is printed apart, measured on its clock.
 
-Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20]
+Then the handler alone: one run's callbacks, recorded from the real graph, are
+replayed straight into `AgentLogCallback` (and into the do-nothing handler) on
+one thread, so LangChain's dispatch and the graph are out of the figure and a
+loaded machine moves it less: the handler's own CPU per graph run (every
+callback on one thread, those a graph makes on its worker threads included).
+
+Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20] [--replays 2000]
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -27,6 +37,7 @@ from langchain_core.tools import tool
 from agentlog import AgentLog
 from agentlog.integrations.langgraph import AgentLogCallback
 from agentlog.integrations.langgraph.testing import ScriptedChatModel, reply
+from agentlog.sdk import writer as sdk_writer
 
 warnings.simplefilter("ignore")
 
@@ -108,10 +119,77 @@ def timed(graph: Any, config: dict[str, Any], runs: int) -> tuple[float, float, 
     )
 
 
+_CALLBACKS = (
+    "on_chain_start",
+    "on_chain_end",
+    "on_chain_error",
+    "on_chat_model_start",
+    "on_llm_start",
+    "on_llm_end",
+    "on_llm_error",
+    "on_tool_start",
+    "on_tool_end",
+    "on_tool_error",
+)
+
+
+def recorded_callbacks(graph: Any) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """The callbacks one run of `graph` makes, in the order they came (any thread)."""
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    class Recorder(BaseCallbackHandler):
+        run_inline = True
+
+    def recorder(name: str) -> Any:
+        def record(self: Any, *args: Any, **kwargs: Any) -> None:
+            with lock:
+                calls.append((name, args, kwargs))
+
+        return record
+
+    for name in _CALLBACKS:
+        setattr(Recorder, name, recorder(name))
+    inputs = {"messages": [HumanMessage("add 1 and 2, and the weather?")]}
+    graph.invoke(inputs, {"callbacks": [Recorder()]})
+    return calls
+
+
+def replayed(log: AgentLog, graph: Any, replays: int) -> tuple[float, float, float, int]:
+    """(AgentLogCallback's, Noop's, the writer thread's) CPU seconds per replayed run, callbacks."""
+    calls = recorded_callbacks(graph)
+    handler, noop = AgentLogCallback(log), Noop()
+    ours = [(getattr(handler, n), a, k) for n, a, k in calls]
+    theirs = [(getattr(noop, n, None) or (lambda *a, **k: None), a, k) for n, a, k in calls]
+
+    def play(seq: list[Any], times: int) -> float:
+        t0 = time.thread_time()
+        for _ in range(times):
+            for fn, a, k in seq:
+                fn(*a, **k)
+        return (time.thread_time() - t0) / times
+
+    play(ours, 20)
+    log.flush()
+    writer = sdk_writer.current()
+    assert writer is not None
+    clock = time.pthread_getcpuclockid(writer.thread.ident or 0)
+    block = max(1, replays // 20)
+    mine, bare, wrote = [], [], []
+    for _ in range(20):
+        bare.append(play(theirs, block))
+        w0 = time.clock_gettime(clock)
+        mine.append(play(ours, block))
+        log.flush()
+        wrote.append((time.clock_gettime(clock) - w0) / block)
+    return statistics.median(mine), statistics.median(bare), statistics.median(wrote), len(calls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--runs", type=int, default=20, help="graph runs per variant per round")
+    parser.add_argument("--replays", type=int, default=2000, help="replayed runs per graph")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
     log = AgentLog(tmp / "bench.db")
@@ -131,6 +209,10 @@ def main() -> None:
         for config in variants.values():  # warm up every path once
             timed(graph, config, 3)
         log.flush()
+        writer = sdk_writer.current()
+        assert writer is not None
+        writer_clock = time.pthread_getcpuclockid(writer.thread.ident or 0)
+        writer_cpu = time.clock_gettime(writer_clock)
         samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
         for r in range(args.rounds):
             order = list(variants.items())
@@ -138,7 +220,8 @@ def main() -> None:
                 order.reverse()
             for name, config in order:
                 samples[name].append(timed(graph, config, args.runs))
-            log.flush()  # the writer's work for this round lands inside the round's timings
+            log.flush()  # the writer's work for this round ends before the next round starts
+        writer_cpu = time.clock_gettime(writer_clock) - writer_cpu
         print(f"\n{label}: {args.rounds} rounds x {args.runs} runs, median per run")
         # Each round's variants ran side by side: compare within a round, then take
         # the median of those ratios (robust to load that shifts between rounds).
@@ -157,6 +240,19 @@ def main() -> None:
                     for i, what in enumerate(("wall", "cpu", "calling-thread cpu"))
                 )
             )
+        none_cpu = statistics.median(x[1] for x in samples["none"])
+        per_run = writer_cpu / (args.rounds * args.runs)
+        print(
+            f"  agentlog's writer thread: {per_run * 1000:.3f} ms cpu per recorded run"
+            f" ({per_run / none_cpu * 100:.1f}% of the graph's cpu), on its own thread"
+        )
+    print(f"\nthe handler alone, {args.replays} replays of one run's callbacks, median per run")
+    for label, build in (("ReAct agent", react_agent), ("supervisor + 2 workers", supervisor)):
+        mine, bare, wrote, n = replayed(log, build(), args.replays)
+        print(
+            f"  {label:22} {n:3} callbacks   AgentLogCallback {mine * 1e6:6.1f} µs cpu"
+            f" (do-nothing handler {bare * 1e6:4.1f} µs)   its writer thread {wrote * 1e6:6.1f} µs cpu"
+        )
     log.close()
     print(f"\nrecorded: {log.written:,} events, dropped {log.dropped}, lost {log.lost}")
 

@@ -63,15 +63,30 @@ def _lookup(
 ) -> tuple[float, float] | None:
     if not model:
         return None
+    if table is PRICES:
+        # Which key a model name matches is remembered for the default table (a
+        # prefix search walks every key, and adapters price each call); the price
+        # is read from the table each time, and a key added or removed (the
+        # table's length changes) starts the search again.
+        known = _MATCHED.get(model)
+        if known is not None and known[0] == len(table):
+            if not known[1]:
+                return None
+            price = table.get(known[1])
+            if price is not None:
+                return price
     name = model.rsplit("/", 1)[-1].lower()
-    found = table.get(name)
-    if found is not None:
-        return found
-    best = ""
-    for key in table:
-        if name.startswith(key) and len(key) > len(best):
-            best = key
+    best = name if name in table else ""
+    if not best:
+        for key in table:
+            if name.startswith(key) and len(key) > len(best):
+                best = key
+    if table is PRICES and len(_MATCHED) < 10_000:
+        _MATCHED[model] = (len(table), best)
     return table[best] if best else None
+
+
+_MATCHED: dict[str, tuple[int, str]] = {}  # model name -> (len(PRICES), the key it matched)
 
 
 def price_of(

@@ -212,6 +212,61 @@ class SessionHandle:
             self._sink.internal_error(exc)
         return eid
 
+    def _emit(
+        self,
+        eid: str,
+        ts_us: int,
+        type: EventType,
+        content: str | None,
+        name: str | None,
+        agent_id: str | None,
+        metadata: dict[str, Any] | None,
+        parent_id: str | None,
+        duration_ms: float | None,
+        status: str | None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost_usd: float | None = None,
+    ) -> None:
+        """An adapter's event in the queue's own form, for callbacks on an agent's hot path.
+
+        `ts_us` is microseconds since the epoch (the SDK clock's form, which the
+        writer checks at parsing speed; a datetime costs it the full model), and
+        `metadata` a dict the caller built for this event and gives away (not
+        copied). Like every method here it never raises."""
+        try:
+            sink = self._sink
+            n = len(_QUEUE)
+            if n >= sink.wake_at:
+                if n >= sink.max_queue:
+                    sink.overflow()
+                    return
+                _w.poke()
+            if content is not None and content.__class__ is not str:
+                content = as_text(content)
+            _append(
+                (
+                    sink,
+                    _EVENT,
+                    self.id,
+                    eid,
+                    ts_us,
+                    type,
+                    agent_id or self.agent_id,
+                    name,
+                    content,
+                    metadata,
+                    parent_id,
+                    duration_ms,
+                    status,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                )
+            )
+        except Exception as exc:
+            self._sink.internal_error(exc)
+
     def _put(self, eid: str, ts: Any, type: EventType, content: Any, **fields: Any) -> str:
         """Like `event` with a given id and time (tool calls are stamped at their start)."""
         try:

@@ -248,3 +248,45 @@ def test_a_single_tag_string_is_one_tag(make_log, fake):
         pass
     log.flush(5)
     assert fake.sessions[s.id].tags == ["eval"]
+
+
+def test_an_adapters_emit_is_an_event_stamped_in_microseconds(make_log, fake):
+    """`SessionHandle._emit` (the LangGraph handler's path) stores what `event` would."""
+    from datetime import UTC, datetime
+
+    from agentlog.model import EventType, new_id
+
+    log = make_log(store=fake)
+    s = log.session("emit", agent_id="me")
+    eid = new_id()
+    at = datetime(2026, 12, 3, 23, 0, 0, 123456, tzinfo=UTC)
+    us = int(at.timestamp()) * 1_000_000 + at.microsecond
+    s._emit(eid, us, EventType.LLM_CALL, "hi", "gpt", None, {"k": 1}, None, 2.5, "ok", 3, 4, 0.1)
+    s._emit(new_id(), us + 1, EventType.LOG, {"not": "text"}, None, "other", None, eid, None, None)
+    assert log.flush(5)
+    first, second = sorted(fake.events.values(), key=lambda e: e.timestamp)
+    assert (first.id, first.timestamp, first.type, first.content, first.name) == (
+        eid,
+        at,
+        EventType.LLM_CALL,
+        "hi",
+        "gpt",
+    )
+    assert (first.agent_id, first.metadata, first.duration_ms, first.status.value) == (
+        "me",
+        {"k": 1},
+        2.5,
+        "ok",
+    )
+    assert (first.input_tokens, first.output_tokens, first.cost_usd) == (3, 4, 0.1)
+    assert (second.content, second.agent_id, second.parent_id) == ('{"not":"text"}', "other", eid)
+    assert second.status.value == "ok"
+
+
+def test_emit_on_a_full_queue_drops_and_counts(make_log, fake):
+    from agentlog.model import EventType, new_id
+
+    log = make_log(store=fake, max_queue=0)
+    s = log.session("full")
+    s._emit(new_id(), 1, EventType.LOG, "x", None, None, None, None, None, None)
+    assert log.dropped == 1

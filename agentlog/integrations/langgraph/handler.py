@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -31,14 +30,23 @@ from agentlog.integrations import pricing
 from agentlog.integrations.langgraph import mapping as m
 from agentlog.model import EventType, new_id
 from agentlog.sdk import links
+from agentlog.sdk.handle import current_session
 
 if TYPE_CHECKING:
     from agentlog.sdk.client import AgentLog
     from agentlog.sdk.handle import SessionHandle
 
 _NODE, _CHAIN, _LLM, _TOOL = range(4)
-_fromts = datetime.fromtimestamp
-_now = time.time
+_time_ns = time.time_ns
+_perf = time.perf_counter
+_STATE_UPDATE, _LLM_CALL, _TOOL_CALL, _TOOL_RESULT, _HANDOFF = (
+    EventType.STATE_UPDATE,
+    EventType.LLM_CALL,
+    EventType.TOOL_CALL,
+    EventType.TOOL_RESULT,
+    EventType.HANDOFF,
+)
+_USER_INPUT, _AGENT_OUTPUT = EventType.USER_INPUT, EventType.AGENT_OUTPUT
 
 
 def _bubble_types() -> tuple[type[BaseException], type[BaseException], type[BaseException]] | None:
@@ -99,7 +107,7 @@ class _Run:
     agent: str | None
     name: str
     ns: str | None
-    start: float
+    start: int  # microseconds since the epoch: events are stamped at their start
     t0: float
     extra: Any = None
     is_root: bool = False
@@ -165,8 +173,6 @@ class AgentLogCallback(BaseCallbackHandler):
                     _text(value), name="resume", metadata={"resume": True}
                 )
                 return paused
-        from agentlog.sdk.handle import current_session
-
         borrowed = self._session or current_session()
         if borrowed is not None:
             scope = _Scope(borrowed, None, owned=False)
@@ -190,7 +196,7 @@ class AgentLogCallback(BaseCallbackHandler):
         if resuming:
             scope.handle.user_input(_text(value), name="resume", metadata={"resume": True})
         elif inputs is not None:
-            scope.handle.user_input(_text(m.input_content(inputs)), name=name)
+            _now_event(scope.handle, _USER_INPUT, _text(m.input_content(inputs)), name, None, None)
         return root
 
     def _scope_for(self, root: _Root, ns: str | None) -> _Scope:
@@ -251,7 +257,7 @@ class AgentLogCallback(BaseCallbackHandler):
             # that owns this namespace, or the one hosting its graph, stands in.
             nodes = self._nodes
             parent = nodes.get(ns) or (nodes.get(ns.rsplit("|", 1)[0]) if "|" in ns else None)
-        now = _now()
+        now = _time_ns() // 1000
         if parent is None:
             root = self._open_root(name, metadata, inputs if kind == _CHAIN else None)
             scope = root.scope
@@ -279,7 +285,7 @@ class AgentLogCallback(BaseCallbackHandler):
             name,
             ns,
             now,
-            time.perf_counter(),
+            _perf(),
             extra,
         )
         if parent is None:
@@ -289,8 +295,8 @@ class AgentLogCallback(BaseCallbackHandler):
         self._runs[run_id] = run
         return run
 
-    def _stamp(self, run: _Run) -> tuple[datetime, float]:
-        return _fromts(run.start, UTC), (time.perf_counter() - run.t0) * 1000.0
+    def _stamp(self, run: _Run) -> tuple[int, float]:
+        return run.start, (_perf() - run.t0) * 1000.0
 
     # ------------------------------------------------------------ chains and nodes
     def on_chain_start(
@@ -373,17 +379,17 @@ class AgentLogCallback(BaseCallbackHandler):
         else:
             status = "error"
             run.scope.failed = True
-        handle.event(
-            EventType.STATE_UPDATE,
+        handle._emit(
+            run.event_id or new_id(),
+            ts,
+            _STATE_UPDATE,
             content,
-            name=run.name,
-            agent_id=run.agent,
-            metadata=meta,
-            parent_id=run.parent_event,
-            duration_ms=duration,
-            status=status,
-            timestamp=ts,
-            event_id=run.event_id,
+            run.name,
+            run.agent,
+            meta,
+            run.parent_event,
+            duration,
+            status,
         )
         if run.root.pending:
             self._flush_handoffs(run.root, (run.scope.path, run.name))
@@ -399,7 +405,7 @@ class AgentLogCallback(BaseCallbackHandler):
         # Recorded in the session of the graph that runs the target node: the
         # node's own (a `ParentCommand` reaches here at the level where it applies).
         root = run.root
-        stamp = _fromts(_now(), UTC)
+        stamp = _time_ns() // 1000
         said = m.handoff_text(cmd)  # the full update is on the node's STATE_UPDATE
         for target in targets:
             handoff = {
@@ -422,11 +428,27 @@ class AgentLogCallback(BaseCallbackHandler):
             else:
                 waiting = root.pending.pop(key, [])
         for h in waiting:
-            scope = h.pop("scope")
-            child = root.children.get((*scope.path, h["to_agent"]))
+            scope = h["scope"]
+            target = h["to_agent"]
+            # The metadata `SessionHandle.handoff` writes, built here so the event
+            # keeps its stamp in the SDK clock's form (see `SessionHandle._emit`).
+            meta: dict[str, Any] = {"from_agent": h["from_agent"], "to_agent": target}
+            meta.update(h["metadata"])
+            child = root.children.get((*scope.path, target))
             if child is not None:
-                h["metadata"]["child_session_id"] = child.handle.id
-            scope.handle.handoff(h.pop("to_agent"), h.pop("content"), **h)
+                meta["child_session_id"] = child.handle.id
+            scope.handle._emit(
+                new_id(),
+                h["timestamp"],
+                _HANDOFF,
+                h["content"],
+                target,
+                h["from_agent"],
+                meta,
+                h["parent_id"],
+                None,
+                None,
+            )
 
     def _interrupt(self, run: _Run, error: BaseException) -> None:
         if getattr(error, "__agentlog_logged__", False):
@@ -449,9 +471,8 @@ class AgentLogCallback(BaseCallbackHandler):
             if kind == "interrupt" and error is not None:
                 self._interrupt(run, error)
             if not root.interrupted and outputs is not None:
-                root.scope.handle.agent_output(
-                    _text(m.output_content(outputs), root.memo), name=run.name
-                )
+                text = _text(m.output_content(outputs), root.memo)
+                _now_event(root.scope.handle, _AGENT_OUTPUT, text, run.name, None, None)
             self._finish_root(root, failed=False)
             return
         if not getattr(error, "__agentlog_logged__", False):
@@ -535,19 +556,19 @@ class AgentLogCallback(BaseCallbackHandler):
             if run is None:
                 return
             ts, duration = self._stamp(run)
-            generations = getattr(response, "generations", None) or [[]]
+            generations = m.attr(response, "generations") or [[]]
             first = generations[0][0] if generations and generations[0] else None
-            msg = getattr(first, "message", None)
-            llm_output = getattr(response, "llm_output", None)
+            msg = m.attr(first, "message")
+            llm_output = m.attr(response, "llm_output")
             tokens_in, tokens_out, details = m.usage(msg, llm_output)
             if msg is not None:
                 answer: Any = msg
             else:
-                answer = getattr(first, "text", None)
+                answer = m.attr(first, "text")
             meta: dict[str, Any] = {}
             if details:
                 meta["usage"] = details
-            finish = (getattr(msg, "response_metadata", None) or {}).get("finish_reason")
+            finish = (m.attr(msg, "response_metadata") or {}).get("finish_reason")
             if finish:
                 meta["finish_reason"] = finish
             self._llm_event(run, ts, duration, answer, tokens_in, tokens_out, meta, "ok")
@@ -573,7 +594,7 @@ class AgentLogCallback(BaseCallbackHandler):
     def _llm_event(
         self,
         run: _Run,
-        ts: datetime,
+        ts: int,
         duration: float,
         answer: Any,
         tokens_in: int | None,
@@ -584,20 +605,20 @@ class AgentLogCallback(BaseCallbackHandler):
         body: dict[str, Any] = {"prompt": self._prompt(run)}
         if answer is not None:
             body["response"] = answer
-        run.scope.handle.event(
-            EventType.LLM_CALL,
+        run.scope.handle._emit(
+            run.event_id or new_id(),
+            ts,
+            _LLM_CALL,
             m.dumps(body, run.root.memo),
-            name=run.name,
-            agent_id=run.agent,
-            metadata=meta or None,
-            parent_id=run.parent_event,
-            duration_ms=duration,
-            status=status,
-            input_tokens=tokens_in,
-            output_tokens=tokens_out,
-            cost_usd=_cost(run.name, tokens_in, tokens_out, meta.get("usage"), self._prices),
-            timestamp=ts,
-            event_id=run.event_id,
+            run.name,
+            run.agent,
+            meta or None,
+            run.parent_event,
+            duration,
+            status,
+            tokens_in,
+            tokens_out,
+            _cost(run.name, tokens_in, tokens_out, meta.get("usage"), self._prices),
         )
 
     def _is_lone(self, run: _Run) -> bool:
@@ -631,19 +652,19 @@ class AgentLogCallback(BaseCallbackHandler):
         except Exception as exc:
             self._internal(exc)
 
-    def _tool_call(self, run: _Run, ts: datetime, duration: float, status: str) -> None:
+    def _tool_call(self, run: _Run, ts: int, duration: float, status: str) -> None:
         args, call_id = run.extra
-        run.scope.handle.event(
-            EventType.TOOL_CALL,
+        run.scope.handle._emit(
+            run.event_id or new_id(),
+            ts,
+            _TOOL_CALL,
             args,
-            name=run.name,
-            agent_id=run.agent,
-            metadata={"tool_call_id": call_id} if call_id else None,
-            parent_id=run.parent_event,
-            duration_ms=duration,
-            status=status,
-            timestamp=ts,
-            event_id=run.event_id,
+            run.name,
+            run.agent,
+            {"tool_call_id": call_id} if call_id else None,
+            run.parent_event,
+            duration,
+            status,
         )
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -665,7 +686,7 @@ class AgentLogCallback(BaseCallbackHandler):
                     metadata={"handled": True},
                 )
             else:
-                handle.tool_result(run.name, content, parent_id=run.event_id, agent_id=run.agent)
+                _now_event(handle, _TOOL_RESULT, content, run.name, run.agent, run.event_id)
             if self._is_lone(run):
                 self._finish_root(run.root, failed=failed)
         except Exception as exc:
@@ -736,6 +757,20 @@ def _text(value: Any, memo: m.Memo | None = None) -> str | None:
     if value is None or value.__class__ is str:
         return value
     return m.dumps(value, memo)
+
+
+def _now_event(
+    handle: SessionHandle,
+    type: EventType,
+    content: str | None,
+    name: str | None,
+    agent: str | None,
+    parent_id: str | None,
+) -> None:
+    """An event stamped now (what `SessionHandle.event` does, on the handle's fast path)."""
+    handle._emit(
+        new_id(), _time_ns() // 1000, type, content, name, agent, None, parent_id, None, None
+    )
 
 
 def _thread_id(metadata: Mapping[str, Any] | None) -> str | None:

@@ -8,7 +8,7 @@ the message's `usage_metadata` (else the provider's `llm_output`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -16,31 +16,98 @@ import orjson
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _END = "__end__"
 
-Memo = dict[int, tuple[Any, Any]]  # id(message) -> (message, its JSON as an orjson.Fragment)
+# id(message) -> (message, its content and tool calls when converted, its dict,
+# whether they were read from its `__dict__`)
+Memo = dict[int, tuple[Any, Any, Any, dict[str, Any], bool]]
+
+_RECORDED = (
+    "type",
+    "content",
+    "name",
+    "tool_calls",
+    "invalid_tool_calls",
+    "tool_call_id",
+    "status",
+)
 
 
 def message(msg: Any) -> dict[str, Any]:
     """A LangChain message as a compact dict: role, content, and what else it carries."""
-    kind = getattr(msg, "type", None) or type(msg).__name__
-    out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": msg.content}
-    name = getattr(msg, "name", None)
+    return _message(msg, _reader(msg))
+
+
+def _message(msg: Any, get: Callable[[str], Any]) -> dict[str, Any]:
+    kind = get("type") or type(msg).__name__
+    out: dict[str, Any] = {"role": _ROLES.get(kind, kind), "content": get("content")}
+    name = get("name")
     if name:
         out["name"] = name
-    calls = getattr(msg, "tool_calls", None)
+    calls = get("tool_calls")
     if calls:
         out["tool_calls"] = [
             {"id": c.get("id"), "name": c.get("name"), "args": c.get("args")} for c in calls
         ]
-    bad = getattr(msg, "invalid_tool_calls", None)
+    bad = get("invalid_tool_calls")
     if bad:
         out["invalid_tool_calls"] = bad
-    call_id = getattr(msg, "tool_call_id", None)
+    call_id = get("tool_call_id")
     if call_id:
         out["tool_call_id"] = call_id
-    status = getattr(msg, "status", None)
+    status = get("status")
     if status and status != "success":
         out["status"] = status
     return out
+
+
+# Message classes (pydantic models) whose recorded attributes are each a field or
+# nothing at all (no property or class attribute by that name): their values are
+# read straight from the instance's `__dict__` and extras.
+_PLAIN: dict[type, bool] = {}
+
+
+def _reader(msg: Any) -> Callable[[str], Any]:
+    """A `get(name)` for the attributes `message` records, as `getattr(msg, name, None)` gives them."""
+    cls = msg.__class__
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        fields = getattr(cls, "__pydantic_fields__", None)
+        plain = isinstance(fields, dict) and all(
+            n in fields or not hasattr(cls, n) for n in _RECORDED
+        )
+        if len(_PLAIN) < 1000:
+            _PLAIN[cls] = plain
+    if plain:
+        values = msg.__dict__
+        extra = getattr(msg, "__pydantic_extra__", None)
+        return {**extra, **values}.get if extra else values.get
+    return lambda name: attr(msg, name)
+
+
+# (class, attribute) -> True when a pydantic class has no such field, property or
+# class attribute: `getattr(obj, name, None)` would then go through pydantic's
+# `__getattr__` and an AttributeError (about 5 µs; a HumanMessage has no
+# `tool_calls`), where the only place left to look is the instance's extras.
+_ABSENT: dict[tuple[type, str], bool] = {}
+
+
+def attr(obj: Any, name: str) -> Any:
+    """`getattr(obj, name, None)`, without pydantic's slow miss for attributes a message type lacks."""
+    key = (obj.__class__, name)
+    absent = _ABSENT.get(key)
+    if absent is None:
+        absent = _absent(key[0], name)
+    if absent:
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return extra.get(name) if extra else None
+    return getattr(obj, name, None)
+
+
+def _absent(cls: type, name: str) -> bool:
+    fields = getattr(cls, "__pydantic_fields__", None)
+    absent = isinstance(fields, dict) and name not in fields and not hasattr(cls, name)
+    if len(_ABSENT) < 10_000:
+        _ABSENT[(cls, name)] = absent
+    return absent
 
 
 _MESSAGE_TYPES: dict[type, bool] = {}
@@ -70,20 +137,34 @@ def dumps(value: Any, memo: Memo | None = None) -> str:
 
     orjson walks dicts and lists in C and calls back only for what it does not
     know (messages, commands, sends, interrupts, pydantic models). `memo`
-    (one per graph run) keeps each message's JSON, so a conversation's history
-    is converted once, not again in every prompt and state update.
+    (one per graph run) keeps each message's converted dict, so a conversation's
+    history is converted once, not again in every prompt and state update (orjson
+    writes a known dict again in C; calling back into Python per message, or
+    nesting an orjson call in the callback, is what costs).
     """
 
     def default(obj: Any) -> Any:
+        if memo is not None:
+            known = memo.get(id(obj))
+            # A message given a new content or tool calls since it was converted
+            # (LangChain messages are mutable) is converted again below: the JSON
+            # is what it holds now.
+            if known is not None and known[0] is obj:
+                if known[4]:
+                    values = obj.__dict__
+                    if values.get("content") is known[1] and values.get("tool_calls") is known[2]:
+                        return known[3]
+                elif attr(obj, "content") is known[1] and attr(obj, "tool_calls") is known[2]:
+                    return known[3]
         if is_message(obj):
             if memo is None:
                 return message(obj)
-            known = memo.get(id(obj))
-            if known is not None and known[0] is obj:
-                return known[1]
-            fragment = orjson.Fragment(orjson.dumps(message(obj), default=default, option=_OPTIONS))
-            memo[id(obj)] = (obj, fragment)  # the message is held, so its id is not reused
-            return fragment
+            get = _reader(obj)
+            content, calls = get("content"), get("tool_calls")
+            converted = _message(obj, get)
+            # The message is held, so its id is not reused while the memo lives.
+            memo[id(obj)] = (obj, content, calls, converted, _PLAIN.get(obj.__class__, False))
+            return converted
         return plain(obj)
 
     try:
@@ -170,7 +251,7 @@ def handoff_back(output: Any) -> str | None:
     if not isinstance(messages, Sequence) or isinstance(messages, str):
         return None
     for msg in list(messages)[-2:]:
-        for call in getattr(msg, "tool_calls", None) or ():
+        for call in attr(msg, "tool_calls") or ():
             name = call.get("name") if isinstance(call, Mapping) else None
             if isinstance(name, str) and name.startswith(_BACK) and len(name) > len(_BACK):
                 return name[len(_BACK) :]
@@ -303,7 +384,7 @@ def usage(
     msg: Any, llm_output: Mapping[str, Any] | None
 ) -> tuple[int | None, int | None, dict[str, Any] | None]:
     """(input tokens, output tokens, details) from `usage_metadata`, else the provider's token_usage."""
-    meta = getattr(msg, "usage_metadata", None) if msg is not None else None
+    meta = attr(msg, "usage_metadata") if msg is not None else None
     if meta:
         details: dict[str, Any] = {}
         for key in ("input_token_details", "output_token_details"):
@@ -328,7 +409,7 @@ def _int(value: Any) -> int | None:
 def tool_output(output: Any) -> tuple[Any, bool]:
     """(content, failed) of what a tool returned; a ToolMessage with status "error" failed."""
     if is_message(output):
-        return output.content, getattr(output, "status", None) == "error"
+        return output.content, attr(output, "status") == "error"
     if type(output).__name__ == "Command":
         return command(output), False
     return output, False

@@ -55,6 +55,7 @@ def test_a_failing_recorder_never_reaches_the_graph(recorder, monkeypatch, caplo
         raise RuntimeError("recorder is broken")
 
     monkeypatch.setattr(SessionHandle, "event", refuse)
+    monkeypatch.setattr(SessionHandle, "_emit", refuse)  # the handler's fast path
     monkeypatch.setattr(SessionHandle, "user_input", refuse)
     out = fan_out_graph().invoke({"n": 0, "trail": []}, recorder.config())
     assert sorted(out["trail"]) == ["a", "b", "c", "d"]
