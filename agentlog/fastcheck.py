@@ -34,7 +34,6 @@ from pydantic import (
 
 from agentlog.model import (
     MAX_AGENT_ID_CHARS,
-    MAX_BATCH_EVENTS,
     MAX_CONTENT_BYTES,
     MAX_COST_USD,
     MAX_DURATION_MS,
@@ -94,8 +93,8 @@ def _metadata(value: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class CanonicalEvent(BaseModel):
-    """An `Event` in canonical form, NUL aside (the caller rules it out: `batch_from_json`
-    looks for it in the body's bytes at once); the field declarations mirror `Event`'s."""
+    """An `Event` in canonical form, NUL aside (`FastEvent` rules it out); the field
+    declarations mirror `Event`'s."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -142,15 +141,6 @@ class FastEvent(CanonicalEvent):
         return self
 
 
-class FastBatch(BaseModel):
-    """A `POST /v1/events:batch` body whose events are all canonical (sessions checked apart)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sessions: list[dict[str, Any]] = Field(default_factory=list)
-    events: list[CanonicalEvent] = Field(default_factory=list, max_length=MAX_BATCH_EVENTS)
-
-
 def as_event(fast: CanonicalEvent) -> Event:
     """The `Event` the model would have built, in place: same values, same fields set.
 
@@ -182,18 +172,6 @@ def event_from(data: Any) -> Event:
         return as_event(_fast_validate(data))
     except ValidationError:
         return Event.model_validate(data)
-
-
-def batch_from_json(body: bytes) -> tuple[list[dict[str, Any]], list[Event]] | None:
-    """(raw sessions, events) of a body whose events are all canonical and valid, read
-    straight from its JSON bytes; None when anything needs the model's slower, exact path."""
-    if b"\\u0000" in body:  # NUL can only be escaped in JSON: the text rule applies
-        return None
-    try:
-        data = FastBatch.model_validate_json(body)
-    except ValidationError:
-        return None
-    return data.sessions, [as_event(e) for e in data.events]
 
 
 def event_of(**values: Any) -> Event:

@@ -153,6 +153,7 @@ def import_rate(session: Session, events: list[Event], tmp: Path) -> tuple[float
     from agentlog.transfer.importer import import_file
     from agentlog.transfer.records import event_line, header, record_line, session_record
 
+    tmp.mkdir(exist_ok=True)
     src = tmp / "export.ndjson"
     with src.open("wb") as f:
         f.write(record_line(header()).replace(b'"kind":"event",', b"", 1))
@@ -210,7 +211,7 @@ def run_local(args: argparse.Namespace, out: dict) -> None:
         )
         sdk = [sdk_rate(events, tmp / f"sdk{k}.db") for k in range(args.repeat)]
         store.append(store_write_rate(session, events, tmp / "store2.db"))
-        imp = import_rate(session, events, tmp)
+        imp = [import_rate(session, events, tmp / f"imp{k}") for k in range(args.repeat)]
         raw.append(raw_ingest_rate(events, fts=True))
         raw_cpu.append(raw_ingest_rate(events, fts=True, clock=time.process_time))
         with tempfile.TemporaryDirectory() as rd:
@@ -224,7 +225,7 @@ def run_local(args: argparse.Namespace, out: dict) -> None:
     out["raw_sqlite_fts_eps"] = max(raw)
     out["store_write_eps"] = max(r[0] for r in store)
     out["sdk_eps"] = max(r[0] for r in sdk)
-    out["import_eps"] = imp[0]
+    out["import_eps"] = max(r[0] for r in imp)
     out["sdk_p50_us"] = min(r[1] for r in sdk)
     out["sdk_p99_us"] = min(r[2] for r in sdk)
     out["sdk_vs_store"] = out["sdk_eps"] / out["store_write_eps"]
@@ -233,7 +234,7 @@ def run_local(args: argparse.Namespace, out: dict) -> None:
     out["cpu_raw_sqlite_fts_eps"] = max(raw_cpu)
     out["cpu_store_write_eps"] = max(r[1] for r in store)
     out["cpu_sdk_eps"] = max(r[3] for r in sdk)
-    out["cpu_import_eps"] = imp[1]
+    out["cpu_import_eps"] = max(r[1] for r in imp)
     out["cpu_sdk_vs_store"] = out["cpu_sdk_eps"] / out["cpu_store_write_eps"]
     out["cpu_sdk_vs_raw"] = out["cpu_sdk_eps"] / out["cpu_raw_sqlite_fts_eps"]
     out["cpu_import_vs_store"] = out["cpu_import_eps"] / out["cpu_store_write_eps"]
@@ -487,7 +488,7 @@ def main() -> None:
     ap.add_argument("parts", nargs="*", help="local and/or server (default both)")
     ap.add_argument("--events", type=int, default=20_000)
     ap.add_argument("--small", action="store_true", help="~150-character content")
-    ap.add_argument("--repeat", type=int, default=2, help="SDK runs (best kept)")
+    ap.add_argument("--repeat", type=int, default=2, help="SDK and import runs (best kept)")
     args = ap.parse_args()
     args.parts = args.parts or ["local", "server"]
     if set(args.parts) - {"local", "server"}:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import orjson
 import pytest
 from pydantic import ValidationError
 
-from agentlog.fastcheck import FastEvent, FastSdkEvent, as_event, batch_from_json, event_from
+from agentlog.fastcheck import FastEvent, FastSdkEvent, as_event, event_from
 from agentlog.model import (
     MAX_CONTENT_BYTES,
     MAX_METADATA_DEPTH,
@@ -127,26 +126,6 @@ def test_the_fast_check_mirrors_every_field_of_the_model() -> None:
         assert field.is_required() == Event.model_fields[name].is_required(), name
 
 
-def test_a_canonical_body_is_read_in_one_pass_and_any_other_is_left_to_the_model() -> None:
-    good = [_base(id=new_id(), timestamp="2026-01-31T12:00:00Z", content=f"e{i}") for i in range(3)]
-    read = batch_from_json(orjson.dumps({"sessions": [{"id": SID}], "events": good}))
-    assert read is not None
-    sessions, events = read
-    assert sessions == [{"id": SID}]
-    assert [e.model_dump() for e in events] == [Event.model_validate(g).model_dump() for g in good]
-    for odd in (
-        {"events": [*good, _base(type="log")]},
-        {"events": good, "extra": 1},
-        {"events": [good[0]] * 1001},
-        {"sessions": None, "events": good},
-        [good[0]],
-    ):
-        assert batch_from_json(orjson.dumps(odd)) is None
-    assert batch_from_json(b'{"events": [{"content": "\\ud800"}]}') is None
-    nul = _base(id=new_id(), timestamp="2026-01-31T12:00:00Z", content="a\x00b")
-    assert batch_from_json(orjson.dumps({"events": [nul]})) is None
-
-
 def test_the_sdk_check_takes_its_own_records_and_refuses_lone_surrogates() -> None:
     values = {
         "id": new_id(),
@@ -160,18 +139,3 @@ def test_the_sdk_check_takes_its_own_records_and_refuses_lone_surrogates() -> No
     assert type(event) is Event and event.type is EventType.TOOL_CALL and event.metadata == {}
     with pytest.raises(ValidationError):
         FastSdkEvent.model_validate({**values, "content": "a" + LONE})
-
-
-@pytest.mark.parametrize("data", CASES)
-def test_a_body_read_fast_gives_what_the_model_gives(data) -> None:
-    try:
-        body = orjson.dumps({"events": [data]}, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # bytes, lone surrogates: no JSON body carries them
-        return
-    read = batch_from_json(body)
-    if read is None:
-        return
-    model = Event.model_validate(orjson.loads(body)["events"][0])
-    assert read[1][0].model_dump(exclude={"id", "timestamp"}) == model.model_dump(
-        exclude={"id", "timestamp"}
-    )

@@ -14,10 +14,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentlog.model import Event, Session, WriteResult
 from agentlog.sdk.spool import SpoolLock, default_spool_path, marked_row, open_spool, pending, sync
+from agentlog.storage.sql.rows import write_rows_to
 
 if TYPE_CHECKING:
     from agentlog.storage.base import Store
@@ -103,11 +104,25 @@ class SpoolingTransport:
 
     # ------------------------------------------------------------ the writer's interface
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        return self._deliver(sessions, events, lambda store, s, e: store.write(s, e))
+
+    def write_rows(
+        self, sessions: Sequence[Session] = (), rows: Sequence[Sequence[Any]] = ()
+    ) -> WriteResult:
+        """`write` of checked event rows (the SDK writer's form; `Store.write_rows`)."""
+        return self._deliver(sessions, rows, write_rows_to)
+
+    def _deliver(
+        self,
+        sessions: Sequence[Session],
+        events: Sequence[Any],
+        send: Callable[[Store, Sequence[Session], Sequence[Any]], WriteResult],
+    ) -> WriteResult:
         if self.breaker.allow():
             try:
                 if self.spool_pending:
                     self._drain()
-                result = self._remote_store().write(sessions, events)
+                result = send(self._remote_store(), sessions, events)
             except Exception as exc:
                 if not is_outage(exc):
                     raise
@@ -115,7 +130,11 @@ class SpoolingTransport:
             else:
                 self.breaker.success()
                 return result
-        return self._to_spool(sessions, events)
+        with self.lock:
+            result = send(self._spool_store(), [marked_row(s) for s in sessions], events)
+        self.spool_pending = True
+        self.spooled += len(events)
+        return result
 
     def maintain(self) -> None:
         """Idle work: when the breaker allows, send what is spooled."""
@@ -160,13 +179,6 @@ class SpoolingTransport:
                 exc,
                 self.spool_path,
             )
-
-    def _to_spool(self, sessions: Sequence[Session], events: Sequence[Event]) -> WriteResult:
-        with self.lock:
-            result = self._spool_store().write([marked_row(s) for s in sessions], events)
-        self.spool_pending = True
-        self.spooled += len(events)
-        return result
 
     def _drain(self) -> None:
         """Send the spool to the server in order; raise (after partial progress) on failure."""

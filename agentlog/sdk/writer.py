@@ -37,6 +37,15 @@ from agentlog.model import (
     from_us,
     validation_message,
 )
+from agentlog.rowcheck import sdk_row
+from agentlog.storage.sql.rows import (
+    ROW_CONTENT,
+    ROW_ID,
+    ROW_METADATA,
+    event_values,
+    row_event,
+    write_rows_to,
+)
 
 logger = logging.getLogger("agentlog")
 
@@ -133,7 +142,8 @@ class Sink:
     lost: int = 0  # valid records the store failed to take after every retry
     written: int = 0
     sessions: dict[str, Session] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
+    # Events waiting, as the stores' rows (`storage.sql.rows.event_values`' order).
+    events: list[tuple[Any, ...]] = field(default_factory=list)
     oldest: float = 0.0  # monotonic time the oldest waiting record arrived
     warned: set[str] = field(default_factory=set)
     # Masks secrets in every record before it is written (`AgentLog(redact=...)`); the
@@ -235,33 +245,39 @@ class Writer:
     def _accept_event(self, sink: Sink, item: tuple[Any, ...]) -> None:
         if sink.closed:
             return
+        row = sdk_row(item)  # plain checks, straight to the stores' row
+        if row is None:
+            try:
+                row = event_values(self._model_event(item))
+            except Exception as exc:
+                sink.dropped += 1
+                sink.warn_once(
+                    f"event:{_error_kind(exc)}", f"dropped an event: {validation_message(exc)}"
+                )
+                return
+        if not sink.events and not sink.sessions:
+            sink.oldest = time.monotonic()
+        sink.events.append(row)
+        if len(sink.events) >= sink.batch_size:
+            self._commit(sink)
+
+    @staticmethod
+    def _model_event(item: tuple[Any, ...]) -> Event:
+        """The model's Event for a record `sdk_row` had doubts about (its limits, its messages)."""
         values = dict(zip(_EVENT_FIELDS, item[2:16], strict=True))
         if len(item) > 16:
             values.update(item[16])
         ts = values["timestamp"]
         if values["status"] is None:
             del values["status"]
-        try:
-            if type(ts) is int:  # the SDK's own clock: the fast check, the model if in doubt
-                values["timestamp"] = from_us(ts)
-                try:
-                    event: Event = as_event(_fast_sdk_event(values))
-                except ValidationError:
-                    event = SdkEvent(**values)
-            else:
-                values["timestamp"] = ts[0]
-                event = SdkEvent(**values)
-        except Exception as exc:
-            sink.dropped += 1
-            sink.warn_once(
-                f"event:{_error_kind(exc)}", f"dropped an event: {validation_message(exc)}"
-            )
-            return
-        if not sink.events and not sink.sessions:
-            sink.oldest = time.monotonic()
-        sink.events.append(event)
-        if len(sink.events) >= sink.batch_size:
-            self._commit(sink)
+        if type(ts) is int:  # the SDK's own clock: the fast check, the model if in doubt
+            values["timestamp"] = from_us(ts)
+            try:
+                return as_event(_fast_sdk_event(values))
+            except ValidationError:
+                return SdkEvent(**values)
+        values["timestamp"] = ts[0]
+        return SdkEvent(**values)
 
     def _accept_session(self, sink: Sink, values: dict[str, Any]) -> None:
         if sink.closed:
@@ -321,25 +337,26 @@ class Writer:
     # ------------------------------------------------------------ writing
     def _commit(self, sink: Sink) -> None:
         sessions = list(sink.sessions.values())
-        events = sink.events
+        batch: list[Any] = sink.events
         sink.sessions = {}
         sink.events = []
         if sink.redactor is not None:
             try:
                 sessions = [sink.redactor(s) for s in sessions]
-                events = [sink.redactor(e) for e in events]
+                batch = [sink.redactor(row_event(row)) for row in batch]
             except Exception as exc:  # never write what could not be masked
-                sink.dropped += len(sessions) + len(events)
+                sink.dropped += len(sessions) + len(batch)
                 sink.warn_once("redact", f"dropped records that could not be redacted: {exc!r}")
                 return
         first = True
-        for chunk in chunk_events(events):
+        for chunk in chunk_events(batch):
             self._write(sink, sessions if first else [], chunk)
             first = False
         if first:  # sessions only
             self._write(sink, sessions, [])
 
-    def _write(self, sink: Sink, sessions: list[Session], events: list[Event]) -> None:
+    def _write(self, sink: Sink, sessions: list[Session], events: list[Any]) -> None:
+        """Write sessions and events (rows, or Events once redacted) with retries."""
         count = len(sessions) + len(events)
         # A healthy store gets retries; one that just failed a whole batch gets a
         # single attempt per batch, so a dead store cannot stall the writer.
@@ -350,7 +367,7 @@ class Writer:
             try:
                 if sink.transport is None:
                     sink.transport = sink.open_transport()
-                result: WriteResult = sink.transport.write(sessions, events)
+                result: WriteResult = _send(sink.transport, sessions, events)
             except Exception as exc:
                 if _record_error(exc) and count > 1 and sink.transport is not None:
                     self._write_apart(sink, sink.transport, sessions, events)  # write around it
@@ -388,18 +405,18 @@ class Writer:
             )
 
     def _write_apart(
-        self, sink: Sink, transport: Transport, sessions: list[Session], events: list[Event]
+        self, sink: Sink, transport: Transport, sessions: list[Session], events: list[Any]
     ) -> None:
         """A batch failed because of what a record holds: write it in halves, so only
         the records that fail on their own are dropped (warned and counted)."""
-        records: list[Session | Event] = [*sessions, *events]
+        records: list[Any] = [*sessions, *events]
         pending = [records]
         while pending:
             part = pending.pop()
             part_sessions = [r for r in part if isinstance(r, Session)]
-            part_events = [r for r in part if isinstance(r, Event)]
+            part_events = [r for r in part if not isinstance(r, Session)]
             try:
-                result: WriteResult = transport.write(part_sessions, part_events)
+                result: WriteResult = _send(transport, part_sessions, part_events)
             except Exception as exc:
                 if not _record_error(exc) and not _refuses_batch(exc):
                     # The store itself failed midway: what is left goes through the
@@ -408,7 +425,7 @@ class Writer:
                     self._write(
                         sink,
                         [r for r in rest if isinstance(r, Session)],
-                        [r for r in rest if isinstance(r, Event)],
+                        [r for r in rest if not isinstance(r, Session)],
                     )
                     return
                 if len(part) > 1:
@@ -418,9 +435,11 @@ class Writer:
                     continue
                 sink.dropped += 1
                 kind = "session" if part_sessions else "event"
+                record = part[0]
+                record_id = record[ROW_ID] if isinstance(record, tuple) else record.id
                 sink.warn_once(
                     f"record:{type(exc).__name__}",
-                    f"dropped {kind} {part[0].id} the store could not take "
+                    f"dropped {kind} {record_id} the store could not take "
                     f"({type(exc).__name__}: {exc}); the rest of its batch was written",
                 )
                 continue
@@ -483,19 +502,32 @@ def _error_kind(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _size(event: Event) -> int:
+def _send(transport: Transport, sessions: list[Session], events: list[Any]) -> WriteResult:
+    """One write of rows (the writer's form) or of Events (once redacted)."""
+    if events and events[0].__class__ is tuple:
+        return write_rows_to(transport, sessions, events)  # type: ignore[arg-type]
+    return transport.write(sessions, events)
+
+
+def _size(event: Any) -> int:
+    """An upper bound of an event's share of a request (rows and Events alike)."""
+    if event.__class__ is tuple:
+        content = event[ROW_CONTENT]
+        return (
+            _EVENT_OVERHEAD_BYTES + (len(content) * 4 if content else 0) + len(event[ROW_METADATA])
+        )
     size = _EVENT_OVERHEAD_BYTES + (len(event.content) * 4 if event.content else 0)
     if event.metadata:
         size += len(orjson.dumps(event.metadata, option=orjson.OPT_NON_STR_KEYS, default=str))
     return size
 
 
-def chunk_events(events: list[Event]) -> list[list[Event]]:
+def chunk_events(events: list[Any]) -> list[list[Any]]:
     """Split into store.write-sized batches (MAX_BATCH_EVENTS and MAX_BATCH_BYTES)."""
     if len(events) <= MAX_BATCH_EVENTS and sum(map(_size, events)) <= _BATCH_BYTES:
         return [events] if events else []
-    chunks: list[list[Event]] = []
-    current: list[Event] = []
+    chunks: list[list[Any]] = []
+    current: list[Any] = []
     size = 0
     for event in events:
         cost = _size(event)

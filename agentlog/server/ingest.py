@@ -1,9 +1,11 @@
-"""Write requests: parse once, validate each item, store the good ones in one call.
+"""Write requests: parse once, check each item into the store's row, store the good ones in one call.
 
-A body whose events are all in canonical form is read and validated in one
-pass from its JSON bytes (`fastcheck.batch_from_json`); any other body is
-parsed with orjson and each event validated on its own, falling back to the
-model (and its exact messages) for whatever is not canonical.
+A body whose events are all in canonical form is read and checked in one
+compiled pass from its JSON bytes (`batchcheck.batch_rows`); any other body is
+parsed with orjson and each event checked on its own (`rowcheck.json_row`),
+falling back to the model (and its exact messages) for whatever is not
+canonical. The store takes the rows as they are where it can
+(`Store.write_rows`), else the Events they hold.
 
 A batch with some bad events stores the rest and answers 207 with the failed
 items by index (their index in the request, not among the good ones).
@@ -12,13 +14,15 @@ items by index (their index in the request, not among the good ones).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
+from agentlog.batchcheck import batch_rows
 from agentlog.errors import InvalidInput, PayloadTooLarge, UsageError
-from agentlog.fastcheck import batch_from_json, event_from
+from agentlog.fastcheck import event_from
 from agentlog.model import (
     MAX_BATCH_EVENTS,
     BatchError,
@@ -27,8 +31,10 @@ from agentlog.model import (
     WriteResult,
     validation_message,
 )
+from agentlog.rowcheck import Row, json_row
 from agentlog.server.state import ServerState
 from agentlog.storage.base import Store
+from agentlog.storage.sql.rows import event_values, row_record, write_rows_to
 
 
 def parse_json(body: bytes) -> Any:
@@ -47,12 +53,14 @@ def parse_json(body: bytes) -> Any:
         raise UsageError(f"the request body is not valid JSON: {exc}") from None
 
 
-def parse_batch(body: bytes, *, session_id: str | None = None) -> tuple[list[Session], list[Any]]:
-    """The batch's sessions (validated) and its event items (raw, or already `Event`s when
-    the whole body was canonical), or a 4xx for its shape."""
-    fast = batch_from_json(body) if session_id is None else None
+def parse_batch(
+    body: bytes, *, session_id: str | None = None
+) -> tuple[list[Session], list[Any] | Rows]:
+    """The batch's sessions (validated) and its event items (raw, or already checked `Rows`
+    when the whole body was canonical), or a 4xx for its shape."""
+    fast = batch_rows(body) if session_id is None else None
     if fast is not None:
-        return _sessions(fast[0]), fast[1]
+        return _sessions(fast[0]), Rows(fast[1])
     data = parse_json(body)
     if isinstance(data, list) and session_id is not None:
         data = {"events": data}
@@ -97,18 +105,20 @@ def _sessions(raw_sessions: list[Any]) -> list[Session]:
     return sessions
 
 
+class Rows(list[Row]):
+    """Event rows checked with the whole body (`batchcheck.batch_rows`)."""
+
+
 def validate_events(
-    raw_events: list[Any], *, session_id: str | None = None
-) -> tuple[list[Event], list[int], list[BatchError]]:
-    """Good events, each one's index in the request, and the errors of the bad ones."""
-    good: list[Event] = []
+    raw_events: list[Any] | Rows, *, session_id: str | None = None
+) -> tuple[list[Row], list[int], list[BatchError]]:
+    """Rows of the good events, each one's index in the request, and the errors of the bad ones."""
+    if raw_events.__class__ is Rows:
+        return raw_events, list(range(len(raw_events))), []
+    good: list[Row] = []
     positions: list[int] = []
     errors: list[BatchError] = []
     for index, item in enumerate(raw_events):
-        if item.__class__ is Event:  # validated with the whole body
-            good.append(item)
-            positions.append(index)
-            continue
         item_id = (
             item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
         )
@@ -126,8 +136,13 @@ def validate_events(
                     )
                 )
                 continue
+        row = json_row(item)
+        if row is not None:
+            good.append(row)
+            positions.append(index)
+            continue
         try:
-            good.append(event_from(item))
+            good.append(event_values(event_from(item)))
             positions.append(index)
         except ValidationError as exc:
             errors.append(BatchError(index=index, id=item_id, error=validation_message(exc)))
@@ -139,26 +154,26 @@ def store_batch(
     store: Store,
     team_id: str | None,
     sessions: list[Session],
-    raw_events: list[Any],
+    raw_events: list[Any] | Rows,
     *,
     session_id: str | None = None,
 ) -> WriteResult:
-    events, positions, errors = validate_events(raw_events, session_id=session_id)
-    result = store.write(sessions, events) if (sessions or events) else WriteResult()
+    rows, positions, errors = validate_events(raw_events, session_id=session_id)
+    result = write_rows_to(store, sessions, rows) if (sessions or rows) else WriteResult()
     failed: set[int] = set()
     for err in result.errors:
         failed.add(err.index)
         position = positions[err.index] if 0 <= err.index < len(positions) else err.index
         errors.append(err.model_copy(update={"index": position}))
     errors.sort(key=lambda e: e.index)
-    announce_written(state, team_id, events, result.inserted, len(errors), failed)
+    announce_written(state, team_id, rows, result.inserted, len(errors), failed)
     return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)
 
 
 def announce_written(
     state: ServerState,
     team_id: str | None,
-    events: list[Event],
+    events: Sequence[Event | Row],
     inserted: int,
     rejected: int,
     failed: set[int],
@@ -168,5 +183,9 @@ def announce_written(
     if rejected:
         state.metrics.events_rejected.inc(rejected)
     if team_id is not None and state.broker.wanted():
-        stored = [e.to_json_dict() for i, e in enumerate(events) if i not in failed]
+        stored = [
+            row_record(e) if isinstance(e, tuple) else e.to_json_dict()
+            for i, e in enumerate(events)
+            if i not in failed
+        ]
         state.broker.publish(team_id, stored)

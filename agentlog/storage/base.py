@@ -470,6 +470,27 @@ class Maintainable(Store, Protocol):
 
 
 @runtime_checkable
+class WritesRows(Protocol):
+    """A store that takes events as checked rows (the local SQLite store): the SDK's writer,
+    `agentlog import` and the API's batch route hand it rows from `agentlog.rowcheck`
+    instead of building an Event per event. A wrapper that changes what is stored
+    (`storage.encrypted`) must not offer this."""
+
+    def write_rows(
+        self, sessions: Sequence[Session] = (), rows: Sequence[Sequence[Any]] = ()
+    ) -> WriteResult:
+        """`Store.write` of events in `storage.sql.rows.event_values`' column order, values
+        the model accepts (nothing is checked again); errors index into `rows`."""
+        ...
+
+
+def writes_rows(store: object) -> WritesRows | None:
+    """`store` if it takes checked rows itself (looked up on its class: a wrapper that
+    forwards unknown attributes must not pass a store's own `write_rows` through)."""
+    return store if callable(getattr(type(store), "write_rows", None)) else None  # type: ignore[return-value]
+
+
+@runtime_checkable
 class ErasesUsers(Store, Protocol):
     """A Store that records who created each session (the SQLite and PostgreSQL stores)."""
 

@@ -47,6 +47,7 @@ from agentlog.storage.base import (
     StoreInfo,
     event_records_page,
 )
+from agentlog.storage.sql.rows import row_document
 from agentlog.version import package_version
 from agentlog.wire import (
     AGENTS_ACTIVE_SINCE,
@@ -290,6 +291,29 @@ class RemoteStore:
 
     # ------------------------------------------------------------ writes
     def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        docs = []
+        for event in events:
+            if isinstance(event, Event):
+                # The fields as they are, in one call: times as ISO UTC text, enums as
+                # their values, metadata as the local store keeps it (default=str).
+                docs.append(orjson.dumps(event.__dict__, default=str, option=_EVENT_JSON))
+            else:  # a raw item: the server validates it and reports it by index if bad
+                docs.append(
+                    orjson.dumps(
+                        event, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+                    )
+                )
+        return self._send(sessions, docs)
+
+    def write_rows(
+        self, sessions: Sequence[Session] = (), rows: Sequence[Sequence[Any]] = ()
+    ) -> WriteResult:
+        """`write` of checked event rows (`Store.write_rows`): each row's JSON is written
+        straight from its columns, metadata as the JSON text it already is."""
+        return self._send(sessions, [orjson.dumps(row_document(row)) for row in rows])
+
+    def _send(self, sessions: Sequence[Session], docs: list[bytes]) -> WriteResult:
+        """POST the event documents in requests within the API's limits, sessions first."""
         session_docs = [
             orjson.dumps(s.to_json_dict())
             if isinstance(s, Session)
@@ -319,15 +343,7 @@ class RemoteStore:
                 for e in answer["errors"]
             )
 
-        for index, event in enumerate(events):
-            if isinstance(event, Event):
-                # The fields as they are, in one call: times as ISO UTC text, enums as
-                # their values, metadata as the local store keeps it (default=str).
-                doc = orjson.dumps(event.__dict__, default=str, option=_EVENT_JSON)
-            else:  # a raw item: the server validates it and reports it by index if bad
-                doc = orjson.dumps(
-                    event, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-                )
+        for index, doc in enumerate(docs):
             if chunk and (len(chunk) >= MAX_BATCH_EVENTS or size + len(doc) > CHUNK_BYTES):
                 send(chunk, start)
                 chunk, size, start = [], 0, index

@@ -32,7 +32,16 @@ from agentlog.errors import (
     PayloadTooLarge,
 )
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, validation_message
-from agentlog.storage.base import Store
+from agentlog.rowcheck import Row, json_row
+from agentlog.storage.base import Store, writes_rows
+from agentlog.storage.sql.rows import (
+    ROW_CONTENT,
+    ROW_ID,
+    ROW_SESSION,
+    event_values,
+    row_event,
+    write_rows_to,
+)
 from agentlog.transfer.fileio import is_stdio, open_input
 from agentlog.transfer.readers import FormatError, Item, detect_format, read_items
 from agentlog.transfer.rebuild import plain_session, rebuild_session
@@ -92,17 +101,20 @@ class Importer:
         self._existing: set[str] = set()  # sessions that were in the store before
         self._bad_sessions: dict[str, str] = {}  # rejected session id -> where
         self._pending_sessions: list[Session] = []
-        self._pending_events: list[tuple[Event, Item, bool]] = []  # (event, item, checked)
+        self._pending_events: list[tuple[Row, Item, bool]] = []  # (row, item, checked)
         self._pending_bytes = 0
         self._replacements: dict[str, dict[str, Event]] = {}  # overwrite: sid -> eid -> event
         self._originals: dict[str, Session] = {}  # strict: pre-existing sessions as they were
         self.inserted_into_existing: dict[str, set[str]] = {}
         # Strict imports write synchronously: a refused item must stop everything at once.
-        self._executor = (
-            None if (dry_run or track_rollback) else ThreadPoolExecutor(1, "agentlog-import")
-        )
+        # So does a store that takes rows (local SQLite): reading and checking a record
+        # costs a fraction of writing it, and a second thread only contends for the GIL
+        # (measured: 14.4k events/s in line against 11.9k overlapped). A store behind a
+        # network (a server, PostgreSQL) is written while the next batch is read.
+        synchronous = dry_run or track_rollback or writes_rows(store) is not None
+        self._executor = None if synchronous else ThreadPoolExecutor(1, "agentlog-import")
         self._inflight: (
-            tuple[Future[WriteResult], list[Session], list[tuple[Event, Item, bool]]] | None
+            tuple[Future[WriteResult], list[Session], list[tuple[Row, Item, bool]]] | None
         ) = None
         if rejects is not None:
             rejects.write(orjson.dumps(header(now_text())) + b"\n")
@@ -211,6 +223,10 @@ class Importer:
             self.flush()
 
     def _event(self, item: Item) -> None:
+        row = json_row(item.data)  # a canonical record: straight to the store's row
+        if row is not None:
+            self._event_row(item, row)
+            return
         try:
             event = parse_event(item.data or {})
         except (ValidationError, ValueError) as exc:
@@ -222,26 +238,31 @@ class Importer:
                 rid if isinstance(rid, str) else None,
             )
             return
-        bad = self._bad_sessions.get(event.session_id)
+        self._event_row(item, event_values(event))
+
+    def _event_row(self, item: Item, row: Row) -> None:
+        session_id = row[ROW_SESSION]
+        bad = self._bad_sessions.get(session_id)
         if bad is not None:
             self._reject(
                 item,
-                f"{item.where}: its session {event.session_id} was rejected at {bad}",
+                f"{item.where}: its session {session_id} was rejected at {bad}",
                 "event",
-                event.id,
+                row[ROW_ID],
             )
             return
         checked = False
-        if event.session_id not in self._fresh and event.session_id not in self._existing:
+        if session_id not in self._fresh and session_id not in self._existing:
             try:
-                stored_session = self.store.get_session(event.session_id)
-                self._existing.add(event.session_id)
+                stored_session = self.store.get_session(session_id)
+                self._existing.add(session_id)
                 if self.track_rollback:
-                    self._originals.setdefault(event.session_id, plain_session(stored_session))
+                    self._originals.setdefault(session_id, plain_session(stored_session))
             except NotFound:
                 # No session record before its events: the write will create it.
-                self._fresh.add(event.session_id)
-        if event.session_id not in self._fresh:
+                self._fresh.add(session_id)
+        if session_id not in self._fresh:
+            event = row_event(row)
             # The session was there before: the event may be too.
             checked = True
             try:
@@ -257,14 +278,14 @@ class Importer:
                 if self.overwrite:
                     self._replacements.setdefault(stored.session_id, {})[event.id] = event
                 return
-        self._pending_events.append((event, item, checked))
-        self._pending_bytes += len(event.content or "") + 512
+        self._pending_events.append((row, item, checked))
+        self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
         if len(self._pending_events) >= self.batch_events or self._pending_bytes >= _BATCH_BYTES:
             self.flush()
 
     # -------------------------------------------------------- writing
     def flush(self) -> None:
-        """Send the pending batch. Pipelined: it is written while the next batch is parsed."""
+        """Send the pending batch: in line, or pipelined (written while the next batch is parsed)."""
         sessions, pending = self._pending_sessions, self._pending_events
         self._pending_sessions, self._pending_events, self._pending_bytes = [], [], 0
         if not sessions and not pending:
@@ -272,23 +293,26 @@ class Importer:
         if self.dry_run:
             self.report.events.imported += len(pending)
             return
-        events = [e for e, _, _ in pending]
+        rows = [row for row, _, _ in pending]
         if self._executor is None:
             try:
-                result = self.store.write(sessions, events)
+                result = self._write(sessions, rows)
             except _ITEM_ERRORS:
                 self._write_one_by_one(sessions, pending)
                 return
             self._settle(result, pending)
             return
-        # SQLite does its work with the GIL released, so validating the next
-        # batch overlaps writing this one; results are settled in order.
+        # A remote store waits on the network with the GIL released, so reading the
+        # next batch overlaps writing this one; results are settled in order.
         self.settle_inflight()
         self._inflight = (
-            self._executor.submit(self.store.write, sessions, events),
+            self._executor.submit(self._write, sessions, rows),
             sessions,
             pending,
         )
+
+    def _write(self, sessions: list[Session], rows: list[Row]) -> WriteResult:
+        return write_rows_to(self.store, sessions, rows)
 
     def settle_inflight(self) -> None:
         """Wait for the batch being written and account for its result."""
@@ -321,7 +345,7 @@ class Importer:
         except AgentLogError:
             pass
 
-    def _settle(self, result: WriteResult, pending: list[tuple[Event, Item, bool]]) -> None:
+    def _settle(self, result: WriteResult, pending: list[tuple[Row, Item, bool]]) -> None:
         failed = {err.index for err in result.errors if 0 <= err.index < len(pending)}
         self._note_inserted(pending, failed)  # first: a strict reject below stops the import
         self.report.events.imported += result.inserted
@@ -329,19 +353,20 @@ class Importer:
             self._recheck(pending, failed, result.duplicates)
         for err in result.errors:
             if 0 <= err.index < len(pending):
-                event, item, _ = pending[err.index]
+                row, item, _ = pending[err.index]
                 self._reject(
-                    item, f"{item.where}: the store rejected it: {err.error}", "event", event.id
+                    item, f"{item.where}: the store rejected it: {err.error}", "event", row[ROW_ID]
                 )
 
     def _recheck(
-        self, pending: list[tuple[Event, Item, bool]], failed: set[int], duplicates: int
+        self, pending: list[tuple[Row, Item, bool]], failed: set[int], duplicates: int
     ) -> None:
         """Some events were already stored (repeats within the file): find conflicts among them."""
         conflicts = 0
-        for i, (event, item, _) in enumerate(pending):
+        for i, (row, item, _) in enumerate(pending):
             if i in failed:
                 continue
+            event = row_event(row)
             try:
                 stored = self.store.get_event(event.id)
             except NotFound:
@@ -354,15 +379,15 @@ class Importer:
                     self._replacements.setdefault(stored.session_id, {})[event.id] = event
         self.report.events.duplicates += max(0, duplicates - conflicts)
 
-    def _note_inserted(self, pending: list[tuple[Event, Item, bool]], failed: set[int]) -> None:
+    def _note_inserted(self, pending: list[tuple[Row, Item, bool]], failed: set[int]) -> None:
         if not self.track_rollback:
             return
-        for i, (event, _, checked) in enumerate(pending):
+        for i, (row, _, checked) in enumerate(pending):
             if checked and i not in failed:
-                self.inserted_into_existing.setdefault(event.session_id, set()).add(event.id)
+                self.inserted_into_existing.setdefault(row[ROW_SESSION], set()).add(row[ROW_ID])
 
     def _write_one_by_one(
-        self, sessions: list[Session], pending: list[tuple[Event, Item, bool]]
+        self, sessions: list[Session], pending: list[tuple[Row, Item, bool]]
     ) -> None:
         """The store refused the whole batch: write each item alone to find the bad ones."""
         for session in sessions:
@@ -377,12 +402,14 @@ class Importer:
                     session.id,
                 )
         failed: set[int] = set()
-        for i, (event, item, _) in enumerate(pending):
+        for i, (row, item, _) in enumerate(pending):
             try:
-                result = self.store.write([], [event])
+                result = self._write([], [row])
             except _ITEM_ERRORS as exc:
                 failed.add(i)
-                self._reject(item, f"{item.where}: the store rejected it: {exc}", "event", event.id)
+                self._reject(
+                    item, f"{item.where}: the store rejected it: {exc}", "event", row[ROW_ID]
+                )
                 continue
             if result.errors:
                 failed.add(i)
@@ -390,7 +417,7 @@ class Importer:
                     item,
                     f"{item.where}: the store rejected it: {result.errors[0].error}",
                     "event",
-                    event.id,
+                    row[ROW_ID],
                 )
             self.report.events.imported += result.inserted
             self.report.events.duplicates += result.duplicates

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from agentlog.model import Event, EventType, Session, to_us
 from agentlog.storage.base import EventQuery, SessionQuery
-from agentlog.storage.sql.rows import event_row, session_row
+from agentlog.storage.sql.rows import event_values, session_row
 from agentlog.storage.sqlite.migrations import (
     APPLICATION_ID,
     LATEST_VERSION,
@@ -118,7 +118,9 @@ def test_first_schema_is_upgraded_on_open_with_data_kept(tmp_path):
     legacy_insert = (
         INSERT_EVENT.split(", cache_read_tokens")[0] + ") VALUES (" + ",".join("?" * 15) + ")"
     )
-    db.conn.executemany(legacy_insert, [event_row(i + 1, e)[:15] for i, e in enumerate(events)])
+    db.conn.executemany(
+        legacy_insert, [(i + 1, *event_values(e))[:15] for i, e in enumerate(events)]
+    )
     db.conn.commit()
     db.close()
 
@@ -176,7 +178,7 @@ def test_a_schema_7_file_is_rekeyed_by_team_with_its_data_kept(tmp_path):
         )
         events.append(Event(session_id=s.id, type=EventType.LOG, agent_id="bot", content="kept"))
     v7_insert = INSERT_EVENT.split(", team_id)")[0] + ") VALUES (" + ",".join("?" * 18) + ")"
-    db.conn.executemany(v7_insert, [event_row(i + 1, e) for i, e in enumerate(events)])
+    db.conn.executemany(v7_insert, [(i + 1, *event_values(e)) for i, e in enumerate(events)])
     db.conn.commit()
     db.close()
 
@@ -214,7 +216,7 @@ def test_a_schema_8_file_gets_session_totals_of_token_details(tmp_path):
     db["session_stats"].insert(
         {"team_id": "", "session_id": s.id, "event_count": 2, "activity_at": 1, "first_rid": 1}
     )
-    db.conn.executemany(INSERT_EVENT, [(*event_row(i + 1, e), "") for i, e in enumerate(events)])
+    db.conn.executemany(INSERT_EVENT, [(i + 1, *event_values(e), "") for i, e in enumerate(events)])
     db.conn.commit()
     db.close()
 

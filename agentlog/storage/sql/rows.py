@@ -7,7 +7,7 @@ back as text and is parsed with orjson.
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,10 +21,11 @@ from agentlog.model import (
     Session,
     SessionStatus,
     SessionSummary,
+    WriteResult,
     to_us,
     trusted_model,
 )
-from agentlog.storage.base import ts_text_us
+from agentlog.storage.base import Store, ts_text_us, writes_rows
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TYPES = {t.value: t for t in EventType}
@@ -166,10 +167,17 @@ def fast_us(dt: datetime) -> int:
         return to_us(dt)
 
 
-def event_row(rid: int, e: Event) -> tuple[Any, ...]:
-    """An Event as an `events` row, with its rid first."""
+# An event as the stores insert it, rid and team aside: `row_event`'s column order. The
+# writes build these from Events (`event_values`), or trusted producers build them straight
+# from values they checked themselves (`agentlog.rowcheck`) and call `Store.write_rows`.
+ROW_ID, ROW_SESSION, ROW_TS, ROW_TYPE, ROW_AGENT, ROW_NAME, ROW_STATUS = 0, 1, 2, 3, 4, 5, 6
+ROW_PARENT, ROW_DURATION, ROW_INPUT, ROW_OUTPUT, ROW_COST, ROW_METADATA = 7, 8, 9, 10, 11, 12
+ROW_CONTENT, ROW_CACHE_READ, ROW_CACHE_CREATION, ROW_REASONING = 13, 14, 15, 16
+
+
+def event_values(e: Event) -> tuple[Any, ...]:
+    """An Event as the stores' event columns (`row_event`'s order)."""
     return (
-        rid,
         e.id,
         e.session_id,
         fast_us(e.timestamp),
@@ -192,6 +200,44 @@ def event_row(rid: int, e: Event) -> tuple[Any, ...]:
     )
 
 
+def row_document(row: Sequence[Any]) -> dict[str, Any]:
+    """A checked event row as the API's JSON event, ready for `orjson.dumps` (its metadata
+    column goes in as the JSON text it already is)."""
+    return {
+        "id": row[0],
+        "session_id": row[1],
+        "timestamp": ts_text_us(row[2]),
+        "type": row[3],
+        "agent_id": row[4],
+        "name": row[5],
+        "content": row[13],
+        "metadata": orjson.Fragment(row[12]),
+        "parent_id": row[7],
+        "duration_ms": row[8],
+        "status": row[6],
+        "input_tokens": row[9],
+        "output_tokens": row[10],
+        "cost_usd": row[11],
+        "cache_read_tokens": row[14],
+        "cache_creation_tokens": row[15],
+        "reasoning_tokens": row[16],
+    }
+
+
+def write_rows_to(store: Store, sessions: Sequence[Session], rows: Sequence[Any]) -> WriteResult:
+    """Checked event rows into `store`: as they are where it takes rows (`WritesRows`), else
+    as the Events they hold. Errors index into `rows`."""
+    row_store = writes_rows(store)
+    if row_store is not None:
+        return row_store.write_rows(sessions, rows)
+    return store.write(sessions, [row_event(row) for row in rows])
+
+
+def row_is_error(row: Sequence[Any]) -> bool:
+    """`Event.is_error` of a row: status error, or an ERROR event."""
+    return row[ROW_STATUS] == "error" or row[ROW_TYPE] == "ERROR"
+
+
 def empty_session(session_id: str, created_us: int, updated_us: int) -> Session:
     """The untitled active session that events for an unknown session create."""
     return Session.model_construct(
@@ -212,14 +258,24 @@ def empty_session(session_id: str, created_us: int, updated_us: int) -> Session:
 
 def missing_sessions(events: Sequence[Event], known: Container[str]) -> dict[str, Session]:
     """An untitled session per unknown session id in `events`, spanning its events' times."""
+    return _spanning(((e.session_id, to_us(e.timestamp)) for e in events), known)
+
+
+def missing_sessions_of_rows(
+    rows: Sequence[Sequence[Any]], known: Container[str]
+) -> dict[str, Session]:
+    """`missing_sessions` for event rows (`event_values`' order)."""
+    return _spanning(((r[ROW_SESSION], r[ROW_TS]) for r in rows), known)
+
+
+def _spanning(times: Iterable[tuple[str, int]], known: Container[str]) -> dict[str, Session]:
     spans: dict[str, list[int]] = {}
-    for e in events:
-        if e.session_id in known:
+    for sid, ts in times:
+        if sid in known:
             continue
-        ts = to_us(e.timestamp)
-        span = spans.get(e.session_id)
+        span = spans.get(sid)
         if span is None:
-            spans[e.session_id] = [ts, ts]
+            spans[sid] = [ts, ts]
         else:
             span[0] = min(span[0], ts)
             span[1] = max(span[1], ts)

@@ -31,6 +31,7 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.storage.base import StoreInfo
+from agentlog.storage.sql.rows import ROW_ID, ROW_SESSION, event_values
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SessionKey,
@@ -157,37 +158,59 @@ class SQLiteStore(EventReads, SQLSessionReads):
         """
         good_sessions = [_as_session(s) for s in sessions]
         valid, errors = split_events(events)
+        return self._write(
+            good_sessions, [i for i, _ in valid], [event_values(e) for _, e in valid], errors
+        )
+
+    def write_rows(
+        self, sessions: Sequence[Session] = (), rows: Sequence[Sequence[Any]] = ()
+    ) -> WriteResult:
+        """`write` for events a trusted producer already checked into the stores' column
+        values (`sql.rows.event_values`' order; `agentlog.rowcheck`): no Event is built and
+        no value checked again. Errors index into `rows`."""
+        return self._write([_as_session(s) for s in sessions], range(len(rows)), rows, [])
+
+    def _write(
+        self,
+        sessions: list[Session],
+        indexes: Sequence[int],
+        rows: Sequence[Sequence[Any]],
+        errors: list[BatchError],
+    ) -> WriteResult:
         inserted = duplicates = 0
-        if not good_sessions and not valid:
+        if not sessions and not rows:
             return WriteResult(errors=errors)
         with self._db.transaction() as conn:
             changed: list[SessionKey] = [
-                (w.upsert_session(conn, s, self.team_id, self.user_id), s.id) for s in good_sessions
+                (w.upsert_session(conn, s, self.team_id, self.user_id), s.id) for s in sessions
             ]
-            sids = list({e.session_id for _, e in valid})
+            sids = list({row[ROW_SESSION] for row in rows})
             known, several = resolve_sessions(w.session_teams(conn, sids, self.team_id), sids)
             if several:
                 errors.extend(
-                    BatchError(index=i, id=e.id, error=str(ambiguous(e.session_id)))
-                    for i, e in valid
-                    if e.session_id in several
+                    BatchError(index=i, id=row[ROW_ID], error=str(ambiguous(row[ROW_SESSION])))
+                    for i, row in zip(indexes, rows, strict=True)
+                    if row[ROW_SESSION] in several
                 )
-                valid = [(i, e) for i, e in valid if e.session_id not in several]
-            w.create_missing_sessions(
-                conn, [e for _, e in valid], known, team_key(self.team_id), self.user_id
-            )
-            existing = w.existing_event_ids(conn, [e.id for _, e in valid])
-            new: list[Event] = []
-            for _, e in valid:
-                key = (known[e.session_id], e.id)
+                kept = [
+                    (i, row)
+                    for i, row in zip(indexes, rows, strict=True)
+                    if row[ROW_SESSION] not in several
+                ]
+                indexes, rows = [i for i, _ in kept], [row for _, row in kept]
+            w.create_missing_sessions(conn, rows, known, team_key(self.team_id), self.user_id)
+            existing = w.existing_event_ids(conn, [row[ROW_ID] for row in rows])
+            new: list[Sequence[Any]] = []
+            for row in rows:
+                key = (known[row[ROW_SESSION]], row[ROW_ID])
                 if key in existing:
                     duplicates += 1
                 else:
                     existing.add(key)
-                    new.append(e)
+                    new.append(row)
             w.insert_events(conn, new, known)
             inserted = len(new)
-            changed.extend((known[e.session_id], e.session_id) for e in new)
+            changed.extend((known[row[ROW_SESSION]], row[ROW_SESSION]) for row in new)
             stamp_changed(conn, changed)
         if inserted:
             with translated(self.path):

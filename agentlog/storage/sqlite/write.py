@@ -14,8 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentlog.model import Event, Session
-from agentlog.storage.sql.rows import event_end_us, event_row, missing_sessions, session_row
+from agentlog.model import Session
+from agentlog.storage.sql.rows import (
+    ROW_AGENT,
+    ROW_CACHE_CREATION,
+    ROW_CACHE_READ,
+    ROW_COST,
+    ROW_DURATION,
+    ROW_INPUT,
+    ROW_OUTPUT,
+    ROW_REASONING,
+    ROW_SESSION,
+    event_end_us,
+    missing_sessions_of_rows,
+    row_is_error,
+    session_row,
+)
 from agentlog.storage.sql.teams import only_team, owners
 from agentlog.storage.sql.textsearch import normalize_for_index
 from agentlog.storage.sqlite import fts
@@ -160,22 +174,26 @@ def next_rid(conn: sqlite3.Connection) -> int:
     return max(top, fts.watermark(conn)) + 1
 
 
-def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict[str, str]) -> None:
-    """Insert new (already de-duplicated) events and fold them into the aggregates.
+def insert_events(
+    conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], teams: dict[str, str]
+) -> None:
+    """Insert new (already de-duplicated) event rows (`sql.rows.event_values`' order) and
+    fold them into the aggregates.
 
     `teams`: the team key of each event's session.
     """
-    if not events:
+    if not rows:
         return
     rid = next_rid(conn)
-    rows = [(*event_row(rid + k, e), teams[e.session_id]) for k, e in enumerate(events)]
-    conn.executemany(INSERT_EVENT, rows)
+    conn.executemany(
+        INSERT_EVENT, [(rid + k, *row, teams[row[ROW_SESSION]]) for k, row in enumerate(rows)]
+    )
     blocks: dict[int, list[int]] = {}
-    for row in rows:
-        ts = row[3]
-        bounds = blocks.get(row[0] >> BLOCK_SHIFT)
+    for k, row in enumerate(rows):
+        ts = row[2]
+        bounds = blocks.get((rid + k) >> BLOCK_SHIFT)
         if bounds is None:
-            blocks[row[0] >> BLOCK_SHIFT] = [ts, ts]
+            blocks[(rid + k) >> BLOCK_SHIFT] = [ts, ts]
         elif ts < bounds[0]:
             bounds[0] = ts
         elif ts > bounds[1]:
@@ -186,10 +204,11 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict
         [(block, lo, hi) for block, (lo, hi) in blocks.items()],
     )
     aggs: dict[tuple[str, str], _Agg] = {}
-    for k, e in enumerate(events):
-        ts = rows[k][3]
-        err = e.is_error
-        key = (rows[k][-1], e.session_id)
+    for k, row in enumerate(rows):
+        ts = row[2]
+        err = row_is_error(row)
+        sid = row[ROW_SESSION]
+        key = (teams[sid], sid)
         agg = aggs.get(key)
         if agg is None:
             agg = aggs[key] = _Agg(first=ts, last=ts, first_rid=rid + k)
@@ -198,17 +217,18 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict
         agg.errors += err
         agg.first = min(agg.first, ts)
         agg.last = max(agg.last, ts)
-        agg.end = max(agg.end, event_end_us(ts, e.duration_ms))
-        agg.input_tokens += e.input_tokens or 0
-        agg.output_tokens += e.output_tokens or 0
-        agg.cost += e.cost_usd or 0.0
-        agg.cache_read += e.cache_read_tokens or 0
-        agg.cache_creation += e.cache_creation_tokens or 0
-        agg.reasoning += e.reasoning_tokens or 0
-        if e.agent_id:
-            a = agg.agents.get(e.agent_id)
+        agg.end = max(agg.end, event_end_us(ts, row[ROW_DURATION]))
+        agg.input_tokens += row[ROW_INPUT] or 0
+        agg.output_tokens += row[ROW_OUTPUT] or 0
+        agg.cost += row[ROW_COST] or 0.0
+        agg.cache_read += row[ROW_CACHE_READ] or 0
+        agg.cache_creation += row[ROW_CACHE_CREATION] or 0
+        agg.reasoning += row[ROW_REASONING] or 0
+        agent = row[ROW_AGENT]
+        if agent:
+            a = agg.agents.get(agent)
             if a is None:
-                agg.agents[e.agent_id] = [1, int(err), ts, ts]
+                agg.agents[agent] = [1, int(err), ts, ts]
             else:
                 a[0] += 1
                 a[1] += err
@@ -275,13 +295,14 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event], teams: dict
 
 def create_missing_sessions(
     conn: sqlite3.Connection,
-    events: Sequence[Event],
+    rows: Sequence[Sequence[Any]],
     known: dict[str, str],
     team: str,
     user_id: str | None,
 ) -> None:
-    """Create team `team`'s untitled active session for each session id in `events` not in `known`."""
-    for sid, session in missing_sessions(events, known).items():
+    """Create team `team`'s untitled active session for each session id in the event `rows`
+    not in `known`."""
+    for sid, session in missing_sessions_of_rows(rows, known).items():
         insert_session(conn, session, team, user_id)
         known[sid] = team
 
