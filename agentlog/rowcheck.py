@@ -1,21 +1,20 @@
 """Events straight into the stores' row form, checked by plain comparisons against the model's limits.
 
-The SDK's writer, `agentlog import` and the API's batch route hold values that
-are almost always valid and canonical. `sdk_row` (the SDK's queued tuple) and
-`json_row` (a JSON object, as an export line or a request holds it) check such
-values against every limit of `Event` and give the row `Store.write_rows`
-inserts (`storage.sql.rows.event_values`' order): no Event, no pydantic, and the
+The SDK's writer holds values that are almost always valid and canonical.
+`sdk_row` checks its queued tuple against every limit of `Event` and gives the
+row `Store.write_rows` inserts (`storage.sql.rows.event_values`' order): no Event, no pydantic, and the
 metadata dumped once for both its size check and its column. They accept a
 subset of what the model accepts, never more: on anything else (a value in
 another spelling, text to repair, a limit to report) they return None and the
 caller builds the model, so every value stored and every error message stays
-the model's (`tests/test_rowcheck.py` holds them to that).
+the model's (`tests/test_rowcheck.py` holds them to that). JSON input (a request,
+an export) goes through `batchcheck` instead, checked in C by msgspec, with the
+time and metadata rules from here.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +33,6 @@ from agentlog.model import (
     EventStatus,
     EventType,
     _depth,
-    new_id,
     to_us,
 )
 from agentlog.storage.sql.rows import fast_us
@@ -48,28 +46,7 @@ _FLAT = (str, int, float, bool, type(None))
 # Up to this many characters a text cannot be over the byte limit (4 bytes a character at most).
 SAFE_CONTENT_CHARS = MAX_CONTENT_BYTES // 4
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
-_MAX_US = to_us(MAX_TIMESTAMP)
-_JSON_FIELDS = frozenset(
-    (
-        "id",
-        "session_id",
-        "timestamp",
-        "type",
-        "agent_id",
-        "name",
-        "content",
-        "metadata",
-        "parent_id",
-        "duration_ms",
-        "status",
-        "input_tokens",
-        "output_tokens",
-        "cost_usd",
-        "cache_read_tokens",
-        "cache_creation_tokens",
-        "reasoning_tokens",
-    )
-)
+MAX_US = to_us(MAX_TIMESTAMP)
 
 
 def _text(value: Any, limit: int) -> bool:
@@ -208,50 +185,4 @@ def time_us(value: Any) -> int | None:
         us = fast_us(datetime.fromisoformat(value))
     except (ValueError, OverflowError):
         return None
-    return us if 0 <= us <= _MAX_US else None
-
-
-def json_row(data: Any) -> Row | None:
-    """The row of an event given as a JSON object in canonical form (ids as lowercase
-    UUIDs, time in ISO 8601, type in capitals), or None when the model must decide.
-
-    A missing id and time are made here, now, as the model's defaults would be."""
-    if data.__class__ is not dict or not _JSON_FIELDS.issuperset(data):
-        return None
-    get = data.get
-    event_id = get("id")
-    session_id = get("session_id")
-    stamp = get("timestamp")
-    if stamp is None:
-        ts = time.time_ns() // 1000
-    else:
-        ts = time_us(stamp)  # type: ignore[assignment]
-        if ts is None:
-            return None
-    if event_id is None:
-        event_id = new_id()
-    elif event_id.__class__ is not str or not _ID(event_id):
-        return None
-    if session_id.__class__ is not str or not _ID(session_id):
-        return None
-    return sdk_row(
-        (
-            None,
-            None,
-            session_id,
-            event_id,
-            ts,
-            get("type"),
-            get("agent_id"),
-            get("name"),
-            get("content"),
-            get("metadata"),
-            get("parent_id"),
-            get("duration_ms"),
-            get("status"),
-            get("input_tokens"),
-            get("output_tokens"),
-            get("cost_usd"),
-            data,
-        )
-    )
+    return us if 0 <= us <= MAX_US else None

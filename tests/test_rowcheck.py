@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from agentlog.batchcheck import json_row
 from agentlog.model import (
     MAX_AGENT_ID_CHARS,
     MAX_COST_USD,
@@ -19,7 +20,7 @@ from agentlog.model import (
     from_us,
     new_id,
 )
-from agentlog.rowcheck import json_row, sdk_row
+from agentlog.rowcheck import sdk_row
 from agentlog.sdk.writer import SdkEvent
 from agentlog.storage.sql.rows import event_values
 from tests.test_fastcheck import CASES, LONE, SID

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from agentlog.batchcheck import batch_rows
+from agentlog.batchcheck import batch_rows, json_row
 from agentlog.errors import InvalidInput, PayloadTooLarge, UsageError
 from agentlog.fastcheck import event_from
 from agentlog.model import (
@@ -31,7 +31,7 @@ from agentlog.model import (
     WriteResult,
     validation_message,
 )
-from agentlog.rowcheck import Row, json_row
+from agentlog.rowcheck import Row
 from agentlog.server.state import ServerState
 from agentlog.storage.base import Store
 from agentlog.storage.sql.rows import event_values, row_record, write_rows_to

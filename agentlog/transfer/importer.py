@@ -23,6 +23,7 @@ from typing import IO, Any
 import orjson
 from pydantic import ValidationError
 
+from agentlog.batchcheck import json_row
 from agentlog.errors import (
     AgentLogError,
     Conflict,
@@ -32,7 +33,7 @@ from agentlog.errors import (
     PayloadTooLarge,
 )
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, validation_message
-from agentlog.rowcheck import Row, json_row
+from agentlog.rowcheck import Row
 from agentlog.storage.base import Store, writes_rows
 from agentlog.storage.sql.rows import (
     ROW_CONTENT,
