@@ -1,12 +1,15 @@
 """The one background writer per process: the agent's thread only enqueues, this thread stores.
 
 Callers append plain tuples to one process-wide deque (atomic in CPython, no
-lock, no pydantic). A daemon thread drains it, validates each record (events
-the SDK stamped itself with `fastcheck.FastSdkEvent`'s compiled constraints,
-anything that check doubts and every session with the pydantic models, whose
-messages are the ones warned about), and writes per destination ("sink", one per `AgentLog`) in
-large transactions: when a sink has `batch_size` events waiting, when its
-oldest waiting event is `flush_interval` seconds old, or when someone flushes.
+lock, no pydantic). A daemon thread drains it, checks each event straight into
+the stores' row (`rowcheck.sdk_row`: plain comparisons against the model's
+limits; anything it doubts, and every session, goes through the pydantic
+models, whose messages are the ones warned about), and writes per destination
+("sink", one per `AgentLog`) in large transactions: when a sink has
+`batch_size` events waiting (more, up to `GROUP_EVENTS`, while the queue is
+backed up), when its oldest waiting event is `flush_interval` seconds old, or
+when someone flushes. Rows go to stores that take them (`Store.write_rows`);
+any other store gets the Events they hold.
 Bad records are dropped with one warning per kind and counted; a failing store
 is retried and then the batch is counted as lost. Nothing here raises into the
 caller.
@@ -38,7 +41,9 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.rowcheck import sdk_row
+from agentlog.storage.base import writes_rows
 from agentlog.storage.sql.rows import (
+    GROUP_ROWS,
     ROW_CONTENT,
     ROW_ID,
     ROW_METADATA,
@@ -103,6 +108,9 @@ _BATCH_BYTES = MAX_BATCH_BYTES - 64 * 1024
 
 RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0)
 
+GROUP_EVENTS = GROUP_ROWS
+"""Events one transaction may gather when the queue is backed up (see `_accept_event`)."""
+
 DEFAULT_MAX_QUEUE = 1_000_000
 """Records waiting for the writer before new ones are dropped (and counted)."""
 
@@ -158,6 +166,7 @@ class Sink:
     def __post_init__(self) -> None:
         # The one length the agent's thread compares the queue with per call.
         self.wake_at = min(self.batch_size, self.max_queue)
+        self.group_limit = max(self.batch_size, min(10 * self.batch_size, GROUP_EVENTS))
 
     def pending(self) -> bool:
         return bool(self.events or self.sessions)
@@ -258,7 +267,11 @@ class Writer:
         if not sink.events and not sink.sessions:
             sink.oldest = time.monotonic()
         sink.events.append(row)
-        if len(sink.events) >= sink.batch_size:
+        waiting = len(sink.events)
+        # Group commit: with more records already queued behind this one, keep
+        # gathering them (up to `group_limit`), so a writer that fell behind catches
+        # up in fewer, larger transactions; an idle queue commits at `batch_size`.
+        if waiting >= sink.batch_size and (not QUEUE or waiting >= sink.group_limit):
             self._commit(sink)
 
     @staticmethod
@@ -349,7 +362,11 @@ class Writer:
                 sink.warn_once("redact", f"dropped records that could not be redacted: {exc!r}")
                 return
         first = True
-        for chunk in chunk_events(batch):
+        # Rows into a store that takes them go in large transactions; anything else (Events,
+        # or a store that gets the Events rows hold) in the API's batch limits.
+        rows = bool(batch) and batch[0].__class__ is tuple
+        local = rows and writes_rows(sink.transport) is not None
+        for chunk in chunk_events(batch, GROUP_EVENTS) if local else chunk_events(batch):
             self._write(sink, sessions if first else [], chunk)
             first = False
         if first:  # sessions only
@@ -522,8 +539,13 @@ def _size(event: Any) -> int:
     return size
 
 
-def chunk_events(events: list[Any]) -> list[list[Any]]:
-    """Split into store.write-sized batches (MAX_BATCH_EVENTS and MAX_BATCH_BYTES)."""
+def chunk_events(events: list[Any], max_events: int | None = None) -> list[list[Any]]:
+    """Split into store.write-sized batches (MAX_BATCH_EVENTS and MAX_BATCH_BYTES), or, given
+    `max_events`, batches of that many alone: rows go `GROUP_EVENTS` at a time to a store
+    that takes rows, which is local or splits its requests to the API's limits itself
+    (`RemoteStore.write_rows`)."""
+    if max_events is not None:
+        return [events[lo : lo + max_events] for lo in range(0, len(events), max_events)]
     if len(events) <= MAX_BATCH_EVENTS and sum(map(_size, events)) <= _BATCH_BYTES:
         return [events] if events else []
     chunks: list[list[Any]] = []

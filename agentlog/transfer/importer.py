@@ -36,6 +36,7 @@ from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, valida
 from agentlog.rowcheck import Row
 from agentlog.storage.base import Store, writes_rows
 from agentlog.storage.sql.rows import (
+    GROUP_ROWS,
     ROW_CONTENT,
     ROW_ID,
     ROW_SESSION,
@@ -85,7 +86,7 @@ class Importer:
         stop_at_first: bool = False,
         track_rollback: bool = False,
         rejects: IO[bytes] | None = None,
-        batch_events: int = MAX_BATCH_EVENTS,
+        batch_events: int | None = None,
         on_record: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
@@ -94,7 +95,11 @@ class Importer:
         self.stop_at_first = stop_at_first
         self.track_rollback = track_rollback
         self.rejects_out = rejects
-        self.batch_events = batch_events
+        rows = writes_rows(store) is not None
+        # A store that takes rows is local: larger transactions are cheaper there (10,000
+        # rows at once 10-15% faster than ten of 1,000); any other gets the API's batches.
+        self.batch_events = batch_events or (GROUP_ROWS if rows else MAX_BATCH_EVENTS)
+        self.batch_bytes = _BATCH_BYTES * 8 if rows else _BATCH_BYTES
         self.on_record = on_record
         self.report = ImportReport(dry_run=dry_run)
         self._seen_sessions: dict[str, bytes] = {}  # session id -> digest, this file
@@ -112,7 +117,7 @@ class Importer:
         # costs a fraction of writing it, and a second thread only contends for the GIL
         # (measured: 14.4k events/s in line against 11.9k overlapped). A store behind a
         # network (a server, PostgreSQL) is written while the next batch is read.
-        synchronous = dry_run or track_rollback or writes_rows(store) is not None
+        synchronous = dry_run or track_rollback or rows
         self._executor = None if synchronous else ThreadPoolExecutor(1, "agentlog-import")
         self._inflight: (
             tuple[Future[WriteResult], list[Session], list[tuple[Row, Item, bool]]] | None
@@ -281,7 +286,10 @@ class Importer:
                 return
         self._pending_events.append((row, item, checked))
         self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
-        if len(self._pending_events) >= self.batch_events or self._pending_bytes >= _BATCH_BYTES:
+        if (
+            len(self._pending_events) >= self.batch_events
+            or self._pending_bytes >= self.batch_bytes
+        ):
             self.flush()
 
     # -------------------------------------------------------- writing
