@@ -3,7 +3,7 @@
 `POST /v1/events:batch` bodies almost always hold events in canonical form.
 msgspec decodes such a body and checks types, lengths, bounds, the event type
 and status and unknown fields in C while it parses, the ids are checked with
-one regular expression over the whole batch (msgspec refuses a lone surrogate
+a few passes over all of the batch's ids at once (msgspec refuses a lone surrogate
 and the body is searched for an escaped NUL, so the text rule never applies to
 what passes), and `rowcheck` applies the checks
 no schema can express (the time as the model reads it, metadata's depth and
@@ -16,9 +16,10 @@ here: this pass costs about a third of validating each event with the model
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import floordiv, sub
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -74,15 +75,32 @@ _convert = msgspec.convert
 fromisoformat = datetime.fromisoformat
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
-_ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_IDS = re.compile(f"(?:{_ID})*").fullmatch  # ids of 36 characters each, joined
+_ID_TEXT = b"0123456789abcdef-"
+
+
+def _canonical_ids(joined: str) -> bool:
+    """Ids of 36 characters each (msgspec checked the lengths), joined: each is a lowercase
+    hyphenated UUID, as `model.normalize_id` writes them. A few C-level passes over the
+    text instead of a regular expression per id (a third of the cost)."""
+    try:
+        raw = joined.encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    count = len(raw) // 36
+    return (
+        len(raw) == 36 * count
+        and raw.count(b"-") == 4 * count
+        and all(not raw[at::36].strip(b"-") for at in (8, 13, 18, 23))
+        and not raw.translate(None, _ID_TEXT)
+    )
 
 
 def _times(stamps: tuple[str | None, ...]) -> list[int] | None:
     """The events' times in microseconds (now, in order, for those without one), or None
     if any is not a time the model reads or is outside 1970..9999."""
-    try:  # the common case, in two C-level passes: every time given, with its offset
-        times = [(t - _EPOCH) // _ONE_US for t in map(fromisoformat, stamps)]  # type: ignore[arg-type]
+    try:  # the common case, in C-level passes: every time given, with its offset
+        deltas = map(sub, map(fromisoformat, stamps), repeat(_EPOCH))  # type: ignore[arg-type]
+        times = list(map(floordiv, deltas, repeat(_ONE_US)))
     except (TypeError, ValueError, OverflowError):  # a time missing, naive (UTC) or odd
         times = []
         for stamp in stamps:
@@ -103,7 +121,7 @@ def _rows(events: list[_Event], texts_checked: bool = True) -> list[Row] | None:
         return []
     columns = list(zip(*map(astuple, events), strict=True))
     given_ids, session_ids, parent_ids = columns[0], columns[1], columns[7]
-    if not _IDS("".join(session_ids) + "".join(filter(None, given_ids + parent_ids))):
+    if not _canonical_ids("".join(session_ids) + "".join(filter(None, given_ids + parent_ids))):
         return None
     if not texts_checked and not all(map(_plain, columns[4] + columns[5] + columns[13])):
         return None

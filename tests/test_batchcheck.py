@@ -71,3 +71,20 @@ def test_a_body_read_fast_gives_what_the_model_gives() -> None:
         ]
         assert [type(v) for v in fast] == [type(v) for v in model]
     assert accepted >= 8
+
+
+def test_ids_are_checked_all_at_once_in_their_canonical_form() -> None:
+    from agentlog.batchcheck import _canonical_ids
+
+    a, b = new_id(), new_id()
+    assert _canonical_ids(a + b)
+    assert _canonical_ids("")
+    for odd in (
+        a.upper() + b,
+        a[:8] + "x" + a[9:],  # a hyphen missing
+        a[:35] + "g",
+        a.replace("-", "0", 1)[:35] + "-",  # four hyphens, one misplaced
+        "é" * 36,
+        a + b[:35],
+    ):
+        assert not _canonical_ids(odd), odd
