@@ -36,7 +36,6 @@ from agentlog.model import MAX_BATCH_EVENTS, Event, Session, WriteResult, valida
 from agentlog.rowcheck import Row
 from agentlog.storage.base import Store, writes_rows
 from agentlog.storage.sql.rows import (
-    GROUP_ROWS,
     ROW_CONTENT,
     ROW_ID,
     ROW_SESSION,
@@ -86,7 +85,7 @@ class Importer:
         stop_at_first: bool = False,
         track_rollback: bool = False,
         rejects: IO[bytes] | None = None,
-        batch_events: int | None = None,
+        batch_events: int = MAX_BATCH_EVENTS,
         on_record: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
@@ -96,10 +95,7 @@ class Importer:
         self.track_rollback = track_rollback
         self.rejects_out = rejects
         rows = writes_rows(store) is not None
-        # A store that takes rows is local: larger transactions are cheaper there (10,000
-        # rows at once 10-15% faster than ten of 1,000); any other gets the API's batches.
-        self.batch_events = batch_events or (GROUP_ROWS if rows else MAX_BATCH_EVENTS)
-        self.batch_bytes = _BATCH_BYTES * 8 if rows else _BATCH_BYTES
+        self.batch_events = batch_events
         self.on_record = on_record
         self.report = ImportReport(dry_run=dry_run)
         self._seen_sessions: dict[str, bytes] = {}  # session id -> digest, this file
@@ -286,10 +282,7 @@ class Importer:
                 return
         self._pending_events.append((row, item, checked))
         self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
-        if (
-            len(self._pending_events) >= self.batch_events
-            or self._pending_bytes >= self.batch_bytes
-        ):
+        if len(self._pending_events) >= self.batch_events or self._pending_bytes >= _BATCH_BYTES:
             self.flush()
 
     # -------------------------------------------------------- writing
