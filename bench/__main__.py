@@ -48,6 +48,7 @@ BENCHES = (
     Bench("sdk", "bench_sdk.py", (), ("--calls", "10000", "--events", "5000")),
     Bench("store", "bench_store.py", (), ("ingest", "pages", "--quick")),
     Bench("ingest", "bench_ingest.py", (), ("local", "--events", "5000", "--repeat", "1")),
+    Bench("validation", "bench_validation.py", (), ()),
     Bench(
         "tui",
         "bench_tui.py",
