@@ -231,7 +231,9 @@ def test_a_search_reads_few_matches_by_rid_and_many_by_plan_with_the_same_answer
     monkeypatch.setattr(
         search,
         "few_matches",
-        lambda conn, text, limit=3: calls.append(real(conn, text, limit)) or calls[-1],
+        lambda conn, text, teams, limit=3: (
+            calls.append(real(conn, text, teams, limit)) or calls[-1]
+        ),
     )
     many = answers()
     assert many == few

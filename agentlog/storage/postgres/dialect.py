@@ -33,6 +33,13 @@ class PostgresDialect(Dialect):
         " st.cache_creation_tokens, st.reasoning_tokens"
     )
 
+    # A loose scan of session_stats' (team_id, ...) key: one probe per team.
+    every_team = (
+        "WITH RECURSIVE t(team) AS (SELECT min(team_id) FROM session_stats UNION ALL"
+        " SELECT (SELECT min(team_id) FROM session_stats WHERE team_id > t.team) FROM t"
+        " WHERE t.team IS NOT NULL) SELECT team FROM t WHERE team IS NOT NULL"
+    )
+
     def member(self, column: str, values: Sequence[Any]) -> Clause:
         return f"{column} = ANY(%s)", [list(values)]
 
@@ -53,7 +60,10 @@ class PostgresDialect(Dialect):
         if not phrases:
             return self.false, []  # no words to look for: nothing matches
         tsq, args = tsquery_sql(phrases)
-        return f"e.rid IN (SELECT f.rid FROM events_fts f WHERE f.tsv @@ {tsq})", args
+        return (
+            f"(e.team_id, e.rid) IN (SELECT f.team_id, f.rid FROM events_fts f WHERE f.tsv @@ {tsq})",
+            args,
+        )
 
     def session_text(self, text: str) -> Clause:
         phrases = query_phrases(text)

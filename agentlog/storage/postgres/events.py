@@ -29,11 +29,7 @@ EVENT_COLUMNS = POSTGRES.event_columns
 
 # Every team key holding sessions, by a loose scan of session_stats' (team_id, session_id)
 # key: one index probe per team, however many sessions each holds.
-TEAMS_SQL = (
-    "WITH RECURSIVE t(team) AS (SELECT min(team_id) FROM session_stats UNION ALL"
-    " SELECT (SELECT min(team_id) FROM session_stats WHERE team_id > t.team) FROM t"
-    " WHERE t.team IS NOT NULL) SELECT team FROM t WHERE team IS NOT NULL"
-)
+TEAMS_SQL = POSTGRES.every_team or ""
 
 
 def _prepare(query: EventQuery) -> bool | None:
@@ -66,20 +62,37 @@ class PostgresEventReads:
         A query naming a session reads that session's team's events (the view's, or
         in an unscoped view the team holding the id).
         """
-        team = self.team_id
-        if query.session_id is not None:
-            team = self._session_team(conn, query.session_id)
+        teams = self._teams(conn, query)
+        # Every index leads with team_id: one team is an equality (its order serves the
+        # page), several (an unscoped view of a multi-team store) a list.
+        team = teams[0] if len(teams) == 1 else None
+
+        def filters(text: bool = True) -> tuple[list[str], list[Any]]:
+            where, params = event_filters(POSTGRES, query, team, text=text)
+            if team is None:
+                where.append("e.team_id = ANY(%s)")
+                params.append(teams)
+            return where, params
+
         if query.text is None:
-            return event_filters(POSTGRES, query, team)
+            return filters()
         fts.index_all(conn)
-        rids = fts.few_matches(conn, query.text)
+        rids = fts.few_matches(conn, query.text, teams)
         if rids is None:
-            return event_filters(POSTGRES, query, team)
+            return filters()
         # Few matches: exactly those rows, by rid (the other filters still apply).
-        where, params = event_filters(POSTGRES, query, team, text=False)
+        where, params = filters(text=False)
         where.append("e.rid = ANY(%s)")
         params.append(rids)
         return where, params
+
+    def _teams(self, conn: psycopg.Connection, query: EventQuery) -> list[str]:
+        """The team keys `query` reads: the view's, its session's, or (unscoped) every team's."""
+        if query.session_id is not None:
+            return [self._session_team(conn, query.session_id)]
+        if self.team_id is not None:
+            return [self.team_id]
+        return [r[0] for r in conn.execute(TEAMS_SQL).fetchall()] or [""]
 
     def flush_index(self) -> None:
         """Index every event written so far (a search does this itself first)."""
@@ -183,8 +196,9 @@ class PostgresEventReads:
             slow_rows = {
                 row[-1]: row
                 for row in conn.execute(
-                    f"SELECT {EVENT_COLUMNS}, e.rid FROM events e WHERE e.rid = ANY(%s)",
-                    ([r[0] for r in slow],),
+                    f"SELECT {EVENT_COLUMNS}, e.rid FROM events e"
+                    + where_sql([*where, "e.rid = ANY(%s)"]),
+                    [*params, [r[0] for r in slow]],
                 ).fetchall()
             }
         return tally.report(sessions, timed, [row_event(slow_rows[r[0]]) for r in slow])

@@ -321,6 +321,82 @@ def m008_month_partitions(conn: psycopg.Connection) -> None:
     )(conn)
 
 
+# Schema 9: every key and index of a tenant table leads with team_id (the Citus rules of
+# `citus.py`), so each team's rows sit together in every index and the schema distributes
+# by team unchanged. The unscoped views (a local store, the server owner) name every team
+# (`events.TEAMS_SQL`) to reach these indexes.
+TEAM_FIRST_EVENT_INDEXES = (
+    "CREATE INDEX events_session_ts ON events (team_id, session_id, ts, id)",
+    "CREATE INDEX events_ts ON events (team_id, ts, id)",
+    "CREATE INDEX events_type ON events (team_id, type, ts)",
+    "CREATE INDEX events_agent ON events (team_id, agent_id, ts)",
+    "CREATE INDEX events_name ON events (team_id, name)",
+    "CREATE INDEX events_parent ON events (team_id, parent_id) WHERE parent_id IS NOT NULL",
+    "CREATE INDEX events_errors ON events (team_id, ts) WHERE status = 'error'",
+    # the indexer reads a write's rid range of one team; a search its few matches by rid
+    "CREATE INDEX events_rid ON events (team_id, rid)",
+)
+STATS_SORTS = ("event_count", "error_count", "input_tokens", "output_tokens", "cost_usd")
+TEAM_FIRST_SESSION_INDEXES = (
+    "CREATE INDEX sessions_parent ON sessions (team_id, parent_session_id)",
+    "CREATE INDEX sessions_created ON sessions (team_id, created_at, id)",
+    "CREATE INDEX sessions_updated ON sessions (team_id, updated_at, id)",
+    "CREATE INDEX sessions_title ON sessions (team_id, title, id)",
+    "CREATE INDEX sessions_status ON sessions (team_id, status)",
+    "CREATE INDEX session_stats_activity ON session_stats (team_id, activity_at, session_id)",
+    "CREATE INDEX session_stats_changed ON session_stats (team_id, changed_at, session_id)",
+    *(
+        f"CREATE INDEX session_stats_{c} ON session_stats (team_id, {c}, session_id)"
+        for c in STATS_SORTS
+    ),
+    "CREATE INDEX session_stats_duration ON session_stats"
+    " (team_id, (coalesce(last_event_at - first_event_at, -1)), session_id)",
+    "CREATE INDEX session_stats_span ON session_stats"
+    " (team_id, (coalesce(last_end_at - first_event_at, -1)), session_id)",
+    "CREATE INDEX session_agents_agent ON session_agents"
+    " (team_id, agent_id, last_event_at, first_event_at, event_count, error_count)",
+)
+
+
+def m009_team_first_keys(conn: psycopg.Connection) -> None:
+    """Sessions keyed (team_id, id); events_fts and fts_pending hold team_id; every index team-first.
+
+    The full-text rows take their event's team (one join, before the rid index it
+    uses is rebuilt); each pending range is split into one range per team it
+    holds, so the indexer reads a team's rids through (team_id, rid). The old
+    indexes are dropped first and the new ones built once over the rows.
+    """
+    old_indexes = (
+        "events_session_ts, events_ts, events_type, events_agent, events_name, events_parent,"
+        " events_errors, sessions_parent, sessions_team, sessions_created, sessions_updated,"
+        " sessions_title, sessions_status, session_stats_activity, session_stats_changed,"
+        + "".join(f" session_stats_{c}," for c in STATS_SORTS)
+        + " session_stats_duration, session_stats_span, session_agents_agent, events_fts_tsv"
+    )
+    _statements(
+        f"DROP INDEX {old_indexes}",
+        "ALTER TABLE events_fts DROP CONSTRAINT events_fts_pkey",
+        "ALTER TABLE events_fts ADD COLUMN team_id text COLLATE \"C\" NOT NULL DEFAULT ''",
+        # Only teams' rows change: a local store's (team '') keep the default, no rewrite.
+        "UPDATE events_fts f SET team_id = e.team_id FROM events e"
+        " WHERE e.rid = f.rid AND e.ts = f.ts AND e.team_id <> ''",
+        "ALTER TABLE fts_pending ADD COLUMN team_id text COLLATE \"C\" NOT NULL DEFAULT ''",
+        "WITH old AS (DELETE FROM fts_pending RETURNING id, lo, hi)"
+        " INSERT INTO fts_pending (team_id, lo, hi)"
+        " SELECT e.team_id, min(e.rid), max(e.rid) FROM old JOIN events e"
+        " ON e.rid BETWEEN old.lo AND old.hi GROUP BY old.id, e.team_id ORDER BY old.id",
+        "ALTER TABLE fts_pending DROP CONSTRAINT fts_pending_pkey,"
+        " ADD CONSTRAINT fts_pending_pkey PRIMARY KEY (team_id, id)",
+        "DROP INDEX events_rid",
+        "ALTER TABLE sessions DROP CONSTRAINT sessions_pkey,"
+        " ADD CONSTRAINT sessions_pkey PRIMARY KEY (team_id, id)",
+        "ALTER TABLE events_fts ADD CONSTRAINT events_fts_pkey PRIMARY KEY (team_id, rid, ts)",
+        EVENTS_FTS_INDEX,
+        *TEAM_FIRST_EVENT_INDEXES,
+        *TEAM_FIRST_SESSION_INDEXES,
+    )(conn)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -334,6 +410,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("m006_team_keys", m006_team_keys),
     Migration("m007_session_token_details", m007_session_token_details),
     Migration("m008_month_partitions", m008_month_partitions),
+    Migration("m009_team_first_keys", m009_team_first_keys),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].number

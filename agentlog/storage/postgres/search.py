@@ -11,7 +11,7 @@ User text never reaches tsquery syntax: each quoted term of
 terms are AND-ed, so quotes, `&`, `|`, `!`, `:*` and parentheses are plain text.
 
 Events are indexed behind the writes: each write records the rid range it
-inserted in `fts_pending`; `index_pending` turns those rows into `events_fts`
+inserted for each team in `fts_pending`; `index_batch` turns those rows into `events_fts`
 rows in large transactions, serialised by an advisory lock; a search calls it
 first, so a flushed event is always found.
 """
@@ -71,8 +71,10 @@ def tsquery_sql(phrases: Sequence[str]) -> tuple[str, list[Any]]:
 FEW_MATCHES = 1000
 
 
-def few_matches(conn: psycopg.Connection, text: str, limit: int = FEW_MATCHES) -> list[int] | None:
-    """The rids of every indexed event matching `text`, or None when more than `limit` do.
+def few_matches(
+    conn: psycopg.Connection, text: str, teams: Sequence[str], limit: int = FEW_MATCHES
+) -> list[int] | None:
+    """The rids of every indexed event of `teams` matching `text`, or None when more than `limit` do.
 
     Cheap either way: a rare word is a GIN lookup; for a common one PostgreSQL scans
     until `limit + 1` rows match (a few thousand rows) and stops.
@@ -81,20 +83,36 @@ def few_matches(conn: psycopg.Connection, text: str, limit: int = FEW_MATCHES) -
     if not phrases:
         return None
     tsq, args = tsquery_sql(phrases)
+    # The team is checked on the rows the words find, never through the (team_id, rid,
+    # ts) key: `team_id || ''` is no indexed column, so PostgreSQL cannot AND the GIN
+    # lookup with a bitmap of every row of the team (at 200,000 events that plan took a
+    # rare word from 2 ms to 170 ms, and it grows with the team's rows).
+    team_sql, team_args = team_filter("(team_id || '')", teams)
     rows = conn.execute(  # never prepared: its plan depends on the words (see events.py)
-        f"SELECT rid FROM events_fts WHERE tsv @@ {tsq} LIMIT %s", [*args, limit + 1], prepare=False
+        f"SELECT rid FROM events_fts WHERE tsv @@ {tsq} AND {team_sql} LIMIT %s",
+        [*args, *team_args, limit + 1],
+        prepare=False,
     ).fetchall()
     if len(rows) > limit:
         return None
     return [r[0] for r in rows]
 
 
+def team_filter(column: str, teams: Sequence[str]) -> tuple[str, list[Any]]:
+    """`column` in `teams`: an equality for one team (so an index led by team_id also
+    gives its order), `= ANY` for several."""
+    if len(teams) == 1:
+        return f"{column} = %s", [teams[0]]
+    return f"{column} = ANY(%s)", [list(teams)]
+
+
 def pending_events(conn: psycopg.Connection) -> int:
     """Events written but not yet in the full-text index (for `info`)."""
     row = conn.execute(
         "SELECT count(*) FROM events e WHERE EXISTS (SELECT 1 FROM fts_pending p"
-        " WHERE e.rid BETWEEN p.lo AND p.hi) AND NOT EXISTS"
-        " (SELECT 1 FROM events_fts f WHERE f.rid = e.rid AND f.ts = e.ts)"
+        " WHERE p.team_id = e.team_id AND e.rid BETWEEN p.lo AND p.hi) AND NOT EXISTS"
+        " (SELECT 1 FROM events_fts f WHERE f.team_id = e.team_id AND f.rid = e.rid"
+        " AND f.ts = e.ts)"
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -122,44 +140,49 @@ def index_batch(
             if not got or not got[0]:
                 return 0
         ranges = conn.execute(
-            "SELECT id, lo, hi FROM fts_pending WHERE id <= %s ORDER BY id LIMIT 1000",
+            "SELECT id, team_id, lo, hi FROM fts_pending WHERE id <= %s ORDER BY id LIMIT 1000",
             (upto if upto is not None else 2**63 - 1,),
         ).fetchall()
         if not ranges:
             return 0
-        taken: list[int] = []
-        spans: list[tuple[int, int]] = []
+        taken: list[tuple[str, int]] = []
+        spans: list[tuple[str, int, int]] = []
         total = 0
-        for pid, lo, hi in ranges:
-            taken.append(pid)
-            spans.append((lo, hi))
+        for pid, team, lo, hi in ranges:
+            taken.append((team, pid))
+            spans.append((team, lo, hi))
             total += hi - lo + 1
             if total >= limit:
                 break
-        los = [lo for lo, _ in spans]
-        his = [hi for _, hi in spans]
         # A range may hold rids of other writes (identity values interleave); those are
-        # indexed by their own range or already were: ON CONFLICT skips them.
+        # another team's, or indexed by their own range or already: ON CONFLICT skips them.
         rows = conn.execute(
-            "SELECT e.rid, e.ts, e.name, e.content FROM events e"
-            " JOIN unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) ON e.rid BETWEEN r.lo AND r.hi"
-            " WHERE NOT EXISTS (SELECT 1 FROM events_fts f WHERE f.rid = e.rid AND f.ts = e.ts)",
-            (los, his),
+            "SELECT e.team_id, e.rid, e.ts, e.name, e.content FROM events e"
+            " JOIN unnest(%s::text[], %s::bigint[], %s::bigint[]) AS r(team, lo, hi)"
+            " ON e.team_id = r.team AND e.rid BETWEEN r.lo AND r.hi"
+            " WHERE NOT EXISTS (SELECT 1 FROM events_fts f"
+            " WHERE f.team_id = e.team_id AND f.rid = e.rid AND f.ts = e.ts)",
+            ([t for t, _, _ in spans], [lo for _, lo, _ in spans], [hi for _, _, hi in spans]),
         ).fetchall()
         if rows:
             conn.execute(
-                "INSERT INTO events_fts (rid, ts, tsv) SELECT t.rid, t.ts, "
+                "INSERT INTO events_fts (team_id, rid, ts, tsv) SELECT t.team, t.rid, t.ts, "
                 + TSV.format("t.n", "t.c")
-                + " FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[])"
-                " AS t(rid, ts, n, c) ON CONFLICT (rid, ts) DO NOTHING",
+                + " FROM unnest(%b::text[], %b::bigint[], %b::bigint[], %b::text[], %b::text[])"
+                " AS t(team, rid, ts, n, c) ON CONFLICT (team_id, rid, ts) DO NOTHING",
                 (
                     [r[0] for r in rows],
                     [r[1] for r in rows],
-                    [index_text(r[2]) for r in rows],
+                    [r[2] for r in rows],
                     [index_text(r[3]) for r in rows],
+                    [index_text(r[4]) for r in rows],
                 ),
             )
-        conn.execute("DELETE FROM fts_pending WHERE id = ANY(%s)", (taken,))
+        conn.execute(
+            "DELETE FROM fts_pending p USING unnest(%s::text[], %s::bigint[]) AS t(team, id)"
+            " WHERE p.team_id = t.team AND p.id = t.id",
+            ([t for t, _ in taken], [i for _, i in taken]),
+        )
         return len(taken)
 
 
@@ -201,5 +224,6 @@ __all__ = [
     "index_batch",
     "index_text",
     "query_phrases",
+    "team_filter",
     "tsquery_sql",
 ]

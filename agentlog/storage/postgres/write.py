@@ -13,7 +13,7 @@ the key's (team_id, id) prefix first, one query per team. That lookup is what
 partitioning costs the write path: 12-16% of the median 1,000-event batch, measured with
 `bench/bench_pg_ab.py`, 7-11% of the total (partitioning alone: 1.01x). Only two writers racing to
 store one id under two timestamps could both succeed. The rid
-range inserted is queued in `fts_pending` for the batch indexer
+range inserted (one per team) is queued in `fts_pending` for the batch indexer
 (`postgres/search.py`).
 """
 
@@ -26,6 +26,7 @@ import orjson
 import psycopg
 
 from agentlog.model import Event, Session, to_us
+from agentlog.storage.postgres.dialect import POSTGRES
 from agentlog.storage.postgres.search import index_text, session_search_sql
 from agentlog.storage.sql.rows import event_end_us, missing_sessions, session_row
 from agentlog.storage.sql.teams import only_team, owners
@@ -47,7 +48,12 @@ def session_teams(
     if not ids:
         return {}
     if scope is None:
-        rows = conn.execute("SELECT id, team_id FROM sessions WHERE id = ANY(%s)", (list(ids),))
+        # Every team named, so the (team_id, id) key finds each id (no scan of every session).
+        rows = conn.execute(
+            "SELECT id, team_id FROM sessions WHERE id = ANY(%s)"
+            f" AND team_id = ANY(ARRAY({POSTGRES.every_team}))",
+            (list(ids),),
+        )
     else:
         rows = conn.execute(
             "SELECT id, team_id FROM sessions WHERE id = ANY(%s) AND team_id = %s",
@@ -260,8 +266,16 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict
         return 0
     by_key = {(teams[e.session_id], e.id): e for e in events}
     new = [(rid, team, by_key[(team, eid)]) for rid, eid, team in returned]
-    rids = [rid for rid, _, _ in new]
-    conn.execute("INSERT INTO fts_pending (lo, hi) VALUES (%s, %s)", (min(rids), max(rids)))
+    spans: dict[str, tuple[int, int]] = {}  # each team's rid range, for the indexer
+    for rid, team, _ in new:
+        lo, hi = spans.get(team, (rid, rid))
+        spans[team] = (min(lo, rid), max(hi, rid))
+    queued = sorted(spans)
+    conn.execute(
+        "INSERT INTO fts_pending (team_id, lo, hi)"
+        " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[])",
+        (queued, [spans[t][0] for t in queued], [spans[t][1] for t in queued]),
+    )
     _fold_aggregates(conn, [(team, e) for _, team, e in new])
     return len(new)
 
@@ -352,7 +366,8 @@ def delete_session_rows(conn: psycopg.Connection, team: str, session_id: str) ->
     key = (team, session_id)
     conn.execute(
         "DELETE FROM events_fts f USING events e"
-        " WHERE e.team_id = %s AND e.session_id = %s AND f.rid = e.rid AND f.ts = e.ts",
+        " WHERE e.team_id = %s AND e.session_id = %s AND f.team_id = e.team_id"
+        " AND f.rid = e.rid AND f.ts = e.ts",
         key,
     )
     erased = conn.execute("DELETE FROM events WHERE team_id = %s AND session_id = %s", key).rowcount

@@ -22,6 +22,9 @@ class Dialect(ABC):
     false: str  # a clause that matches nothing
     event_columns: str  # `events e` columns in `rows.row_event`'s order
     session_columns: str  # `sessions s JOIN session_stats st` columns in `rows.row_session`'s order
+    # SQL listing every team key, for an unscoped view of a backend whose keys and indexes
+    # all lead with team_id (PostgreSQL's, for Citus); None where ids lead (SQLite).
+    every_team: str | None = None
 
     @abstractmethod
     def member(self, column: str, values: Sequence[Any]) -> Clause:

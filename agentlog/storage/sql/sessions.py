@@ -190,6 +190,24 @@ class SQLSessionReads(ABC):
     def _agents_of(self, conn: Conn, keys: Sequence[SessionKey]) -> dict[SessionKey, list[str]]:
         """Each session of `keys` with its agents, in first-seen order."""
 
+    def _view_team(self, conn: Conn) -> tuple[str | None, list[str], list[Any]]:
+        """The team an unscoped view filters by, or the clause naming its teams.
+
+        A scoped view, or a backend whose indexes lead with ids, adds nothing here
+        (`session_filters` takes `self.team_id`). Where every index leads with
+        team_id (`Dialect.every_team`), an unscoped view names every team: one team
+        (a local store) as an equality whose index order serves the page, several
+        as a list.
+        """
+        every = self._dialect.every_team
+        if self.team_id is not None or every is None:
+            return self.team_id, [], []
+        teams = [r[0] for r in conn.execute(every).fetchall()] or [""]
+        if len(teams) == 1:
+            return teams[0], [], []
+        clause, args = self._dialect.member("s.team_id", teams)
+        return None, [clause], args
+
     def _session_team(self, conn: Conn, session_id: str) -> str:
         """The team key of the session `session_id` this view sees (NotFound if none)."""
         p = self._dialect.p
@@ -201,7 +219,10 @@ class SQLSessionReads(ABC):
             if row is None:
                 raise not_found(session_id)
             return self.team_id
-        rows = conn.execute(f"SELECT team_id FROM sessions WHERE id = {p}", (session_id,))
+        sql = f"SELECT team_id FROM sessions s WHERE id = {p}"
+        if self._dialect.every_team:
+            sql += f" AND team_id = ANY(ARRAY({self._dialect.every_team}))"
+        rows = conn.execute(sql, (session_id,))
         team = pick_team(session_id, {r[0] for r in rows.fetchall()})
         if team is None:
             raise not_found(session_id)
@@ -214,6 +235,8 @@ class SQLSessionReads(ABC):
         if self.team_id is not None:
             sql += f" AND s.team_id = {p}"
             params.append(self.team_id)
+        elif self._dialect.every_team:
+            sql += f" AND s.team_id = ANY(ARRAY({self._dialect.every_team}))"
         with self._reading() as conn:
             rows = {row[11]: row for row in conn.execute(sql, params).fetchall()}
             team = pick_team(session_id, rows.keys())
@@ -225,19 +248,22 @@ class SQLSessionReads(ABC):
     def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
         limit = page_limit(query.limit)
         d = self._dialect
-        where, params = session_filters(d, query, self.team_id)
-        after = session_after(query, d.p)
-        if after:
-            where.append(after[0])
-            params.extend(after[1])
         sort = SESSION_SORT_SQL[query.sort]
         tie = session_tiebreak(query.sort)
         direction = "ASC" if query.order == "asc" else "DESC"
-        sql = (
-            f"SELECT {d.session_columns}, {sort} {SESSION_FROM}{where_sql(where)}"
-            f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT {d.p}"
-        )
         with self._reading() as conn:
+            team, teams_where, teams_params = self._view_team(conn)
+            where, params = session_filters(d, query, team)
+            where += teams_where
+            params += teams_params
+            after = session_after(query, d.p)
+            if after:
+                where.append(after[0])
+                params.extend(after[1])
+            sql = (
+                f"SELECT {d.session_columns}, {sort} {SESSION_FROM}{where_sql(where)}"
+                f" ORDER BY {sort} {direction}, {tie} {direction} LIMIT {d.p}"
+            )
             rows = conn.execute(sql, [*params, limit + 1]).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
@@ -258,9 +284,13 @@ class SQLSessionReads(ABC):
         p = self._dialect.p
         where = ["s.team_id = st.team_id", "s.id = st.session_id", f"st.changed_at >= {p}"]
         params: list[Any] = [after - CHANGE_MARGIN_US]
-        if self.team_id is not None:
-            where.append(f"s.team_id = {p}")
-            params.append(self.team_id)
+        with self._reading() as conn:
+            team, teams_where, teams_params = self._view_team(conn)
+        if team is not None:
+            where.append(f"st.team_id = {p}")
+            params.append(team)
+        where += [c.replace("s.team_id", "st.team_id") for c in teams_where]
+        params += teams_params
         # session_stats first (CROSS JOIN fixes SQLite's join order): the changed_at index
         # finds the few changed rows instead of walking a team's every session.
         with self._reading() as conn:
@@ -279,10 +309,12 @@ class SQLSessionReads(ABC):
         )
 
     def count_sessions(self, query: SessionQuery) -> int:
-        where, params = session_filters(self._dialect, query, self.team_id)
         with self._reading() as conn:
+            team, teams_where, teams_params = self._view_team(conn)
+            where, params = session_filters(self._dialect, query, team)
             row = conn.execute(
-                f"SELECT count(*) {SESSION_FROM}{where_sql(where)}", params
+                f"SELECT count(*) {SESSION_FROM}{where_sql(where + teams_where)}",
+                params + teams_params,
             ).fetchone()
         return int(row[0]) if row else 0
 
@@ -294,9 +326,13 @@ class SQLSessionReads(ABC):
         p = self._dialect.p
         where: list[str] = []
         params: list[Any] = []
-        if self.team_id is not None:
+        with self._reading() as conn:
+            team, teams_where, teams_params = self._view_team(conn)
+        if team is not None:
             where.append(f"sa.team_id = {p}")
-            params.append(self.team_id)
+            params.append(team)
+        where += [c.replace("s.team_id", "sa.team_id") for c in teams_where]
+        params += teams_params
         if since is not None:
             where.append(f"sa.last_event_at >= {p}")
             params.append(to_us(since))
