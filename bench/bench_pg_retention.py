@@ -74,7 +74,7 @@ def load_month(conn: psycopg.Connection, month: tuple[int, int], n: int, salt: i
             copy.write("".join(lines))
     with conn.transaction():
         conn.execute(
-            "INSERT INTO events_fts (rid, ts, tsv) SELECT rid, ts,"
+            "INSERT INTO events_fts (team_id, rid, ts, tsv) SELECT team_id, rid, ts,"
             " to_tsvector('simple', name || ' ' || type) FROM events WHERE ts >= %s AND ts < %s",
             (lo, hi),
         )
@@ -96,10 +96,60 @@ def size_of(conn: psycopg.Connection, month: tuple[int, int]) -> int:
     return total
 
 
+def drop_kept(schema: str) -> None:
+    """Retention on a store grown elsewhere (`bench_scale.py --schema`): drop its oldest
+    month, then every other month before the current one, each timed after a CHECKPOINT."""
+    with psycopg.connect(base_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+        months = sorted(partitions.existing_months(conn))
+        rows = {
+            m: int(
+                conn.execute(
+                    f"SELECT count(*) FROM {partitions.partition_name('events', m)}"
+                ).fetchone()[0]
+            )  # type: ignore[index]
+            for m in months
+        }
+        total = sum(rows.values())
+        print(
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {_load()}; {schema} holds"
+            f" {total:,} events in {len(months)} months"
+        )
+        current = partitions.month_of_time(datetime.now(UTC))
+        for label, cutoff in (
+            ("oldest month", partitions.month_bounds(months[0])[1]),
+            ("every month before this one", partitions.month_bounds(current)[0]),
+        ):
+            before = sum(rows[m] for m in partitions.existing_months(conn) if m in rows)
+            size = sum(
+                size_of(conn, m)
+                for m in partitions.existing_months(conn)
+                if partitions.month_bounds(m)[1] <= cutoff
+            )
+            conn.execute("CHECKPOINT")
+            start = time.perf_counter()
+            dropped = partitions.drop_months_before(conn, cutoff)
+            took = time.perf_counter() - start
+            gone = before - sum(rows[m] for m in partitions.existing_months(conn) if m in rows)
+            print(
+                f"drop {label}: {len(dropped)} month(s), {gone:,} events ({size / 1e6:,.0f} MB"
+                f" with indexes and tsvectors) in {took * 1000:,.1f} ms"
+            )
+        print(f"load average after {_load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000, help="events per month")
+    parser.add_argument(
+        "--kept-schema",
+        metavar="NAME",
+        help="instead: drop months of a store kept by bench_scale.py --schema NAME (destructive)",
+    )
     args = parser.parse_args()
+    if args.kept_schema:
+        drop_kept(args.kept_schema)
+        return
     n = args.events
     if not 1000 <= n <= MAX_EVENTS:
         sys.exit(f"--events must be 1,000-{MAX_EVENTS:,}")

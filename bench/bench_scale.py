@@ -87,11 +87,11 @@ class Loader:
     def __init__(self, schema: str, t0_us: int, pool: list[str]) -> None:
         self.conn = psycopg.connect(base_url(), autocommit=True)
         self.conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
-        self.t0_us, self.pool, self.loaded = t0_us, pool, 0
+        self.t0_us, self.pool, self.loaded, self.top_rid = t0_us, pool, 0, 0
 
     def grow(self, total: int, final: int) -> float:
         """COPY events up to `total` (timestamps spread over a year of `final` events)."""
-        start, lo = time.perf_counter(), self.loaded
+        start, lo, lo_rid = time.perf_counter(), self.loaded, self.top_rid
         step = YEAR_US // final
         for chunk in range(lo, total, 100_000):
             hi = min(chunk + 100_000, total)
@@ -110,11 +110,18 @@ class Loader:
                         f"{i % 250}.0\t{tokens}\t{{}}\t{content}\n"
                     )
                 copy.write("".join(lines))
+            # The rows COPY just added: rids above the last chunk's (the loader's team
+            # only, through the (team_id, rid) index of schema 9).
             self.conn.execute(
-                "INSERT INTO events_fts (rid, ts, tsv) SELECT rid, ts, to_tsvector('simple',"
-                " coalesce(name, '')) || to_tsvector('simple', coalesce(content, ''))"
-                " FROM events WHERE rid > (SELECT coalesce(max(rid), 0) FROM events_fts)"
+                "INSERT INTO events_fts (team_id, rid, ts, tsv) SELECT team_id, rid, ts,"
+                " to_tsvector('simple', coalesce(name, '')) || to_tsvector('simple',"
+                " coalesce(content, '')) FROM events WHERE team_id = '' AND rid > %s",
+                (self.top_rid,),
             )
+            row = self.conn.execute(
+                "SELECT max(rid) FROM events WHERE team_id = '' AND rid > %s", (self.top_rid,)
+            ).fetchone()
+            self.top_rid = row[0] if row and row[0] is not None else self.top_rid
         sessions = range(lo // PER_SESSION, (total + PER_SESSION - 1) // PER_SESSION)
         with self.conn.transaction():
             self.conn.execute(
@@ -122,7 +129,8 @@ class Loader:
                 " SELECT s.id, 'run ' || s.k, min(e.ts), max(e.ts)"
                 " FROM (SELECT k, '00000000-0000-7000-8000-' || lpad(to_hex(k), 12, '0') AS id"
                 "       FROM generate_series(%s::bigint, %s::bigint) k) s"
-                ' JOIN events e ON e.session_id = s.id COLLATE "C" GROUP BY s.id, s.k'
+                " JOIN events e ON e.team_id = '' AND e.session_id = s.id COLLATE \"C\""
+                " GROUP BY s.id, s.k"
                 " ON CONFLICT DO NOTHING",
                 (sessions.start, sessions.stop - 1),
             )
@@ -132,9 +140,9 @@ class Loader:
                 " SELECT session_id, count(*), count(*) FILTER (WHERE status = 'error'),"
                 " min(ts), max(ts), max(ts), coalesce(sum(input_tokens), 0),"
                 " coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0)"
-                " FROM events WHERE rid > %s GROUP BY session_id"
+                " FROM events WHERE team_id = '' AND rid > %s GROUP BY session_id"
                 " ON CONFLICT DO NOTHING",
-                (lo,),
+                (lo_rid,),
             )
         self.conn.execute("ANALYZE")
         self.loaded = total
@@ -161,11 +169,18 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
     middles = {}
     for k in picks:
         row = raw.execute(
-            "SELECT ts, id FROM events WHERE session_id = %s ORDER BY ts, id OFFSET %s LIMIT 1",
+            "SELECT ts, id FROM events WHERE team_id = '' AND session_id = %s"
+            " ORDER BY ts, id OFFSET %s LIMIT 1",
             (session_id(k), PER_SESSION // 2),
         ).fetchone()
         middles[k] = row
     turn = iter(range(10**9))
+    fts_team = bool(  # schema 9 on: the full-text rows hold their team
+        raw.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = 'events_fts' AND column_name = 'team_id'"
+        ).fetchone()
+    )
 
     def page() -> None:
         k = picks[next(turn) % len(picks)]
@@ -182,7 +197,8 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
         rows = raw.execute(
             "SELECT id, session_id, ts, type, agent_id, name, status, parent_id, duration_ms,"
             " input_tokens, output_tokens, cost_usd, metadata::text, content FROM events"
-            " WHERE session_id = %s AND (ts, id) > (%s, %s) ORDER BY ts, id LIMIT 101",
+            " WHERE team_id = '' AND session_id = %s AND (ts, id) > (%s, %s)"
+            " ORDER BY ts, id LIMIT 101",
             (session_id(k), ts, eid),
         ).fetchall()
         assert len(rows) == 101
@@ -193,14 +209,36 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
 
         return run
 
-    def raw_search(word: str) -> Callable[[], None]:
+    def raw_search(word: str, rare: bool) -> Callable[[], None]:
+        """The store's SQL for a word, sent raw: for a rare word its two statements (the
+        few matching rids from the GIN index, then those rows), for a common one the
+        newest-first walk with a semi-join (the store's plan for each)."""
+        team = "team_id = '' AND " if fts_team else ""
+
         def run() -> None:
+            if rare:
+                rids = [
+                    r[0]
+                    for r in raw.execute(
+                        "SELECT rid FROM events_fts WHERE tsv @@ phraseto_tsquery('simple', %s)"
+                        + (" AND (team_id || '') = ''" if fts_team else "")
+                        + " LIMIT 1001",
+                        (word,),
+                    ).fetchall()
+                ]
+                where, params = f"{team}rid = ANY(%s)", [rids]
+            else:
+                key = "(e.team_id, e.rid)" if fts_team else "e.rid"
+                sub = "f.team_id, f.rid" if fts_team else "f.rid"
+                where = (
+                    f"{'e.' + team if team else ''}{key} IN (SELECT {sub} FROM events_fts f"
+                    " WHERE f.tsv @@ phraseto_tsquery('simple', %s))"
+                )
+                params = [word]
             rows = raw.execute(
                 "SELECT e.id, e.session_id, e.ts, e.type, e.content FROM events e"
-                " JOIN events_fts f ON f.rid = e.rid AND f.ts = e.ts"
-                " WHERE f.tsv @@ phraseto_tsquery('simple', %s)"
-                " ORDER BY e.ts DESC, e.id DESC LIMIT 51",
-                (word,),
+                f" WHERE {where} ORDER BY e.ts DESC, e.id DESC LIMIT 51",
+                params,
             ).fetchall()
             assert rows
 
@@ -209,11 +247,32 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
     def sessions() -> None:
         assert len(store.list_sessions(SessionQuery(limit=50)).items) == 50
 
+    ids = [
+        r[0]
+        for r in raw.execute(
+            "SELECT id FROM events WHERE team_id = '' AND session_id = ANY(%s)",
+            ([session_id(k) for k in picks],),
+        ).fetchall()[::97]
+    ]
+
+    def by_id() -> None:
+        store.get_event(ids[next(turn) % len(ids)])
+
+    def raw_by_id() -> None:
+        assert raw.execute(
+            "SELECT id, content FROM events WHERE team_id = '' AND id = %s",
+            (ids[next(turn) % len(ids)],),
+        ).fetchone()
+
     return {
         "page": (timed(page, runs), timed(raw_page, runs)),
-        f"search rare ({RARE})": (timed(search(RARE), runs), timed(raw_search(RARE), runs)),
-        f"search common ({COMMON})": (timed(search(COMMON), runs), timed(raw_search(COMMON), runs)),
+        f"search rare ({RARE})": (timed(search(RARE), runs), timed(raw_search(RARE, True), runs)),
+        f"search common ({COMMON})": (
+            timed(search(COMMON), runs),
+            timed(raw_search(COMMON, False), runs),
+        ),
         "sessions page": (timed(sessions, runs), None),
+        "event by id": (timed(by_id, runs), timed(raw_by_id, runs)),
     }
 
 
@@ -243,6 +302,17 @@ def main() -> None:
         help="keep the data in this schema (made or grown as needed) instead of a throwaway one",
     )
     parser.add_argument(
+        "--scoped",
+        action="store_true",
+        help="read through the loader's team's scoped view (a tenant's queries) instead of"
+        " the unscoped store",
+    )
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="with --schema: measure what the schema holds, loading nothing",
+    )
+    parser.add_argument(
         "--old-search",
         type=int,
         default=0,
@@ -263,16 +333,19 @@ def main() -> None:
     store = PostgresStore(url, pool_size=2)
     loader = Loader(schema, to_us(utcnow()) - YEAR_US, contents(random.Random(3)))
     if args.schema:  # a kept schema: grow it from where it is (the same deterministic rows)
-        row = loader.conn.execute("SELECT count(*) FROM events").fetchone()
-        loader.loaded = int(row[0]) if row else 0
+        row = loader.conn.execute("SELECT count(*), coalesce(max(rid), 0) FROM events").fetchone()
+        loader.loaded, loader.top_rid = (int(row[0]), int(row[1])) if row else (0, 0)
     # Never prepared, so every raw query gets a plan for its own parameters: after 5 runs
     # psycopg prepares a query, and PostgreSQL's generic plan for a tsquery of unknown
     # selectivity (a bitmap scan of every match, then a sort) took seconds for a common word.
     raw = psycopg.connect(base_url(), autocommit=True, prepare_threshold=None)
     raw.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
     try:
+        view = store.scoped("") if args.scoped else store
         for n in sizes:
-            took = loader.grow(n, sizes[-1])
+            took = 0.0 if args.measure_only else loader.grow(n, sizes[-1])
+            if args.measure_only:
+                n = loader.loaded
             size = raw.execute(
                 "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid)))"
                 " FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
@@ -283,8 +356,8 @@ def main() -> None:
                 f"\n{n:,} events (loaded with COPY + tsvector in {took:.0f} s; {size[0]} on disk)"
             )
             if args.old_search:
-                old_search(store, args.old_search)
-            for name, ((p50, p95), ceiling) in measure(store, raw, n, args.runs).items():
+                old_search(view, args.old_search)
+            for name, ((p50, p95), ceiling) in measure(view, raw, n, args.runs).items():
                 line = f"  {name}: store p50 {p50:.1f} ms, p95 {p95:.1f} ms"
                 if ceiling:
                     line += f"; raw SQL p50 {ceiling[0]:.1f} ms, p95 {ceiling[1]:.1f} ms"
