@@ -39,6 +39,7 @@ from psycopg import sql
 
 from agentlog.model import to_us, utcnow
 from agentlog.storage.base import EventQuery, SessionQuery, event_cursor
+from agentlog.storage.postgres import partitions
 from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres.store import PostgresStore
 from agentlog.storage.postgres.testing import base_url, drop_schema, new_schema_url, with_schema
@@ -332,6 +333,13 @@ def main() -> None:
         url, schema = new_schema_url("bench_scale")
     store = PostgresStore(url, pool_size=2)
     loader = Loader(schema, to_us(utcnow()) - YEAR_US, contents(random.Random(3)))
+    # Every month the rows will span gets its partitions before COPY (a COPY does not
+    # make them; rows of a month without one would all sit in the DEFAULT partition).
+    first = partitions.month_of(loader.t0_us)
+    months = [first]
+    while months[-1] < partitions.month_of_time(utcnow()):
+        months.append(partitions.next_month(months[-1]))
+    partitions.ensure_months(loader.conn, months)
     if args.schema:  # a kept schema: grow it from where it is (the same deterministic rows)
         row = loader.conn.execute("SELECT count(*), coalesce(max(rid), 0) FROM events").fetchone()
         loader.loaded, loader.top_rid = (int(row[0]), int(row[1])) if row else (0, 0)
