@@ -22,6 +22,7 @@ Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20] [--repl
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import threading
@@ -240,6 +241,23 @@ def main() -> None:
                     for i, what in enumerate(("wall", "cpu", "calling-thread cpu"))
                 )
             )
+        # The part AgentLog controls: agentlog against the do-nothing handler, round by round.
+        own = [
+            statistics.median(
+                a[i] / b[i] - 1 for a, b in zip(samples["agentlog"], samples["noop"], strict=True)
+            )
+            for i in range(3)
+        ]
+        print(
+            "  agentlog vs noop"
+            + "".join(
+                f"   {what} {own[i] * 100:+5.1f}%"
+                for i, what in enumerate(("wall", "cpu", "calling-thread cpu"))
+            )
+            + "   (target < 5% against none; load average {:.2f} {:.2f} {:.2f})".format(
+                *os.getloadavg()
+            )
+        )
         none_cpu = statistics.median(x[1] for x in samples["none"])
         per_run = writer_cpu / (args.rounds * args.runs)
         print(
