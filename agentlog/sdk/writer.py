@@ -28,9 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
-from pydantic import ValidationError
 
-from agentlog.fastcheck import FastSdkEvent, as_event
 from agentlog.model import (
     MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS,
@@ -119,9 +117,6 @@ QUEUE: deque[tuple[Any, ...]] = deque()
 
 SINKS: list[Sink] = []
 """Every open sink; only the writer thread removes from it."""
-
-
-_fast_sdk_event = FastSdkEvent.model_validate
 
 
 class SdkEvent(Event):
@@ -283,13 +278,8 @@ class Writer:
         ts = values["timestamp"]
         if values["status"] is None:
             del values["status"]
-        if type(ts) is int:  # the SDK's own clock: the fast check, the model if in doubt
-            values["timestamp"] = from_us(ts)
-            try:
-                return as_event(_fast_sdk_event(values))
-            except ValidationError:
-                return SdkEvent(**values)
-        values["timestamp"] = ts[0]
+        # The SDK's own clock (int microseconds), or a caller's time to parse.
+        values["timestamp"] = from_us(ts) if type(ts) is int else ts[0]
         return SdkEvent(**values)
 
     def _accept_session(self, sink: Sink, values: dict[str, Any]) -> None:

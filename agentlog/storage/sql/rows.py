@@ -68,12 +68,8 @@ def row_event(row: Sequence[Any]) -> Event:
     )
 
 
-def row_record(row: Sequence[Any]) -> dict[str, Any]:
-    """An events row (a dialect's `event_columns` order) as its JSON-ready record (`base.event_record`'s shape).
-
-    Built straight from the row, with no Event or datetime in between: exports
-    read every event this way (type and status are stored as their values).
-    """
+def _record(row: Sequence[Any], metadata: Any) -> dict[str, Any]:
+    """An events row as its JSON-ready record, with `metadata` as given."""
     return {
         "id": row[0],
         "session_id": row[1],
@@ -82,7 +78,7 @@ def row_record(row: Sequence[Any]) -> dict[str, Any]:
         "agent_id": row[4],
         "name": row[5],
         "content": row[13],
-        "metadata": _json(row[12], {}),
+        "metadata": metadata,
         "parent_id": row[7],
         "duration_ms": row[8],
         "status": row[6],
@@ -93,6 +89,15 @@ def row_record(row: Sequence[Any]) -> dict[str, Any]:
         "cache_creation_tokens": row[15],
         "reasoning_tokens": row[16],
     }
+
+
+def row_record(row: Sequence[Any]) -> dict[str, Any]:
+    """An events row (a dialect's `event_columns` order) as its JSON-ready record (`base.event_record`'s shape).
+
+    Built straight from the row, with no Event or datetime in between: exports
+    read every event this way (type and status are stored as their values).
+    """
+    return _record(row, _json(row[12], {}))
 
 
 def event_end_us(ts_us: int, duration_ms: float | None) -> int:
@@ -209,25 +214,7 @@ def event_values(e: Event) -> tuple[Any, ...]:
 def row_document(row: Sequence[Any]) -> dict[str, Any]:
     """A checked event row as the API's JSON event, ready for `orjson.dumps` (its metadata
     column goes in as the JSON text it already is)."""
-    return {
-        "id": row[0],
-        "session_id": row[1],
-        "timestamp": ts_text_us(row[2]),
-        "type": row[3],
-        "agent_id": row[4],
-        "name": row[5],
-        "content": row[13],
-        "metadata": orjson.Fragment(row[12]),
-        "parent_id": row[7],
-        "duration_ms": row[8],
-        "status": row[6],
-        "input_tokens": row[9],
-        "output_tokens": row[10],
-        "cost_usd": row[11],
-        "cache_read_tokens": row[14],
-        "cache_creation_tokens": row[15],
-        "reasoning_tokens": row[16],
-    }
+    return _record(row, orjson.Fragment(row[12]))
 
 
 def write_rows_to(store: Store, sessions: Sequence[Session], rows: Sequence[Any]) -> WriteResult:
