@@ -64,12 +64,19 @@ class _Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reasoning_tokens: _Count | None = None
 
 
+class _EventLine(_Event, forbid_unknown_fields=True, kw_only=True):
+    """An event line of an NDJSON export (`"kind": "event"`, or no kind at all)."""
+
+    kind: Literal["event"] = "event"
+
+
 class _Batch(msgspec.Struct, forbid_unknown_fields=True):
     sessions: list[dict[str, Any]] = []
     events: Annotated[list[_Event], msgspec.Meta(max_length=MAX_BATCH_EVENTS)] = []
 
 
 _decode = msgspec.json.Decoder(_Batch).decode
+_decode_line = msgspec.json.Decoder(_EventLine).decode
 astuple = msgspec.structs.astuple
 _convert = msgspec.convert
 fromisoformat = datetime.fromisoformat
@@ -130,7 +137,9 @@ def _rows(events: list[_Event], texts_checked: bool = True) -> list[Row] | None:
     metadata = ["{}" if m is None else metadata_text(m) for m in columns[12]]
     if times is None or None in metadata:
         return None
-    return list(zip(ids, session_ids, times, *columns[3:12], metadata, *columns[13:], strict=True))
+    return list(
+        zip(ids, session_ids, times, *columns[3:12], metadata, *columns[13:17], strict=True)
+    )
 
 
 def _plain(text: str | None) -> bool:
@@ -159,6 +168,24 @@ def json_row(data: Any) -> Row | None:
         return None
     rows = _rows([event], texts_checked=False)
     return rows[0] if rows else None
+
+
+def line_event(line: bytes) -> _Event | None:
+    """An NDJSON event line of the current format decoded and type-checked in C (no dict on
+    the way), or None for any other line or any doubt: the caller reads it the model's way.
+    `event_rows` turns a run of them into rows."""
+    if b"\\u0000" in line:
+        return None
+    try:
+        return _decode_line(line)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+def event_rows(events: list[_Event]) -> list[Row] | None:
+    """The rows of events `line_event` decoded, in one columnar pass, or None if any of them
+    needs the model (then each is read again on its own)."""
+    return _rows(events)
 
 
 def batch_rows(body: bytes) -> tuple[list[dict[str, Any]], list[Row]] | None:

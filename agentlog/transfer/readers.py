@@ -21,10 +21,11 @@ from typing import IO, Any
 
 import orjson
 
+from agentlog.batchcheck import line_event
 from agentlog.errors import InvalidInput
 from agentlog.model import MAX_BATCH_BYTES
 from agentlog.transfer.fileio import format_from_name
-from agentlog.transfer.records import FORMAT_NAME, check_version, upgrade
+from agentlog.transfer.records import FORMAT_NAME, FORMAT_VERSION, check_version, upgrade
 from agentlog.transfer.writers import (
     CSV_COLUMNS,
     CSV_NULLABLE_TEXT,
@@ -55,6 +56,10 @@ class Item:
     data: dict[str, Any] | None = None
     raw: str | None = None
     error: str | None = None
+    # An event line read the fast way (`read_ndjson(decode_events=True)`): the decoded event
+    # instead of `data`, and the line itself to read again the model's way when needed.
+    event: Any = None
+    source: bytes | None = None
 
 
 def _stream_error(exc: BaseException, where: str) -> FormatError:
@@ -100,9 +105,9 @@ def detect_format(stream: IO[bytes], name: str | None = None) -> str:
     )
 
 
-def read_items(stream: IO[bytes], fmt: str) -> Iterator[Item]:
+def read_items(stream: IO[bytes], fmt: str, *, decode_events: bool = False) -> Iterator[Item]:
     if fmt == "ndjson":
-        return read_ndjson(stream)
+        return read_ndjson(stream, decode_events=decode_events)
     if fmt == "json":
         return read_json(stream)
     if fmt == "csv":
@@ -135,8 +140,12 @@ def _kind(data: dict[str, Any]) -> str | None:
     return kind if kind in ("session", "event") else None
 
 
-def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
-    """Header line (optional), then one session or event object per line."""
+def read_ndjson(stream: IO[bytes], *, decode_events: bool = False) -> Iterator[Item]:
+    """Header line (optional), then one session or event object per line.
+
+    `decode_events`: an event line of the current format in canonical form comes as
+    `Item.event` (`batchcheck.line_event`, no dict built) with the line in `Item.source`;
+    every other line as `Item.data`, as without it."""
     lineno = 0
     version = None
     while True:
@@ -166,6 +175,13 @@ def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
             continue
         if line.isspace():  # (no copy of a long line, as strip() makes)
             continue
+        if decode_events and version == FORMAT_VERSION:
+            event = line_event(line)
+            if event is not None:
+                yield Item(
+                    where=f"line {lineno}", line=lineno, kind="event", event=event, source=line
+                )
+                continue
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError:
