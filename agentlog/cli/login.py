@@ -42,13 +42,14 @@ def login(
     import httpx
 
     from agentlog.config import write_value
+    from agentlog.tls import tls_verify
 
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"URL must start with http:// or https:// (got {url!r})")
     url = url.rstrip("/")
     password = read_password(password_stdin)
     try:
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx.Client(base_url=url, verify=tls_verify(url), timeout=30) as client:
             answer = client.post("/v1/auth/login", json={"email": email, "password": password})
             if answer.status_code != 200:
                 raise _error(answer)

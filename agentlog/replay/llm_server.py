@@ -29,6 +29,7 @@ import httpx
 import orjson
 
 from agentlog.replay.recorded import RecordedCall, first_difference, request_hash
+from agentlog.tls import tls_verify
 
 
 class Live:
@@ -318,7 +319,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
         try:
             with (
-                httpx.Client(timeout=httpx.Timeout(600.0, connect=10.0)) as client,
+                httpx.Client(
+                    verify=tls_verify(upstream), timeout=httpx.Timeout(600.0, connect=10.0)
+                ) as client,
                 client.stream("POST", upstream + path, content=self._raw, headers=headers) as r,
             ):
                 self.send_response(r.status_code)

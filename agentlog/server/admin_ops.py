@@ -176,13 +176,18 @@ class HttpAdmin:
     def __init__(self, url: str, api_key: str | None) -> None:
         import httpx
 
+        from agentlog.tls import tls_verify
+
         if not api_key:
             raise UsageError(
                 f"no API key for {url}: run `agentlog login {url} --email EMAIL` or pass --api-key"
             )
         self.url = url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {api_key}"}
+            base_url=self.url,
+            verify=tls_verify(self.url),
+            timeout=30,
+            headers={"Authorization": f"Bearer {api_key}"},
         )
 
     def close(self) -> None:

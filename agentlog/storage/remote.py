@@ -48,6 +48,7 @@ from agentlog.storage.base import (
     event_records_page,
 )
 from agentlog.storage.sql.rows import row_document
+from agentlog.tls import tls_verify
 from agentlog.version import package_version
 from agentlog.wire import (
     AGENTS_ACTIVE_SINCE,
@@ -185,6 +186,7 @@ class RemoteStore:
         if client is None:
             client = httpx.Client(
                 base_url=self.url,
+                verify=tls_verify(self.url),
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
                 limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30),
             )
