@@ -34,7 +34,7 @@ from agentlog.server.usage import UsageCounter
 from agentlog.storage.accounts import AccountStore, Actor, Role
 from agentlog.storage.base import Store
 from agentlog.version import package_version
-from agentlog.wire import AUTHORIZATION, REQUEST_ID_HEADER
+from agentlog.wire import AUTHORIZATION, REQUEST_ID_HEADER, TEAM_HEADER, USER_HEADER
 
 log = logging.getLogger("agentlog.server")
 
@@ -191,7 +191,14 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=[AUTHORIZATION, "Content-Type", "Last-Event-ID", REQUEST_ID_HEADER],
+            allow_headers=[
+                AUTHORIZATION,
+                "Content-Type",
+                "Last-Event-ID",
+                REQUEST_ID_HEADER,
+                TEAM_HEADER,  # an admin key acting for a team, from a browser UI
+                USER_HEADER,
+            ],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         )

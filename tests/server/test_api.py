@@ -272,6 +272,15 @@ def test_cors_allows_configured_origins_only(tmp_path):
             headers={"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"},
         )
         assert ok.headers["access-control-allow-origin"] == "https://ui.example"
+        scoped = srv.client.options(
+            "/v1/sessions",
+            headers={
+                "Origin": "https://ui.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization, x-agentlog-team, x-agentlog-user",
+            },
+        )
+        assert scoped.status_code == 200, scoped.text
         bad = srv.client.options(
             "/v1/sessions",
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
