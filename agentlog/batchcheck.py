@@ -120,17 +120,22 @@ def _times(stamps: tuple[str | None, ...]) -> list[int] | None:
     return times
 
 
-def _rows(events: list[_Event], texts_checked: bool = True) -> list[Row] | None:
+def _rows(events: list[_Event], texts: str = "checked") -> list[Row] | None:
     """The rows of decoded events, or None if any needs the model. Column by column, each
-    in one C-level pass (map, zip, join), then back into rows. `texts_checked`: the texts
-    came from JSON msgspec decoded (no lone surrogate) in a body without an escaped NUL."""
+    in one C-level pass (map, zip, join), then back into rows. `texts`: "checked" (JSON
+    msgspec decoded, so no lone surrogate, from a body without an escaped NUL), "decoded"
+    (JSON msgspec decoded: a NUL is looked for here) or "any" (both looked for here).
+    Metadata is checked for NUL either way (`metadata_text`)."""
     if not events:
         return []
     columns = list(zip(*map(astuple, events), strict=True))
     given_ids, session_ids, parent_ids = columns[0], columns[1], columns[7]
     if not _canonical_ids("".join(session_ids) + "".join(filter(None, given_ids + parent_ids))):
         return None
-    if not texts_checked and not all(map(_plain, columns[4] + columns[5] + columns[13])):
+    if texts == "decoded":
+        if "\x00" in "".join(filter(None, columns[4] + columns[5] + columns[13])):
+            return None
+    elif texts != "checked" and not all(map(_plain, columns[4] + columns[5] + columns[13])):
         return None
     ids = given_ids if None not in given_ids else tuple(i or new_id() for i in given_ids)
     times = _times(columns[2])
@@ -166,16 +171,15 @@ def json_row(data: Any) -> Row | None:
         event = _convert(data, _Event)
     except msgspec.ValidationError:
         return None
-    rows = _rows([event], texts_checked=False)
+    rows = _rows([event], texts="any")
     return rows[0] if rows else None
 
 
 def line_event(line: bytes) -> _Event | None:
     """An NDJSON event line of the current format decoded and type-checked in C (no dict on
     the way), or None for any other line or any doubt: the caller reads it the model's way.
-    `event_rows` turns a run of them into rows."""
-    if b"\\u0000" in line:
-        return None
+    `event_rows` turns a run of them into rows (and looks for NUL in the decoded texts,
+    far cheaper than in the line)."""
     try:
         return _decode_line(line)
     except (msgspec.ValidationError, msgspec.DecodeError):
@@ -185,7 +189,7 @@ def line_event(line: bytes) -> _Event | None:
 def event_rows(events: list[_Event]) -> list[Row] | None:
     """The rows of events `line_event` decoded, in one columnar pass, or None if any of them
     needs the model (then each is read again on its own)."""
-    return _rows(events)
+    return _rows(events, texts="decoded")
 
 
 def batch_rows(body: bytes) -> tuple[list[dict[str, Any]], list[Row]] | None:

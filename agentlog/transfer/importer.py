@@ -255,8 +255,26 @@ class Importer:
                 _read_again(item)
                 self._event(item)
             return
+        fresh, bad, pending = self._fresh, self._bad_sessions, self._pending_events
         for item, row in zip(items, rows, strict=True):
-            self._event_row(item, row)
+            session_id = row[ROW_SESSION]
+            if session_id in fresh and session_id not in bad:
+                # The common case, without `_event_row`'s questions: a session this import
+                # created holds no earlier version of the event to compare with.
+                pending.append((row, item, False))
+                self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
+                if self._full():
+                    self.flush()
+            else:
+                self._event_row(item, row)
+            pending = self._pending_events  # a flush starts a new list
+
+    def _full(self) -> bool:
+        """The pending batch is as large as one write takes."""
+        return (
+            len(self._pending_events) >= self.batch_events
+            or self._pending_bytes >= self._batch_bytes
+        )
 
     def drop_pending(self) -> None:
         """Forget what was read but not written (a strict import stopped)."""
@@ -322,10 +340,7 @@ class Importer:
                 return
         self._pending_events.append((row, item, checked))
         self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
-        if (
-            len(self._pending_events) >= self.batch_events
-            or self._pending_bytes >= self._batch_bytes
-        ):
+        if self._full():
             self.flush()
 
     # -------------------------------------------------------- writing

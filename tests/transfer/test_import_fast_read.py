@@ -25,6 +25,9 @@ def _mixed_records() -> list[Any]:
     del events[7]["kind"]  # a bare event line
     events[8]["type"] = "NOPE"  # refused with the model's message
     events[9]["metadata"] = {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}
+    events[10]["content"] = "a NUL \x00 inside"  # the model's text rule: stored as U+2400
+    events[11]["name"] = "tool\x00name"
+    events[2]["metadata"] = {"k": "v\x00"}
     orphan = {"kind": "event", **event_record(make_event(bad, 1))}  # its session is refused
     return [
         {"kind": "session", **session_record(good)},
@@ -56,6 +59,10 @@ def test_fast_and_model_reads_store_and_report_the_same(tmp_path: Path) -> None:
             (p.line, p.reason) for p in slow_report.rejects
         ]
         assert any("unknown event type 'NOPE'" in p.reason for p in fast_report.rejects)
+        with_nul = next(
+            r for r in _mixed_records() if isinstance(r, dict) and "NUL" in r.get("content", "")
+        )
+        assert fast.get_event(with_nul["id"]).content == "a NUL \u2400 inside"
         # A line read the fast way and rejected later (its session was refused) is written
         # to the rejects file as the record it was, ready to fix and import again.
         rejected = lines(tmp_path / "fast-rejects.ndjson")[1:]
