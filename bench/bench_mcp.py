@@ -3,7 +3,9 @@
 Each proxied figure sits beside its ceiling from the same run: a real `mcp.Client`
 calls the same real server directly and through the recording proxy, one call
 each in turn (so machine noise hits both alike); the added latency is the
-proxied percentile minus the direct one. The parser+mapping rate sits beside
+proxied percentile minus the direct one. Over HTTP a third client goes through a
+bare byte relay (`mcp_relay_floor.py`), the floor any relay in one more Python
+process pays; "p-f" is the proxy against that floor. The parser+mapping rate sits beside
 `orjson.loads` alone over the same frames.
 
 Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
@@ -39,24 +41,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def interleaved(direct: Any, proxied: Any, calls: int) -> tuple[list[float], list[float]]:
-    """Per-call latency (ms) of `echo` through each client, alternating which goes first."""
-    took: dict[int, list[float]] = {0: [], 1: []}
-    clients = (direct, proxied)
-    for i in range(20):  # warm both paths
+async def interleaved(clients: list[Any], calls: int) -> list[list[float]]:
+    """Per-call latency (ms) of `echo` through each client, rotating which goes first."""
+    took: list[list[float]] = [[] for _ in clients]
+    for i in range(20):  # warm every path
         for c in clients:
             await c.call_tool("echo", {"text": f"warm {i}"})
+    n = len(clients)
     for i in range(calls):
-        order = (0, 1) if i % 2 == 0 else (1, 0)
-        for which in order:
+        for k in range(n):
+            which = (i + k) % n
             start = time.perf_counter()
             result = await clients[which].call_tool("echo", {"text": f"call {i}"})
             took[which].append((time.perf_counter() - start) * 1000)
             assert result.content[0].text == f"call {i}"
-    return took[0], took[1]
+    return took
 
 
-def report(label: str, direct: list[float], proxied: list[float]) -> dict[str, float]:
+def report(
+    label: str,
+    direct: list[float],
+    proxied: list[float],
+    names: tuple[str, str] = ("direct", "proxied"),
+) -> dict[str, float]:
+    """Percentiles of both paths and what the second adds; `names` label them in the line."""
     out = {
         "direct_p50": percentile(direct, 0.5),
         "direct_p95": percentile(direct, 0.95),
@@ -68,8 +76,8 @@ def report(label: str, direct: list[float], proxied: list[float]) -> dict[str, f
     diffs = [p - d for d, p in zip(direct, proxied, strict=True)]
     out["paired_median"] = statistics.median(diffs)
     print(
-        f"{label:6} direct p50 {out['direct_p50']:.3f} ms p95 {out['direct_p95']:.3f} ms | "
-        f"proxied p50 {out['proxied_p50']:.3f} ms p95 {out['proxied_p95']:.3f} ms | "
+        f"{label:6} {names[0]} p50 {out['direct_p50']:.3f} ms p95 {out['direct_p95']:.3f} ms | "
+        f"{names[1]} p50 {out['proxied_p50']:.3f} ms p95 {out['proxied_p95']:.3f} ms | "
         f"added p50 {out['added_p50']:+.3f} ms p95 {out['added_p95']:+.3f} ms "
         f"(median of paired differences {out['paired_median']:+.3f} ms)"
     )
@@ -81,7 +89,7 @@ async def bench_stdio(calls: int, env: dict[str, str]) -> dict[str, float]:
     proxied_cmd = [*AGENTLOG, "mcp", "proxy", "--title", "bench", "--", *SERVER]
     proxied = StdioServerParameters(command=proxied_cmd[0], args=proxied_cmd[1:], env=env)
     async with Client(direct, mode="legacy") as d, Client(proxied, mode="legacy") as p:
-        a, b = await interleaved(d, p, calls)
+        a, b = await interleaved([d, p], calls)
     return report("stdio", a, b)
 
 
@@ -103,25 +111,39 @@ def _start(command: list[str], env: dict[str, str], pattern: str, stderr: bool) 
 
 
 async def bench_http(calls: int, env: dict[str, str]) -> dict[str, float]:
+    """Direct, through the bare relay floor (`mcp_relay_floor.py`) and through the proxy."""
     upstream, port = _start([*SERVER, "http"], env, r"PORT (\d+)", stderr=False)
     url = f"http://127.0.0.1:{port}/mcp"
+    floor, fport = _start(
+        [sys.executable, str(ROOT / "bench" / "mcp_relay_floor.py"), str(port)],
+        env,
+        r"PORT (\d+)",
+        stderr=False,
+    )
     proxy, pport = _start(
         [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
         env,
         r"http://127\.0\.0\.1:(\d+)/",
         stderr=True,
     )
+    print(f"http   pids: server {upstream.pid}, floor {floor.pid}, proxy {proxy.pid}", flush=True)
     try:
         async with (
             Client(url, mode="legacy") as d,
+            Client(f"http://127.0.0.1:{fport}/mcp", mode="legacy") as f,
             Client(f"http://127.0.0.1:{pport}/mcp", mode="legacy") as p,
         ):
-            a, b = await interleaved(d, p, calls)
+            a, b, c = await interleaved([d, f, p], calls)
     finally:
-        for proc in (proxy, upstream):
+        for proc in (proxy, floor, upstream):
             proc.terminate()
             proc.wait(30)
-    return report("http", a, b)
+    floor_out = report("floor", a, b, ("direct", "floor"))
+    out = report("http", a, c)
+    over = report("http", b, c, ("floor", "proxied"))  # the proxy beyond the bare relay
+    out.update({f"floor_{k}": v for k, v in floor_out.items()})
+    out.update({f"over_floor_{k}": v for k, v in over.items()})
+    return out
 
 
 def make_frames(n: int) -> list[tuple[bytes, str]]:
