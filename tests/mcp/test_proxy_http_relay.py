@@ -220,6 +220,44 @@ def test_a_connection_is_accepted_when_its_request_arrives_even_a_slow_one(
         assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0
 
 
+def test_a_stream_still_open_is_recorded_as_it_goes(tmp_path: Path) -> None:
+    """Taps are held until their exchange ends, or HOLD_SECONDS: an open stream's events land."""
+    progress = b'{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":7,"progress":1}}'
+    later = asyncio.Event()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked"
+            b"\r\n\r\n" + sse(b"data: " + progress + b"\r\n\r\n")
+        )
+        await writer.drain()
+        await later.wait()
+        writer.write(sse(b"data: " + RESULT + b"\r\n\r\n") + b"0\r\n\r\n")
+        await writer.drain()
+
+    async def run() -> list[str]:
+        async with relay(tmp_path, upstream) as (proxy, port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(post(CALL, b"Mcp-Session-Id: s-2"))
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n\r\n"), 10)
+            names: list[str] = []
+            for _ in range(100):  # the stream is still open: only the hold's timer can record
+                await asyncio.sleep(0.05)
+                proxy.log.flush()
+                names = [e.name for e in events(tmp_path / "relay.db")]
+                if "notifications/progress" in names:
+                    break
+            later.set()
+            await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 10)
+            writer.close()
+            return names
+
+    assert "notifications/progress" in asyncio.run(run())
+    kinds = [e.type for e in events(tmp_path / "relay.db")]
+    assert EventType.TOOL_CALL in kinds and EventType.TOOL_RESULT in kinds
+
+
 def test_a_client_hanging_up_mid_stream_closes_the_upstream_stream(
     tmp_path: Path, accept: str
 ) -> None:
