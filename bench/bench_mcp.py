@@ -3,9 +3,10 @@
 Each proxied figure sits beside its ceiling from the same run: a real `mcp.Client`
 calls the same real server directly and through the recording proxy, one call
 each in turn (so machine noise hits both alike); the added latency is the
-proxied percentile minus the direct one. Over HTTP a third client goes through a
-bare byte relay (`mcp_relay_floor.py`), the floor any relay in one more Python
-process pays; "p-f" is the proxy against that floor. The parser+mapping rate sits beside
+proxied percentile minus the direct one. Over HTTP more clients go through bare
+byte relays, the floors: `mcp_relay_floor.py` (asyncio, what any relay in one more
+Python process pays) and `mcp_relay_floor.c` (what one more process on the path
+costs at all; compiled when a C compiler is there). The parser+mapping rate sits beside
 `orjson.loads` alone over the same frames.
 
 Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
@@ -14,8 +15,10 @@ Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -110,39 +113,55 @@ def _start(command: list[str], env: dict[str, str], pattern: str, stderr: bool) 
     return proc, int(found.group(1))
 
 
-async def bench_http(calls: int, env: dict[str, str]) -> dict[str, float]:
-    """Direct, through the bare relay floor (`mcp_relay_floor.py`) and through the proxy."""
+def c_floor(workdir: Path) -> list[str] | None:
+    """`mcp_relay_floor.c` compiled into `workdir`, or None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    binary = workdir / "mcp_relay_floor"
+    source = ROOT / "bench" / "mcp_relay_floor.c"
+    done = subprocess.run([cc, "-O2", "-o", str(binary), str(source)], capture_output=True)
+    return [str(binary)] if done.returncode == 0 else None
+
+
+async def bench_http(calls: int, env: dict[str, str], workdir: Path) -> dict[str, float]:
+    """Direct, through the bare relay floors (Python's and C's) and through the proxy."""
     upstream, port = _start([*SERVER, "http"], env, r"PORT (\d+)", stderr=False)
     url = f"http://127.0.0.1:{port}/mcp"
-    floor, fport = _start(
-        [sys.executable, str(ROOT / "bench" / "mcp_relay_floor.py"), str(port)],
-        env,
-        r"PORT (\d+)",
-        stderr=False,
-    )
+    relays = {"floor": [sys.executable, str(ROOT / "bench" / "mcp_relay_floor.py")]}
+    compiled = c_floor(workdir)
+    if compiled is not None:
+        relays["cfloor"] = compiled
+    names, procs, urls = ["direct"], [upstream], [url]
+    for name, command in relays.items():
+        proc, rport = _start([*command, str(port)], env, r"PORT (\d+)", stderr=False)
+        names.append(name)
+        procs.append(proc)
+        urls.append(f"http://127.0.0.1:{rport}/mcp")
     proxy, pport = _start(
         [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
         env,
         r"http://127\.0\.0\.1:(\d+)/",
         stderr=True,
     )
-    print(f"http   pids: server {upstream.pid}, floor {floor.pid}, proxy {proxy.pid}", flush=True)
+    names.append("proxied")
+    procs.append(proxy)
+    urls.append(f"http://127.0.0.1:{pport}/mcp")
+    print("http   pids: " + ", ".join(f"{n} {p.pid}" for n, p in zip(names, procs, strict=True)))
     try:
-        async with (
-            Client(url, mode="legacy") as d,
-            Client(f"http://127.0.0.1:{fport}/mcp", mode="legacy") as f,
-            Client(f"http://127.0.0.1:{pport}/mcp", mode="legacy") as p,
-        ):
-            a, b, c = await interleaved([d, f, p], calls)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(Client(u, mode="legacy")) for u in urls]
+            took = await interleaved(clients, calls)
     finally:
-        for proc in (proxy, floor, upstream):
+        for proc in reversed(procs):
             proc.terminate()
             proc.wait(30)
-    floor_out = report("floor", a, b, ("direct", "floor"))
-    out = report("http", a, c)
-    over = report("http", b, c, ("floor", "proxied"))  # the proxy beyond the bare relay
-    out.update({f"floor_{k}": v for k, v in floor_out.items()})
-    out.update({f"over_floor_{k}": v for k, v in over.items()})
+    out = report("http", took[0], took[-1])
+    for name, times in zip(names[1:-1], took[1:-1], strict=True):
+        floor_out = report(name, took[0], times, ("direct", name))
+        over = report("http", times, took[-1], (name, "proxied"))  # the proxy beyond that floor
+        out.update({f"{name}_{k}": v for k, v in floor_out.items()})
+        out.update({f"over_{name}_{k}": v for k, v in over.items()})
     return out
 
 
@@ -251,7 +270,7 @@ def main() -> None:
         if args.only in (None, "stdio"):
             anyio.run(bench_stdio, args.calls, env)
         if args.only in (None, "http"):
-            anyio.run(bench_http, args.calls, env)
+            anyio.run(bench_http, args.calls, env, Path(tmp))
 
 
 if __name__ == "__main__":
