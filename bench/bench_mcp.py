@@ -3,7 +3,10 @@
 Each proxied figure sits beside its ceiling from the same run: a real `mcp.Client`
 calls the same real server directly and through the recording proxy, one call
 each in turn (so machine noise hits both alike); the added latency is the
-proxied percentile minus the direct one. The parser+mapping rate sits beside
+proxied percentile minus the direct one. Over HTTP more clients go through bare
+byte relays, the floors: `mcp_relay_floor.py` (asyncio, what any relay in one more
+Python process pays) and `mcp_relay_floor.c` (what one more process on the path
+costs at all; compiled when a C compiler is there). The parser+mapping rate sits beside
 `orjson.loads` alone over the same frames.
 
 Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
@@ -12,8 +15,10 @@ Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,24 +44,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def interleaved(direct: Any, proxied: Any, calls: int) -> tuple[list[float], list[float]]:
-    """Per-call latency (ms) of `echo` through each client, alternating which goes first."""
-    took: dict[int, list[float]] = {0: [], 1: []}
-    clients = (direct, proxied)
-    for i in range(20):  # warm both paths
+async def interleaved(clients: list[Any], calls: int) -> list[list[float]]:
+    """Per-call latency (ms) of `echo` through each client, rotating which goes first."""
+    took: list[list[float]] = [[] for _ in clients]
+    for i in range(20):  # warm every path
         for c in clients:
             await c.call_tool("echo", {"text": f"warm {i}"})
+    n = len(clients)
     for i in range(calls):
-        order = (0, 1) if i % 2 == 0 else (1, 0)
-        for which in order:
+        for k in range(n):
+            which = (i + k) % n
             start = time.perf_counter()
             result = await clients[which].call_tool("echo", {"text": f"call {i}"})
             took[which].append((time.perf_counter() - start) * 1000)
             assert result.content[0].text == f"call {i}"
-    return took[0], took[1]
+    return took
 
 
-def report(label: str, direct: list[float], proxied: list[float]) -> dict[str, float]:
+def report(
+    label: str,
+    direct: list[float],
+    proxied: list[float],
+    names: tuple[str, str] = ("direct", "proxied"),
+) -> dict[str, float]:
+    """Percentiles of both paths and what the second adds; `names` label them in the line."""
     out = {
         "direct_p50": percentile(direct, 0.5),
         "direct_p95": percentile(direct, 0.95),
@@ -68,8 +79,8 @@ def report(label: str, direct: list[float], proxied: list[float]) -> dict[str, f
     diffs = [p - d for d, p in zip(direct, proxied, strict=True)]
     out["paired_median"] = statistics.median(diffs)
     print(
-        f"{label:6} direct p50 {out['direct_p50']:.3f} ms p95 {out['direct_p95']:.3f} ms | "
-        f"proxied p50 {out['proxied_p50']:.3f} ms p95 {out['proxied_p95']:.3f} ms | "
+        f"{label:6} {names[0]} p50 {out['direct_p50']:.3f} ms p95 {out['direct_p95']:.3f} ms | "
+        f"{names[1]} p50 {out['proxied_p50']:.3f} ms p95 {out['proxied_p95']:.3f} ms | "
         f"added p50 {out['added_p50']:+.3f} ms p95 {out['added_p95']:+.3f} ms "
         f"(median of paired differences {out['paired_median']:+.3f} ms)"
     )
@@ -81,7 +92,7 @@ async def bench_stdio(calls: int, env: dict[str, str]) -> dict[str, float]:
     proxied_cmd = [*AGENTLOG, "mcp", "proxy", "--title", "bench", "--", *SERVER]
     proxied = StdioServerParameters(command=proxied_cmd[0], args=proxied_cmd[1:], env=env)
     async with Client(direct, mode="legacy") as d, Client(proxied, mode="legacy") as p:
-        a, b = await interleaved(d, p, calls)
+        a, b = await interleaved([d, p], calls)
     return report("stdio", a, b)
 
 
@@ -102,26 +113,56 @@ def _start(command: list[str], env: dict[str, str], pattern: str, stderr: bool) 
     return proc, int(found.group(1))
 
 
-async def bench_http(calls: int, env: dict[str, str]) -> dict[str, float]:
+def c_floor(workdir: Path) -> list[str] | None:
+    """`mcp_relay_floor.c` compiled into `workdir`, or None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    binary = workdir / "mcp_relay_floor"
+    source = ROOT / "bench" / "mcp_relay_floor.c"
+    done = subprocess.run([cc, "-O2", "-o", str(binary), str(source)], capture_output=True)
+    return [str(binary)] if done.returncode == 0 else None
+
+
+async def bench_http(calls: int, env: dict[str, str], workdir: Path) -> dict[str, float]:
+    """Direct, through the bare relay floors (Python's and C's) and through the proxy."""
     upstream, port = _start([*SERVER, "http"], env, r"PORT (\d+)", stderr=False)
     url = f"http://127.0.0.1:{port}/mcp"
+    relays = {"floor": [sys.executable, str(ROOT / "bench" / "mcp_relay_floor.py")]}
+    compiled = c_floor(workdir)
+    if compiled is not None:
+        relays["cfloor"] = compiled
+    names, procs, urls = ["direct"], [upstream], [url]
+    for name, command in relays.items():
+        proc, rport = _start([*command, str(port)], env, r"PORT (\d+)", stderr=False)
+        names.append(name)
+        procs.append(proc)
+        urls.append(f"http://127.0.0.1:{rport}/mcp")
     proxy, pport = _start(
         [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
         env,
         r"http://127\.0\.0\.1:(\d+)/",
         stderr=True,
     )
+    names.append("proxied")
+    procs.append(proxy)
+    urls.append(f"http://127.0.0.1:{pport}/mcp")
+    print("http   pids: " + ", ".join(f"{n} {p.pid}" for n, p in zip(names, procs, strict=True)))
     try:
-        async with (
-            Client(url, mode="legacy") as d,
-            Client(f"http://127.0.0.1:{pport}/mcp", mode="legacy") as p,
-        ):
-            a, b = await interleaved(d, p, calls)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(Client(u, mode="legacy")) for u in urls]
+            took = await interleaved(clients, calls)
     finally:
-        for proc in (proxy, upstream):
+        for proc in reversed(procs):
             proc.terminate()
             proc.wait(30)
-    return report("http", a, b)
+    out = report("http", took[0], took[-1])
+    for name, times in zip(names[1:-1], took[1:-1], strict=True):
+        floor_out = report(name, took[0], times, ("direct", name))
+        over = report("http", times, took[-1], (name, "proxied"))  # the proxy beyond that floor
+        out.update({f"{name}_{k}": v for k, v in floor_out.items()})
+        out.update({f"over_{name}_{k}": v for k, v in over.items()})
+    return out
 
 
 def make_frames(n: int) -> list[tuple[bytes, str]]:
@@ -229,7 +270,7 @@ def main() -> None:
         if args.only in (None, "stdio"):
             anyio.run(bench_stdio, args.calls, env)
         if args.only in (None, "http"):
-            anyio.run(bench_http, args.calls, env)
+            anyio.run(bench_http, args.calls, env, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ logger = logging.getLogger("agentlog")
 READ_BYTES = 256 * 1024
 HIGH_WATER = 256 * 1024  # bytes queued towards a slow client before its reads upstream pause
 LOW_WATER = 64 * 1024
+# A connection that has sent nothing this long is accepted anyway (the kernel's own timer).
+DEFER_SECONDS = 5
 
 
 class SocketTransport:
@@ -45,9 +47,16 @@ class SocketTransport:
     # ------------------------------------------------------------ reading
     def start(self) -> None:
         self.protocol.connection_made(self)
-        if not self.lost:
-            self.resume_reading()
-            self._readable()  # the request is often here already
+        if self.lost:
+            return
+        # The request is here already (the listener defers accepting until it is): read it and
+        # send it on first, and only then register for what comes next (an epoll_ctl and the
+        # loop's bookkeeping, ~15 µs, off the request's path). A pause during that first read
+        # clears `reading`, so the connection is then left unregistered, as paused.
+        self.reading = True
+        self._readable()
+        if self.reading and not self.lost:
+            self.loop.add_reader(self.fd, self._readable)
 
     def pause_reading(self) -> None:
         if self.reading:
@@ -146,6 +155,21 @@ class SocketTransport:
         )
 
 
+def defer_accept(sock: socket.socket) -> None:
+    """Wake the proxy for a new connection only once its first bytes are in (Linux).
+
+    An HTTP client speaks first, so a connection with nothing to read is no work yet: without
+    this the proxy woke at the handshake, accepted, found nothing to read (the request comes a
+    moment later) and woke again for the request, one more loop pass on every call's path.
+    """
+    option = getattr(socket, "TCP_DEFER_ACCEPT", None)
+    if option is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, option, DEFER_SECONDS)
+        except OSError:  # not a TCP socket after all: accept as before
+            pass
+
+
 class Listener:
     """Accepts connections on a listening socket in the loop's own reader callback."""
 
@@ -153,6 +177,7 @@ class Listener:
         self.loop = loop
         self.sock = sock
         self.factory = factory
+        defer_accept(sock)
         loop.add_reader(sock.fileno(), self._accept)
 
     def _accept(self) -> None:

@@ -13,7 +13,7 @@ stream (POST answer or GET stream) is split into its events, each `data` field o
 message. Each MCP session (its `Mcp-Session-Id`) is one AgentLog session;
 stateless-era traffic without the header shares one session per proxy run. The
 relay hands copies of the bytes to each session's `Recorder` thread, which frames,
-maps and records them off the relay path.
+maps and records them off the relay path, once the exchange is over (`http_hold`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from agentlog.errors import UsageError
 from agentlog.mcp.http_accept import Listener
+from agentlog.mcp.http_hold import Holder
 from agentlog.mcp.http_relay import QUICKACK, ClientConn, UpstreamConn
 from agentlog.mcp.http_wire import Head
 from agentlog.mcp.mapping import McpMapper
@@ -126,6 +127,7 @@ class HttpProxy:
         self.store = store
         self.parent_session_id = parent_session_id  # each MCP session is a child of this one
         self._recorders: dict[str, Recorder] = {}
+        self.hold = Holder()  # what the relay tapped, until its exchange is over
         self._lock = threading.Lock()
         self.clients: set[ClientConn] = set()
         self.upstreams: set[UpstreamConn] = set()
@@ -154,6 +156,7 @@ class HttpProxy:
 
     def close(self, reason: str = "the proxy stopped before the server answered") -> None:
         """Record what is queued and end every session."""
+        self.hold.release_all()
         with self._lock:
             recorders = list(self._recorders.values())
             self._recorders.clear()

@@ -317,7 +317,7 @@ class Exchange:
         conn.quickack()
         if self.rec is not None and self.record_body and not self.recorded:
             self.recorded = True
-            self.rec.message(CLIENT_TO_SERVER, self.body, self.at)
+            self.proxy.hold.message(self.rec, CLIENT_TO_SERVER, self.body, self.at)
 
     # ------------------------------------------------------------ the answer
     def upstream_data(self, data: bytes) -> None:
@@ -358,7 +358,7 @@ class Exchange:
             self.rec = self.proxy.recorder(self.session)
             if self.record_body and not self.recorded:
                 self.recorded = True
-                self.rec.message(CLIENT_TO_SERVER, self.body, self.at)
+                self.proxy.hold.message(self.rec, CLIENT_TO_SERVER, self.body, self.at)
         kind = (answer.get(b"content-type") or b"").split(b";")[0].strip().lower()
         if kind == b"text/event-stream":
             self.framer = SseFramer()
@@ -392,7 +392,7 @@ class Exchange:
         self._to_client(head + data if head else data)
         if payload and self.framer is not None:
             assert self.rec is not None
-            self.rec.stream(SERVER_TO_CLIENT, self.framer, payload, time.time())
+            self.proxy.hold.stream(self.rec, SERVER_TO_CLIENT, self.framer, payload, time.time())
         if self.chunked.done if self.chunked is not None else self.left == 0:
             self._done(True)
         elif self.conn is not None:
@@ -460,10 +460,10 @@ class Exchange:
     def _unreachable(self, exc: BaseException, *, sent: bool) -> None:
         """Answer 502 with a JSON-RPC error the client can show; record the failure."""
         target = self.proxy.origin + self.head.second.decode("latin-1")
-        rec = self.rec or self.proxy.recorder(self.session)
+        rec = self.rec = self.rec or self.proxy.recorder(self.session)
         if self.record_body and not self.recorded:
             self.recorded = True
-            rec.message(CLIENT_TO_SERVER, self.body, self.at)
+            self.proxy.hold.message(rec, CLIENT_TO_SERVER, self.body, self.at)
         what = "got no answer from" if sent else "could not reach"
         rec.handle.error(f"{what} the MCP server at {target}: {exc!r}")
         try:
@@ -504,7 +504,7 @@ class Exchange:
             self.cut.cancel()
         if self.framer is not None:
             assert self.rec is not None
-            self.rec.stream(SERVER_TO_CLIENT, self.framer, None, time.time())
+            self.proxy.hold.stream(self.rec, SERVER_TO_CLIENT, self.framer, None, time.time())
         if self.paused:
             self.pause(False)  # a kept connection must read its next answer
         conn, self.conn = self.conn, None
@@ -525,4 +525,6 @@ class Exchange:
 
     def _finish(self, keep: bool) -> None:
         self.over = True
+        if self.rec is not None:
+            self.proxy.hold.release(self.rec)
         self.client.finished(keep and not self.head.close)

@@ -25,6 +25,7 @@ logger = logging.getLogger("agentlog")
 MAX_BACKLOG_BYTES = 256 * 1024 * 1024
 
 _STOP = object()
+_MANY = object()
 
 
 class Recorder:
@@ -56,13 +57,8 @@ class Recorder:
     # ------------------------------------------------------------ relay side (hot path)
     def tap(self, direction: str, chunk: bytes, at: float) -> None:
         """Bytes just relayed in `direction` (one queue append; never blocks, never raises)."""
-        size = len(chunk)
-        queued = self._queued
-        if sum(queued.values()) - self._taken + size > MAX_BACKLOG_BYTES:
-            self.skipped += size
-            return
-        queued[direction] += size
-        self._queue.put((direction, chunk, at))
+        if self.admit(direction, len(chunk)):
+            self._queue.put((direction, chunk, at))
 
     def tap_end(self, direction: str, at: float) -> None:
         """One direction reached end of stream."""
@@ -79,14 +75,23 @@ class Recorder:
     def stream(self, direction: str, framer: Framer, chunk: bytes | None, at: float) -> None:
         """Bytes of one HTTP body (None: its end), split by that body's own `framer` on this
         recorder's thread, so the relay pays one queue append (never blocks, never raises)."""
-        if chunk is not None:
-            size = len(chunk)
-            queued = self._queued
-            if sum(queued.values()) - self._taken + size > MAX_BACKLOG_BYTES:
-                self.skipped += size
-                return
-            queued[direction] += size
+        if chunk is not None and not self.admit(direction, len(chunk)):
+            return
         self._queue.put((direction, ("stream", framer, chunk), at))
+
+    def admit(self, direction: str, size: int) -> bool:
+        """Count `size` bytes about to be queued, or refuse them when the backlog is too big."""
+        queued = self._queued
+        if sum(queued.values()) - self._taken + size > MAX_BACKLOG_BYTES:
+            self.skipped += size
+            return False
+        queued[direction] += size
+        return True
+
+    def many(self, items: list[tuple[str, Any, float]]) -> None:
+        """Several `(direction, ("message" | "stream", ...), at)` items in one queue append, so
+        the recorder thread wakes once for them (stream bytes already `admit`ted)."""
+        self._queue.put((_MANY, items, 0.0))
 
     # ------------------------------------------------------------ recording side
     def close(self, reason: str | None = None, timeout: float = 30.0) -> None:
@@ -101,8 +106,18 @@ class Recorder:
                 if direction is _STOP:
                     self._finish(chunk, at)
                     return
+                if direction is _MANY:
+                    self._many(chunk)
+                    continue
                 self._one(direction, chunk, at)
             except Exception as exc:  # never let one bad chunk stop the recording
+                logger.warning("agentlog mcp: could not record a message: %r", exc)
+
+    def _many(self, items: list[tuple[str, Any, float]]) -> None:
+        for direction, chunk, at in items:
+            try:
+                self._one(direction, chunk, at)
+            except Exception as exc:  # one bad item costs itself, not the ones after it
                 logger.warning("agentlog mcp: could not record a message: %r", exc)
 
     def _one(self, direction: str, chunk: Any, at: float) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
+from agentlog.mcp.http_accept import defer_accept
 from agentlog.mcp.http_proxy import HttpProxy
 from agentlog.model import EventType
 from agentlog.sdk.client import AgentLog
@@ -187,6 +188,74 @@ def test_sse_events_are_relayed_as_they_arrive(tmp_path: Path) -> None:
 
     first, rest = asyncio.run(run())
     assert first.startswith(b"HTTP/1.1 200 OK") and RESULT in rest
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_DEFER_ACCEPT"), reason="Linux's TCP_DEFER_ACCEPT")
+def test_a_connection_is_accepted_when_its_request_arrives_even_a_slow_one(
+    tmp_path: Path,
+) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer % len(RESULT) + RESULT)
+        await writer.drain()
+
+    async def run() -> bytes:
+        async with relay(tmp_path, upstream) as (_, port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.sleep(0.3)  # connected, nothing sent yet: the request comes later
+            writer.write(post(CALL))
+            got = await asyncio.wait_for(
+                reader.readexactly(len(answer % len(RESULT)) + len(RESULT)), 10
+            )
+            writer.close()
+            return got
+
+    assert asyncio.run(run()).endswith(RESULT)
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(1)
+        defer_accept(listening)
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0
+
+
+def test_a_stream_still_open_is_recorded_as_it_goes(tmp_path: Path) -> None:
+    """Taps are held until their exchange ends, or HOLD_SECONDS: an open stream's events land."""
+    progress = b'{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":7,"progress":1}}'
+    later = asyncio.Event()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked"
+            b"\r\n\r\n" + sse(b"data: " + progress + b"\r\n\r\n")
+        )
+        await writer.drain()
+        await later.wait()
+        writer.write(sse(b"data: " + RESULT + b"\r\n\r\n") + b"0\r\n\r\n")
+        await writer.drain()
+
+    async def run() -> list[str]:
+        async with relay(tmp_path, upstream) as (proxy, port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(post(CALL, b"Mcp-Session-Id: s-2"))
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n\r\n"), 10)
+            names: list[str] = []
+            for _ in range(100):  # the stream is still open: only the hold's timer can record
+                await asyncio.sleep(0.05)
+                proxy.log.flush()
+                names = [e.name for e in events(tmp_path / "relay.db")]
+                if "notifications/progress" in names:
+                    break
+            later.set()
+            await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 10)
+            writer.close()
+            return names
+
+    assert "notifications/progress" in asyncio.run(run())
+    kinds = [e.type for e in events(tmp_path / "relay.db")]
+    assert EventType.TOOL_CALL in kinds and EventType.TOOL_RESULT in kinds
 
 
 def test_a_client_hanging_up_mid_stream_closes_the_upstream_stream(
