@@ -348,13 +348,17 @@ def main() -> None:
     for key, label, build in graphs:
         if not args.only or key in args.only:
             compare(label, build(), variants, log, args)
-    print(f"\nthe handler alone, {args.replays} replays of one run's callbacks, median per run")
-    for key, label, build in (
-        ("react", "ReAct agent", react_agent),
-        ("supervisor", "supervisor + 2 workers", supervisor),
-    ):
-        if args.only and key not in args.only:
-            continue
+    replays = [
+        (label, build)
+        for key, label, build in (
+            ("react", "ReAct agent", react_agent),
+            ("supervisor", "supervisor + 2 workers", supervisor),
+        )
+        if not args.only or key in args.only
+    ]
+    if replays:
+        print(f"\nthe handler alone, {args.replays} replays of one run's callbacks, median per run")
+    for label, build in replays:
         mine, bare, wrote, n = replayed(log, build(), args.replays)
         print(
             f"  {label:22} {n:3} callbacks   AgentLogCallback {mine * 1e6:6.1f} µs cpu"
