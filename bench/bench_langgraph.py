@@ -1,14 +1,19 @@
 """The LangGraph adapter's overhead: the same real graphs with and without `AgentLogCallback`.
 
-Each round runs every variant once per graph, interleaved, so load on the
-shared machine hits them alike; medians over rounds. Variants:
+Each round runs every variant once per graph, interleaved (the order reversed every
+other round), so load on the shared machine hits them alike; figures are medians
+over rounds, and overheads medians of per-round ratios with their quartiles. Variants:
   none      no callbacks (the ceiling: the graph alone)
   noop      a do-nothing LangChain handler (LangChain's own cost of having one)
   agentlog  AgentLogCallback writing to a fresh SQLite file (its writer thread included)
-CPU time is the whole process's, so the writer thread's work is counted when it
-runs inside a timed block; it wakes on its own clock (every 0.5 s or 500 records),
-so part of it lands in other variants' blocks or in the flush between rounds. The
-writer thread's own CPU per recorded run is printed apart, measured on its clock.
+Each block of runs records its wall time (what the user feels), the process's CPU,
+the calling thread's CPU and the SDK writer thread's CPU (its own clock). The writer
+commits on its own clock (every 500 events or 0.5 s, as in use; `--flush-rounds`
+flushes between rounds instead), so its work lands in any variant's block or between
+blocks: "graph threads cpu" is a block's process CPU minus the writer's in that block,
+and the machine's whole bill for agentlog is its graph threads' CPU plus the writer's
+CPU per recorded run over the whole phase (final flush included). The report says
+where the writer's CPU fell and in how many agentlog blocks a commit landed.
 
 Then the handler alone: one run's callbacks, recorded from the real graph, are
 replayed straight into `AgentLogCallback` (and into the do-nothing handler) on
@@ -17,6 +22,7 @@ loaded machine moves it less: the handler's own CPU per graph run (every
 callback on one thread, those a graph makes on its worker threads included).
 
 Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20] [--replays 2000]
+     [--flush-rounds] [--only react|supervisor|slow]
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import tempfile
 import threading
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,17 +114,30 @@ class Noop(BaseCallbackHandler):
         pass
 
 
-def timed(graph: Any, config: dict[str, Any], runs: int) -> tuple[float, float, float]:
-    """(wall, process cpu, calling thread's cpu) seconds per run, for `runs` runs."""
+def timed(graph: Any, config: dict[str, Any], runs: int, writer_clock: int) -> Block:
+    """One block of `runs` runs: its wall, process, calling-thread and writer-thread seconds."""
     inputs = {"messages": [HumanMessage("add 1 and 2, and the weather?")]}
+    wc = time.clock_gettime(writer_clock)
     w0, c0, t0 = time.perf_counter(), time.process_time(), time.thread_time()
     for _ in range(runs):
         graph.invoke(inputs, config)
-    return (
-        (time.perf_counter() - w0) / runs,
-        (time.process_time() - c0) / runs,
-        (time.thread_time() - t0) / runs,
-    )
+    wall, cpu, own = time.perf_counter() - w0, time.process_time() - c0, time.thread_time() - t0
+    return Block(wall, cpu, own, time.clock_gettime(writer_clock) - wc, runs)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A timed block's seconds (all of its runs); `graph` is the process's CPU minus the writer's."""
+
+    wall: float
+    cpu: float
+    thread: float
+    writer: float
+    runs: int
+
+    @property
+    def graph(self) -> float:
+        return self.cpu - self.writer
 
 
 _CALLBACKS = (
@@ -186,11 +206,121 @@ def replayed(log: AgentLog, graph: Any, replays: int) -> tuple[float, float, flo
     return statistics.median(mine), statistics.median(bare), statistics.median(wrote), len(calls)
 
 
+def _ratios(samples: dict[str, list[Block]], a: str, b: str, what: str) -> list[float]:
+    """Round by round, variant `a`'s figure over `b`'s, minus one (runs per block are equal)."""
+    return [
+        getattr(x, what) / getattr(y, what) - 1 for x, y in zip(samples[a], samples[b], strict=True)
+    ]
+
+
+def _spread(values: list[float]) -> str:
+    """The median and the middle half (quartiles) of per-round ratios, in percent."""
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return f"{q[1] * 100:+5.1f}% [{q[0] * 100:+.1f}, {q[2] * 100:+.1f}]"
+
+
+def compare(label: str, graph: Any, variants: dict[str, Any], log: AgentLog, args: Any) -> None:
+    """Interleaved rounds of every variant on one graph; prints what the user and the machine pay."""
+    for config in variants.values():  # warm up every path once
+        timed(graph, config, 3, _writer_clock())
+    log.flush()
+    clock = _writer_clock()
+    writer_start, written_start = time.clock_gettime(clock), log.written
+    samples: dict[str, list[Block]] = {k: [] for k in variants}
+    landed = 0  # agentlog blocks during which the writer committed a batch
+    load = os.getloadavg()[0]
+    for r in range(args.rounds):
+        order = list(variants.items())
+        if r % 2:
+            order.reverse()
+        for name, config in order:
+            before = log.written
+            samples[name].append(timed(graph, config, args.runs, clock))
+            landed += name == "agentlog" and log.written != before
+        if args.flush_rounds:  # the old way: the writer's batch lands between rounds
+            log.flush()
+    log.flush()  # every run's rows committed: the writer's whole bill is counted below
+    writer_total = time.clock_gettime(clock) - writer_start
+    recorded = args.rounds * args.runs
+    in_blocks = {k: sum(b.writer for b in v) for k, v in samples.items()}
+    per_run = {
+        k: {w: statistics.median(getattr(b, w) / b.runs for b in v) for w in _FIGURES}
+        for k, v in samples.items()
+    }
+    none = per_run["none"]
+    writer_run = writer_total / recorded
+    print(
+        f"\n{label}: {args.rounds} rounds x {args.runs} runs per variant, interleaved;"
+        f" load average {load:.2f} -> {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        "  median per run     wall ms   process cpu ms   graph threads cpu ms   calling thread ms"
+    )
+    for name in variants:
+        f = per_run[name]
+        print(
+            f"  {name:9}        {f['wall'] * 1000:8.3f}   {f['cpu'] * 1000:14.3f}"
+            f"   {f['graph'] * 1000:20.3f}   {f['thread'] * 1000:17.3f}"
+        )
+    print("  per-round ratios, median [quartiles]")
+    for a, b in (("noop", "none"), ("agentlog", "none"), ("agentlog", "noop")):
+        print(
+            f"  {a} vs {b:5}  wall {_spread(_ratios(samples, a, b, 'wall'))}"
+            f"   process cpu {_spread(_ratios(samples, a, b, 'cpu'))}"
+            f"   graph threads cpu {_spread(_ratios(samples, a, b, 'graph'))}"
+        )
+    # The machine's whole bill: the graph threads' CPU in the block plus the writer's CPU for
+    # these runs, wherever it ran (in this block, another variant's, between blocks, the flush).
+    total = [
+        (a.graph / a.runs + writer_run) / (n.graph / n.runs) - 1
+        for a, n in zip(samples["agentlog"], samples["none"], strict=True)
+    ]
+    dispatch = statistics.median(_ratios(samples, "noop", "none", "graph"))
+    handler = statistics.median(
+        (a.graph - b.graph) / n.graph
+        for a, b, n in zip(samples["agentlog"], samples["noop"], samples["none"], strict=True)
+    )
+    base = none["graph"]
+    print(
+        f"  total cpu (graph threads + writer's {writer_run * 1000:.3f} ms per run) vs none:"
+        f" {_spread(total)}   target < 5%"
+    )
+    print(
+        f"  parts, % of the graph's own cpu ({base * 1000:.3f} ms): dispatch (noop - none)"
+        f" {dispatch * 100:+.1f}%, handler (agentlog - noop) {handler * 100:+.1f}%,"
+        f" writer thread {writer_run / base * 100:+.1f}%"
+    )
+    outside = writer_total - sum(in_blocks.values())
+    print(
+        f"  writer thread: {writer_total * 1000:.1f} ms cpu for {recorded} runs"
+        f" ({log.written - written_start:,} events); inside agentlog blocks"
+        f" {in_blocks['agentlog'] / writer_total * 100:.0f}%, inside none/noop blocks"
+        f" {(in_blocks['none'] + in_blocks['noop']) / writer_total * 100:.0f}%, outside"
+        f" {outside / writer_total * 100:.0f}%; a commit landed in {landed} of"
+        f" {args.rounds} agentlog blocks"
+    )
+
+
+_FIGURES = ("wall", "cpu", "graph", "thread")
+
+
+def _writer_clock() -> int:
+    writer = sdk_writer.current()
+    assert writer is not None
+    return time.pthread_getcpuclockid(writer.thread.ident or 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--runs", type=int, default=20, help="graph runs per variant per round")
     parser.add_argument("--replays", type=int, default=2000, help="replayed runs per graph")
+    parser.add_argument(
+        "--flush-rounds",
+        action="store_true",
+        help="flush the writer between rounds (default: it commits on its own clock, as in use)",
+    )
+    parser.add_argument("--only", choices=("react", "supervisor", "slow"), action="append")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
     log = AgentLog(tmp / "bench.db")
@@ -201,71 +331,34 @@ def main() -> None:
         "agentlog": {"callbacks": [handler]},
     }
     graphs = (
-        ("ReAct agent (2 LLM calls, 2 tools), instant fake model", react_agent),
-        ("supervisor + 2 workers (7 LLM calls, 4 tools), instant fake model", supervisor),
-        ("the same ReAct agent, fake model answering in 20 ms", lambda: react_agent(0.02)),
+        ("react", "ReAct agent (2 LLM calls, 2 tools), instant fake model", react_agent),
+        (
+            "supervisor",
+            "supervisor + 2 workers (7 LLM calls, 4 tools), instant fake model",
+            supervisor,
+        ),
+        ("slow", "the same ReAct agent, fake model answering in 20 ms", lambda: react_agent(0.02)),
     )
-    for label, build in graphs:
-        graph = build()
-        for config in variants.values():  # warm up every path once
-            timed(graph, config, 3)
-        log.flush()
-        writer = sdk_writer.current()
-        assert writer is not None
-        writer_clock = time.pthread_getcpuclockid(writer.thread.ident or 0)
-        writer_cpu = time.clock_gettime(writer_clock)
-        samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
-        for r in range(args.rounds):
-            order = list(variants.items())
-            if r % 2:
-                order.reverse()
-            for name, config in order:
-                samples[name].append(timed(graph, config, args.runs))
-            log.flush()  # the writer's work for this round ends before the next round starts
-        writer_cpu = time.clock_gettime(writer_clock) - writer_cpu
-        print(f"\n{label}: {args.rounds} rounds x {args.runs} runs, median per run")
-        # Each round's variants ran side by side: compare within a round, then take
-        # the median of those ratios (robust to load that shifts between rounds).
-        for name in variants:
-            fig = [statistics.median(x[i] for x in samples[name]) for i in range(3)]
-            ratios = [
-                statistics.median(
-                    a[i] / b[i] - 1 for a, b in zip(samples[name], samples["none"], strict=True)
-                )
-                for i in range(3)
-            ]
-            print(
-                f"  {name:9}"
-                + "".join(
-                    f"   {what} {fig[i] * 1000:7.3f} ms ({ratios[i] * 100:+5.1f}%)"
-                    for i, what in enumerate(("wall", "cpu", "calling-thread cpu"))
-                )
-            )
-        # The part AgentLog controls: agentlog against the do-nothing handler, round by round.
-        own = [
-            statistics.median(
-                a[i] / b[i] - 1 for a, b in zip(samples["agentlog"], samples["noop"], strict=True)
-            )
-            for i in range(3)
-        ]
-        print(
-            "  agentlog vs noop"
-            + "".join(
-                f"   {what} {own[i] * 100:+5.1f}%"
-                for i, what in enumerate(("wall", "cpu", "calling-thread cpu"))
-            )
-            + "   (target < 5% against none; load average {:.2f} {:.2f} {:.2f})".format(
-                *os.getloadavg()
-            )
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} cpus,"
+        f" /proc/loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())},"
+        f" writer batch {log._sink.batch_size} events / {log._sink.flush_interval} s,"
+        f" {'flush between rounds' if args.flush_rounds else 'no flush between rounds'}"
+    )
+    for key, label, build in graphs:
+        if not args.only or key in args.only:
+            compare(label, build(), variants, log, args)
+    replays = [
+        (label, build)
+        for key, label, build in (
+            ("react", "ReAct agent", react_agent),
+            ("supervisor", "supervisor + 2 workers", supervisor),
         )
-        none_cpu = statistics.median(x[1] for x in samples["none"])
-        per_run = writer_cpu / (args.rounds * args.runs)
-        print(
-            f"  agentlog's writer thread: {per_run * 1000:.3f} ms cpu per recorded run"
-            f" ({per_run / none_cpu * 100:.1f}% of the graph's cpu), on its own thread"
-        )
-    print(f"\nthe handler alone, {args.replays} replays of one run's callbacks, median per run")
-    for label, build in (("ReAct agent", react_agent), ("supervisor + 2 workers", supervisor)):
+        if not args.only or key in args.only
+    ]
+    if replays:
+        print(f"\nthe handler alone, {args.replays} replays of one run's callbacks, median per run")
+    for label, build in replays:
         mine, bare, wrote, n = replayed(log, build(), args.replays)
         print(
             f"  {label:22} {n:3} callbacks   AgentLogCallback {mine * 1e6:6.1f} µs cpu"

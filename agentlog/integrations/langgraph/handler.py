@@ -279,7 +279,9 @@ class AgentLogCallback(BaseCallbackHandler):
             kind,
             root,
             scope,
-            None if kind == _CHAIN and parent is not None else new_id(),
+            # A chain has no event of its own: a root chain (the graph run) is its
+            # session, a node's event id is set by on_chain_start.
+            None if kind == _CHAIN else new_id(),
             parent_event,
             agent,
             name,
@@ -290,8 +292,6 @@ class AgentLogCallback(BaseCallbackHandler):
         )
         if parent is None:
             run.is_root = True
-            if kind == _CHAIN:
-                run.event_id = None  # a root chain (the graph run) is its session, not an event
         self._runs[run_id] = run
         return run
 
