@@ -10,15 +10,20 @@ User text never reaches tsquery syntax: each quoted term of
 `textsearch.query_terms` becomes `phraseto_tsquery('simple', tokens)` and the
 terms are AND-ed, so quotes, `&`, `|`, `!`, `:*` and parentheses are plain text.
 
-Events are indexed behind the writes: each write records the rid range it
-inserted for each team in `fts_pending`; `index_batch` turns those rows into `events_fts`
-rows in large transactions, serialised by an advisory lock; a search calls it
-first, so a flushed event is always found.
+Each write indexes the events it inserts in the same statement (`write.py`:
+the tokens are computed in Python and travel with the rows), so an event is
+searchable when its write commits. Earlier versions filled the index behind
+the writes instead: each write queued the rid range it inserted in
+`fts_pending` and `index_batch` turned those ranges into `events_fts` rows,
+re-reading every event's content. A store may still hold such a queue (and a
+migration may queue its rows): a search drains it first (`index_all`), so a
+flushed event is always found. Indexing inline took HTTP ingest "until durable
+and searchable" from 57-66% to ~100% of raw COPY + tsvector, in alternating
+runs (bench/RESULTS.md, "Issue 16, session 8").
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +37,11 @@ from agentlog.storage.sql.textsearch import (
 )
 
 FTS_BATCH_ROWS = 10_000  # events per indexing transaction
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# unicode61 on ASCII keeps runs of letters and digits, lower-cased: every other ASCII
+# character becomes a space (runs of spaces give the same tsvector, positions included).
+# One `str.translate` pass is ~15x faster than finding the words and joining them,
+# and it ran on every event the server writes (14% of a worker's ingest time).
+_ASCII_WORDS = {c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)}
 _INDEX_LOCK = "agentlog-fts"
 TSV = "to_tsvector('simple', {0}) || to_tsvector('simple', {1})"
 
@@ -42,8 +51,7 @@ def index_text(text: str | None) -> str:
     if not text or text.startswith(SEALED_PREFIX):
         return ""
     if text.isascii():
-        # unicode61 on ASCII: runs of letters and digits, lower-cased (the hot path).
-        return " ".join(_ASCII_TOKEN.findall(text)).lower()
+        return text.translate(_ASCII_WORDS)  # the hot path
     return " ".join(_tokens(normalize_for_index(text)))
 
 
@@ -198,17 +206,6 @@ def index_all(conn: psycopg.Connection) -> None:
         return
     while index_batch(conn, upto=top):
         pass
-
-
-def index_if_large(conn: psycopg.Connection) -> None:
-    """After a write: index the backlog once it holds FTS_BATCH_ROWS events (the SQLite rule).
-
-    Never waits: if another writer or a search is indexing, it will take these rows too.
-    """
-    row = conn.execute("SELECT coalesce(sum(hi - lo + 1), 0), max(id) FROM fts_pending").fetchone()
-    if row and row[0] >= FTS_BATCH_ROWS:
-        while index_batch(conn, wait=False, upto=row[1]):
-            pass
 
 
 def session_search_sql() -> str:
