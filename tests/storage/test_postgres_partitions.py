@@ -282,6 +282,16 @@ def test_few_matches_reads_every_month_and_the_default_and_stops_past_its_budget
             assert fts.few_matches(conn, "sorb", [""], limit=13) is None
             assert fts.few_matches(conn, "sorb", [""], limit=2) is None
             assert fts.few_matches(conn, "sorb", ["another team"], limit=2) == []
+            # A month dropped between the catalogue read and the probe: read again, once.
+            real, calls = fts.existing_months, []
+
+            def stale(c: psycopg.Connection) -> set[tuple[int, int]]:
+                calls.append(1)
+                return real(c) | ({(1999, 1)} if len(calls) == 1 else set())
+
+            monkeypatch.setattr(fts, "existing_months", stale)
+            found = fts.few_matches(conn, "sorb", [""], limit=14)
+            assert found is not None and sorted(found) == sorted(every) and len(calls) == 2
 
         def pages() -> list[str]:
             ids, cursor = [], None

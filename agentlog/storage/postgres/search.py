@@ -24,12 +24,12 @@ runs (bench/RESULTS.md, "Issue 16, session 8").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
-from agentlog.storage.postgres.partitions import Month, existing_months, month_bounds
+from agentlog.storage.postgres.partitions import existing_months, month_bounds, partition_name
 from agentlog.storage.sql.textsearch import (
     SEALED_PREFIX,
     _tokens,
@@ -103,31 +103,35 @@ def few_matches(
     team_sql, team_args = team_filter("(team_id || '')", teams)
     match = f"tsv @@ {tsq} AND {team_sql} LIMIT %s"
     match_args = [*args, *team_args, limit + 1]
-    parts: list[str] = []
-    params: list[Any] = []
-    # Ranges of time, not partition names: a month dropped meanwhile reads as empty, and
-    # each range prunes to its month's partition when the statement is planned.
-    ranges = month_ranges(existing_months(conn))
-    for lo, hi in ranges:
-        parts.append(f"(SELECT rid FROM events_fts WHERE ts >= %s AND ts < %s AND {match})")
-        params += [lo, hi, *match_args]
-    # Whatever no month holds (the DEFAULT partition): the time outside every range.
-    outside, outside_args = outside_ranges(ranges)
-    parts.append(f"(SELECT rid FROM events_fts WHERE {outside}{match})")
-    params += [*outside_args, *match_args]
-    rows = conn.execute(  # never prepared: its plan depends on the words (see events.py)
-        " UNION ALL ".join(parts) + " LIMIT %s",
-        [*params, limit + 1],
-        prepare=False,
-    ).fetchall()
+    try:
+        rows = _probe(conn, match, match_args, limit)
+    except psycopg.errors.UndefinedTable:  # a month dropped since the catalogue was read
+        rows = _probe(conn, match, match_args, limit)
     if len(rows) > limit:
         return None
     return [r[0] for r in rows]
 
 
-def month_ranges(months: Iterable[Month]) -> list[tuple[int, int]]:
-    """[lo, hi) in microseconds of each month, newest first."""
-    return [month_bounds(m) for m in sorted(months, reverse=True)]
+def _probe(
+    conn: psycopg.Connection, match: str, match_args: list[Any], limit: int
+) -> list[tuple[int]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    # Each month's partition by name, newest first (planned ~3x faster than a time range
+    # of the parent per month, which PostgreSQL must prune each time: 1.3 against 3.9 ms
+    # for a rare word over 16 months).
+    months = sorted(existing_months(conn), reverse=True)
+    for month in months:
+        parts.append(f"(SELECT rid FROM {partition_name('events_fts', month)} WHERE {match})")
+        params += match_args
+    # Then the parent, for the time outside those months: the DEFAULT partition, and a
+    # month made since the catalogue was read (rows moved out of the default meanwhile).
+    outside, outside_args = outside_ranges([month_bounds(m) for m in months])
+    parts.append(f"(SELECT rid FROM events_fts WHERE {outside}{match})")
+    params += [*outside_args, *match_args]
+    return conn.execute(  # never prepared: its plan depends on the words (see events.py)
+        " UNION ALL ".join(parts) + " LIMIT %s", [*params, limit + 1], prepare=False
+    ).fetchall()
 
 
 def outside_ranges(ranges: Sequence[tuple[int, int]]) -> tuple[str, list[Any]]:
