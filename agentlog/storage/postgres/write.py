@@ -210,7 +210,7 @@ INSERT_EVENTS = (
     " SELECT ins.team_id, ins.rid, ins.ts, "
     + TSV.format("t.name_tokens", "t.content_tokens")
     + " FROM ins JOIN t ON t.id = ins.id AND t.team_id = ins.team_id)"
-    " SELECT rid, id, team_id FROM ins"
+    " SELECT id, team_id FROM ins"
 )
 
 
@@ -277,9 +277,12 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict
     returned = conn.execute(INSERT_EVENTS, event_columns(events, teams)).fetchall()
     if not returned:
         return 0
-    by_key = {(teams[e.session_id], e.id): e for e in events}
-    new = [(rid, team, by_key[(team, eid)]) for rid, eid, team in returned]
-    _fold_aggregates(conn, [(team, e) for _, team, e in new])
+    if len(returned) == len(events):  # the usual case: every event was new
+        new = [(teams[e.session_id], e) for e in events]
+    else:  # a concurrent writer stored some of them first
+        by_key = {(teams[e.session_id], e.id): e for e in events}
+        new = [(team, by_key[(team, eid)]) for eid, team in returned]
+    _fold_aggregates(conn, new)
     return len(new)
 
 
