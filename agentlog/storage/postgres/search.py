@@ -18,8 +18,8 @@ the writes instead: each write queued the rid range it inserted in
 re-reading every event's content. A store may still hold such a queue (and a
 migration may queue its rows): a search drains it first (`index_all`), so a
 flushed event is always found. Indexing inline took HTTP ingest "until durable
-and searchable" from 57-66% to ~100% of raw COPY + tsvector, in alternating
-runs (bench/RESULTS.md, "Issue 16, session 8").
+and searchable" from a median of 56.5% to 100.5% of raw COPY + tsvector, in
+eight alternating pairs (bench/RESULTS.md, "Issue 16, session 8").
 """
 
 from __future__ import annotations
