@@ -14,6 +14,8 @@ ANALYZEs. At each size, p50/p95 over --runs of:
   through psycopg (the ceiling, same run, same data);
 - search: newest 50 events matching a rare word and a common word through
   `list_events(text=...)`, beside the raw tsvector SELECT;
+- probe: the store's few-matches probe alone (`search.few_matches`, its first step
+  for a search: do at most 1,000 events match?), for each word;
 - sessions: the first page of 50 sessions by last activity (`list_sessions`).
 
 Bounded: the sizes given, schema dropped at the end (`--schema NAME` keeps it and
@@ -245,6 +247,12 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
 
         return run
 
+    def probe(word: str) -> Callable[[], None]:
+        def run() -> None:
+            fts.few_matches(raw, word, [""])
+
+        return run
+
     def sessions() -> None:
         assert len(store.list_sessions(SessionQuery(limit=50)).items) == 50
 
@@ -272,6 +280,9 @@ def measure(store: PostgresStore, raw: psycopg.Connection, n: int, runs: int) ->
             timed(search(COMMON), runs),
             timed(raw_search(COMMON, False), runs),
         ),
+        # The store's first step for a search, alone: are there at most FEW_MATCHES?
+        f"few-matches probe ({COMMON})": (timed(probe(COMMON), runs), None),
+        f"few-matches probe ({RARE})": (timed(probe(RARE), runs), None),
         "sessions page": (timed(sessions, runs), None),
         "event by id": (timed(by_id, runs), timed(raw_by_id, runs)),
     }

@@ -1,4 +1,4 @@
-"""PostgreSQL store: one pool shared by many threads, two stores (workers) at once, batched indexing."""
+"""PostgreSQL store: one pool shared by many threads, two stores (workers) at once, indexing."""
 
 from __future__ import annotations
 
@@ -86,10 +86,43 @@ def test_two_stores_on_one_schema_write_the_same_events(pg) -> None:
         other.close()
 
 
-def test_index_fills_behind_writes_and_a_search_catches_up(pg) -> None:
+def _queue_as_before(pg, sid: str) -> None:
+    """Turn a session's indexed events into a backlog queued the way earlier versions
+    wrote (no index rows, their rid range in `fts_pending`), as an upgraded store holds it."""
+    with pg._pool.connection() as conn:
+        conn.execute(
+            "DELETE FROM events_fts f USING events e WHERE e.session_id = %s"
+            " AND f.team_id = e.team_id AND f.rid = e.rid AND f.ts = e.ts",
+            (sid,),
+        )
+        conn.execute(
+            "INSERT INTO fts_pending (team_id, lo, hi) SELECT team_id, min(rid), max(rid)"
+            " FROM events WHERE session_id = %s GROUP BY team_id",
+            (sid,),
+        )
+
+
+def test_a_write_is_searchable_when_it_commits(pg) -> None:
+    sid = new_id()
+    events = _events(sid, 20, "a", "tamarind")
+    pg.write(events=events)
+    assert pg.info().extra["fts_pending"] == 0  # indexed by the write itself
+    with pg._pool.connection() as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM events_fts WHERE tsv @@ to_tsquery('simple', 'tamarind')"
+        ).fetchone()
+        assert row == (20,)
+    assert pg.count_events(EventQuery(text="tamarind")) == 20
+    # A duplicate write inserts nothing, so it indexes nothing twice.
+    assert pg.write(events=events).duplicates == 20
+    assert pg.count_events(EventQuery(text="tamarind")) == 20
+
+
+def test_a_backlog_queued_before_is_indexed_by_the_next_search(pg) -> None:
     sid = new_id()
     pg.write(events=_events(sid, 20, "a", "tamarind"))
-    assert pg.info().extra["fts_pending"] == 20  # small writes leave indexing for later
+    _queue_as_before(pg, sid)
+    assert pg.info().extra["fts_pending"] == 20
     assert pg.count_events(EventQuery(text="tamarind")) == 20
     assert pg.info().extra["fts_pending"] == 0
 
@@ -179,13 +212,15 @@ def test_indexing_stops_at_the_writes_it_was_asked_for(pg) -> None:
     """A search indexes what was committed before it started, never chasing later writers."""
     from agentlog.storage.postgres import search as fts
 
-    sid = new_id()
-    pg.write(events=_events(sid, 3, "a", "first"))
+    first, second = new_id(), new_id()
+    pg.write(events=_events(first, 3, "a", "first"))
+    _queue_as_before(pg, first)
     with pg._pool.connection() as conn:
         row = conn.execute("SELECT max(id) FROM fts_pending").fetchone()
         assert row is not None
         top = row[0]
-    pg.write(events=_events(sid, 4, "a", "second"))
+    pg.write(events=_events(second, 4, "a", "second"))
+    _queue_as_before(pg, second)
     with pg._pool.connection() as conn:
         assert fts.index_batch(conn, upto=top) == 1
         assert fts.index_batch(conn, upto=top) == 0

@@ -114,11 +114,15 @@ def test_schema_8_converts_to_team_first_keys(schema_url):
         # The unscoped view names every team: both sessions, each team's events.
         assert len(store.list_sessions(SessionQuery()).items) == 2
         assert store.count_events(EventQuery(text="kumquat")) == 6
-        # New writes queue one range per team and are found.
+        # New writes index their events under their team at once, and are found.
         extra = Event(session_id=s.id, type=EventType.LOG, content="fresh persimmon")
         assert store.scoped("team-b").write(events=[extra]).inserted == 1
         with _raw(schema) as conn:
-            assert conn.execute("SELECT team_id FROM fts_pending").fetchall() == [("team-b",)]
+            assert conn.execute("SELECT count(*) FROM fts_pending").fetchone() == (0,)
+            assert conn.execute(
+                "SELECT f.team_id FROM events_fts f JOIN events e ON e.rid = f.rid WHERE e.id = %s",
+                (extra.id,),
+            ).fetchall() == [("team-b",)]
         assert [e.id for e in store.scoped("team-b").list_events(EventQuery(text="persimmon"))] == [
             extra.id
         ]

@@ -10,20 +10,26 @@ User text never reaches tsquery syntax: each quoted term of
 `textsearch.query_terms` becomes `phraseto_tsquery('simple', tokens)` and the
 terms are AND-ed, so quotes, `&`, `|`, `!`, `:*` and parentheses are plain text.
 
-Events are indexed behind the writes: each write records the rid range it
-inserted for each team in `fts_pending`; `index_batch` turns those rows into `events_fts`
-rows in large transactions, serialised by an advisory lock; a search calls it
-first, so a flushed event is always found.
+Each write indexes the events it inserts in the same statement (`write.py`:
+the tokens are computed in Python and travel with the rows), so an event is
+searchable when its write commits. Earlier versions filled the index behind
+the writes instead: each write queued the rid range it inserted in
+`fts_pending` and `index_batch` turned those ranges into `events_fts` rows,
+re-reading every event's content. A store may still hold such a queue (and a
+migration may queue its rows): a search drains it first (`index_all`), so a
+flushed event is always found. Indexing inline took HTTP ingest "until durable
+and searchable" from a median of 56.5% to 100.5% of raw COPY + tsvector, in
+eight alternating pairs (bench/RESULTS.md, "Issue 16, session 8").
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
+from agentlog.storage.postgres.partitions import existing_months, month_bounds, partition_name
 from agentlog.storage.sql.textsearch import (
     SEALED_PREFIX,
     _tokens,
@@ -32,7 +38,11 @@ from agentlog.storage.sql.textsearch import (
 )
 
 FTS_BATCH_ROWS = 10_000  # events per indexing transaction
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# unicode61 on ASCII keeps runs of letters and digits, lower-cased: every other ASCII
+# character becomes a space (runs of spaces give the same tsvector, positions included).
+# One `str.translate` pass is ~15x faster than finding the words and joining them,
+# and it ran on every event the server writes (14% of a worker's ingest time).
+_ASCII_WORDS = {c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)}
 _INDEX_LOCK = "agentlog-fts"
 TSV = "to_tsvector('simple', {0}) || to_tsvector('simple', {1})"
 
@@ -42,8 +52,7 @@ def index_text(text: str | None) -> str:
     if not text or text.startswith(SEALED_PREFIX):
         return ""
     if text.isascii():
-        # unicode61 on ASCII: runs of letters and digits, lower-cased (the hot path).
-        return " ".join(_ASCII_TOKEN.findall(text)).lower()
+        return text.translate(_ASCII_WORDS)  # the hot path
     return " ".join(_tokens(normalize_for_index(text)))
 
 
@@ -76,8 +85,12 @@ def few_matches(
 ) -> list[int] | None:
     """The rids of every indexed event of `teams` matching `text`, or None when more than `limit` do.
 
-    Cheap either way: a rare word is a GIN lookup; for a common one PostgreSQL scans
-    until `limit + 1` rows match (a few thousand rows) and stops.
+    Cheap either way: one statement reads the months newest first, each month's part
+    planned on its own with a budget of `limit + 1` rows, and stops as soon as `limit + 1`
+    rows are found. A rare word is a GIN lookup per month; a common one is a short scan
+    of the newest month. (One statement over the partitioned table planned an Append
+    whose months each chose the path cheapest for *all* its rows, i.e. a GIN bitmap of
+    every posting of a common word: 21 ms at 1,000,000 events, 69 ms at 10,000,000.)
     """
     phrases = query_phrases(text)
     if not phrases:
@@ -88,14 +101,49 @@ def few_matches(
     # lookup with a bitmap of every row of the team (at 200,000 events that plan took a
     # rare word from 2 ms to 170 ms, and it grows with the team's rows).
     team_sql, team_args = team_filter("(team_id || '')", teams)
-    rows = conn.execute(  # never prepared: its plan depends on the words (see events.py)
-        f"SELECT rid FROM events_fts WHERE tsv @@ {tsq} AND {team_sql} LIMIT %s",
-        [*args, *team_args, limit + 1],
-        prepare=False,
-    ).fetchall()
+    match = f"tsv @@ {tsq} AND {team_sql} LIMIT %s"
+    match_args = [*args, *team_args, limit + 1]
+    try:
+        rows = _probe(conn, match, match_args, limit)
+    except psycopg.errors.UndefinedTable:  # a month dropped since the catalogue was read
+        rows = _probe(conn, match, match_args, limit)
     if len(rows) > limit:
         return None
     return [r[0] for r in rows]
+
+
+def _probe(
+    conn: psycopg.Connection, match: str, match_args: list[Any], limit: int
+) -> list[tuple[int]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    # Each month's partition by name, newest first (planned ~3x faster than a time range
+    # of the parent per month, which PostgreSQL must prune each time: 0.8-1.3 against 3.9 ms
+    # for a rare word over 15 months and the default).
+    months = sorted(existing_months(conn), reverse=True)
+    for month in months:
+        parts.append(f"(SELECT rid FROM {partition_name('events_fts', month)} WHERE {match})")
+        params += match_args
+    # Then the parent, for the time outside those months: the DEFAULT partition, and a
+    # month made since the catalogue was read (rows moved out of the default meanwhile).
+    outside, outside_args = outside_ranges([month_bounds(m) for m in months])
+    parts.append(f"(SELECT rid FROM events_fts WHERE {outside}{match})")
+    params += [*outside_args, *match_args]
+    return conn.execute(  # never prepared: its plan depends on the words (see events.py)
+        " UNION ALL ".join(parts) + " LIMIT %s", [*params, limit + 1], prepare=False
+    ).fetchall()
+
+
+def outside_ranges(ranges: Sequence[tuple[int, int]]) -> tuple[str, list[Any]]:
+    """A condition (ending in AND, or empty) for times in none of `ranges`: one OR per
+    run of adjacent ranges, which PostgreSQL prunes to the partitions outside them."""
+    runs: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if runs and runs[-1][1] == lo:
+            runs[-1][1] = hi
+        else:
+            runs.append([lo, hi])
+    return "".join("(ts < %s OR ts >= %s) AND " for _ in runs), [b for run in runs for b in run]
 
 
 def team_filter(column: str, teams: Sequence[str]) -> tuple[str, list[Any]]:
@@ -198,17 +246,6 @@ def index_all(conn: psycopg.Connection) -> None:
         return
     while index_batch(conn, upto=top):
         pass
-
-
-def index_if_large(conn: psycopg.Connection) -> None:
-    """After a write: index the backlog once it holds FTS_BATCH_ROWS events (the SQLite rule).
-
-    Never waits: if another writer or a search is indexing, it will take these rows too.
-    """
-    row = conn.execute("SELECT coalesce(sum(hi - lo + 1), 0), max(id) FROM fts_pending").fetchone()
-    if row and row[0] >= FTS_BATCH_ROWS:
-        while index_batch(conn, wait=False, upto=row[1]):
-            pass
 
 
 def session_search_sql() -> str:

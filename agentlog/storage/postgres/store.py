@@ -6,7 +6,7 @@ optional and keeps the tables in that PostgreSQL schema (see
 `postgres/conn.py`). The data model and semantics are the SQLite store's:
 idempotent writes by id, auto-created sessions, per-item batch errors,
 per-session and per-agent aggregates kept up by the writes, keyset cursors,
-a full-text index filled in batches behind the writes (`postgres/search.py`),
+a full-text index written with the events (`postgres/search.py`),
 and `scoped(team_id)` views that see and write only one team's sessions.
 
 Every call borrows one pooled connection for one transaction, so the store
@@ -126,17 +126,12 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
                     if attempt == _DEADLOCK_RETRIES:
                         raise
         errors.extend(foreign_errors)
-        if inserted:
+        months = self._months
+        if inserted and not {partitions.month_of_time(e.timestamp) for _, e in valid} <= months:
+            # Rows of a month without partitions went to the default partition:
+            # give the month its own (they move across), then this month and ahead.
             with self._conn() as conn:
-                fts.index_if_large(conn)
-                months = self._months
-                if (
-                    valid
-                    and not {partitions.month_of_time(e.timestamp) for _, e in valid} <= months
-                ):
-                    # Rows of a month without partitions went to the default partition:
-                    # give the month its own (they move across), then this month and ahead.
-                    months.update(_maintain(conn, wait=False))
+                months.update(_maintain(conn, wait=False))
         errors.sort(key=lambda b: b.index)
         return WriteResult(inserted=inserted, duplicates=duplicates, errors=errors)
 

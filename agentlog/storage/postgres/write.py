@@ -12,9 +12,9 @@ and the time of each run relies on it): `stored_ids` looks the batch's ids up on
 the key's (team_id, id) prefix first, one query per team. That lookup is what
 partitioning costs the write path: 12-16% of the median 1,000-event batch, measured with
 `bench/bench_pg_ab.py`, 7-11% of the total (partitioning alone: 1.01x). Only two writers racing to
-store one id under two timestamps could both succeed. The rid
-range inserted (one per team) is queued in `fts_pending` for the batch indexer
-(`postgres/search.py`).
+store one id under two timestamps could both succeed. The full-text rows of
+the events inserted are written by the same statement (`INSERT_EVENTS`,
+`postgres/search.py`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import psycopg
 
 from agentlog.model import Event, Session, to_us
 from agentlog.storage.postgres.dialect import POSTGRES
-from agentlog.storage.postgres.search import index_text, session_search_sql
+from agentlog.storage.postgres.search import TSV, index_text, session_search_sql
 from agentlog.storage.sql.rows import event_end_us, missing_sessions, session_row
 from agentlog.storage.sql.teams import only_team, owners
 
@@ -186,26 +186,37 @@ def create_missing_sessions(
 
 
 # %b: the arrays go in binary (psycopg's text format escapes every string, ~40% of a write).
+# One statement writes the events and their full-text rows: the tokens travel with the
+# rows (`index_text`, computed here) and only the rows actually inserted get one, so the
+# events are searchable when the write commits, with no second read of their content.
 INSERT_EVENTS = (
-    "INSERT INTO events (id, session_id, ts, type, agent_id, name, status, parent_id,"
+    "WITH t AS MATERIALIZED (SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[],"
+    " %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::float8[], %b::bigint[],"
+    " %b::bigint[], %b::float8[], %b::text[], %b::text[], %b::bigint[], %b::bigint[],"
+    " %b::bigint[], %b::text[], %b::text[], %b::text[])"
+    " AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
+    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
+    " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id, name_tokens,"
+    " content_tokens)),"
+    " ins AS (INSERT INTO events (id, session_id, ts, type, agent_id, name, status, parent_id,"
     " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
     " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
     " SELECT t.id, t.session_id, t.ts, t.type, t.agent_id, t.name, t.status, t.parent_id,"
     " t.duration_ms, t.input_tokens, t.output_tokens, t.cost_usd, t.metadata::jsonb, t.content,"
     " t.cache_read_tokens, t.cache_creation_tokens, t.reasoning_tokens, t.team_id"
-    " FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[],"
-    " %b::text[], %b::text[], %b::float8[], %b::bigint[], %b::bigint[], %b::float8[],"
-    " %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[])"
-    " AS t(id, session_id, ts, type, agent_id, name, status, parent_id,"
-    " duration_ms, input_tokens, output_tokens, cost_usd, metadata, content,"
-    " cache_read_tokens, cache_creation_tokens, reasoning_tokens, team_id)"
-    " ORDER BY t.ts, t.id"
-    " ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING rid, id, team_id"
+    " FROM t ORDER BY t.ts, t.id"
+    " ON CONFLICT (team_id, id, ts) DO NOTHING RETURNING rid, id, team_id, ts),"
+    " fts AS (INSERT INTO events_fts (team_id, rid, ts, tsv)"
+    " SELECT ins.team_id, ins.rid, ins.ts, "
+    + TSV.format("t.name_tokens", "t.content_tokens")
+    + " FROM ins JOIN t ON t.id = ins.id AND t.team_id = ins.team_id)"
+    " SELECT id, team_id FROM ins"
 )
 
 
 def event_columns(events: Sequence[Event], teams: dict[str, str]) -> tuple[list[Any], ...]:
-    """The events as 18 column arrays, in INSERT_EVENTS order (`teams`: each session's team key)."""
+    """The events as 20 column arrays, in INSERT_EVENTS order (`teams`: each session's team
+    key; the last two: the full-text tokens of name and content)."""
     return (
         [e.id for e in events],
         [e.session_id for e in events],
@@ -225,6 +236,8 @@ def event_columns(events: Sequence[Event], teams: dict[str, str]) -> tuple[list[
         [e.cache_creation_tokens for e in events],
         [e.reasoning_tokens for e in events],
         [teams[e.session_id] for e in events],
+        [index_text(e.name) for e in events],
+        [index_text(e.content) for e in events],
     )
 
 
@@ -264,19 +277,12 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event], teams: dict
     returned = conn.execute(INSERT_EVENTS, event_columns(events, teams)).fetchall()
     if not returned:
         return 0
-    by_key = {(teams[e.session_id], e.id): e for e in events}
-    new = [(rid, team, by_key[(team, eid)]) for rid, eid, team in returned]
-    spans: dict[str, tuple[int, int]] = {}  # each team's rid range, for the indexer
-    for rid, team, _ in new:
-        lo, hi = spans.get(team, (rid, rid))
-        spans[team] = (min(lo, rid), max(hi, rid))
-    queued = sorted(spans)
-    conn.execute(
-        "INSERT INTO fts_pending (team_id, lo, hi)"
-        " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[])",
-        (queued, [spans[t][0] for t in queued], [spans[t][1] for t in queued]),
-    )
-    _fold_aggregates(conn, [(team, e) for _, team, e in new])
+    if len(returned) == len(events):  # the usual case: every event was new
+        new = [(teams[e.session_id], e) for e in events]
+    else:  # a concurrent writer stored some of them first
+        by_key = {(teams[e.session_id], e.id): e for e in events}
+        new = [(team, by_key[(team, eid)]) for eid, team in returned]
+    _fold_aggregates(conn, new)
     return len(new)
 
 
