@@ -41,7 +41,7 @@ _Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
 _TYPE_NAMES = tuple(t.value for t in EventType)
 
 
-class _Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class _Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
     """An event in canonical form, its fields in the stores' column order (`astuple` is
     the row, but for the id, the time and the metadata)."""
 
@@ -64,7 +64,7 @@ class _Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reasoning_tokens: _Count | None = None
 
 
-class _EventLine(_Event, forbid_unknown_fields=True, kw_only=True):
+class _EventLine(_Event, forbid_unknown_fields=True, kw_only=True, gc=False):
     """An event line of an NDJSON export (`"kind": "event"`, or no kind at all)."""
 
     kind: Literal["event"] = "event"

@@ -68,6 +68,12 @@ DECODED_RUN = 1_000  # fast-read event lines checked together (`batchcheck.event
 _ITEM_ERRORS = (InvalidInput, Conflict, Forbidden, NotFound, PayloadTooLarge)
 
 
+# A row waiting to be written, where it came from (an Item, or for an event line read the fast
+# way its (line number, line): a pair the collector stops tracking, where an Item of each of
+# 10,000 pending events cost it ~5% of the import), and whether its session existed before.
+Pending = tuple[Row, "Item | tuple[int, bytes]", bool]
+
+
 class StopImport(Exception):
     """Raised inside a strict import at the first bad record."""
 
@@ -112,7 +118,7 @@ class Importer:
         self._existing: set[str] = set()  # sessions that were in the store before
         self._bad_sessions: dict[str, str] = {}  # rejected session id -> where
         self._pending_sessions: list[Session] = []
-        self._pending_events: list[tuple[Row, Item, bool]] = []  # (row, item, checked)
+        self._pending_events: list[Pending] = []  # (row, item, checked)
         self._pending_bytes = 0
         self._decoded: list[Item] = []  # event lines read the fast way, not yet checked
         self._replacements: dict[str, dict[str, Event]] = {}  # overwrite: sid -> eid -> event
@@ -125,9 +131,7 @@ class Importer:
         # network (a server, PostgreSQL) is written while the next batch is read.
         synchronous = dry_run or track_rollback or rows
         self._executor = None if synchronous else ThreadPoolExecutor(1, "agentlog-import")
-        self._inflight: (
-            tuple[Future[WriteResult], list[Session], list[tuple[Row, Item, bool]]] | None
-        ) = None
+        self._inflight: tuple[Future[WriteResult], list[Session], list[Pending]] | None = None
         if rejects is not None:
             rejects.write(orjson.dumps(header(now_text())) + b"\n")
 
@@ -261,7 +265,8 @@ class Importer:
             if session_id in fresh and session_id not in bad:
                 # The common case, without `_event_row`'s questions: a session this import
                 # created holds no earlier version of the event to compare with.
-                pending.append((row, item, False))
+                assert item.line is not None and item.source is not None
+                pending.append((row, (item.line, item.source), False))
                 self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
                 if self._full():
                     self.flush()
@@ -406,7 +411,7 @@ class Importer:
         except AgentLogError:
             pass
 
-    def _settle(self, result: WriteResult, pending: list[tuple[Row, Item, bool]]) -> None:
+    def _settle(self, result: WriteResult, pending: list[Pending]) -> None:
         failed = {err.index for err in result.errors if 0 <= err.index < len(pending)}
         self._note_inserted(pending, failed)  # first: a strict reject below stops the import
         self.report.events.imported += result.inserted
@@ -414,19 +419,19 @@ class Importer:
             self._recheck(pending, failed, result.duplicates)
         for err in result.errors:
             if 0 <= err.index < len(pending):
-                row, item, _ = pending[err.index]
+                row, origin, _ = pending[err.index]
+                item = _item(origin)
                 self._reject(
                     item, f"{item.where}: the store rejected it: {err.error}", "event", row[ROW_ID]
                 )
 
-    def _recheck(
-        self, pending: list[tuple[Row, Item, bool]], failed: set[int], duplicates: int
-    ) -> None:
+    def _recheck(self, pending: list[Pending], failed: set[int], duplicates: int) -> None:
         """Some events were already stored (repeats within the file): find conflicts among them."""
         conflicts = 0
-        for i, (row, item, _) in enumerate(pending):
+        for i, (row, origin, _) in enumerate(pending):
             if i in failed:
                 continue
+            item = _item(origin)
             event = row_event(row)
             try:
                 stored = self.store.get_event(event.id)
@@ -440,16 +445,14 @@ class Importer:
                     self._replacements.setdefault(stored.session_id, {})[event.id] = event
         self.report.events.duplicates += max(0, duplicates - conflicts)
 
-    def _note_inserted(self, pending: list[tuple[Row, Item, bool]], failed: set[int]) -> None:
+    def _note_inserted(self, pending: list[Pending], failed: set[int]) -> None:
         if not self.track_rollback:
             return
         for i, (row, _, checked) in enumerate(pending):
             if checked and i not in failed:
                 self.inserted_into_existing.setdefault(row[ROW_SESSION], set()).add(row[ROW_ID])
 
-    def _write_one_by_one(
-        self, sessions: list[Session], pending: list[tuple[Row, Item, bool]]
-    ) -> None:
+    def _write_one_by_one(self, sessions: list[Session], pending: list[Pending]) -> None:
         """The store refused the whole batch: write each item alone to find the bad ones."""
         for session in sessions:
             try:
@@ -463,7 +466,8 @@ class Importer:
                     session.id,
                 )
         failed: set[int] = set()
-        for i, (row, item, _) in enumerate(pending):
+        for i, (row, origin, _) in enumerate(pending):
+            item = _item(origin)
             try:
                 result = self._write([], [row])
             except _ITEM_ERRORS as exc:
@@ -508,6 +512,14 @@ class Importer:
             if session_id not in self.inserted_into_existing:
                 rebuild_session(self.store, session_id, session=session)
         self.report.rolled_back = True
+
+
+def _item(origin: Item | tuple[int, bytes]) -> Item:
+    """The Item a pending row came from (made again for an event line read the fast way)."""
+    if isinstance(origin, Item):
+        return origin
+    line, source = origin
+    return Item(where=f"line {line}", line=line, kind="event", source=source)
 
 
 def _read_again(item: Item) -> None:
