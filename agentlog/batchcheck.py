@@ -34,7 +34,7 @@ from agentlog.model import (
     EventType,
     new_id,
 )
-from agentlog.rowcheck import MAX_US, SAFE_CONTENT_CHARS, Row, metadata_text, time_us
+from agentlog.rowcheck import MAX_US, SAFE_CONTENT_CHARS, Row, metadata_text, plain_text, time_us
 
 _Id = Annotated[str, msgspec.Meta(min_length=36, max_length=36)]  # the form: `_IDS` below
 _Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
@@ -135,7 +135,9 @@ def _rows(events: list[_Event], texts: str = "checked") -> list[Row] | None:
     if texts == "decoded":
         if "\x00" in "".join(filter(None, columns[4] + columns[5] + columns[13])):
             return None
-    elif texts != "checked" and not all(map(_plain, columns[4] + columns[5] + columns[13])):
+    elif texts != "checked" and not all(
+        plain_text(t) for t in columns[4] + columns[5] + columns[13] if t is not None
+    ):
         return None
     ids = given_ids if None not in given_ids else tuple(i or new_id() for i in given_ids)
     times = _times(columns[2])
@@ -145,21 +147,6 @@ def _rows(events: list[_Event], texts: str = "checked") -> list[Row] | None:
     return list(
         zip(ids, session_ids, times, *columns[3:12], metadata, *columns[13:17], strict=True)
     )
-
-
-def _plain(text: str | None) -> bool:
-    """A text the model stores as it is: no NUL, no lone surrogate."""
-    if text is None:
-        return True
-    if "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def json_row(data: Any) -> Row | None:

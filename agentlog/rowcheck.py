@@ -51,7 +51,12 @@ MAX_US = to_us(MAX_TIMESTAMP)
 
 def _text(value: Any, limit: int) -> bool:
     """Text the model stores unchanged and within `limit` characters: no NUL, no lone surrogate."""
-    if value.__class__ is not str or len(value) > limit or "\x00" in value:
+    return value.__class__ is str and len(value) <= limit and plain_text(value)
+
+
+def plain_text(value: str) -> bool:
+    """A text the model stores as it is: no NUL, no lone surrogate."""
+    if "\x00" in value:
         return False
     if value.isascii():
         return True

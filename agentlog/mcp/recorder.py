@@ -64,20 +64,9 @@ class Recorder:
         """One direction reached end of stream."""
         self._queue.put((direction, None, at))
 
-    def message(self, direction: str, message: Any, at: float) -> None:
-        """An already framed message (an HTTP body, an SDK object)."""
-        self._queue.put((direction, ("message", message), at))
-
     def piece(self, direction: str, piece: Piece, at: float) -> None:
         """A message split out by a framer outside the recorder (an SSE event), maybe refused."""
         self._queue.put((direction, ("piece", piece), at))
-
-    def stream(self, direction: str, framer: Framer, chunk: bytes | None, at: float) -> None:
-        """Bytes of one HTTP body (None: its end), split by that body's own `framer` on this
-        recorder's thread, so the relay pays one queue append (never blocks, never raises)."""
-        if chunk is not None and not self.admit(direction, len(chunk)):
-            return
-        self._queue.put((direction, ("stream", framer, chunk), at))
 
     def admit(self, direction: str, size: int) -> bool:
         """Count `size` bytes about to be queued, or refuse them when the backlog is too big."""

@@ -6,7 +6,7 @@ the stores' row (`rowcheck.sdk_row`: plain comparisons against the model's
 limits; anything it doubts, and every session, goes through the pydantic
 models, whose messages are the ones warned about), and writes per destination
 ("sink", one per `AgentLog`) in large transactions: when a sink has
-`batch_size` events waiting (more, up to `GROUP_EVENTS`, while the queue is
+`batch_size` events waiting (more, up to `GROUP_ROWS`, while the queue is
 backed up), when its oldest waiting event is `flush_interval` seconds old, or
 when someone flushes. Rows go to stores that take them (`Store.write_rows`);
 any other store gets the Events they hold.
@@ -106,9 +106,6 @@ _BATCH_BYTES = MAX_BATCH_BYTES - 64 * 1024
 
 RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0)
 
-GROUP_EVENTS = GROUP_ROWS
-"""Events one transaction may gather when the queue is backed up (see `_accept_event`)."""
-
 DEFAULT_MAX_QUEUE = 1_000_000
 """Records waiting for the writer before new ones are dropped (and counted)."""
 
@@ -161,7 +158,7 @@ class Sink:
     def __post_init__(self) -> None:
         # The one length the agent's thread compares the queue with per call.
         self.wake_at = min(self.batch_size, self.max_queue)
-        self.group_limit = max(self.batch_size, min(10 * self.batch_size, GROUP_EVENTS))
+        self.group_limit = max(self.batch_size, min(10 * self.batch_size, GROUP_ROWS))
 
     def pending(self) -> bool:
         return bool(self.events or self.sessions)
@@ -356,7 +353,7 @@ class Writer:
         # or a store that gets the Events rows hold) in the API's batch limits.
         rows = bool(batch) and batch[0].__class__ is tuple
         local = rows and writes_rows(sink.transport) is not None
-        for chunk in chunk_events(batch, GROUP_EVENTS) if local else chunk_events(batch):
+        for chunk in chunk_events(batch, GROUP_ROWS) if local else chunk_events(batch):
             self._write(sink, sessions if first else [], chunk)
             first = False
         if first:  # sessions only
@@ -531,7 +528,7 @@ def _size(event: Any) -> int:
 
 def chunk_events(events: list[Any], max_events: int | None = None) -> list[list[Any]]:
     """Split into store.write-sized batches (MAX_BATCH_EVENTS and MAX_BATCH_BYTES), or, given
-    `max_events`, batches of that many alone: rows go `GROUP_EVENTS` at a time to a store
+    `max_events`, batches of that many alone: rows go `GROUP_ROWS` at a time to a store
     that takes rows, which is local or splits its requests to the API's limits itself
     (`RemoteStore.write_rows`)."""
     if max_events is not None:

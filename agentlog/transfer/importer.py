@@ -259,27 +259,27 @@ class Importer:
                 _read_again(item)
                 self._event(item)
             return
-        fresh, bad, pending = self._fresh, self._bad_sessions, self._pending_events
+        fresh, bad = self._fresh, self._bad_sessions
         for item, row in zip(items, rows, strict=True):
             session_id = row[ROW_SESSION]
             if session_id in fresh and session_id not in bad:
                 # The common case, without `_event_row`'s questions: a session this import
                 # created holds no earlier version of the event to compare with.
                 assert item.line is not None and item.source is not None
-                pending.append((row, (item.line, item.source), False))
-                self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
-                if self._full():
-                    self.flush()
+                self._queue(row, (item.line, item.source), False)
             else:
                 self._event_row(item, row)
-            pending = self._pending_events  # a flush starts a new list
 
-    def _full(self) -> bool:
-        """The pending batch is as large as one write takes."""
-        return (
+    def _queue(self, row: Row, origin: Item | tuple[int, bytes], checked: bool) -> None:
+        """Add a row to the pending batch, and write the batch once it is as large as one
+        write takes."""
+        self._pending_events.append((row, origin, checked))
+        self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
+        if (
             len(self._pending_events) >= self.batch_events
             or self._pending_bytes >= self._batch_bytes
-        )
+        ):
+            self.flush()
 
     def drop_pending(self) -> None:
         """Forget what was read but not written (a strict import stopped)."""
@@ -343,10 +343,7 @@ class Importer:
                 if self.overwrite:
                     self._replacements.setdefault(stored.session_id, {})[event.id] = event
                 return
-        self._pending_events.append((row, item, checked))
-        self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
-        if self._full():
-            self.flush()
+        self._queue(row, item, checked)
 
     # -------------------------------------------------------- writing
     def flush(self) -> None:

@@ -11,6 +11,7 @@ import pytest
 from agentlog.model import Event, EventType, Session, new_id, to_us
 from agentlog.storage.base import EventQuery
 from agentlog.storage.postgres.testing import ENV, drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import connect_to_schema as _raw
 
 psycopg = pytest.importorskip("psycopg")
 pytestmark = [
@@ -26,14 +27,6 @@ def schema_url() -> Iterator[tuple[str, str]]:
         yield url, schema
     finally:
         drop_schema(schema)
-
-
-def _raw(schema: str) -> psycopg.Connection:
-    from agentlog.storage.postgres.testing import base_url
-
-    conn = psycopg.connect(base_url(), autocommit=True)
-    conn.execute(f"SET search_path = {schema}")
-    return conn
 
 
 def _where(conn: psycopg.Connection, table: str) -> dict[str, int]:
@@ -55,6 +48,22 @@ def _partitions(conn: psycopg.Connection, table: str) -> set[str]:
 
 def _at(year: int, month: int, day: int = 10) -> datetime:
     return datetime(year, month, day, 12, tzinfo=UTC)
+
+
+def _two_events_in_the_default(store, schema: str, at: datetime, word: str) -> None:
+    """Two events of a month with no partition, put straight into the default partition (as
+    an older version left them), queued for the full-text index and indexed."""
+    s = Session(title="late")
+    store.write(sessions=[s])
+    with _raw(schema) as conn:
+        ts = to_us(at)
+        conn.execute(
+            "INSERT INTO events (id, session_id, ts, type, content) VALUES"
+            " (%s, %s, %s, 'LOG', %s), (%s, %s, %s, 'LOG', %s)",
+            (new_id(), s.id, ts, word, new_id(), s.id, ts + 1, word),
+        )
+        conn.execute("INSERT INTO fts_pending (lo, hi) SELECT min(rid), max(rid) FROM events")
+    store.flush_index()
 
 
 def test_a_new_store_has_this_month_two_ahead_and_a_default(schema_url):
@@ -171,17 +180,7 @@ def test_rows_waiting_in_the_default_move_to_their_month(schema_url):
     url, schema = schema_url
     store = open_store(url)
     try:
-        s = Session(title="late")
-        store.write(sessions=[s])
-        with _raw(schema) as conn:
-            ts = to_us(_at(2018, 2))
-            conn.execute(
-                "INSERT INTO events (id, session_id, ts, type, content) VALUES"
-                " (%s, %s, %s, 'LOG', 'medlar'), (%s, %s, %s, 'LOG', 'medlar')",
-                (new_id(), s.id, ts, new_id(), s.id, ts + 1),
-            )
-            conn.execute("INSERT INTO fts_pending (lo, hi) SELECT min(rid), max(rid) FROM events")
-        store.flush_index()
+        _two_events_in_the_default(store, schema, _at(2018, 2), "medlar")
         with _raw(schema) as conn:
             assert _where(conn, "events") == {"events_default": 2}
             assert _where(conn, "events_fts") == {"events_fts_default": 2}
@@ -319,17 +318,7 @@ def test_a_large_move_out_of_the_default_vacuums_it(schema_url, monkeypatch, thr
     url, schema = schema_url
     store = open_store(url)
     try:
-        s = Session(title="late")
-        store.write(sessions=[s])
-        with _raw(schema) as conn:
-            ts = to_us(_at(2017, 6))
-            conn.execute(
-                "INSERT INTO events (id, session_id, ts, type, content) VALUES"
-                " (%s, %s, %s, 'LOG', 'rowan'), (%s, %s, %s, 'LOG', 'rowan')",
-                (new_id(), s.id, ts, new_id(), s.id, ts + 1),
-            )
-            conn.execute("INSERT INTO fts_pending (lo, hi) SELECT min(rid), max(rid) FROM events")
-        store.flush_index()
+        _two_events_in_the_default(store, schema, _at(2017, 6), "rowan")
         monkeypatch.setattr(partitions, "VACUUM_AFTER_ROWS", threshold)
         with _raw(schema) as conn:
             partitions.maintain(conn)

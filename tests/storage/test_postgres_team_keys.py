@@ -10,6 +10,7 @@ import pytest
 from agentlog.model import Event, EventType, Session, to_us
 from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.postgres.testing import ENV, drop_schema, new_schema_url
+from agentlog.storage.postgres.testing import connect_to_schema as _raw
 
 psycopg = pytest.importorskip("psycopg")
 pytestmark = [
@@ -25,14 +26,6 @@ def schema_url() -> Iterator[tuple[str, str]]:
         yield url, schema
     finally:
         drop_schema(schema)
-
-
-def _raw(schema: str) -> psycopg.Connection:
-    from agentlog.storage.postgres.testing import base_url
-
-    conn = psycopg.connect(base_url(), autocommit=True)
-    conn.execute(f"SET search_path = {schema}")
-    return conn
 
 
 def test_schema_8_converts_to_team_first_keys(schema_url):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from agentlog.errors import UsageError
@@ -51,6 +51,16 @@ def drop_schema(schema: str) -> None:
 
     with psycopg.connect(base_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def connect_to_schema(schema: str) -> Any:
+    """An autocommit psycopg connection to the test database with `schema` first on its path
+    (for a test reading or preparing a store's tables behind its back)."""
+    import psycopg
+
+    conn = psycopg.connect(base_url(), autocommit=True)
+    conn.execute(f"SET search_path = {schema}")
+    return conn
 
 
 def temporary_store(pool_size: int = 4) -> PostgresStore:

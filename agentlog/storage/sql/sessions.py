@@ -190,7 +190,9 @@ class SQLSessionReads(ABC):
     def _agents_of(self, conn: Conn, keys: Sequence[SessionKey]) -> dict[SessionKey, list[str]]:
         """Each session of `keys` with its agents, in first-seen order."""
 
-    def _view_team(self, conn: Conn) -> tuple[str | None, list[str], list[Any]]:
+    def _view_team(
+        self, conn: Conn, column: str = "s.team_id"
+    ) -> tuple[str | None, list[str], list[Any]]:
         """The team an unscoped view filters by, or the clause naming its teams.
 
         A scoped view, or a backend whose indexes lead with ids, adds nothing here
@@ -205,8 +207,15 @@ class SQLSessionReads(ABC):
         teams = [r[0] for r in conn.execute(every).fetchall()] or [""]
         if len(teams) == 1:
             return teams[0], [], []
-        clause, args = self._dialect.member("s.team_id", teams)
+        clause, args = self._dialect.member(column, teams)
         return None, [clause], args
+
+    def _team_where(self, conn: Conn, column: str) -> tuple[list[str], list[Any]]:
+        """`_view_team` as conditions on `column` (a joined table's team_id)."""
+        team, where, params = self._view_team(conn, column)
+        if team is not None:
+            return [f"{column} = {self._dialect.p}"], [team]
+        return where, params
 
     def _session_team(self, conn: Conn, session_id: str) -> str:
         """The team key of the session `session_id` this view sees (NotFound if none)."""
@@ -284,16 +293,12 @@ class SQLSessionReads(ABC):
         p = self._dialect.p
         where = ["s.team_id = st.team_id", "s.id = st.session_id", f"st.changed_at >= {p}"]
         params: list[Any] = [after - CHANGE_MARGIN_US]
-        with self._reading() as conn:
-            team, teams_where, teams_params = self._view_team(conn)
-        if team is not None:
-            where.append(f"st.team_id = {p}")
-            params.append(team)
-        where += [c.replace("s.team_id", "st.team_id") for c in teams_where]
-        params += teams_params
         # session_stats first (CROSS JOIN fixes SQLite's join order): the changed_at index
         # finds the few changed rows instead of walking a team's every session.
         with self._reading() as conn:
+            team_where, team_params = self._team_where(conn, "st.team_id")
+            where += team_where
+            params += team_params
             rows = conn.execute(
                 f"SELECT {self._dialect.session_columns}, st.changed_at"
                 f" FROM session_stats st CROSS JOIN sessions s{where_sql(where)}"
@@ -326,22 +331,16 @@ class SQLSessionReads(ABC):
         p = self._dialect.p
         where: list[str] = []
         params: list[Any] = []
-        with self._reading() as conn:
-            team, teams_where, teams_params = self._view_team(conn)
-        if team is not None:
-            where.append(f"sa.team_id = {p}")
-            params.append(team)
-        where += [c.replace("s.team_id", "sa.team_id") for c in teams_where]
-        params += teams_params
         if since is not None:
             where.append(f"sa.last_event_at >= {p}")
             params.append(to_us(since))
-        sql += (
-            where_sql(where)
-            + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
-        )
         with self._reading() as conn:
-            rows = conn.execute(sql, params).fetchall()
+            team_where, team_params = self._team_where(conn, "sa.team_id")
+            sql += (
+                where_sql(team_where + where)
+                + " GROUP BY sa.agent_id ORDER BY max(sa.last_event_at) DESC, sa.agent_id"
+            )
+            rows = conn.execute(sql, team_params + params).fetchall()
         return [
             # PostgreSQL's sum of bigints is numeric: int() makes both backends' counts ints.
             AgentSummary(
