@@ -17,6 +17,7 @@ from pathlib import Path
 from agentlog.config import data_dir
 from agentlog.storage.base import redact_url
 from agentlog.storage.private_files import create_private
+from agentlog.storage.sqlite.conn import DEFAULT_BUSY_TIMEOUT_MS, use_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,7 +60,7 @@ class Checkpoint:
         self.path = path
         create_private(path)  # it names the sessions moved: owner-only, like the store
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._db, DEFAULT_BUSY_TIMEOUT_MS)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('source', ?)", (source_url,))

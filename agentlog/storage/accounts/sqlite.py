@@ -20,6 +20,7 @@ from sqlite_utils.migrations import Migrations
 from agentlog.errors import Conflict, StoreError
 from agentlog.storage.accounts.sql import SQLAccounts, Statement
 from agentlog.storage.private_files import create_private, tighten
+from agentlog.storage.sqlite.conn import use_wal
 
 migrations = Migrations("agentlog_accounts")
 
@@ -98,7 +99,7 @@ class SQLiteAccounts(SQLAccounts):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 10000")
             if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+                use_wal(conn, 10000)
             conn.execute("PRAGMA foreign_keys = ON")
             migrations.apply(sqlite_utils.Database(conn))
         except sqlite3.DatabaseError as exc:

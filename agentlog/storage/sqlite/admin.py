@@ -24,7 +24,7 @@ from agentlog.storage.base import StoreInfo
 from agentlog.storage.private_files import create_private
 from agentlog.storage.sql.sessions import SESSION_FROM
 from agentlog.storage.sqlite import fts
-from agentlog.storage.sqlite.conn import SQLITE_HEADER, Connections, translated
+from agentlog.storage.sqlite.conn import SQLITE_HEADER, Connections, translated, use_wal
 from agentlog.storage.sqlite.migrations import (
     APPLICATION_ID,
     LATEST_VERSION,
@@ -86,7 +86,7 @@ def open_file(db: Connections, path: Path) -> None:
             raise StoreError(f"{path} uses an older AgentLog schema; {fix}")
     with db.lock, translated(path):
         writer = db.writer()
-        writer.execute("PRAGMA journal_mode = WAL")
+        use_wal(writer, db.busy_timeout_ms)
         writer.execute("BEGIN IMMEDIATE")
         try:
             # Another process may have migrated while we waited for the lock.

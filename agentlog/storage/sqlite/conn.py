@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +83,30 @@ def translate(exc: sqlite3.Error, path: Path) -> AgentLogError:
     if primary == _IOERR:
         return StoreError(f"the disk failed while using {path} ({text}); check the disk and retry")
     return StoreError(f"the database {path} failed: {text}")
+
+
+def use_wal(conn: sqlite3.Connection, timeout_ms: int) -> None:
+    """Put `conn`'s file in WAL mode, waiting up to `timeout_ms` for another process creating it.
+
+    While another connection holds its first write to a new file (in a rollback
+    journal), SQLite answers the switch with "database is locked" at once, without
+    calling the busy handler: an agent and the MCP proxies it started, opening one
+    new file together, failed that way (one proxy run in 80 exited before relaying
+    a byte; four bare openers at once, 46 times in 600). So the switch is retried here.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            busy = (code & 0xFF if isinstance(code, int) else None) in (_BUSY, _LOCKED)
+            if not (busy or "database is locked" in str(exc)) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 @contextlib.contextmanager
