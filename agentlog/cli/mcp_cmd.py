@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -72,6 +72,7 @@ def proxy(
     parent_session_id = parent_id(parent) if parent else None
     state = get_state(ctx)
     log = AgentLog(db=state.db, server=state.server, api_key=state.api_key, integration="mcp-proxy")
+    store = _store_or_none(state)
     code = 0
     try:
         if upstream:
@@ -84,7 +85,7 @@ def proxy(
                 title=title,
                 agent=agent,
                 log=log,
-                store=state.store(),
+                store=store,
                 parent_session_id=parent_session_id,
             )
         else:
@@ -95,7 +96,7 @@ def proxy(
                 title=title,
                 agent=agent,
                 log=log,
-                store=state.store(),
+                store=store,
                 parent_session_id=parent_session_id,
             )
     finally:
@@ -104,6 +105,19 @@ def proxy(
         from agentlog.mcp.proxy import exit_like
 
         exit_like(code)
+
+
+def _store_or_none(state: Any) -> Any:
+    """The store the proxy reads the server's last tool list from, or None, with one warning,
+    when it cannot be opened: the proxy relays whatever happens to its recording (an MCP
+    client whose server exits loses its tools, and sees only "connection closed")."""
+    from agentlog.errors import AgentLogError
+
+    try:
+        return state.store()
+    except AgentLogError as exc:
+        message(f"agentlog: warning: {exc}; the server runs behind the proxy all the same")
+        return None
 
 
 @app.command("replay")
