@@ -47,7 +47,7 @@ from agentlog.storage.base import (
     StoreInfo,
     event_records_page,
 )
-from agentlog.storage.sql.rows import row_document
+from agentlog.storage.sql.rows import row_json
 from agentlog.tls import tls_verify
 from agentlog.version import package_version
 from agentlog.wire import (
@@ -312,7 +312,7 @@ class RemoteStore:
     ) -> WriteResult:
         """`write` of checked event rows (`Store.write_rows`): each row's JSON is written
         straight from its columns, metadata as the JSON text it already is."""
-        return self._send(sessions, [orjson.dumps(row_document(row)) for row in rows])
+        return self._send(sessions, [row_json(row) for row in rows])
 
     def _send(self, sessions: Sequence[Session], docs: list[bytes]) -> WriteResult:
         """POST the event documents in requests within the API's limits, sessions first."""
