@@ -240,8 +240,9 @@ _encode_document = msgspec.json.Encoder().encode
 def row_json(row: Sequence[Any]) -> bytes:
     """A checked event row as the API's JSON event, its metadata column spliced in as the
     JSON text it already is. msgspec, not `orjson.dumps` of `_record`: no dict on the way,
-    and orjson's output buffers cost the SDK's writer ~1 µs an event more in glibc's heap
-    (a writer builds a thousand documents at a time; bench/RESULTS.md, issue 21, session 9)."""
+    and the SDK's writer builds a thousand ~1.5 KB documents at a time, where orjson's
+    output buffers made glibc's heap grow and shrink each batch: 4.3 µs an event against
+    1.5 (1.7 with glibc's trimming off; bench/RESULTS.md, issue 21, session 9)."""
     return _encode_document(
         _Document(
             row[0],
