@@ -44,6 +44,21 @@ def test_lone_surrogates_never_pass_in_any_text_field() -> None:
         assert batch_rows(body) is None
 
 
+def test_nul_in_any_text_of_an_event_leaves_the_body_to_the_model() -> None:
+    good = _base(id=new_id(), timestamp="2026-01-31T12:00:00Z")
+    for field, value in (
+        ("content", "a\x00b"),
+        ("name", "\x00"),
+        ("agent_id", "a\x00"),
+        ("metadata", {"k": "a\x00b"}),
+        ("metadata", {"a\x00": 1}),
+    ):
+        assert batch_rows(orjson.dumps({"events": [good, {**good, field: value}]})) is None
+    # A session's text is the model's to read either way (`Session`), so it costs no event.
+    read = batch_rows(orjson.dumps({"sessions": [{"id": SID, "title": "a\x00"}], "events": [good]}))
+    assert read is not None and read[0] == [{"id": SID, "title": "a\x00"}]
+
+
 def test_events_without_id_or_time_get_new_ones_in_order() -> None:
     read = batch_rows(orjson.dumps({"events": [_base(), _base()]}))
     assert read is not None

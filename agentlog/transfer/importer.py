@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,7 +46,7 @@ from agentlog.storage.sql.rows import (
     write_rows_to,
 )
 from agentlog.transfer.fileio import is_stdio, open_input
-from agentlog.transfer.readers import FormatError, Item, detect_format, read_items
+from agentlog.transfer.readers import EventRun, FormatError, Item, detect_format, read_items
 from agentlog.transfer.rebuild import plain_session, rebuild_session
 from agentlog.transfer.records import (
     FORMAT_VERSION,
@@ -63,15 +64,35 @@ from agentlog.transfer.writers import now_text
 
 _BATCH_BYTES = 8 * 1024 * 1024
 _ROWS_BATCH_BYTES = 64 * 1024 * 1024  # a local store's group of GROUP_ROWS rows
-DECODED_RUN = 1_000  # fast-read event lines checked together (`batchcheck.event_rows`)
 # Errors that concern the items of a batch, not the store: isolate and reject them.
 _ITEM_ERRORS = (InvalidInput, Conflict, Forbidden, NotFound, PayloadTooLarge)
 
 
-# A row waiting to be written, where it came from (an Item, or for an event line read the fast
-# way its (line number, line): a pair the collector stops tracking, where an Item of each of
-# 10,000 pending events cost it ~5% of the import), and whether its session existed before.
-Pending = tuple[Row, "Item | tuple[int, bytes]", bool]
+_session_of = itemgetter(ROW_SESSION)
+_content_of = itemgetter(ROW_CONTENT)
+
+
+class Pending:
+    """Rows waiting to be written and where each came from, in parallel lists: an Item, or
+    for an event line read the fast way its number and the line (its Item made again only
+    for a refused or conflicting row). No tuple or Item a row: with 10,000 rows pending,
+    the collector's passes over them cost the import ~1 µs an event."""
+
+    __slots__ = ("checked", "origins", "rows", "size", "sources")
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.origins: list[Item | int] = []
+        self.sources: list[bytes | None] = []
+        self.checked: set[int] = set()  # rows whose session was in the store before
+        self.size = 0  # bytes, roughly: content and 512 a row
+
+    def item(self, index: int) -> Item:
+        """The Item row `index` came from."""
+        origin = self.origins[index]
+        if isinstance(origin, Item):
+            return origin
+        return Item(where=f"line {origin}", line=origin, kind="event", source=self.sources[index])
 
 
 class StopImport(Exception):
@@ -97,7 +118,7 @@ class Importer:
         track_rollback: bool = False,
         rejects: IO[bytes] | None = None,
         batch_events: int | None = None,
-        on_record: Callable[[], None] | None = None,
+        on_record: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.dry_run = dry_run
@@ -118,9 +139,7 @@ class Importer:
         self._existing: set[str] = set()  # sessions that were in the store before
         self._bad_sessions: dict[str, str] = {}  # rejected session id -> where
         self._pending_sessions: list[Session] = []
-        self._pending_events: list[Pending] = []  # (row, item, checked)
-        self._pending_bytes = 0
-        self._decoded: list[Item] = []  # event lines read the fast way, not yet checked
+        self._pending = Pending()
         self._replacements: dict[str, dict[str, Event]] = {}  # overwrite: sid -> eid -> event
         self._originals: dict[str, Session] = {}  # strict: pre-existing sessions as they were
         self.inserted_into_existing: dict[str, set[str]] = {}
@@ -131,7 +150,7 @@ class Importer:
         # network (a server, PostgreSQL) is written while the next batch is read.
         synchronous = dry_run or track_rollback or rows
         self._executor = None if synchronous else ThreadPoolExecutor(1, "agentlog-import")
-        self._inflight: tuple[Future[WriteResult], list[Session], list[Pending]] | None = None
+        self._inflight: tuple[Future[WriteResult], list[Session], Pending] | None = None
         if rejects is not None:
             rejects.write(orjson.dumps(header(now_text())) + b"\n")
 
@@ -175,15 +194,13 @@ class Importer:
     # -------------------------------------------------------- records
     def run(self, items: Iterable[Item]) -> ImportReport:
         for item in items:
-            if self.on_record is not None:
-                self.on_record()
-            if item.event is not None:
-                self._decoded.append(item)
-                if len(self._decoded) >= DECODED_RUN:
-                    self._take_decoded()
+            if item.run is not None:
+                if self.on_record is not None:
+                    self.on_record(len(item.run.lines))
+                self._take_run(item.run)
                 continue
-            if self._decoded:
-                self._take_decoded()
+            if self.on_record is not None:
+                self.on_record(1)
             if item.error is not None:
                 self._reject(item, item.error)
                 continue
@@ -247,45 +264,68 @@ class Importer:
         if len(self._pending_sessions) >= self.batch_events:
             self.flush()
 
-    def _take_decoded(self) -> None:
-        """Check the event lines read the fast way, in order, together; if any needs the
-        model, read each of that run again as a record."""
-        items, self._decoded = self._decoded, []
-        if not items:
-            return
-        rows = event_rows([item.event for item in items])
+    def _take_run(self, run: EventRun) -> None:
+        """Check a run of event lines read the fast way, together; if any needs the model,
+        read each of the run again as a record."""
+        rows = event_rows(run.events)
         if rows is None:
-            for item in items:
+            for line, source in zip(run.lines, run.sources, strict=True):
+                item = Item(where=f"line {line}", line=line, kind="event", source=source)
                 _read_again(item)
                 self._event(item)
             return
         fresh, bad = self._fresh, self._bad_sessions
-        for item, row in zip(items, rows, strict=True):
+        sessions = set(map(_session_of, rows))
+        if sessions <= fresh and sessions.isdisjoint(bad):
+            # The common case, without `_event_row`'s questions: sessions this import
+            # created hold no earlier version of the events to compare with.
+            self._queue_run(rows, run)
+            return
+        for line, source, row in zip(run.lines, run.sources, rows, strict=True):
             session_id = row[ROW_SESSION]
             if session_id in fresh and session_id not in bad:
-                # The common case, without `_event_row`'s questions: a session this import
-                # created holds no earlier version of the event to compare with.
-                assert item.line is not None and item.source is not None
-                self._queue(row, (item.line, item.source), False)
+                self._queue(row, line, source, False)
             else:
-                self._event_row(item, row)
+                self._event_row(Item(f"line {line}", line, "event", source=source), row)
 
-    def _queue(self, row: Row, origin: Item | tuple[int, bytes], checked: bool) -> None:
+    def _queue_run(self, rows: list[Row], run: EventRun) -> None:
+        """`_queue` for each row of a run, a batch's worth at a time: the same batches,
+        flushed at the same rows."""
+        pending, start, end = self._pending, 0, len(rows)
+        while start < end:
+            stop = min(end, start + max(1, self.batch_events - len(pending.rows)))
+            head = rows[start:stop]
+            size = sum(map(len, filter(None, map(_content_of, head)))) + 512 * len(head)
+            if pending.size + size >= self._batch_bytes:  # a flush for size inside: row by row
+                for i in range(start, end):
+                    self._queue(rows[i], run.lines[i], run.sources[i], False)
+                return
+            pending.rows += head
+            pending.origins += run.lines[start:stop]
+            pending.sources += run.sources[start:stop]
+            pending.size += size
+            if len(pending.rows) >= self.batch_events:
+                self.flush()
+                pending = self._pending
+            start = stop
+
+    def _queue(self, row: Row, origin: Item | int, source: bytes | None, checked: bool) -> None:
         """Add a row to the pending batch, and write the batch once it is as large as one
         write takes."""
-        self._pending_events.append((row, origin, checked))
-        self._pending_bytes += len(row[ROW_CONTENT] or "") + 512
-        if (
-            len(self._pending_events) >= self.batch_events
-            or self._pending_bytes >= self._batch_bytes
-        ):
+        pending = self._pending
+        if checked:
+            pending.checked.add(len(pending.rows))
+        pending.rows.append(row)
+        pending.origins.append(origin)
+        pending.sources.append(source)
+        pending.size += len(row[ROW_CONTENT] or "") + 512
+        if len(pending.rows) >= self.batch_events or pending.size >= self._batch_bytes:
             self.flush()
 
     def drop_pending(self) -> None:
         """Forget what was read but not written (a strict import stopped)."""
-        self._decoded.clear()
         self._pending_sessions.clear()
-        self._pending_events.clear()
+        self._pending = Pending()
 
     def _event(self, item: Item) -> None:
         row = json_row(item.data)  # a canonical record: straight to the store's row
@@ -343,20 +383,19 @@ class Importer:
                 if self.overwrite:
                     self._replacements.setdefault(stored.session_id, {})[event.id] = event
                 return
-        self._queue(row, item, checked)
+        self._queue(row, item, None, checked)
 
     # -------------------------------------------------------- writing
     def flush(self) -> None:
         """Send the pending batch: in line, or pipelined (written while the next batch is parsed)."""
-        self._take_decoded()
-        sessions, pending = self._pending_sessions, self._pending_events
-        self._pending_sessions, self._pending_events, self._pending_bytes = [], [], 0
-        if not sessions and not pending:
+        sessions, pending = self._pending_sessions, self._pending
+        self._pending_sessions, self._pending = [], Pending()
+        rows = pending.rows
+        if not sessions and not rows:
             return
         if self.dry_run:
-            self.report.events.imported += len(pending)
+            self.report.events.imported += len(rows)
             return
-        rows = [row for row, _, _ in pending]
         if self._executor is None:
             try:
                 result = self._write(sessions, rows)
@@ -408,27 +447,28 @@ class Importer:
         except AgentLogError:
             pass
 
-    def _settle(self, result: WriteResult, pending: list[Pending]) -> None:
-        failed = {err.index for err in result.errors if 0 <= err.index < len(pending)}
+    def _settle(self, result: WriteResult, pending: Pending) -> None:
+        failed = {err.index for err in result.errors if 0 <= err.index < len(pending.rows)}
         self._note_inserted(pending, failed)  # first: a strict reject below stops the import
         self.report.events.imported += result.inserted
         if result.duplicates:
             self._recheck(pending, failed, result.duplicates)
         for err in result.errors:
-            if 0 <= err.index < len(pending):
-                row, origin, _ = pending[err.index]
-                item = _item(origin)
+            if 0 <= err.index < len(pending.rows):
+                item = pending.item(err.index)
                 self._reject(
-                    item, f"{item.where}: the store rejected it: {err.error}", "event", row[ROW_ID]
+                    item,
+                    f"{item.where}: the store rejected it: {err.error}",
+                    "event",
+                    pending.rows[err.index][ROW_ID],
                 )
 
-    def _recheck(self, pending: list[Pending], failed: set[int], duplicates: int) -> None:
+    def _recheck(self, pending: Pending, failed: set[int], duplicates: int) -> None:
         """Some events were already stored (repeats within the file): find conflicts among them."""
         conflicts = 0
-        for i, (row, origin, _) in enumerate(pending):
+        for i, row in enumerate(pending.rows):
             if i in failed:
                 continue
-            item = _item(origin)
             event = row_event(row)
             try:
                 stored = self.store.get_event(event.id)
@@ -437,19 +477,21 @@ class Importer:
             fields = event_diff(stored, event)
             if fields:
                 conflicts += 1
-                self._conflict(item, "event", event.id, [*fields, "(earlier in this file)"])
+                self._conflict(
+                    pending.item(i), "event", event.id, [*fields, "(earlier in this file)"]
+                )
                 if self.overwrite:
                     self._replacements.setdefault(stored.session_id, {})[event.id] = event
         self.report.events.duplicates += max(0, duplicates - conflicts)
 
-    def _note_inserted(self, pending: list[Pending], failed: set[int]) -> None:
+    def _note_inserted(self, pending: Pending, failed: set[int]) -> None:
         if not self.track_rollback:
             return
-        for i, (row, _, checked) in enumerate(pending):
-            if checked and i not in failed:
-                self.inserted_into_existing.setdefault(row[ROW_SESSION], set()).add(row[ROW_ID])
+        for i in pending.checked - failed:
+            row = pending.rows[i]
+            self.inserted_into_existing.setdefault(row[ROW_SESSION], set()).add(row[ROW_ID])
 
-    def _write_one_by_one(self, sessions: list[Session], pending: list[Pending]) -> None:
+    def _write_one_by_one(self, sessions: list[Session], pending: Pending) -> None:
         """The store refused the whole batch: write each item alone to find the bad ones."""
         for session in sessions:
             try:
@@ -463,8 +505,8 @@ class Importer:
                     session.id,
                 )
         failed: set[int] = set()
-        for i, (row, origin, _) in enumerate(pending):
-            item = _item(origin)
+        for i, row in enumerate(pending.rows):
+            item = pending.item(i)
             try:
                 result = self._write([], [row])
             except _ITEM_ERRORS as exc:
@@ -511,20 +553,12 @@ class Importer:
         self.report.rolled_back = True
 
 
-def _item(origin: Item | tuple[int, bytes]) -> Item:
-    """The Item a pending row came from (made again for an event line read the fast way)."""
-    if isinstance(origin, Item):
-        return origin
-    line, source = origin
-    return Item(where=f"line {line}", line=line, kind="event", source=source)
-
-
 def _read_again(item: Item) -> None:
     """An event line read the fast way, read the usual way (a dict in `item.data`)."""
     assert item.source is not None
     data = orjson.loads(item.source)
     data.pop("kind", None)
-    item.data, item.event = upgrade("event", data, FORMAT_VERSION), None
+    item.data = upgrade("event", data, FORMAT_VERSION)
 
 
 # ---------------------------------------------------------------- files
@@ -619,9 +653,10 @@ def _run(
             return ImportReport(dry_run=dry_run, strict=stop_at_first, aborted=exc.message)
         counter = [0]
 
-        def tick() -> None:
-            counter[0] += 1
-            if on_progress is not None and counter[0] % 500 == 0:
+        def tick(records: int) -> None:
+            before = counter[0]
+            counter[0] += records
+            if on_progress is not None and counter[0] // 500 != before // 500:
                 on_progress(source.position(), source.size)
 
         importer = Importer(

@@ -9,7 +9,7 @@ import orjson
 
 from agentlog.storage.sqlite.store import SQLiteStore
 from agentlog.transfer.importer import Importer, import_file
-from agentlog.transfer.readers import read_ndjson
+from agentlog.transfer.readers import EVENT_RUN, read_ndjson
 from agentlog.transfer.records import event_record, session_record
 from tests.support.portability import dump, lines, make_event, make_session
 
@@ -81,6 +81,18 @@ def test_a_file_of_canonical_lines_is_read_without_dicts(tmp_path: Path) -> None
     ]
     with _write(tmp_path / "in.ndjson", records).open("rb") as stream:
         items = list(read_ndjson(stream, decode_events=True))
-    assert [i.kind for i in items] == ["session"] + ["event"] * 5
-    assert all(i.event is not None and i.data is None for i in items[1:])
-    assert items[0].data is not None and items[0].event is None
+    assert [i.kind for i in items] == ["session", "event"]
+    run = items[1].run
+    assert run is not None and items[1].data is None and items[1].line == 3
+    assert run.lines == [3, 4, 5, 6, 7] and len(run.events) == len(run.sources) == 5
+    assert items[0].data is not None and items[0].run is None
+
+
+def test_a_run_of_fast_lines_ends_at_its_size_and_at_any_other_line(tmp_path: Path) -> None:
+    s = make_session(4)
+    events = [{"kind": "event", **event_record(make_event(s, i))} for i in range(EVENT_RUN + 3)]
+    events[EVENT_RUN + 1]["type"] = "log"  # the model reads it (any case), not the fast way
+    with _write(tmp_path / "in.ndjson", events).open("rb") as stream:
+        items = list(read_ndjson(stream, decode_events=True))
+    assert [len(i.run.lines) if i.run else None for i in items] == [EVENT_RUN, 1, None, 1]
+    assert [i.line for i in items] == [2, EVENT_RUN + 2, EVENT_RUN + 3, EVENT_RUN + 4]
