@@ -1,9 +1,10 @@
 """SQLite full-text, write side: the FTS5 index kept up in batches behind the writes.
 
 Never a trigger per row (an FTS5 index kept up per row costs 4-6x the insert):
-events above the watermark are indexed `FTS_BATCH_ROWS` at a time, after a
-large write (`index_if_large`) and before any search (`catch_up`), so a flushed
-event is always found. Deletes remove index rows or leave counted tombstones
+a write of `INLINE_ROWS` or more onto an index with no backlog indexes its rows
+in its own transaction (`index_rows`); other events wait above the watermark and
+are indexed `FTS_BATCH_ROWS` at a time, after a large write (`index_if_large`)
+and before any search (`catch_up`), so a flushed event is always found. Deletes remove index rows or leave counted tombstones
 that `vacuum` clears (`reset_index`). The read side is `sqlite/search.py` (the
 page planner) and `SQLiteDialect.event_text`; the text rules both sides share
 are `storage/sql/textsearch.py`.
@@ -16,10 +17,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentlog.errors import DatabaseLocked
+from agentlog.storage.sql.rows import ROW_CONTENT, ROW_NAME
 from agentlog.storage.sql.textsearch import normalize_for_index
 from agentlog.storage.sqlite.conn import Connections
 
 FTS_BATCH_ROWS = 10_000  # rows per full-text transaction (the issue's measured sweet spot)
+# A write this large onto an index with no backlog is indexed in its own transaction,
+# from the rows in hand: no second read of what was just written (bench/RESULTS.md,
+# issue 21, session 9).
+INLINE_ROWS = 1_000
 WATERMARK = "events_indexed_rid"
 STALE = "events_stale_rows"
 PRECISE_DELETE_MAX = 20_000  # index rows removed one by one up to this many per delete
@@ -101,6 +107,25 @@ def index_batch(conn: sqlite3.Connection, limit: int = FTS_BATCH_ROWS) -> int:
     )
     conn.execute("UPDATE fts_state SET value = ? WHERE name = ?", (rows[-1][0], WATERMARK))
     return len(rows)
+
+
+def index_rows(conn: sqlite3.Connection, first_rid: int, rows: Sequence[Sequence[Any]]) -> None:
+    """Index event rows just inserted as `first_rid`, `first_rid + 1`, … when nothing below
+    them waits (inside the caller's transaction, which moves the watermark past them)."""
+    conn.executemany(
+        "INSERT INTO events_fts (rowid, name, content) VALUES (?, ?, ?)",
+        [
+            (
+                first_rid + k,
+                normalize_for_index(row[ROW_NAME]),
+                normalize_for_index(row[ROW_CONTENT]),
+            )
+            for k, row in enumerate(rows)
+        ],
+    )
+    conn.execute(
+        "UPDATE fts_state SET value = ? WHERE name = ?", (first_rid + len(rows) - 1, WATERMARK)
+    )
 
 
 def unindex_events(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> None:

@@ -3,8 +3,10 @@
 Everything here runs inside one `BEGIN IMMEDIATE` transaction on the writer
 connection (see `conn.Connections.transaction`). Aggregates are kept up
 from the rows actually inserted (duplicates never count twice), so listing
-sessions never scans events. Full-text rows are added later, in large
-batches, by `index_backlog` (a trigger per row costs 4–6x the insert).
+sessions never scans events. Full-text rows are added in large batches (a
+trigger per row costs 4–6x the insert): by the write itself when it holds
+`fts.INLINE_ROWS` rows or more and nothing waits below them, else later by
+`fts.index_all`.
 """
 
 from __future__ import annotations
@@ -180,11 +182,15 @@ def insert_events(
     """Insert new (already de-duplicated) event rows (`sql.rows.event_values`' order) and
     fold them into the aggregates.
 
-    `teams`: the team key of each event's session.
+    `teams`: the team key of each event's session. A write of `fts.INLINE_ROWS` rows or
+    more onto an index with no backlog indexes them in the same transaction, from the
+    rows in hand (`fts.index_rows`); smaller ones wait for a batch.
     """
     if not rows:
         return
-    rid = next_rid(conn)
+    top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
+    mark = fts.watermark(conn)
+    rid = max(top, mark) + 1  # `next_rid`
     conn.executemany(
         INSERT_EVENT, [(rid + k, *row, teams[row[ROW_SESSION]]) for k, row in enumerate(rows)]
     )
@@ -291,6 +297,8 @@ def insert_events(
         "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ? AND team_id = ?",
         [(a.last, sid, team) for (team, sid), a in aggs.items()],
     )
+    if len(rows) >= fts.INLINE_ROWS and top <= mark:
+        fts.index_rows(conn, rid, rows)
 
 
 def create_missing_sessions(
