@@ -2,13 +2,14 @@
 
 Each proxied figure sits beside its ceiling from the same run: a real `mcp.Client`
 calls the same real server directly and through the recording proxy, one call
-each in turn (so machine noise hits both alike); the added latency is the
+each in turn, in a shuffled order each round (so machine noise, and the work one
+path's process does after its call, hit all alike); the added latency is the
 proxied percentile minus the direct one. Over HTTP more clients go through bare
 byte relays, the floors: `mcp_relay_floor.py` (asyncio, what any relay in one more
 Python process pays) and `mcp_relay_floor.c` (what one more process on the path
 costs at all; compiled when a C compiler is there). Each process's CPU time over the timed
 calls is printed per round (one call down every path). `--beside DIR` runs a second proxy
-from another checkout (DIR, e.g. an export of main) in the same rotation, so a change is
+from another checkout (DIR, e.g. an export of main) in the same rounds, so a change is
 compared with the code before it under the very same load. The parser+mapping rate sits
 beside `orjson.loads` alone over the same frames.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import re
 import shutil
 import statistics
@@ -51,8 +53,14 @@ def percentile(values: list[float], q: float) -> float:
 async def interleaved(
     clients: list[Any], calls: int, warmed: Callable[[], None] | None = None
 ) -> list[list[float]]:
-    """Per-call latency (ms) of `echo` through each client, rotating which goes first;
-    `warmed` is called once every path has been warmed, before the timed calls."""
+    """Per-call latency (ms) of `echo` through each client, each round in a shuffled order;
+    `warmed` is called once every path has been warmed, before the timed calls.
+
+    Shuffled, not rotated: in a fixed rotation the same path always came right after the
+    proxy, so whatever the proxy's process does after a call (recording) fell on that path's
+    calls alone; shuffled it falls on every path alike (the proxy's own included). Seeded, so
+    every run makes the same orders.
+    """
     took: list[list[float]] = [[] for _ in clients]
     for i in range(20):  # warm every path
         for c in clients:
@@ -60,9 +68,9 @@ async def interleaved(
     if warmed is not None:
         warmed()
     n = len(clients)
+    orders = random.Random(17)
     for i in range(calls):
-        for k in range(n):
-            which = (i + k) % n
+        for which in orders.sample(range(n), n):
             start = time.perf_counter()
             result = await clients[which].call_tool("echo", {"text": f"call {i}"})
             took[which].append((time.perf_counter() - start) * 1000)
@@ -311,7 +319,7 @@ def main() -> None:
     parser.add_argument(
         "--beside",
         type=Path,
-        help="another checkout whose proxy runs in the same rotation (HTTP), e.g. main's",
+        help="another checkout whose proxy runs in the same rounds (HTTP), e.g. main's",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
