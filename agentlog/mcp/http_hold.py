@@ -58,10 +58,10 @@ class Holder:
             self.timer = asyncio.get_running_loop().call_later(HOLD_SECONDS, self._due)
 
     def release(self, rec: Recorder) -> None:
-        """An exchange of `rec`'s session is over: what it holds goes AFTER_SECONDS from now.
+        """An exchange of `rec`'s session is over: hand over what it holds.
 
-        The hold timer is left to run out (it then finds nothing, or a later exchange's items)
-        rather than cancelled and made anew on every exchange: one per HOLD_SECONDS at most.
+        The timer is left to run out (it then finds nothing, or a later exchange's items) rather
+        than cancelled and made anew on every exchange: one timer per HOLD_SECONDS at most.
         """
         items = self.held.pop(rec, None)
         if items:
