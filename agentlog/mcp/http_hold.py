@@ -1,12 +1,10 @@
-"""The HTTP relay's taps held until just after their exchange is over, then handed over in one go.
+"""The HTTP relay's taps held until their exchange is over, then handed to the recorder at once.
 
 Each hand-off wakes the recorder thread, which then holds the GIL for a while (framing,
 mapping, events); a wake while an answer is still being relayed made the relay wait for
 the GIL between its own reads and writes. Held per session in arrival order (so a session's
-messages reach its mapper in the order they crossed), handed over AFTER_SECONDS after an
-exchange of that session ends (the client is still taking in the answer when it ends: a
-recorder woken then competed with it for the cores, measured at ~0.08 ms a call), and in
-any case within HOLD_SECONDS (a long SSE stream is recorded as it goes).
+messages reach its mapper in the order they crossed), released when an exchange of that
+session ends, and in any case within HOLD_SECONDS (a long SSE stream is recorded as it goes).
 """
 
 from __future__ import annotations
@@ -19,10 +17,6 @@ if TYPE_CHECKING:
     from agentlog.mcp.recorder import Recorder
 
 HOLD_SECONDS = 0.05
-# A finished exchange's items wait this long more, so the recorder's work (and the SDK
-# writer's after it) does not compete for the cores with the client still taking in the
-# answer; exchanges that end within it are handed over together, one wake.
-AFTER_SECONDS = 0.002
 
 
 class Holder:
@@ -32,8 +26,6 @@ class Holder:
         self.held: dict[Recorder, list[tuple[str, Any, float]]] = {}
         self.timer: asyncio.TimerHandle | None = None
         self.since = 0.0  # when the oldest item still held (of any session) came
-        self.ready: list[tuple[Recorder, list[tuple[str, Any, float]]]] = []  # exchanges over
-        self.handing: asyncio.TimerHandle | None = None
 
     def message(self, rec: Recorder, direction: str, body: bytes, at: float) -> None:
         """One whole message (a request body)."""
@@ -65,20 +57,6 @@ class Holder:
         """
         items = self.held.pop(rec, None)
         if items:
-            self.ready.append((rec, items))
-            if self.handing is None:
-                self.handing = asyncio.get_running_loop().call_later(AFTER_SECONDS, self._hand)
-
-    def _hand(self) -> None:
-        """Hand over the items of the exchanges that are over, one queue append per session."""
-        if self.handing is not None:
-            self.handing.cancel()
-            self.handing = None
-        ready, self.ready = self.ready, []
-        merged: dict[Recorder, list[tuple[str, Any, float]]] = {}
-        for rec, items in ready:  # in the order they ended, so each session's stays in order
-            merged.setdefault(rec, []).extend(items)
-        for rec, items in merged.items():
             rec.many(items)
 
     def _due(self) -> None:
@@ -96,7 +74,6 @@ class Holder:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        self._hand()  # what is over first: a session's held items came after its ready ones
         held, self.held = self.held, {}
         for rec, items in held.items():
             rec.many(items)

@@ -13,7 +13,7 @@ stream (POST answer or GET stream) is split into its events, each `data` field o
 message. Each MCP session (its `Mcp-Session-Id`) is one AgentLog session;
 stateless-era traffic without the header shares one session per proxy run. The
 relay hands copies of the bytes to each session's `Recorder` thread, which frames,
-maps and records them off the relay path, just after the exchange is over (`http_hold`).
+maps and records them off the relay path, once the exchange is over (`http_hold`).
 """
 
 from __future__ import annotations

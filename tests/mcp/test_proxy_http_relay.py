@@ -9,7 +9,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pytest
@@ -515,24 +515,3 @@ def test_the_hold_timer_hands_over_only_what_has_waited_its_time() -> None:
     early, late = asyncio.run(run())
     assert [[i[1][1] for i in batch] for batch in early] == [[b"first"]]
     assert [[i[1][1] for i in batch] for batch in late] == [[b"first"], [b"second"]]
-
-
-def test_a_stopping_proxy_hands_over_what_is_over_then_what_is_held_in_order() -> None:
-    from agentlog.mcp.http_hold import Holder
-
-    batches: list[list[Any]] = []
-
-    class Taken:
-        def many(self, items: list[Any]) -> None:
-            batches.append([i[1][1] for i in items])
-
-    async def run() -> None:
-        hold, rec = Holder(), cast(Any, Taken())
-        hold.message(rec, "c2s", b"one", 0.0)
-        hold.message(rec, "s2c", b"two", 0.0)
-        hold.release(rec)  # over, waiting AFTER_SECONDS
-        hold.message(rec, "c2s", b"three", 0.0)  # the next exchange, in flight
-        hold.release_all()  # the proxy stops now
-
-    asyncio.run(run())
-    assert batches == [[b"one", b"two"], [b"three"]]
