@@ -2,14 +2,18 @@
 
 Each proxied figure sits beside its ceiling from the same run: a real `mcp.Client`
 calls the same real server directly and through the recording proxy, one call
-each in turn (so machine noise hits both alike); the added latency is the
+each in turn, in a shuffled order each round (so machine noise, and the work one
+path's process does after its call, hit all alike); the added latency is the
 proxied percentile minus the direct one. Over HTTP more clients go through bare
 byte relays, the floors: `mcp_relay_floor.py` (asyncio, what any relay in one more
 Python process pays) and `mcp_relay_floor.c` (what one more process on the path
-costs at all; compiled when a C compiler is there). The parser+mapping rate sits beside
-`orjson.loads` alone over the same frames.
+costs at all; compiled when a C compiler is there). Each process's CPU time over the timed
+calls is printed per round (one call down every path). `--beside DIR` runs a second proxy
+from another checkout (DIR, e.g. an export of main) in the same rounds, so a change is
+compared with the code before it under the very same load. The parser+mapping rate sits
+beside `orjson.loads` alone over the same frames.
 
-Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000]
+Run: .venv/bin/python bench/bench_mcp.py [--calls 1000] [--messages 100000] [--beside DIR]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import re
 import shutil
 import statistics
@@ -24,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +50,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def interleaved(clients: list[Any], calls: int) -> list[list[float]]:
-    """Per-call latency (ms) of `echo` through each client, rotating which goes first."""
+async def interleaved(
+    clients: list[Any], calls: int, warmed: Callable[[], None] | None = None
+) -> list[list[float]]:
+    """Per-call latency (ms) of `echo` through each client, each round in a shuffled order;
+    `warmed` is called once every path has been warmed, before the timed calls.
+
+    Shuffled, not rotated: in a fixed rotation the same path always came right after the
+    proxy, so whatever the proxy's process does after a call (recording) fell on that path's
+    calls alone; shuffled it falls on every path alike (the proxy's own included). Seeded, so
+    every run makes the same orders.
+    """
     took: list[list[float]] = [[] for _ in clients]
     for i in range(20):  # warm every path
         for c in clients:
             await c.call_tool("echo", {"text": f"warm {i}"})
+    if warmed is not None:
+        warmed()
     n = len(clients)
+    orders = random.Random(17)
     for i in range(calls):
-        for k in range(n):
-            which = (i + k) % n
+        for which in orders.sample(range(n), n):
             start = time.perf_counter()
             result = await clients[which].call_tool("echo", {"text": f"call {i}"})
             took[which].append((time.perf_counter() - start) * 1000)
@@ -96,10 +113,13 @@ async def bench_stdio(calls: int, env: dict[str, str]) -> dict[str, float]:
     return report("stdio", a, b)
 
 
-def _start(command: list[str], env: dict[str, str], pattern: str, stderr: bool) -> tuple[Any, int]:
+def _start(
+    command: list[str], env: dict[str, str], pattern: str, stderr: bool, cwd: Path | None = None
+) -> tuple[Any, int]:
     proc = subprocess.Popen(
         command,
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE if not stderr else subprocess.DEVNULL,
         stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
         text=True,
@@ -113,6 +133,15 @@ def _start(command: list[str], env: dict[str, str], pattern: str, stderr: bool) 
     return proc, int(found.group(1))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def c_floor(workdir: Path) -> list[str] | None:
     """`mcp_relay_floor.c` compiled into `workdir`, or None without a C compiler."""
     cc = shutil.which("cc") or shutil.which("gcc")
@@ -124,8 +153,11 @@ def c_floor(workdir: Path) -> list[str] | None:
     return [str(binary)] if done.returncode == 0 else None
 
 
-async def bench_http(calls: int, env: dict[str, str], workdir: Path) -> dict[str, float]:
-    """Direct, through the bare relay floors (Python's and C's) and through the proxy."""
+async def bench_http(
+    calls: int, env: dict[str, str], workdir: Path, beside: Path | None = None
+) -> dict[str, float]:
+    """Direct, through the bare relay floors (Python's and C's), through `beside`'s proxy if
+    given and through the proxy."""
     upstream, port = _start([*SERVER, "http"], env, r"PORT (\d+)", stderr=False)
     url = f"http://127.0.0.1:{port}/mcp"
     relays = {"floor": [sys.executable, str(ROOT / "bench" / "mcp_relay_floor.py")]}
@@ -138,11 +170,25 @@ async def bench_http(calls: int, env: dict[str, str], workdir: Path) -> dict[str
         names.append(name)
         procs.append(proc)
         urls.append(f"http://127.0.0.1:{rport}/mcp")
+    proxy_at = r"http://127\.0\.0\.1:(\d+)/"
+    if beside is not None:
+        # `python -m agentlog` takes the current directory first on sys.path: that tree's code.
+        other, oport = _start(
+            [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
+            env,
+            proxy_at,
+            stderr=True,
+            cwd=beside,
+        )
+        names.append("beside")
+        procs.append(other)
+        urls.append(f"http://127.0.0.1:{oport}/mcp")
     proxy, pport = _start(
         [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
         env,
-        r"http://127\.0\.0\.1:(\d+)/",
+        proxy_at,
         stderr=True,
+        cwd=ROOT,
     )
     names.append("proxied")
     procs.append(proxy)
@@ -151,12 +197,23 @@ async def bench_http(calls: int, env: dict[str, str], workdir: Path) -> dict[str
     try:
         async with contextlib.AsyncExitStack() as stack:
             clients = [await stack.enter_async_context(Client(u, mode="legacy")) for u in urls]
-            took = await interleaved(clients, calls)
+            cpu: dict[str, float] = {}
+
+            def warmed() -> None:
+                cpu.update((n, cpu_seconds(p.pid)) for n, p in zip(names, procs, strict=True))
+
+            took = await interleaved(clients, calls, warmed)
+        used = {n: cpu_seconds(p.pid) - cpu[n] for n, p in zip(names, procs, strict=True)}
+        print(
+            "http   CPU per timed round, ms (user+sys; direct is the server, on every path): "
+            + ", ".join(f"{n} {used[n] * 1000 / calls:.2f}" for n in names)
+        )
     finally:
         for proc in reversed(procs):
             proc.terminate()
             proc.wait(30)
     out = report("http", took[0], took[-1])
+    out.update({f"cpu_{n}": used[n] * 1000 / calls for n in names})
     for name, times in zip(names[1:-1], took[1:-1], strict=True):
         floor_out = report(name, took[0], times, ("direct", name))
         over = report("http", times, took[-1], (name, "proxied"))  # the proxy beyond that floor
@@ -259,6 +316,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--only", choices=["stdio", "http", "parser"])
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        help="another checkout whose proxy runs in the same rounds (HTTP), e.g. main's",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
@@ -270,7 +332,8 @@ def main() -> None:
         if args.only in (None, "stdio"):
             anyio.run(bench_stdio, args.calls, env)
         if args.only in (None, "http"):
-            anyio.run(bench_http, args.calls, env, Path(tmp))
+            beside = args.beside.resolve() if args.beside else None
+            anyio.run(bench_http, args.calls, env, Path(tmp), beside)
 
 
 if __name__ == "__main__":

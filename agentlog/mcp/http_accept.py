@@ -13,6 +13,7 @@ import asyncio
 import errno
 import logging
 import socket
+import sys
 from typing import Any
 
 logger = logging.getLogger("agentlog")
@@ -25,7 +26,7 @@ DEFER_SECONDS = 5
 
 
 class SocketTransport:
-    """The few transport calls `ClientConn` makes, over one accepted socket."""
+    """The few transport calls `ClientConn` makes, over one accepted socket (TCP_NODELAY set)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, protocol: Any) -> None:
         self.loop = loop
@@ -81,8 +82,15 @@ class SocketTransport:
                 self.protocol.data_received(data)
             else:
                 self.pause_reading()
-                if not self.protocol.eof_received():
+                if self.protocol.eof_received():
+                    pass
+                elif self.pending:
                     self.close()
+                elif not self.closing:
+                    # Nothing left to write and the protocol's calls have returned: it is told
+                    # of the loss now, not in a loop pass of its own.
+                    self.closing = True
+                    self._drop(None, at_once=True)
         except Exception:  # a bug in the relay costs this connection, never the proxy
             logger.exception("agentlog mcp proxy: a client connection failed")
             self.abort()
@@ -138,7 +146,7 @@ class SocketTransport:
     def abort(self) -> None:
         self._drop(None)
 
-    def _drop(self, exc: BaseException | None) -> None:
+    def _drop(self, exc: BaseException | None, *, at_once: bool = False) -> None:
         if self.lost:
             return
         self.lost = True
@@ -149,10 +157,22 @@ class SocketTransport:
             self.loop.remove_writer(self.fd)
             self.pending.clear()
         self.sock.close()
-        # Later, as asyncio's transports do: the protocol may be in the middle of a call to us.
-        self.loop.call_soon(
-            self.protocol.connection_lost, exc if isinstance(exc, Exception) else None
-        )
+        lost = exc if isinstance(exc, Exception) else None
+        if at_once:
+            self.protocol.connection_lost(lost)
+        else:  # later, as asyncio's transports do: the protocol may be in the middle of a call to us
+            self.loop.call_soon(self.protocol.connection_lost, lost)
+
+
+def nodelay(sock: socket.socket) -> bool:
+    """TCP_NODELAY on a TCP socket; False for other kinds (nothing to set)."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        return False
+    return True
 
 
 def defer_accept(sock: socket.socket) -> None:
@@ -178,20 +198,26 @@ class Listener:
         self.sock = sock
         self.factory = factory
         defer_accept(sock)
+        # Linux copies TCP_NODELAY from the listening socket to each one accepted from it, so it
+        # is set once here rather than by a setsockopt on every call's path.
+        self.inherits = nodelay(sock) and sys.platform.startswith("linux")
         loop.add_reader(sock.fileno(), self._accept)
 
     def _accept(self) -> None:
-        for _ in range(32):  # a burst of clients, without starving the connections in flight
-            try:
-                conn, _addr = self.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # out of file descriptors and the like: say so, keep serving
-                if exc.errno not in (errno.ECONNABORTED, errno.EPROTO):
-                    logger.warning("agentlog mcp proxy: could not accept a connection: %r", exc)
-                return
-            conn.setblocking(False)
-            SocketTransport(self.loop, conn, self.factory()).start()
+        # One connection a wake: the loop wakes again while more wait (its epoll is
+        # level-triggered), and the try that would find none (EAGAIN) is not paid on every call.
+        try:
+            conn, _addr = self.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # out of file descriptors and the like: say so, keep serving
+            if exc.errno not in (errno.ECONNABORTED, errno.EPROTO):
+                logger.warning("agentlog mcp proxy: could not accept a connection: %r", exc)
+            return
+        conn.setblocking(False)
+        if not self.inherits:
+            nodelay(conn)
+        SocketTransport(self.loop, conn, self.factory()).start()
 
     def close(self) -> None:
         self.loop.remove_reader(self.sock.fileno())

@@ -25,6 +25,7 @@ class Holder:
     def __init__(self) -> None:
         self.held: dict[Recorder, list[tuple[str, Any, float]]] = {}
         self.timer: asyncio.TimerHandle | None = None
+        self.since = 0.0  # when the oldest item still held (of any session) came
 
     def message(self, rec: Recorder, direction: str, body: bytes, at: float) -> None:
         """One whole message (a request body)."""
@@ -42,21 +43,30 @@ class Holder:
         if items is not None:
             items.append(item)
             return
+        if not self.held:
+            self.since = asyncio.get_running_loop().time()
         self.held[rec] = [item]
         if self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(HOLD_SECONDS, self._due)
 
     def release(self, rec: Recorder) -> None:
-        """An exchange of `rec`'s session is over: hand over what it holds."""
+        """An exchange of `rec`'s session is over: hand over what it holds.
+
+        The timer is left to run out (it then finds nothing, or a later exchange's items) rather
+        than cancelled and made anew on every exchange: one timer per HOLD_SECONDS at most.
+        """
         items = self.held.pop(rec, None)
         if items:
             rec.many(items)
-        if not self.held and self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
 
     def _due(self) -> None:
         self.timer = None
+        if not self.held:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.since < HOLD_SECONDS:  # held since this timer was set: not yet
+            self.timer = loop.call_at(self.since + HOLD_SECONDS, self._due)
+            return
         self.release_all()
 
     def release_all(self) -> None:

@@ -17,6 +17,7 @@ import orjson
 
 from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
 from agentlog.mcp.framing import BodyFramer, Framer, SseFramer
+from agentlog.mcp.http_accept import SocketTransport
 from agentlog.mcp.http_wire import HEAD_END, MAX_HEAD_BYTES, Chunked, Head, WireError, parse_head
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ class ClientConn(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        nodelay(transport)
+        if not isinstance(transport, SocketTransport):  # whose sockets have it already
+            nodelay(transport)
         self.proxy.clients.add(self)
 
     def data_received(self, data: bytes) -> None:

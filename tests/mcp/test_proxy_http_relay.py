@@ -485,3 +485,33 @@ def test_a_slow_client_gets_a_big_answer_whole_and_the_connection_is_kept(
 
     size, second = asyncio.run(run())
     assert size == len(big) and second.endswith(RESULT) and len(connections) == 1
+
+
+def test_the_hold_timer_hands_over_only_what_has_waited_its_time() -> None:
+    """One timer serves many exchanges; what came after it was set still waits HOLD_SECONDS."""
+    from agentlog.mcp.http_hold import HOLD_SECONDS, Holder
+
+    class Taken:
+        def __init__(self) -> None:
+            self.batches: list[list[Any]] = []
+
+        def many(self, items: list[Any]) -> None:
+            self.batches.append(items)
+
+    async def run() -> list[list[list[Any]]]:
+        hold, taken = Holder(), Taken()
+        rec: Any = taken  # a stand-in for the recorder: the hold only calls `many`
+        seen = []
+        hold.message(rec, "c2s", b"first", 0.0)
+        hold.release(rec)  # its exchange is over; the timer runs on
+        await asyncio.sleep(HOLD_SECONDS * 0.6)
+        hold.message(rec, "c2s", b"second", 0.0)  # an exchange in flight
+        await asyncio.sleep(HOLD_SECONDS * 0.6)  # the first timer is due: too soon for "second"
+        seen.append(list(taken.batches))
+        await asyncio.sleep(HOLD_SECONDS * 1.5)
+        seen.append(list(taken.batches))
+        return seen
+
+    early, late = asyncio.run(run())
+    assert [[i[1][1] for i in batch] for batch in early] == [[b"first"]]
+    assert [[i[1][1] for i in batch] for batch in late] == [[b"first"], [b"second"]]
