@@ -199,7 +199,7 @@ def create_app(
                 TEAM_HEADER,  # an admin key acting for a team, from a browser UI
                 USER_HEADER,
             ],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "X-Next-Cursor"],
             max_age=600,
         )
     app.add_middleware(Observe, metrics=metrics, usage=usage)

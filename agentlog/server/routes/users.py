@@ -7,12 +7,14 @@ owner, move a user to another team, nor change an owner.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from agentlog.errors import Forbidden, NotFound, UsageError
+from agentlog.errors import Forbidden, InvalidCursor, NotFound, UsageError
+from agentlog.model import from_us, to_us
 from agentlog.server import service
 from agentlog.server.auth import Principal
 from agentlog.server.common import check_id, json_response
@@ -34,6 +36,9 @@ from agentlog.server.schemas import (
 )
 from agentlog.server.state import ServerState
 from agentlog.storage.accounts import Role, User
+from agentlog.storage.base import decode_cursor, encode_cursor
+
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 TeamName = Annotated[str | None, Query(max_length=200, description="Team name.")]
@@ -231,9 +236,33 @@ def audit(
     state: StateDep,
     team: TeamName = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(description="The previous page's `X-Next-Cursor` header: the entries older than it."),
+    ] = None,
 ) -> Response:
-    """The newest audit entries: erasures, key and user changes, logins (team admins: their team's)."""
+    """The newest audit entries: erasures, key and user changes, logins (team admins: their team's).
+
+    Newest first. When older entries remain, the answer's `X-Next-Cursor` header is the
+    `cursor` that pages on (the body stays a plain array)."""
     team_id = _team_scope(state, admin, team)
-    return json_response(
-        [e.public() for e in state.accounts.list_audit(team_id=team_id, limit=limit)]
+    fingerprint = f"audit:{team_id or ''}"
+    before = None if cursor is None else _audit_position(decode_cursor(cursor, fingerprint))
+    entries = state.accounts.list_audit(team_id=team_id, limit=limit + 1, before=before)
+    response = json_response([e.public() for e in entries[:limit]])
+    if len(entries) > limit:
+        last = entries[limit - 1]
+        response.headers[NEXT_CURSOR_HEADER] = encode_cursor(fingerprint, [to_us(last.at), last.id])
+    return response
+
+
+def _audit_position(key: list[Any]) -> tuple[datetime, str]:
+    """(time, id) of the last entry a cursor's page showed, or InvalidCursor."""
+    if len(key) == 2 and type(key[0]) is int and isinstance(key[1], str):
+        try:
+            return from_us(key[0]), key[1]
+        except (OverflowError, ValueError, OSError):
+            pass
+    raise InvalidCursor(
+        "the cursor is not valid; use the X-Next-Cursor header of the previous page"
     )
