@@ -12,6 +12,7 @@ AUTHORIZATION = "Authorization"
 TEAM_HEADER = "X-AgentLog-Team"  # an admin key acting for another team ("*" = every team)
 USER_HEADER = "X-AgentLog-User"  # an admin key recording another author
 REQUEST_ID_HEADER = "X-Request-ID"
+NEXT_CURSOR_HEADER = "X-Next-Cursor"  # a list answered as a plain array: where its next page starts
 WEB_COOKIE = "agentlog_session"  # the web view's sign-in (HttpOnly; GET requests only)
 
 

@@ -170,29 +170,18 @@ async def bench_http(
         names.append(name)
         procs.append(proc)
         urls.append(f"http://127.0.0.1:{rport}/mcp")
-    proxy_at = r"http://127\.0\.0\.1:(\d+)/"
-    if beside is not None:
-        # `python -m agentlog` takes the current directory first on sys.path: that tree's code.
-        other, oport = _start(
+    # `python -m agentlog` takes the current directory first on sys.path: that tree's code.
+    for name, tree in ([("beside", beside)] if beside is not None else []) + [("proxied", ROOT)]:
+        proc, pport = _start(
             [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
             env,
-            proxy_at,
+            r"http://127\.0\.0\.1:(\d+)/",
             stderr=True,
-            cwd=beside,
+            cwd=tree,
         )
-        names.append("beside")
-        procs.append(other)
-        urls.append(f"http://127.0.0.1:{oport}/mcp")
-    proxy, pport = _start(
-        [*AGENTLOG, "mcp", "proxy", "--upstream", url, "--port", "0"],
-        env,
-        proxy_at,
-        stderr=True,
-        cwd=ROOT,
-    )
-    names.append("proxied")
-    procs.append(proxy)
-    urls.append(f"http://127.0.0.1:{pport}/mcp")
+        names.append(name)
+        procs.append(proc)
+        urls.append(f"http://127.0.0.1:{pport}/mcp")
     print("http   pids: " + ", ".join(f"{n} {p.pid}" for n, p in zip(names, procs, strict=True)))
     try:
         async with contextlib.AsyncExitStack() as stack:

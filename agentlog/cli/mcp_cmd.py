@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentlog.cli.context import get_state
+from agentlog.cli.context import CLIState, get_state
 from agentlog.cli.options import JsonOpt
 from agentlog.cli.output import message, print_json, write_line
+
+if TYPE_CHECKING:
+    from agentlog.storage.base import Store
 
 app = typer.Typer(
     help="Record MCP traffic through a proxy, replay a recording, or serve AgentLog to coding "
@@ -107,7 +110,7 @@ def proxy(
         exit_like(code)
 
 
-def _store_or_none(state: Any) -> Any:
+def _store_or_none(state: CLIState) -> Store | None:
     """The store the proxy reads the server's last tool list from, or None, with one warning,
     when it cannot be opened: the proxy relays whatever happens to its recording (an MCP
     client whose server exits loses its tools, and sees only "connection closed")."""

@@ -34,7 +34,13 @@ from agentlog.server.usage import UsageCounter
 from agentlog.storage.accounts import AccountStore, Actor, Role
 from agentlog.storage.base import Store
 from agentlog.version import package_version
-from agentlog.wire import AUTHORIZATION, REQUEST_ID_HEADER, TEAM_HEADER, USER_HEADER
+from agentlog.wire import (
+    AUTHORIZATION,
+    NEXT_CURSOR_HEADER,
+    REQUEST_ID_HEADER,
+    TEAM_HEADER,
+    USER_HEADER,
+)
 
 log = logging.getLogger("agentlog.server")
 
@@ -199,7 +205,7 @@ def create_app(
                 TEAM_HEADER,  # an admin key acting for a team, from a browser UI
                 USER_HEADER,
             ],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "X-Next-Cursor"],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After", NEXT_CURSOR_HEADER],
             max_age=600,
         )
     app.add_middleware(Observe, metrics=metrics, usage=usage)

@@ -70,6 +70,12 @@ _ITEM_ERRORS = (InvalidInput, Conflict, Forbidden, NotFound, PayloadTooLarge)
 
 _session_of = itemgetter(ROW_SESSION)
 _content_of = itemgetter(ROW_CONTENT)
+_ROW_BYTES = 512  # what a pending row counts for beside its content
+
+
+def _line_item(line: int, source: bytes | None) -> Item:
+    """The Item of an event line read the fast way, to read it again the model's way."""
+    return Item(where=f"line {line}", line=line, kind="event", source=source)
 
 
 class Pending:
@@ -85,14 +91,14 @@ class Pending:
         self.origins: list[Item | int] = []
         self.sources: list[bytes | None] = []
         self.checked: set[int] = set()  # rows whose session was in the store before
-        self.size = 0  # bytes, roughly: content and 512 a row
+        self.size = 0  # bytes, roughly: content and _ROW_BYTES a row
 
     def item(self, index: int) -> Item:
         """The Item row `index` came from."""
         origin = self.origins[index]
         if isinstance(origin, Item):
             return origin
-        return Item(where=f"line {origin}", line=origin, kind="event", source=self.sources[index])
+        return _line_item(origin, self.sources[index])
 
 
 class StopImport(Exception):
@@ -270,7 +276,7 @@ class Importer:
         rows = event_rows(run.events)
         if rows is None:
             for line, source in zip(run.lines, run.sources, strict=True):
-                item = Item(where=f"line {line}", line=line, kind="event", source=source)
+                item = _line_item(line, source)
                 _read_again(item)
                 self._event(item)
             return
@@ -286,7 +292,7 @@ class Importer:
             if session_id in fresh and session_id not in bad:
                 self._queue(row, line, source, False)
             else:
-                self._event_row(Item(f"line {line}", line, "event", source=source), row)
+                self._event_row(_line_item(line, source), row)
 
     def _queue_run(self, rows: list[Row], run: EventRun) -> None:
         """`_queue` for each row of a run, a batch's worth at a time: the same batches,
@@ -295,7 +301,7 @@ class Importer:
         while start < end:
             stop = min(end, start + max(1, self.batch_events - len(pending.rows)))
             head = rows[start:stop]
-            size = sum(map(len, filter(None, map(_content_of, head)))) + 512 * len(head)
+            size = sum(map(len, filter(None, map(_content_of, head)))) + _ROW_BYTES * len(head)
             if pending.size + size >= self._batch_bytes:  # a flush for size inside: row by row
                 for i in range(start, end):
                     self._queue(rows[i], run.lines[i], run.sources[i], False)
@@ -318,7 +324,7 @@ class Importer:
         pending.rows.append(row)
         pending.origins.append(origin)
         pending.sources.append(source)
-        pending.size += len(row[ROW_CONTENT] or "") + 512
+        pending.size += len(row[ROW_CONTENT] or "") + _ROW_BYTES
         if len(pending.rows) >= self.batch_events or pending.size >= self._batch_bytes:
             self.flush()
 

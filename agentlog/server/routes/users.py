@@ -37,8 +37,7 @@ from agentlog.server.schemas import (
 from agentlog.server.state import ServerState
 from agentlog.storage.accounts import Role, User
 from agentlog.storage.base import decode_cursor, encode_cursor
-
-NEXT_CURSOR_HEADER = "X-Next-Cursor"
+from agentlog.wire import NEXT_CURSOR_HEADER
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 TeamName = Annotated[str | None, Query(max_length=200, description="Team name.")]

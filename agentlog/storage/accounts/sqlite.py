@@ -23,6 +23,7 @@ from agentlog.storage.private_files import create_private, tighten
 from agentlog.storage.sqlite.conn import use_wal
 
 migrations = Migrations("agentlog_accounts")
+_BUSY_TIMEOUT_MS = 10_000
 
 
 @migrations()
@@ -97,9 +98,9 @@ class SQLiteAccounts(SQLAccounts):
                 self.path, check_same_thread=False, isolation_level=None, timeout=10
             )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             if self.path != ":memory:":
-                use_wal(conn, 10000)
+                use_wal(conn, _BUSY_TIMEOUT_MS)
             conn.execute("PRAGMA foreign_keys = ON")
             migrations.apply(sqlite_utils.Database(conn))
         except sqlite3.DatabaseError as exc:

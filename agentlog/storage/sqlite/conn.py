@@ -47,12 +47,21 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
 
+def _primary(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock (what a wait may cure)."""
+    return _primary(exc) in (_BUSY, _LOCKED) or "database is locked" in str(exc)
+
+
 def translate(exc: sqlite3.Error, path: Path) -> AgentLogError:
     """The user-facing error for a sqlite3 failure on `path`."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
+    primary = _primary(exc)
     text = str(exc)
-    if primary in (_BUSY, _LOCKED) or "database is locked" in text:
+    if _is_busy(exc):
         return DatabaseLocked(
             f"the database {path} is locked by another process; wait for it to finish "
             "(or close it) and try again"
@@ -101,9 +110,7 @@ def use_wal(conn: sqlite3.Connection, timeout_ms: int) -> None:
             conn.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            code = getattr(exc, "sqlite_errorcode", None)
-            busy = (code & 0xFF if isinstance(code, int) else None) in (_BUSY, _LOCKED)
-            if not (busy or "database is locked" in str(exc)) or time.monotonic() >= deadline:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.05)

@@ -4,8 +4,9 @@ Never a trigger per row (an FTS5 index kept up per row costs 4-6x the insert):
 a write of `INLINE_ROWS` or more onto an index with no backlog indexes its rows
 in its own transaction (`index_rows`); other events wait above the watermark and
 are indexed `FTS_BATCH_ROWS` at a time, after a large write (`index_if_large`)
-and before any search (`catch_up`), so a flushed event is always found. Deletes remove index rows or leave counted tombstones
-that `vacuum` clears (`reset_index`). The read side is `sqlite/search.py` (the
+and before any search (`catch_up`), so a flushed event is always found. Deletes
+remove index rows or leave counted tombstones that `vacuum` clears
+(`reset_index`). The read side is `sqlite/search.py` (the
 page planner) and `SQLiteDialect.event_text`; the text rules both sides share
 are `storage/sql/textsearch.py`.
 """
@@ -98,6 +99,18 @@ def index_batch(conn: sqlite3.Connection, limit: int = FTS_BATCH_ROWS) -> int:
     ).fetchall()
     if not rows:
         return 0
+    _add(conn, rows)
+    return len(rows)
+
+
+def index_rows(conn: sqlite3.Connection, first_rid: int, rows: Sequence[Sequence[Any]]) -> None:
+    """Index event rows just inserted as `first_rid`, `first_rid + 1`, … when nothing below
+    them waits (inside the caller's transaction, which moves the watermark past them)."""
+    _add(conn, [(first_rid + k, row[ROW_NAME], row[ROW_CONTENT]) for k, row in enumerate(rows)])
+
+
+def _add(conn: sqlite3.Connection, rows: Sequence[tuple[int, str | None, str | None]]) -> None:
+    """(rid, name, content) rows into the index, in rid order, and the watermark past them."""
     conn.executemany(
         "INSERT INTO events_fts (rowid, name, content) VALUES (?, ?, ?)",
         [
@@ -106,26 +119,6 @@ def index_batch(conn: sqlite3.Connection, limit: int = FTS_BATCH_ROWS) -> int:
         ],
     )
     conn.execute("UPDATE fts_state SET value = ? WHERE name = ?", (rows[-1][0], WATERMARK))
-    return len(rows)
-
-
-def index_rows(conn: sqlite3.Connection, first_rid: int, rows: Sequence[Sequence[Any]]) -> None:
-    """Index event rows just inserted as `first_rid`, `first_rid + 1`, … when nothing below
-    them waits (inside the caller's transaction, which moves the watermark past them)."""
-    conn.executemany(
-        "INSERT INTO events_fts (rowid, name, content) VALUES (?, ?, ?)",
-        [
-            (
-                first_rid + k,
-                normalize_for_index(row[ROW_NAME]),
-                normalize_for_index(row[ROW_CONTENT]),
-            )
-            for k, row in enumerate(rows)
-        ],
-    )
-    conn.execute(
-        "UPDATE fts_state SET value = ? WHERE name = ?", (first_rid + len(rows) - 1, WATERMARK)
-    )
 
 
 def unindex_events(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> None:

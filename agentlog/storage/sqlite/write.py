@@ -166,14 +166,16 @@ def existing_event_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[tupl
     return found
 
 
-def next_rid(conn: sqlite3.Connection) -> int:
-    """The rid for the next event: above every row and above the FTS watermark.
+def next_rid(conn: sqlite3.Connection) -> tuple[int, bool]:
+    """The rid for the next event, above every row and above the FTS watermark; and whether
+    the full-text index holds every row (nothing waits to be indexed below it).
 
     Explicit rids never reuse a number the full-text index has seen, even after
     the newest rows were deleted (which plain INTEGER PRIMARY KEY would allow).
     """
     top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
-    return max(top, fts.watermark(conn)) + 1
+    mark = fts.watermark(conn)
+    return max(top, mark) + 1, top <= mark
 
 
 def insert_events(
@@ -188,9 +190,7 @@ def insert_events(
     """
     if not rows:
         return
-    top = conn.execute("SELECT max(rid) FROM events").fetchone()[0] or 0
-    mark = fts.watermark(conn)
-    rid = max(top, mark) + 1  # `next_rid`
+    rid, indexed = next_rid(conn)
     conn.executemany(
         INSERT_EVENT, [(rid + k, *row, teams[row[ROW_SESSION]]) for k, row in enumerate(rows)]
     )
@@ -297,7 +297,7 @@ def insert_events(
         "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ? AND team_id = ?",
         [(a.last, sid, team) for (team, sid), a in aggs.items()],
     )
-    if len(rows) >= fts.INLINE_ROWS and top <= mark:
+    if len(rows) >= fts.INLINE_ROWS and indexed:
         fts.index_rows(conn, rid, rows)
 
 
