@@ -142,6 +142,9 @@ def sdk_rate(events: list[Event], path: Path) -> tuple[float, float, float, floa
     from agentlog.storage.sqlite.store import SQLiteStore
 
     calls = _sdk_calls(events)
+    # The store file exists beforehand, as it does for `Store.write`'s figure and the raw
+    # reference (and after an agent's first run): a new file's schema is not ingest.
+    SQLiteStore(path).close()
     c = time.process_time()
     t = time.perf_counter()
     log = AgentLog(path, batch_size=1000)

@@ -116,6 +116,49 @@ def test_aggregates_follow_inserted_rows(store, make):
     assert got.updated_at >= events[-1].timestamp
 
 
+def test_aggregates_of_a_batch_mixing_sessions_agents_and_times(store, make):
+    """One batch interleaving two sessions, out of time order, with and without agents,
+    durations and every token count: each session's aggregates are its own events'."""
+    a, b = make.session(), make.session()
+    store.write(sessions=[a, b])
+    events = []
+    for k in range(40):
+        sid = a.id if k % 3 else b.id
+        events.append(
+            make.event(
+                sid,
+                EventType.ERROR if k % 11 == 0 else EventType.LLM_CALL,
+                timestamp=make.at(100 - 2 * k if k % 2 else k),
+                agent_id=(None, "planner", "coder", "critic")[k % 4],
+                status=EventStatus.ERROR if k % 7 == 0 else EventStatus.OK,
+                duration_ms=(None, 0.0, 2500.0, 12.5)[k % 4],
+                input_tokens=k if k % 5 else None,
+                output_tokens=2 * k,
+                cost_usd=0.001 * k if k % 2 else None,
+                cache_read_tokens=k % 3 or None,
+                cache_creation_tokens=k % 4,
+                reasoning_tokens=None if k % 6 else k,
+            )
+        )
+    store.write(events=events)
+    for session in (a, b):
+        mine = [e for e in events if e.session_id == session.id]
+        got = store.get_session(session.id)
+        assert got.event_count == len(mine)
+        assert got.error_count == sum(e.is_error for e in mine)
+        assert got.input_tokens == sum(e.input_tokens or 0 for e in mine)
+        assert got.output_tokens == sum(e.output_tokens or 0 for e in mine)
+        assert got.cost_usd == pytest.approx(sum(e.cost_usd or 0.0 for e in mine))
+        assert got.cache_read_tokens == sum(e.cache_read_tokens or 0 for e in mine)
+        assert got.cache_creation_tokens == sum(e.cache_creation_tokens or 0 for e in mine)
+        assert got.reasoning_tokens == sum(e.reasoning_tokens or 0 for e in mine)
+        first = min(e.timestamp for e in mine)
+        ends = [e.timestamp + timedelta(milliseconds=e.duration_ms or 0) for e in mine]
+        assert (got.first_event_at, got.last_event_at) == (first, max(e.timestamp for e in mine))
+        assert got.duration_ms == pytest.approx((max(ends) - first).total_seconds() * 1000)
+        assert sorted(got.agents) == sorted({e.agent_id for e in mine if e.agent_id})
+
+
 def test_upsert_overwrites_fields(store, make):
     s = make.session(title="first")
     store.write(sessions=[s])

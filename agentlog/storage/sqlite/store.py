@@ -198,19 +198,25 @@ class SQLiteStore(EventReads, SQLSessionReads):
                     if row[ROW_SESSION] not in several
                 ]
                 indexes, rows = [i for i, _ in kept], [row for _, row in kept]
-            w.create_missing_sessions(conn, rows, known, team_key(self.team_id), self.user_id)
-            existing = w.existing_event_ids(conn, [row[ROW_ID] for row in rows])
-            new: list[Sequence[Any]] = []
-            for row in rows:
-                key = (known[row[ROW_SESSION]], row[ROW_ID])
-                if key in existing:
-                    duplicates += 1
-                else:
-                    existing.add(key)
-                    new.append(row)
+            if any(sid not in known for sid in sids):
+                w.create_missing_sessions(conn, rows, known, team_key(self.team_id), self.user_id)
+            ids = [row[ROW_ID] for row in rows]
+            existing = w.existing_event_ids(conn, ids)
+            new: Sequence[Sequence[Any]]
+            if not existing and len(set(ids)) == len(ids):  # the usual batch: all new
+                new = rows
+            else:
+                new = []
+                for row in rows:
+                    key = (known[row[ROW_SESSION]], row[ROW_ID])
+                    if key in existing:
+                        duplicates += 1
+                    else:
+                        existing.add(key)
+                        new.append(row)
             w.insert_events(conn, new, known)
             inserted = len(new)
-            changed.extend((known[row[ROW_SESSION]], row[ROW_SESSION]) for row in new)
+            changed.extend((known[sid], sid) for sid in {row[ROW_SESSION] for row in new})
             stamp_changed(conn, changed)
         if inserted:
             with translated(self.path):
