@@ -28,6 +28,7 @@ from agentlog.errors import (
     StoreError,
 )
 from agentlog.storage.sql.textsearch import text_matches
+from agentlog.storage.sqlite.wal import BackgroundCheckpoints
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 # No memory map: mapped file pages count in the process's RSS (an export of a 2.3 GB
@@ -39,8 +40,11 @@ DEFAULT_BUSY_TIMEOUT_MS = 5000
 MMAP_BYTES = 0
 # Checkpoint the WAL every 4,000 pages (16 MB) instead of 1,000: with the SDK's
 # 1,000-event batches the default checkpointed (and fsynced) every other commit,
-# which halved ingest (bench_store: ~12k -> ~20k events/s).
+# which halved ingest (bench_store: ~12k -> ~20k events/s). A thread of the store's
+# does it (`wal.BackgroundCheckpoints`); the writer's own automatic checkpoint is the
+# backstop, four times further on.
 WAL_CHECKPOINT_PAGES = 4000
+BACKSTOP_PAGES = 4 * WAL_CHECKPOINT_PAGES
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Primary result codes (sqlite3.h); extended codes carry them in the low byte.
@@ -186,6 +190,7 @@ class Connections:
         self._readers: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._all_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
+        self.checkpoints = BackgroundCheckpoints(path, busy_timeout_ms, WAL_CHECKPOINT_PAGES)
         self.closed = False
 
     def _new(self, read_only: bool) -> sqlite3.Connection:
@@ -248,7 +253,7 @@ class Connections:
             )
         if self._writer is None:
             self._writer = self._new(False)
-            self._writer.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         return self._writer
 
     @contextlib.contextmanager
@@ -264,10 +269,12 @@ class Connections:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            self.checkpoints.after_commit()
 
     def close(self) -> None:
         with self.lock:
             self.closed = True
+            self.checkpoints.close()
             with self._all_lock:
                 conns, self._all, self._readers = self._all, [], []
             for conn in conns:
