@@ -80,14 +80,18 @@ class AgentLog:
             sdk_flush_interval=flush_interval,
         )
         self.agent_id: str | None = settings.get("agent_id") or None
+        # A server takes MAX_BATCH_EVENTS a request: the writer gathers no more for it.
+        remote = False
         if store is not None:
             self.url: str = getattr(store, "url", repr(store))
             open_transport: Callable[[], _w.Transport] = _borrowed(store)
+            remote = getattr(store, "backend", None) == "remote"
         elif db is not None and server is None:
             self.url = str(db)
             open_transport = functools.partial(_open_local, str(db))
         elif settings.server:
             self.url = settings.server
+            remote = True
             open_transport = functools.partial(
                 _open_remote, settings.server, settings.api_key, str(spool) if spool else None
             )
@@ -96,6 +100,7 @@ class AgentLog:
             open_transport = functools.partial(_open_local, settings.db)
         self._sink = _w.Sink(
             open_transport=open_transport,
+            group_rows=_w.MAX_BATCH_EVENTS if remote else _w.GROUP_ROWS,
             batch_size=max(1, int(settings.get("sdk.batch_size"))),
             flush_interval=max(0.001, float(settings.get("sdk.flush_interval"))),
             name=self.url,

@@ -149,6 +149,10 @@ class Sink:
     # Masks secrets in every record before it is written (`AgentLog(redact=...)`); the
     # writer thread applies it, so the agent's thread pays nothing for it.
     redactor: Callable[[Any], Any] | None = None
+    # The most rows worth gathering into one write while the queue is backed up: a local
+    # store's large transaction (`GROUP_ROWS`); a server takes `MAX_BATCH_EVENTS` a request,
+    # and gathering more only leaves it idle while the writer prepares the rest.
+    group_rows: int = GROUP_ROWS
 
     def warn_once(self, kind: str, message: str) -> None:
         if kind not in self.warned:
@@ -158,7 +162,7 @@ class Sink:
     def __post_init__(self) -> None:
         # The one length the agent's thread compares the queue with per call.
         self.wake_at = min(self.batch_size, self.max_queue)
-        self.group_limit = max(self.batch_size, min(10 * self.batch_size, GROUP_ROWS))
+        self.group_limit = max(self.batch_size, min(10 * self.batch_size, self.group_rows))
 
     def pending(self) -> bool:
         return bool(self.events or self.sessions)

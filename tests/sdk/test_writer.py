@@ -290,3 +290,46 @@ def test_emit_on_a_full_queue_drops_and_counts(make_log, fake):
     s = log.session("full")
     s._emit(new_id(), 1, EventType.LOG, "x", None, None, None, None, None, None)
     assert log.dropped == 1
+
+
+class _SlowStore:
+    """A borrowed store, slow on its first write so a backlog builds behind it; it notes how
+    many records still wait in the writer's queue at each write."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.calls: list[int] = []
+        self.queued: list[int] = []
+
+    def write(self, sessions=(), events=()):
+        from agentlog.model import WriteResult
+
+        if events:
+            if not self.calls:
+                time.sleep(0.3)
+            self.calls.append(len(events))
+            self.queued.append(len(writer.QUEUE))
+        return WriteResult(inserted=len(events))
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("backend", ["remote", "sqlite"])
+def test_a_backlog_is_gathered_up_to_what_the_store_takes_at_once(make_log, backend):
+    """Behind a slow write, a local store's writer gathers the backlog for large transactions;
+    a server's sends each request as soon as it is ready (gathering 10,000 rows first would
+    leave the server idle while the writer prepares them)."""
+    store = _SlowStore(backend)
+    log = make_log(store=store, batch_size=1000, flush_interval=30)
+    s = log.session("backlog")
+    for i in range(12_000):
+        s.log(f"line {i}")
+    assert log.flush(30)
+    assert sum(store.calls) == 12_000 and max(store.calls) <= MAX_BATCH_EVENTS
+    # Records the writer took from its queue between one write and the next.
+    taken = [a - b for a, b in zip(store.queued, store.queued[1:], strict=False)]
+    if backend == "remote":
+        assert max(taken) <= MAX_BATCH_EVENTS, store.queued  # one request's worth at a time
+    else:
+        assert max(taken) >= 5_000, store.queued  # the backlog gathered, then written
