@@ -371,6 +371,57 @@ def _peak_rss_mib(pid: int) -> float:
     return _status_mib(pid, "VmHWM")
 
 
+def _sdk_over_http(
+    url: str, pid: int, key: str, events: list[Event], spool: Path, auth: dict[str, str]
+) -> tuple[float, float]:
+    """(seconds, CPU seconds of this process and the server) for the SDK to send `events`
+    (fresh ids, a new session) through `s.event` until `close()` and a search sees them.
+
+    The calls' arguments are prepared beforehand, as the raw POSTs get their bodies
+    prebuilt (and as the local SDK figure does): only the SDK's own work is timed."""
+    import httpx
+
+    from agentlog import AgentLog
+
+    for e in events:
+        e.id = new_id()
+    calls = _sdk_calls(events)
+    gc.freeze()  # the bench's own baggage out of the collector's way, as in `run_local`
+    cpu_c0, cpu_s0 = time.process_time(), _cpu_s(pid)
+    t = time.perf_counter()
+    log = AgentLog(server=url, api_key=key, spool=spool, batch_size=1000)
+    with log.session("sdk over http", agent_id="bench") as s:
+        ev = s.event
+        for call_args, call_kwargs in calls:
+            ev(*call_args, **call_kwargs)
+    assert log.close(timeout=600)
+    with httpx.Client(base_url=url, headers=auth, timeout=300) as c:
+        c.get("/v1/events/search", params={"q": RARE_WORD, "limit": 50}).raise_for_status()
+    return time.perf_counter() - t, time.process_time() - cpu_c0 + _cpu_s(pid) - cpu_s0
+
+
+def _raw_posts(
+    url: str, pid: int, events: list[Event], auth: dict[str, str]
+) -> tuple[float, float]:
+    """(seconds, CPU seconds) for prebuilt bodies of `events` (fresh ids, a new session)
+    POSTed one after another, until a search sees them."""
+    import httpx
+
+    from bench.bench_server import post_all
+
+    again = Session(title="raw posts")
+    for e in events:
+        e.id = new_id()
+        e.session_id = again.id
+    raw_bodies = bodies_for(again, events)
+    cpu_c0, cpu_s0 = time.process_time(), _cpu_s(pid)
+    t = time.perf_counter()
+    with httpx.Client(base_url=url, headers=auth, timeout=300) as client:
+        post_all(client, "/v1/events:batch", raw_bodies)
+        client.get("/v1/events/search", params={"q": RARE_WORD, "limit": 50}).raise_for_status()
+    return time.perf_counter() - t, time.process_time() - cpu_c0 + _cpu_s(pid) - cpu_s0
+
+
 def run_server(args: argparse.Namespace, out: dict) -> None:
     import httpx
 
@@ -459,43 +510,36 @@ def run_server(args: argparse.Namespace, out: dict) -> None:
         out["http_bare_eps"] = len(events) / totals["bare"]
         out["http_vs_bare"] = totals["bare"] / totals["server"]
 
-        # The SDK writing to the server: the same events through s.event, until close().
-        from agentlog import AgentLog
-
-        # The calls' arguments prepared beforehand, as the raw POSTs get their bodies prebuilt
-        # (and as the local SDK figure does): only the SDK's own work is timed.
-        calls = _sdk_calls(events)
-        gc.freeze()  # the bench's own baggage out of the collector's way, as in `run_local`
-        cpu_c0, cpu_s0 = time.process_time(), _cpu_s(serve.pid)
-        t = time.perf_counter()
-        log = AgentLog(server=url, api_key=key, spool=tmp / "spool.db", batch_size=1000)
-        with log.session("sdk over http", agent_id="bench") as s:
-            ev = s.event
-            for call_args, call_kwargs in calls:
-                ev(*call_args, **call_kwargs)
-        assert log.close(timeout=600)
-        with httpx.Client(base_url=url, headers=auth, timeout=300) as c:
-            c.get("/v1/events/search", params={"q": RARE_WORD, "limit": 50}).raise_for_status()
-        sdk_elapsed = time.perf_counter() - t
-        sdk_cpu = time.process_time() - cpu_c0 + _cpu_s(serve.pid) - cpu_s0
-        # Raw POSTs of the same events (fresh ids) in the same conditions, right after.
-        again = Session(title="raw posts")
-        for e in events:
-            e.id = new_id()
-            e.session_id = again.id
-        raw_bodies = bodies_for(again, events)
-        cpu_c0, cpu_s0 = time.process_time(), _cpu_s(serve.pid)
-        t = time.perf_counter()
-        with httpx.Client(base_url=url, headers=auth, timeout=300) as client:
-            post_all(client, "/v1/events:batch", raw_bodies)
-            client.get("/v1/events/search", params={"q": RARE_WORD, "limit": 50}).raise_for_status()
-        raw_elapsed = time.perf_counter() - t
-        raw_cpu = time.process_time() - cpu_c0 + _cpu_s(serve.pid) - cpu_s0
-        out["sdk_http_eps"] = len(events) / sdk_elapsed
-        out["raw_post_eps"] = len(events) / raw_elapsed
-        out["sdk_http_vs_raw_post"] = raw_elapsed / sdk_elapsed
+        # The SDK writing to the server vs raw POSTs of the same events (fresh ids each
+        # time), in `pairs` pairs whose order alternates: the server's file grows with
+        # each run and the shared machine's load comes and goes, so each pair's ratio
+        # is read with its partner and the median of the ratios is the figure.
+        walls: list[float] = []
+        cpus: list[float] = []
+        sdk_eps: list[float] = []
+        raw_eps: list[float] = []
+        for k in range(args.pairs):
+            order = ("sdk", "raw") if k % 2 == 0 else ("raw", "sdk")
+            took = {}
+            for side in order:
+                if side == "sdk":
+                    took[side] = _sdk_over_http(
+                        url, serve.pid, key, events, tmp / f"spool{k}.db", auth
+                    )
+                else:
+                    took[side] = _raw_posts(url, serve.pid, events, auth)
+            (sdk_s, sdk_cpu), (raw_s, raw_cpu) = took["sdk"], took["raw"]
+            walls.append(raw_s / sdk_s)
+            cpus.append(raw_cpu / sdk_cpu)
+            sdk_eps.append(len(events) / sdk_s)
+            raw_eps.append(len(events) / raw_s)
+        out["sdk_http_eps"] = statistics.median(sdk_eps)
+        out["raw_post_eps"] = statistics.median(raw_eps)
+        out["sdk_http_vs_raw_post"] = statistics.median(walls)
+        out["sdk_http_vs_raw_post_each"] = [round(r, 3) for r in walls]
         # CPU of client and server together (the client's part of raw POSTs is httpx alone).
-        out["cpu_sdk_http_vs_raw_post"] = raw_cpu / sdk_cpu
+        out["cpu_sdk_http_vs_raw_post"] = statistics.median(cpus)
+        out["cpu_sdk_http_vs_raw_post_each"] = [round(r, 3) for r in cpus]
         out["server_peak_rss_mib"] = _peak_rss_mib(serve.pid)
         # What the peak is made of, at the end: the process's own memory, and file pages
         # (SQLite's memory map of the database, shared libraries) that the OS can drop.
@@ -516,6 +560,9 @@ def main() -> None:
     ap.add_argument("parts", nargs="*", help="local and/or server (default both)")
     ap.add_argument("--events", type=int, default=20_000)
     ap.add_argument("--small", action="store_true", help="~150-character content")
+    ap.add_argument(
+        "--pairs", type=int, default=5, help="SDK-vs-raw-POST pairs over HTTP (median ratio)"
+    )
     ap.add_argument(
         "--repeat", type=int, default=3, help="rounds of every local figure (best kept)"
     )
