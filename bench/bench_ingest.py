@@ -537,6 +537,8 @@ def run_server(args: argparse.Namespace, out: dict) -> None:
         out["raw_post_eps"] = statistics.median(raw_eps)
         out["sdk_http_vs_raw_post"] = statistics.median(walls)
         out["sdk_http_vs_raw_post_each"] = [round(r, 3) for r in walls]
+        out["sdk_http_eps_each"] = [round(r) for r in sdk_eps]
+        out["raw_post_eps_each"] = [round(r) for r in raw_eps]
         # CPU of client and server together (the client's part of raw POSTs is httpx alone).
         out["cpu_sdk_http_vs_raw_post"] = statistics.median(cpus)
         out["cpu_sdk_http_vs_raw_post_each"] = [round(r, 3) for r in cpus]
