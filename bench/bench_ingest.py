@@ -254,24 +254,31 @@ def run_local(args: argparse.Namespace, out: dict) -> None:
             out["raw_db_bytes_per_content_byte"] = db_bytes(raw_path) / sum(
                 len((e.content or "").encode()) for e in events
             )
-    # Wall-clock rates (best of the runs) and CPU-time rates: on a shared machine the
-    # ratios of CPU time are the cost of the work; wall time adds everyone else's.
+    # Rates: the best of the runs. Ratios: the median of each round's ratio (each way in
+    # against its ceilings measured in the same round, so a burst of load on the shared
+    # machine hits both sides of a ratio alike), with every round's beside it.
+    rounds = range(args.repeat)
+
+    def ratio(key: str, each: list[float]) -> None:
+        out[key] = statistics.median(each)
+        out[key + "_each"] = [round(r, 3) for r in each]
+
     out["raw_sqlite_fts_eps"] = max(raw)
     out["store_write_eps"] = max(r[0] for r in store)
     out["sdk_eps"] = max(r[0] for r in sdk)
     out["import_eps"] = max(r[0] for r in imp)
     out["sdk_p50_us"] = min(r[1] for r in sdk)
     out["sdk_p99_us"] = min(r[2] for r in sdk)
-    out["sdk_vs_store"] = out["sdk_eps"] / out["store_write_eps"]
-    out["sdk_vs_raw"] = out["sdk_eps"] / out["raw_sqlite_fts_eps"]
-    out["import_vs_store"] = out["import_eps"] / out["store_write_eps"]
+    ratio("sdk_vs_store", [sdk[k][0] / store[k + 1][0] for k in rounds])
+    ratio("sdk_vs_raw", [sdk[k][0] / raw[k + 1] for k in rounds])
+    ratio("import_vs_store", [imp[k][0] / store[k + 1][0] for k in rounds])
     out["cpu_raw_sqlite_fts_eps"] = max(raw_cpu)
     out["cpu_store_write_eps"] = max(r[1] for r in store)
     out["cpu_sdk_eps"] = max(r[3] for r in sdk)
     out["cpu_import_eps"] = max(r[1] for r in imp)
-    out["cpu_sdk_vs_store"] = out["cpu_sdk_eps"] / out["cpu_store_write_eps"]
-    out["cpu_sdk_vs_raw"] = out["cpu_sdk_eps"] / out["cpu_raw_sqlite_fts_eps"]
-    out["cpu_import_vs_store"] = out["cpu_import_eps"] / out["cpu_store_write_eps"]
+    ratio("cpu_sdk_vs_store", [sdk[k][3] / store[k + 1][1] for k in rounds])
+    ratio("cpu_sdk_vs_raw", [sdk[k][3] / raw_cpu[k + 1] for k in rounds])
+    ratio("cpu_import_vs_store", [imp[k][1] / store[k + 1][1] for k in rounds])
     v, p = validation_rates(session, events[: max(BATCH, min(len(events), 5 * BATCH))])
     out["validate_batch_eps"] = v
     out["orjson_loads_eps"] = p
@@ -566,7 +573,10 @@ def main() -> None:
         "--pairs", type=int, default=5, help="SDK-vs-raw-POST pairs over HTTP (median ratio)"
     )
     ap.add_argument(
-        "--repeat", type=int, default=3, help="rounds of every local figure (best kept)"
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of every local figure (rates: the best; ratios: the median of the rounds')",
     )
     args = ap.parse_args()
     args.parts = args.parts or ["local", "server"]
