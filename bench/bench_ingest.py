@@ -231,6 +231,13 @@ def run_local(args: argparse.Namespace, out: dict) -> None:
     out["content_chars_mean"] = statistics.mean(len(e.content or "") for e in events)
     with tempfile.TemporaryDirectory(prefix="agentlog-bench-ingest-") as d:
         tmp = Path(d)
+        # A short untimed pass of every way in first: imports and first-call setup are
+        # paid once per process, not by whichever way in is timed first.
+        warm = events[:2000]
+        sdk_rate(warm, tmp / "warm-sdk.db")
+        import_rate(session, warm, tmp / "warm-imp")
+        store_write_rate(session, warm, tmp / "warm-store.db")
+        raw_ingest_rate(warm, fts=True)
         raw = [raw_ingest_rate(events, fts=True)]
         raw_cpu = [raw_ingest_rate(events, fts=True, clock=time.process_time)]
         store_path = tmp / "store.db"
