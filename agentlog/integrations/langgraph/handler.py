@@ -143,7 +143,9 @@ class AgentLogCallback(BaseCallbackHandler):
         self._tags = list(tags or ())
         self._metadata = dict(metadata or {})
         self._prices = prices
-        self._runs: dict[UUID, _Run] = {}
+        # Runs in flight by `run_id.int`: hashing a UUID calls its Python `__hash__`,
+        # an int hashes in C (twice per run: its start and its end).
+        self._runs: dict[int, _Run] = {}
         self._nodes: dict[str, _Run] = {}  # node runs in flight by checkpoint namespace
         self.last_session_id: str | None = None  # the session of the latest run started
         self._bubble = _bubble_types()
@@ -250,37 +252,37 @@ class AgentLogCallback(BaseCallbackHandler):
         inputs: Any = None,
         extra: Any = None,
     ) -> _Run:
-        ns = metadata.get("langgraph_checkpoint_ns") if metadata else None
-        parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-        if parent is None and ns and parent_run_id is not None:
-            # Chains inside a node are not tracked (see on_chain_start): the node
-            # that owns this namespace, or the one hosting its graph, stands in.
-            nodes = self._nodes
-            parent = nodes.get(ns) or (nodes.get(ns.rsplit("|", 1)[0]) if "|" in ns else None)
+        if metadata:
+            ns = metadata.get("langgraph_checkpoint_ns")
+            agent = metadata.get("langgraph_node")
+        else:
+            ns = agent = None
+        parent = None
+        if parent_run_id is not None:
+            parent = self._runs.get(parent_run_id.int)
+            if parent is None and ns:
+                # Chains inside a node are not tracked (see on_chain_start): the node
+                # that owns this namespace, or the one hosting its graph, stands in.
+                nodes = self._nodes
+                parent = nodes.get(ns) or (nodes.get(ns.rsplit("|", 1)[0]) if "|" in ns else None)
         now = _time_ns() // 1000
         if parent is None:
-            root = self._open_root(name, metadata, inputs if kind == _CHAIN else None)
+            root = self._open_root(name, metadata, inputs)
             scope = root.scope
             parent_event = None
         else:
             root = parent.root
-            scope = self._scope_for(root, ns)
+            scope = root.scope if not ns or "|" not in ns else self._scope_for(root, ns)
             parent_event = (
                 (parent.event_id or parent.parent_event) if parent.scope is scope else None
             )
-        agent: str | None
         if scope.agent is not None:
             agent = scope.agent
-        elif metadata:
-            agent = metadata.get("langgraph_node")
-        else:
-            agent = None
         run = _Run(
             kind,
             root,
             scope,
-            # A chain has no event of its own: a root chain (the graph run) is its
-            # session, a node's event id is set by on_chain_start.
+            # A chain has no event of its own: a root chain (the graph run) is its session.
             None if kind == _CHAIN else new_id(),
             parent_event,
             agent,
@@ -289,14 +291,10 @@ class AgentLogCallback(BaseCallbackHandler):
             now,
             _perf(),
             extra,
+            parent is None,
         )
-        if parent is None:
-            run.is_root = True
-        self._runs[run_id] = run
+        self._runs[run_id.int] = run
         return run
-
-    def _stamp(self, run: _Run) -> tuple[int, float]:
-        return run.start, (_perf() - run.t0) * 1000.0
 
     # ------------------------------------------------------------ chains and nodes
     def on_chain_start(
@@ -314,11 +312,16 @@ class AgentLogCallback(BaseCallbackHandler):
             name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
             if parent_run_id is None:
                 self._start(_CHAIN, run_id, None, name, metadata, inputs)
-            elif m.is_node(tags, metadata, name):
-                run = self._start(_CHAIN, run_id, parent_run_id, name, metadata, inputs)
-                run.kind = _NODE
-                run.event_id = new_id()
-                run.extra = metadata.get("langgraph_step") if metadata else None
+            elif metadata and m.is_node(tags, metadata, name):
+                run = self._start(
+                    _NODE,
+                    run_id,
+                    parent_run_id,
+                    name,
+                    metadata,
+                    inputs,
+                    metadata.get("langgraph_step"),
+                )
                 if run.ns:
                     self._nodes[run.ns] = run
             elif not (metadata and "langgraph_checkpoint_ns" in metadata):
@@ -337,8 +340,8 @@ class AgentLogCallback(BaseCallbackHandler):
 
     def _chain_done(self, run_id: UUID, outputs: Any, error: BaseException | None) -> None:
         try:
-            run = self._runs.pop(run_id, None)
-            if run is None:
+            run = self._runs.pop(run_id.int, None)
+            if run is None:  # a helper chain inside a node: not tracked
                 return
             if run.kind == _NODE:
                 if run.ns:
@@ -350,18 +353,18 @@ class AgentLogCallback(BaseCallbackHandler):
             self._internal(exc)
 
     def _node_end(self, run: _Run, outputs: Any, error: BaseException | None) -> None:
+        duration = (_perf() - run.t0) * 1000.0
         handle = run.scope.handle
-        ts, duration = self._stamp(run)
         meta: dict[str, Any] = {"langgraph_step": run.extra}
         if run.ns:
             meta["checkpoint_ns"] = run.ns
         status = "ok"
         content: Any = None
         handoffs: list[Any] = []
-        kind = self._classify(error)
+        kind = None if error is None else self._classify(error)
         if error is None:
-            content = _text(m.state_update(outputs), run.root.memo)
             handoffs = m.commands_in(outputs)
+            content = _text(m.state_update(outputs, handoffs), run.root.memo)
             back = m.handoff_back(outputs) if not handoffs else None
             if back is not None:
                 handoffs = [SimpleNamespace(goto=back, graph=None, update=outputs)]
@@ -381,7 +384,7 @@ class AgentLogCallback(BaseCallbackHandler):
             run.scope.failed = True
         handle._emit(
             run.event_id or new_id(),
-            ts,
+            run.start,
             _STATE_UPDATE,
             content,
             run.name,
@@ -544,22 +547,16 @@ class AgentLogCallback(BaseCallbackHandler):
         except Exception as exc:
             self._internal(exc)
 
-    def _prompt(self, run: _Run) -> Any:
-        prompt = run.extra
-        if isinstance(prompt, list) and len(prompt) == 1:
-            prompt = prompt[0]
-        return prompt
-
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            run = self._runs.pop(run_id, None)
+            run = self._runs.pop(run_id.int, None)
             if run is None:
                 return
-            ts, duration = self._stamp(run)
-            generations = m.attr(response, "generations") or [[]]
+            duration = (_perf() - run.t0) * 1000.0
+            generations = getattr(response, "generations", None) or [[]]
             first = generations[0][0] if generations and generations[0] else None
             msg = m.attr(first, "message")
-            llm_output = m.attr(response, "llm_output")
+            llm_output = getattr(response, "llm_output", None)
             tokens_in, tokens_out, details = m.usage(msg, llm_output)
             if msg is not None:
                 answer: Any = msg
@@ -571,7 +568,7 @@ class AgentLogCallback(BaseCallbackHandler):
             finish = (m.attr(msg, "response_metadata") or {}).get("finish_reason")
             if finish:
                 meta["finish_reason"] = finish
-            self._llm_event(run, ts, duration, answer, tokens_in, tokens_out, meta, "ok")
+            self._llm_event(run, duration, answer, tokens_in, tokens_out, meta, "ok")
             if self._is_lone(run):
                 self._finish_root(run.root, failed=False)
         except Exception as exc:
@@ -579,11 +576,11 @@ class AgentLogCallback(BaseCallbackHandler):
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            run = self._runs.pop(run_id, None)
+            run = self._runs.pop(run_id.int, None)
             if run is None:
                 return
-            ts, duration = self._stamp(run)
-            self._llm_event(run, ts, duration, None, None, None, {}, "error")
+            duration = (_perf() - run.t0) * 1000.0
+            self._llm_event(run, duration, None, None, None, {}, "error")
             self._error(run, error, run.event_id)
             _mark(error)
             if self._is_lone(run):
@@ -594,7 +591,6 @@ class AgentLogCallback(BaseCallbackHandler):
     def _llm_event(
         self,
         run: _Run,
-        ts: int,
         duration: float,
         answer: Any,
         tokens_in: int | None,
@@ -602,12 +598,15 @@ class AgentLogCallback(BaseCallbackHandler):
         meta: dict[str, Any],
         status: str,
     ) -> None:
-        body: dict[str, Any] = {"prompt": self._prompt(run)}
+        prompt = run.extra
+        if isinstance(prompt, list) and len(prompt) == 1:
+            prompt = prompt[0]
+        body: dict[str, Any] = {"prompt": prompt}
         if answer is not None:
             body["response"] = answer
         run.scope.handle._emit(
             run.event_id or new_id(),
-            ts,
+            run.start,
             _LLM_CALL,
             m.dumps(body, run.root.memo),
             run.name,
@@ -652,11 +651,11 @@ class AgentLogCallback(BaseCallbackHandler):
         except Exception as exc:
             self._internal(exc)
 
-    def _tool_call(self, run: _Run, ts: int, duration: float, status: str) -> None:
+    def _tool_call(self, run: _Run, duration: float, status: str) -> None:
         args, call_id = run.extra
         run.scope.handle._emit(
             run.event_id or new_id(),
-            ts,
+            run.start,
             _TOOL_CALL,
             args,
             run.name,
@@ -669,13 +668,13 @@ class AgentLogCallback(BaseCallbackHandler):
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            run = self._runs.pop(run_id, None)
+            run = self._runs.pop(run_id.int, None)
             if run is None:
                 return
-            ts, duration = self._stamp(run)
+            duration = (_perf() - run.t0) * 1000.0
             raw, failed = m.tool_output(output)
             content = _text(raw, run.root.memo)
-            self._tool_call(run, ts, duration, "error" if failed else "ok")
+            self._tool_call(run, duration, "error" if failed else "ok")
             handle = run.scope.handle
             if failed:  # the tool turned its exception into a message for the model
                 handle.error(
@@ -694,17 +693,17 @@ class AgentLogCallback(BaseCallbackHandler):
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            run = self._runs.pop(run_id, None)
+            run = self._runs.pop(run_id.int, None)
             if run is None:
                 return
-            ts, duration = self._stamp(run)
+            duration = (_perf() - run.t0) * 1000.0
             kind = self._classify(error)
             if kind in ("command", "bubble", "interrupt"):
-                self._tool_call(run, ts, duration, "ok")
+                self._tool_call(run, duration, "ok")
                 if kind == "interrupt":
                     self._interrupt(run, error)
                 return
-            self._tool_call(run, ts, duration, "error")
+            self._tool_call(run, duration, "error")
             self._error(run, error, run.event_id)
             _mark(error)
             if self._is_lone(run):
@@ -802,7 +801,7 @@ def _tool_link() -> Any:
         return None
     for handler in getattr(manager, "handlers", ()):
         if isinstance(handler, AgentLogCallback):
-            run = handler._runs.get(parent)
+            run = handler._runs.get(parent.int)
             if run is not None and run.event_id is not None:
                 return run.scope.handle, run.event_id
     return None

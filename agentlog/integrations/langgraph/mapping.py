@@ -247,10 +247,18 @@ def handoff_back(output: Any) -> str | None:
     package marks it by appending a `transfer_back_to_<agent>` tool call and its
     answer to the worker's messages.
     """
-    messages = output.get("messages") if isinstance(output, Mapping) else None
-    if not isinstance(messages, Sequence) or isinstance(messages, str):
+    # dict and list first: ABC checks cost a call each, and this runs at every node's end
+    if output.__class__ is dict or isinstance(output, Mapping):
+        messages = output.get("messages")
+    else:
         return None
-    for msg in list(messages)[-2:]:
+    if messages.__class__ is list:
+        last = messages[-2:]
+    elif isinstance(messages, Sequence) and not isinstance(messages, str):
+        last = list(messages)[-2:]
+    else:
+        return None
+    for msg in last:
         for call in attr(msg, "tool_calls") or ():
             name = call.get("name") if isinstance(call, Mapping) else None
             if isinstance(name, str) and name.startswith(_BACK) and len(name) > len(_BACK):
@@ -260,9 +268,12 @@ def handoff_back(output: Any) -> str | None:
 
 def commands_in(output: Any) -> list[Any]:
     """The `Command`s a node returned (one, or several in a list/tuple)."""
-    if type(output).__name__ == "Command":
+    cls = output.__class__
+    if cls is dict:  # a state update, the usual case
+        return []
+    if cls.__name__ == "Command":
         return [output]
-    if isinstance(output, list | tuple):
+    if isinstance(output, (list, tuple)):  # a constant tuple: no union built per call
         return [o for o in output if type(o).__name__ == "Command"]
     return []
 
@@ -283,9 +294,12 @@ def resume_value(inputs: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def state_update(output: Any) -> Any:
-    """What a node wrote to the state: its update dict, or its commands' updates."""
-    cmds = commands_in(output)
+def state_update(output: Any, cmds: list[Any] | None = None) -> Any:
+    """What a node wrote to the state: its update dict, or its commands' updates.
+
+    `cmds` are `commands_in(output)` when the caller has them already."""
+    if cmds is None:
+        cmds = commands_in(output)
     if cmds:
         updates = [c.update for c in cmds if getattr(c, "update", None) is not None]
         if len(updates) == 1:
@@ -342,7 +356,10 @@ def is_node(
         return False
     if metadata.get("langgraph_node") != name or name == "__start__":
         return False  # __start__ only writes the input (already the USER_INPUT)
-    return any(t.startswith("graph:step:") for t in tags)
+    for tag in tags:  # noqa: SIM110  (no generator and its frame: this runs for every chain)
+        if tag.startswith("graph:step:"):
+            return True
+    return False
 
 
 def graph_path(ns: str | None) -> tuple[str, ...]:
