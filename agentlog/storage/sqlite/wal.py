@@ -41,7 +41,9 @@ class BackgroundCheckpoints:
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler that closes the store may run while this thread is in
+        # after_commit (handlers run on the main thread, between its bytecodes).
+        self._lock = threading.RLock()
         self.runs = 0  # checkpoints the thread has completed (for tests and benchmarks)
 
     def pending_frames(self) -> int | None:
