@@ -29,10 +29,10 @@ from agentlog.storage.sql.rows import (
     ROW_OUTPUT,
     ROW_REASONING,
     ROW_SESSION,
-    ROW_STATUS,
     ROW_TS,
-    ROW_TYPE,
+    event_end_us,
     missing_sessions_of_rows,
+    row_is_error,
     session_row,
 )
 from agentlog.storage.sql.teams import only_team, owners
@@ -211,15 +211,13 @@ def _fold(rows: Sequence[Sequence[Any]], first_rid: int, last_rid: int) -> _Agg:
     """One session's new rows as the increments of its aggregates, a column at a time (the
     sums, minima and maxima run in C; a Python loop over rows cost ~1.3 µs a row)."""
     cols = list(zip(*rows, strict=True))
-    ts, statuses, types = cols[ROW_TS], cols[ROW_STATUS], cols[ROW_TYPE]
-    errors = [st == "error" or ty == "ERROR" for st, ty in zip(statuses, types, strict=True)]
-    ended = [t + int(d * 1000) for t, d in zip(ts, cols[ROW_DURATION], strict=True) if d and d > 0]
-    last = max(ts)
+    ts = cols[ROW_TS]
+    errors = list(map(row_is_error, rows))
     agg = _Agg(
         count=len(rows),
         errors=sum(errors),
         first=min(ts),
-        last=last,
+        last=max(ts),
         input_tokens=sum(filter(None, cols[ROW_INPUT])),
         output_tokens=sum(filter(None, cols[ROW_OUTPUT])),
         # Added in order, one at a time (as each event's cost is added to the session's):
@@ -230,11 +228,11 @@ def _fold(rows: Sequence[Sequence[Any]], first_rid: int, last_rid: int) -> _Agg:
         reasoning=sum(filter(None, cols[ROW_REASONING])),
         first_rid=first_rid,
         last_rid=last_rid,
-        end=max(last, max(ended)) if ended else last,
+        end=max(map(event_end_us, ts, cols[ROW_DURATION])),
     )
     agents = cols[ROW_AGENT]
     if agents[0] and agents.count(agents[0]) == len(agents):  # the usual batch: one agent
-        agg.agents[agents[0]] = [agg.count, agg.errors, agg.first, last]
+        agg.agents[agents[0]] = [agg.count, agg.errors, agg.first, agg.last]
         return agg
     for agent, err, t in zip(agents, errors, ts, strict=True):
         if agent:
