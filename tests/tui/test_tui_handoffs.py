@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import Label
+from textual.widgets import Label, Static
 from tui_fixture import DEMO_NOW
 from tui_screen import screen_text, settle
 
@@ -147,7 +147,10 @@ async def test_export_dialog_labels_its_choices_and_shows_where_and_a_button(
         lines = screen_text(app).splitlines()
         assert any("●  NDJSON" in line and "○  Filtered view" in line for line in lines)
         assert any("○  JSON" in line and "●  Whole session" in line for line in lines)
-        assert str(tmp_path) in screen_text(app)
+        # the full path the file goes to (a long one wraps over lines on screen)
+        where = str(app.screen.query_one("#x-where", Static).render())
+        assert where == f"→ {tmp_path / 'nightly-eval-summarize-tickets.ndjson'}", where
+        assert "→ /" in screen_text(app)
         clicked = await pilot.click("#x-go", offset=(2, 0))  # the Export button
         await settle(pilot)
         assert clicked, screen_text(app)

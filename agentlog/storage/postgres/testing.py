@@ -1,12 +1,15 @@
 """Throwaway PostgreSQL stores for tests and benchmarks: each in its own schema, dropped on close.
 
-Every test gets a fresh schema in the database named by
+Every test gets a schema of its own in the database named by
 AGENTLOG_TEST_POSTGRES_URL (never a database shared across tests), so tests
-stay independent and can run side by side.
+stay independent and can run side by side. Migrating a new schema takes most
+of a second, so a closed store's schema is emptied (TRUNCATE) and handed to
+the next store of the same process; what is left over is dropped at exit.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import uuid
@@ -64,24 +67,105 @@ def connect_to_schema(schema: str) -> Any:
 
 
 def temporary_store(pool_size: int = 4) -> PostgresStore:
-    """A `PostgresStore` in a new schema that `close()` drops."""
+    """A `PostgresStore` in a schema of its own, emptied or dropped when it closes."""
     from agentlog.storage.postgres.store import PostgresStore
 
     class TemporaryPostgresStore(PostgresStore):
+        _partitions: frozenset[str] = frozenset()  # as opened: see _recycle
+
         def close(self) -> None:
             owner = self._owner and not self._pool.closed
             super().close()
             if owner:
-                # Dropped beside the next test (about 80 ms each); a non-daemon thread,
-                # so the interpreter waits for it before exiting.
-                threading.Thread(target=drop_schema, args=(self._target.schema or "",)).start()
+                # Emptied now (tens of ms), so the very next store finds it.
+                _recycle(self._target.schema or "", self._partitions)
 
-    url, schema = new_schema_url()
+    with _spare_lock:
+        schema = _spare.pop() if _spare else None
+    url = with_schema(base_url(), schema) if schema else None
+    if url is None:
+        url, schema = new_schema_url()
     try:
-        return TemporaryPostgresStore(url, pool_size=pool_size)
+        store = TemporaryPostgresStore(url, pool_size=pool_size)
+        store._partitions = _partitions(schema or "")
+        return store
     except BaseException:
-        drop_schema(schema)
+        drop_schema(schema or "")
         raise
+
+
+# Schemas at the latest migration, emptied, waiting for the next temporary store.
+_spare: list[str] = []
+_spare_lock = threading.Lock()
+_SPARES_KEPT = 4
+
+
+def _partitions(schema: str) -> frozenset[str]:
+    """The partitions in `schema` (a store made new ones for the months it was sent)."""
+    with connect_to_schema(schema) as conn:
+        return frozenset(
+            name
+            for (name,) in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = %s AND c.relispartition AND c.relkind IN ('r', 'p')",
+                (schema,),
+            )
+        )
+
+
+def _recycle(schema: str, partitions: frozenset[str]) -> None:
+    """Empty a closed temporary store's schema for the next one, or drop it.
+
+    The months' partitions the store made for what it was sent are dropped; a
+    schema missing one it opened with (retention dropped it) is dropped whole.
+    """
+    import psycopg
+    from psycopg import sql
+
+    from agentlog.storage.postgres.migrations import MIGRATIONS_TABLE
+
+    try:
+        now = _partitions(schema)
+        if not partitions <= now:
+            raise LookupError(schema)
+        with psycopg.connect(base_url(), autocommit=True) as conn:
+            for name in sorted(now - partitions):
+                conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))
+            tables = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                    " AND c.relname <> %s",
+                    (schema, MIGRATIONS_TABLE),
+                )
+            ]
+            if tables:
+                conn.execute(
+                    sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                        sql.SQL(", ").join(sql.Identifier(schema, name) for name in tables)
+                    )
+                )
+    except Exception:
+        drop_schema(schema)
+        return
+    with _spare_lock:
+        if len(_spare) < _SPARES_KEPT:
+            _spare.append(schema)
+            return
+    drop_schema(schema)
+
+
+@atexit.register
+def _drop_spares() -> None:
+    with _spare_lock:
+        left = list(_spare)
+        _spare.clear()
+    for schema in left:
+        try:
+            drop_schema(schema)
+        except Exception:
+            pass
 
 
 __all__ = ["ENV", "base_url", "drop_schema", "new_schema_url", "temporary_store", "with_schema"]
