@@ -7,8 +7,8 @@ PY ?= .venv/bin/python
 venv:  ## a virtual environment with every extra
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[team,langgraph,mcp,otel,dev]'
 
-test:  ## the whole suite
-	$(PY) -m pytest -q
+test:  ## the whole suite, in three processes
+	$(PY) -m pytest -q -n 3
 
 lint:  ## ruff lint and the format check CI runs
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
