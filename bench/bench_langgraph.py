@@ -22,7 +22,7 @@ loaded machine moves it less: the handler's own CPU per graph run (every
 callback on one thread, those a graph makes on its worker threads included).
 
 Run: .venv/bin/python bench/bench_langgraph.py [--rounds 30] [--runs 20] [--replays 2000]
-     [--flush-rounds] [--only react|supervisor|slow]
+     [--flush-rounds] [--only react|supervisor|slow] [--latency MS ...]
 """
 
 from __future__ import annotations
@@ -321,7 +321,14 @@ def main() -> None:
         help="flush the writer between rounds (default: it commits on its own clock, as in use)",
     )
     parser.add_argument("--only", choices=("react", "supervisor", "slow"), action="append")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        action="append",
+        help="ms the fake model takes to answer in the 'slow' graph (repeatable; default 20)",
+    )
     args = parser.parse_args()
+    latencies = args.latency or [20.0]
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
     log = AgentLog(tmp / "bench.db")
     handler = AgentLogCallback(log)
@@ -337,7 +344,14 @@ def main() -> None:
             "supervisor + 2 workers (7 LLM calls, 4 tools), instant fake model",
             supervisor,
         ),
-        ("slow", "the same ReAct agent, fake model answering in 20 ms", lambda: react_agent(0.02)),
+        *(
+            (
+                "slow",
+                f"the same ReAct agent, fake model answering in {ms:g} ms",
+                lambda ms=ms: react_agent(ms / 1000),
+            )
+            for ms in latencies
+        ),
     )
     print(
         f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} cpus,"
