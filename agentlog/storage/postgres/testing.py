@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL stores for tests and benchmarks: each in its own schema, dropped on close.
+"""Throwaway PostgreSQL stores for tests and benchmarks: each in its own schema, emptied on close.
 
 Every test gets a schema of its own in the database named by
 AGENTLOG_TEST_POSTGRES_URL (never a database shared across tests), so tests
@@ -81,36 +81,42 @@ def temporary_store(pool_size: int = 4) -> PostgresStore:
                 _recycle(self._target.schema or "", self._partitions)
 
     with _spare_lock:
-        schema = _spare.pop() if _spare else None
-    url = with_schema(base_url(), schema) if schema else None
-    if url is None:
+        spare = _spare.pop() if _spare else None
+    if spare is not None:
+        schema, partitions = spare
+        url = with_schema(base_url(), schema)
+    else:
         url, schema = new_schema_url()
+        partitions = None
     try:
         store = TemporaryPostgresStore(url, pool_size=pool_size)
-        store._partitions = _partitions(schema or "")
+        if partitions is None:
+            with connect_to_schema(schema) as conn:
+                partitions = frozenset(_tables(conn, schema, partitions=True))
+        store._partitions = partitions
         return store
     except BaseException:
-        drop_schema(schema or "")
+        drop_schema(schema)
         raise
 
 
-# Schemas at the latest migration, emptied, waiting for the next temporary store.
-_spare: list[str] = []
+# Schemas at the latest migration, emptied, waiting for the next temporary store,
+# with the partitions they hold.
+_spare: list[tuple[str, frozenset[str]]] = []
 _spare_lock = threading.Lock()
 _SPARES_KEPT = 4
 
 
-def _partitions(schema: str) -> frozenset[str]:
-    """The partitions in `schema` (a store made new ones for the months it was sent)."""
-    with connect_to_schema(schema) as conn:
-        return frozenset(
-            name
-            for (name,) in conn.execute(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = %s AND c.relispartition AND c.relkind IN ('r', 'p')",
-                (schema,),
-            )
+def _tables(conn: Any, schema: str, *, partitions: bool) -> list[str]:
+    """The tables in `schema`: its partitions (months a store made), or the others."""
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relispartition = %s",
+            (schema, partitions),
         )
+    ]
 
 
 def _recycle(schema: str, partitions: frozenset[str]) -> None:
@@ -119,27 +125,18 @@ def _recycle(schema: str, partitions: frozenset[str]) -> None:
     The months' partitions the store made for what it was sent are dropped; a
     schema missing one it opened with (retention dropped it) is dropped whole.
     """
-    import psycopg
     from psycopg import sql
 
     from agentlog.storage.postgres.migrations import MIGRATIONS_TABLE
 
     try:
-        now = _partitions(schema)
-        if not partitions <= now:
-            raise LookupError(schema)
-        with psycopg.connect(base_url(), autocommit=True) as conn:
+        with connect_to_schema(schema) as conn:
+            now = frozenset(_tables(conn, schema, partitions=True))
+            if not partitions <= now:
+                raise LookupError(schema)
             for name in sorted(now - partitions):
                 conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))
-            tables = [
-                name
-                for (name,) in conn.execute(
-                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-                    " AND c.relname <> %s",
-                    (schema, MIGRATIONS_TABLE),
-                )
-            ]
+            tables = [t for t in _tables(conn, schema, partitions=False) if t != MIGRATIONS_TABLE]
             if tables:
                 conn.execute(
                     sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
@@ -151,7 +148,7 @@ def _recycle(schema: str, partitions: frozenset[str]) -> None:
         return
     with _spare_lock:
         if len(_spare) < _SPARES_KEPT:
-            _spare.append(schema)
+            _spare.append((schema, partitions))
             return
     drop_schema(schema)
 
@@ -161,7 +158,7 @@ def _drop_spares() -> None:
     with _spare_lock:
         left = list(_spare)
         _spare.clear()
-    for schema in left:
+    for schema, _ in left:
         try:
             drop_schema(schema)
         except Exception:
