@@ -171,6 +171,44 @@ def test_upsert_overwrites_fields(store, make):
     assert store.count_sessions(SessionQuery(text="first")) == 0
 
 
+def test_one_write_of_new_and_known_sessions(store, make):
+    """Many sessions in one write (the SDK's commit of many short runs): the new ones are
+    created, the known ones overwritten, an id given twice ends as its last version."""
+    known = make.session(title="alpha before", created_at=make.at(1))
+    store.write(sessions=[known])
+    twice = make.session(title="gamma first")
+    new = [make.session(title=f"beta {n}", created_at=make.at(10 + n)) for n in range(5)]
+    untitled = make.session()
+    store.write(
+        sessions=[
+            *new[:2],
+            known.model_copy(update={"title": "alpha after", "created_at": make.at(5)}),
+            *new[2:],
+            untitled,
+        ],
+        events=[make.event(s.id) for s in new],
+    )
+    store.write(
+        sessions=[
+            twice,
+            new[0],
+            twice.model_copy(update={"title": "gamma last", "status": SessionStatus.COMPLETED}),
+        ]
+    )
+    assert store.count_sessions(SessionQuery()) == 8
+    got = store.get_session(known.id)
+    assert got.title == "alpha after"
+    assert got.created_at == make.at(1)  # created_at only moves earlier
+    assert store.count_sessions(SessionQuery(text="beta")) == 5
+    assert store.count_sessions(SessionQuery(text="alpha")) == 1
+    assert store.count_sessions(SessionQuery(text="before")) == 0
+    last = store.get_session(twice.id)
+    assert (last.title, last.status) == ("gamma last", SessionStatus.COMPLETED)
+    assert store.count_sessions(SessionQuery(text="first")) == 0
+    assert [store.get_session(s.id).event_count for s in new] == [1] * 5
+    assert store.get_session(untitled.id).title == ""
+
+
 def test_update_session(store, make):
     s = make.session(title="old", tags=["a"])
     store.write(sessions=[s])
