@@ -207,6 +207,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
+def sub_sessions(n: int, complete: bool = True) -> str:
+    """'1 sub-session', '3 sub-sessions'; '2,000+ sub-sessions' when only some were counted."""
+    return plural(n, "sub-session") if complete else f"{n:,}+ sub-sessions"
+
+
 SHORT_ID = 13  # "0190a1b2-c3d4": a UUIDv7's millisecond clock, as `tail` prints it
 
 

@@ -16,12 +16,15 @@ from agentlog.present import (
     ago,
     duration,
     event_name,
+    plural,
     session_state,
     short_ids,
     state_glyph,
+    sub_sessions,
     tokens,
     type_glyph,
 )
+from agentlog.storage.tree import TreeTotals
 
 TYPE_STYLE = {kind.value: type_glyph(kind)[1] for kind in EventType}
 STATUS_STYLE = {
@@ -207,6 +210,28 @@ def session_fields(
     ]
 
 
+def tree_fields(t: TreeTotals) -> list[tuple[str, object]]:
+    """`sessions show`'s rows for a session with sub-sessions: the whole tree's totals."""
+    subs = sub_sessions(t.sub_sessions, t.complete)
+    return [
+        (
+            "tree",
+            f"this session and {subs}: {plural(t.events, 'event')}, {plural(t.errors, 'error')}",
+        ),
+        (
+            "tree tokens",
+            tokens(
+                t.input_tokens,
+                t.output_tokens,
+                t.cache_read_tokens,
+                t.cache_creation_tokens,
+                t.reasoning_tokens,
+            ),
+        ),
+        ("tree cost", f"${t.cost_usd:.4f}"),
+    ]
+
+
 def event_line(event: Event, *, with_session: bool = False) -> Text:
     """One event as one line of text (for `tail`)."""
     line = Text(format_ts(event.timestamp)[11:23] + " ", style="dim")
@@ -234,4 +259,5 @@ __all__ = [
     "event_line",
     "session_columns",
     "session_fields",
+    "tree_fields",
 ]

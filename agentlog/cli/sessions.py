@@ -36,7 +36,7 @@ from agentlog.cli.output import (
     print_rows,
     write_line,
 )
-from agentlog.cli.render import session_columns, session_fields
+from agentlog.cli.render import session_columns, session_fields, tree_fields
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import (
@@ -49,6 +49,7 @@ from agentlog.model import (
 )
 from agentlog.present import plural
 from agentlog.storage.base import SessionQuery, SessionSort, iter_sessions
+from agentlog.storage.tree import session_tree_totals
 
 M = TypeVar("M")
 
@@ -158,14 +159,20 @@ def show(ctx: typer.Context, session: SessionArg, json: JsonOpt = False) -> None
     store = get_store(ctx)
     summary = store.get_session(resolve_session_id(store, session))
     children = store.list_sessions(SessionQuery(parent_session_id=summary.id, limit=100))
+    # A supervisor's tokens are on its workers' sessions: add the whole tree's totals.
+    tree = session_tree_totals(store, summary) if children.items else None
     fmt = output_format(json)
     if fmt is Format.JSON:
         doc = summary.to_json_dict() | {"children": [c.id for c in children.items]}
+        if tree is not None and tree.sub_sessions:
+            doc["tree"] = tree.to_json_dict()
         print_json(doc)
         return
     fields = session_fields(summary, stale_after=stale_after(ctx))
     if children.items:
         fields.append(("child sessions", [c.id for c in children.items]))
+    if tree is not None and tree.sub_sessions:
+        fields += tree_fields(tree)
     print_object(summary, fmt, fields=fields)
 
 

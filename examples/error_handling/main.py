@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import argparse
 import operator
+import sys
 from typing import Annotated, Any, TypedDict
 
-from langchain.agents import create_agent
-from langchain_core.messages import AnyMessage, HumanMessage
-from langchain_core.tools import ToolException, tool
-from langgraph.graph import START, StateGraph
-from langgraph.graph.message import add_messages
-from langgraph.types import RetryPolicy
+try:  # the example's own dependencies: `agentlog[langgraph]` alone does not bring them
+    from langchain.agents import create_agent
+    from langchain_core.messages import AnyMessage, HumanMessage
+    from langchain_core.tools import ToolException, tool
+    from langgraph.graph import START, StateGraph
+    from langgraph.graph.message import add_messages
+    from langgraph.types import RetryPolicy
+except ModuleNotFoundError as exc:
+    sys.exit(
+        f"This example needs {exc.name}, which is not installed: pip install 'agentlog[examples]'"
+    )
 
 from agentlog import AgentLog
 from agentlog.integrations.langgraph import AgentLogCallback

@@ -10,10 +10,16 @@ else changes.
 from __future__ import annotations
 
 import argparse
+import sys
 
-from langchain.agents import create_agent
-from langchain_core.messages import HumanMessage
-from langchain_core.tools import tool
+try:  # the example's own dependencies: `agentlog[langgraph]` alone does not bring them
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+    from langchain_core.tools import tool
+except ModuleNotFoundError as exc:
+    sys.exit(
+        f"This example needs {exc.name}, which is not installed: pip install 'agentlog[examples]'"
+    )
 
 from agentlog import AgentLog
 from agentlog.integrations.langgraph import AgentLogCallback

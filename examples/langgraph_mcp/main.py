@@ -14,9 +14,14 @@ import asyncio
 import sys
 from pathlib import Path
 
-from langchain.agents import create_agent
-from langchain_core.messages import HumanMessage
-from mcp import Client, StdioServerParameters
+try:  # the example's own dependencies: `agentlog[langgraph]` alone does not bring them
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+    from mcp import Client, StdioServerParameters
+except ModuleNotFoundError as exc:
+    sys.exit(
+        f"This example needs {exc.name}, which is not installed: pip install 'agentlog[examples,mcp]'"
+    )
 
 import agentlog.mcp
 from agentlog import AgentLog

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import orjson
+import pytest
 
 from agentlog.cli.output import cell, fit_columns
 from agentlog.cli.render import session_columns
@@ -128,6 +129,27 @@ def test_show(cli, demo):
     assert demo.sessions["child"] in result.stdout
     doc = cli.json("sessions", "show", demo.sessions["triage"])
     assert doc["event_count"] > 10 and doc["children"] == [demo.sessions["child"]]
+
+
+def test_show_adds_the_trees_totals_when_there_are_sub_sessions(cli, demo, store):
+    triage, child = (store.get_session(demo.sessions[k]) for k in ("triage", "child"))
+    doc = cli.json("sessions", "show", triage.id)
+    # the session's own keys are as they were; the tree is one more key
+    assert set(doc) == set(triage.to_json_dict()) | {"children", "tree"}
+    assert doc["input_tokens"] == triage.input_tokens
+    tree = doc["tree"]
+    assert (tree["sessions"], tree["sub_sessions"], tree["complete"]) == (2, 1, True)
+    for key in ("input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens"):
+        assert tree[key] == getattr(triage, key) + getattr(child, key)
+    assert tree["events"] == triage.event_count + child.event_count
+    assert tree["cost_usd"] == pytest.approx(triage.cost_usd + child.cost_usd)
+    text = cli.ok("sessions", "show", triage.id).stdout
+    assert "this session and 1 sub-session:" in text
+    tokens = triage.input_tokens + child.input_tokens
+    assert re.search(rf"tree tokens +{tokens:,} in", text)
+    # a session without sub-sessions shows and answers as before
+    assert "tree" not in cli.json("sessions", "show", child.id)
+    assert "tree tokens" not in cli.ok("sessions", "show", child.id).stdout
 
 
 def test_show_latest_and_unknown(cli):

@@ -157,3 +157,37 @@ def test_ci_gate_is_green_on_the_baseline_and_red_on_a_regression(tmp_path: Path
     assert "FAIL cost+10%: cost rose 242%" in red.stdout
     assert (tmp_path / "failed-run.ndjson.gz").exists()
     assert 'failures="3"' in (tmp_path / "gate.xml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("langgraph_basic", "examples"),
+        ("langgraph_multi_agent", "examples"),
+        ("error_handling", "examples"),
+        ("langgraph_mcp", "examples,mcp"),
+    ],
+)
+def test_an_example_missing_its_extra_says_what_to_install(name, extra, db):
+    """With `agentlog[langgraph]` alone (no langchain), one line names the install command."""
+    script = str(EXAMPLES / name / "main.py")
+    # An import finder that answers for langchain as Python does where it is not installed.
+    hide = f"""
+import runpy, sys
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "langchain":
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+
+sys.meta_path.insert(0, NotInstalled())
+sys.argv = [{script!r}]
+runpy.run_path({script!r}, run_name="__main__")
+"""
+    done = _run([sys.executable, "-c", hide], db)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line == (
+        f"This example needs langchain, which is not installed: pip install 'agentlog[{extra}]'"
+    )

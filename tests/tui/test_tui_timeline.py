@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from datetime import timedelta
 
 import orjson
@@ -447,3 +448,85 @@ async def test_mcp_messages_say_which_way_they_went(demo, size) -> None:
         text = screen_text(app)
         assert "→ initialize" in text and "← initialize" in text  # request out, answer back
         assert "→ tools/call" in text and "← tools/call" in text
+
+
+def supervisor_tree(store) -> tuple[Session, list[Session]]:
+    """A live supervisor's session (hand-offs, no model calls) over two workers, one nested."""
+    ids = Ids(0x0444)
+    root = Session(
+        id=ids(),
+        title="research_supervisor",
+        status=SessionStatus.ACTIVE,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    a = Session(id=ids(), title="research_expert", parent_session_id=root.id, created_at=NOW)
+    b = Session(id=ids(), title="math_expert", parent_session_id=root.id, created_at=NOW)
+    store.write(sessions=[root, a, b])
+
+    def call(session: Session, n: int, tokens: tuple[int, int], cost: float) -> Event:
+        return Event(
+            id=ids(),
+            session_id=session.id,
+            timestamp=NOW + timedelta(seconds=n),
+            type=EventType.LLM_CALL,
+            agent_id=session.title,
+            name="gpt-4o",
+            input_tokens=tokens[0],
+            output_tokens=tokens[1],
+            cost_usd=cost,
+        )
+
+    store.write(
+        events=[
+            Event(
+                id=ids(),
+                session_id=root.id,
+                timestamp=NOW,
+                type=EventType.HANDOFF,
+                agent_id="supervisor",
+                content="to research_expert",
+            ),
+            call(a, 1, (1000, 200), 0.01),
+            call(b, 2, (30, 4), 0.0023),
+        ]
+    )
+    return root, [a, b]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_header_shows_the_whole_trees_tokens_on_a_supervisors_session(
+    sqlite_store, size
+) -> None:
+    store = sqlite_store
+    root, (a, _) = supervisor_tree(store)
+    app = open_app(store, root.id, now=NOW)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        facts = screen_text(app).splitlines()[1]
+        # first on the line, so it is never what a narrow terminal cuts off
+        assert facts.startswith(" with 2 sub-sessions: 1,234 tok  $0.0123")
+        assert "0 tok" not in facts.split("$0.0123")[0]
+        # the session is live: a poll walks the tree again, and finds a new, nested worker
+        grandchild = Session(id=str(uuid.UUID(int=0x7E57)), parent_session_id=a.id, created_at=NOW)
+        store.write(sessions=[grandchild])
+        store.write(
+            events=[
+                Event(
+                    session_id=grandchild.id,
+                    timestamp=NOW + timedelta(seconds=3),
+                    type=EventType.ERROR,
+                    input_tokens=6,
+                    cost_usd=0.0001,
+                )
+            ]
+        )
+        app.screen._poll()
+        await settle(pilot)
+        facts = screen_text(app).splitlines()[1]
+        assert facts.startswith(" with 3 sub-sessions: 1,240 tok  $0.0124  1 error")
+    # a worker's own header has no tree line: it has no sub-sessions
+    app = open_app(store, a.id, now=NOW)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert "sub-sessions:" not in screen_text(app).splitlines()[1]

@@ -16,8 +16,9 @@ from textual.widgets import Input, Static
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, SessionSummary
-from agentlog.present import plural, session_state
+from agentlog.present import plural, session_state, sub_sessions
 from agentlog.storage.base import EventQuery, SessionQuery, event_key
+from agentlog.storage.tree import TreeTotals, session_tree_totals
 from agentlog.tui import render
 from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import (
@@ -41,11 +42,26 @@ class SessionLoaded(Message):
 
 
 @dataclass
+class TreeLoaded(Message):
+    """The totals of the session and every sub-session below it."""
+
+    totals: TreeTotals
+
+
+@dataclass
 class JumpTarget(Message):
     """An event to move to (a parent or child), or why there is none."""
 
     event: Event | None
     note: str = ""
+
+
+def _spend(tokens: int, cached: int, cost_usd: float) -> str:
+    """`1,234 tok (800 cached)  $0.0123`: what a session (or a tree of them) spent."""
+    text = f"{render.count(tokens)} tok"
+    if cached:
+        text += f" ({render.count(cached)} cached)"
+    return f"{text}  {render.cost(cost_usd)}"
 
 
 class TimelineScreen(Screen[None]):
@@ -83,6 +99,8 @@ class TimelineScreen(Screen[None]):
         self.session_id = session_id
         self.select = select  # (timestamp_us, id) of the event to open at
         self.session: SessionSummary | None = None
+        # The session with its sub-sessions (`tree` is taken: DOMNode.tree), once walked.
+        self.tree_totals: TreeTotals | None = None
         self.filter = EventFilter()
         self.total = 0
         self._children_of: str | None = None
@@ -121,12 +139,17 @@ class TimelineScreen(Screen[None]):
     # ------------------------------------------------------------ session header
     @work(thread=True, exclusive=True, group="session-head")
     def _load_session(self) -> None:
+        store = agentlog_app(self).store
         try:
-            session = agentlog_app(self).store.get_session(self.session_id)
+            session = store.get_session(self.session_id)
+            self.post_message(SessionLoaded(session))
+            # Then the sub-sessions' totals (a walk of the tree, bounded): the header shows
+            # the session's own line first and the previous totals until these arrive.
+            totals = session_tree_totals(store, session)
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        self.post_message(SessionLoaded(session))
+        self.post_message(TreeLoaded(totals))
 
     @on(SessionLoaded)
     def _session_loaded(self, message: SessionLoaded) -> None:
@@ -146,9 +169,21 @@ class TimelineScreen(Screen[None]):
                     timeline.selected, timeline.session_start, timeline.search_term
                 )
         timeline.set_agents(s.agents)
+        self._show_head()
+
+    @on(TreeLoaded)
+    def _tree_loaded(self, message: TreeLoaded) -> None:
+        self.tree_totals = message.totals
+        self._show_head()
+
+    def _show_head(self) -> None:
+        s, timeline = self.session, self.timeline
+        if s is None:
+            return
         state = session_state(s, agentlog_app(self).now(), agentlog_app(self).stale_after)
         icon, style = render.STATUS_STYLE.get(state, ("?", "white"))
-        # Two lines, so neither the agents nor the way up to the parent is ever cut off.
+        # Two lines, so neither the agents nor the way up to the parent is ever cut off
+        # (nor, on a session with sub-sessions, what the whole tree spent).
         title = Text()
         if s.parent_session_id:  # first, so a long title is what gets cut, never the way up
             title.append("↑ sub-session (u: parent)  ", style="dim")
@@ -162,7 +197,16 @@ class TimelineScreen(Screen[None]):
         )
         title.no_wrap, title.overflow = True, "ellipsis"
         facts = Text()
-        if s.agents:  # first: on a narrow screen the counts give way, never the agents
+        tree = self.tree_totals
+        if tree is not None and tree.sub_sessions:
+            # First of all: a supervisor's own session holds the hand-offs, its workers'
+            # sub-sessions hold the model calls; its own count alone would read 0 tok.
+            facts.append(f"with {sub_sessions(tree.sub_sessions, tree.complete)}: ", style="dim")
+            facts.append(_spend(tree.tokens, tree.cache_read_tokens, tree.cost_usd), style="bold")
+            if tree.errors:
+                facts.append("  " + plural(tree.errors, "error"), style="red")
+            facts.append("  ")
+        if s.agents:  # then: on a narrow screen the counts give way, never the agents
             facts.append("agents: ", style="dim")
             for i, agent in enumerate(s.agents):
                 facts.append(", " if i else "", style="dim")
@@ -179,16 +223,7 @@ class TimelineScreen(Screen[None]):
                 "  ",
                 (render.duration(s.duration_ms), "cyan"),
                 "  ",
-                (
-                    f"{render.count(s.input_tokens + s.output_tokens)} tok"
-                    + (
-                        f" ({render.count(s.cache_read_tokens)} cached)"
-                        if s.cache_read_tokens
-                        else ""
-                    )
-                    + f"  {render.cost(s.cost_usd)}",
-                    "dim",
-                ),
+                (_spend(s.input_tokens + s.output_tokens, s.cache_read_tokens, s.cost_usd), "dim"),
             )
         )
         facts.no_wrap, facts.overflow = True, "ellipsis"
