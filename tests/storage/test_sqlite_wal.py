@@ -74,3 +74,30 @@ def test_a_store_writing_past_the_threshold_checkpoints_beside_its_writer(tmp_pa
     again = SQLiteStore(tmp_path / "s.db")
     assert again.get_session(s.id).event_count == 400
     again.close()
+
+
+def test_the_wal_gives_back_a_bursts_size_once_a_checkpoint_lets_it_start_over(
+    tmp_path, monkeypatch
+):
+    """A burst grows the WAL; once a checkpoint has copied it all, the next write starts it
+    over and the file is cut to `WAL_KEEP_BYTES` instead of keeping its peak while open."""
+    from agentlog.storage.sqlite import conn
+
+    monkeypatch.setattr(conn, "WAL_KEEP_BYTES", 256 * 1024)
+    store = SQLiteStore(tmp_path / "s.db")
+    monkeypatch.setattr(store._db.checkpoints, "_threshold", 10**9)  # no background copy
+    wal = tmp_path / "s.db-wal"
+    s = Session(title="burst")
+    burst = [
+        Event(session_id=s.id, type=EventType.LOG, content=f"line {k} " + "z" * 3000)
+        for k in range(600)
+    ]
+    store.write([s], burst)
+    peak = wal.stat().st_size
+    assert peak > 1024 * 1024
+    with store._db.lock:
+        store._db.writer().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    store.write([], [Event(session_id=s.id, type=EventType.LOG, content="after")])
+    assert wal.stat().st_size <= 256 * 1024
+    assert store.get_session(s.id).event_count == 601
+    store.close()

@@ -45,6 +45,12 @@ MMAP_BYTES = 0
 # backstop, four times further on.
 WAL_CHECKPOINT_PAGES = 4000
 BACKSTOP_PAGES = 4 * WAL_CHECKPOINT_PAGES
+# What the WAL file keeps of its size once a checkpoint lets the writer start it over:
+# a burst grows it past the threshold while a checkpoint copies (~75 MB for 100,000
+# events), and without a limit the file stays that size for as long as the store is
+# open (a server, a long agent). Twice a checkpoint's worth, so steady ingest, which
+# wraps at about that size, does not shrink and regrow it on every cycle.
+WAL_KEEP_BYTES = 2 * WAL_CHECKPOINT_PAGES * 4096
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Primary result codes (sqlite3.h); extended codes carry them in the low byte.
@@ -254,6 +260,7 @@ class Connections:
         if self._writer is None:
             self._writer = self._new(False)
             self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+            self._writer.execute(f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
         return self._writer
 
     @contextlib.contextmanager
