@@ -181,9 +181,9 @@ class SQLiteStore(EventReads, SQLSessionReads):
         if not sessions and not rows:
             return WriteResult(errors=errors)
         with self._db.transaction() as conn:
-            changed: list[SessionKey] = w.upsert_sessions(
-                conn, sessions, self.team_id, self.user_id
-            )
+            changed: list[SessionKey] = [
+                (w.upsert_session(conn, s, self.team_id, self.user_id), s.id) for s in sessions
+            ]
             sids = list({row[ROW_SESSION] for row in rows})
             known, several = resolve_sessions(w.session_teams(conn, sids, self.team_id), sids)
             if several:

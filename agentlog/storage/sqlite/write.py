@@ -81,44 +81,21 @@ def _fts_replace_session(conn: sqlite3.Connection, rid: int, title: str, descrip
 
 def insert_session(conn: sqlite3.Connection, s: Session, team: str, created_by: str | None) -> None:
     """Insert `s` as team `team`'s (a team key: `NO_TEAM` for none)."""
-    insert_sessions(conn, [(s, team, created_by)])
-
-
-def insert_sessions(
-    conn: sqlite3.Connection, placed: Sequence[tuple[Session, str, str | None]]
-) -> None:
-    """Insert new sessions, each `(session, team key, created_by)`, with one statement per
-    table (a commit of many short runs writes dozens at once)."""
-    rows = []
-    for s, team, created_by in placed:
-        row = session_row(s)
-        row["team_id"] = team
-        row["created_by"] = created_by
-        rows.append(row)
-    cols = ", ".join(rows[0])
-    conn.executemany(
-        f"INSERT INTO sessions ({cols}) VALUES ({','.join('?' * len(rows[0]))})",
-        [tuple(row.values()) for row in rows],
+    row = session_row(s)
+    row["team_id"] = team
+    row["created_by"] = created_by
+    cols = ", ".join(row)
+    cur = conn.execute(
+        f"INSERT INTO sessions ({cols}) VALUES ({','.join('?' * len(row))})", list(row.values())
     )
-    conn.executemany(
+    rid = cur.lastrowid
+    assert rid is not None  # an INSERT that returned sets it
+    conn.execute(
         "INSERT INTO session_stats (team_id, session_id, activity_at) VALUES (?, ?, ?)",
-        [(row["team_id"], row["id"], row["created_at"]) for row in rows],
+        (team, s.id, row["created_at"]),
     )
-    # A new session's rid has no full-text row: deleting a session deletes its row.
-    conn.executemany(
-        "INSERT INTO sessions_fts (rowid, title, description)"
-        " SELECT rid, ?, ? FROM sessions WHERE id = ? AND team_id = ?",
-        [
-            (
-                normalize_for_index(row["title"]),
-                normalize_for_index(row["description"]),
-                row["id"],
-                row["team_id"],
-            )
-            for row in rows
-            if row["title"] or row["description"]
-        ],
-    )
+    if row["title"] or row["description"]:
+        _fts_replace_session(conn, rid, row["title"], row["description"])
 
 
 def upsert_session(
@@ -142,44 +119,7 @@ def upsert_session(
     ).fetchone()
     if old is None:
         insert_session(conn, s, team, by)
-    else:
-        _update_session(conn, s, team, old)
-    return team
-
-
-def upsert_sessions(
-    conn: sqlite3.Connection, sessions: Sequence[Session], scope: str | None, user: str | None
-) -> list[tuple[str, str]]:
-    """`upsert_session` of each of `sessions`, in order; the new ones inserted together.
-    Returns the (team key, id) each was written under."""
-    ids = [s.id for s in sessions]
-    if len(sessions) < 2 or len(set(ids)) < len(ids):  # one, or an id twice: one at a time
-        return [(upsert_session(conn, s, scope, user), s.id) for s in sessions]
-    if scope is not None:
-        placed = [(s, scope, user) for s in sessions]
-    else:
-        found = session_teams(conn, ids, None)
-        placed = [(s, s.team_id or only_team(found.get(s.id, ())), s.created_by) for s in sessions]
-    stored: dict[tuple[str, str], tuple[Any, ...]] = {}
-    for part in chunks(ids):
-        for team, sid, *old in conn.execute(
-            "SELECT team_id, id, rid, title, description, created_at, updated_at FROM sessions"
-            f" WHERE id IN ({','.join('?' * len(part))})",
-            list(part),
-        ):
-            stored[(team, sid)] = tuple(old)
-    new = [p for p in placed if (p[1], p[0].id) not in stored]
-    if new:
-        insert_sessions(conn, new)
-    for s, team, _ in placed:
-        old = stored.get((team, s.id))
-        if old is not None:
-            _update_session(conn, s, team, old)
-    return [(team, s.id) for s, team, _ in placed]
-
-
-def _update_session(conn: sqlite3.Connection, s: Session, team: str, old: Sequence[Any]) -> None:
-    """Overwrite stored session `old` (rid, title, description, created_at, updated_at)."""
+        return team
     rid, title, description, created, updated = old
     row = session_row(s)
     row["created_at"] = min(created, row["created_at"])
@@ -196,6 +136,7 @@ def _update_session(conn: sqlite3.Connection, s: Session, team: str, old: Sequen
     )
     if (title, description) != (row["title"], row["description"]):
         _fts_replace_session(conn, rid, row["title"], row["description"])
+    return team
 
 
 # ---------------------------------------------------------------- events
@@ -403,10 +344,9 @@ def create_missing_sessions(
 ) -> None:
     """Create team `team`'s untitled active session for each session id in the event `rows`
     not in `known`."""
-    missing = missing_sessions_of_rows(rows, known)
-    if missing:
-        insert_sessions(conn, [(session, team, user_id) for session in missing.values()])
-        known.update(dict.fromkeys(missing, team))
+    for sid, session in missing_sessions_of_rows(rows, known).items():
+        insert_session(conn, session, team, user_id)
+        known[sid] = team
 
 
 def delete_session_rows(conn: sqlite3.Connection, team: str, session_id: str, rid: int) -> int:
