@@ -3,7 +3,8 @@
 `AgentLog()` writes to the local store (or the server when one is configured);
 it owns one sink on the process-wide writer (`writer.py`), whose thread opens
 the store lazily, so constructing an `AgentLog` never touches the disk or the
-network and never raises into the agent.
+network. It raises only on a set-up mistake (a store URL of no known kind, a bad
+redaction pattern); after that, never into the agent.
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ class AgentLog:
         else:
             self.url = settings.db
             open_transport = functools.partial(_open_local, settings.db)
+        if not remote and store is None:
+            from agentlog.storage import check_store_url
+
+            check_store_url(self.url)  # a mistyped scheme is a set-up error, as a bad pattern is
         self._sink = _w.Sink(
             open_transport=open_transport,
             group_rows=_w.MAX_BATCH_EVENTS if remote else _w.GROUP_ROWS,

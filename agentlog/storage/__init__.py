@@ -8,6 +8,7 @@ opens that file; `postgresql://…` the PostgreSQL backend (extra `team`);
 from __future__ import annotations
 
 import os
+import re
 
 from agentlog.storage.base import (
     EventQuery,
@@ -46,8 +47,35 @@ def open_store(
         return _sealed(PostgresStore(url))
     from agentlog.storage.sqlite.store import SQLiteStore
 
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    path = sqlite_path(url)
     return _sealed(SQLiteStore(path, read_only=read_only, synchronous=_synchronous()))
+
+
+# A URL's scheme (two characters or more: `C://` is a Windows drive, not a scheme).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def check_store_url(url: str) -> None:
+    """UsageError unless `url` is a kind of store `open_store` opens (checked, not opened)."""
+    if not url.startswith(("http://", "https://", "postgresql://", "postgres://")):
+        sqlite_path(url)
+
+
+def sqlite_path(url: str) -> str:
+    """The SQLite file a path or `sqlite:///PATH` names. Any other URL is a UsageError: a
+    mistyped scheme (`htp://`, `postgress://`) would otherwise become a directory named
+    after it with a new database inside, and the command would report success."""
+    from agentlog.errors import UsageError
+
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    scheme = _SCHEME.match(url)
+    if scheme is not None:
+        raise UsageError(
+            f"{scheme.group()} is not a kind of store; give a file path, sqlite:///PATH,"
+            " postgresql://HOST/DB or http(s)://SERVER"
+        )
+    return url
 
 
 def _sealed(store: Store) -> Store:
@@ -96,8 +124,10 @@ __all__ = [
     "SessionQuery",
     "Store",
     "StoreInfo",
+    "check_store_url",
     "event_cursor",
     "iter_events",
     "iter_sessions",
     "open_store",
+    "sqlite_path",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from agentlog.cli.app import app
@@ -59,3 +60,40 @@ def test_a_server_without_a_scheme_is_an_error_not_a_new_database(tmp_path, monk
     assert result.exit_code != 0
     assert "AGENTLOG_SERVER is 'agentlog.example.com', which has no scheme" in result.stderr
     assert list(tmp_path.iterdir()) == []  # no SQLite file named after the host
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "htp://nowhere", "sessions", "list"],
+        ["--db", "postgress://user:secret@host/db", "stats"],
+        ["--db", "sqlite://x.db", "sessions", "list"],
+        ["migrate", "--to", "htps://nowhere"],
+    ],
+)
+def test_a_store_url_of_no_known_kind_is_an_error_not_a_new_database(
+    tmp_path, monkeypatch, demo_db, args
+) -> None:
+    """A mistyped scheme once became a folder named after it with a database inside (a
+    `migrate --to htp://...` copied every session there and reported success)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("AGENTLOG_DB", str(demo_db))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    scheme = args[1].split("://")[0] if args[0] == "--db" else "htps"
+    assert result.stderr.strip().splitlines() == [
+        f"agentlog: error: {scheme}:// is not a kind of store; give a file path,"
+        " sqlite:///PATH, postgresql://HOST/DB or http(s)://SERVER"
+    ]
+    assert "secret" not in result.output
+    assert list(cwd.iterdir()) == []
+
+
+def test_sqlite_urls_and_paths_still_open(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for db in ("plain.db", "sqlite:///url.db", str(tmp_path / "absolute.db")):
+        result = CliRunner().invoke(app, ["--db", db, "sessions", "list", "--json"])
+        assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["absolute.db", "plain.db", "url.db"]

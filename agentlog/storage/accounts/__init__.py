@@ -296,10 +296,10 @@ def open_accounts(url: str) -> AccountStore:
         return postgres_accounts.PostgresAccounts(url)
     if url.startswith(("http://", "https://")):
         raise UsageError("--db must be a database, not a server URL")
+    from agentlog.storage import sqlite_path
     from agentlog.storage.accounts.sqlite import SQLiteAccounts
 
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    return SQLiteAccounts(path)
+    return SQLiteAccounts(sqlite_path(url))
 
 
 __all__ = [
