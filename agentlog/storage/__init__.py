@@ -21,6 +21,10 @@ from agentlog.storage.base import (
     iter_sessions,
 )
 
+# The URLs `open_store` opens that are not SQLite files.
+SERVER_SCHEMES = ("http://", "https://")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
 
 def open_store(
     url: str | None = None, *, api_key: str | None = None, read_only: bool = False
@@ -33,11 +37,11 @@ def open_store(
         settings = Settings.load()
         url = settings.store_url()
         api_key = api_key or settings.api_key
-    if url.startswith(("http://", "https://")):
+    if url.startswith(SERVER_SCHEMES):
         from agentlog.storage.remote import RemoteStore
 
         return RemoteStore(url, api_key=api_key)
-    if url.startswith(("postgresql://", "postgres://")):
+    if url.startswith(POSTGRES_SCHEMES):
         try:
             from agentlog.storage.postgres.store import PostgresStore
         except ImportError as exc:
@@ -57,7 +61,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
 
 def check_store_url(url: str) -> None:
     """UsageError unless `url` is a kind of store `open_store` opens (checked, not opened)."""
-    if not url.startswith(("http://", "https://", "postgresql://", "postgres://")):
+    if not url.startswith(SERVER_SCHEMES + POSTGRES_SCHEMES):
         sqlite_path(url)
 
 
@@ -119,6 +123,8 @@ def _synchronous() -> str:
 
 
 __all__ = [
+    "POSTGRES_SCHEMES",
+    "SERVER_SCHEMES",
     "EventQuery",
     "Page",
     "SessionQuery",

@@ -285,7 +285,9 @@ class AccountStore(Protocol):
 
 def open_accounts(url: str) -> AccountStore:
     """The account store that lives beside the event store at `url`."""
-    if url.startswith(("postgresql://", "postgres://")):
+    from agentlog.storage import POSTGRES_SCHEMES, SERVER_SCHEMES, sqlite_path
+
+    if url.startswith(POSTGRES_SCHEMES):
         try:
             from agentlog.storage.accounts import postgres as postgres_accounts
         except ImportError:
@@ -294,9 +296,8 @@ def open_accounts(url: str) -> AccountStore:
                 "run `agentlog serve` on a SQLite file (--db PATH)"
             ) from None
         return postgres_accounts.PostgresAccounts(url)
-    if url.startswith(("http://", "https://")):
+    if url.startswith(SERVER_SCHEMES):
         raise UsageError("--db must be a database, not a server URL")
-    from agentlog.storage import sqlite_path
     from agentlog.storage.accounts.sqlite import SQLiteAccounts
 
     return SQLiteAccounts(sqlite_path(url))
