@@ -15,6 +15,11 @@ and the machine's whole bill for agentlog is its graph threads' CPU plus the wri
 CPU per recorded run over the whole phase (final flush included). The report says
 where the writer's CPU fell and in how many agentlog blocks a commit landed.
 
+The floor: LangChain's dispatch to the do-nothing handler plus plain sqlite3 storing the
+same rows again (a fresh file with the store's events table, indexes and full-text index, in the
+writer's batches): the least any recorder keeping every event searchable on disk costs, and
+agentlog's total as a ratio of the graph at that floor.
+
 Then the handler alone: one run's callbacks, recorded from the real graph, are
 replayed straight into `AgentLogCallback` (and into the do-nothing handler) on
 one thread, so LangChain's dispatch and the graph are out of the figure and a
@@ -29,7 +34,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -42,10 +49,13 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from agentlog import AgentLog
 from agentlog.integrations.langgraph import AgentLogCallback
 from agentlog.integrations.langgraph.testing import ScriptedChatModel, reply
 from agentlog.sdk import writer as sdk_writer
+from bench.ceiling import raw_schema
 
 warnings.simplefilter("ignore")
 
@@ -206,6 +216,44 @@ def replayed(log: AgentLog, graph: Any, replays: int) -> tuple[float, float, flo
     return statistics.median(mine), statistics.median(bare), statistics.median(wrote), len(calls)
 
 
+_COLUMNS = (
+    "id, session_id, ts, type, agent_id, name, status, parent_id, duration_ms,"
+    " input_tokens, output_tokens, cost_usd, metadata, content"
+)
+
+
+def raw_store_cpu(db: Path, events: int, batch: int) -> float:
+    """CPU seconds plain `sqlite3` takes to store the latest `events` rows of `db` again.
+
+    The same rows the SDK stored, into a fresh file with the store's events table,
+    its secondary indexes and full-text index, in `batch`-event transactions as the
+    writer commits them: what any recorder that keeps each event searchable on disk
+    pays at the least (sessions, checks and queues not counted)."""
+    src = sqlite3.connect(db)
+    rows = src.execute(
+        f"SELECT {_COLUMNS} FROM events ORDER BY rid DESC LIMIT ?", (events,)
+    ).fetchall()[::-1]
+    src.close()
+    insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({','.join('?' * 14)})"
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = raw_schema(Path(tmp) / "floor.db")
+        t0 = time.thread_time()
+        for lo in range(0, len(rows), batch):
+            chunk = rows[lo : lo + batch]
+            conn.execute("BEGIN")
+            cur = conn.executemany(insert, chunk)
+            last = conn.execute("SELECT max(rid) FROM events").fetchone()[0]
+            first = last - cur.rowcount + 1
+            conn.executemany(
+                "INSERT INTO events_fts (rowid, name, content) VALUES (?, ?, ?)",
+                [(first + k, r[5], r[13]) for k, r in enumerate(chunk)],
+            )
+            conn.execute("COMMIT")
+        spent = time.thread_time() - t0
+        conn.close()
+    return spent
+
+
 def _ratios(samples: dict[str, list[Block]], a: str, b: str, what: str) -> list[float]:
     """Round by round, variant `a`'s figure over `b`'s, minus one (runs per block are equal)."""
     return [
@@ -219,7 +267,9 @@ def _spread(values: list[float]) -> str:
     return f"{q[1] * 100:+5.1f}% [{q[0] * 100:+.1f}, {q[2] * 100:+.1f}]"
 
 
-def compare(label: str, graph: Any, variants: dict[str, Any], log: AgentLog, args: Any) -> None:
+def compare(
+    label: str, graph: Any, variants: dict[str, Any], log: AgentLog, db: Path, args: Any
+) -> None:
     """Interleaved rounds of every variant on one graph; prints what the user and the machine pay."""
     for config in variants.values():  # warm up every path once
         timed(graph, config, 3, _writer_clock())
@@ -290,6 +340,18 @@ def compare(label: str, graph: Any, variants: dict[str, Any], log: AgentLog, arg
         f" {dispatch * 100:+.1f}%, handler (agentlog - noop) {handler * 100:+.1f}%,"
         f" writer thread {writer_run / base * 100:+.1f}%"
     )
+    # The floor: LangChain's dispatch to a do-nothing handler plus plain sqlite3 storing the
+    # same rows (no sessions, no checks): what a recorder keeping every event costs at least.
+    stored = log.written - written_start
+    raw_run = raw_store_cpu(db, stored, log._sink.batch_size) / recorded
+    floor = dispatch + raw_run / base
+    median_total = statistics.median(total)
+    print(
+        f"  floor: dispatch {dispatch * 100:+.1f}% + plain sqlite3 storing the same"
+        f" {stored / recorded:.0f} events a run ({raw_run * 1e6:.0f} µs, {raw_run / base * 100:+.1f}%)"
+        f" = {floor * 100:+.1f}%; agentlog's total {median_total * 100:+.1f}% is"
+        f" {(1 + median_total) / (1 + floor):.3f}x the graph at the floor"
+    )
     outside = writer_total - sum(in_blocks.values())
     print(
         f"  writer thread: {writer_total * 1000:.1f} ms cpu for {recorded} runs"
@@ -330,7 +392,8 @@ def main() -> None:
     args = parser.parse_args()
     latencies = args.latency or [20.0]
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
-    log = AgentLog(tmp / "bench.db")
+    db = tmp / "bench.db"
+    log = AgentLog(db)
     handler = AgentLogCallback(log)
     variants = {
         "none": {},
@@ -361,7 +424,7 @@ def main() -> None:
     )
     for key, label, build in graphs:
         if not args.only or key in args.only:
-            compare(label, build(), variants, log, args)
+            compare(label, build(), variants, log, db, args)
     replays = [
         (label, build)
         for key, label, build in (
