@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
-from agentlog.otel.mapping import TOKEN_DETAIL_KEYS
+from agentlog.otel.mapping import TITLE_KEY, TOKEN_DETAIL_KEYS
 
 _OPERATION = {
     EventType.LLM_CALL: "chat",
@@ -168,7 +168,7 @@ def session_to_otlp(
         if parent:
             span["parentSpanId"] = str(parent)
         spans[span_id] = span
-    resource = {"service.name": "agentlog", "agentlog.session.title": session.title}
+    resource = {"service.name": "agentlog", TITLE_KEY: session.title}
     return {
         "resourceSpans": [
             {

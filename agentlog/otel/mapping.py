@@ -17,6 +17,7 @@ import orjson
 from agentlog.fastcheck import event_of
 from agentlog.model import (
     MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
     Event,
     EventStatus,
     EventType,
@@ -30,6 +31,8 @@ OTEL_NAMESPACE = uuid.UUID("6f3d1c2e-8a4b-5c7d-9e0f-a1b2c3d4e5f6")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "langfuse.session.id")
+# The session's title, as agentlog's export writes it (a resource attribute).
+TITLE_KEY = "agentlog.session.title"
 
 # Token details, the current GenAI names first (open-telemetry/semantic-conventions-genai,
 # reference/reports/inference-span.md at 0724e29c), then what producers still send:
@@ -411,9 +414,14 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
         # Only a root span describes the session: a later batch of child spans
         # must not overwrite its title or status (writes upsert sessions).
         ended = not named  # a named conversation outlives one trace
+        # agentlog's own export (`otel send`, `export --format otlp`) names the title in
+        # the resource; without it the conversation's name or the root span's stands in.
+        title = a.get(TITLE_KEY, span.resource.get(TITLE_KEY))
         session = Session(
             id=session_id,
-            title=str(named or span.name)[:200],
+            title=(
+                title[:MAX_TITLE_CHARS] if isinstance(title, str) else str(named or span.name)[:200]
+            ),
             status=(
                 SessionStatus.FAILED
                 if failed

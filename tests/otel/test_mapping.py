@@ -163,3 +163,14 @@ def test_children_join_the_session_named_in_their_batch() -> None:
     mapped = map_spans([child, root])
     assert len({e.session_id for e in mapped.events}) == 1
     assert next(iter(mapped.sessions.values())).title == "c-9"
+
+
+def test_session_title_attribute_wins_over_the_root_span_name() -> None:
+    """agentlog's own export names the title in the resource; another producer may use a span."""
+    on_resource = _span("eee19b7ec3c1b174", "ls", {})
+    on_resource.resource = {"service.name": "agentlog", "agentlog.session.title": "Fix the build"}
+    assert map_spans([on_resource]).sessions.popitem()[1].title == "Fix the build"
+    on_span = _span("eee19b7ec3c1b174", "ls", {"agentlog.session.title": "Triage"})
+    assert map_spans([on_span]).sessions.popitem()[1].title == "Triage"
+    plain = _span("eee19b7ec3c1b174", "ls", {})
+    assert map_spans([plain]).sessions.popitem()[1].title == "ls"

@@ -162,5 +162,24 @@ def test_native_session_exports_and_reimports(tmp_path: Path) -> None:
             (EventType.TOOL_CALL, "-la"),
             (EventType.LOG, "done"),
         ]
+        # The title travels as the resource's agentlog.session.title, not as a span name.
+        assert target.get_session(session.id).title == "native"
     finally:
         target.close()
+
+
+def test_sent_session_keeps_its_title(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    """`otel send` to another store's receiver, then read back: the title is the session's."""
+    from agentlog.model import Event, EventType, Session
+
+    source = open_store(str(tmp_path / "s.db"))
+    try:
+        session = Session(title="Refactor the parser " + "x" * 300)
+        source.write(
+            [session],
+            [Event(session_id=session.id, type=EventType.LLM_CALL, name="claude", content="hi")],
+        )
+        assert send_otlp(source, Selection(all=True), receiver.url).requests == 1
+    finally:
+        source.close()
+    assert receiver.store.get_session(session.id).title == session.title
