@@ -22,7 +22,7 @@ from typing import IO, Any
 import orjson
 
 from agentlog.batchcheck import line_event
-from agentlog.errors import InvalidInput
+from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import MAX_BATCH_BYTES
 from agentlog.transfer.fileio import format_from_name
 from agentlog.transfer.records import FORMAT_NAME, FORMAT_VERSION, check_version, upgrade
@@ -39,6 +39,8 @@ MAX_LINE_BYTES = MAX_BATCH_BYTES
 EVENT_RUN = 1_000  # event lines read the fast way, handed on (and checked) together
 CSV_REQUIRED = ("id", "session_id", "timestamp", "type")
 _SURROGATE = re.compile("[\udc80-\udcff]")
+# The same words as `import --from langfuse|phoenix` for an empty file (a usage error, exit 2).
+EMPTY = "the file is empty; expected an AgentLog export (NDJSON, JSON or CSV)"
 
 
 class FormatError(InvalidInput):
@@ -101,7 +103,7 @@ def detect_format(stream: IO[bytes], name: str | None = None) -> str:
         raise _stream_error(exc, "the start") from None
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
-        raise FormatError("the file is empty: there is nothing to import")
+        raise UsageError(EMPTY)
     if text[:1] == b"{":
         first = text.split(b"\n", 1)[0]
         try:
@@ -160,7 +162,7 @@ def read_ndjson(stream: IO[bytes], *, decode_events: bool = False) -> Iterator[I
     up to `EVENT_RUN` consecutive lines, one Item each (`Item.run`: decoded by
     `batchcheck.line_event`, no dict built); every other line as `Item.data`, as without
     it. A run is handed on before the next other line, at the end and before a read error."""
-    lineno = 0
+    lineno = blank = 0
     version = None
     lines: list[int] = []  # the run of event lines read the fast way so far
     sources: list[bytes] = []
@@ -176,6 +178,8 @@ def read_ndjson(stream: IO[bytes], *, decode_events: bool = False) -> Iterator[I
         if not line:
             if lines:
                 yield _run_item(lines, sources, events)
+            if lineno == blank:
+                raise UsageError(EMPTY)
             return
         lineno += 1
         if decode_events and version == FORMAT_VERSION and len(line) <= MAX_LINE_BYTES:
@@ -209,6 +213,7 @@ def read_ndjson(stream: IO[bytes], *, decode_events: bool = False) -> Iterator[I
             )
             continue
         if line.isspace():  # (no copy of a long line, as strip() makes)
+            blank += 1
             continue
         try:
             obj = orjson.loads(line)
@@ -278,6 +283,8 @@ def read_json(stream: IO[bytes]) -> Iterator[Item]:
         raw = stream.read()
     except _STREAM_ERRORS as exc:
         raise _stream_error(exc, "the start") from None
+    if not raw.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise UsageError(EMPTY)
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -360,8 +367,10 @@ def read_csv(stream: IO[bytes]) -> Iterator[Item]:
     reader = csv.reader(text, strict=True)
     try:
         header = next(reader)
+        while len(header) <= 1 and not "".join(header).strip():  # blank lines first
+            header = next(reader)
     except StopIteration:
-        raise FormatError("the CSV file is empty: there is nothing to import") from None
+        raise UsageError(EMPTY) from None
     except csv.Error as exc:
         raise FormatError(f"the CSV header cannot be read ({exc})") from None
     except _STREAM_ERRORS as exc:

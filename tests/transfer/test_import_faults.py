@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from agentlog.errors import UsageError
 from agentlog.model import MAX_CONTENT_BYTES, BatchError, Event, Session, WriteResult
 from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.sqlite.store import SQLiteStore
@@ -124,7 +125,6 @@ def test_invalid_utf8_line_is_rejected_with_its_position(store, tmp_path) -> Non
         ("json", HEADER + b'{"kind":"session"}\n{"kind":"event"}\n', "it is NDJSON"),
         ("ndjson", b'{"format":"agentlog","version":1,"sessions":[]}\n', "use --format json"),
         ("auto", b"hello world\n", "cannot tell the file's format"),
-        ("auto", b"", "the file is empty"),
         ("ndjson", b'{"format":"agentlog","version":7}\n', "newer than this AgentLog reads"),
         ("ndjson", b'{"format":"otherlog","version":1}\n', "not an AgentLog export"),
         ("json", b'{"format":"agentlog","sessions":[{"id":', "truncated or malformed"),
@@ -137,6 +137,15 @@ def test_unreadable_files_say_why(store, tmp_path, fmt: str, content: bytes, exp
     report = import_file(store, path, fmt=fmt)
     assert report.aborted and expected in report.aborted, report.aborted
     assert store.count_events(EventQuery()) == 0
+
+
+@pytest.mark.parametrize("fmt", ["auto", "ndjson", "json", "csv"])
+def test_an_empty_file_is_a_usage_error(store, tmp_path, fmt: str) -> None:
+    """Blank lines only count as empty: the user gave the wrong file, not a bad record."""
+    path = tmp_path / "in.dat"
+    path.write_bytes(b"\n \r\n")
+    with pytest.raises(UsageError, match="the file is empty"):
+        import_file(store, path, fmt=fmt)
 
 
 def test_csv_column_problems(store, tmp_path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from agentlog.storage.base import EventQuery
+from agentlog.storage.base import EventQuery, SessionQuery
 from agentlog.storage.sqlite.store import SQLiteStore
 from tests.support.portability import Cli, fill, lines
 
@@ -96,6 +96,31 @@ def test_import_of_a_missing_file_is_one_line(cli) -> None:
     result = cli("import", "/nonexistent/x.ndjson")
     assert result.exit_code == 2
     assert result.stderr.strip() == "agentlog: error: no such file: /nonexistent/x.ndjson"
+
+
+def test_import_of_an_empty_file_is_a_usage_error(cli, store, tmp_path) -> None:
+    """As `import --from langfuse` says it: one line, exit 2, whatever the format."""
+    for name, body in [
+        ("empty.ndjson", b""),
+        ("blank.ndjson", b"\n  \n\r\n"),
+        ("empty.json", b""),
+        ("empty.csv", b"\n"),
+        ("empty", b""),
+    ]:
+        (tmp_path / name).write_bytes(body)
+        result = cli("import", str(tmp_path / name))
+        assert result.exit_code == 2, (name, result.stdout, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr.strip() == (
+            "agentlog: error: the file is empty; expected an AgentLog export (NDJSON, JSON or CSV)"
+        ), name
+    assert cli("import", "-", input="\n\n").exit_code == 2
+    strict = cli("import", str(tmp_path / "blank.ndjson"), "--strict")
+    assert strict.exit_code == 2 and "the file is empty" in strict.stderr
+    with gzip.open(tmp_path / "empty.ndjson.gz", "wb"):
+        pass
+    assert cli("import", str(tmp_path / "empty.ndjson.gz")).exit_code == 2
+    assert store.count_sessions(SessionQuery()) == 0
 
 
 def test_share_command(cli, store, tmp_path) -> None:
