@@ -50,12 +50,13 @@ def import_cmd(
         ),
     ] = None,
     source: Annotated[
-        Literal["agentlog", "langfuse", "phoenix", "claude-code", "codex", "gemini"],
+        Literal["agentlog", "langfuse", "phoenix", "otlp", "claude-code", "codex", "gemini"],
         typer.Option(
             "--from",
             help="Whose export it is: AgentLog's own, a Langfuse trace/observation export, "
-            "a Phoenix span export (JSON or JSON lines), or a coding agent's transcripts "
-            "(claude-code, codex, gemini).",
+            "a Phoenix span export (JSON or JSON lines), OTLP JSON lines (as `export --format "
+            "otlp` writes; mapped as `otel receive` maps spans), or a coding agent's "
+            "transcripts (claude-code, codex, gemini).",
         ),
     ] = "agentlog",
     watch: Annotated[

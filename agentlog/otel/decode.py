@@ -159,6 +159,19 @@ def _hex_id(value: Any, size: int, field: str) -> str:
 def decode_json(data: bytes) -> list[Span]:
     try:
         doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise OTLPDecodeError(
+            f"body is not an OTLP JSON ExportTraceServiceRequest: {exc}"
+        ) from None
+    try:
+        return decode_request(doc)
+    except OTLPDecodeError as exc:
+        raise OTLPDecodeError(f"body is {exc.message}") from None
+
+
+def decode_request(doc: Any) -> list[Span]:
+    """The spans of one parsed OTLP JSON ExportTraceServiceRequest (a body, or a line of a file)."""
+    try:
         spans: list[Span] = []
         for rs in doc.get("resourceSpans", []) or []:
             resource = _json_attrs((rs.get("resource") or {}).get("attributes", []))
@@ -190,8 +203,6 @@ def decode_json(data: bytes) -> list[Span]:
                             scope=scope,
                         )
                     )
-    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise OTLPDecodeError(
-            f"body is not an OTLP JSON ExportTraceServiceRequest: {exc}"
-        ) from None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise OTLPDecodeError(f"not an OTLP JSON ExportTraceServiceRequest: {exc}") from None
     return spans

@@ -1,7 +1,8 @@
-"""`agentlog import --from langfuse|phoenix`: a peer's export into the store, with a report.
+"""`agentlog import --from langfuse|phoenix|otlp`: a peer's export into the store, with a report.
 
 The file is read whole (JSON document, API page or JSON lines), every record
-becomes spans (`langfuse`, `phoenix`), the spans map to sessions and events
+becomes spans (`langfuse`, `phoenix`; `otlp`: each line an OTLP JSON request, as
+`export --format otlp` writes), the spans map to sessions and events
 exactly as OTLP ingest maps them, and only then is anything written — in store
 batches, idempotently (ids derive from the peer's trace and span ids, so a second
 import of the same file adds nothing). A record that cannot be mapped is reported
@@ -17,22 +18,28 @@ from typing import Any
 
 import orjson
 
-from agentlog.errors import NotFound, UsageError
+from agentlog.errors import InvalidOTLP, NotFound, UsageError
 from agentlog.model import MAX_BATCH_EVENTS, SessionStatus
 from agentlog.otel import langfuse, phoenix
+from agentlog.otel.decode import decode_request
 from agentlog.otel.mapping import SESSION_KEYS, Mapped, Span, map_spans
 from agentlog.storage.base import Store
 from agentlog.transfer.fileio import open_input
 from agentlog.transfer.report import KEEP_PROBLEMS, ImportReport, Problem
 
-SOURCES = ("langfuse", "phoenix")
+SOURCES = ("langfuse", "phoenix", "otlp")
+_EXPECTED = {
+    "langfuse": "a langfuse export (JSON or JSON lines)",
+    "phoenix": "a phoenix export (JSON or JSON lines)",
+    "otlp": "OTLP JSON (one ExportTraceServiceRequest a line)",
+}
 
 
 def read_records(data: bytes, source: str) -> Iterator[tuple[str, Any]]:
     """(where, record) for each record of a JSON document, an API page or JSON lines."""
     text = data.lstrip()
     if not text:
-        raise UsageError(f"the file is empty; expected a {source} export (JSON or JSON lines)")
+        raise UsageError(f"the file is empty; expected {_EXPECTED[source]}")
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -52,7 +59,7 @@ def read_records(data: bytes, source: str) -> Iterator[tuple[str, Any]]:
         except orjson.JSONDecodeError as exc:
             if number == 1:
                 raise UsageError(
-                    f"the file is neither JSON nor JSON lines ({exc}); expected a {source} export"
+                    f"the file is neither JSON nor JSON lines ({exc}); expected {_EXPECTED[source]}"
                 ) from None
             yield f"line {number}", exc
 
@@ -78,9 +85,15 @@ def spans_from(data: bytes, source: str, report: ImportReport) -> tuple[list[Spa
                 raise ValueError(f"a record is a JSON object, got {type(record).__name__}")
             if source == "langfuse":
                 spans.extend(langfuse.spans_of(record, traces))
+            elif source == "otlp":
+                if not isinstance(record.get("resourceSpans"), list):
+                    raise ValueError(
+                        "not an OTLP JSON ExportTraceServiceRequest: no resourceSpans list"
+                    )
+                spans.extend(decode_request(record))
             else:
                 spans.append(phoenix.phoenix_span(record))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, InvalidOTLP) as exc:
             _reject(report, where, str(exc).splitlines()[0][:300], record)
             rejected.append(record if not isinstance(record, Exception) else None)
     return spans, rejected
@@ -146,7 +159,7 @@ def import_peer(
     strict: bool = False,
     rejects_path: str | None = None,
 ) -> ImportReport:
-    """Import a Langfuse or Phoenix export into `store` (see the module docstring)."""
+    """Import a Langfuse, Phoenix or OTLP JSON export into `store` (see the module docstring)."""
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     report = ImportReport(format=source, dry_run=dry_run, strict=strict)

@@ -41,6 +41,11 @@ CSV_REQUIRED = ("id", "session_id", "timestamp", "type")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 # The same words as `import --from langfuse|phoenix` for an empty file (a usage error, exit 2).
 EMPTY = "the file is empty; expected an AgentLog export (NDJSON, JSON or CSV)"
+# `export --format otlp` writes OTLP JSON lines; plain import would reject every line of it.
+OTLP_HINT = (
+    "is OTLP JSON (as `export --format otlp` writes), not an AgentLog export; "
+    "import it with: agentlog import --from otlp FILE"
+)
 
 
 class FormatError(InvalidInput):
@@ -243,6 +248,8 @@ def read_ndjson(stream: IO[bytes], *, decode_events: bool = False) -> Iterator[I
             )
             continue
         if version is None:
+            if "resourceSpans" in obj and "kind" not in obj:
+                raise UsageError(f"line {lineno} {OTLP_HINT}")
             if "format" in obj and "kind" not in obj:
                 if obj.get("format") != FORMAT_NAME:
                     raise FormatError(
@@ -307,6 +314,8 @@ def read_json(stream: IO[bytes]) -> Iterator[Item]:
         raise FormatError(
             f"the JSON document is truncated or malformed ({exc}); nothing was imported from it"
         ) from None
+    if isinstance(doc, dict) and "resourceSpans" in doc:
+        raise UsageError(f"the file {OTLP_HINT}")
     if not isinstance(doc, dict) or not isinstance(doc.get("sessions"), list):
         raise FormatError(
             'not an AgentLog JSON export: expected {"format": "agentlog", "sessions": [...]}'

@@ -281,3 +281,48 @@ def test_phoenix_spans_import_from_an_api_page(tmp_path) -> None:
     assert llm.parent_id == root.id
     again = orjson.loads(run(db, "--from", "phoenix", str(export), "--json").stdout)
     assert again["events"]["imported"] == 0 and again["events"]["duplicates"] == len(events)
+
+
+# ---------------------------------------------------------------- OTLP JSON
+def test_otlp_json_lines_import_as_otel_receive_would_store_them(tmp_path) -> None:
+    """`export --format otlp` read back with `import --from otlp`: ids, titles, types, content."""
+    from agentlog.model import Event, Session
+    from agentlog.storage import open_store
+    from agentlog.storage.base import EventQuery
+
+    source = open_store(str(tmp_path / "src.db"))
+    sessions = [Session(title="Plan the release"), Session(title="Fix the flaky test")]
+    for session in sessions:
+        call = Event(session_id=session.id, type=EventType.TOOL_CALL, name="ls", content="-la")
+        done = Event(session_id=session.id, type=EventType.LOG, content="ok", parent_id=call.id)
+        source.write([session], [call, done])
+    source.close()
+    out = tmp_path / "sessions.otlp.jsonl"
+    exported = CliRunner().invoke(
+        app,
+        ["--db", str(tmp_path / "src.db"), "export", "--all", "--format", "otlp", "-o", str(out)],
+    )
+    assert exported.exit_code == 0, exported.stderr
+    db = tmp_path / "a.db"
+    result = run(db, "--from", "otlp", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    report = orjson.loads(result.stdout)
+    assert report["sessions"]["imported"] == 2 and report["events"]["imported"] == 4
+    target = open_store(str(db))
+    try:
+        for session in sessions:
+            assert target.get_session(session.id).title == session.title
+            events = list(target.list_events(EventQuery(session_id=session.id)))
+            assert [(e.type, e.content) for e in events] == [
+                (EventType.TOOL_CALL, "-la"),
+                (EventType.LOG, "ok"),
+            ]
+    finally:
+        target.close()
+    again = orjson.loads(run(db, "--from", "otlp", str(out), "--json").stdout)
+    assert again["events"]["imported"] == 0  # ids derive from span ids: idempotent
+    (tmp_path / "bad.jsonl").write_bytes(
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "xyz"}]}]}]}\n'
+    )
+    bad = run(db, "--from", "otlp", str(tmp_path / "bad.jsonl"))
+    assert bad.exit_code == 1 and "traceId" in bad.stderr and "Traceback" not in bad.output

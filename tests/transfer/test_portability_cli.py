@@ -123,6 +123,33 @@ def test_import_of_an_empty_file_is_a_usage_error(cli, store, tmp_path) -> None:
     assert store.count_sessions(SessionQuery()) == 0
 
 
+def test_import_of_otlp_json_names_the_option_that_reads_it(cli, store, tmp_path) -> None:
+    """`export --format otlp` output given to plain `import`: one line, not a reject per line."""
+    source = SQLiteStore(tmp_path / "src.db")
+    fill(source, sessions=2, events=2)
+    source.close()
+    out = tmp_path / "sessions.otlp.jsonl"
+    assert (
+        Cli(tmp_path / "src.db")("export", "--all", "--format", "otlp", "-o", str(out)).exit_code
+        == 0
+    )
+    expected = (
+        "agentlog: error: line 1 is OTLP JSON (as `export --format otlp` writes), "
+        "not an AgentLog export; import it with: agentlog import --from otlp FILE"
+    )
+    for args in ([str(out)], [str(out), "--format", "ndjson"], [str(out), "--strict"]):
+        result = cli("import", *args)
+        assert result.exit_code == 2, (args, result.stdout, result.stderr)
+        assert result.stderr.strip() == expected, args
+    piped = cli("import", "-", input=out.read_text())
+    assert piped.exit_code == 2 and piped.stderr.strip() == expected
+    one = tmp_path / "one.json"
+    one.write_bytes(out.read_bytes().splitlines()[0])
+    result = cli("import", str(one))
+    assert result.exit_code == 2 and "is OTLP JSON" in result.stderr, result.stderr
+    assert store.count_sessions(SessionQuery()) == 0
+
+
 def test_share_command(cli, store, tmp_path) -> None:
     sessions = fill(store, sessions=2, events=2)
     out = tmp_path / "bug.ndjson.gz"
