@@ -68,18 +68,25 @@ def check_store_url(url: str) -> None:
 def sqlite_path(url: str) -> str:
     """The SQLite file a path or `sqlite:///PATH` names. Any other URL is a UsageError: a
     mistyped scheme (`htp://`, `postgress://`) would otherwise become a directory named
-    after it with a new database inside, and the command would report success."""
+    after it with a new database inside, and the command would report success. So is an
+    existing directory."""
     from agentlog.errors import UsageError
 
-    if url.startswith("sqlite:///"):
-        return url.removeprefix("sqlite:///")
-    scheme = _SCHEME.match(url)
+    path = url.removeprefix("sqlite:///")
+    scheme = None if path != url else _SCHEME.match(url)
     if scheme is not None:
         raise UsageError(
             f"{scheme.group()} is not a kind of store; give a file path, sqlite:///PATH,"
             " postgresql://HOST/DB or http(s)://SERVER"
         )
-    return url
+    if os.path.isdir(path):
+        # SQLite's own answer ("unable to open database file") reads as a missing or
+        # read-only folder, which an existing folder is not.
+        raise UsageError(
+            f"{path} is a directory; give a file name for the database,"
+            f" e.g. {os.path.join(path, 'agentlog.db')}"
+        )
+    return path
 
 
 def _sealed(store: Store) -> Store:

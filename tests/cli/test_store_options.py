@@ -97,3 +97,24 @@ def test_sqlite_urls_and_paths_still_open(tmp_path, monkeypatch) -> None:
         result = CliRunner().invoke(app, ["--db", db, "sessions", "list", "--json"])
         assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in tmp_path.glob("*.db")) == ["absolute.db", "plain.db", "url.db"]
+
+
+@pytest.mark.parametrize("how", ["env", "db", "sqlite-url", "migrate"])
+def test_a_store_path_that_is_a_directory_says_so(tmp_path, monkeypatch, demo_db, how) -> None:
+    """An existing folder given as the database was 'missing or not writable', which it is not."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("AGENTLOG_DB", str(folder) if how == "env" else str(demo_db))
+    args = {
+        "env": ["sessions", "list"],
+        "db": ["--db", str(folder), "sessions", "list"],
+        "sqlite-url": ["--db", f"sqlite:///{folder}", "sessions", "list"],
+        "migrate": ["migrate", "--to", str(folder)],
+    }[how]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"agentlog: error: {folder} is a directory; give a file name for the database,"
+        f" e.g. {folder / 'agentlog.db'}"
+    ]
+    assert list(folder.iterdir()) == []
