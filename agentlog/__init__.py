@@ -17,6 +17,7 @@ AGENTLOG_AUTO_INSTRUMENT=1 does it on import.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,7 +81,23 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-if os.environ.get("AGENTLOG_AUTO_INSTRUMENT", "").strip().lower() in ("1", "true", "yes"):
+def _auto_instrument_wanted() -> bool:
+    """AGENTLOG_AUTO_INSTRUMENT as every yes/no setting reads. A word it does not know is
+    said on stderr, not raised: an import cannot stop the program it is imported into."""
+    value = os.environ.get("AGENTLOG_AUTO_INSTRUMENT", "")
+    if not value.strip():
+        return False
+    from agentlog.config import parse_flag
+    from agentlog.errors import ConfigError
+
+    try:
+        return bool(parse_flag(value, "AGENTLOG_AUTO_INSTRUMENT"))
+    except ConfigError as exc:
+        print(f"agentlog: warning: {exc} (not instrumenting)", file=sys.stderr)
+        return False
+
+
+if _auto_instrument_wanted():
     from agentlog.integrations.auto import instrument as _auto_instrument
 
     _auto_instrument()

@@ -55,6 +55,37 @@ def server_url(value: str, source: str = "the server setting") -> str:
     )
 
 
+# A yes/no setting takes these words, in any case; anything else is refused, never read as yes.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+FLAG_WORDS = "1/0, true/false, yes/no or on/off"
+
+
+def parse_flag(value: Any, source: str, default: bool | None = False) -> bool | None:
+    """The one parser of a yes/no value (environment, config file, flag): empty is `default`,
+    a word it does not know a ConfigError naming `source` and the words it takes."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == "":
+        return default
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{source} is {value!r}; use {FLAG_WORDS}")
+
+
+def _flag_or_auto(value: Any, source: str) -> str:
+    """A check: auto (or empty), or a yes/no word; kept as auto, 1 or 0."""
+    if str(value).strip().lower() in ("", "auto"):
+        return "auto"
+    try:
+        return "1" if parse_flag(value, source) else "0"
+    except ConfigError:
+        raise ConfigError(f"{source} is {value!r}; use auto, {FLAG_WORDS}") from None
+
+
 def _presets(*choices: str) -> Any:
     """A check: a comma-separated list whose every item is one of `choices`."""
 
@@ -209,8 +240,8 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "serve.access_log",
-            int,
-            1,
+            bool,
+            True,
             "1: one JSON line per request on stdout (request id, route, status, duration, who); 0: none",
         ),
         Setting(
@@ -230,6 +261,7 @@ SETTINGS: dict[str, Setting] = {
             str,
             "auto",
             "Web sign-in cookies: auto = Secure over https; 1 = always (TLS ends at a proxy); 0 = never",
+            check=_flag_or_auto,
         ),
         Setting(
             "serve.db_wait_seconds",
@@ -323,7 +355,9 @@ def default_server_db_path() -> Path:
 
 
 def coerce_setting(setting: Setting, value: Any, source: str) -> Any:
-    if not (isinstance(value, setting.type) and not isinstance(value, bool)):
+    if setting.type is bool:
+        value = parse_flag(value, f"{setting.key} from {source}", setting.default)
+    elif not (isinstance(value, setting.type) and not isinstance(value, bool)):
         try:
             if setting.type is int:
                 value = int(str(value).replace("_", ""))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agentlog.config import Settings, data_dir
+from agentlog.config import Settings, data_dir, parse_flag
 from agentlog.errors import ConfigError, UsageError
 from agentlog.model import MAX_BATCH_BYTES
 
@@ -175,7 +175,7 @@ class ServerSettings:
             o.strip() for o in settings.get("serve.cors_origins").split(",") if o.strip()
         )
         if dev is None:
-            dev = os.environ.get(DEV_ENV, "") not in ("", "0", "false")
+            dev = bool(parse_flag(os.environ.get(DEV_ENV, ""), DEV_ENV))
         return cls(
             db=settings.server_db,
             host=settings.get("serve.host"),
@@ -195,17 +195,10 @@ class ServerSettings:
             usage_flush_seconds=settings.get("serve.usage_flush_seconds"),
             retention_interval_seconds=settings.get("serve.retention_interval_seconds"),
             retention_archive_dir=settings.get("serve.retention_archive_dir"),
-            cookie_secure=_flag(settings.get("serve.cookie_secure")),
+            # auto, 1 or 0: the setting's check refused any other word
+            cookie_secure={"1": True, "0": False}.get(settings.get("serve.cookie_secure")),
             oidc=OIDCSettings.from_settings(settings),
         )
 
     def with_(self, **changes: Any) -> ServerSettings:
         return replace(self, **changes)
-
-
-def _flag(text: str) -> bool | None:
-    """auto (or empty) -> None; 0/false/no/off -> False; anything else -> True."""
-    text = str(text).strip().lower()
-    if text in ("", "auto"):
-        return None
-    return text not in ("0", "false", "no", "off")

@@ -41,3 +41,22 @@ def test_show_prints_numbers_as_typed(empty_cli):
     out = empty_cli.ok("config", "show").stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("serve.port"))
     assert "8250" in line and "8,250" not in line
+
+
+def test_yes_no_settings_take_the_usual_words_and_refuse_others(empty_cli, monkeypatch):
+    """AGENTLOG_SERVE_COOKIE_SECURE=perhaps was read as yes."""
+    monkeypatch.setenv("AGENTLOG_SERVE_COOKIE_SECURE", "perhaps")
+    result = empty_cli("config", "get", "serve.cookie_secure")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "agentlog: error: serve.cookie_secure from AGENTLOG_SERVE_COOKIE_SECURE is 'perhaps';"
+        " use auto, 1/0, true/false, yes/no or on/off"
+    ]
+    monkeypatch.setenv("AGENTLOG_SERVE_COOKIE_SECURE", "On")
+    assert empty_cli.ok("config", "get", "serve.cookie_secure").stdout == "1\n"
+    monkeypatch.delenv("AGENTLOG_SERVE_COOKIE_SECURE")
+    assert "use 1/0, true/false" in empty_cli.fails(
+        1, "config", "set", "serve.access_log", "perhaps"
+    )
+    empty_cli.ok("config", "set", "serve.access_log", "off")
+    assert empty_cli.json("config", "get", "serve.access_log")["value"] is False

@@ -85,3 +85,42 @@ def test_every_oidc_setting_reaches_the_server(monkeypatch):
     for name in names:
         assert getattr(loaded, name) != getattr(OIDCSettings(), name), name
     assert loaded.domain_teams == (("example.com", "acme"),)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[("1", True), ("YES", True), (" on ", True), ("True", True)],
+        *[("0", False), ("no", False), ("OFF", False), ("false", False)],
+        *[("auto", None), ("", None)],
+    ],
+)
+def test_cookie_secure_takes_the_usual_yes_no_words(monkeypatch, value, expected):
+    monkeypatch.setenv("AGENTLOG_SERVE_COOKIE_SECURE", value)
+    assert ServerSettings.load(db="x.db").cookie_secure is expected
+
+
+@pytest.mark.parametrize(
+    ("env", "accepted"),
+    [
+        ("AGENTLOG_SERVE_COOKIE_SECURE", "auto, 1/0, true/false, yes/no or on/off"),
+        ("AGENTLOG_SERVE_ACCESS_LOG", "1/0, true/false, yes/no or on/off"),
+        ("AGENTLOG_SERVE_DEV", "1/0, true/false, yes/no or on/off"),
+    ],
+)
+def test_a_yes_no_setting_refuses_other_words(monkeypatch, env, accepted):
+    """`perhaps` was read as yes (Secure cookies, dev mode) instead of refused."""
+    from agentlog.errors import ConfigError
+
+    monkeypatch.setenv(env, "perhaps")
+    with pytest.raises(ConfigError) as raised:
+        ServerSettings.load(db="x.db")
+    assert str(raised.value).endswith(f"{env} is 'perhaps'; use {accepted}")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("off", False), ("No", False), ("on", True)])
+def test_access_log_and_dev_take_the_usual_yes_no_words(monkeypatch, value, expected):
+    monkeypatch.setenv("AGENTLOG_SERVE_ACCESS_LOG", value)
+    monkeypatch.setenv("AGENTLOG_SERVE_DEV", value)
+    loaded = ServerSettings.load(db="x.db")
+    assert (loaded.access_log, loaded.dev) == (expected, expected)
