@@ -67,6 +67,30 @@ def event_name(event: Event) -> str:
     return name
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def headline(content: str | None) -> str | None:
+    """An event's content as a one-line preview should start: a Python traceback's error first.
+
+    `SessionHandle.error` and the adapters record an exception as its whole
+    traceback, whose first line says nothing and whose last says what went wrong;
+    a preview cut to one line would show only frames. The exception's own text
+    (from the last traceback's first unindented line on: a chained exception's
+    final error, a multi-line message whole) comes first, then the traceback.
+    Other content is returned as it is.
+    """
+    if not content or not content.startswith(_TRACEBACK):
+        return content
+    lines = content.rstrip("\n").split("\n")
+    start = max(i for i, line in enumerate(lines) if line.startswith(_TRACEBACK))
+    for i in range(start + 1, len(lines)):
+        if lines[i] and not lines[i][0].isspace():
+            error = "\n".join(lines[i:])
+            return f"{error}\n" + "\n".join(lines[:i])
+    return content
+
+
 def type_glyph(kind: str) -> tuple[str, str]:
     """The glyph and style of an event type."""
     glyph, style, _short = TYPES.get(kind, ("?", "white", str(kind)))

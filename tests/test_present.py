@@ -11,6 +11,7 @@ from agentlog.present import (
     agent_colour,
     agent_colours,
     duration,
+    headline,
     one_line,
     plural,
     session_state,
@@ -74,3 +75,47 @@ def test_one_duration_format_for_every_face():
     assert duration(185_000) == "3m05s"
     assert duration(2 * 3600_000 + 600_000) == "2h10m"
     assert duration(3 * 86_400_000 + 4 * 3600_000) == "3d04h"
+
+
+def _traceback_of(fn) -> str:
+    import traceback
+
+    try:
+        fn()
+    except Exception as exc:
+        return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    raise AssertionError("fn did not raise")
+
+
+def test_headline_puts_a_tracebacks_error_first():
+    def explode():
+        raise ValueError("node exploded")
+
+    text = _traceback_of(explode)
+    assert text.startswith("Traceback (most recent call last):")
+    shown = headline(text)
+    assert shown.startswith("ValueError: node exploded\nTraceback (most recent call last):")
+    assert sorted(shown.splitlines()) == sorted(text.splitlines())  # nothing lost
+    assert one_line(shown, 40).startswith("ValueError: node exploded ⏎ ")
+
+
+def test_headline_of_a_chained_exception_and_a_multi_line_message():
+    def chained():
+        try:
+            {}["key"]
+        except KeyError as exc:
+            raise RuntimeError("lookup failed\nsecond line") from exc
+
+    shown = headline(_traceback_of(chained))
+    assert shown.startswith("RuntimeError: lookup failed\nsecond line\nTraceback")
+
+
+def test_headline_leaves_other_content_alone():
+    for text in (
+        None,
+        "",
+        "plain words",
+        "  Traceback (most recent call last):",
+        "Traceback (most recent call last):\n  File x",
+    ):
+        assert headline(text) == text

@@ -16,6 +16,7 @@ from agentlog.present import (
     ago,
     duration,
     event_name,
+    headline,
     plural,
     session_state,
     short_ids,
@@ -121,7 +122,7 @@ EVENT_COLUMNS = [
     Column("DURATION", lambda e: duration(e.duration_ms), justify="right", priority=4),
     Column(
         "CONTENT",
-        lambda e: one_line(e.content, 100),
+        lambda e: one_line(headline(e.content), 100),
         max_width=80,
         flex=True,
         min_width=20,
@@ -146,7 +147,7 @@ SEARCH_COLUMNS = [
     Column("NAME", event_name, max_width=24, flex=True, min_width=8, priority=6),
     Column(
         "CONTENT",
-        lambda e: one_line(e.content, 100),
+        lambda e: one_line(headline(e.content), 100),
         max_width=80,
         flex=True,
         min_width=20,
@@ -247,7 +248,7 @@ def event_line(event: Event, *, with_session: bool = False) -> Text:
         line.append("error ", style="bold red")
     if event.duration_ms is not None:
         line.append(f"({duration(event.duration_ms)}) ", style="dim")
-    line.append(one_line(event.content, 160))
+    line.append(one_line(headline(event.content), 160))
     return line
 
 

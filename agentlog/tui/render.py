@@ -20,6 +20,7 @@ from agentlog.present import (
     agent_colours,
     ago,
     duration,
+    headline,
     offset,
 )
 
@@ -94,6 +95,7 @@ __all__ = [
     "cost",
     "count",
     "duration",
+    "headline",
     "highlight",
     "offset",
     "one_line",

@@ -130,3 +130,20 @@ def test_mcp_messages_show_their_direction(cli, demo):
     assert "→ initialize" in out and "← initialize" in out
     tail = cli.ok("tail", demo.sessions["mcp"], "-n", "20", "--timeout", "0").stdout
     assert "→ tools/call" in tail and "← tools/call" in tail
+
+
+def test_an_exceptions_error_line_leads_its_content_cell(cli, store, demo_db):
+    from agentlog import AgentLog
+
+    log = AgentLog(db=demo_db)
+    with log.session("fails") as s:
+        try:
+            raise ValueError("node exploded")
+        except ValueError as exc:
+            s.error(exc)
+    log.close()
+    sid = s.id
+    table = cli.ok("events", sid, "--type", "ERROR").stdout
+    assert "ValueError: node exploded" in table and "Traceback" not in table.split("ValueError")[0]
+    stored = cli.json("events", sid, "--type", "ERROR")["items"][0]["content"]
+    assert stored.startswith("Traceback (most recent call last):")  # stored as recorded

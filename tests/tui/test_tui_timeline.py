@@ -530,3 +530,30 @@ async def test_header_shows_the_whole_trees_tokens_on_a_supervisors_session(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert "sub-sessions:" not in screen_text(app).splitlines()[1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_an_exceptions_row_shows_the_error_not_the_traceback_header(
+    sqlite_store, size
+) -> None:
+    import traceback
+
+    try:
+        raise ValueError("node exploded")
+    except ValueError as exc:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    session = Session(id=str(uuid.uuid4()), title="fails", created_at=NOW, updated_at=NOW)
+    error = Event(
+        session_id=session.id,
+        timestamp=NOW,
+        type=EventType.ERROR,
+        status="error",
+        agent_id="worker",
+        content=text,
+    )
+    sqlite_store.write([session], [error])
+    app = open_app(sqlite_store, session.id, now=NOW)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if "ERROR" in line)
+        assert "ValueError: node explo" in row and "Traceback" not in row.split("ValueError")[0]

@@ -67,6 +67,7 @@ env.filters.update(
     state_glyph=lambda state: present.state_glyph(state)[0],
     event_name=present.event_name,
     text=present.safe_text,
+    headline=present.headline,
     tokens=lambda s: present.tokens(
         s.input_tokens,
         s.output_tokens,

@@ -70,7 +70,7 @@ def step_text(event: Event | None, width: int = 44) -> Text:
         text.append(" ✖", style="bold red")
     if event.duration_ms is not None:
         text.append(f" {render.duration(event.duration_ms)}", style="cyan")
-    text.append(" " + render.one_line(event.content, max(width, 20)), style="dim")
+    text.append(" " + render.one_line(render.headline(event.content), max(width, 20)), style="dim")
     text.truncate(width, overflow="ellipsis")
     return text
 

@@ -288,6 +288,6 @@ class MetricsScreen(Screen[None]):
                 render.duration(e.duration_ms),
                 render.type_label(e.type),
                 render.one_line(e.name, 30),
-                Text(render.one_line(e.content, 80), style="dim"),
+                Text(render.one_line(render.headline(e.content), 80), style="dim"),
             )
         self.query_one("#m-slowest", Static).update(slow)

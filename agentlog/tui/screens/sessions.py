@@ -352,7 +352,7 @@ class SessionsScreen(Screen[None]):
             text.append(
                 render.one_line(ev.agent_id or "", 16), style=render.agent_colour(ev.agent_id)
             )
-            text.append(" " + render.one_line(ev.name or ev.content or "", 24))
+            text.append(" " + render.one_line(ev.name or render.headline(ev.content) or "", 24))
         if not recent:
             text.append("no events yet", style="dim")
         return text

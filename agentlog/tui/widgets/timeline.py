@@ -547,7 +547,7 @@ class EventTimeline(ScrollView, can_focus=True):
         text.append(f"{name:<{name_w}.{name_w}} ", style="bold")
         if width >= 90:
             text.append(f"{render.duration(event.duration_ms):>7} ", style="cyan")
-        body = Text(render.one_line(event.content, max(width, 40)))
+        body = Text(render.one_line(render.headline(event.content), max(width, 40)))
         render.highlight(body, self.search_term)
         text.append_text(body)
         return text
