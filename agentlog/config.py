@@ -112,6 +112,13 @@ def _one_of(*choices: str) -> Any:
     return check
 
 
+def _port(value: int, source: str) -> int:
+    """A check: a TCP port number (1-65535)."""
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{source} is {value}; use a port number from 1 to 65535")
+    return value
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
@@ -180,7 +187,7 @@ SETTINGS: dict[str, Setting] = {
             "searchable or filterable)",
         ),
         Setting("serve.host", str, "127.0.0.1", "Address `agentlog serve` binds"),
-        Setting("serve.port", int, 8250, "Port `agentlog serve` listens on"),
+        Setting("serve.port", int, 8250, "Port `agentlog serve` listens on", check=_port),
         Setting(
             "serve.cors_origins",
             str,

@@ -42,7 +42,10 @@ def proxy(
         ),
     ] = None,
     port: Annotated[
-        int, typer.Option("--port", help="With --upstream: the local port (0: any free one).")
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, help="With --upstream: the local port (0: any free one)."
+        ),
     ] = 8333,
     host: Annotated[
         str, typer.Option("--host", help="With --upstream: the local address to listen on.")

@@ -20,7 +20,7 @@ otel_app = typer.Typer(
 def receive_cmd(
     ctx: typer.Context,
     port: Annotated[
-        int, typer.Option("--port", help="Port to listen on (0: any free port).")
+        int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")
     ] = 4318,
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
 ) -> None:

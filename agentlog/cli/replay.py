@@ -30,7 +30,7 @@ def llm_cmd(
         ),
     ] = None,
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free one).")
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = any free one).")
     ] = 8300,
     fork_at: Annotated[
         int | None,

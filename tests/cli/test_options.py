@@ -93,3 +93,24 @@ def test_event_filters_make_one_query(tmp_path):
         assert filters.query(store, text="other").text == "other"  # `search`'s argument
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("otel", "receive", "--port", "70000"),
+        ("otel", "receive", "--port", "-1"),
+        ("mcp", "proxy", "--upstream", "http://127.0.0.1:9/mcp", "--port", "99999"),
+        ("replay", "llm", "00000000-0000-7000-8000-000000000001", "--port", "65536", "--", "true"),
+        ("serve", "--port", "70000"),
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error(empty_cli, args):
+    # Was: OverflowError from bind() as an "internal error" with a traceback.
+    assert "--port" in empty_cli.fails(2, *args)
+
+
+def test_a_server_port_setting_out_of_range_is_refused(empty_cli, monkeypatch):
+    monkeypatch.setenv("AGENTLOG_SERVE_PORT", "70000")
+    line = empty_cli.fails(1, "serve")
+    assert "AGENTLOG_SERVE_PORT is 70000; use a port number from 1 to 65535" in line
