@@ -63,6 +63,12 @@ def agent_dict(agent: AgentSummary) -> dict[str, Any]:
     return agent.to_json_dict()  # error_rate included: a computed field of the model
 
 
+def _counted(n: int, word: str) -> str:
+    """present.plural with the number in bold: '[bold]1[/] session'."""
+    number, noun = present.plural(n, word).split(" ", 1)
+    return f"[bold]{number}[/] {noun}"
+
+
 def print_report(report: StatsReport) -> None:
     tokens = present.tokens(
         report.input_tokens,
@@ -72,8 +78,8 @@ def print_report(report: StatsReport) -> None:
         report.reasoning_tokens,
     )
     out().print(
-        f"[bold]{report.sessions:,}[/] sessions  [bold]{report.events:,}[/] events  "
-        f"[bold]{report.errors:,}[/] errors ({report.error_rate:.1%})\n"
+        f"{_counted(report.sessions, 'session')}  {_counted(report.events, 'event')}  "
+        f"{_counted(report.errors, 'error')} ({report.error_rate:.1%})\n"
         f"tokens {tokens}  cost [bold]${report.cost_usd:.4f}[/]",
         highlight=False,
     )

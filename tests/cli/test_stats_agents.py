@@ -61,3 +61,12 @@ def test_agents(cli):
     assert recent and recent < set(rows)
     table = cli.ok("agents").stdout
     assert "ERROR RATE" in table and "summarizer" in table
+
+
+def test_stats_table_counts_one_in_the_singular(empty_cli):
+    from agentlog import AgentLog
+
+    with AgentLog(str(empty_cli.db)) as log, log.session(title="one") as session:
+        session.error("it broke")
+    first = empty_cli.ok("stats", "latest").stdout.splitlines()[0]
+    assert first.startswith("1 session  1 event  1 error (100.0%)"), first
