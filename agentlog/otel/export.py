@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
-from agentlog.otel.mapping import TITLE_KEY, TOKEN_DETAIL_KEYS
+from agentlog.otel.mapping import AGENT_KEY, TITLE_KEY, TOKEN_DETAIL_KEYS
 
 _OPERATION = {
     EventType.LLM_CALL: "chat",
@@ -92,6 +92,7 @@ def _attributes(event: Event) -> dict[str, Any]:
         attrs.setdefault("gen_ai.agent.name", event.name)
     if event.agent_id and "gen_ai.agent.name" not in attrs:
         attrs["agent.name"] = event.agent_id
+    attrs[AGENT_KEY] = event.agent_id or ""  # read back first; "" keeps "no agent"
     if event.input_tokens is not None:
         attrs["gen_ai.usage.input_tokens"] = event.input_tokens
     if event.output_tokens is not None:

@@ -33,6 +33,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "langfuse.session.id")
 # The session's title, as agentlog's export writes it (a resource attribute).
 TITLE_KEY = "agentlog.session.title"
+# The event's agent, as agentlog's export writes it on every span, "" for none: the
+# resource's service.name is "agentlog" itself, and a handoff's gen_ai.agent.name names
+# the agent handed to, so neither can say who recorded the event.
+AGENT_KEY = "agentlog.agent_id"
 
 # Token details, the current GenAI names first (open-telemetry/semantic-conventions-genai,
 # reference/reports/inference-span.md at 0724e29c), then what producers still send:
@@ -77,6 +81,7 @@ _CONSUMED = {
     "agentlog.event.type",
     "agentlog.metadata",
     "agentlog.cost_usd",
+    AGENT_KEY,
 }
 
 
@@ -302,7 +307,10 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
     kind = classify(span)
     failed = span.status_code == 2
     prompt, completion = _prompt_and_completion(span)
-    agent = _first(a, "gen_ai.agent.name", "agent.name") or span.resource.get("service.name")
+    if AGENT_KEY in a:  # agentlog's own export
+        agent = a[AGENT_KEY]
+    else:
+        agent = _first(a, "gen_ai.agent.name", "agent.name") or span.resource.get("service.name")
     if kind == EventType.LLM_CALL:
         name = _first(a, "gen_ai.request.model", "llm.model_name", "gen_ai.response.model")
     elif kind in (EventType.TOOL_CALL,):

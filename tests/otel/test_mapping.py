@@ -174,3 +174,24 @@ def test_session_title_attribute_wins_over_the_root_span_name() -> None:
     assert map_spans([on_span]).sessions.popitem()[1].title == "Triage"
     plain = _span("eee19b7ec3c1b174", "ls", {})
     assert map_spans([plain]).sessions.popitem()[1].title == "ls"
+
+
+def test_agent_from_agentlogs_attribute_else_the_conventions() -> None:
+    """agentlog.agent_id decides ("" is none); without it (other producers) as before."""
+    resource = {"service.name": "agentlog"}
+    cases = [
+        ({"agentlog.event.type": "LOG", "agentlog.agent_id": "coder"}, "coder"),
+        ({"agentlog.event.type": "LOG", "agentlog.agent_id": ""}, None),
+        (
+            {"agentlog.event.type": "HANDOFF", "agentlog.agent_id": "", "gen_ai.agent.name": "x"},
+            None,
+        ),
+        ({"gen_ai.agent.name": "weather", "agent.name": "x"}, "weather"),
+        ({"agent.name": "x"}, "x"),
+        ({}, "agentlog"),  # another producer's service stands in for its agent
+    ]
+    for attrs, agent in cases:
+        span = _span("eee19b7ec3c1b174", "s", attrs)
+        span.resource = resource
+        (event,) = map_spans([span]).events
+        assert event.agent_id == agent, attrs

@@ -11,7 +11,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from agentlog.model import Event, EventType, Session
 from agentlog.otel.files import export_otlp, send_otlp
+from agentlog.otel.peer_import import import_peer
 from agentlog.otel.receiver import OTLPReceiver
 from agentlog.storage import EventQuery, Store, open_store
 from agentlog.transfer.export import Selection
@@ -126,15 +128,13 @@ def test_round_trip_keeps_ids_timing_attributes(receiver: OTLPReceiver, tmp_path
 
 def test_export_ingested_again_is_idempotent(receiver: OTLPReceiver, tmp_path: Path) -> None:
     _emit(receiver.url + "/v1/traces")
-    before = [e.id for e in receiver.store.list_events(EventQuery())]
+    before = [(e.id, e.agent_id) for e in receiver.store.list_events(EventQuery())]
     sent = send_otlp(receiver.store, Selection(all=True), receiver.url)
     assert sent.requests == 1
-    assert [e.id for e in receiver.store.list_events(EventQuery())] == before
+    assert [(e.id, e.agent_id) for e in receiver.store.list_events(EventQuery())] == before
 
 
 def test_native_session_exports_and_reimports(tmp_path: Path) -> None:
-    from agentlog.model import Event, EventType, Session
-
     store: Store = open_store(str(tmp_path / "n.db"))
     session = Session(title="native")
     call = Event(
@@ -170,8 +170,6 @@ def test_native_session_exports_and_reimports(tmp_path: Path) -> None:
 
 def test_sent_session_keeps_its_title(receiver: OTLPReceiver, tmp_path: Path) -> None:
     """`otel send` to another store's receiver, then read back: the title is the session's."""
-    from agentlog.model import Event, EventType, Session
-
     source = open_store(str(tmp_path / "s.db"))
     try:
         session = Session(title="Refactor the parser " + "x" * 300)
@@ -183,3 +181,73 @@ def test_sent_session_keeps_its_title(receiver: OTLPReceiver, tmp_path: Path) ->
     finally:
         source.close()
     assert receiver.store.get_session(session.id).title == session.title
+
+
+def _agents_session() -> tuple[Session, list[Event]]:
+    """Native events of each kind, by two agents and by none; a handoff names its target."""
+    session = Session(title="agents")
+    call = Event(
+        session_id=session.id, type=EventType.TOOL_CALL, agent_id="coder", name="ls", content="-la"
+    )
+    events = [
+        Event(session_id=session.id, type=EventType.LLM_CALL, agent_id="planner", name="claude"),
+        Event(session_id=session.id, type=EventType.HANDOFF, agent_id="planner", name="coder"),
+        Event(session_id=session.id, type=EventType.HANDOFF, name="reviewer"),
+        call,
+        Event(
+            session_id=session.id,
+            type=EventType.TOOL_RESULT,
+            agent_id="coder",
+            name="ls",
+            content="a b",
+            parent_id=call.id,
+        ),
+        Event(
+            session_id=session.id,
+            type=EventType.ERROR,
+            agent_id="coder",
+            name="ValueError",
+            content="boom",
+        ),
+        Event(session_id=session.id, type=EventType.LOG, name="note", content="-"),
+        Event(session_id=session.id, type=EventType.STATE_UPDATE, agent_id="agentlog", name="step"),
+    ]
+    return session, events
+
+
+def _agent_ids(store: Store, session_id: str) -> dict[tuple[EventType, str | None], str | None]:
+    """Each event's agent by its type and name (unique here; ids change through OTLP)."""
+    events = list(store.list_events(EventQuery(session_id=session_id)))
+    assert len(events) == 8
+    return {(e.type, e.name): e.agent_id for e in events}
+
+
+def test_native_agent_ids_survive_export_and_import(tmp_path: Path) -> None:
+    """`export --format otlp` then `import --from otlp`: each event keeps its agent, or none."""
+    session, events = _agents_session()
+    source = open_store(str(tmp_path / "s.db"))
+    try:
+        source.write([session], events)
+        before = _agent_ids(source, session.id)
+        export_otlp(source, Selection(all=True), str(tmp_path / "a.otlp.jsonl"))
+    finally:
+        source.close()
+    target = open_store(str(tmp_path / "t.db"))
+    try:
+        import_peer(target, tmp_path / "a.otlp.jsonl", "otlp")
+        assert _agent_ids(target, session.id) == before
+    finally:
+        target.close()
+
+
+def test_native_agent_ids_survive_otel_send(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    """`otel send` to another store's `otel receive`: each event keeps its agent, or none."""
+    session, events = _agents_session()
+    source = open_store(str(tmp_path / "s.db"))
+    try:
+        source.write([session], events)
+        before = _agent_ids(source, session.id)
+        assert send_otlp(source, Selection(all=True), receiver.url).requests == 1
+    finally:
+        source.close()
+    assert _agent_ids(receiver.store, session.id) == before
