@@ -77,6 +77,12 @@ def command_label(command: Sequence[str]) -> str:
     ]
 
 
+def require_command(command: Sequence[str]) -> None:
+    """A usage error, before anything starts, when a server command is not on PATH."""
+    if shutil.which(command[0]) is None:
+        raise UsageError(f"command not found: {command[0]} (is it installed and on PATH?)")
+
+
 def run_stdio(
     command: Sequence[str],
     *,
@@ -98,8 +104,7 @@ def run_stdio(
         raise UsageError(
             "give the server command after `--`: agentlog mcp proxy -- uvx mcp-server-time"
         )
-    if shutil.which(command[0]) is None:
-        raise UsageError(f"command not found: {command[0]} (is it installed and on PATH?)")
+    require_command(command)
     owned = log is None
     if log is None:
         log = AgentLog(integration="mcp-proxy")

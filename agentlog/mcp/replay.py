@@ -25,6 +25,7 @@ import orjson
 
 from agentlog.errors import UsageError
 from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
+from agentlog.mcp.proxy import require_command
 from agentlog.model import Event, EventType
 from agentlog.storage.base import EventQuery, Store, iter_events
 
@@ -263,6 +264,7 @@ def replay_against(
     exchanges: Sequence[Exchange], command: Sequence[str], timeout: float = 30.0
 ) -> list[Difference]:
     """Send the recorded client messages to a fresh `command` and list the answers that differ."""
+    require_command(command)  # the proxy's words for a missing command
     try:
         child = subprocess.Popen(
             list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr

@@ -107,6 +107,24 @@ def test_against_a_changed_server_reports_the_difference(
     assert "1 answer differs" in result.stderr
 
 
+def test_against_a_missing_command_says_so_as_the_proxy_does(
+    db_path: Path, child_env: dict[str, str]
+) -> None:
+    session_id, _ = _record("legacy", child_env, db_path)
+    result = subprocess.run(
+        [*AGENTLOG, "mcp", "replay", session_id, "--against", "--", "no-such-mcp-server-xyz"],
+        capture_output=True,
+        text=True,
+        env=child_env,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert (
+        "command not found: no-such-mcp-server-xyz (is it installed and on PATH?)" in result.stderr
+    )
+    assert "internal error" not in result.stderr
+
+
 def test_replay_needs_an_mcp_session(tmp_path: Path, child_env: dict[str, str]) -> None:
     from agentlog import AgentLog
 
