@@ -111,6 +111,29 @@ def _digest(record: dict[str, Any], fields: Iterable[str]) -> bytes:
     ).digest()
 
 
+class RejectsFile:
+    """`--rejects FILE`, created (with its header) at the first rejected record or by
+    `create`, so an import stopped by a usage error leaves no file behind."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self._out: IO[bytes] | None = None
+
+    def create(self) -> None:
+        if self._out is None:
+            self._out = open(self.path, "wb")  # noqa: SIM115 - closed by close()
+            self._out.write(orjson.dumps(header(now_text())) + b"\n")
+
+    def write(self, line: bytes) -> None:
+        self.create()
+        assert self._out is not None
+        self._out.write(line)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+
 class Importer:
     """Validates items and writes them to a store in batches; one instance per import."""
 
@@ -122,7 +145,7 @@ class Importer:
         overwrite: bool = False,
         stop_at_first: bool = False,
         track_rollback: bool = False,
-        rejects: IO[bytes] | None = None,
+        rejects: RejectsFile | None = None,
         batch_events: int | None = None,
         on_record: Callable[[int], None] | None = None,
     ) -> None:
@@ -157,8 +180,6 @@ class Importer:
         synchronous = dry_run or track_rollback or rows
         self._executor = None if synchronous else ThreadPoolExecutor(1, "agentlog-import")
         self._inflight: tuple[Future[WriteResult], list[Session], Pending] | None = None
-        if rejects is not None:
-            rejects.write(orjson.dumps(header(now_text())) + b"\n")
 
     # -------------------------------------------------------- problems
     def _reject(
@@ -597,47 +618,66 @@ def import_file(
             )
         finally:
             Path(tmp.name).unlink(missing_ok=True)
-    rejects = open(rejects_path, "wb") if rejects_path else None  # noqa: SIM115 - closed below
+    rejects = RejectsFile(rejects_path) if rejects_path else None
     try:
-        if strict:
-            check = _run(
-                store,
-                path,
-                fmt,
-                rejects=rejects,
-                dry_run=True,
-                stop_at_first=True,
-                overwrite=overwrite,
-            )
-            check.strict = True
-            if check.aborted or check.rejected or dry_run:
-                if not dry_run:  # validation stopped a strict import: nothing was written
-                    check.dry_run = False
-                    check.sessions.imported = check.events.imported = 0
-                return check
-            return _run(
-                store,
-                path,
-                fmt,
-                rejects=None,
-                dry_run=False,
-                stop_at_first=True,
-                overwrite=overwrite,
-                track_rollback=True,
-                on_progress=on_progress,
-            )
-        return _run(
+        report = _import(store, path, fmt, dry_run, strict, overwrite, rejects, on_progress)
+        if rejects is not None:
+            # The input was read: the file holds this run's rejects, its header alone when
+            # there were none (so an older run's file is not left to mislead). A usage
+            # error raised above leaves no file.
+            rejects.create()
+        return report
+    finally:
+        if rejects is not None:
+            rejects.close()
+
+
+def _import(
+    store: Store,
+    path: str | Path | None,
+    fmt: str,
+    dry_run: bool,
+    strict: bool,
+    overwrite: bool,
+    rejects: RejectsFile | None,
+    on_progress: Callable[[int, int | None], None] | None,
+) -> ImportReport:
+    if strict:
+        check = _run(
             store,
             path,
             fmt,
             rejects=rejects,
-            dry_run=dry_run,
+            dry_run=True,
+            stop_at_first=True,
             overwrite=overwrite,
+        )
+        check.strict = True
+        if check.aborted or check.rejected or dry_run:
+            if not dry_run:  # validation stopped a strict import: nothing was written
+                check.dry_run = False
+                check.sessions.imported = check.events.imported = 0
+            return check
+        return _run(
+            store,
+            path,
+            fmt,
+            rejects=None,
+            dry_run=False,
+            stop_at_first=True,
+            overwrite=overwrite,
+            track_rollback=True,
             on_progress=on_progress,
         )
-    finally:
-        if rejects is not None:
-            rejects.close()
+    return _run(
+        store,
+        path,
+        fmt,
+        rejects=rejects,
+        dry_run=dry_run,
+        overwrite=overwrite,
+        on_progress=on_progress,
+    )
 
 
 def _run(
@@ -645,7 +685,7 @@ def _run(
     path: str | Path | None,
     fmt: str,
     *,
-    rejects: IO[bytes] | None,
+    rejects: RejectsFile | None,
     dry_run: bool,
     overwrite: bool,
     stop_at_first: bool = False,

@@ -74,6 +74,38 @@ def test_import_reports_rejects_and_exits_1(cli, store, tmp_path) -> None:
     }
 
 
+def test_import_stopped_by_a_usage_error_leaves_no_rejects_file(cli, store, tmp_path) -> None:
+    """A missing, empty or OTLP input is refused before anything is written, --rejects too."""
+    empty, otlp = tmp_path / "empty.ndjson", tmp_path / "spans.otlp.jsonl"
+    empty.write_bytes(b"")
+    otlp.write_bytes(b'{"resourceSpans":[]}\n')
+    for args in (
+        [str(tmp_path / "missing.ndjson")],
+        [str(empty)],
+        [str(otlp)],
+        [str(otlp), "--strict"],
+        [str(otlp), "--dry-run"],
+    ):
+        result = cli("import", *args, "--rejects", str(tmp_path / "r.ndjson"))
+        assert result.exit_code == 2, (args, result.stderr)
+        assert not (tmp_path / "r.ndjson").exists(), args
+    result = cli("import", "-", "--rejects", str(tmp_path / "r.ndjson"), input="\n")
+    assert result.exit_code == 2 and not (tmp_path / "r.ndjson").exists()
+
+
+def test_import_without_rejects_still_writes_the_rejects_header(cli, store, tmp_path) -> None:
+    """A run that read its file writes --rejects, header only when nothing was rejected."""
+    source = SQLiteStore(tmp_path / "src.db")
+    fill(source, sessions=1, events=2)
+    source.close()
+    good = tmp_path / "good.ndjson"
+    assert Cli(tmp_path / "src.db")("export", "--all", "-o", str(good)).exit_code == 0
+    (tmp_path / "r.ndjson").write_bytes(b"an older run's rejects\n")
+    result = cli("import", str(good), "--rejects", str(tmp_path / "r.ndjson"))
+    assert result.exit_code == 0, result.stderr
+    assert [row["format"] for row in lines(tmp_path / "r.ndjson")] == ["agentlog"]
+
+
 def test_import_from_stdin_dry_run_and_strict(cli, store, tmp_path) -> None:
     source = SQLiteStore(tmp_path / "src.db")
     fill(source, sessions=1, events=3)
