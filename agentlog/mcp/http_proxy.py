@@ -255,6 +255,9 @@ class HttpProxy:
         return b"".join(out)
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def run_http(
     upstream: str,
     *,
@@ -292,10 +295,16 @@ def run_http(
         flush=True,
     )
 
+    # asyncio puts the default action back when its handlers go: a second SIGTERM (a group's
+    # and the one `timeout` or a supervisor forwards) then killed the proxy before its sessions
+    # were ended, or before its events were written. The sessions are ended while the loop's
+    # handlers still catch a repeat, and the handlers from before (the SDK's flush) come back.
+    previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
         server = await proxy.start(sock)
         try:
@@ -304,8 +313,11 @@ def run_http(
             server.close()
             # A client holding a GET stream open must not keep a stopped proxy alive.
             proxy.drop_connections()
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            proxy.close()
+            for sig in _STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
+                handler = previous[sig]
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
     try:
         asyncio.run(serve())

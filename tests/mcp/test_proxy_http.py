@@ -226,3 +226,35 @@ def test_stopping_the_proxy_while_a_get_stream_is_open(
     finally:
         store.close()
     assert session.status == "completed" and session.metadata["mcp_session_id"] == session_id
+
+
+def test_a_second_stop_signal_while_closing_still_ends_the_session(
+    upstream: tuple[str, str], db_path: Path, child_env: dict[str, str]
+) -> None:
+    # `kill -- -PGID` on `timeout agentlog mcp proxy ...` delivers SIGTERM twice: the group's
+    # and the one `timeout` forwards. The second used to find the default action restored
+    # while the proxy ended its sessions, and the session stayed active for ever.
+    if upstream[1] == "json":
+        pytest.skip("one upstream kind is enough")
+    proc, url = _proxy(upstream[0], child_env)
+    try:
+        anyio.run(_drive, url, "legacy")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
+        code = _stop(proc)
+    store = open_store(str(db_path))
+    try:
+        (session,) = store.list_sessions(SessionQuery()).items
+        calls = store.list_events(EventQuery(session_id=session.id, types=[EventType.TOOL_CALL]))
+    finally:
+        store.close()
+    assert session.status == "completed", (
+        code,
+        session.status,
+        proc.stderr.read() if proc.stderr else "",
+    )
+    assert {e.name for e in calls.items} == {"add", "explode", "slow"}
+    # A repeat that lands once the proxy has closed meets the SDK's handler: it flushes, then
+    # the process dies of SIGTERM as it would have without AgentLog.
+    assert code in (0, -signal.SIGTERM)
