@@ -15,7 +15,13 @@ from typing import Any
 import orjson
 
 from agentlog.model import Event, EventStatus, EventType, Session, to_us
-from agentlog.otel.mapping import AGENT_KEY, TITLE_KEY, TOKEN_DETAIL_KEYS
+from agentlog.otel.mapping import (
+    AGENT_KEY,
+    PARENT_KEY,
+    STATUS_KEY,
+    TITLE_KEY,
+    TOKEN_DETAIL_KEYS,
+)
 
 _OPERATION = {
     EventType.LLM_CALL: "chat",
@@ -169,7 +175,13 @@ def session_to_otlp(
         if parent:
             span["parentSpanId"] = str(parent)
         spans[span_id] = span
-    resource = {"service.name": "agentlog", TITLE_KEY: session.title}
+    resource: dict[str, Any] = {
+        "service.name": "agentlog",
+        TITLE_KEY: session.title,
+        STATUS_KEY: session.status.value,
+    }
+    if session.parent_session_id:
+        resource[PARENT_KEY] = session.parent_session_id
     return {
         "resourceSpans": [
             {

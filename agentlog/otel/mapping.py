@@ -33,6 +33,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "langfuse.session.id")
 # The session's title, as agentlog's export writes it (a resource attribute).
 TITLE_KEY = "agentlog.session.title"
+# The session's parent and status, as agentlog's export writes them (resource attributes,
+# like the title): a trace has no parent session, and a root span's status is one event's,
+# not the session's (a completed run may hold handled errors).
+PARENT_KEY = "agentlog.session.parent_id"
+STATUS_KEY = "agentlog.session.status"
 # The event's agent, as agentlog's export writes it on every span, "" for none: the
 # resource's service.name is "agentlog" itself, and a handoff's gen_ai.agent.name names
 # the agent handed to, so neither can say who recorded the event.
@@ -123,6 +128,8 @@ class Mapped:
     sessions: dict[str, Session] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (span id, reason)
+    # Sessions whose spans stated their status (agentlog's own export): kept as stated.
+    stated_status: set[str] = field(default_factory=set)
 
 
 def event_id(trace_id: str, span_id: str, suffix: str = "") -> str:
@@ -422,27 +429,42 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
         # Only a root span describes the session: a later batch of child spans
         # must not overwrite its title or status (writes upsert sessions).
         ended = not named  # a named conversation outlives one trace
-        # agentlog's own export (`otel send`, `export --format otlp`) names the title in
-        # the resource; without it the conversation's name or the root span's stands in.
+        # agentlog's own export (`otel send`, `export --format otlp`) names the title,
+        # status and parent in the resource; without them the conversation's name or the
+        # root span's stands in, and the root span's status and the trace's end decide.
         title = a.get(TITLE_KEY, span.resource.get(TITLE_KEY))
-        session = Session(
-            id=session_id,
-            title=(
-                title[:MAX_TITLE_CHARS] if isinstance(title, str) else str(named or span.name)[:200]
-            ),
-            status=(
+        session_status = _session_status(a.get(STATUS_KEY, span.resource.get(STATUS_KEY)))
+        if session_status is None:
+            session_status = (
                 SessionStatus.FAILED
                 if failed
                 else SessionStatus.COMPLETED
                 if ended
                 else SessionStatus.ACTIVE
+            )
+        else:
+            ended = session_status != SessionStatus.ACTIVE
+        parent_session = a.get(PARENT_KEY, span.resource.get(PARENT_KEY)) or None
+        session = Session(
+            id=session_id,
+            title=(
+                title[:MAX_TITLE_CHARS] if isinstance(title, str) else str(named or span.name)[:200]
             ),
+            status=session_status,
+            parent_session_id=parent_session if isinstance(parent_session, str) else None,
             metadata={"otel.trace_id": span.trace_id, **({"otel.session": named} if named else {})},
             created_at=start,
             updated_at=end,
             ended_at=end if ended else None,
         )
     return session, events
+
+
+def _session_status(value: Any) -> SessionStatus | None:
+    try:
+        return SessionStatus(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _cost(value: Any) -> float | None:
@@ -479,5 +501,7 @@ def map_spans(spans: list[Span]) -> Mapped:
             continue
         if session is not None:
             out.sessions[session.id] = session
+            if _session_status(span.attributes.get(STATUS_KEY, span.resource.get(STATUS_KEY))):
+                out.stated_status.add(session.id)
         out.events.extend(events)
     return out

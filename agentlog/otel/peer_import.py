@@ -138,14 +138,17 @@ def _inherit_agents(spans: list[Span]) -> None:
 
 
 def _as_history(mapped: Mapped) -> None:
-    """An imported conversation is over: it ends at its last event, not "active" forever."""
+    """An imported conversation is over: it ends at its last event, not "active" forever.
+
+    A session whose status its spans state (agentlog's own export) keeps that status.
+    """
     last: dict[str, Any] = {}
     for event in mapped.events:
         end = event.timestamp + timedelta(milliseconds=event.duration_ms or 0)
         if event.session_id not in last or end > last[event.session_id]:
             last[event.session_id] = end
     for session in mapped.sessions.values():
-        if session.status == SessionStatus.ACTIVE:
+        if session.status == SessionStatus.ACTIVE and session.id not in mapped.stated_status:
             session.status = SessionStatus.COMPLETED
             session.ended_at = last.get(session.id, session.updated_at)
 

@@ -251,3 +251,70 @@ def test_native_agent_ids_survive_otel_send(receiver: OTLPReceiver, tmp_path: Pa
     finally:
         source.close()
     assert _agent_ids(receiver.store, session.id) == before
+
+
+def _family() -> tuple[list[Session], list[Event]]:
+    """A supervisor (completed, with a handled ERROR) and 3 child sessions of each status."""
+    from agentlog.model import EventStatus, SessionStatus
+
+    supervisor = Session(title="supervisor", status=SessionStatus.COMPLETED)
+    children = [
+        Session(title=f"child {status.value}", status=status, parent_session_id=supervisor.id)
+        for status in (SessionStatus.COMPLETED, SessionStatus.FAILED, SessionStatus.ACTIVE)
+    ]
+    events = [
+        Event(session_id=supervisor.id, type=EventType.HANDOFF, name="child"),
+        Event(session_id=supervisor.id, type=EventType.LOG, content="retrying"),
+        Event(
+            session_id=supervisor.id,
+            type=EventType.ERROR,
+            name="Timeout",
+            content="handled",
+            status=EventStatus.ERROR,
+        ),
+    ]
+    for child in children:
+        events.append(Event(session_id=child.id, type=EventType.LLM_CALL, name="claude"))
+    return [supervisor, *children], events
+
+
+def _links(store: Store, sessions: list[Session]) -> dict[str, tuple[str | None, str]]:
+    return {
+        s.id: (
+            store.get_session(s.id).parent_session_id,
+            store.get_session(s.id).status.value,
+        )
+        for s in sessions
+    }
+
+
+def test_session_links_and_status_survive_export_and_import(tmp_path: Path) -> None:
+    """`export --format otlp` then `import --from otlp`: parent links and statuses stay."""
+    sessions, events = _family()
+    source = open_store(str(tmp_path / "s.db"))
+    try:
+        source.write(sessions, events)
+        before = _links(source, sessions)
+        export_otlp(source, Selection(all=True), str(tmp_path / "f.otlp.jsonl"))
+    finally:
+        source.close()
+    assert sorted(v[1] for v in before.values()) == ["active", "completed", "completed", "failed"]
+    target = open_store(str(tmp_path / "t.db"))
+    try:
+        import_peer(target, tmp_path / "f.otlp.jsonl", "otlp")
+        assert _links(target, sessions) == before
+    finally:
+        target.close()
+
+
+def test_session_links_and_status_survive_otel_send(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    """`otel send` to another store's `otel receive`: parent links and statuses stay."""
+    sessions, events = _family()
+    source = open_store(str(tmp_path / "s.db"))
+    try:
+        source.write(sessions, events)
+        before = _links(source, sessions)
+        assert send_otlp(source, Selection(all=True), receiver.url).requests == 4
+    finally:
+        source.close()
+    assert _links(receiver.store, sessions) == before
