@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from agentlog.errors import NotFound
+from agentlog.errors import NotFound, UsageError
 from agentlog.gate.runs import Run, load_run
 from agentlog.storage.base import SessionQuery, Store, iter_sessions
 
 TAG_PREFIX = "tag:"
+_EXPORT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".gz")
+
+
+def looks_like_a_file(spec: str) -> bool:
+    """Whether `spec` names a file rather than a session: a path, or an export's extension
+    (a session id, prefix or `latest` has neither)."""
+    return (
+        "/" in spec
+        or os.sep in spec
+        or (os.altsep is not None and os.altsep in spec)
+        or spec.lower().endswith(_EXPORT_SUFFIXES)
+    )
 
 
 def load_side(store: Store, spec: str) -> list[Run]:
@@ -38,5 +51,10 @@ def load_side(store: Store, spec: str) -> list[Run]:
             return [load_run(file_store, s) for s in sessions]
         finally:
             file_store.close()
+    if looks_like_a_file(spec):
+        what = "is not a file" if path.exists() else "no such file"
+        raise UsageError(
+            f"{what}: {spec}; a baseline file is an export: `agentlog export SESSION -o {spec}`"
+        )
     session_id = resolve_session_id(store, spec)
     return [load_run(store, store.get_session(session_id))]

@@ -244,3 +244,17 @@ def test_mistakes_are_one_line_usage_errors(db: Path, args: list[str], message: 
     assert "not both" in gate(db, base, base, "--tag", "x").stderr
     missing = gate(db, "tag:nope", base)
     assert missing.exit_code == 1 and "no session has the tag 'nope'" in missing.stderr
+
+
+@pytest.mark.parametrize("name", ["baseline.ndjson", "base.json.gz", "runs.csv", "ci/baseline"])
+def test_a_missing_baseline_file_is_named_as_a_file(db: Path, tmp_path: Path, name: str) -> None:
+    """A side that looks like a file (an export extension or a path) and does not exist is
+    'no such file', with how to make one, not 'is not a session id'."""
+    base = record(db, "triage", steps())
+    path = str(tmp_path / name) if "/" in name else name
+    result = gate(db, path, base)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert f"no such file: {path}" in result.stderr and "not a session id" not in result.stderr
+    assert "agentlog export SESSION -o" in result.stderr
+    assert "is not a session id" in gate(db, "triage", base).stderr  # a word is still a session
