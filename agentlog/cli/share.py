@@ -31,7 +31,7 @@ def share_cmd(
         typer.Option(
             "--redact",
             metavar="REGEX",
-            help="Mask text matching REGEX (repeatable; presets @email, @secrets).",
+            help="Also mask text matching REGEX (repeatable; preset @email; @secrets is always on).",
         ),
     ] = None,
     redact_key: Annotated[
@@ -39,7 +39,8 @@ def share_cmd(
         typer.Option(
             "--redact-key",
             metavar="KEY",
-            help="Mask the value of this metadata key at any depth (repeatable; preset @secrets).",
+            help="Also mask the value of this metadata key at any depth (repeatable; the @secrets "
+            "keys are always masked).",
         ),
     ] = None,
     link: Annotated[
@@ -49,9 +50,13 @@ def share_cmd(
         ),
     ] = False,
 ) -> None:
-    """Write a session and its child sessions to one NDJSON.gz file, optionally redacted.
+    """Write a session and its child sessions to one NDJSON.gz file, secrets masked.
 
-    Example: agentlog share latest --redact @email --redact-key api_key -o bug-report.ndjson.gz
+    The file is for someone else, so the @secrets preset (API keys, tokens, private keys,
+    password=... values, and credential metadata keys) is always masked; --redact and
+    --redact-key mask more. For an unmasked copy of your own, use `agentlog export`.
+
+    Example: agentlog share latest --redact @email --redact-key customer_id -o bug-report.ndjson.gz
     """
     from agentlog.transfer.redact import Redactor
     from agentlog.transfer.share import share_session
@@ -67,7 +72,8 @@ def share_cmd(
         return
     store = get_store(ctx)
     session_id = resolve_session_id(store, session)
-    redactor = Redactor(redact or (), redact_key or ())
+    # Always @secrets: a shared file leaves your machine, and forgetting a flag must not leak.
+    redactor = Redactor(["@secrets", *(redact or ())], ["@secrets", *(redact_key or ())])
     stats = share_session(store, session_id, output, redactor=redactor)
     if stats.path != "-":
         masked = f", {redactor.masked:,} values redacted" if redactor.active else ""

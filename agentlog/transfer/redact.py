@@ -34,6 +34,11 @@ PRESETS: dict[str, str] = {
             # .env / shell assignments to a secret-looking name: only the value is masked
             r"(?m:^)[ \t]*(?:export[ \t]+)?(?i:[a-z0-9_]*(?:key|token|secret|passw(?:or)?d|pwd"
             r"|credentials?|auth)[a-z0-9_]*)[ \t]*=[ \t]*(?P<env_value>[\"']?[^\s\"'#]{4,}[\"']?)",
+            # credential-named key=value / key: value anywhere (query strings, logs, JSON, YAML),
+            # as detect-secrets' keyword plugin reads them: only the value is masked, and a
+            # name with no separator after it ("the password field") is prose, not a secret
+            r"(?i:(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+            r"|credentials?)[\"']?[ \t]*[:=][ \t]*[\"']?)(?P<kv_value>[^\s\"'&,;]{3,})",
             # passwords in connection URLs: scheme://user:PASSWORD@host
             r"://[^/\s:@]+:(?P<url_password>[^@\s/]{3,})@",
         )
@@ -57,11 +62,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         "AIza",
         "PRIVATE KEY",
         "=",
-        "://",
+        ":",
     ),
 }
 # Groups whose span alone is masked (the name or URL around them stays readable).
-VALUE_GROUPS = ("env_value", "url_password")
+VALUE_GROUPS = ("env_value", "kv_value", "url_password")
 # --redact-key @secrets: metadata keys that usually hold credentials.
 KEY_PRESETS: dict[str, tuple[str, ...]] = {
     "secrets": (

@@ -205,3 +205,23 @@ def test_event_filter_carries_any_query_into_each_session(store, tmp_path) -> No
     )
     assert (stats.sessions, stats.events) == (1, 1)
     assert lines(out)[2]["name"] == "fetch" and lines(out)[2]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("login with password=hunter2 then retry", "login with password=[REDACTED] then retry"),
+        ("db passwd: s3cr3t!", "db passwd: [REDACTED]"),
+        ('{"client_secret": "abc123xyz"}', '{"client_secret": "[REDACTED]"}'),
+        ("GET /x?api_key=abcd1234&page=2", "GET /x?api_key=[REDACTED]&page=2"),
+        ("mysql -u root --PWD = 'pa55word'", "mysql -u root --PWD = '[REDACTED]'"),
+        ("auth token=eyabc.def", "auth token=[REDACTED]"),
+        # prose and counters are not secrets
+        ("the password field is required", None),
+        ("Enter your password: ", None),
+        ("limits: max_tokens=1024 input_tokens: 17", None),
+        ("keep the secret safe; token budget exceeded", None),
+    ],
+)
+def test_secrets_preset_masks_inline_credential_assignments(text, masked) -> None:
+    assert Redactor(["@secrets"]).text(text) == (text if masked is None else masked)

@@ -258,3 +258,26 @@ def test_migrate_reads_the_local_store_even_with_a_server_configured(
     run = CliRunner().invoke(app, ["migrate", "--to", str(target), "--json"])
     assert run.exit_code == 0, run.stderr
     assert orjson.loads(run.stdout)["events_sent"] == 6
+
+
+def test_share_always_masks_secrets(cli, store, tmp_path) -> None:
+    """share sends a session to someone else: @secrets (text and keys) is masked unasked."""
+    from tests.support.portability import make_event, make_session
+
+    key = "sk-abcdefghijklmnopqrstuvwxyz123456"
+    session = make_session(1, metadata={"api_key": "k-123", "env": "prod"})
+    store.write(
+        [session],
+        [
+            make_event(session, 1, content=f"bob@example.com {key}"),
+            make_event(session, 2, content="login with password=hunter2 then retry"),
+        ],
+    )
+    for extra in ([], ["--redact", "@email"]):
+        out = tmp_path / f"b{len(extra)}.ndjson.gz"
+        result = cli("share", "latest", *extra, "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        text = gzip.decompress(out.read_bytes()).decode()
+        assert key not in text and "hunter2" not in text and "k-123" not in text, extra
+        assert "password=[REDACTED]" in text and '"env":"prod"' in text
+        assert ("bob@example.com" in text) is (not extra)
