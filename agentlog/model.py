@@ -537,6 +537,15 @@ class DurationStats(_Model):
     errors: int = 0
 
 
+class ModelUsage(_Model):
+    """One model's LLM calls with their summed tokens and cost (timed or not)."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
 class StatsReport(_Model):
     """The performance profile `agentlog stats` prints and the TUI's metrics panel shows."""
 
@@ -547,6 +556,8 @@ class StatsReport(_Model):
     by_agent: dict[str, int] = Field(default_factory=dict)
     tools: list[DurationStats] = Field(default_factory=list)
     models: list[DurationStats] = Field(default_factory=list)
+    # Tokens and cost per model (an LLM_CALL's name), most cost first; `models` has the timings.
+    by_model: dict[str, ModelUsage] = Field(default_factory=dict)
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0

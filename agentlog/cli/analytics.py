@@ -39,6 +39,13 @@ DURATION_COLUMNS = [
     Column("TOTAL", lambda d: duration(d.total_ms), justify="right"),
     Column("ERRORS", lambda d: d.errors or "", justify="right"),
 ]
+USAGE_COLUMNS = [
+    Column("MODEL", lambda kv: kv[0], max_width=40),
+    Column("CALLS", lambda kv: kv[1].calls, justify="right"),
+    Column("INPUT", lambda kv: kv[1].input_tokens, justify="right"),
+    Column("OUTPUT", lambda kv: kv[1].output_tokens, justify="right"),
+    Column("COST", lambda kv: f"${kv[1].cost_usd:.4f}", justify="right"),
+]
 COUNT_COLUMN = Column("EVENTS", lambda kv: kv[1], justify="right")
 SLOWEST_COLUMNS = [
     Column("DURATION", lambda e: duration(e.duration_ms), justify="right"),
@@ -90,6 +97,7 @@ def print_report(report: StatsReport) -> None:
         ("Events by agent", by_agent, [Column("AGENT", lambda kv: kv[0]), COUNT_COLUMN]),
         ("Tools", report.tools, DURATION_COLUMNS),
         ("Models", report.models, DURATION_COLUMNS),
+        ("Tokens and cost by model", list(report.by_model.items()), USAGE_COLUMNS),
         ("Slowest steps", report.slowest, SLOWEST_COLUMNS),
     ]
     for title, rows, columns in sections:

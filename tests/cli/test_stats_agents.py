@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_stats_over_everything(cli, demo):
     doc = cli.json("stats")
@@ -70,3 +72,15 @@ def test_stats_table_counts_one_in_the_singular(empty_cli):
         session.error("it broke")
     first = empty_cli.ok("stats", "latest").stdout.splitlines()[0]
     assert first.startswith("1 session  1 event  1 error (100.0%)"), first
+
+
+def test_stats_tokens_and_cost_per_model(cli):
+    """The cli-recipes.md recipe `stats --json | jq '.by_model'`: tokens and cost per model."""
+    doc = cli.json("stats")
+    by_model = doc["by_model"]
+    assert {"gpt-4o", "claude-3-5-sonnet"} <= set(by_model)
+    assert sum(m["input_tokens"] for m in by_model.values()) <= doc["input_tokens"]
+    assert sum(m["cost_usd"] for m in by_model.values()) == pytest.approx(doc["cost_usd"])
+    assert all(m["calls"] > 0 for m in by_model.values())
+    table = cli.ok("stats").stdout
+    assert "Tokens and cost by model" in table

@@ -242,6 +242,50 @@ def test_stats_of_nothing(store, filled):
     assert report.error_rate == 0.0
 
 
+def test_stats_tokens_and_cost_per_model(store, make):
+    """by_model sums the tokens and cost of every named model's LLM calls, timed or not
+    (an unnamed call counts in the totals only, as an event with no agent does in by_agent)."""
+    s = make.session()
+    store.write(
+        sessions=[s],
+        events=[
+            make.event(
+                s.id,
+                EventType.LLM_CALL,
+                name="gpt-4o",
+                duration_ms=800.0,
+                input_tokens=800,
+                output_tokens=90,
+                cost_usd=0.003,
+            ),
+            make.event(
+                s.id,
+                EventType.LLM_CALL,
+                name="gpt-4o",
+                input_tokens=200,
+                output_tokens=10,
+                cost_usd=0.001,
+            ),
+            make.event(s.id, EventType.LLM_CALL, name="claude", input_tokens=50),
+            make.event(s.id, EventType.LLM_CALL, input_tokens=7, output_tokens=3),
+            make.event(s.id, EventType.TOOL_CALL, name="search", input_tokens=1),
+        ],
+    )
+    by_model = store.stats(EventQuery(session_id=s.id)).by_model
+    assert list(by_model) == ["gpt-4o", "claude"]  # most cost first
+    gpt = by_model["gpt-4o"]
+    assert (gpt.calls, gpt.input_tokens, gpt.output_tokens) == (2, 1000, 100)
+    assert gpt.cost_usd == pytest.approx(0.004)
+    claude = by_model["claude"]
+    assert (claude.calls, claude.input_tokens, claude.output_tokens, claude.cost_usd) == (
+        1,
+        50,
+        0,
+        0.0,
+    )
+    assert store.stats(EventQuery(agents=["nobody"])).by_model == {}
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

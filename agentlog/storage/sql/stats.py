@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentlog.model import Event, StatsReport
+from agentlog.model import Event, ModelUsage, StatsReport
 from agentlog.storage.sql.analytics import profile
 
 _TOOL_TYPES = ("TOOL_CALL", "TOOL_RESULT")
@@ -45,8 +45,8 @@ def fold_facets(rows: Iterable[Sequence[Any]], out: dict[str, dict[str, int]]) -
 
 @dataclass
 class Tally:
-    """The sums of `stats`, from (type, agent_id, count, errors, in, out, cost, cache read,
-    cache creation, reasoning) rows."""
+    """The sums of `stats`, from (type, agent_id, model, count, errors, in, out, cost, cache
+    read, cache creation, reasoning) rows; model is an LLM_CALL's name, else None."""
 
     by_type: dict[str, int] = field(default_factory=dict)
     by_agent: dict[str, int] = field(default_factory=dict)
@@ -58,9 +58,10 @@ class Tally:
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
     reasoning_tokens: int = 0
+    by_model: dict[str, ModelUsage] = field(default_factory=dict)
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        for etype, agent, n, n_err, n_in, n_out, usd, n_read, n_write, n_reason in rows:
+        for etype, agent, model, n, n_err, n_in, n_out, usd, n_read, n_write, n_reason in rows:
             self.by_type[etype] = self.by_type.get(etype, 0) + n
             if agent is not None:
                 self.by_agent[agent] = self.by_agent.get(agent, 0) + n
@@ -72,6 +73,12 @@ class Tally:
             self.cache_read_tokens += int(n_read)
             self.cache_creation_tokens += int(n_write)
             self.reasoning_tokens += int(n_reason)
+            if model is not None:
+                usage = self.by_model.setdefault(model, ModelUsage())
+                usage.calls += n
+                usage.input_tokens += int(n_in)
+                usage.output_tokens += int(n_out)
+                usage.cost_usd += float(usd)
 
     def report(self, sessions: int, timed: Sequence[Timed], slow: list[Event]) -> StatsReport:
         """The StatsReport of these sums, the timed rows and the slowest events."""
@@ -85,6 +92,16 @@ class Tally:
             by_agent=dict(sorted(self.by_agent.items(), key=lambda kv: (-kv[1], kv[0]))),
             tools=profile(tools),
             models=profile(models),
+            by_model=dict(
+                sorted(
+                    self.by_model.items(),
+                    key=lambda kv: (
+                        -kv[1].cost_usd,
+                        -kv[1].input_tokens - kv[1].output_tokens,
+                        kv[0],
+                    ),
+                )
+            ),
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             cost_usd=self.cost_usd,

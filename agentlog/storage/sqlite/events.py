@@ -161,11 +161,11 @@ class EventReads:
             tally = Tally()
             tally.add(
                 conn.execute(
-                    "SELECT e.type, e.agent_id, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
+                    "SELECT e.type, e.agent_id, CASE WHEN e.type = 'LLM_CALL' THEN e.name END, count(*), sum(e.status = 'error' OR e.type = 'ERROR'),"
                     " coalesce(sum(e.input_tokens), 0), coalesce(sum(e.output_tokens), 0),"
                     " coalesce(sum(e.cost_usd), 0.0), coalesce(sum(e.cache_read_tokens), 0),"
                     " coalesce(sum(e.cache_creation_tokens), 0),"
-                    f" coalesce(sum(e.reasoning_tokens), 0) {base} GROUP BY e.type, e.agent_id",
+                    f" coalesce(sum(e.reasoning_tokens), 0) {base} GROUP BY 1, 2, 3",
                     params,
                 )
             )
