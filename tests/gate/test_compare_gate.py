@@ -258,3 +258,26 @@ def test_a_missing_baseline_file_is_named_as_a_file(db: Path, tmp_path: Path, na
     assert f"no such file: {path}" in result.stderr and "not a session id" not in result.stderr
     assert "agentlog export SESSION -o" in result.stderr
     assert "is not a session id" in gate(db, "triage", base).stderr  # a word is still a session
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("bad.ndjson", b"hello world\n"),
+        ("bad2.ndjson", b"a,b\n1,2\n"),
+        ("doc.ndjson", b'{"format": "agentlog", "sessions": []}\n'),
+        ("lines.json", b'{"kind": "session"}\n{"kind": "event"}\n{"kind": "event"}\n'),
+        ("bad.txt", b"hello world\n"),
+    ],
+)
+def test_an_unreadable_file_gets_compare_advice_not_import_options(
+    db: Path, tmp_path: Path, name: str, body: bytes
+) -> None:
+    """compare has no --format: a file it cannot read says how compare picks the format."""
+    base = record(db, "triage", steps())
+    bad = tmp_path / name
+    bad.write_bytes(body)
+    result = gate(db, str(bad), base)
+    assert result.exit_code != 0 and result.stderr.count("\n") == 1, result.stderr
+    assert "--format" not in result.stderr, result.stderr
+    assert "compare reads" in result.stderr, result.stderr
