@@ -44,7 +44,8 @@ def receive_cmd(
         pass
     finally:
         server.server_close()
-        message(f"stopped; {server.spans_received:,} spans stored")
+        rejected = f", {server.spans_rejected:,} rejected" if server.spans_rejected else ""
+        message(f"stopped; {server.spans_received:,} spans stored{rejected}")
 
 
 @otel_app.command("send")

@@ -307,6 +307,14 @@ def _metadata(span: Span) -> dict[str, Any]:
 def map_span(span: Span) -> tuple[Session | None, list[Event]]:
     """A span's events (a tool span gives a call and its result), and its session if root."""
     a = span.attributes
+    # OTLP makes both times "semantically required"; 0 is what a span without one decodes
+    # to. Such a span is rejected (counted in partialSuccess, reported by import), never
+    # placed in 1970, where it stretched its session over 50 years.
+    for nanos, key in ((span.start_unix_nano, "start"), (span.end_unix_nano, "end")):
+        if nanos <= 0:
+            raise ValueError(
+                f"{key}TimeUnixNano is missing or 0; OTLP requires a span's {key} time"
+            )
     session_id, named = session_id_for(span)
     start, end = _time(span.start_unix_nano), _time(span.end_unix_nano)
     # In whole microseconds (the stores' precision), so an export gives the same end time.

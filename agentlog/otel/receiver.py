@@ -34,6 +34,7 @@ class OTLPReceiver(ThreadingHTTPServer):
         self.write_lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(MAX_WAITING)
         self.spans_received = 0
+        self.spans_rejected = 0  # answered in partialSuccess, counted for the operator
         super().__init__((host, port), _Handler)
 
     @property
@@ -90,6 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server.write_lock:
                 result = ingest(self.server.store, spans)
                 self.server.spans_received += result.spans - len(result.rejected)
+                self.server.spans_rejected += len(result.rejected)
         except PayloadTooLarge as exc:
             self._error(413, exc.message)
             return

@@ -6,6 +6,7 @@ import gzip
 import urllib.error
 import urllib.request
 
+import orjson
 import pytest
 
 from agentlog.model import EventType
@@ -137,3 +138,41 @@ def test_a_backlog_answers_503_with_retry_after_and_takes_nothing(
         receiver.slots.release()
     assert _post(url, body, "application/json") == (200, b"{}")
     assert store.count_events(EventQuery()) == 1
+
+
+def _timed_span(span_id: str, **times: str) -> dict[str, object]:
+    return {
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": span_id,
+        "name": "chat",
+        **times,
+        "attributes": [{"key": "gen_ai.request.model", "value": {"stringValue": "m"}}],
+    }
+
+
+def test_a_span_without_a_start_or_end_time_is_rejected_and_reported(
+    receiver: OTLPReceiver, store: Store
+) -> None:
+    """OTLP requires both times: a span without one is a counted rejection, never a 1970 event."""
+    start, end = "1700000000000000000", "1700000000500000000"
+    spans = [
+        _timed_span("eee19b7ec3c1b174", startTimeUnixNano=start, endTimeUnixNano=end),
+        _timed_span("aaa19b7ec3c1b174", endTimeUnixNano=end),
+        _timed_span("bbb19b7ec3c1b174", startTimeUnixNano="0", endTimeUnixNano=end),
+        _timed_span("ccc19b7ec3c1b174", startTimeUnixNano=start),
+    ]
+    body = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    status, answer = _post(receiver.url + "/v1/traces", body, "application/json")
+    assert status == 200
+    partial = orjson.loads(answer)["partialSuccess"]
+    assert partial["rejectedSpans"] == "3"
+    for span_id in ("aaa19b7ec3c1b174", "bbb19b7ec3c1b174", "ccc19b7ec3c1b174"):
+        assert span_id in partial["errorMessage"]
+    assert "startTimeUnixNano" in partial["errorMessage"]
+    assert "endTimeUnixNano" in partial["errorMessage"]
+    (event,) = store.list_events(EventQuery())
+    assert event.metadata["otel.span_id"] == "eee19b7ec3c1b174"
+    (session,) = store.list_sessions(SessionQuery())
+    assert session.created_at.year == 2023
+    assert session.duration_ms is not None and session.duration_ms < 1000
+    assert (receiver.spans_received, receiver.spans_rejected) == (1, 3)
