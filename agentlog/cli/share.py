@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from agentlog.cli.context import get_state, get_store
+from agentlog.cli.options import split_values
 from agentlog.cli.output import message
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.present import plural
@@ -31,7 +32,8 @@ def share_cmd(
         typer.Option(
             "--redact",
             metavar="REGEX",
-            help="Also mask text matching REGEX (repeatable; preset @email; @secrets is always on).",
+            help="Also mask text matching REGEX (repeatable; presets such as @email may be "
+            "comma-separated; @secrets is always on).",
         ),
     ] = None,
     redact_key: Annotated[
@@ -39,8 +41,8 @@ def share_cmd(
         typer.Option(
             "--redact-key",
             metavar="KEY",
-            help="Also mask the value of this metadata key at any depth (repeatable; the @secrets "
-            "keys are always masked).",
+            help="Also mask the value of this metadata key at any depth (repeatable or "
+            "comma-separated; the @secrets keys are always masked).",
         ),
     ] = None,
     link: Annotated[
@@ -73,7 +75,8 @@ def share_cmd(
     store = get_store(ctx)
     session_id = resolve_session_id(store, session)
     # Always @secrets: a shared file leaves your machine, and forgetting a flag must not leak.
-    redactor = Redactor(["@secrets", *(redact or ())], ["@secrets", *(redact_key or ())])
+    # Keys split on commas as --tag does; a REGEX only when it is a list of @presets.
+    redactor = Redactor(["@secrets", *(redact or ())], ["@secrets", *split_values(redact_key)])
     stats = share_session(store, session_id, output, redactor=redactor)
     if stats.path != "-":
         masked = f", {redactor.masked:,} values redacted" if redactor.active else ""

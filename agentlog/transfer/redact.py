@@ -83,6 +83,21 @@ KEY_PRESETS: dict[str, tuple[str, ...]] = {
 }
 
 
+def expand_presets(values: Iterable[str]) -> list[str]:
+    """`@email,@secrets` → `@email`, `@secrets`, as other list options take them.
+
+    Only a value that starts with `@` is split: a regex of the user's own may hold a comma
+    (`\\d{1,3}`), and a value starting with `@` was never a regex here.
+    """
+    out: list[str] = []
+    for value in values:
+        if value.strip().startswith("@"):
+            out.extend(part.strip() for part in value.split(",") if part.strip())
+        else:
+            out.append(value)
+    return out
+
+
 class Redactor:
     """Masks matches of `patterns` and the values of `keys` in sessions and events."""
 
@@ -98,7 +113,7 @@ class Redactor:
         label, key_label = labels
         compiled = []
         triggers: set[str] | None = set()
-        for raw in patterns:
+        for raw in expand_presets(patterns):
             if raw.startswith("@") and raw[1:] in TRIGGERS and triggers is not None:
                 triggers.update(TRIGGERS[raw[1:]])
             else:
@@ -122,7 +137,7 @@ class Redactor:
             g for g in VALUE_GROUPS if self.pattern and g in self.pattern.groupindex
         )
         names: set[str] = set()
-        for key in keys:
+        for key in expand_presets(keys):
             if key.startswith("@"):
                 if key[1:] not in KEY_PRESETS:
                     raise UsageError(f"{key_label}: unknown preset {key!r}; use @secrets")
@@ -197,4 +212,4 @@ class Redactor:
         )
 
 
-__all__ = ["KEY_PRESETS", "MASK", "PRESETS", "Redactor"]
+__all__ = ["KEY_PRESETS", "MASK", "PRESETS", "Redactor", "expand_presets"]

@@ -281,3 +281,38 @@ def test_share_always_masks_secrets(cli, store, tmp_path) -> None:
         assert key not in text and "hunter2" not in text and "k-123" not in text, extra
         assert "password=[REDACTED]" in text and '"env":"prod"' in text
         assert ("bob@example.com" in text) is (not extra)
+
+
+def test_share_takes_comma_separated_presets_and_keys(cli, store, tmp_path) -> None:
+    """As --tag and --fail-on do: `@email,@secrets` is two presets, `a,b` two keys."""
+    from tests.support.portability import make_event, make_session
+
+    session = make_session(1, metadata={"customer_id": "c-42", "phone": "555-0100"})
+    store.write([session], [make_event(session, 1, content="mail bob@example.com ticket-7")])
+    for args in (
+        (
+            "--redact",
+            "@email,@secrets",
+            "--redact",
+            r"ticket-\d",
+            "--redact-key",
+            "customer_id,phone",
+        ),
+        (
+            *("--redact", "@email", "--redact", "@secrets", "--redact", r"ticket-\d"),
+            *("--redact-key", "customer_id", "--redact-key", " phone "),
+        ),
+    ):
+        out = tmp_path / "b.ndjson.gz"
+        out.unlink(missing_ok=True)
+        result = cli("share", "latest", *args, "-o", str(out))
+        assert result.exit_code == 0, (args, result.stderr)
+        text = gzip.decompress(out.read_bytes()).decode()
+        for secret in ("bob@example.com", "ticket-7", "c-42", "555-0100"):
+            assert secret not in text, (args, secret)
+    bad = cli("share", "latest", "--redact", "@email,@nope", "-o", str(tmp_path / "x.gz"))
+    assert bad.exit_code == 2 and "unknown preset '@nope'" in bad.stderr, bad.stderr
+    # a comma inside a regex of your own stays part of it
+    out = tmp_path / "c.ndjson.gz"
+    assert cli("share", "latest", "--redact", r"ticket-\d{1,3}", "-o", str(out)).exit_code == 0
+    assert "ticket-7" not in gzip.decompress(out.read_bytes()).decode()
