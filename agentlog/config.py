@@ -450,21 +450,45 @@ class Settings:
     @classmethod
     def load(cls, **flags: Any) -> Settings:
         """Resolve every setting: flag (non-None kwargs, `.`→`_`) > env > file > default."""
-        file_values = read_file()
+        return cls._resolve(read_file(), flags, None)
+
+    @classmethod
+    def inspect(cls) -> tuple[Settings, dict[str, str]]:
+        """Every setting resolved as `load` does, but a bad one keeps its value as given and
+        its error goes in the second dict (key "" for an unreadable config file): for
+        `config show`/`get`, which must still show the setting that stops every command."""
+        errors: dict[str, str] = {}
+        try:
+            file_values = read_file()
+        except ConfigError as exc:
+            errors[""] = str(exc)
+            file_values = {}
+        return cls._resolve(file_values, {}, errors), errors
+
+    @classmethod
+    def _resolve(
+        cls, file_values: dict[str, Any], flags: dict[str, Any], errors: dict[str, str] | None
+    ) -> Settings:
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         for key, setting in SETTINGS.items():
             flag = flags.get(key.replace(".", "_"))
             env = os.environ.get(setting.env)
             if flag is not None:
-                values[key], sources[key] = coerce_setting(setting, flag, "a flag"), "flag"
+                raw, sources[key], where = flag, "flag", "a flag"
             elif env not in (None, ""):
-                values[key], sources[key] = coerce_setting(setting, env, setting.env), "env"
+                raw, sources[key], where = env, "env", setting.env
             elif key in file_values:
-                values[key] = coerce_setting(setting, file_values[key], str(config_path()))
-                sources[key] = "file"
+                raw, sources[key], where = file_values[key], "file", str(config_path())
             else:
                 values[key], sources[key] = setting.default, "default"
+                continue
+            try:
+                values[key] = coerce_setting(setting, raw, where)
+            except ConfigError as exc:
+                if errors is None:
+                    raise
+                values[key], errors[key] = raw, str(exc)
         return cls(values, sources)
 
     def get(self, key: str) -> Any:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from agentlog.cli.options import JsonOpt, NdjsonOpt
-from agentlog.cli.output import Column, Format, output_format, print_json, print_rows, write_line
+from agentlog.cli.output import (
+    Column,
+    Format,
+    output_format,
+    print_json,
+    print_rows,
+    write_line,
+)
 from agentlog.config import SETTINGS, Settings, config_path, write_value
 from agentlog.errors import ConfigError
 
@@ -30,13 +38,24 @@ def _check_key(key: str) -> None:
         raise ConfigError(f"unknown setting {key!r}; `agentlog config show` lists them")
 
 
+def _fail(errors: list[str]) -> None:
+    """Each bad setting as its own `agentlog: error:` line, then exit 1 (so scripts notice)."""
+    for error in errors:
+        sys.stderr.write(f"agentlog: error: {error}\n")
+    raise typer.Exit(1)
+
+
 @config_app.command("show")
 def show(json: JsonOpt = False, ndjson: NdjsonOpt = False) -> None:
     """Every setting with its value and where it came from (secrets masked).
 
+    A bad value (one that stops other commands) is shown as given, with its error, and
+    the exit code is 1.
+
     Example: agentlog config show --json
     """
-    settings = Settings.load()
+    # inspect, not load: a bad setting must not hide the others (or itself).
+    settings, errors = Settings.inspect()
     rows = [
         {
             "key": key,
@@ -44,6 +63,7 @@ def show(json: JsonOpt = False, ndjson: NdjsonOpt = False) -> None:
             "source": settings.sources.get(key, "default"),
             "env": setting.env,
             "help": setting.help,
+            "error": errors.get(key),
         }
         for key, setting in SETTINGS.items()
     ]
@@ -54,21 +74,33 @@ def show(json: JsonOpt = False, ndjson: NdjsonOpt = False) -> None:
         Column("SOURCE", lambda r: r["source"]),
         Column("ENV", lambda r: r["env"]),
     ]
+    if errors:
+        columns.append(Column("ERROR", lambda r: r["error"] or "", style="red"))
     print_rows(rows, columns, output_format(json, ndjson))
+    if errors:
+        _fail(list(errors.values()))
 
 
 @config_app.command("get")
 def get(key: KeyArg, json: JsonOpt = False) -> None:
     """Print one setting's resolved value (secrets too: this is for scripts).
 
+    With a bad setting (this one or any other) the errors go to stderr and the exit code
+    is 1; a good value is still printed.
+
     Example: agentlog config get limits.retention_days
     """
     _check_key(key)
-    value = Settings.load().get(key)
-    if output_format(json) is Format.JSON:
-        print_json({"key": key, "value": value})
-    else:
-        write_line(str(value))
+    settings, errors = Settings.inspect()
+    # A bad value is not a value a script should use: nothing on stdout, only the error.
+    if key not in errors:
+        value = settings.get(key)
+        if output_format(json) is Format.JSON:
+            print_json({"key": key, "value": value})
+        else:
+            write_line(str(value))
+    if errors:  # this key's, or another's that stops every other command: exit 1 either way
+        _fail(list(errors.values()))
 
 
 @config_app.command("set")

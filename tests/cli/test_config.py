@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from agentlog.config import config_path
+import orjson
+
+from agentlog.config import SETTINGS, config_path
 
 
 def test_set_get_unset_and_path(empty_cli):
@@ -60,3 +62,47 @@ def test_yes_no_settings_take_the_usual_words_and_refuse_others(empty_cli, monke
     )
     empty_cli.ok("config", "set", "serve.access_log", "off")
     assert empty_cli.json("config", "get", "serve.access_log")["value"] is False
+
+
+def test_show_lists_every_setting_and_marks_the_bad_ones(empty_cli, monkeypatch):
+    """troubleshooting.md sends you to `config show` for a bad setting: it must not fail
+    with that setting's error, but show it, and still exit 1."""
+    monkeypatch.setenv("AGENTLOG_SERVE_PORT", "70000")
+    monkeypatch.setenv("AGENTLOG_SQLITE_SYNCHRONOUS", "maybe")
+    result = empty_cli("config", "show", "--json")
+    assert result.exit_code == 1
+    rows = {r["key"]: r for r in orjson.loads(result.stdout)["items"]}
+    assert set(rows) == set(SETTINGS)
+    assert rows["serve.port"]["value"] == "70000" and rows["serve.port"]["source"] == "env"
+    assert "use a port number from 1 to 65535" in rows["serve.port"]["error"]
+    assert "use one of normal, full" in rows["sqlite.synchronous"]["error"]
+    assert rows["limits.max_db_mb"]["error"] is None and rows["limits.max_db_mb"]["value"] == 2048
+    assert result.stderr.splitlines() == [
+        "agentlog: error: sqlite.synchronous from AGENTLOG_SQLITE_SYNCHRONOUS is 'maybe';"
+        " use one of normal, full",
+        "agentlog: error: serve.port from AGENTLOG_SERVE_PORT is 70000;"
+        " use a port number from 1 to 65535",
+    ]
+    table = empty_cli("config", "show", env={"COLUMNS": "250"})
+    assert table.exit_code == 1
+    line = next(ln for ln in table.stdout.splitlines() if ln.startswith("serve.port"))
+    assert "70000" in line and "use a port number" in line
+    assert "ERROR" in table.stdout.splitlines()[0]
+
+
+def test_get_works_beside_a_bad_setting_and_still_exits_1(empty_cli, monkeypatch):
+    monkeypatch.setenv("AGENTLOG_SERVE_PORT", "70000")
+    result = empty_cli("config", "get", "limits.max_db_mb")
+    assert (result.exit_code, result.stdout) == (1, "2048\n")
+    assert "serve.port from AGENTLOG_SERVE_PORT is 70000" in result.stderr
+    bad = empty_cli("config", "get", "serve.port")
+    assert (bad.exit_code, bad.stdout) == (1, "")
+    assert bad.stderr.count("agentlog: error: serve.port") == 1
+
+
+def test_show_with_an_unreadable_config_file(empty_cli):
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text("this is = = not toml\n")
+    result = empty_cli("config", "show", "--json")
+    assert result.exit_code == 1 and "is not valid TOML" in result.stderr
+    assert len(orjson.loads(result.stdout)["items"]) == len(SETTINGS)
