@@ -144,3 +144,30 @@ def usage_cost(
         + cache_write_1h_tokens * LONG_CACHE_WRITE
     )
     return round((inputs * price[0] + (output_tokens or 0) * price[1]) / 1e6, 8)
+
+
+def inclusive_cost(
+    model: str | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    *,
+    cache_read_tokens: int | None = None,
+    cache_write_tokens: int | None = None,
+    table: Mapping[str, tuple[float, float]] | None = None,
+) -> float | None:
+    """The cost of a call whose `input_tokens` include its cached reads and writes.
+
+    LangChain's usage and OpenTelemetry's `gen_ai.usage.input_tokens` count them
+    that way and list them again apart; they are billed once, at the cache rates.
+    """
+    read, write = cache_read_tokens or 0, cache_write_tokens or 0
+    if not (read or write) or input_tokens is None:
+        return cost_usd(model, input_tokens, output_tokens, table)
+    return usage_cost(
+        model,
+        input_tokens=max(0, input_tokens - read - write),
+        output_tokens=output_tokens,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        table=table,
+    )

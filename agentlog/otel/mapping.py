@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from agentlog.fastcheck import event_of
+from agentlog.integrations.pricing import inclusive_cost
 from agentlog.model import (
     MAX_NAME_CHARS,
     MAX_TITLE_CHARS,
@@ -411,7 +412,7 @@ def map_span(span: Span) -> tuple[Session | None, list[Event]]:
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 **details,
-                cost_usd=_cost(a.get("agentlog.cost_usd")),
+                cost_usd=_event_cost(kind, native, a, input_tokens, output_tokens, details),
             )
         )
     for index, ev in enumerate(span.events):
@@ -473,6 +474,32 @@ def _session_status(value: Any) -> SessionStatus | None:
         return SessionStatus(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def _event_cost(
+    kind: EventType,
+    native: bool,
+    a: dict[str, Any],
+    input_tokens: int | None,
+    output_tokens: int | None,
+    details: dict[str, int | None],
+) -> float | None:
+    """`agentlog.cost_usd` when sent, else an LLM call's cost from the shared price table.
+
+    An event AgentLog exported itself is not priced on the way back: no cost attribute
+    there means the event had none. GenAI's input_tokens include the cached ones.
+    """
+    cost = _cost(a.get("agentlog.cost_usd"))
+    if cost is not None or native or kind != EventType.LLM_CALL:
+        return cost
+    model = _first(a, "gen_ai.response.model", "gen_ai.request.model", "llm.model_name")
+    return inclusive_cost(
+        str(model) if model is not None else None,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens=details["cache_read_tokens"],
+        cache_write_tokens=details["cache_creation_tokens"],
+    )
 
 
 def _cost(value: Any) -> float | None:

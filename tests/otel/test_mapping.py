@@ -195,3 +195,43 @@ def test_agent_from_agentlogs_attribute_else_the_conventions() -> None:
         span.resource = resource
         (event,) = map_spans([span]).events
         assert event.agent_id == agent, attrs
+
+
+def _llm_cost(attrs: dict) -> float | None:
+    mapped = map_spans(
+        [_span("eee19b7ec3c1b174", "chat", {"gen_ai.operation.name": "chat", **attrs})]
+    )
+    (event,) = mapped.events
+    assert event.type == EventType.LLM_CALL
+    return event.cost_usd
+
+
+def test_a_priced_model_gets_its_cost_from_the_shared_price_table() -> None:
+    from agentlog.integrations import pricing
+
+    tokens = {"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 50}
+    expected = pricing.cost_usd("gpt-4o-mini", 1000, 50)
+    assert expected
+    assert _llm_cost({"gen_ai.request.model": "gpt-4o-mini", **tokens}) == expected
+    # The response's model stands in when the request names none.
+    assert _llm_cost({"gen_ai.response.model": "gpt-4o-mini-2024-07-18", **tokens}) == expected
+    assert _llm_cost({"gen_ai.request.model": "house-model-7", **tokens}) is None
+    assert _llm_cost({"gen_ai.request.model": "gpt-4o-mini"}) is None  # no tokens, no cost
+    explicit = {"gen_ai.request.model": "gpt-4o-mini", "agentlog.cost_usd": 0.5, **tokens}
+    assert _llm_cost(explicit) == 0.5
+
+
+def test_cached_input_tokens_are_priced_at_the_cache_rate() -> None:
+    """GenAI's input_tokens include the cached ones; they are billed once, at the cache rate."""
+    from agentlog.integrations import pricing
+
+    attrs = {
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 50,
+        "gen_ai.usage.cache_read.input_tokens": 800,
+    }
+    expected = pricing.usage_cost(
+        "claude-sonnet-4-5", input_tokens=200, output_tokens=50, cache_read_tokens=800
+    )
+    assert _llm_cost(attrs) == expected < pricing.cost_usd("claude-sonnet-4-5", 1000, 50)

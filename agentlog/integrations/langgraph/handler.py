@@ -737,16 +737,12 @@ def _cost(
     `input_token_details` (`cache_read`, `cache_creation`).
     """
     cached = (details or {}).get("input_token_details") or {}
-    read = cached.get("cache_read") or 0
-    write = cached.get("cache_creation") or 0
-    if not (read or write) or tokens_in is None:
-        return pricing.cost_usd(model, tokens_in, tokens_out, prices)
-    return pricing.usage_cost(
+    return pricing.inclusive_cost(
         model,
-        input_tokens=max(0, tokens_in - read - write),
-        output_tokens=tokens_out,
-        cache_read_tokens=read,
-        cache_write_tokens=write,
+        tokens_in,
+        tokens_out,
+        cache_read_tokens=cached.get("cache_read"),
+        cache_write_tokens=cached.get("cache_creation"),
         table=prices,
     )
 
