@@ -23,7 +23,7 @@ from agentlog.cli.output import message
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.errors import UsageError
 from agentlog.present import plural
-from agentlog.transfer.fileio import format_from_name, is_stdio
+from agentlog.transfer.fileio import format_from_name, is_stdio, refuse_overwrite
 from agentlog.transfer.progress import Bar
 
 FormatOpt = Annotated[
@@ -64,6 +64,7 @@ def export_cmd(
     search: SearchOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = "-",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """Export sessions and their events (streamed, constant memory).
 
@@ -86,6 +87,7 @@ def export_cmd(
     )
     sel.check()
     chosen = fmt or format_from_name(output) or _no_suffix(output)
+    refuse_overwrite(output, force=force)
     if chosen == "otlp":
         from agentlog.otel.files import export_otlp
 

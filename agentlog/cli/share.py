@@ -45,6 +45,7 @@ def share_cmd(
             "comma-separated; the @secrets keys are always masked).",
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
     link: Annotated[
         bool,
         typer.Option(
@@ -77,7 +78,7 @@ def share_cmd(
     # Always @secrets: a shared file leaves your machine, and forgetting a flag must not leak.
     # Keys split on commas as --tag does; a REGEX only when it is a list of @presets.
     redactor = Redactor(["@secrets", *(redact or ())], ["@secrets", *split_values(redact_key)])
-    stats = share_session(store, session_id, output, redactor=redactor)
+    stats = share_session(store, session_id, output, redactor=redactor, force=force)
     if stats.path != "-":
         masked = f", {redactor.masked:,} values redacted" if redactor.active else ""
         message(

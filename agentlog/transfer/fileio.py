@@ -32,6 +32,18 @@ def is_stdio(path: str | Path | None) -> bool:
     return path is None or str(path) == "-"
 
 
+def refuse_overwrite(path: str | Path | None, *, force: bool) -> None:
+    """Stop before an existing file is replaced unasked, as `db backup` does.
+
+    Only a regular file is protected: stdout and devices such as /dev/null are written as before.
+    """
+    if force or is_stdio(path):
+        return
+    target = Path(str(path))
+    if target.is_file():
+        raise UsageError(f"{target} already exists; choose another path or add --force")
+
+
 def is_gzip_name(path: str | Path | None) -> bool:
     return not is_stdio(path) and str(path).lower().endswith(".gz")
 

@@ -10,6 +10,6 @@ agentlog run --quiet --title "refund triage" --tag ci -- python "$here/agent.py"
 if ! agentlog compare "$here/baseline.ndjson" latest \
     --fail-on divergence,errors,status,tools,cost+10%,tokens+10% \
     --junit "$out/gate.xml"; then
-  agentlog share latest -o "$out/failed-run.ndjson.gz"
+  agentlog share latest -o "$out/failed-run.ndjson.gz" --force  # this run's, over an older one
   exit 1
 fi

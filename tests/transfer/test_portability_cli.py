@@ -316,3 +316,30 @@ def test_share_takes_comma_separated_presets_and_keys(cli, store, tmp_path) -> N
     out = tmp_path / "c.ndjson.gz"
     assert cli("share", "latest", "--redact", r"ticket-\d{1,3}", "-o", str(out)).exit_code == 0
     assert "ticket-7" not in gzip.decompress(out.read_bytes()).decode()
+
+
+def test_share_and_export_refuse_to_overwrite_a_file_without_force(cli, store, tmp_path) -> None:
+    """As `db backup` does: a redacted file must not be replaced unasked (exit 2, one line)."""
+    fill(store, sessions=1, events=2)
+    for command, name in [
+        (["share", "latest"], "bug.ndjson.gz"),
+        (["share", "latest"], "bug.ndjson"),  # share writes bug.ndjson.gz: that one is checked
+        (["export", "--all"], "all.ndjson"),
+        (["export", "--all", "--format", "otlp"], "all.otlp.jsonl"),
+    ]:
+        target = tmp_path / (name + ".gz" if name == "bug.ndjson" else name)
+        target.write_bytes(b"keep me\n")
+        result = cli(*command, "-o", str(tmp_path / name))
+        assert result.exit_code == 2, (command, result.stdout, result.stderr)
+        assert result.stderr.strip() == (
+            f"agentlog: error: {target} already exists; choose another path or add --force"
+        ), command
+        assert target.read_bytes() == b"keep me\n", command
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
+        forced = cli(*command, "-o", str(tmp_path / name), "--force")
+        assert forced.exit_code == 0, (command, forced.stderr)
+        assert target.read_bytes() != b"keep me\n", command
+        target.unlink()
+    # stdout and devices are not files to protect
+    assert cli("export", "--all", "-o", "-").exit_code == 0
+    assert cli("export", "--all", "-o", "/dev/null").exit_code == 0
