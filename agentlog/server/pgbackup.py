@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from agentlog.errors import StoreError, UsageError
 from agentlog.storage.postgres.conn import Target, parse_url
+from agentlog.storage.private_files import create_private
 
 
 def _tool(name: str) -> str:
@@ -48,9 +49,19 @@ def backup(url: str, path: Path) -> None:
     target = parse_url(url)
     conninfo, env = _split_password(target)
     args = [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(path)]
+    # Owner-only, as the store files: pg_dump writes into the file made here (and one
+    # replaced with --force is tightened), so it is never readable by others meanwhile.
+    made = not path.exists()
+    create_private(path)
+    os.chmod(path, 0o600)
     if target.schema:
         args += ["--schema", target.schema]
-    _run([*args, "--dbname", conninfo], env, "pg_dump", target.display)
+    try:
+        _run([*args, "--dbname", conninfo], env, "pg_dump", target.display)
+    except BaseException:
+        if made:  # no empty file left where a backup was expected
+            path.unlink(missing_ok=True)
+        raise
 
 
 def restore(url: str, path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 
 from agentlog.storage import open_store
 
@@ -42,6 +44,20 @@ def test_check_vacuum_backup(cli, tmp_path, demo):
         copy.close()
     assert "already exists" in cli.fails(2, "db", "backup", str(target))
     cli.ok("db", "backup", str(target), "--force")
+
+
+def test_backup_is_owner_only_like_the_store(cli, tmp_path, demo):
+    """The copy holds every event, as the store (0600) does, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "bk.db"
+        cli.ok("db", "backup", str(target))
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        target.chmod(0o644)  # an older, readable backup replaced with --force
+        cli.ok("db", "backup", str(target), "--force")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
 
 
 def test_check_reports_damage_and_exits_1(cli, demo_db):

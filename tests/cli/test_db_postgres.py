@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,7 @@ def test_backup_then_restore_brings_back_what_was_lost(tmp_path):
         made = runner.invoke(app, ["db", "backup", str(dump), "--db", url])
         assert made.exit_code == 0, made.output
         assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # owner-only, as the store files
         again = runner.invoke(app, ["db", "backup", str(dump), "--db", url])
         assert again.exit_code == 2 and "--force" in again.stderr
         with PostgresStore(url) as store:

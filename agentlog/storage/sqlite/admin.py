@@ -243,7 +243,7 @@ def backup(db: Connections, path: Path, dest_path: str | Path) -> Path:
     if dest.exists():
         raise UsageError(f"{dest} already exists; choose a new file name for the backup")
     with translated(dest):
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        create_private(dest)  # owner-only, as the store it copies (sqlite would make it 0644)
         target = sqlite3.connect(str(dest))
         try:
             with translated(path):
