@@ -15,7 +15,14 @@ from typing import Any
 
 import orjson
 
-from agentlog.errors import UsageError
+from agentlog.errors import (
+    AgentLogError,
+    AuthError,
+    Forbidden,
+    RateLimited,
+    ServerUnavailable,
+    UsageError,
+)
 from agentlog.otel.export import session_to_otlp
 from agentlog.storage import Store
 from agentlog.transfer.export import Selection, iter_selected
@@ -80,10 +87,16 @@ def send_otlp(
                 body = answer.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace")
-            raise UsageError(f"{endpoint} answered {exc.code}: {detail}") from None
+            cls = _answer_error(exc.code)
+            hint = (
+                " (send credentials with -H 'Authorization=Bearer TOKEN')"
+                if cls is AuthError
+                else ""
+            )
+            raise cls(f"{endpoint} answered {exc.code}: {detail}{hint}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise UsageError(f"cannot reach {endpoint}: {reason}") from None
+            raise ServerUnavailable(f"cannot reach {endpoint}: {reason}") from None
         rejected = _rejected(body)
         if rejected:
             raise UsageError(f"{endpoint} rejected {rejected} spans; nothing further was sent")
@@ -91,6 +104,13 @@ def send_otlp(
         if on_progress is not None:
             on_progress(stats.events)
     return stats
+
+
+def _answer_error(status: int) -> type[AgentLogError]:
+    """The error an endpoint's failure answer is (docs/errors.md); another 4xx is the URL's."""
+    if status >= 500:
+        return ServerUnavailable
+    return {401: AuthError, 403: Forbidden, 429: RateLimited}.get(status, UsageError)
 
 
 def _rejected(body: bytes) -> int:

@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,68 @@ def test_export_format_otlp(tmp_path: Path) -> None:
     assert attrs["gen_ai.request.model"] == {"stringValue": "m"}
     assert attrs["gen_ai.usage.input_tokens"] == {"intValue": "2"}
     assert attrs["agentlog.cost_usd"] == {"doubleValue": 0.01}
+
+
+def _answering(status: int) -> ThreadingHTTPServer:
+    """A loopback HTTP server answering every POST with `status`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"code": %d, "message": "no"}' % status
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "exit_code"),
+    [
+        (None, "server_unavailable", 1),
+        (401, "unauthorized", 1),
+        (403, "forbidden", 1),
+        (429, "rate_limited", 1),
+        (501, "server_unavailable", 1),
+        (503, "server_unavailable", 1),
+        (404, "usage_error", 2),
+    ],
+)
+def test_otel_send_exits_as_errors_md_says(
+    tmp_path: Path, status: int | None, code: str, exit_code: int
+) -> None:
+    """An unreachable or failing endpoint is docs/errors.md's error (exit 1); a wrong URL exits 2."""
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+    from agentlog.errors import AgentLogError
+    from agentlog.model import Event, EventType, Session
+    from agentlog.otel.files import send_otlp
+    from agentlog.transfer.export import Selection
+
+    db = tmp_path / "x.db"
+    store = open_store(str(db))
+    session = Session(title="t")
+    store.write([session], [Event(session_id=session.id, type=EventType.LOG, content="x")])
+    server = None if status is None else _answering(status)
+    url = f"http://127.0.0.1:{server.server_address[1] if server else _free_port()}"
+    try:
+        with pytest.raises(AgentLogError) as raised:
+            send_otlp(store, Selection(all=True), url, timeout=5)
+        store.close()
+        result = CliRunner().invoke(app, ["--db", str(db), "otel", "send", "--all", "--to", url])
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    assert (raised.value.code, raised.value.exit_code) == (code, exit_code)
+    assert "127.0.0.1" in raised.value.message
+    assert result.exit_code == exit_code, result.output
