@@ -7,6 +7,7 @@ gets clean JSON. Every command formats its output through these functions.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -168,6 +169,7 @@ def one_line(text: str | None, width: int = 80) -> str:
 
 
 GAP = 2  # rich's padding between columns of a box-less table
+UNBOUNDED = 1_000_000  # a width every table fits in
 
 
 def fit_columns(cells: list[list[str]], columns: Sequence[Column], width: int) -> dict[int, int]:
@@ -213,10 +215,18 @@ def print_table(
     rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None
 ) -> None:
     console = out()
-    if not is_terminal():
-        console.width = max(console.width, 200)
     cells = [[" ".join(cell(col.get(row)).splitlines()) for col in columns] for row in rows]
-    widths = fit_columns(cells, columns, console.width)
+    if is_terminal():
+        width = console.width
+    elif "COLUMNS" in os.environ:
+        width = console.width = max(console.width, 200)
+    else:
+        # Piped with no width asked for: nothing to fit, so no column (an agent, an id)
+        # is squeezed; each keeps its natural width, up to its max_width.
+        natural = fit_columns(cells, columns, UNBOUNDED)
+        width = sum(natural.values()) + GAP * max(len(natural) - 1, 0)
+        width = console.width = max(width, cell_len(title or ""), 1)
+    widths = fit_columns(cells, columns, width)
     table = Table(
         title=Text(safe_text(title)) if title else None,
         box=None,

@@ -113,3 +113,28 @@ def test_tables_without_priorities_lose_their_last_columns_first():
     assert list(fitted) == [0, 1] and fitted == {0: 20, 1: 20}
     alone = fit_columns([["y" * 300]], columns[:1], 60)
     assert alone == {0: 60}
+
+
+def test_piped_tables_do_not_cut_agents_or_ids(cli, demo, monkeypatch):
+    """Off a terminal with COLUMNS unset, `events` and `sessions list` print whole agents
+    and ids: they cut AGENT to 'researc…' to fit 200 columns beside long content."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    for name in ("triage", "child", "long"):
+        sid = demo.sessions[name]
+        items = cli.json("events", sid)["items"]
+        table = cli.ok("events", sid).stdout
+        assert "…" not in "".join(line.split("  ")[0] for line in table.splitlines())
+        for event in items:
+            assert event["id"] in table
+            if event["agent_id"]:
+                assert f" {event['agent_id']} " in table, event["agent_id"]
+    listed = cli.ok("sessions", "list").stdout
+    for session in cli.json("sessions", "list")["items"]:
+        if len(session["agents"]) == 1:
+            assert f" {session['agents'][0]} " in listed
+
+
+def test_piped_tables_keep_columns_when_it_is_set(cli, demo, monkeypatch):
+    """COLUMNS set off a terminal still bounds the table (at least 200 columns)."""
+    table = cli.ok("events", demo.sessions["long"], env={"COLUMNS": "200"}).stdout
+    assert max(len(line) for line in table.splitlines()) <= 200
