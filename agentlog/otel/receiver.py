@@ -1,6 +1,7 @@
 """`agentlog otel receive`: a standalone OTLP/HTTP trace receiver writing to a local Store.
 
-Standard library HTTP server, no web framework: one route, `POST /v1/traces`.
+Standard library HTTP server, no web framework: one route, `POST /v1/traces`; every
+error, the other methods' 405 included, is answered in JSON.
 Each request is answered only after the store committed its spans. Writes are
 serialised; when too many requests already wait, the receiver answers 503 with
 `Retry-After` (OTLP exporters retry), never accepting and dropping.
@@ -9,6 +10,7 @@ serialised; when too many requests already wait, the receiver answers 503 with
 from __future__ import annotations
 
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -59,12 +61,32 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         # OTLP/HTTP: failures carry a google.rpc.Status; JSON is accepted by every exporter.
         body = orjson.dumps({"code": status, "message": message})
         self._answer(status, body, JSON, headers)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The standard library's own answers (an unknown method, a malformed request line)
+        # are HTML pages; an OTLP client expects the JSON every other error here carries.
+        self.close_connection = True
+        self._error(code, message or HTTPStatus(code).phrase)
+
+    def _not_post(self) -> None:
+        self.close_connection = True  # any body it sent is left unread
+        if self.path.split("?")[0] != TRACES_PATH:
+            self._error(404, f"unknown path {self.path[:100]!r}; OTLP traces go to {TRACES_PATH}")
+            return
+        self._error(
+            405,
+            f"{self.command} is not allowed; POST OTLP traces to {TRACES_PATH}",
+            {"Allow": "POST"},
+        )
+
+    do_GET = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_post
 
     def do_POST(self) -> None:
         if self.path.split("?")[0] != TRACES_PATH:

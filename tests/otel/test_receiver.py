@@ -176,3 +176,44 @@ def test_a_span_without_a_start_or_end_time_is_rejected_and_reported(
     assert session.created_at.year == 2023
     assert session.duration_ms is not None and session.duration_ms < 1000
     assert (receiver.spans_received, receiver.spans_rejected) == (1, 3)
+
+
+def test_a_wrong_method_gets_a_json_405_naming_post(receiver: OTLPReceiver) -> None:
+    """GET (or PUT, DELETE) on /v1/traces: 405 with Allow: POST and a JSON body, like other errors."""
+    for method in ("GET", "PUT", "DELETE"):
+        request = urllib.request.Request(receiver.url + "/v1/traces", method=method)
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=10)
+        answer = raised.value
+        assert answer.code == 405
+        assert answer.headers["Allow"] == "POST"
+        assert answer.headers["Content-Type"] == "application/json"
+        body = orjson.loads(answer.read())
+        assert body["code"] == 405 and "POST" in body["message"]
+    head = urllib.request.Request(receiver.url + "/v1/traces", method="HEAD")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(head, timeout=10)
+    assert raised.value.code == 405 and raised.value.read() == b""
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(receiver.url + "/elsewhere", timeout=10)
+    assert raised.value.code == 404
+    assert orjson.loads(raised.value.read())["code"] == 404
+
+
+def test_a_malformed_request_gets_a_json_error(receiver: OTLPReceiver) -> None:
+    """The standard library's own error pages (an unknown method here) are JSON too."""
+    import socket
+
+    host, port = receiver.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=10) as sock:
+        sock.sendall(b"BREW /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        raw = b""
+        while b"\r\n\r\n" not in raw or not raw.rstrip().endswith(b"}"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 501")
+    assert b"Content-Type: application/json" in head
+    assert orjson.loads(body)["code"] == 501
