@@ -46,7 +46,14 @@ from agentlog.storage.sql.rows import (
     write_rows_to,
 )
 from agentlog.transfer.fileio import is_stdio, open_input
-from agentlog.transfer.readers import EventRun, FormatError, Item, detect_format, read_items
+from agentlog.transfer.readers import (
+    EventRun,
+    FormatError,
+    Item,
+    detect_format,
+    read_items,
+    refuse_binary,
+)
 from agentlog.transfer.rebuild import plain_session, rebuild_session
 from agentlog.transfer.records import (
     FORMAT_VERSION,
@@ -693,6 +700,7 @@ def _run(
     on_progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportReport:
     with open_input(path) as source:
+        refuse_binary(source.stream)
         try:
             chosen = detect_format(source.stream, source.name) if fmt == "auto" else fmt
         except FormatError as exc:

@@ -41,6 +41,12 @@ CSV_REQUIRED = ("id", "session_id", "timestamp", "type")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 # The same words as `import --from langfuse|phoenix` for an empty file (a usage error, exit 2).
 EMPTY = "the file is empty; expected an AgentLog export (NDJSON, JSON or CSV)"
+BINARY = (
+    "the file is not an AgentLog export: it is binary, not text "
+    "(an export is NDJSON, JSON or CSV, optionally gzipped)"
+)
+# Bytes that do not occur in text: C0 controls but tab, newline, form feed, carriage return, ESC.
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\f\r\x1b")
 # `export --format otlp` writes OTLP JSON lines; plain import would reject every line of it.
 OTLP_HINT = (
     "is OTLP JSON (as `export --format otlp` writes), not an AgentLog export; "
@@ -97,6 +103,28 @@ _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
 # ---------------------------------------------------------------- detection
+def refuse_binary(stream: IO[bytes]) -> None:
+    """A UsageError when the start of `stream` (peeked, not consumed) is not text at all.
+
+    A NUL byte, or more than a tenth of control bytes and invalid UTF-8, is binary: a
+    random or compiled file, which every reader would otherwise report as something else
+    (not UTF-8, truncated, a missing CSV header). Text in another encoding (a few
+    Latin-1 bytes) stays for the readers, which say to re-save it as UTF-8.
+    """
+    try:
+        head = stream.peek(8192)[:8192]  # type: ignore[attr-defined]
+    except _STREAM_ERRORS:
+        return  # a damaged gzip: the readers say where it breaks
+    if not head:
+        return
+    if b"\x00" in head:
+        raise UsageError(BINARY)
+    bad = len(head) - len(head.translate(None, _CONTROL))
+    bad += head[:-3].decode("utf-8", "replace").count("\ufffd")  # a cut last character is fine
+    if bad * 10 > len(head):
+        raise UsageError(BINARY)
+
+
 def detect_format(stream: IO[bytes], name: str | None = None) -> str:
     """ndjson, json or csv from the file name, else from the first bytes (peeked, not consumed)."""
     by_name = format_from_name(name)
@@ -506,4 +534,5 @@ __all__ = [
     "read_items",
     "read_json",
     "read_ndjson",
+    "refuse_binary",
 ]

@@ -343,3 +343,34 @@ def test_share_and_export_refuse_to_overwrite_a_file_without_force(cli, store, t
     # stdout and devices are not files to protect
     assert cli("export", "--all", "-o", "-").exit_code == 0
     assert cli("export", "--all", "-o", "/dev/null").exit_code == 0
+
+
+def test_import_of_a_binary_file_says_it_is_not_an_export(cli, store, tmp_path) -> None:
+    """Not 'truncated', 'not valid UTF-8' or a table of zeros: one line, exit 2, whatever the name."""
+    import random
+
+    noise = random.Random(0).randbytes(5000)
+    expected = (
+        "agentlog: error: the file is not an AgentLog export: it is binary, not text "
+        "(an export is NDJSON, JSON or CSV, optionally gzipped)"
+    )
+    for name, body in [
+        ("x.bin", noise),
+        ("x.ndjson", noise),
+        ("x.json", b"{" + noise),
+        ("x.csv", noise),
+        ("x.ndjson.gz", gzip.compress(noise)),
+        ("x", b"id,session_id\x00\x01\x02" + noise),
+    ]:
+        (tmp_path / name).write_bytes(body)
+        for extra in ([], ["--format", "ndjson"]):
+            result = cli("import", str(tmp_path / name), *extra)
+            assert result.exit_code == 2, (name, extra, result.stdout, result.stderr)
+            assert result.stdout == "" and result.stderr.strip() == expected, (name, extra)
+    piped = cli("import", "-", input=noise)
+    assert piped.exit_code == 2 and piped.stderr.strip() == expected
+    assert store.count_sessions(SessionQuery()) == 0
+    # text in another encoding is still told to re-save as UTF-8, not called binary
+    latin = tmp_path / "latin.ndjson"
+    latin.write_bytes('{"kind": "session", "title": "caf\xe9"}\n'.encode("latin-1"))
+    assert "UTF-8" in cli("import", str(latin)).stderr
