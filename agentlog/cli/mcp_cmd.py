@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,6 +11,7 @@ import typer
 from agentlog.cli.context import CLIState, get_state
 from agentlog.cli.options import JsonOpt
 from agentlog.cli.output import message, print_json, write_line
+from agentlog.model import Event, Session, WriteResult
 
 if TYPE_CHECKING:
     from agentlog.storage.base import Store
@@ -77,8 +79,15 @@ def proxy(
         check_upstream(upstream)
     parent_session_id = parent_id(parent) if parent else None
     state = get_state(ctx)
-    log = AgentLog(db=state.db, server=state.server, api_key=state.api_key, integration="mcp-proxy")
     store = _store_or_none(state)
+    if store is None and not state.is_remote():
+        # A store that cannot be opened here would fail every batch the SDK tried, with more
+        # lines on stderr: the warning said the proxy relays unrecorded, and it does.
+        log = AgentLog(store=_Unrecorded(), integration="mcp-proxy")
+    else:  # a server's SDK spools while it is away: record as usual
+        log = AgentLog(
+            db=state.db, server=state.server, api_key=state.api_key, integration="mcp-proxy"
+        )
     code = 0
     try:
         if upstream:
@@ -122,8 +131,23 @@ def _store_or_none(state: CLIState) -> Store | None:
     try:
         return state.store()
     except AgentLogError as exc:
-        message(f"agentlog: warning: {exc}; the server runs behind the proxy all the same")
+        unrecorded = "" if state.is_remote() else ", unrecorded"
+        message(
+            f"agentlog: warning: {exc}; the server runs behind the proxy all the same{unrecorded}"
+        )
         return None
+
+
+class _Unrecorded:
+    """The proxy's store when its own cannot be opened: takes every batch and keeps nothing."""
+
+    url = "nowhere (the store could not be opened)"
+
+    def write(self, sessions: Sequence[Session] = (), events: Sequence[Event] = ()) -> WriteResult:
+        return WriteResult()
+
+    def close(self) -> None:
+        pass
 
 
 @app.command("replay")
