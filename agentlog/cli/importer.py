@@ -101,6 +101,9 @@ def import_cmd(
         )
     if file is None:
         raise UsageError("which file? e.g. agentlog import backup.ndjson.gz ('-' reads stdin)")
+    if rejects and _same_file(rejects, file):
+        # The rejects file is written while the input is read: the input would be cut short.
+        raise UsageError(f"--rejects {rejects} is the file being imported; give another path")
     if source != "agentlog":
         if fmt == "csv" or overwrite:
             raise UsageError(
@@ -182,6 +185,18 @@ def coding_import(
         importer.watch(on_pass)
     except KeyboardInterrupt:
         message("stopped")
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (the same path, a link or another spelling of it)."""
+    import os
+
+    if b == "-":
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare what they would be
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def show_report(report: ImportReport, rejects_path: str | None) -> None:

@@ -93,6 +93,22 @@ def test_import_stopped_by_a_usage_error_leaves_no_rejects_file(cli, store, tmp_
     assert result.exit_code == 2 and not (tmp_path / "r.ndjson").exists()
 
 
+def test_rejects_into_the_file_being_imported_is_refused(cli, store, tmp_path) -> None:
+    """--rejects is written while the input is read: naming the input would cut it short."""
+    bad = tmp_path / "bad.ndjson"
+    content = (
+        b'{"kind":"event","id":"x","session_id":"01900000-0000-7000-8000-000000000001",'
+        b'"type":"LOG"}\n' * 3
+    )
+    bad.write_bytes(content)
+    (tmp_path / "link.ndjson").symlink_to(bad)
+    for rejects in (str(bad), str(tmp_path / "link.ndjson"), f"{tmp_path}/./bad.ndjson"):
+        result = cli("import", str(bad), "--rejects", rejects)
+        assert result.exit_code == 2, result.stderr
+        assert "is the file being imported" in result.stderr
+        assert bad.read_bytes() == content  # the input untouched
+
+
 def test_import_without_rejects_still_writes_the_rejects_header(cli, store, tmp_path) -> None:
     """A run that read its file writes --rejects, header only when nothing was rejected."""
     source = SQLiteStore(tmp_path / "src.db")
