@@ -19,6 +19,8 @@ from agentlog.errors import (
     AgentLogError,
     AuthError,
     Forbidden,
+    InvalidInput,
+    PayloadTooLarge,
     RateLimited,
     ServerUnavailable,
     UsageError,
@@ -97,9 +99,12 @@ def send_otlp(
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ServerUnavailable(f"cannot reach {endpoint}: {reason}") from None
-        rejected = _rejected(body)
+        rejected, why = _rejected(body)
         if rejected:
-            raise UsageError(f"{endpoint} rejected {rejected} spans; nothing further was sent")
+            spans = "1 span" if rejected == 1 else f"{rejected} spans"
+            raise InvalidInput(
+                f"{endpoint} rejected {spans}{f' ({why})' if why else ''}; nothing further was sent"
+            )
         stats.requests += 1
         if on_progress is not None:
             on_progress(stats.events)
@@ -110,13 +115,22 @@ def _answer_error(status: int) -> type[AgentLogError]:
     """The error an endpoint's failure answer is (docs/errors.md); another 4xx is the URL's."""
     if status >= 500:
         return ServerUnavailable
-    return {401: AuthError, 403: Forbidden, 429: RateLimited}.get(status, UsageError)
+    known = {401: AuthError, 403: Forbidden, 413: PayloadTooLarge, 429: RateLimited}
+    return known.get(status, UsageError)
 
 
-def _rejected(body: bytes) -> int:
+def _rejected(body: bytes) -> tuple[int, str]:
+    """The spans an answer's `partialSuccess` refused, and its error message (cut to one line)."""
     try:
         answer = orjson.loads(body) if body else {}
     except orjson.JSONDecodeError:
-        return 0
+        return 0, ""
     partial = answer.get("partialSuccess") if isinstance(answer, dict) else None
-    return int((partial or {}).get("rejectedSpans") or 0)
+    if not isinstance(partial, dict):
+        return 0, ""
+    try:
+        count = int(partial.get("rejectedSpans") or 0)
+    except (TypeError, ValueError):
+        count = 0
+    why = partial.get("errorMessage")
+    return count, " ".join(why.split())[:200] if isinstance(why, str) else ""

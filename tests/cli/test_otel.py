@@ -97,8 +97,11 @@ def test_export_format_otlp(tmp_path: Path) -> None:
     assert attrs["agentlog.cost_usd"] == {"doubleValue": 0.01}
 
 
+_PARTIAL = b'{"partialSuccess": {"rejectedSpans": 1, "errorMessage": "span 1: no start time"}}'
+
+
 def _answering(status: int) -> ThreadingHTTPServer:
-    """A loopback HTTP server answering every POST with `status`."""
+    """A loopback HTTP server answering every POST with `status` (200: a partial success)."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -106,7 +109,7 @@ def _answering(status: int) -> ThreadingHTTPServer:
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = b'{"code": %d, "message": "no"}' % status
+            body = _PARTIAL if status == 200 else b'{"code": %d, "message": "no"}' % status
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -127,6 +130,8 @@ def _answering(status: int) -> ThreadingHTTPServer:
         (429, "rate_limited", 1),
         (501, "server_unavailable", 1),
         (503, "server_unavailable", 1),
+        (413, "payload_too_large", 1),
+        (200, "invalid_input", 1),  # some spans refused: the data's fault, not the command's
         (404, "usage_error", 2),
     ],
 )
@@ -159,4 +164,6 @@ def test_otel_send_exits_as_errors_md_says(
             server.server_close()
     assert (raised.value.code, raised.value.exit_code) == (code, exit_code)
     assert "127.0.0.1" in raised.value.message
+    if status == 200:
+        assert "rejected 1 span (span 1: no start time)" in raised.value.message
     assert result.exit_code == exit_code, result.output
