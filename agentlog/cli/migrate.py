@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Annotated
 
 import typer
@@ -24,6 +26,16 @@ from agentlog.transfer.migrate import MigrateReport
 from agentlog.transfer.progress import Bar
 
 SHOWN = 20
+
+
+def _missing_file(to: str) -> str | None:
+    """The SQLite file `--to` names when it does not exist yet (None: it exists, or a server)."""
+    from agentlog.storage import POSTGRES_SCHEMES, SERVER_SCHEMES, sqlite_path
+
+    if to.startswith(SERVER_SCHEMES + POSTGRES_SCHEMES):
+        return None
+    path = sqlite_path(to)
+    return None if os.path.exists(path) else path
 
 
 def migrate_cmd(
@@ -92,7 +104,16 @@ def migrate_cmd(
     # The source is the local store, even with AGENTLOG_SERVER set; --server makes it a server.
     source = state.store() if state.server else state.local_store()
     key = api_key or (state.settings().api_key if to.startswith(("http://", "https://")) else None)
-    target = open_store(to, api_key=key)
+    preview_dir = None
+    missing = _missing_file(to)
+    if missing is not None and verify:
+        raise UsageError(f"there is no store at {missing}; nothing to verify")
+    if missing is not None and dry_run:
+        # A preview changes nothing: an empty stand-in, not a new file (and folders) at --to.
+        preview_dir = tempfile.TemporaryDirectory(prefix="agentlog-preview-")
+        target = open_store(os.path.join(preview_dir.name, "preview.db"))
+    else:
+        target = open_store(to, api_key=key)
     try:
         sel = Selection(
             all=True, since=since, until=until, agents=agents(agent), tags=tags(tag), status=status
@@ -117,6 +138,8 @@ def migrate_cmd(
                 migration.close()
     finally:
         target.close()
+        if preview_dir is not None:
+            preview_dir.cleanup()
     if json:
         print_json(report.to_dict())
     else:

@@ -57,6 +57,8 @@ def open_store(
 
 # A URL's scheme (two characters or more: `C://` is a Windows drive, not a scheme).
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+# host:port (a name or an IPv4 address, a port, perhaps a path): a server without its scheme.
+_HOST_PORT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*:\d{1,5}(/.*)?\Z")
 
 
 def check_store_url(url: str) -> None:
@@ -78,6 +80,12 @@ def sqlite_path(url: str) -> str:
         raise UsageError(
             f"{scheme.group()} is not a kind of store; give a file path, sqlite:///PATH,"
             " postgresql://HOST/DB or http(s)://SERVER"
+        )
+    if _HOST_PORT.match(path):
+        # `--to 127.0.0.1:8250` meant the server there, not a file of that name beside you.
+        raise UsageError(
+            f"{path} looks like a server address; give http://{path} (or ./{path} for a file"
+            " of that name)"
         )
     if os.path.isdir(path):
         # SQLite's own answer ("unable to open database file") reads as a missing or

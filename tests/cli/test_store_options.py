@@ -118,3 +118,50 @@ def test_a_store_path_that_is_a_directory_says_so(tmp_path, monkeypatch, demo_db
         f" e.g. {folder / 'agentlog.db'}"
     ]
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["migrate", "--to", "127.0.0.1:18650", "--dry-run"],
+        ["migrate", "--to", "agentlog.example.com:443"],
+        ["--db", "localhost:8250", "sessions", "list"],
+    ],
+)
+def test_a_host_and_port_is_a_server_address_not_a_file(
+    tmp_path, monkeypatch, demo_db, args
+) -> None:
+    """`migrate --to 127.0.0.1:18650` (the scheme forgotten) made a SQLite file of that name
+    beside you, and a real run would have 'migrated' every session into it."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("AGENTLOG_DB", str(demo_db))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    target = args[args.index("--to") + 1] if "--to" in args else args[1]
+    assert result.stderr.strip().splitlines() == [
+        f"agentlog: error: {target} looks like a server address; give http://{target}"
+        f" (or ./{target} for a file of that name)"
+    ]
+    assert list(cwd.iterdir()) == []
+
+
+def test_a_file_of_such_a_name_still_opens_with_a_path(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["--db", "./notes:2026", "sessions", "list", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "notes:2026").exists()
+
+
+def test_a_dry_run_or_a_verify_creates_no_target(tmp_path, demo_db) -> None:
+    """A preview changes nothing: it used to create the target file and its folders."""
+    target = tmp_path / "nodir" / "x.db"
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(demo_db), "migrate", "--to", str(target), "--dry-run"])
+    assert result.exit_code == 0, result.stderr
+    assert "nothing was sent" in result.stderr + result.stdout
+    result = runner.invoke(app, ["--db", str(demo_db), "migrate", "--to", str(target), "--verify"])
+    assert result.exit_code == 2
+    assert f"there is no store at {target}; nothing to verify" in result.stderr
+    assert not (tmp_path / "nodir").exists()
