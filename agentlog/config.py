@@ -516,9 +516,20 @@ class Settings:
     def api_key(self) -> str | None:
         return self.get("api_key") or None
 
+    def uses_server(self) -> bool:
+        """Whether reads and writes go to the server: one is set, and no store was given
+        from a nearer source (`AGENTLOG_DB` in the environment beats a server saved in the
+        config file by `agentlog login`, as every setting's environment beats the file)."""
+        if not self.server:
+            return False
+        rank = {"default": 0, "file": 1, "env": 2, "flag": 3}
+        return (
+            rank[self.sources.get("db", "default")] <= rank[self.sources.get("server", "default")]
+        )
+
     def store_url(self) -> str:
-        """Where reads and writes go: the server when one is set, else the local store."""
-        return self.server or self.db
+        """Where reads and writes go: the server when `uses_server`, else the local store."""
+        return self.server if self.uses_server() and self.server else self.db
 
 
 def setting_names() -> list[str]:

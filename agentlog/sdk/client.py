@@ -90,8 +90,8 @@ class AgentLog:
         elif db is not None and server is None:
             self.url = str(db)
             open_transport = functools.partial(_open_local, str(db))
-        elif settings.server:
-            self.url = settings.server
+        elif settings.uses_server():
+            self.url = settings.server or ""
             remote = True
             open_transport = functools.partial(
                 _open_remote, settings.server, settings.api_key, str(spool) if spool else None

@@ -106,3 +106,27 @@ def test_show_with_an_unreadable_config_file(empty_cli):
     result = empty_cli("config", "show", "--json")
     assert result.exit_code == 1 and "is not valid TOML" in result.stderr
     assert len(orjson.loads(result.stdout)["items"]) == len(SETTINGS)
+
+
+def test_a_store_in_the_environment_beats_a_server_in_the_config_file(tmp_path, monkeypatch):
+    """After `agentlog login` saved a server in the config file, `AGENTLOG_DB=x.db agentlog
+    demo` wrote 25 sessions to the team's server: the environment beats the file, per setting
+    and between the two settings that choose the store."""
+    from typer.testing import CliRunner
+
+    from agentlog import AgentLog
+    from agentlog.cli.app import app
+
+    runner = CliRunner()
+    dead = "http://127.0.0.1:9"  # nothing listens: reaching for it fails the command
+    assert runner.invoke(app, ["config", "set", "server", dead]).exit_code == 0
+    local = tmp_path / "local.db"
+    monkeypatch.setenv("AGENTLOG_DB", str(local))
+    listed = runner.invoke(app, ["sessions", "list", "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    assert local.exists()
+    with AgentLog() as log:
+        assert log.url == str(local)
+    # Both in the environment: the server, as before.
+    monkeypatch.setenv("AGENTLOG_SERVER", dead)
+    assert runner.invoke(app, ["sessions", "list", "--json"]).exit_code == 1
