@@ -1,4 +1,4 @@
-"""`agentlog events SESSION` and `agentlog search TEXT`: read events with the shared filters."""
+"""`agentlog events SESSION` and `agentlog search [TEXT]`: read events with the shared filters."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from agentlog.cli.options import (
 )
 from agentlog.cli.output import Column, Format, output_format, print_ndjson, print_rows
 from agentlog.cli.render import EVENT_COLUMNS, SEARCH_COLUMNS
+from agentlog.errors import UsageError
 from agentlog.model import Event, utcnow
 from agentlog.present import ago, offset
 from agentlog.storage.base import EventQuery, Store, iter_events
@@ -93,7 +94,13 @@ def events(
 @event_filter_options(search=False)
 def search(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find (any script).")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="TEXT",
+            help="Words to find (any script); leave out to list what the filters match.",
+        ),
+    ] = "",
     session: SessionOpt = None,
     filters: EventFilters = EventFilters(),
     order: OrderOpt = None,
@@ -104,11 +111,14 @@ def search(
     json: JsonOpt = False,
     ndjson: NdjsonOpt = False,
 ) -> None:
-    """Full-text search over every session's events, newest first.
+    """Search every session's events by full text, filters or both, newest first.
 
     Example: agentlog search timeout --type ERROR --since 7d --json | jq '.items[].session_id'
+    Example: agentlog search --type ERROR --since 1d
     """
     fmt = output_format(json, ndjson)
+    if not text and session is None and filters == EventFilters():
+        raise UsageError("give TEXT to find, or a filter such as --type ERROR or --since 1d")
     store = get_store(ctx)
     query = filters.query(
         store, session=session, text=text, order=order or "desc", limit=limit, cursor=cursor

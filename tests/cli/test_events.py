@@ -147,3 +147,19 @@ def test_an_exceptions_error_line_leads_its_content_cell(cli, store, demo_db):
     assert "ValueError: node exploded" in table and "Traceback" not in table.split("ValueError")[0]
     stored = cli.json("events", sid, "--type", "ERROR")["items"][0]["content"]
     assert stored.startswith("Traceback (most recent call last):")  # stored as recorded
+
+
+def test_search_without_text_lists_what_the_filters_match(cli, demo):
+    """`agentlog search --type ERROR --since 1d` (docs/patterns.md) lists the filtered events."""
+    errors = cli.json("search", "--type", "ERROR")["items"]
+    assert errors and {e["type"] for e in errors} == {"ERROR"}
+    stamps = [e["timestamp"] for e in errors]
+    assert stamps == sorted(stamps, reverse=True)
+    assert errors == cli.json("search", "", "--type", "ERROR")["items"]
+    cli.ok("search", "--type", "ERROR", "--since", "1d")
+
+
+def test_search_with_neither_text_nor_filter_says_what_to_give(cli):
+    line = cli.fails(2, "search")
+    assert "TEXT" in line and "filter" in line
+    assert "TEXT" in cli.fails(2, "search", "")
