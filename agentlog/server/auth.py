@@ -27,7 +27,15 @@ from agentlog.server.loginguard import LoginGuard
 from agentlog.server.passwords import verify_password
 from agentlog.server.settings import ServerSettings, is_loopback
 from agentlog.server.tokens import KeyRing
-from agentlog.storage.accounts import AccountStore, Actor, Role, User, hash_key, key_prefix
+from agentlog.storage.accounts import (
+    KEY_PREFIX,
+    AccountStore,
+    Actor,
+    Role,
+    User,
+    hash_key,
+    key_prefix,
+)
 
 TOUCH_EVERY = timedelta(seconds=60)
 DEV_TEAM = "dev"
@@ -158,6 +166,9 @@ class Authenticator:
         cached = self._cached(token_hash)
         if cached is not None:
             return cached
+        if token.startswith(KEY_PREFIX) and key_prefix(token) is None:
+            # An API key cut short or mistyped: not a malformed sign-in token to "log in again".
+            raise AuthError("the API key is not valid; check it or create a new one")
         principal = self._from_key(token) if key_prefix(token) else self._from_jwt(token)
         self._remember(token_hash, principal)
         return principal

@@ -42,6 +42,14 @@ def test_bad_credentials_are_401(world, header):
     _err(world.client.get("/v1/sessions", headers={"Authorization": header}), 401, "unauthorized")
 
 
+@pytest.mark.parametrize("key", ["al_bad_key", "al_garbage", "al_1234567_short"])
+def test_a_malformed_api_key_is_called_an_api_key(world, key):
+    """It was answered 'the token is malformed; log in again', which is a sign-in's advice."""
+    r = world.client.get("/v1/sessions", headers={"Authorization": f"Bearer {key}"})
+    _err(r, 401, "unauthorized")
+    assert r.json()["error"]["message"] == "the API key is not valid; check it or create a new one"
+
+
 def test_key_works_and_records_last_use(world):
     assert world.client.get("/v1/sessions", headers=world.member.h).status_code == 200
     keys = world.srv.accounts.list_keys(user_id=world.member.user.id)
