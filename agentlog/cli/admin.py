@@ -101,7 +101,7 @@ def _admin(ctx: typer.Context, db: str | None) -> Iterator[Admin]:
     state = get_state(ctx)
     settings = state.settings()
     backend: Any
-    if db or state.db or not (state.server or settings.uses_server()):
+    if db or state.db or not (state.server or settings.server):
         backend = LocalAdmin(db or state.db or settings.server_db)
     else:
         backend = HttpAdmin(state.server or settings.server or "", settings.api_key)
