@@ -54,7 +54,7 @@ def compare_cmd(
     Example: agentlog compare baseline.ndjson latest --fail-on divergence,errors,cost+10%
     Example: agentlog compare tag:baseline --tag eval:nightly --fail-on status --junit gate.xml
     """
-    from agentlog.gate.judge import judge, pair_by_title, unpaired
+    from agentlog.gate.judge import judge, pair_by_title, repeated_titles, unpaired
     from agentlog.gate.reports import to_json, to_junit, to_sarif
     from agentlog.gate.rules import parse_rules
     from agentlog.gate.sides import TAG_PREFIX, load_side
@@ -66,7 +66,12 @@ def compare_cmd(
     if run is None and tag is None:
         run = _latest_replay(store, baseline)
     baselines = load_side(store, baseline)
-    runs = load_side(store, run if run is not None else TAG_PREFIX + str(tag))
+    run_side = run if run is not None else TAG_PREFIX + str(tag)
+    runs = load_side(store, run_side)
+    if len(baselines) > 1 or len(runs) > 1:
+        for side, label in ((baselines, baseline), (runs, run_side)):
+            if titles := repeated_titles(side):
+                _note_repeated(label, titles)
     verdicts = []
     for left, right in pair_by_title(baselines, runs):
         if left is None or right is None:
@@ -86,8 +91,20 @@ def compare_cmd(
         for verdict in verdicts:
             _show(verdict)
         _summary(verdicts, texts)
-    if rules and any(v.broken for v in verdicts):
+    # Without rules only "pairing" can break: a set that does not pair up has failed too.
+    if any(v.broken for v in verdicts):
         raise typer.Exit(1)
+
+
+def _note_repeated(label: str, titles: list[str]) -> None:
+    from agentlog.cli.output import message
+
+    named = ", ".join(repr(one_line(t, 60)) for t in titles[:5])
+    more = f" and {len(titles) - 5} more" if len(titles) > 5 else ""
+    message(
+        f"note: {one_line(label, 60)} has more than one session titled {named}{more}; "
+        "only the newest of each is compared"
+    )
 
 
 def _latest_replay(store: Any, baseline: str) -> str:
@@ -173,10 +190,12 @@ def _differ(count: int) -> str:
 def _summary(verdicts: list, rules: list[str]) -> None:
     from agentlog.cli.output import message
 
-    if not rules:
-        return
     broken = sum(len(v.broken) for v in verdicts)
     failing = sum(1 for v in verdicts if v.broken)
+    if not rules:
+        if failing:
+            message(f"{failing} of {len(verdicts)} pair(s) have a title only one side has")
+        return
     if broken:
         message(f"{broken} rule(s) broken in {failing} of {len(verdicts)} pair(s)")
     else:

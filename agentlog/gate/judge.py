@@ -59,7 +59,7 @@ def judge(baseline: Run, run: Run, rules: list[Rule]) -> Verdict:
 
 
 def unpaired(baseline: Run | None, run: Run | None) -> Verdict:
-    """A title only one side has: always a broken "pairing" when rules are set."""
+    """A title only one side has: a broken "pairing", with or without rules (exit 1)."""
     side = "run" if baseline is None else "baseline"
     verdict = Verdict(baseline, run)
     other = "baseline" if side == "run" else "run"
@@ -75,6 +75,16 @@ def pair_by_title(baselines: list[Run], runs: list[Run]) -> list[tuple[Run | Non
     right = _newest_by_title(runs)
     titles = sorted(set(left) | set(right))
     return [(left.get(t), right.get(t)) for t in titles]
+
+
+def repeated_titles(runs: list[Run]) -> list[str]:
+    """Titles more than one session of a set has (pair_by_title keeps only the newest)."""
+    if len(runs) < 2:
+        return []
+    seen: dict[str, int] = {}
+    for run in runs:
+        seen[run.title] = seen.get(run.title, 0) + 1
+    return sorted(t for t, n in seen.items() if n > 1)
 
 
 def _newest_by_title(runs: list[Run]) -> dict[str, Run]:

@@ -227,6 +227,36 @@ def test_sets_pair_by_title_and_a_missing_title_breaks_the_gate(db: Path, tmp_pa
     assert "FAIL pairing: no baseline session titled 'eval: extra'" in result.stdout
 
 
+def test_sets_that_do_not_pair_fail_without_fail_on(db: Path) -> None:
+    """A title only one side has is a failed comparison, exit 1, --fail-on or not."""
+    record(db, "eval: refunds", steps(), tags=["a"])
+    record(db, "eval: search", steps(), tags=["a"])
+    record(db, "eval: other", steps(), tags=["b"])
+    result = gate(db, "tag:a", "tag:b")
+    assert result.exit_code == 1, result.output
+    assert "FAIL pairing: no run session titled 'eval: refunds'" in result.stdout
+    assert "3 pair(s)" in result.stderr
+    as_json = gate(db, "tag:a", "tag:b", "--json")
+    assert as_json.exit_code == 1
+    doc = orjson.loads(as_json.stdout)
+    assert doc["ok"] is False and doc["broken"] == 3
+
+
+def test_a_title_twice_in_one_set_compares_the_newest_and_says_so(db: Path) -> None:
+    record(db, "eval: refunds", steps(), tags=["a"])
+    record(db, "eval: refunds", steps(errors=1), tags=["a"], start=T0 + timedelta(hours=1))
+    newest = record(db, "eval: refunds", steps(), tags=["a"], start=T0 + timedelta(hours=2))
+    record(db, "eval: search", steps(), tags=["a"])
+    for title in ("eval: refunds", "eval: search"):
+        record(db, title, steps(), tags=["b"], start=T0 + timedelta(days=1))
+    result = gate(db, "tag:a", "tag:b", "--fail-on", "errors")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1, result.stderr
+    assert "tag:a" in notes[0] and "'eval: refunds'" in notes[0] and "newest" in notes[0]
+    assert newest in result.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
