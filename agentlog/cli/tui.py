@@ -12,6 +12,12 @@ from agentlog.cli.context import get_store, stale_after
 from agentlog.cli.output import is_terminal
 from agentlog.errors import UsageError
 
+# tui has no --format: it takes the format from the file name (or the first bytes).
+TUI_HINT = (
+    "tui opens an AgentLog export and takes its format from the extension: .ndjson, "
+    ".json or .csv, optionally .gz; make one with `agentlog export SESSION -o run.ndjson`"
+)
+
 
 def tui(
     ctx: typer.Context,
@@ -55,7 +61,7 @@ def tui(
             raise UsageError(f"{file} does not exist; give the path of an export file")
         from agentlog.transfer import open_file_as_store
 
-        store = open_file_as_store(file)
+        store = open_file_as_store(file, advice=TUI_HINT)
         source = f"{file} (read-only)"
     else:
         store = get_store(ctx, server, read_only=False)

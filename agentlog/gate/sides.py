@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-from agentlog.errors import InvalidInput, NotFound, UsageError
+from agentlog.errors import NotFound, UsageError
 from agentlog.gate.runs import Run, load_run
 from agentlog.storage.base import SessionQuery, Store, iter_sessions
 
@@ -14,20 +13,11 @@ TAG_PREFIX = "tag:"
 _EXPORT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".gz")
 
 
-# The readers' hints name import's --format option, which compare does not have: it takes
-# the format from the file name (or the first bytes), so its advice says that instead.
-_FORMAT_HINT = re.compile(
-    r"\s*\((?:[^()]*;\s*)?(?:give|use) --format[^()]*\)$|;\s*use --format[^;()]*$"
-)
+# compare has no --format: it takes the format from the file name (or the first bytes).
 COMPARE_HINT = (
     "compare reads an AgentLog export and takes its format from the extension: .ndjson, "
     ".json or .csv, optionally .gz; make one with `agentlog export SESSION -o baseline.ndjson`"
 )
-
-
-def for_compare(message: str) -> str:
-    """A reader's message with compare's advice in place of import's --format hint."""
-    return f"{_FORMAT_HINT.sub('', message)} ({COMPARE_HINT})"
 
 
 def looks_like_a_file(spec: str) -> bool:
@@ -56,10 +46,7 @@ def load_side(store: Store, spec: str) -> list[Run]:
     if path.is_file():
         from agentlog.transfer.viewer import open_file_as_store
 
-        try:
-            file_store = open_file_as_store(path)
-        except InvalidInput as exc:  # FormatError and UsageError too: the file is unreadable
-            raise type(exc)(for_compare(str(exc))) from None
+        file_store = open_file_as_store(path, advice=COMPARE_HINT)
         try:
             sessions = [
                 s

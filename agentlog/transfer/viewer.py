@@ -6,13 +6,14 @@ returned store refuses writes and deletes that folder when it is closed.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import weakref
 from pathlib import Path
 from typing import Any
 
-from agentlog.errors import InvalidInput, ReadOnlyStore
+from agentlog.errors import InvalidInput, ReadOnlyStore, UsageError
 from agentlog.storage.base import Store
 from agentlog.transfer.importer import ImportReport, import_file
 
@@ -53,8 +54,34 @@ def _remove(inner: Store, folder: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def open_file_as_store(path: str | Path) -> Store:
-    """A read-only Store holding the sessions of the export file at `path` (NDJSON/JSON/CSV, .gz)."""
+# The readers' hints name import's --format option, which the commands that open a file
+# this way (tui FILE, compare FILE) do not have: they take the format from the file name
+# (or the first bytes), so each gives its own advice instead.
+_FORMAT_HINT = re.compile(
+    r"\s*\((?:[^()]*;\s*)?(?:give|use) --format[^()]*\)$|;\s*use --format[^;()]*$"
+)
+
+
+def with_advice(message: str, advice: str) -> str:
+    """A reader's message with `advice` in place of import's --format hint."""
+    return f"{_FORMAT_HINT.sub('', message)} ({advice})"
+
+
+def open_file_as_store(path: str | Path, *, advice: str | None = None) -> Store:
+    """A read-only Store holding the sessions of the export file at `path` (NDJSON/JSON/CSV, .gz).
+
+    With `advice`, a file that cannot be read raises the same error with `advice` in place
+    of the readers' --format hint (for a command that has no --format).
+    """
+    try:
+        return _open_file_as_store(path)
+    except (InvalidInput, UsageError) as exc:  # FormatError too: the file is unreadable
+        if advice is None:
+            raise
+        raise type(exc)(with_advice(str(exc), advice)) from None
+
+
+def _open_file_as_store(path: str | Path) -> Store:
     from agentlog.storage.sqlite.store import SQLiteStore
 
     folder = tempfile.mkdtemp(prefix="agentlog-view-")
@@ -73,4 +100,4 @@ def open_file_as_store(path: str | Path) -> Store:
     return FileStore(store, folder, str(path), report)
 
 
-__all__ = ["FileStore", "open_file_as_store"]
+__all__ = ["FileStore", "open_file_as_store", "with_advice"]

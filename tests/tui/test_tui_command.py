@@ -92,3 +92,25 @@ def test_tui_without_a_terminal_is_one_clear_line(tmp_path) -> None:
         "agentlog: error: agentlog tui needs a terminal (stdin and stdout); for scripts and "
         "pipes use `agentlog sessions list`, `agentlog events SESSION` or `agentlog tail` (--json)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("bad.ndjson", b"hello world\n"),
+        ("bad2.ndjson", b"a,b\n1,2\n"),
+        ("lines.json", b'{"kind": "session"}\n{"kind": "event"}\n{"kind": "event"}\n'),
+        ("bad.txt", b"hello world\n"),
+    ],
+)
+def test_an_unreadable_file_gets_tui_advice_not_import_options(
+    tmp_path, runs, name: str, body: bytes
+) -> None:
+    """tui has no --format: a file it cannot read says what tui opens instead."""
+    bad = tmp_path / name
+    bad.write_bytes(body)
+    result = CliRunner().invoke(cli, ["tui", str(bad)])
+    assert result.exit_code != 0 and result.stderr.count("\n") == 1, result.stderr
+    assert "--format" not in result.stderr, result.stderr
+    assert "tui opens an AgentLog export" in result.stderr, result.stderr
+    assert runs == []
