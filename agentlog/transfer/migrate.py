@@ -396,10 +396,15 @@ class Migration:
             if problem is not None and rejected:
                 problem.reason += f" ({rejected} events were rejected by the target)"
             elif problem is not None and repair and not self.report.dry_run:
+                # A repair sends the session again: its time and session count go with the
+                # events it adds to events_sent, or the rate and "sessions sent" lie.
+                started = time.monotonic()
                 self.checkpoint.restart(key)
                 again = self._src(summary).get_session(summary.id)
                 self._copy_session(again, None, None)
                 self.settle()
+                rep.seconds += time.monotonic() - started
+                rep.sessions_copied += 1
                 rep.repaired += 1
                 problem, checksum = self._compare(summary)
             self.checkpoint.set_verified(key, problem, checksum)

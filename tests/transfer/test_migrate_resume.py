@@ -241,3 +241,17 @@ def test_migrate_cli_names_the_way_out_of_differing_sessions(store, other, tmp_p
     assert run(app, [*base, "--skip-existing", "--overwrite"]).exit_code == 2
     assert run(app, [*base, "--overwrite"]).exit_code == 0
     assert run(app, base).exit_code == 0  # and it stays green on every re-run
+
+
+def test_a_repair_counts_its_session_and_its_time(store, other) -> None:
+    """A re-run whose verify re-sent a session the target lost reported 'sessions sent 0',
+    'events sent N' and a rate computed over the first pass's time only (13 million/s)."""
+    sessions = fill(store, sessions=2, events=3)
+    Migration(store, other).run()
+    other.delete_session(sessions[1].id)  # the target loses it; our checkpoint says sent
+    again = Migration(store, other)
+    report = again.run()
+    again.close()
+    assert report.ok and report.repaired == 1
+    assert report.events_sent == 3 and report.sessions_copied == 1
+    assert report.seconds > 0 and report.rate == report.events_sent / report.seconds
