@@ -384,6 +384,52 @@ async def test_export_whole_session_as_csv(demo, tmp_path) -> None:
         assert {r["type"] for r in rows} >= {"USER_INPUT", "TOOL_CALL"}
 
 
+async def test_export_refuses_to_replace_a_file_without_a_second_ctrl_s(demo, tmp_path) -> None:
+    """An existing file is kept after one ctrl+s; the dialog says so and a second one replaces it."""
+    store, result = demo
+    app = open_app(store, result.sessions["eval_pass"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        target = tmp_path / "mine.ndjson"
+        target.write_text("keep me\n")
+        dialog = app.screen
+        dialog.query_one("#x-path").value = str(target)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert target.read_text() == "keep me\n"
+        assert app.screen is dialog
+        shown = str(dialog.query_one("#x-error").render())
+        assert shown == f"{target} exists; press ctrl+s again to replace it, or change the name"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert target.read_text() != "keep me\n"
+        assert orjson.loads(target.read_bytes().splitlines()[1])["kind"] == "session"
+        assert isinstance(app.screen, TimelineScreen)
+
+
+async def test_export_asks_again_when_the_name_changes(demo, tmp_path) -> None:
+    """A confirmation is for one file: another existing name is refused again."""
+    store, result = demo
+    app = open_app(store, result.sessions["eval_pass"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        first, second = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+        first.write_text("a\n")
+        second.write_text("b\n")
+        box = app.screen.query_one("#x-path")
+        box.value = str(first)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        box.value = str(second)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert (first.read_text(), second.read_text()) == ("a\n", "b\n")
+
+
 async def test_agent_lanes_group_events_by_agent(demo) -> None:
     store, result = demo
     app = open_app(store, result.sessions["triage"])

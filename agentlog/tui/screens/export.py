@@ -12,11 +12,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioSet, Static
 
-from agentlog.errors import AgentLogError
+from agentlog.errors import AgentLogError, UsageError
 from agentlog.model import SessionSummary
 from agentlog.present import plural, safe_text
 from agentlog.storage.base import EventQuery
 from agentlog.transfer.export import Selection, export
+from agentlog.transfer.fileio import refuse_overwrite
 from agentlog.tui.access import agentlog_app
 from agentlog.tui.widgets.inputs import TextInput
 from agentlog.tui.widgets.radio import MarkedRadioButton
@@ -47,6 +48,9 @@ class ExportDialog(ModalScreen[str | None]):
         self.session = session
         self.filtered = filtered
         self.has_filter = has_filter
+        # The file the user was told exists: a second ctrl+s (or enter) for the same
+        # name replaces it, as `agentlog export -o` does only with --force.
+        self._replace: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -130,10 +134,16 @@ class ExportDialog(ModalScreen[str | None]):
             session_ids=(self.session_id,), event_filter=self.filtered if view else None
         )
         self.query_one("#x-error", Static).update("exporting…")
-        self._write(selection, self._format(), str(Path(path).expanduser()))
+        target = str(Path(path).expanduser())
+        self._write(selection, self._format(), target, replace=self._replace == target)
 
     @work(thread=True, exclusive=True)
-    def _write(self, selection: Selection, fmt: str, path: str) -> None:
+    def _write(self, selection: Selection, fmt: str, path: str, replace: bool) -> None:
+        try:
+            refuse_overwrite(path, force=replace)
+        except UsageError:
+            self.app.call_from_thread(self._exists, path)
+            return
         try:
             n = export(agentlog_app(self).store, selection, fmt, path).events
         except AgentLogError as exc:
@@ -145,6 +155,12 @@ class ExportDialog(ModalScreen[str | None]):
             )
             return
         self.app.call_from_thread(self._done, n, path)
+
+    def _exists(self, path: str) -> None:
+        self._replace = path
+        self.query_one("#x-error", Static).update(
+            f"{safe_text(path)} exists; press ctrl+s again to replace it, or change the name"
+        )
 
     def _done(self, n: int, path: str) -> None:
         self.app.notify(f"Exported {plural(n, 'event')} to {path}", title="Export")
