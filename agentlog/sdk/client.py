@@ -296,7 +296,11 @@ def _load_settings(**flags: Any) -> Any:
 
     try:
         return Settings.load(**flags)
-    except Exception as exc:  # a broken config file must not stop the agent
+    except Exception as exc:  # a broken config file must not stop the agent...
+        if _asks_for_redaction():
+            # ...unless it asks for masking: never record unmasked. The set-up error is
+            # then the one message (no "using the defaults" line that it contradicts).
+            raise
         logger.warning("agentlog: %s; using the defaults and the arguments given", exc)
         return _defaults(flags, exc)
 
@@ -307,9 +311,6 @@ def _redactor(settings: Any, patterns: Sequence[str], keys: Sequence[str]) -> An
         from agentlog.errors import UsageError
 
         raise UsageError("redact and redact_keys take lists, e.g. redact=['@secrets']")
-    failed = settings.load_error
-    if failed is not None and _asks_for_redaction():
-        raise failed  # the settings asked for masking and could not be read: never record unmasked
     from_settings = [p for p in str(settings.get("sdk.redact") or "").split(",") if p]
     key_settings = [k.strip() for k in str(settings.get("sdk.redact_keys") or "").split(",")]
     all_patterns = [*patterns, *from_settings]

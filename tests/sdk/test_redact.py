@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from agentlog.storage import open_store
 from agentlog.storage.base import EventQuery, SessionQuery
 
 KEY = "sk-abcdefghijklmnopqrstuvwx"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_patterns_and_keys_mask_every_text_before_the_store_sees_it(make_log, fake) -> None:
@@ -85,6 +89,19 @@ def test_a_redaction_setting_that_cannot_be_read_stops_the_sdk(fake, monkeypatch
     monkeypatch.setenv("AGENTLOG_SDK_REDACT", "@secrets,@passwords")
     with pytest.raises(ConfigError, match="takes the presets @secrets, @email"):
         AgentLog(store=fake)
+
+
+def test_a_bad_redaction_setting_says_one_thing(tmp_path) -> None:
+    """The set-up error is the only message: no 'using the defaults' line before it."""
+    env = dict(os.environ, AGENTLOG_SDK_REDACT="@nope", PYTHONPATH=str(ROOT))
+    code = f"from agentlog import AgentLog; AgentLog(db={str(tmp_path / 'a.db')!r})"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode != 0
+    assert "ConfigError" in proc.stderr and "@nope" in proc.stderr
+    assert "using the defaults" not in proc.stderr
+    assert not (tmp_path / "a.db").exists()
 
 
 def test_no_redaction_asked_costs_nothing(make_log, fake) -> None:
