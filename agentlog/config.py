@@ -119,6 +119,21 @@ def _port(value: int, source: str) -> int:
     return value
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url(value: str, source: str) -> str:
+    """A check: empty (in-process limits) or a URL redis-py reads; anything else failed per request."""
+    text = str(value).strip()
+    scheme, sep, _ = text.partition("://")
+    if text and (not sep or scheme.lower() not in REDIS_SCHEMES):
+        raise ConfigError(
+            f"{source} is {value!r}; use a redis://, rediss:// or unix:// URL "
+            "(or nothing, for in-process limits)"
+        )
+    return text
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
@@ -206,6 +221,7 @@ SETTINGS: dict[str, Setting] = {
             str,
             "",
             "Redis URL for rate limits and live streams (team deployments)",
+            check=_redis_url,
         ),
         Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
         Setting(

@@ -9,7 +9,8 @@ socket timeout (and redis-py's retries). Here:
 - every command has a `timeout` (connect and read, default 0.25 s) and no
   retries;
 - the first failure opens the circuit: it is logged once, callers take their
-  fallback at once, and `/readyz` shows `"redis": "degraded"`;
+  fallback at once, and `/readyz` shows `"redis": "degraded"` (`/readyz` PINGs
+  a closed circuit, so a Redis that was never reachable shows too);
 - while open, a background thread pings Redis every `probe_seconds`; the
   first answer closes the circuit (logged once) and Redis is used again.
 
@@ -67,6 +68,17 @@ class RedisGuard:
         if not self.url:
             return "off"
         return "degraded" if self._open else "ok"
+
+    def check(self) -> str:
+        """`status()` after a PING while the circuit is closed.
+
+        Until a request used Redis, the circuit stayed closed and `/readyz` said "ok" for a
+        Redis that was never reachable. A PING costs one round trip while Redis answers; a
+        down or hung one trips the circuit (one `timeout`), and later checks are free.
+        """
+        if self.available:
+            self.call(lambda client: client.ping(), lambda: None)
+        return self.status()
 
     def client(self) -> Any:
         if self._client is None:

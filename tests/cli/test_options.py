@@ -114,3 +114,10 @@ def test_a_server_port_setting_out_of_range_is_refused(empty_cli, monkeypatch):
     monkeypatch.setenv("AGENTLOG_SERVE_PORT", "70000")
     line = empty_cli.fails(1, "serve")
     assert "AGENTLOG_SERVE_PORT is 70000; use a port number from 1 to 65535" in line
+
+
+def test_a_malformed_redis_url_is_refused_at_start(empty_cli, monkeypatch):
+    monkeypatch.setenv("AGENTLOG_SERVE_REDIS_URL", "garbage")
+    line = empty_cli.fails(1, "serve")
+    assert "AGENTLOG_SERVE_REDIS_URL is 'garbage'; use a redis://" in line
+    assert "Traceback" not in line

@@ -76,7 +76,8 @@ def test_hung_redis_is_tried_once_then_skipped(tmp_path, hung):
         guard: RedisGuard = srv.app.state.agentlog.redis
         guard.probe_seconds = 3600  # no recovery probe during this test
         h = {"Authorization": f"Bearer {srv.admin_key.secret}"}
-        assert srv.client.get("/readyz").json()["redis"] == "ok"
+        # /readyz PINGs a closed circuit: that one command finds the hang and trips it.
+        assert srv.client.get("/readyz").json()["redis"] == "degraded"
         from agentlog.model import Event, Session
 
         for i in range(10):
@@ -153,3 +154,29 @@ def test_an_unexpected_failure_of_a_redis_call_falls_back_instead_of_failing(cap
     assert guard.status() == "degraded"
     assert "Redis call failed unexpectedly" in caplog.text
     guard.close()
+
+
+def test_readyz_tells_an_unreachable_redis_before_any_request_used_it(tmp_path):
+    """/readyz said "redis": "ok" for redis://127.0.0.1:1 until some request happened to trip it."""
+    srv = start_test_server(tmp_path, redis_url="redis://127.0.0.1:1/9")
+    try:
+        srv.app.state.agentlog.redis.probe_seconds = 3600
+        ready = srv.client.get("/readyz")
+        # Redis is optional (in-process fallback): still ready, but honest about it.
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "ready"
+        assert ready.json()["redis"] == "degraded"
+    finally:
+        srv.close()
+
+
+@pytest.mark.redis
+def test_readyz_says_ok_for_a_redis_that_answers(tmp_path):
+    url = os.environ.get("AGENTLOG_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("needs AGENTLOG_TEST_REDIS_URL")
+    srv = start_test_server(tmp_path, redis_url=url)
+    try:
+        assert srv.client.get("/readyz").json()["redis"] == "ok"
+    finally:
+        srv.close()

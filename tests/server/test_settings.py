@@ -124,3 +124,25 @@ def test_access_log_and_dev_take_the_usual_yes_no_words(monkeypatch, value, expe
     monkeypatch.setenv("AGENTLOG_SERVE_DEV", value)
     loaded = ServerSettings.load(db="x.db")
     assert (loaded.access_log, loaded.dev) == (expected, expected)
+
+
+@pytest.mark.parametrize("url", ["garbage", "redis", "127.0.0.1:6379", "http://cache:6379/0"])
+def test_a_malformed_redis_url_is_refused_in_one_line(monkeypatch, url):
+    """`garbage` started the server and logged a ValueError traceback per request."""
+    from agentlog.errors import ConfigError
+
+    monkeypatch.setenv("AGENTLOG_SERVE_REDIS_URL", url)
+    with pytest.raises(ConfigError) as raised:
+        ServerSettings.load(db="x.db")
+    assert str(raised.value) == (
+        f"serve.redis_url from AGENTLOG_SERVE_REDIS_URL is {url!r}; "
+        "use a redis://, rediss:// or unix:// URL (or nothing, for in-process limits)"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["", "redis://cache:6379/0", "rediss://u:p@cache:6380/1", "unix:///run/redis.sock"]
+)
+def test_a_redis_url_with_a_redis_scheme_or_none_is_accepted(monkeypatch, url):
+    monkeypatch.setenv("AGENTLOG_SERVE_REDIS_URL", url)
+    assert ServerSettings.load(db="x.db").redis_url == url
