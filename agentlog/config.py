@@ -119,6 +119,48 @@ def _port(value: int, source: str) -> int:
     return value
 
 
+def _between(low: float, high: float | None, advice: str) -> Any:
+    """A check: a number from `low` to `high` (None: no top), else one line with `advice`."""
+
+    def check(value: float, source: str) -> float:
+        if value < low or (high is not None and value > high):
+            raise ConfigError(f"{source} is {value:g}; {advice}")
+        return value
+
+    return check
+
+
+def _origins(value: str, source: str) -> str:
+    """A check: comma-separated browser origins, each scheme://host[:port] or `*` (any).
+
+    CORS compares a browser's Origin header with each item as text, and an Origin has no
+    path and no trailing slash, so `https://app.example.com/` or `notanorigin` never matched.
+    """
+    from urllib.parse import urlsplit
+
+    items = [item.strip() for item in str(value).split(",") if item.strip()]
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            parts = urlsplit(item)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if not (
+            port_ok
+            and parts.scheme
+            and parts.hostname
+            and item == f"{parts.scheme}://{parts.netloc}"
+            and "@" not in parts.netloc
+        ):
+            raise ConfigError(
+                f"{source} holds {item!r}; an origin is scheme://host[:port], such as "
+                "https://app.example.com (or * for any)"
+            )
+    return ",".join(items)
+
+
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -208,6 +250,7 @@ SETTINGS: dict[str, Setting] = {
             str,
             "",
             "Comma-separated origins allowed by CORS (off when empty)",
+            check=_origins,
         ),
         Setting(
             "serve.jwt_secret",
@@ -223,7 +266,13 @@ SETTINGS: dict[str, Setting] = {
             "Redis URL for rate limits and live streams (team deployments)",
             check=_redis_url,
         ),
-        Setting("serve.workers", int, 1, "Worker processes `agentlog serve` starts"),
+        Setting(
+            "serve.workers",
+            int,
+            1,
+            "Worker processes `agentlog serve` starts",
+            check=_between(1, 64, "use 1 to 64 worker processes"),
+        ),
         Setting(
             "serve.redis_timeout_seconds",
             float,
@@ -271,13 +320,15 @@ SETTINGS: dict[str, Setting] = {
             "serve.rate_limit_per_minute",
             int,
             6000,
-            "Requests per minute per API key or user",
+            "Requests per minute per API key or user (0 = no limit)",
+            check=_between(0, None, "use 0 (no limit) or more"),
         ),
         Setting(
             "serve.login_limit_per_minute",
             int,
             10,
-            "Login attempts per minute per client address",
+            "Login attempts per minute per client address (0 = no limit)",
+            check=_between(0, None, "use 0 (no limit) or more"),
         ),
         Setting(
             "serve.cookie_secure",
@@ -291,6 +342,7 @@ SETTINGS: dict[str, Setting] = {
             float,
             0.0,
             "How long `serve` retries an unreachable database at start (containers: 60)",
+            check=_between(0, None, "use 0 (no wait) or more seconds"),
         ),
         Setting(
             "oidc.issuer",

@@ -75,7 +75,7 @@ def serve(
     _note_own_store(settings.db)
     _check_port_free(settings.host, settings.port)
     config = Settings.load()
-    workers = workers or max(1, int(config.get("serve.workers")))
+    workers = workers or config.get("serve.workers")  # its check keeps it within 1-64
 
     def retrying(msg: str, delay: float) -> None:
         warn(f"{msg}; retrying in {delay:.1f}s")

@@ -121,3 +121,13 @@ def test_a_malformed_redis_url_is_refused_at_start(empty_cli, monkeypatch):
     line = empty_cli.fails(1, "serve")
     assert "AGENTLOG_SERVE_REDIS_URL is 'garbage'; use a redis://" in line
     assert "Traceback" not in line
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [("AGENTLOG_SERVE_WORKERS", "0"), ("AGENTLOG_SERVE_CORS_ORIGINS", "notanorigin")],
+)
+def test_a_bad_serve_setting_is_refused_at_start(empty_cli, monkeypatch, env, value):
+    monkeypatch.setenv(env, value)
+    line = empty_cli.fails(1, "serve")
+    assert env in line and "Traceback" not in line

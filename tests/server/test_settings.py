@@ -146,3 +146,67 @@ def test_a_malformed_redis_url_is_refused_in_one_line(monkeypatch, url):
 def test_a_redis_url_with_a_redis_scheme_or_none_is_accepted(monkeypatch, url):
     monkeypatch.setenv("AGENTLOG_SERVE_REDIS_URL", url)
     assert ServerSettings.load(db="x.db").redis_url == url
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "advice"),
+    [
+        ("AGENTLOG_SERVE_WORKERS", "0", "use 1 to 64 worker processes"),
+        ("AGENTLOG_SERVE_WORKERS", "500", "use 1 to 64 worker processes"),
+        ("AGENTLOG_SERVE_RATE_LIMIT_PER_MINUTE", "-5", "use 0 (no limit) or more"),
+        ("AGENTLOG_SERVE_LOGIN_LIMIT_PER_MINUTE", "-1", "use 0 (no limit) or more"),
+        ("AGENTLOG_SERVE_DB_WAIT_SECONDS", "-3", "use 0 (no wait) or more seconds"),
+        (
+            "AGENTLOG_SERVE_CORS_ORIGINS",
+            "notanorigin",
+            "holds 'notanorigin'; an origin is scheme://host[:port], such as "
+            "https://app.example.com (or * for any)",
+        ),
+    ],
+)
+def test_a_serve_setting_out_of_range_is_refused_in_one_line(monkeypatch, env, value, advice):
+    """They were accepted: 0 workers became 1, 500 started 500, -5 meant no limit, and
+    CORS compared every browser's Origin with 'notanorigin'."""
+    from agentlog.config import Settings
+    from agentlog.errors import ConfigError
+
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError) as raised:
+        Settings.load()
+    text = str(raised.value)
+    assert env in text and advice in text and "\n" not in text
+    if "holds" not in advice:
+        assert f"{env} is {value}; {advice}" in text
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://app.example.com/", "https://app.example.com/ui", "app.example.com", "https://"],
+)
+def test_a_cors_origin_is_scheme_host_and_port_only(monkeypatch, origin):
+    """A browser's Origin header never has a path or a trailing slash, so such an entry never matched."""
+    from agentlog.errors import ConfigError
+
+    monkeypatch.setenv("AGENTLOG_SERVE_CORS_ORIGINS", f"https://ok.example,{origin}")
+    with pytest.raises(ConfigError, match="AGENTLOG_SERVE_CORS_ORIGINS holds"):
+        ServerSettings.load(db="x.db")
+
+
+def test_good_serve_values_are_accepted(monkeypatch):
+    from agentlog.config import Settings
+
+    for env, value in {
+        "AGENTLOG_SERVE_WORKERS": "64",
+        "AGENTLOG_SERVE_RATE_LIMIT_PER_MINUTE": "0",
+        "AGENTLOG_SERVE_LOGIN_LIMIT_PER_MINUTE": "0",
+        "AGENTLOG_SERVE_DB_WAIT_SECONDS": "0",
+        "AGENTLOG_SERVE_CORS_ORIGINS": " https://a.example , http://localhost:5173,*",
+    }.items():
+        monkeypatch.setenv(env, value)
+    settings = Settings.load()
+    assert settings.get("serve.workers") == 64
+    assert ServerSettings.load(db="x.db").cors_origins == (
+        "https://a.example",
+        "http://localhost:5173",
+        "*",
+    )
