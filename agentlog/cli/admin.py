@@ -152,7 +152,10 @@ def create_user(
     if json:
         print_json(row)
         return
-    message(f"Created {row['role']} {row['email']} in team {row['team']} (id {row['id']}).")
+    message(
+        f"Created {row['role']} {row['email']} (id {row['id']}) in team {row['team']} "
+        f"({backend.where})."
+    )
     if row.get("generated_password"):
         message("Generated password (shown once):")
         write_line(row["generated_password"])

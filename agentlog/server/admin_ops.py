@@ -26,6 +26,8 @@ Row = dict[str, Any]
 
 
 class Admin(Protocol):
+    where: str  # "store: PATH" or "server: URL", for messages that say where a change went
+
     def create_user(
         self, email: str, password: str | None, role: Role, team: str | None
     ) -> Row: ...
@@ -51,7 +53,10 @@ class LocalAdmin:
     """Runs on the server's machine, straight against its database (like Django's createsuperuser)."""
 
     def __init__(self, db: str) -> None:
+        from agentlog.storage.base import redact_url
+
         self._store, self.accounts = service.open_backends(db)
+        self.where = f"store: {redact_url(self._store.url)}"
 
     def close(self) -> None:
         self.accounts.close()
@@ -183,6 +188,7 @@ class HttpAdmin:
                 f"no API key for {url}: run `agentlog login {url} --email EMAIL` or pass --api-key"
             )
         self.url = url.rstrip("/")
+        self.where = f"server: {self.url}"
         self._http = httpx.Client(
             base_url=self.url,
             verify=tls_verify(self.url),

@@ -40,6 +40,13 @@ def test_create_user_generates_a_password_once(cli):
     acc.close()
 
 
+def test_create_user_says_which_store_it_wrote_to(cli):
+    """`admin create-user` without the server's --db writes elsewhere: the line names the store."""
+    r = cli("admin", "create-user", "boss@example.com", "--admin", "--team", "platform")
+    assert r.exit_code == 0, r.output
+    assert f"in team platform (store: {cli.db})" in r.stderr, r.stderr
+
+
 def test_create_user_password_stdin_and_duplicates(cli):
     r = cli(
         "admin",
