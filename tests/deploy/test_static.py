@@ -274,3 +274,78 @@ def test_grafana_dashboard_queries_real_metrics_through_the_provisioned_source()
         for target in panel["targets"]:
             for name in re.findall(r"\bagentlog_\w+", target["expr"]):
                 assert name in known, f"panel {panel['title']!r} uses unknown metric {name}"
+
+
+# Every setting is either passed through to the container by the compose file (and explained
+# in .env.example) or named here with the reason it makes no sense there: a new setting fails
+# test_every_deployment_setting_reaches_the_container until someone decides which it is.
+NOT_FROM_ENV_FILE = {
+    "db": "compose builds AGENTLOG_DB from POSTGRES_PASSWORD for its own postgres service",
+    "serve.redis_url": "compose points it at its own redis service",
+    "serve.host": "the image's command binds 0.0.0.0; AGENTLOG_BIND picks the host's address",
+    "serve.port": "the image listens on 8250 (its ENV, EXPOSE, healthcheck and the ports "
+    "mapping); AGENTLOG_PORT publishes it elsewhere",
+    "server": "set on the machines whose agents log to the server, not on the server",
+    "api_key": "set on the machines whose agents log to the server, not on the server",
+    "agent_id": "the SDK's default agent id, in the agent's process",
+    "limits.max_db_mb": "a warning about a local SQLite store; compose runs PostgreSQL",
+    "limits.max_sessions": "a warning about a local store, printed by the CLI",
+    "limits.retention_days": "the default of `agentlog db prune` on a local store; the "
+    "server's retention is per team (`admin teams retention`)",
+    "sqlite.synchronous": "SQLite only; compose runs PostgreSQL",
+    "display.stale_after_minutes": "how the CLI shows sessions",
+    "sdk.batch_size": "the SDK, in the agent's process",
+    "sdk.flush_interval": "the SDK, in the agent's process",
+    "sdk.redact": "the SDK, in the agent's process",
+    "sdk.redact_keys": "the SDK, in the agent's process",
+}
+# Where the compose default differs from the setting's default, and why.
+CONTAINER_DEFAULTS = {
+    "serve.workers": "a team server has more than one core",
+    "serve.db_wait_seconds": "the app may start before PostgreSQL accepts connections",
+}
+DOCS_FOR_DOCKER_USERS = ("self-hosting.md", "web.md")
+
+
+def test_every_deployment_setting_reaches_the_container(stack):
+    """AGENTLOG_SERVE_COOKIE_SECURE, AGENTLOG_OIDC_NAME and others the docs tell Docker users
+    to set never reached the container: compose lists its environment explicitly."""
+    from agentlog.config import coerce_setting
+
+    app_env = stack["services"]["agentlog"]["environment"]
+    documented = env_example()
+    assert set(NOT_FROM_ENV_FILE) <= set(SETTINGS), "an exclusion names no setting"
+    for key, setting in SETTINGS.items():
+        if key in NOT_FROM_ENV_FILE:
+            continue
+        name = setting.env
+        assert name in app_env, f"compose does not pass {name} to the container"
+        match = re.fullmatch(r"\$\{" + name + r":([-?])([^}]*)\}", str(app_env[name]))
+        assert match, f"compose sets {name} to {app_env[name]!r}; use ${{{name}:-default}}"
+        assert name in documented, f"{name} is not explained in deploy/.env.example"
+        if match.group(1) == "?":
+            continue  # a required secret: no default
+        default = match.group(2)
+        assert documented[name][0] == default, (
+            f".env.example sets {name}={documented[name][0]}, compose defaults it to {default!r}"
+        )
+        if key not in CONTAINER_DEFAULTS:
+            assert coerce_setting(setting, default, "compose") == coerce_setting(
+                setting, setting.default, "default"
+            ), f"compose defaults {name} to {default!r}, the setting to {setting.default!r}"
+
+
+def test_every_variable_the_docs_name_reaches_the_container(stack):
+    app_env = stack["services"]["agentlog"]["environment"]
+    documented = env_example()
+    excluded = {SETTINGS[key].env for key in NOT_FROM_ENV_FILE}
+    for doc in DOCS_FOR_DOCKER_USERS:
+        text = (ROOT / "docs" / doc).read_text()
+        # AGENTLOG_ADMIN_* (a family) is covered by its members.
+        for name in set(re.findall(r"\bAGENTLOG_[A-Z0-9_]*[A-Z0-9]\b", text)):
+            assert name in app_env or name in documented or name in excluded, (
+                f"docs/{doc} names {name}, which neither reaches the container nor is in "
+                "deploy/.env.example"
+            )
+            if name in app_env:
+                assert name in documented, f"{name} is not explained in deploy/.env.example"
