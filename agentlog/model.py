@@ -22,7 +22,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import (
@@ -572,11 +572,15 @@ class StatsReport(_Model):
 
 
 class BatchError(_Model):
-    """Why one item of a batch was rejected (its index in the batch and, if known, id)."""
+    """Why one item of a batch was rejected: its kind, its index in the batch's list of that
+    kind (`events` or `sessions`) and, if known, its id."""
 
     index: int
     id: str | None = None
     error: str
+    kind: Literal["event", "session"] = Field(
+        default="event", description="which list `index` points into: events or sessions"
+    )
 
 
 class WriteResult(_Model):

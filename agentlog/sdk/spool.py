@@ -241,6 +241,9 @@ def _sync_session(
             report.inserted += result.inserted
             report.duplicates += result.duplicates
             for err in result.errors:
+                if err.kind == "session":  # the session record itself: the spool keeps it
+                    report.rejected.append(Rejection(session_id, None, f"session: {err.error}"))
+                    continue
                 event_id = chunk[err.index].id if 0 <= err.index < len(chunk) else err.id
                 report.rejected.append(Rejection(session_id, event_id, err.error))
             if progress is not None and chunk:

@@ -394,12 +394,7 @@ class Writer:
             if sink.failing:
                 sink.failing = False
                 logger.warning("agentlog: %s takes writes again", sink.name)
-            rejected = len(result.errors)
-            if rejected:
-                sink.dropped += rejected
-                first = result.errors[0]
-                sink.warn_once("rejected", f"the store rejected an event: {first.error}")
-            sink.written += len(events) - rejected
+            sink.written += len(events) - _count_rejected(sink, result)
             return
         sink.lost += count
         self.lost_total += count
@@ -451,11 +446,7 @@ class Writer:
                     f"({type(exc).__name__}: {exc}); the rest of its batch was written",
                 )
                 continue
-            rejected = len(result.errors)
-            if rejected:
-                sink.dropped += rejected
-                sink.warn_once("rejected", f"the store rejected an event: {result.errors[0].error}")
-            sink.written += len(part_events) - rejected
+            sink.written += len(part_events) - _count_rejected(sink, result)
 
     # ------------------------------------------------------------ from callers
     def flush(self, timeout: float | None) -> bool:
@@ -469,6 +460,20 @@ class Writer:
         QUEUE.append((sink, CLOSE, marker))
         self.poke()
         return marker.done.wait(timeout) and marker.ok
+
+
+def _count_rejected(sink: Sink, result: WriteResult) -> int:
+    """Count the records the store rejected as dropped (a session is a record too) and warn
+    once; the number of rejected events, which were not written."""
+    if not result.errors:
+        return 0
+    sink.dropped += len(result.errors)
+    first = result.errors[0]
+    sink.warn_once(
+        "rejected",
+        f"the store rejected {'a' if first.kind == 'session' else 'an'} {first.kind}: {first.error}",
+    )
+    return sum(1 for err in result.errors if err.kind == "event")
 
 
 def _record_error(exc: Exception) -> bool:

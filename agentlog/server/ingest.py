@@ -7,8 +7,11 @@ falling back to the model (and its exact messages) for whatever is not
 canonical. The store takes the rows as they are where it can
 (`Store.write_rows`), else the Events they hold.
 
-A batch with some bad events stores the rest and answers 207 with the failed
-items by index (their index in the request, not among the good ones).
+A batch with some bad records stores the rest and answers 207 with the failed
+items by kind and index (their index in the request's `events` or `sessions`,
+not among the good ones). An event whose session record was rejected is
+rejected too unless that session exists already: storing it would create the
+untitled session the request did not ask for.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from agentlog.batchcheck import batch_rows, json_row
-from agentlog.errors import InvalidInput, PayloadTooLarge, UsageError
+from agentlog.errors import InvalidInput, NotFound, PayloadTooLarge, UsageError
 from agentlog.fastcheck import event_from
 from agentlog.model import (
     MAX_BATCH_EVENTS,
@@ -29,12 +32,13 @@ from agentlog.model import (
     Event,
     Session,
     WriteResult,
+    normalize_id,
     validation_message,
 )
 from agentlog.rowcheck import Row
 from agentlog.server.state import ServerState
 from agentlog.storage.base import Store
-from agentlog.storage.sql.rows import event_values, row_record, write_rows_to
+from agentlog.storage.sql.rows import ROW_ID, ROW_SESSION, event_values, row_record, write_rows_to
 
 
 def parse_json(body: bytes) -> Any:
@@ -55,12 +59,13 @@ def parse_json(body: bytes) -> Any:
 
 def parse_batch(
     body: bytes, *, session_id: str | None = None
-) -> tuple[list[Session], list[Any] | Rows]:
-    """The batch's sessions (validated) and its event items (raw, or already checked `Rows`
-    when the whole body was canonical), or a 4xx for its shape."""
+) -> tuple[list[Session], list[BatchError], list[Any] | Rows]:
+    """The batch's good sessions, the errors of its bad ones (kind "session") and its event
+    items (raw, or already checked `Rows` when the whole body was canonical), or a 4xx
+    for its shape."""
     fast = batch_rows(body) if session_id is None else None
     if fast is not None:
-        return _sessions(fast[0]), Rows(fast[1])
+        return (*_sessions(fast[0]), Rows(fast[1]))
     data = parse_json(body)
     if isinstance(data, list) and session_id is not None:
         data = {"events": data}
@@ -87,22 +92,86 @@ def parse_batch(
         raise InvalidInput(
             "this endpoint takes events only; upsert sessions with POST /v1/sessions"
         )
-    return _sessions(raw_sessions), raw_events
+    return (*_sessions(raw_sessions), raw_events)
 
 
-def _sessions(raw_sessions: list[Any]) -> list[Session]:
+def _sessions(raw_sessions: list[Any]) -> tuple[list[Session], list[BatchError]]:
+    """Each session record checked on its own: the good ones, and an error per bad one."""
     sessions: list[Session] = []
+    errors: list[BatchError] = []
     for index, item in enumerate(raw_sessions):
+        if not isinstance(item, dict):
+            errors.append(
+                BatchError(index=index, error="a session must be a JSON object", kind="session")
+            )
+            continue
         try:
-            if not isinstance(item, dict):
-                raise InvalidInput("must be a JSON object")
             session = Session.model_validate(item)
-        except (ValidationError, InvalidInput) as exc:
-            raise InvalidInput(
-                f"sessions[{index}]: {validation_message(exc)}", details={"index": index}
-            ) from None
+        except ValidationError as exc:
+            raw_id = item.get("id")
+            errors.append(
+                BatchError(
+                    index=index,
+                    id=raw_id if isinstance(raw_id, str) else None,
+                    error=validation_message(exc),
+                    kind="session",
+                )
+            )
+            continue
         sessions.append(session.model_copy(update={"team_id": None, "created_by": None}))
-    return sessions
+    return sessions, errors
+
+
+def _orphans(
+    store: Store,
+    sessions: list[Session],
+    session_errors: list[BatchError],
+    rows: list[Row],
+    positions: list[int],
+) -> tuple[list[Row], list[int], list[BatchError]]:
+    """Take out the events whose session's only record in the batch was rejected and which
+    does not exist already; each gets an error naming the session's problem."""
+    given = {s.id for s in sessions}
+    refused: dict[str, BatchError] = {}
+    for err in session_errors:
+        try:
+            sid = normalize_id(err.id, "id")
+        except ValueError:
+            continue  # no usable id: its events fail on their own session_id, or go ahead
+        if sid not in given:
+            refused.setdefault(sid, err)
+    wanted = {row[ROW_SESSION] for row in rows} & refused.keys()
+    missing = {sid for sid in wanted if not _exists(store, sid)}
+    if not missing:
+        return rows, positions, []
+    kept: list[Row] = []
+    kept_positions: list[int] = []
+    errors: list[BatchError] = []
+    for row, position in zip(rows, positions, strict=True):
+        sid = row[ROW_SESSION]
+        if sid in missing:
+            err = refused[sid]
+            errors.append(
+                BatchError(
+                    index=position,
+                    id=row[ROW_ID],
+                    error=f"session_id: session {sid} does not exist and its record "
+                    f"sessions[{err.index}] was rejected ({err.error}); "
+                    "send the event again with a valid session record",
+                )
+            )
+        else:
+            kept.append(row)
+            kept_positions.append(position)
+    return kept, kept_positions, errors
+
+
+def _exists(store: Store, session_id: str) -> bool:
+    try:
+        store.get_session(session_id)
+    except NotFound:
+        return False
+    return True
 
 
 class Rows(list[Row]):
@@ -157,8 +226,12 @@ def store_batch(
     raw_events: list[Any] | Rows,
     *,
     session_id: str | None = None,
+    session_errors: Sequence[BatchError] = (),
 ) -> WriteResult:
     rows, positions, errors = validate_events(raw_events, session_id=session_id)
+    if session_errors:
+        rows, positions, orphaned = _orphans(store, sessions, list(session_errors), rows, positions)
+        errors.extend(orphaned)
     result = write_rows_to(store, sessions, rows) if (sessions or rows) else WriteResult()
     failed: set[int] = set()
     for err in result.errors:
@@ -167,7 +240,12 @@ def store_batch(
         errors.append(err.model_copy(update={"index": position}))
     errors.sort(key=lambda e: e.index)
     announce_written(state, team_id, rows, result.inserted, len(errors), failed)
-    return WriteResult(inserted=result.inserted, duplicates=result.duplicates, errors=errors)
+    # Sessions first, as the request lists them; then events, each list by index.
+    return WriteResult(
+        inserted=result.inserted,
+        duplicates=result.duplicates,
+        errors=[*session_errors, *errors],
+    )
 
 
 def announce_written(

@@ -28,7 +28,7 @@ class BatchIn(_Body):
 
 
 class BatchResult(BaseModel):
-    """200 when every item was stored; 207 when some were rejected (listed by index)."""
+    """200 when every item was stored; 207 when some were rejected (listed by kind and index)."""
 
     inserted: int
     duplicates: int

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import orjson
+from pydantic import ValidationError
 
 from agentlog.errors import (
     AgentLogError,
@@ -38,6 +39,7 @@ from agentlog.model import (
     WriteResult,
     format_ts,
     parse_ts,
+    validation_message,
 )
 from agentlog.storage.base import (
     EventQuery,
@@ -316,12 +318,10 @@ class RemoteStore:
 
     def _send(self, sessions: Sequence[Session], docs: list[bytes]) -> WriteResult:
         """POST the event documents in requests within the API's limits, sessions first."""
-        session_docs = [
-            orjson.dumps(s.to_json_dict())
-            if isinstance(s, Session)
-            else orjson.dumps(s, default=str, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
-            for s in sessions
-        ]
+        # A session given as a dict is checked here, as every backend does (InvalidInput
+        # before anything is sent); one the server still rejects comes back in
+        # `errors` with kind "session", its events stored where they can be.
+        session_docs = [orjson.dumps(_as_session(s).to_json_dict()) for s in sessions]
         result = WriteResult()
         chunk: list[bytes] = []
         size = 0
@@ -339,8 +339,13 @@ class RemoteStore:
             answer = self._request("POST", "/v1/events:batch", content=body, ok=(200, 207))
             result.inserted += answer["inserted"]
             result.duplicates += answer["duplicates"]
+            # Sessions go with the first request, so a session's index is already the
+            # caller's; an event's is shifted by where its chunk starts. A server
+            # before `kind` reports events only.
             result.errors.extend(
-                BatchError(index=first + e["index"], id=e.get("id"), error=e["error"])
+                BatchError(index=e["index"], id=e.get("id"), error=e["error"], kind="session")
+                if e.get("kind") == "session"
+                else BatchError(index=first + e["index"], id=e.get("id"), error=e["error"])
                 for e in answer["errors"]
             )
 
@@ -445,6 +450,15 @@ class RemoteStore:
             else None,
             extra={"server_backend": data["backend"], "team_id": data.get("team_id")},
         )
+
+
+def _as_session(item: Session | dict[str, Any]) -> Session:
+    if isinstance(item, Session):
+        return item
+    try:
+        return Session.model_validate(item)
+    except ValidationError as exc:
+        raise InvalidInput(f"session: {validation_message(exc)}") from None
 
 
 __all__ = ["RemoteStore", "event_params", "session_params"]

@@ -106,6 +106,87 @@ def test_batch_stores_good_events_and_reports_bad_ones(world):
     assert again["inserted"] == 0 and again["duplicates"] == 3
 
 
+def test_a_bad_session_record_is_rejected_alone_and_the_good_events_are_stored(world):
+    """The walk's body (F12): a bad session beside an event of an existing session."""
+    c, h = world.client, world.member.h
+    sid = make_session(world, world.member, events=0)
+    event = Event(session_id=sid, type="LOG", content="kept").to_json_dict()
+    r = c.post("/v1/events:batch", json={"sessions": [{"id": "x"}], "events": [event]}, headers=h)
+    assert r.status_code == 207, r.text
+    assert r.json() == {
+        "inserted": 1,
+        "duplicates": 0,
+        "errors": [
+            {
+                "index": 0,
+                "id": "x",
+                "error": "id: session id 'x' is not a valid UUID",
+                "kind": "session",
+            }
+        ],
+    }
+    stored = c.get(f"/v1/sessions/{sid}/events", headers=h).json()["items"]
+    assert [e["content"] for e in stored] == ["kept"]
+
+
+def test_events_of_a_rejected_new_session_are_rejected_naming_its_problem(world):
+    c, h = world.client, world.member.h
+    new, old = Session(title="new"), make_session(world, world.member, events=0)
+    bad = {**new.to_json_dict(), "status": "bogus"}
+    events = [
+        Event(session_id=new.id, type="LOG", content="orphan").to_json_dict(),
+        Event(session_id=old, type="LOG", content="kept").to_json_dict(),
+    ]
+    body = {"sessions": [Session(title="fine").to_json_dict(), bad, 7], "events": events}
+    r = c.post("/v1/events:batch", json=body, headers=h)
+    assert r.status_code == 207, r.text
+    out = r.json()
+    assert out["inserted"] == 1
+    errors = [(e["kind"], e["index"], e["id"]) for e in out["errors"]]
+    assert errors == [
+        ("session", 1, new.id),
+        ("session", 2, None),
+        ("event", 0, events[0]["id"]),
+    ]
+    assert out["errors"][1]["error"] == "a session must be a JSON object"
+    orphan = out["errors"][2]["error"]
+    assert f"session {new.id} does not exist" in orphan and "sessions[1]" in orphan
+    assert "status" in orphan
+    _code(c.get(f"/v1/sessions/{new.id}", headers=h), 404, "not_found")
+    # The same rejected record beside events of a session that exists: they are stored.
+    c.post("/v1/sessions", json=new.to_json_dict(), headers=h).raise_for_status()
+    later = Event(session_id=new.id, type="LOG", content="later").to_json_dict()
+    r = c.post("/v1/events:batch", json={"sessions": [bad], "events": [later]}, headers=h)
+    assert r.status_code == 207 and r.json()["inserted"] == 1
+    assert [e["kind"] for e in r.json()["errors"]] == ["session"]
+    # A good record of the same session in the batch carries its events.
+    fixed = Session(title="fixed")
+    again = {
+        "sessions": [{**fixed.to_json_dict(), "status": "bogus"}, fixed.to_json_dict()],
+        "events": [Event(session_id=fixed.id, type="LOG").to_json_dict()],
+    }
+    r = c.post("/v1/events:batch", json=again, headers=h)
+    assert r.status_code == 207 and r.json()["inserted"] == 1
+    assert [(e["kind"], e["index"]) for e in r.json()["errors"]] == [("session", 0)]
+
+
+def test_an_all_good_batch_is_200_and_a_body_that_is_no_batch_stays_4xx(world):
+    c, h = world.client, world.member.h
+    s = Session(title="good")
+    body = {
+        "sessions": [s.to_json_dict()],
+        "events": [Event(session_id=s.id, type="LOG").to_json_dict()],
+    }
+    r = c.post("/v1/events:batch", json=body, headers=h)
+    assert r.status_code == 200 and r.json() == {"inserted": 1, "duplicates": 0, "errors": []}
+    _code(c.post("/v1/events:batch", json=[body], headers=h), 422, "invalid_input")
+    _code(
+        c.post("/v1/events:batch", json={"sessions": {"id": "x"}}, headers=h),
+        422,
+        "invalid_input",
+    )
+
+
 def test_batch_with_a_lone_surrogate_and_an_overflowing_time_stores_the_rest(world):
     s = Session(title="hostile")
     body = (
@@ -176,7 +257,7 @@ def test_unauthenticated_big_body_is_401_not_read(world):
         (b"[1, 2]", 422, "invalid_input"),
         (b'{"events": [], "extra": 1}', 422, "invalid_input"),
         (b'{"events": {"a": 1}}', 422, "invalid_input"),
-        (b'{"sessions": [{"status": "sleeping"}]}', 422, "invalid_input"),
+        (b'{"sessions": {"status": "sleeping"}}', 422, "invalid_input"),
     ],
 )
 def test_malformed_batches(world, body, status, code):

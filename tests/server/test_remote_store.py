@@ -117,6 +117,24 @@ def test_big_writes_are_split_and_indexes_mapped_back():
     assert [e.index for e in result.errors] == [0, 1000, 2000] and result.inserted == 2497
 
 
+def test_a_rejected_session_keeps_its_index_and_kind_across_chunks():
+    def handler(request):
+        doc = orjson.loads(request.content)
+        errors = [{"index": 0, "id": doc["events"][0]["id"], "error": "nope", "kind": "event"}]
+        if doc["sessions"]:
+            errors.insert(0, {"index": 0, "id": "x", "error": "bad", "kind": "session"})
+        return httpx.Response(207, json={"inserted": 0, "duplicates": 0, "errors": errors})
+
+    s = Session(title="big")
+    events = [Event(session_id=s.id, type="LOG", content="x") for _ in range(1500)]
+    result = _store(handler).write([s], events)
+    assert [(e.kind, e.index) for e in result.errors] == [
+        ("session", 0),
+        ("event", 0),
+        ("event", 1000),
+    ]
+
+
 def test_scoped_views_send_the_team_header():
     headers = []
 

@@ -40,9 +40,17 @@ async def handle_batch(request: Request, *, session_id: str | None = None) -> Re
         )  # the client went away mid-body; nothing was parsed or stored
 
     def work() -> Response:
-        sessions, raw_events = parse_batch(body, session_id=session_id)
+        sessions, session_errors, raw_events = parse_batch(body, session_id=session_id)
         store = state.store.scoped(team_id, user_id)
-        result = store_batch(state, store, team_id, sessions, raw_events, session_id=session_id)
+        result = store_batch(
+            state,
+            store,
+            team_id,
+            sessions,
+            raw_events,
+            session_id=session_id,
+            session_errors=session_errors,
+        )
         return json_response(result, 207 if result.errors else 200)
 
     return await run_in_threadpool(work)
@@ -51,7 +59,7 @@ async def handle_batch(request: Request, *, session_id: str | None = None) -> Re
 @router.post(
     "/events:batch",
     response_model=BatchResult,
-    responses={207: {"model": BatchResult, "description": "Some events were rejected"}},
+    responses={207: {"model": BatchResult, "description": "Some records were rejected"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -62,8 +70,10 @@ async def handle_batch(request: Request, *, session_id: str | None = None) -> Re
 async def write_batch(request: Request) -> Response:
     """Upsert sessions and insert up to 1,000 events (10 MiB); idempotent on ids.
 
-    Good events are stored even when others are rejected: the answer is 207
-    with `errors` listing each rejected event's index in the request and why.
+    Good records are stored even when others are rejected: the answer is 207
+    with `errors` listing each rejected record's kind (`event` or `session`),
+    its index in that list of the request, and why. An event whose session
+    record was rejected is rejected too, unless the session exists already.
     """
     return await handle_batch(request)
 
