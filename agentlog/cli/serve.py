@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -134,18 +138,41 @@ def serve(
             f"then: export AGENTLOG_SERVER={url} AGENTLOG_API_KEY=<the key>"
         )
     message(f"AgentLog server on {url} (store: {redact_url(settings.db)}; API docs: {url}/docs)")
-    uvicorn.run(
-        "agentlog.server.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        access_log=False,  # ours is structured (agentlog.server.accesslog)
-        log_level="info",
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=5,
-    )
+    with _metrics_dir(workers):
+        uvicorn.run(
+            "agentlog.server.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            access_log=False,  # ours is structured (agentlog.server.accesslog)
+            log_level="info",
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+
+
+@contextlib.contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """With several workers, a private directory where they all write their metrics
+    (prometheus_client's multiprocess mode), so whichever answers /metrics reports the
+    whole server. Set in the environment the workers start with; removed at exit.
+    One worker keeps the app's in-process registry, whatever the environment says."""
+    # prometheus_client reads these when it is first imported (in each worker), so this
+    # must not import it (nor agentlog.server.metrics) first.
+    names = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+    before = {name: os.environ.pop(name) for name in names if name in os.environ}
+    path = tempfile.mkdtemp(prefix="agentlog-metrics-") if workers > 1 else None  # 0700
+    if path:
+        os.environ[names[0]] = path
+    try:
+        yield
+    finally:
+        if path:
+            shutil.rmtree(path, ignore_errors=True)
+            os.environ.pop(names[0], None)
+        os.environ.update(before)
 
 
 def _note_own_store(db: str) -> None:

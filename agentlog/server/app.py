@@ -304,6 +304,7 @@ def shutdown(app: FastAPI) -> None:
     state: ServerState = app.state.agentlog
     with contextlib.suppress(Exception):
         state.usage.flush()
+    state.metrics.close()
     if state.owns_store:
         state.store.close()
         state.accounts.close()

@@ -141,8 +141,7 @@ class Observe:
             await self.app(scope, receive, send_with_headers)
         finally:
             route = _route_template(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+            self.metrics.observe(scope["method"], route, status, time.perf_counter() - start)
             principal: Any = scope.get("state", {}).get("principal")
             if principal is not None:
                 self.usage.count(principal.team_id, f"{scope['method']} {route}", status)
