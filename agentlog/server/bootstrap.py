@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from agentlog.errors import Conflict, StoreError, UsageError
+from agentlog.errors import Conflict, InvalidInput, StoreError, UsageError
 from agentlog.server.settings import ServerSettings, is_loopback
 from agentlog.storage.accounts import AccountStore, Role
 
@@ -96,6 +96,10 @@ def bootstrap_admin(
     if not email or not password:
         missing = "AGENTLOG_ADMIN_EMAIL" if not email else "AGENTLOG_ADMIN_PASSWORD"
         return FirstAdmin(None, f"no users yet and {missing} is not set")
+    try:  # the policy's words name the setting, so the refusal says what to change
+        service.check_password(password, email=email)
+    except InvalidInput as exc:
+        raise InvalidInput(f"AGENTLOG_ADMIN_PASSWORD (admin.password): {exc}") from None
     try:
         team_obj = service.team_for(accounts, team or None, create=True)
         service.create_user(accounts, email, password=password, role=Role.OWNER, team=team_obj)

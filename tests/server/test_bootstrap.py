@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentlog.errors import StoreError, UsageError
+from agentlog.errors import InvalidInput, StoreError, UsageError
 from agentlog.server.bootstrap import bootstrap_admin, check_jwt_secret, wait_for_database
 from agentlog.server.service import open_backends
 from agentlog.server.settings import ServerSettings
@@ -137,3 +137,17 @@ def test_serve_fails_at_once_on_a_wrong_database_url(monkeypatch):
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "does not exist" in lines[0] and "createdb" in lines[0]
+
+
+def test_a_weak_first_admin_password_names_the_variable(tmp_path):
+    store, accounts = open_backends(str(tmp_path / "w.db"))
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            bootstrap_admin(accounts, "boss@example.com", "password123")
+        assert str(refused.value).startswith(
+            "AGENTLOG_ADMIN_PASSWORD (admin.password): the password is one of the most common"
+        )
+        assert accounts.count_users() == 0
+    finally:
+        store.close()
+        accounts.close()
