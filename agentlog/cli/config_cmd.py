@@ -33,6 +33,14 @@ def _display(key: str, value: object) -> object:
     return MASK if SETTINGS[key].secret and value not in ("", None) else value
 
 
+def _value(settings: Settings, key: str) -> object:
+    """A setting's value as commands use it: `db` left at its default is the default file
+    (an empty line told `config get db` nothing of where the local store is)."""
+    if key == "db" and not settings.get("db"):
+        return settings.db
+    return settings.get(key)
+
+
 def _check_key(key: str) -> None:
     if key not in SETTINGS:
         raise ConfigError(f"unknown setting {key!r}; `agentlog config show` lists them")
@@ -59,7 +67,7 @@ def show(json: JsonOpt = False, ndjson: NdjsonOpt = False) -> None:
     rows = [
         {
             "key": key,
-            "value": _display(key, settings.get(key)),
+            "value": _display(key, _value(settings, key)),
             "source": settings.sources.get(key, "default"),
             "env": setting.env,
             "help": setting.help,
@@ -94,7 +102,7 @@ def get(key: KeyArg, json: JsonOpt = False) -> None:
     settings, errors = Settings.inspect()
     # A bad value is not a value a script should use: nothing on stdout, only the error.
     if key not in errors:
-        value = settings.get(key)
+        value = _value(settings, key)
         if output_format(json) is Format.JSON:
             print_json({"key": key, "value": value})
         else:

@@ -130,3 +130,18 @@ def test_a_store_in_the_environment_beats_a_server_in_the_config_file(tmp_path, 
     # Both in the environment: the server, as before.
     monkeypatch.setenv("AGENTLOG_SERVER", dead)
     assert runner.invoke(app, ["sessions", "list", "--json"]).exit_code == 1
+
+
+def test_db_at_its_default_shows_the_default_file():
+    """`config get db` printed an empty line while db was at its default."""
+    from typer.testing import CliRunner
+
+    from agentlog.cli.app import app
+    from agentlog.config import default_db_path
+
+    runner = CliRunner()
+    got = runner.invoke(app, ["config", "get", "db"])
+    assert got.exit_code == 0 and got.stdout.strip() == str(default_db_path())
+    shown = runner.invoke(app, ["config", "show", "--json"])
+    (row,) = [r for r in orjson.loads(shown.stdout)["items"] if r["key"] == "db"]
+    assert (row["value"], row["source"]) == (str(default_db_path()), "default")
