@@ -103,6 +103,10 @@ class AgentLog:
             from agentlog.storage import check_store_url
 
             check_store_url(self.url)  # a mistyped scheme is a set-up error, as a bad pattern is
+        if store is None:
+            # The local store and the spool are sealed with this key: a bad one would fail
+            # every write on the writer thread and lose the batches, so it stops set-up.
+            _check_encryption(settings)
         self._sink = _w.Sink(
             open_transport=open_transport,
             group_rows=_w.MAX_BATCH_EVENTS if remote else _w.GROUP_ROWS,
@@ -320,6 +324,17 @@ def _redactor(settings: Any, patterns: Sequence[str], keys: Sequence[str]) -> An
     from agentlog.transfer.redact import Redactor
 
     return Redactor(all_patterns, all_keys, labels=("redact", "redact_keys"))
+
+
+def _check_encryption(settings: Any) -> None:
+    """ConfigError when `encryption.key` / `encryption.fields` would not open a store."""
+    key = str(settings.get("encryption.key") or "")
+    if not key.strip():
+        return
+    from agentlog.storage.encrypted import keyring, parse_fields
+
+    keyring(key)
+    parse_fields(str(settings.get("encryption.fields")))
 
 
 def _asks_for_redaction() -> bool:
