@@ -400,3 +400,37 @@ def test_single_sign_on_in_the_browser(served, browser, tmp_path):
     assert "/login/oidc/callback" in page.url
     stranger.close()
     context.close()
+
+
+@pytest.mark.slow
+def test_long_unbroken_strings_wrap_instead_of_widening_the_page(served, browser):
+    """An 800-char description, a 126-char agent id and 300-char titles stay inside a phone."""
+    agent = "agent-" + "x" * 120
+    sessions = [
+        Session(title="T" * 300, description="d" * 800),
+        Session(title="U" * 300),
+    ]
+    events = [
+        Event(session_id=s.id, type="TOOL_CALL", name="n" * 200, agent_id=agent, content="c" * 900)
+        for s in sessions
+    ]
+    r = httpx.post(
+        f"{served.url}/v1/events:batch",
+        json={
+            "sessions": [s.to_json_dict() for s in sessions],
+            "events": [e.to_json_dict() for e in events],
+        },
+        headers={"Authorization": f"Bearer {served.key}"},
+    )
+    assert r.status_code == 200, r.text
+    for width, height in ((390, 844), (1280, 800)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        _sign_in(page, served.url, "alice@example.com")
+        page.goto(f"{served.url}/s/{sessions[0].id}")
+        assert agent in page.locator("p.meta").inner_text()
+        _fits(page, width)
+        page.goto(f"{served.url}/compare?a={sessions[0].id}&b={sessions[1].id}")
+        assert "T" * 300 in page.locator("p.meta").inner_text()
+        _fits(page, width)
+        context.close()
