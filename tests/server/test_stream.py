@@ -154,3 +154,31 @@ def test_redis_rate_limit_is_shared_by_workers(tmp_path):
     assert [limiter.hit(bucket, 3) for _ in range(3)] == [0.0, 0.0, 0.0]
     other_worker = RedisLimiter(url)
     assert other_worker.hit(bucket, 3) > 0
+
+
+def test_a_disabled_persons_open_stream_ends_and_sends_nothing_more(world):
+    """A stream checked its caller once, at connection: a person removed (or signed out, or
+    a key revoked) while it stayed open kept receiving every new event."""
+    import time
+
+    from agentlog.server.recheck import RECHECK_SECONDS
+
+    sid = make_session(world, world.member, events=0)
+    with LiveServer(world.srv.app) as live:
+        out, stop = _start(f"{live.url}/v1/events/stream?session_id={sid}", world.viewer.h)
+        remote = world.srv.remote_store(world.member.key)
+        remote.write(events=[Event(session_id=sid, type="LOG", content="before")])
+        assert _collect(out, 1)[0]["content"] == "before"
+        world.srv.accounts.update_user(world.viewer.user.id, disabled=True)
+        # The key cache's time (revocation takes effect within it) and one recheck.
+        time.sleep(world.srv.app.state.agentlog.settings.key_cache_seconds + RECHECK_SECONDS + 0.2)
+        remote.write(events=[Event(session_id=sid, type="LOG", content="after")])
+        seen: list = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                seen.append(out.get(timeout=0.5))
+            except queue.Empty:
+                continue
+        stop.set()
+        assert all(v.get("content") != "after" for k, v in seen if k == "event"), seen

@@ -20,14 +20,30 @@ from starlette.responses import StreamingResponse
 
 from agentlog.errors import NotFound
 from agentlog.model import normalize_id, to_us
+from agentlog.server.auth import Principal
 from agentlog.server.common import UUID_PARAM, check_id
 from agentlog.server.deps import CurrentUser, StateDep, StoreDep
+from agentlog.server.recheck import Recheck
 from agentlog.server.schemas import ERROR_RESPONSES
 from agentlog.storage.base import EventQuery, Store, event_cursor
+from agentlog.wire import WEB_COOKIE
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 KEEPALIVE_SECONDS = 15.0
 REPLAY_LIMIT = 10_000
+
+
+_ENDED = b'event: reset\ndata: {"reason": "credentials no longer valid; sign in again"}\n\n'
+
+
+def _caller(request: Request, state: Any) -> Principal | None:
+    """The stream's caller from its own credentials again (header, else the web cookie)."""
+    header = request.headers.get("authorization")
+    cookie = request.cookies.get(WEB_COOKIE)
+    if header is None and cookie:
+        return state.auth.from_web_cookie(cookie)
+    client = request.client.host if request.client else None
+    return state.auth.authenticate(header, client)
 
 
 def _message(event: dict[str, Any]) -> bytes:
@@ -95,6 +111,10 @@ async def stream(
         await run_in_threadpool(missed_since, store, sid, last_event_id) if last_event_id else []
     )
 
+    # The caller's credentials are checked again while the stream runs: a revoked key, a
+    # signed-out token or a removed person ends it (within the key cache's time for keys).
+    recheck = Recheck(principal, lambda: _caller(request, state))
+
     async def body() -> AsyncIterator[bytes]:
         sent: set[str] = set()
         state.metrics.stream_clients.inc()
@@ -112,6 +132,9 @@ async def stream(
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
+                    if not await recheck.allowed():
+                        yield _ENDED
+                        return
                     yield b": keepalive\n\n"
                     continue
                 chunk = b"".join(
@@ -122,6 +145,9 @@ async def stream(
                 if len(sent) > 100_000:
                     sent.clear()
                 if chunk:
+                    if not await recheck.allowed():
+                        yield _ENDED
+                        return
                     yield chunk
         finally:
             state.broker.unsubscribe(sub)

@@ -17,6 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from agentlog.errors import NotFound
 from agentlog.model import Event, normalize_id
+from agentlog.server.recheck import Recheck
 from agentlog.server.routes.stream import KEEPALIVE_SECONDS, missed_since
 from agentlog.server.web.render import HEADERS, env
 from agentlog.server.web.routes import _not_found, _principal, _state
@@ -53,6 +54,10 @@ async def live(
         await run_in_threadpool(missed_since, store, sid, last_event_id) if last_event_id else []
     )
 
+    # The cookie is checked again while the page stays open: signing out, or being removed
+    # from the team, ends the stream (it once kept sending new events to that tab).
+    recheck = Recheck(principal, lambda: _principal(request))
+
     async def body() -> AsyncIterator[bytes]:
         state.metrics.stream_clients.inc()
         sent = {e["id"] for e in missed}
@@ -64,7 +69,7 @@ async def live(
                 try:
                     batch = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
-                    if await request.is_disconnected():
+                    if await request.is_disconnected() or not await recheck.allowed():
                         return
                     yield b": keepalive\n\n"
                     continue
@@ -74,6 +79,8 @@ async def live(
                     if e.get("session_id") == sid and e["id"] not in sent
                 )
                 if chunk:
+                    if not await recheck.allowed():
+                        return
                     yield chunk
         finally:
             state.broker.unsubscribe(sub)
