@@ -1,7 +1,21 @@
-"""The web view's API keys page: your keys, a new one (its secret shown once), rotate, revoke."""
+"""The web view's API keys page: your keys, a new one (its secret shown once), rotate, revoke.
+
+Creating and rotating answer with a 303 to `GET /keys` (Post/Redirect/Get), so a reload
+neither makes a second key nor re-posts a rotation of a key that is now revoked. The new
+secret crosses the redirect in a flash cookie: encrypted with a key derived from the
+signing key, HttpOnly, SameSite=Strict, scoped to /keys, bound to the sign-in that made
+it, good for a few minutes and deleted by the page that shows it. A cookie rather than
+server memory because `serve --workers` may answer the GET from another process; never a
+URL, which lands in access logs and history.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
+import orjson
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -15,6 +29,51 @@ from agentlog.server.web.routes import _context, _form, _not_found, _principal, 
 
 router = APIRouter(include_in_schema=False)
 MAX_LABEL = 200
+FLASH_COOKIE = "agentlog_new_key"
+FLASH_SECONDS = 300
+
+
+def _fernet(request: Request) -> Fernet:
+    secret = _state(request).keyring.signing_key.secret.encode()
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"key-flash:" + secret).digest()))
+
+
+def _shown_once(request: Request, new: service.NewKey, rotated: bool) -> Response:
+    """The 303 to the keys page, carrying the new secret in the sealed flash cookie."""
+    principal = _principal(request)
+    assert principal is not None
+    flash = {
+        "fam": principal.family,
+        "secret": new.secret,
+        "label": new.key.label,
+        "rotated": rotated,
+    }
+    response = RedirectResponse("/keys", 303)
+    response.set_cookie(
+        FLASH_COOKIE,
+        _fernet(request).encrypt(orjson.dumps(flash)).decode(),
+        max_age=FLASH_SECONDS,
+        path="/keys",
+        httponly=True,
+        secure=signin.secure(request, _state(request)),
+        samesite="strict",
+    )
+    return response
+
+
+def _take_flash(request: Request) -> dict[str, object] | None:
+    """The flash of this sign-in's last new key, or None (absent, expired, another sign-in's)."""
+    sealed = request.cookies.get(FLASH_COOKIE)
+    principal = _principal(request)
+    if not sealed or principal is None:
+        return None
+    try:
+        flash = orjson.loads(_fernet(request).decrypt(sealed.encode(), ttl=FLASH_SECONDS))
+    except (InvalidToken, orjson.JSONDecodeError):
+        return None
+    if not isinstance(flash, dict) or flash.get("fam") != principal.family:
+        return None
+    return flash
 
 
 def _keys_page(request: Request, code: int = 200, **extra: object) -> Response:
@@ -32,7 +91,19 @@ def _keys_page(request: Request, code: int = 200, **extra: object) -> Response:
 def keys_page(request: Request) -> Response:
     if _principal(request) is None:
         return _to_login(request)
-    return _keys_page(request)
+    flash = _take_flash(request)
+    if flash is None:
+        response = _keys_page(request)
+    else:
+        response = _keys_page(
+            request,
+            secret=flash["secret"],
+            created={"label": flash["label"]},
+            rotated=bool(flash["rotated"]),
+        )
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/keys", httponly=True, samesite="strict")
+    return response
 
 
 def _refused(request: Request) -> Response:
@@ -62,7 +133,7 @@ async def create_key(request: Request) -> Response:
         )
 
     new = await run_in_threadpool(make)
-    return _keys_page(request, 201, secret=new.secret, created=new.key)
+    return _shown_once(request, new, rotated=False)
 
 
 @router.post("/keys/{key_id}/revoke")
@@ -99,4 +170,4 @@ async def rotate_key(request: Request, key_id: str) -> Response:
         return _not_found(request, principal, "no such API key")
     new = await run_in_threadpool(service.rotate_key, state.accounts, key.id, 0, principal.actor)
     state.auth.forget()
-    return _keys_page(request, 200, secret=new.secret, created=new.key, rotated=True)
+    return _shown_once(request, new, rotated=True)

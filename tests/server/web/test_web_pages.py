@@ -197,7 +197,7 @@ def test_a_new_key_is_shown_once_works_and_revoking_it_ends_it(srv, people):
     browser = sign_in(srv, "alice@example.com")
     page = browser.get("/keys")
     r = browser.post("/keys", data={"csrf": _csrf(page.text), "label": XSS})
-    assert r.status_code == 201 and "&lt;script&gt;" in r.text and "<script>alert" not in r.text
+    assert r.status_code == 200 and "&lt;script&gt;" in r.text and "<script>alert" not in r.text
     secret = re.search(r'<pre class="secret-value">([^<]+)</pre>', r.text).group(1)
     api = {"Authorization": f"Bearer {secret}"}
     assert srv.client.get("/v1/auth/me", headers=api).json()["email"] == "alice@example.com"
@@ -227,6 +227,50 @@ def test_rotating_a_key_shows_the_new_secret_once_and_ends_the_old(srv, people):
     eve = sign_in(srv, "eve@example.com")
     theirs = eve.post(f"/keys/{key_id}/rotate", data={"csrf": _csrf(eve.get("/keys").text)})
     assert theirs.status_code == 404
+
+
+def _secret(html: str) -> str | None:
+    match = re.search(r'<pre class="secret-value">([^<]+)</pre>', html)
+    return match.group(1) if match else None
+
+
+def test_creating_a_key_redirects_and_a_reload_creates_nothing(srv, people):
+    """Post/Redirect/Get: the secret shows once on the GET; a reload neither repeats it nor re-posts."""
+    browser = sign_in(srv, "alice@example.com")
+    before = browser.get("/keys").text
+    csrf = _csrf(before)
+    r = browser.post("/keys", data={"csrf": csrf, "label": "ci"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/keys"
+    shown = browser.get("/keys")
+    secret = _secret(shown.text)
+    assert secret and "New key <strong>ci</strong>" in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    assert all(secret not in v for v in [r.headers["location"], *browser.cookies.values()])
+    reload = browser.get("/keys").text
+    rows = reload.count("/revoke") - before.count("/revoke")
+    assert _secret(reload) is None and rows == 1  # the one new key; the reload made none
+    # Another person handed the flash cookie sees nothing of it.
+    eve = sign_in(srv, "eve@example.com")
+    made = browser.post("/keys", data={"csrf": csrf, "label": "two"}, follow_redirects=False)
+    eve.cookies.update({k: v for k, v in made.cookies.items() if k != WEB_COOKIE})
+    assert _secret(eve.get("/keys").text) is None
+
+
+def test_rotating_a_key_redirects_and_a_reload_rotates_nothing(srv, people):
+    browser = sign_in(srv, "alice@example.com")
+    made = browser.post("/keys", data={"csrf": _csrf(browser.get("/keys").text), "label": "ci"})
+    old = _secret(made.text)
+    page = browser.get("/keys").text
+    key_id = re.search(r'action="/keys/([0-9a-f-]+)/rotate"', page).group(1)
+    r = browser.post(f"/keys/{key_id}/rotate", data={"csrf": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/keys"
+    shown = browser.get("/keys").text
+    new = _secret(shown)
+    assert new and new != old and "the old one no longer works" in shown
+    reload = browser.get("/keys")
+    assert reload.status_code == 200 and _secret(reload.text) is None
+    me = "/v1/auth/me"
+    assert srv.client.get(me, headers={"Authorization": f"Bearer {new}"}).status_code == 200
 
 
 def test_another_teams_key_cannot_be_revoked(srv, people):
