@@ -30,7 +30,14 @@ def sync_cmd(
 
     Example: agentlog sync --status && agentlog sync
     """
-    from agentlog.sdk.spool import SpoolLock, default_spool_path, open_spool, pending, sync
+    from agentlog.sdk.spool import (
+        SpoolLock,
+        default_spool_path,
+        open_spool,
+        pending,
+        refusal,
+        sync,
+    )
 
     path = default_spool_path()
     waiting = pending(path)
@@ -73,7 +80,10 @@ def sync_cmd(
             warn(
                 f"rejected event {rejection.event_id} of session {rejection.session_id}: {rejection.error}"
             )
-        if report.error:
+        refused = refusal(report.exception) if report.exception is not None else None
+        if refused:
+            warn(f"stopped: {refused}; the events stay in the spool for the next `agentlog sync`")
+        elif report.error:
             warn(f"stopped: {report.error}; run `agentlog sync` again when the server is back")
     if report.error or report.rejected:
         raise typer.Exit(1)

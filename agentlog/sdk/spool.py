@@ -166,6 +166,27 @@ def pending(spool: Store | str | Path | None = None) -> SpoolSummary:
     )
 
 
+def refusal(exc: BaseException) -> str | None:
+    """Why the server refused this API key and what to do, or None for any other failure.
+
+    A 401 or 403 is not an outage: the same key is refused again however often it is
+    sent, so the spool keeps the events until `agentlog sync` runs with a key that works.
+    """
+    from agentlog.errors import AuthError, Forbidden
+
+    if isinstance(exc, Forbidden):
+        return (
+            f"the server refused this API key ({exc}): it cannot write events; "
+            "use a member's or admin's key"
+        )
+    if isinstance(exc, AuthError):
+        return (
+            f"the server does not accept this API key ({exc}); "
+            "set a valid key (AGENTLOG_API_KEY, or `agentlog login`)"
+        )
+    return None
+
+
 def marked_row(session: Session) -> Session:
     """The session as the spool keeps it: marked as a real row to send on sync."""
     return session.model_copy(update={"metadata": {**session.metadata, SPOOL_ROW_KEY: True}})

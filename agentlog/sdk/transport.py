@@ -5,7 +5,9 @@ Locally the transport is the Store itself. For a server it is
 while it answers; when it is unreachable or answers 5xx a circuit breaker
 opens and batches go to the local spool Store instead. When the breaker lets
 a probe through, the spool is synced first (in order), then live batches go
-to the server again. Only the Store protocol is used on both sides.
+to the server again. A refused key (401/403) is not an outage: it is said once and
+nothing more is sent with it; the spool keeps the events for `agentlog sync`. Only the
+Store protocol is used on both sides.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentlog.model import Event, Session, WriteResult
-from agentlog.sdk.spool import SpoolLock, default_spool_path, marked_row, open_spool, pending, sync
+from agentlog.sdk.spool import (
+    SpoolLock,
+    default_spool_path,
+    marked_row,
+    open_spool,
+    pending,
+    refusal,
+    sync,
+)
 from agentlog.storage.sql.rows import write_rows_to
 
 if TYPE_CHECKING:
@@ -25,7 +35,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("agentlog")
 
-# 4xx answers that are not the batch's fault: keep the data (spool) and retry later.
+# 4xx answers that are not the batch's fault: keep the data (spool). A rate limit is
+# retried later; a refused key (401/403) is not retried by this process (see `refusal`).
 _SPOOL_CODES = frozenset({"rate_limited", "unauthorized", "forbidden"})
 
 
@@ -99,6 +110,9 @@ class SpoolingTransport:
         self.spooled = 0  # events written to the spool by this transport
         self.synced = 0  # spooled events this transport later sent
         self._warned: set[str] = set()
+        # Set when the server refused the key (401/403): the same key is refused again, so
+        # nothing more goes to the server; everything stays in the spool for `agentlog sync`.
+        self.refused: str | None = None
         # Something left from an earlier run is sent at the first chance.
         self.spool_pending = self.spool_path.exists() and not pending(self.spool_path).empty
 
@@ -118,7 +132,7 @@ class SpoolingTransport:
         events: Sequence[Any],
         send: Callable[[Store, Sequence[Session], Sequence[Any]], WriteResult],
     ) -> WriteResult:
-        if self.breaker.allow():
+        if self.refused is None and self.breaker.allow():
             try:
                 if self.spool_pending:
                     self._drain()
@@ -126,7 +140,7 @@ class SpoolingTransport:
             except Exception as exc:
                 if not is_outage(exc):
                     raise
-                self._outage(exc)
+                self._failed(exc)
             else:
                 self.breaker.success()
                 return result
@@ -138,11 +152,11 @@ class SpoolingTransport:
 
     def maintain(self) -> None:
         """Idle work: when the breaker allows, send what is spooled."""
-        if self.spool_pending and self.breaker.allow():
+        if self.spool_pending and self.refused is None and self.breaker.allow():
             try:
                 self._drain()
             except Exception as exc:
-                self._outage(exc)
+                self._failed(exc)
             else:
                 self.breaker.success()
 
@@ -166,6 +180,19 @@ class SpoolingTransport:
         if self._spool is None:
             self._spool = self._spool_factory()
         return self._spool
+
+    def _failed(self, exc: BaseException) -> None:
+        reason = refusal(exc)
+        if reason is None:
+            self._outage(exc)
+            return
+        self.refused = reason
+        logger.warning(
+            "agentlog: %s; the events are kept in %s and not sent again with this key: "
+            "run `agentlog sync` with a key that can write",
+            reason,
+            self.spool_path,
+        )
 
     def _outage(self, exc: BaseException) -> None:
         self.breaker.failure()
