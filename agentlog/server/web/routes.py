@@ -131,6 +131,9 @@ async def login(request: Request) -> Response:
             me=None,
             sso=_sso(request, _local(form.get("next"))),
         )
+        retry = (exc.details or {}).get("retry_after") if isinstance(exc, RateLimited) else None
+        if isinstance(retry, int):
+            response.headers["Retry-After"] = str(retry)  # as every rate-limited API answer
         return response
     done = RedirectResponse(_local(form.get("next")), 303)
     done.headers.update(HEADERS)

@@ -82,3 +82,26 @@ def test_signing_out_ends_an_open_live_page(srv: TestServer) -> None:
                 break
         assert not any(kind == "line" and "after sign-out" in str(v) for kind, v in later)
         assert ("closed", None) in later  # the stream ended
+
+
+def test_the_sign_in_pages_429_says_when_to_retry(srv: TestServer) -> None:
+    """docs/security.md: rate-limited answers carry Retry-After; the sign-in page's did not."""
+    from starlette.testclient import TestClient
+
+    from agentlog.server.testing import BASE_URL
+    from tests.server.web.test_web_pages import _csrf
+
+    add_user(srv, "bob@example.com", Role.MEMBER, "main", PASSWORD)
+    browser = TestClient(srv.app, base_url=BASE_URL)
+    statuses = []
+    for _ in range(8):
+        form = browser.get("/login")
+        r = browser.post(
+            "/login", data={"csrf": _csrf(form.text), "email": "bob@example.com", "password": "no"}
+        )
+        statuses.append(r.status_code)
+        if r.status_code == 429:
+            assert int(r.headers["retry-after"]) >= 1
+            assert "retry in" in r.text
+            break
+    assert statuses[-1] == 429, statuses
