@@ -7,9 +7,9 @@ from itertools import islice
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from agentlog.cli.resolve import resolve_session_id
 from agentlog.compare import align
-from agentlog.errors import NotFound
-from agentlog.model import normalize_id
+from agentlog.errors import NotFound, UsageError
 from agentlog.server.web.render import page
 from agentlog.server.web.routes import Text, _context, _not_found, _principal, _state, _to_login
 from agentlog.storage.base import EventQuery, SessionQuery, iter_events
@@ -30,11 +30,15 @@ def compare_page(
         return _to_login(request)
     picked = [x for x in (a, b, *(id or [])) if x][:2]
     store = _state(request).store.scoped(principal.team_id, principal.user_id)
+    # What people paste: a full id, a prefix of one, `latest`, spaces around it.
+    try:
+        picked = [resolve_session_id(store, x) for x in picked]
+    except (NotFound, ValueError):
+        return _not_found(request, principal, "no such session in your team")
+    except UsageError as exc:  # not an id at all, or a prefix of several
+        return _not_found(request, principal, exc.message)
     if len(picked) == 1:  # one session: compare it with its newest replay, if it has one
-        try:
-            original = normalize_id(picked[0], "session")
-        except ValueError:
-            return _not_found(request, principal, "no such session in your team")
+        original = picked[0]
         replays = store.list_sessions(SessionQuery(replay_of=original, sort="created_at", limit=1))
         picked += [r.id for r in replays.items]
     if len(picked) < 2:
@@ -47,8 +51,8 @@ def compare_page(
             **_context(request, principal),
         )
     try:
-        sessions = [store.get_session(normalize_id(x, "session")) for x in picked]
-    except (NotFound, ValueError):
+        sessions = [store.get_session(x) for x in picked]
+    except NotFound:
         return _not_found(request, principal, "no such session in your team")
     sides = [
         list(islice(iter_events(store, EventQuery(session_id=s.id, order="asc")), MAX_STEPS))
