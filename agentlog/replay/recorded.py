@@ -17,14 +17,15 @@ class ReplayDivergence(AgentLogError):
     """The replayed run asked something the recording did not: where and how."""
 
     code = "replay_divergence"
-    http_status = 409
+    # What `agentlog replay llm` answers: 400, not 409, which OpenAI's SDK would retry.
+    http_status = 400
 
 
 class ReplayExhausted(AgentLogError):
     """The replayed run made more model calls than the recording holds."""
 
     code = "replay_exhausted"
-    http_status = 409
+    http_status = 400
 
 
 @dataclass(frozen=True)
