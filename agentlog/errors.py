@@ -139,7 +139,7 @@ class RateLimited(AgentLogError):
 
 
 class CommandNotFound(AgentLogError):
-    """`agentlog run` could not start the command (exit 127, like a shell)."""
+    """`agentlog run` or `agentlog mcp proxy` could not find the command (exit 127, like a shell)."""
 
     code = "command_not_found"
     exit_code = 127

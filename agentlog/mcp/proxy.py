@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentlog.errors import UsageError
+from agentlog.errors import CommandNotFound, UsageError
 from agentlog.mcp.frames import CLIENT_TO_SERVER, SERVER_TO_CLIENT
 from agentlog.mcp.mapping import McpMapper
 from agentlog.mcp.recorder import Recorder
@@ -78,9 +78,10 @@ def command_label(command: Sequence[str]) -> str:
 
 
 def require_command(command: Sequence[str]) -> None:
-    """A usage error, before anything starts, when a server command is not on PATH."""
+    """CommandNotFound (exit 127, as `agentlog run` and a shell), before anything starts,
+    when a server command is not on PATH."""
     if shutil.which(command[0]) is None:
-        raise UsageError(f"command not found: {command[0]} (is it installed and on PATH?)")
+        raise CommandNotFound(f"command not found: {command[0]} (is it installed and on PATH?)")
 
 
 def run_stdio(

@@ -158,7 +158,7 @@ def test_a_missing_command_is_one_line_and_no_traceback(child_env: dict[str, str
         input=b"",
         check=False,
     )
-    assert done.returncode == 2 and done.stdout == b""
+    assert done.returncode == 127 and done.stdout == b""  # like a shell (docs/errors.md)
     assert done.stderr.decode().strip().count("\n") == 0
     assert "command not found: no-such-mcp-server-xyz" in done.stderr.decode()
     assert os.environ.get("AGENTLOG_SERVER") is None

@@ -118,7 +118,7 @@ def test_against_a_missing_command_says_so_as_the_proxy_does(
         env=child_env,
         timeout=120,
     )
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 127, result.stderr
     assert (
         "command not found: no-such-mcp-server-xyz (is it installed and on PATH?)" in result.stderr
     )
