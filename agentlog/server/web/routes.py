@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -15,7 +16,7 @@ from agentlog.server.auth import Principal
 from agentlog.server.state import ServerState
 from agentlog.server.web import signin
 from agentlog.server.web.render import HEADERS, page
-from agentlog.storage.base import EventQuery, SessionQuery
+from agentlog.storage.base import EventQuery, SessionQuery, Store, event_cursor
 from agentlog.wire import WEB_COOKIE
 
 router = APIRouter(include_in_schema=False)
@@ -205,6 +206,18 @@ def sessions_page(
     )
 
 
+def _page_holding(store: Store, query: EventQuery, event_id: str) -> str | None:
+    """The cursor of the page of `query` that holds `event_id` (None: the first page).
+
+    The same key-set cursors "Next events →" follows, so the page starts where paging
+    from the top would start it. An id not in the (filtered) timeline opens page one.
+    """
+    keys = store.event_keys(query)
+    index = next((i for i, (_, key_id) in enumerate(keys) if key_id == event_id), None)
+    start = (index // query.limit) * query.limit if index is not None else 0
+    return event_cursor(query, *keys[start - 1]) if start else None
+
+
 @router.get("/s/{session_id}")
 def session_page(
     request: Request,
@@ -213,6 +226,7 @@ def session_page(
     agent: Text = None,
     q: Text = None,
     cursor: Text = None,
+    at: Text = None,
 ) -> Response:
     principal = _principal(request)
     if principal is None:
@@ -226,16 +240,16 @@ def session_page(
     types = [EventType(t) for t in (type or []) if t in {e.value for e in EventType}]
     error = None
     try:
-        result = store.list_events(
-            EventQuery(
-                session_id=sid,
-                types=types or None,
-                agents=[agent] if agent else None,
-                text=q or None,
-                limit=EVENT_PAGE,
-                cursor=cursor or None,
-            )
+        query = EventQuery(
+            session_id=sid,
+            types=types or None,
+            agents=[agent] if agent else None,
+            text=q or None,
+            limit=EVENT_PAGE,
         )
+        if at and not cursor:
+            cursor = _page_holding(store, query, at)
+        result = store.list_events(replace(query, cursor=cursor or None))
         events, next_cursor = result.items, result.next_cursor
     except (AgentLogError, ValueError) as exc:
         events, next_cursor, error = [], None, getattr(exc, "message", str(exc))
@@ -255,6 +269,7 @@ def session_page(
         else None
     )
     live = session.status is SessionStatus.ACTIVE and not filters and not more and not cursor
+    first_page = f"/s/{sid}?" + urlencode(filters, doseq=True) if cursor else None
     return page(
         "session.html",
         live=live,
@@ -267,6 +282,7 @@ def session_page(
         agent=agent or "",
         q=q or "",
         more=more,
+        first_page=first_page,
         error=error,
         **_context(request, principal),
     )

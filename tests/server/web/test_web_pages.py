@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,37 @@ def test_timeline_filters_search_highlights_and_anchors(srv, people):
     assert "needle" in timeline and "&lt;script&gt;" not in timeline
     assert re.search(r'<li id="[0-9a-f-]{36}" class="event type-LOG', timeline)
     assert "<details><summary>metadata</summary>" in browser.get(f"/s/{s.id}").text
+
+
+def test_an_events_own_link_opens_the_page_that_holds_it(srv, people):
+    """Fragments never reach the server: `?at=<id>` does, past the first page of 100 too."""
+    s = Session(title="long")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        Event(
+            session_id=s.id, type="LOG", content=f"line {i}", timestamp=start + timedelta(seconds=i)
+        )
+        for i in range(250)
+    ]
+    body = {"sessions": [s.to_json_dict()], "events": [e.to_json_dict() for e in events]}
+    headers = {"Authorization": f"Bearer {people['alice'].key}"}
+    assert srv.client.post("/v1/events:batch", json=body, headers=headers).status_code == 200
+    browser = sign_in(srv, "alice@example.com")
+    first = browser.get(f"/s/{s.id}").text
+    link = f'href="/s/{s.id}?at={events[0].id}#{events[0].id}"'
+    assert link in first and "First events" not in first
+    for i in (99, 100, 180, 249):
+        target = events[i]
+        html = browser.get(f"/s/{s.id}", params={"at": target.id}).text
+        ids = re.findall(r'<li id="([0-9a-f-]{36})"', html)
+        page = i // 100
+        assert ids == [e.id for e in events[page * 100 : page * 100 + 100]], i
+        assert ("First events" in html) == (page > 0)
+    # Filtered, the page is the one in the filtered timeline; an unknown id opens page 1.
+    html = browser.get(f"/s/{s.id}", params={"at": events[150].id, "q": "line"}).text
+    assert events[150].id in re.findall(r'<li id="([0-9a-f-]{36})"', html)
+    html = browser.get(f"/s/{s.id}", params={"at": "nope"}).text
+    assert re.findall(r'<li id="([0-9a-f-]{36})"', html)[0] == events[0].id
 
 
 def test_another_teams_session_is_404(srv, people):
