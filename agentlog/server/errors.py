@@ -40,6 +40,16 @@ _BY_STATUS: dict[int, str] = {
 }
 
 
+def _wants_web_page(request: Request) -> bool:
+    """A browser asking for a page (not an API client): the web view's own 404 answers it."""
+    path = request.url.path
+    return (
+        request.method in ("GET", "HEAD")
+        and "text/html" in request.headers.get("accept", "")
+        and not path.startswith(("/v1/", "/static/"))
+    )
+
+
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
@@ -110,6 +120,11 @@ def install(app: FastAPI) -> None:
         code = _BY_STATUS.get(exc.status_code, "agentlog_error")
         message = str(exc.detail)
         if exc.status_code == 404:
+            if _wants_web_page(request):
+                # Imported here: the error handlers stay free of Jinja until a browser asks.
+                from agentlog.server.web.routes import web_not_found
+
+                return web_not_found(request, "no such page")
             message = f"no such endpoint {request.method} {request.url.path}; see /docs"
         headers = dict(exc.headers or {})
         if exc.status_code == 405:

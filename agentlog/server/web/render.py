@@ -62,6 +62,7 @@ env.filters.update(
     when=when,
     as_json=as_json,
     duration=present.duration,
+    plural=present.plural,
     glyph=lambda kind: present.type_glyph(kind)[0],
     short=present.type_short,
     state_glyph=lambda state: present.state_glyph(state)[0],

@@ -8,14 +8,14 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from agentlog.errors import AgentLogError, AuthError, InvalidInput, NotFound, RateLimited
 from agentlog.model import EventType, SessionStatus, normalize_id, utcnow
 from agentlog.server.auth import Principal
 from agentlog.server.state import ServerState
 from agentlog.server.web import signin
-from agentlog.server.web.render import HEADERS, page
+from agentlog.server.web.render import HEADERS, STATIC, page
 from agentlog.storage.base import EventQuery, SessionQuery, Store, event_cursor
 from agentlog.wire import WEB_COOKIE
 
@@ -71,6 +71,11 @@ def _not_found(request: Request, principal: Principal | None, what: str) -> Resp
     return page("error.html", 404, title="Not found", message=what, **ctx)
 
 
+def web_not_found(request: Request, what: str) -> Response:
+    """The web 404 page for any path, signed in (with the nav) or not."""
+    return _not_found(request, _principal(request), what)
+
+
 def _sso(request: Request, next: str) -> tuple[str, str] | None:
     """(button text, link) of OpenID Connect sign-in for the sign-in page, or None when off."""
     config = _state(request).settings.oidc
@@ -80,6 +85,12 @@ def _sso(request: Request, next: str) -> tuple[str, str] | None:
 
 
 # ---------------------------------------------------------------- sign in / out
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask every page for it; a tiny SVG answers instead of a 404 in the console."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
 @router.get("/")
 def home(request: Request) -> Response:
     return RedirectResponse("/sessions" if _principal(request) else "/login", 303)

@@ -433,3 +433,40 @@ def test_compare_with_one_session_uses_its_newest_replay(srv, people):
     assert page.status_code == 200 and "its replay" in page.text
     none = browser.get("/compare", params={"a": lonely.id})
     assert none.status_code == 422 and "newest replay" in none.text
+
+
+def test_session_header_wording(srv, people):
+    s = Session(title="one")
+    e = Event(session_id=s.id, type="LOG", content="hi", agent_id="coder", input_tokens=3)
+    body = {"sessions": [s.to_json_dict()], "events": [e.to_json_dict()]}
+    headers = {"Authorization": f"Bearer {people['alice'].key}"}
+    assert srv.client.post("/v1/events:batch", json=body, headers=headers).status_code == 200
+    html = sign_in(srv, "alice@example.com").get(f"/s/{s.id}").text
+    meta = " ".join(html.split('<p class="meta">')[1].split("</p>")[0].split())
+    assert "1 event ·" in meta and "1 events" not in meta and "0 errors" in meta
+    assert "agents: coder · tokens" in meta and "coder·" not in meta
+
+
+def test_unknown_web_paths_show_the_web_not_found_page(srv, people):
+    browser = sign_in(srv, "alice@example.com")
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/s/", "/nope"):
+        r = browser.get(path, headers=html)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert "<h1>Not found</h1>" in r.text and 'href="/keys"' in r.text  # signed-in nav
+    anonymous = TestClient(srv.app, base_url=BASE_URL).get("/nope", headers=html)
+    assert anonymous.status_code == 404 and "<h1>Not found</h1>" in anonymous.text
+    # API clients still get the JSON error.
+    api = browser.get("/v1/nope")
+    assert api.status_code == 404 and api.json()["error"]["code"]
+    assert browser.get("/nope", headers={"Accept": "application/json"}).json()["error"]
+
+
+def test_every_page_has_a_favicon_the_csp_allows(srv, people):
+    browser = sign_in(srv, "alice@example.com")
+    icon = browser.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in icon.text
+    page = browser.get("/sessions")
+    assert '<link rel="icon" href="/favicon.ico"' in page.text
+    assert "img-src 'self'" in page.headers["content-security-policy"]
