@@ -2,13 +2,9 @@
 
 The SIGTERM handler is installed once, from the main thread only (Python
 allows no other), and chains: it flushes, then runs the handler that was there
-before, or — when that was the default — ends every session still open in
-this process as failed ("terminated by SIGTERM"), flushes, restores the default
-and re-raises the signal so the process still dies of SIGTERM with the usual
-exit status. When the agent had its own handler, the process may go on, so
-the sessions are left to it. A SIGTERM that was being ignored stays ignored.
-At a normal exit open sessions are left as they are (a `with` block has ended
-its own).
+before, or — when that was the default — restores the default and re-raises
+the signal so the process still dies of SIGTERM with the usual exit status.
+A SIGTERM that was being ignored stays ignored.
 """
 
 from __future__ import annotations
@@ -21,7 +17,6 @@ import time
 from types import FrameType
 from typing import Any
 
-from agentlog.sdk import handle as _handle
 from agentlog.sdk import writer as _w
 
 EXIT_FLUSH_TIMEOUT = 10.0
@@ -92,15 +87,10 @@ def flush_at_exit() -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    flush_everything()
     previous = _previous
     if callable(previous):
-        flush_everything()
         previous(signum, frame)
         return
-    try:
-        _handle.end_open_sessions(signal.Signals(signum).name)
-    except Exception:  # never stand between the process and its death
-        pass
-    flush_everything()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
