@@ -172,6 +172,36 @@ def test_a_write_from_an_old_month_gets_its_partition(schema_url):
         store.close()
 
 
+def test_a_store_in_another_schema_does_not_hold_up_this_ones_partitions(schema_url):
+    """The partition and index locks are per schema: another store's upkeep (here its partition
+    lock held in an open transaction) never makes this store skip a month's partition."""
+    from agentlog.storage import open_store
+    from agentlog.storage.postgres import partitions, search
+
+    url, schema = schema_url
+    other_url, other = new_schema_url("parts")
+    store = open_store(url)
+    try:
+        open_store(other_url).close()
+        with _raw(other) as busy:
+            with busy.transaction():
+                assert partitions._lock(busy, wait=False)
+                assert search.schema_lock(busy, search._INDEX_LOCK, wait=False)
+                s = Session(title="imported")
+                old = [
+                    Event(
+                        session_id=s.id, type=EventType.LOG, content="sloe", timestamp=_at(2017, 3)
+                    )
+                ]
+                assert store.write(sessions=[s], events=old).inserted == 1
+                with _raw(schema) as conn:
+                    assert _where(conn, "events") == {"events_p201703": 1}
+                assert store.count_events(EventQuery(text="sloe")) == 1
+    finally:
+        store.close()
+        drop_schema(other)
+
+
 def test_rows_waiting_in_the_default_move_to_their_month(schema_url):
     """Rows that reached the default partition (no month yet) move out with their full-text rows."""
     from agentlog.storage import open_store

@@ -139,4 +139,18 @@ def open_pool(
     return pool
 
 
-__all__ = ["Target", "connect", "open_pool", "parse_url", "translate", "translated"]
+def schema_lock(conn: psycopg.Connection, name: str, wait: bool) -> bool:
+    """Take the transaction's advisory lock `name` of the connection's schema; False: busy.
+
+    Keyed by schema as the tables it guards are: stores in two schemas of one
+    database (one per team, or per test) never wait on, or skip for, each other.
+    """
+    key = "hashtext(%s || ':' || coalesce(current_schema(), ''))"
+    if wait:
+        conn.execute(f"SELECT pg_advisory_xact_lock({key})", (name,))
+        return True
+    got = conn.execute(f"SELECT pg_try_advisory_xact_lock({key})", (name,)).fetchone()
+    return bool(got and got[0])
+
+
+__all__ = ["Target", "connect", "open_pool", "parse_url", "schema_lock", "translate", "translated"]

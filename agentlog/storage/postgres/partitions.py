@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from agentlog.model import to_us
+from agentlog.storage.postgres.conn import schema_lock
 
 log = logging.getLogger("agentlog.storage.postgres")
 
@@ -101,11 +102,7 @@ def existing_months(conn: psycopg.Connection) -> set[Month]:
 
 
 def _lock(conn: psycopg.Connection, wait: bool) -> bool:
-    if wait:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (LOCK,))
-        return True
-    got = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", (LOCK,)).fetchone()
-    return bool(got and got[0])
+    return schema_lock(conn, LOCK, wait)
 
 
 def _create_month(conn: psycopg.Connection, month: Month) -> int:

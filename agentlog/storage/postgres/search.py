@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from agentlog.storage.postgres.conn import schema_lock
 from agentlog.storage.postgres.partitions import existing_months, month_bounds, partition_name
 from agentlog.storage.sql.textsearch import (
     SEALED_PREFIX,
@@ -179,14 +180,8 @@ def index_batch(
     is at work).
     """
     with conn.transaction():
-        if wait:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,))
-        else:
-            got = conn.execute(
-                "SELECT pg_try_advisory_xact_lock(hashtext(%s))", (_INDEX_LOCK,)
-            ).fetchone()
-            if not got or not got[0]:
-                return 0
+        if not schema_lock(conn, _INDEX_LOCK, wait):
+            return 0
         ranges = conn.execute(
             "SELECT id, team_id, lo, hi FROM fts_pending WHERE id <= %s ORDER BY id LIMIT 1000",
             (upto if upto is not None else 2**63 - 1,),
