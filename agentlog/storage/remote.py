@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import orjson
-from pydantic import ValidationError
 
 from agentlog.errors import (
     AgentLogError,
@@ -39,7 +38,6 @@ from agentlog.model import (
     WriteResult,
     format_ts,
     parse_ts,
-    validation_message,
 )
 from agentlog.storage.base import (
     EventQuery,
@@ -50,6 +48,7 @@ from agentlog.storage.base import (
     event_records_page,
 )
 from agentlog.storage.sql.rows import row_json
+from agentlog.storage.sql.sessions import as_session
 from agentlog.tls import tls_verify
 from agentlog.version import package_version
 from agentlog.wire import (
@@ -321,7 +320,7 @@ class RemoteStore:
         # A session given as a dict is checked here, as every backend does (InvalidInput
         # before anything is sent); one the server still rejects comes back in
         # `errors` with kind "session", its events stored where they can be.
-        session_docs = [orjson.dumps(_as_session(s).to_json_dict()) for s in sessions]
+        session_docs = [orjson.dumps(as_session(s).to_json_dict()) for s in sessions]
         result = WriteResult()
         chunk: list[bytes] = []
         size = 0
@@ -450,15 +449,6 @@ class RemoteStore:
             else None,
             extra={"server_backend": data["backend"], "team_id": data.get("team_id")},
         )
-
-
-def _as_session(item: Session | dict[str, Any]) -> Session:
-    if isinstance(item, Session):
-        return item
-    try:
-        return Session.model_validate(item)
-    except ValidationError as exc:
-        raise InvalidInput(f"session: {validation_message(exc)}") from None
 
 
 __all__ = ["RemoteStore", "event_params", "session_params"]

@@ -24,6 +24,7 @@ from agentlog.model import (
     AgentSummary,
     BatchError,
     Event,
+    Session,
     SessionSummary,
     SessionUpdate,
     from_us,
@@ -119,6 +120,16 @@ def split_events(
         else:
             errors.append(BatchError(index=index, id=event.id, error=message))
     return valid, errors
+
+
+def as_session(item: Session | dict[str, Any]) -> Session:
+    """`item` as a Session; a dict is validated (InvalidInput naming the field if not one)."""
+    if isinstance(item, Session):
+        return item
+    try:
+        return Session.model_validate(item)
+    except ValidationError as exc:
+        raise InvalidInput(f"session: {validation_message(exc)}") from None
 
 
 def as_update(changes: SessionUpdate | dict[str, Any]) -> SessionUpdate:

@@ -17,9 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from agentlog.errors import InvalidInput, UsageError
+from agentlog.errors import UsageError
 from agentlog.model import (
     BatchError,
     Event,
@@ -28,7 +26,6 @@ from agentlog.model import (
     SessionUpdate,
     WriteResult,
     to_us,
-    validation_message,
 )
 from agentlog.storage.base import StoreInfo
 from agentlog.storage.sql.rows import ROW_ID, ROW_SESSION, event_values
@@ -36,6 +33,7 @@ from agentlog.storage.sql.sessions import (
     SESSION_FROM,
     SessionKey,
     SQLSessionReads,
+    as_session,
     as_update,
     session_sets,
     split_events,
@@ -156,7 +154,7 @@ class SQLiteStore(EventReads, SQLSessionReads):
         also be dicts, validated here. The batch size is the caller's: the API and
         the SDK cap it (model.MAX_BATCH_EVENTS); `migrate` may write more at once.
         """
-        good_sessions = [_as_session(s) for s in sessions]
+        good_sessions = [as_session(s) for s in sessions]
         valid, errors = split_events(events)
         return self._write(
             good_sessions, [i for i, _ in valid], [event_values(e) for _, e in valid], errors
@@ -168,7 +166,7 @@ class SQLiteStore(EventReads, SQLSessionReads):
         """`write` for events a trusted producer already checked into the stores' column
         values (`sql.rows.event_values`' order; `agentlog.rowcheck`): no Event is built and
         no value checked again. Errors index into `rows`."""
-        return self._write([_as_session(s) for s in sessions], range(len(rows)), rows, [])
+        return self._write([as_session(s) for s in sessions], range(len(rows)), rows, [])
 
     def _write(
         self,
@@ -333,15 +331,6 @@ class SQLiteStore(EventReads, SQLSessionReads):
             for team, sid, agent in rows:
                 agents[(team, sid)].append(agent)
         return agents
-
-
-def _as_session(item: Session | dict[str, Any]) -> Session:
-    if isinstance(item, Session):
-        return item
-    try:
-        return Session.model_validate(item)
-    except ValidationError as exc:
-        raise InvalidInput(f"session: {validation_message(exc)}") from None
 
 
 __all__ = ["SQLiteStore"]
