@@ -58,6 +58,11 @@ def _local(target: str | None) -> str:
     return "/sessions"
 
 
+def unknown_choice(name: str, value: str, choices: list[str]) -> str:
+    """The message for a filter value outside its fixed set: what was wrong and the valid ones."""
+    return f"unknown {name} {value!r}; use one of {', '.join(choices)}"
+
+
 def _context(request: Request, principal: Principal, **extra: Any) -> dict[str, Any]:
     return {
         "me": principal,
@@ -183,8 +188,12 @@ def sessions_page(
     if principal is None:
         return _to_login(request)
     store = _state(request).store.scoped(principal.team_id, principal.user_id)
-    error = None
+    statuses = [s.value for s in SessionStatus]
+    error, code = None, 200
     try:
+        if status and status not in statuses:
+            code = 400
+            raise InvalidInput(unknown_choice("status", status, statuses))
         chosen = SessionStatus(status) if status else None
         result = store.list_sessions(
             SessionQuery(
@@ -206,11 +215,12 @@ def sessions_page(
     more = "/sessions?" + urlencode({**filters, "cursor": next_cursor}) if next_cursor else None
     return page(
         "sessions.html",
+        code,
         rows=rows,
         q=q or "",
         status=status or "",
         agent=agent or "",
-        statuses=[s.value for s in SessionStatus],
+        statuses=statuses,
         more=more,
         error=error,
         **_context(request, principal),
@@ -248,9 +258,14 @@ def session_page(
         session = store.get_session(sid)
     except (NotFound, ValueError):
         return _not_found(request, principal, "no such session in your team")
-    types = [EventType(t) for t in (type or []) if t in {e.value for e in EventType}]
-    error = None
+    names = [e.value for e in EventType]
+    types = [EventType(t) for t in (type or []) if t in names]
+    wrong = [t for t in (type or []) if t not in names]
+    error, code = None, 200
     try:
+        if wrong:
+            code = 400
+            raise InvalidInput(unknown_choice("event type", wrong[0], names))
         query = EventQuery(
             session_id=sid,
             types=types or None,
@@ -283,6 +298,7 @@ def session_page(
     first_page = f"/s/{sid}?" + urlencode(filters, doseq=True) if cursor else None
     return page(
         "session.html",
+        code,
         live=live,
         session=session,
         events=events,

@@ -23,7 +23,15 @@ from agentlog.server.schemas import UserUpdateIn
 from agentlog.server.web import signin
 from agentlog.server.web.charts import bar_chart
 from agentlog.server.web.render import page
-from agentlog.server.web.routes import Text, _context, _form, _principal, _state, _to_login
+from agentlog.server.web.routes import (
+    Text,
+    _context,
+    _form,
+    _principal,
+    _state,
+    _to_login,
+    unknown_choice,
+)
 from agentlog.storage.accounts import Role
 from agentlog.usage import day_start, usage_report
 
@@ -63,7 +71,11 @@ def usage_page(request: Request, days: Text = None) -> Response:
     principal = _principal(request)
     if principal is None:
         return _to_login(request)
-    span = int(days) if days and days.isdigit() and int(days) in USAGE_DAYS else 30
+    choices = [str(d) for d in USAGE_DAYS]
+    error = None
+    if days and days not in choices:
+        error = unknown_choice("period (days)", days, choices)
+    span = int(days) if days and not error else 30
     state = _state(request)
     store = state.store.scoped(principal.team_id, principal.user_id)
     end = utcnow()
@@ -88,6 +100,8 @@ def usage_page(request: Request, days: Text = None) -> Response:
     }
     return page(
         "usage.html",
+        400 if error else 200,
+        error=error,
         report=report,
         charts=charts,
         days=span,

@@ -94,7 +94,7 @@ def test_usage_draws_tokens_cost_and_errors_per_day_as_svg(srv, team):
     assert "&lt;script&gt;alert" in html and "<script>alert" not in html
     assert html.count("<rect ") == 3 * 30
     assert browser.get("/usage", params={"days": "7"}).text.count("<rect ") == 3 * 7
-    assert browser.get("/usage", params={"days": "junk"}).status_code == 200  # falls back to 30
+    assert browser.get("/usage", params={"days": "junk"}).status_code == 400  # names 7, 30, 90
     eve = sign_in(srv, "eve@example.com").get("/usage").text
     assert "1,500</span>" not in eve and "0</span> events" in eve
 
