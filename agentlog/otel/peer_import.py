@@ -18,12 +18,12 @@ from typing import Any
 
 import orjson
 
-from agentlog.errors import InvalidOTLP, NotFound, UsageError
+from agentlog.errors import InvalidOTLP, UsageError
 from agentlog.model import MAX_BATCH_EVENTS, SessionStatus
 from agentlog.otel import langfuse, phoenix
 from agentlog.otel.decode import decode_request
 from agentlog.otel.mapping import SESSION_KEYS, Mapped, Span, map_spans
-from agentlog.storage.base import Store
+from agentlog.storage.base import Store, session_exists
 from agentlog.transfer.fileio import open_input
 from agentlog.transfer.report import KEEP_PROBLEMS, ImportReport, Problem
 
@@ -185,7 +185,7 @@ def import_peer(
         return report
     sessions = list(mapped.sessions.values())
     for session in sessions:
-        if _exists(store, session.id):
+        if session_exists(store, session.id):
             report.sessions.duplicates += 1
         else:
             report.sessions.imported += 1
@@ -201,11 +201,3 @@ def import_peer(
         for err in result.errors:
             _reject(report, f"event {chunk[err.index].id}", err.error)
     return report
-
-
-def _exists(store: Store, session_id: str) -> bool:
-    try:
-        store.get_session(session_id)
-    except NotFound:
-        return False
-    return True

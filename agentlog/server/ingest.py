@@ -24,7 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from agentlog.batchcheck import batch_rows, json_row
-from agentlog.errors import InvalidInput, NotFound, PayloadTooLarge, UsageError
+from agentlog.errors import InvalidInput, PayloadTooLarge, UsageError
 from agentlog.fastcheck import event_from
 from agentlog.model import (
     MAX_BATCH_EVENTS,
@@ -37,7 +37,7 @@ from agentlog.model import (
 )
 from agentlog.rowcheck import Row
 from agentlog.server.state import ServerState
-from agentlog.storage.base import Store
+from agentlog.storage.base import Store, session_exists
 from agentlog.storage.sql.rows import ROW_ID, ROW_SESSION, event_values, row_record, write_rows_to
 
 
@@ -141,7 +141,7 @@ def _orphans(
         if sid not in given:
             refused.setdefault(sid, err)
     wanted = {row[ROW_SESSION] for row in rows} & refused.keys()
-    missing = {sid for sid in wanted if not _exists(store, sid)}
+    missing = {sid for sid in wanted if not session_exists(store, sid)}
     if not missing:
         return rows, positions, []
     kept: list[Row] = []
@@ -164,14 +164,6 @@ def _orphans(
             kept.append(row)
             kept_positions.append(position)
     return kept, kept_positions, errors
-
-
-def _exists(store: Store, session_id: str) -> bool:
-    try:
-        store.get_session(session_id)
-    except NotFound:
-        return False
-    return True
 
 
 class Rows(list[Row]):

@@ -23,7 +23,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_check
 
 import orjson
 
-from agentlog.errors import InvalidCursor, InvalidInput
+from agentlog.errors import InvalidCursor, InvalidInput, NotFound
 from agentlog.model import (
     AgentSummary,
     Event,
@@ -361,6 +361,15 @@ class Store(Protocol):
 
 
 # ---------------------------------------------------------------- helpers on any Store
+def session_exists(store: Store, session_id: str) -> bool:
+    """Whether `store` holds the session `session_id` (that its caller may see)."""
+    try:
+        store.get_session(session_id)
+    except NotFound:
+        return False
+    return True
+
+
 def iter_events(store: Store, query: EventQuery, page_size: int = 1000) -> Iterator[Event]:
     """Every matching event, streamed page by page (constant memory)."""
     from dataclasses import replace

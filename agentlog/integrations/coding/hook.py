@@ -26,7 +26,7 @@ from agentlog.integrations.coding.common import (
 )
 from agentlog.integrations.coding.importer import REDACT, CodingImporter
 from agentlog.model import Event, EventStatus, EventType, Session
-from agentlog.storage.base import Store
+from agentlog.storage.base import Store, session_exists
 from agentlog.transfer.redact import Redactor
 
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
@@ -92,7 +92,9 @@ def record_hook(store: Store, payload: Any, *, redact: bool = True) -> int:
         if redact:
             event = cast(Event, Redactor(*REDACT)(event))
         session = Session(id=event.session_id, tags=[SOURCE])
-        stored += store.write([] if _exists(store, session.id) else [session], [event]).inserted
+        stored += store.write(
+            [] if session_exists(store, session.id) else [session], [event]
+        ).inserted
     if payload.get("hook_event_name") in IMPORT_EVENTS:
         for path in _transcripts(payload):
             report = CodingImporter(store, SOURCE, path, redact=redact).run_once()
@@ -114,16 +116,6 @@ def _transcripts(payload: dict[str, Any]) -> list[Path]:
         if subagents.is_dir():
             out.extend(sorted(subagents.glob("agent-*.jsonl")))
     return out
-
-
-def _exists(store: Store, session_id: str) -> bool:
-    from agentlog.errors import NotFound
-
-    try:
-        store.get_session(session_id)
-    except NotFound:
-        return False
-    return True
 
 
 __all__ = ["record_hook", "session_for", "tool_event"]

@@ -24,10 +24,10 @@ from typing import Any, cast
 import orjson
 
 from agentlog.config import data_dir
-from agentlog.errors import NotFound, UsageError
+from agentlog.errors import UsageError
 from agentlog.integrations.coding.claude_code import ClaudeCodeMapper, Links
 from agentlog.model import MAX_BATCH_EVENTS, Event, Session
-from agentlog.storage.base import Store
+from agentlog.storage.base import Store, session_exists
 from agentlog.transfer.redact import Redactor
 from agentlog.transfer.report import KEEP_PROBLEMS, ImportReport, Problem
 
@@ -298,7 +298,7 @@ class CodingImporter:
             if session.id in self.known:
                 continue
             self.known.add(session.id)
-            if self._exists(session.id):
+            if session_exists(self.store, session.id):
                 report.sessions.duplicates += 1
             else:
                 report.sessions.imported += 1
@@ -312,13 +312,6 @@ class CodingImporter:
             report.events.duplicates += result.duplicates
             for err in result.errors:
                 self._reject(report, f"event {chunk[err.index].id}", err.error, None)
-
-    def _exists(self, session_id: str) -> bool:
-        try:
-            self.store.get_session(session_id)
-        except NotFound:
-            return False
-        return True
 
     @staticmethod
     def _reject(report: ImportReport, where: str, reason: str, line: int | None) -> None:
