@@ -126,6 +126,16 @@ def update_user(user_id: str, body: UserUpdateIn, admin: AdminUser, state: State
     return json_response(change_user(state, admin, user_id, body).public())
 
 
+def unchangeable(admin: Principal, target: User) -> str | None:
+    """Why `admin` can change neither the role nor the state of `target` (None: they can);
+    the web's members page shows it instead of buttons that `change_user` would refuse."""
+    if target.id == admin.user_id:
+        return "you: another admin changes your role or removes you"
+    if target.role is Role.OWNER and not admin.is_owner:
+        return "owner: only the server owner changes an owner"
+    return None
+
+
 def change_user(state: ServerState, admin: Principal, user_id: str, body: UserUpdateIn) -> User:
     """The rules of a user change (shared by `PATCH /v1/users/{id}` and the web's members page).
 

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from agentlog.errors import AgentLogError, NotFound
 from agentlog.model import from_us, to_us, utcnow
 from agentlog.server.auth import Principal
-from agentlog.server.routes.users import change_user
+from agentlog.server.routes.users import change_user, unchangeable
 from agentlog.server.schemas import UserUpdateIn
 from agentlog.server.web import signin
 from agentlog.server.web.charts import bar_chart
@@ -122,7 +122,7 @@ def _members_page(
     return page(
         "members.html",
         code,
-        members=members,
+        members=[(m, unchangeable(principal, m)) for m in members],
         roles=roles,
         team=state.accounts.get_team(principal.team_id),
         **_context(request, principal, **extra),
