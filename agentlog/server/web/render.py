@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,17 @@ def highlight(text: str | None, term: str | None) -> Markup:
     )
 
 
-def when(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt else "—"
+def when(dt: datetime | None) -> Markup | str:
+    """A time as `<time datetime="…Z">YYYY-MM-DD HH:MM:SS UTC</time>`: every page shows UTC
+    and says so (a stored time without a zone is UTC), and the machine-readable value
+    lets a browser or a reader's script show it in their own zone."""
+    if dt is None:
+        return "—"
+    utc = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return Markup('<time datetime="{}">{} UTC</time>').format(
+        utc.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        utc.strftime("%Y-%m-%d %H:%M:%S"),
+    )
 
 
 def as_json(value: Any) -> str:
