@@ -55,6 +55,22 @@ def when(dt: datetime | None) -> Markup | str:
     )
 
 
+CLIP = 160  # characters of a metadata value shown in a session's facts; the rest on demand
+CLIP_KEY = 60
+FACTS_SHOWN = 20  # metadata entries shown at once; more sit behind "N more"
+
+
+def clip(text: str, limit: int = CLIP) -> tuple[str, bool]:
+    """(`text` cut to `limit` characters with an ellipsis, whether it was cut)."""
+    return (text[:limit] + "…", True) if len(text) > limit else (text, False)
+
+
+def fact(value: Any) -> str:
+    """A metadata value as one line of text: a string as itself, anything else as JSON."""
+    text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    return present.safe_text(text)
+
+
 def as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
 
@@ -70,6 +86,8 @@ env.filters.update(
     highlight=highlight,
     when=when,
     as_json=as_json,
+    fact=fact,
+    clip=clip,
     duration=present.duration,
     plural=present.plural,
     glyph=lambda kind: present.type_glyph(kind)[0],
