@@ -12,9 +12,13 @@ make control characters visible instead of letting the terminal act on them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
 
 from agentlog.model import Event, EventType, SessionSummary
 
@@ -71,17 +75,29 @@ _TRACEBACK = "Traceback (most recent call last):"
 
 
 def headline(content: str | None) -> str | None:
-    """An event's content as a one-line preview should start: a Python traceback's error first.
+    """An event's content as a one-line preview should start: what the row says, first.
 
-    `SessionHandle.error` and the adapters record an exception as its whole
-    traceback, whose first line says nothing and whose last says what went wrong;
-    a preview cut to one line would show only frames. The exception's own text
-    (from the last traceback's first unindented line on: a chained exception's
-    final error, a multi-line message whole) comes first, then the traceback.
-    Other content is returned as it is.
+    A Python traceback (`SessionHandle.error` and the adapters record an exception
+    whole) starts with the exception's own text; a model call recorded as
+    `{"prompt": ..., "response": ...}` (the SDK, LangGraph, the OpenAI Agents
+    adapter; OpenTelemetry's `{"input", "output"}`) shows its answer; a graph's
+    state update its newest message, a LangGraph `Command` where it goes. Other
+    content is returned as it is.
     """
-    if not content or not content.startswith(_TRACEBACK):
+    if not content:
         return content
+    if content.startswith(_TRACEBACK):
+        return _error_first(content)
+    if content[0] == "{" and len(content) <= _SHAPED_MAX:
+        said = _shaped(content)
+        if said:
+            return said
+    return content
+
+
+def _error_first(content: str) -> str:
+    """A traceback with its exception's text (from the last traceback's first unindented
+    line on: a chained exception's final error, a multi-line message whole) first."""
     lines = content.rstrip("\n").split("\n")
     start = max(i for i, line in enumerate(lines) if line.startswith(_TRACEBACK))
     for i in range(start + 1, len(lines)):
@@ -89,6 +105,87 @@ def headline(content: str | None) -> str | None:
             error = "\n".join(lines[i:])
             return f"{error}\n" + "\n".join(lines[:i])
     return content
+
+
+_SHAPED_MAX = 256 * 1024  # larger bodies are previewed as recorded, unparsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _shaped(content: str) -> str | None:
+    """The preview of a JSON body of a known shape, or None."""
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    if "response" in value:  # a model call: its answer (the assistant's, so no role)
+        return _said(value["response"], answer=True)
+    if "input" in value and "output" in value:  # OpenTelemetry GenAI
+        return _said(value["output"], answer=True)
+    if "goto" in value and "graph" in value:  # a LangGraph Command
+        goto = value["goto"]
+        targets = goto if isinstance(goto, list) else [goto]
+        names = [str(t) if not isinstance(t, dict) else str(t.get("node", t)) for t in targets]
+        return "goto " + ", ".join(names) if names and goto else None
+    messages = value.get("messages")
+    if isinstance(messages, list) and messages:
+        return _said(messages[-1])
+    return None
+
+
+def _said(message: Any, answer: bool = False) -> str | None:
+    """A message as one preview: `role: text → tool(args)`; a model's `answer` without its
+    role (the assistant's), and also when it is a plain string."""
+    if isinstance(message, str):
+        return message if answer else None
+    if isinstance(message, list) and message:  # a list of output messages: the last
+        return _said(message[-1], answer)
+    if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+        return None
+    text = _text_of(message.get("content"))
+    if not text and "parts" in message:
+        text = _text_of(message["parts"])
+    calls = [_call_text(c) for c in message.get("tool_calls") or () if isinstance(c, dict)]
+    if not text and not calls:
+        return None
+    who = "" if answer and message["role"] == "assistant" else message["role"]
+    if isinstance(message.get("name"), str) and who == "tool":
+        who = f"tool {message['name']}"
+    said = f"{who}: {text}" if who and text else who or text
+    if not calls:
+        return said
+    return f"{said} → {', '.join(calls)}" if said else f"→ {', '.join(calls)}"
+
+
+def _text_of(content: Any) -> str:
+    """A message's text: a string, or the text parts of a list of parts, joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and part.get("type") in ("text", "output_text", None):
+                text = part.get("text", part.get("content"))
+                if isinstance(text, str):
+                    texts.append(text)
+        return " ".join(t for t in texts if t)
+    return ""
+
+
+def _call_text(call: dict[str, Any]) -> str:
+    """A tool call as `name(args)`, its arguments as compact JSON."""
+    inner = call.get("function")  # OpenAI's {"function": {"name", "arguments"}}
+    fn: dict[str, Any] = inner if isinstance(inner, dict) else call
+    name = str(fn.get("name") or "?")
+    args = fn.get("args", fn.get("arguments"))
+    if args in (None, {}, "", "{}"):
+        return f"{name}()"
+    if not isinstance(args, str):
+        args = orjson.dumps(args, default=str).decode()
+    return f"{name}({args})"
 
 
 def type_glyph(kind: str) -> tuple[str, str]:

@@ -119,3 +119,78 @@ def test_headline_leaves_other_content_alone():
         "Traceback (most recent call last):\n  File x",
     ):
         assert headline(text) == text
+
+
+# ---------------------------------------------------------------- structured content
+_CALL = {"id": "call_1", "name": "transfer_to_research_expert", "args": {}}
+
+
+def test_a_model_calls_preview_is_its_answer_not_its_prompt():
+    """The SDK, LangGraph and the OpenAI Agents adapter record {"prompt": ..., "response": ...}:
+    every call of one agent starts with the same system prompt, so the answer is what tells
+    the rows apart."""
+    import orjson
+
+    def body(response):
+        prompt = [{"role": "system", "content": "You manage two experts."}]
+        return orjson.dumps({"prompt": prompt, "response": response}).decode()
+
+    assert headline(body({"role": "assistant", "content": "231,317 in all"})) == "231,317 in all"
+    assert headline(body({"role": "assistant", "content": "", "tool_calls": [_CALL]})) == (
+        "→ transfer_to_research_expert()"
+    )
+    add = {"name": "add", "args": {"a": 1, "b": 2}}
+    assert headline(
+        body({"role": "assistant", "content": "Let me add.", "tool_calls": [add, _CALL]})
+    ) == ('Let me add. → add({"a":1,"b":2}), transfer_to_research_expert()')
+    assert headline(body("plain answer")) == "plain answer"
+    parts = [
+        {"type": "text", "text": "first"},
+        {"type": "image_url"},
+        {"type": "text", "text": "second"},
+    ]
+    assert headline(body({"role": "assistant", "content": parts})) == "first second"
+    assert headline(body({"role": "tool", "content": "odd"})) == "tool: odd"
+    # OpenTelemetry GenAI: {"input": ..., "output": ...}, messages with parts
+    otel = {
+        "input": [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}],
+        "output": [{"role": "assistant", "parts": [{"type": "text", "content": "hello"}]}],
+    }
+    assert headline(orjson.dumps(otel).decode()) == "hello"
+
+
+def test_a_graph_state_update_shows_its_newest_message():
+    import orjson
+
+    state = {
+        "messages": [
+            {"role": "user", "content": "How many employees?"},
+            {"role": "tool", "content": "Successfully transferred", "name": "transfer_to_x"},
+        ],
+        "remaining_steps": 10006,
+    }
+    assert headline(orjson.dumps(state).decode()) == "tool transfer_to_x: Successfully transferred"
+    command = {"graph": "__parent__", "goto": ["research_expert"], "update": state}
+    assert headline(orjson.dumps(command).decode()) == "goto research_expert"
+    assert headline('{"goto": "math_expert", "graph": null}') == "goto math_expert"
+
+
+def test_other_json_is_shown_as_it_was_recorded():
+    for text in (
+        '{"hits": 3}',
+        '{"messages": []}',
+        '{"messages": ["not a message"]}',
+        '{"response": {"no": "text"}}',
+        '{"prompt": "p"}',
+        "{not json",
+        '["a", "list"]',
+        '{"messages": [{"role": "assistant", "content": ""}]}',
+    ):
+        assert headline(text) == text, text
+
+
+def test_a_huge_structured_body_is_not_parsed_for_a_preview():
+    import orjson
+
+    big = orjson.dumps({"prompt": "x" * 300_000, "response": "short"}).decode()
+    assert headline(big) == big

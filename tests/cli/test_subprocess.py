@@ -114,3 +114,18 @@ def test_tail_ctrl_c_exits_0_quietly(demo_db):
             proc.kill()
     assert proc.returncode == 0
     assert err == ""
+
+
+def test_a_table_and_its_paging_hint_stay_in_order_in_one_log(demo_db):
+    """`2>&1` into a CI log: the table (stdout, buffered) ends before the hint (stderr) starts."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentlog", "--db", str(demo_db), "sessions", "list", "--limit", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 4
+    assert lines[-1].startswith("more: add --cursor ")
