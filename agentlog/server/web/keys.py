@@ -22,10 +22,12 @@ from starlette.responses import RedirectResponse, Response
 
 from agentlog.errors import NotFound
 from agentlog.server import service
+from agentlog.server.auth import Principal
 from agentlog.server.routes.keys import _visible_key
 from agentlog.server.web import signin
 from agentlog.server.web.render import page
 from agentlog.server.web.routes import _context, _form, _not_found, _principal, _state, _to_login
+from agentlog.storage.accounts import ApiKey
 
 router = APIRouter(include_in_schema=False)
 MAX_LABEL = 200
@@ -136,6 +138,36 @@ async def create_key(request: Request) -> Response:
     return _shown_once(request, new, rotated=False)
 
 
+def _confirm_revoke(request: Request, principal: Principal, key: ApiKey) -> Response:
+    """The page that asks before a key is revoked: its form posts again with confirm=yes."""
+    return page(
+        "confirm.html",
+        title="Revoke API key",
+        question=f"Revoke the key {key.label} ({key.prefix}…)?",
+        consequence="Every program using it is refused from then on. This cannot be undone; "
+        "rotating instead gives the key a new secret.",
+        action=f"/keys/{key.id}/revoke",
+        button="Revoke key",
+        back="/keys",
+        **_context(request, principal),
+    )
+
+
+@router.get("/keys/{key_id}/revoke")
+def revoke_key_page(request: Request, key_id: str) -> Response:
+    """Revoke asks first: this page changes nothing (a link or a reload may land here)."""
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    try:
+        key = _visible_key(_state(request), principal, key_id)
+    except NotFound:
+        return _not_found(request, principal, "no such API key")
+    if key.revoked_at:
+        return RedirectResponse("/keys", 303)
+    return _confirm_revoke(request, principal, key)
+
+
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(request: Request, key_id: str) -> Response:
     principal = _principal(request)
@@ -149,6 +181,8 @@ async def revoke_key(request: Request, key_id: str) -> Response:
         key = _visible_key(state, principal, key_id)
     except NotFound:
         return _not_found(request, principal, "no such API key")
+    if form.get("confirm") != "yes":  # a form from before the confirmation step
+        return _confirm_revoke(request, principal, key)
     await run_in_threadpool(state.accounts.revoke_key, key.id, actor=principal.actor)
     state.auth.forget()
     return RedirectResponse("/keys", 303)

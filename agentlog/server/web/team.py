@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from agentlog.errors import AgentLogError, NotFound
 from agentlog.model import from_us, to_us, utcnow
 from agentlog.server.auth import Principal
-from agentlog.server.routes.users import change_user, unchangeable
+from agentlog.server.routes.users import _managed_user, change_user, unchangeable
 from agentlog.server.schemas import UserUpdateIn
 from agentlog.server.web import signin
 from agentlog.server.web.charts import bar_chart
@@ -139,6 +139,44 @@ def members_page(request: Request) -> Response:
     return _members_page(request, principal)
 
 
+def _confirm_remove(request: Request, principal: Principal, user_id: str) -> Response:
+    """The page that asks before a member is removed (or says why they cannot be)."""
+    state = _state(request)
+    try:
+        member = _managed_user(state, principal, user_id)
+    except NotFound:
+        return _members_page(request, principal, 404, error="no such member in your team")
+    except AgentLogError as exc:
+        return _members_page(request, principal, exc.http_status, error=exc.message)
+    if member.disabled:
+        return RedirectResponse("/team", 303)
+    why = unchangeable(principal, member)
+    if why:
+        return _members_page(request, principal, 403, error=f"{member.email} stays: {why}")
+    return page(
+        "confirm.html",
+        title="Remove member",
+        question=f"Remove {member.email} from {state.accounts.get_team(principal.team_id).name}?",
+        consequence="They are signed out everywhere, their API keys are revoked and they can "
+        "no longer sign in. Restore lets them sign in again; their old keys stay revoked.",
+        action=f"/team/{member.id}/remove",
+        button="Remove member",
+        back="/team",
+        **_context(request, principal),
+    )
+
+
+@router.get("/team/{user_id}/remove")
+def remove_member_page(request: Request, user_id: str) -> Response:
+    """Remove asks first: this page changes nothing (a link or a reload may land here)."""
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    if not principal.is_admin:
+        return _forbidden(request, principal)
+    return _confirm_remove(request, principal, user_id)
+
+
 @router.post("/team/{user_id}/{action}")
 async def change_member(request: Request, user_id: str, action: str) -> Response:
     """role (with the form's role), remove (disable: signed out, keys revoked) or restore."""
@@ -153,6 +191,8 @@ async def change_member(request: Request, user_id: str, action: str) -> Response
         return _members_page(request, principal, 403, error="the form expired; reload the page")
     if action == "role":
         body = UserUpdateIn(role=form.get("role") or None)
+    elif action == "remove" and form.get("confirm") != "yes":
+        return _confirm_remove(request, principal, user_id)  # a form from before the step
     elif action in ("remove", "restore"):
         body = UserUpdateIn(disabled=action == "remove")
     else:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
 from agentlog.model import Event, Session
 from tests.server.web import test_web_browser as base
-from tests.server.web.test_web_browser import XSS, Served, _fits, _sign_in
+from tests.server.web.test_web_browser import XSS, Served, _admin, _fits, _sign_in
 
 # The real server with the demo data and the browser, shared with the main browser tests.
 idp, served, browser = base.idp, base.served, base.browser
@@ -60,3 +62,49 @@ def test_a_sessions_facts_wrap_on_a_phone_and_open_in_full(served, browser):
         _fits(page, width)
         context.close()
     assert dialogs == []
+
+
+@pytest.mark.slow
+def test_revoke_and_remove_ask_first_and_cancel_changes_nothing(served, browser):
+    _admin(served.db, "create-user", "carol@example.com", "--password-stdin", input=base.PASSWORD)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, served.url, "alice@example.com")
+    page.goto(f"{served.url}/keys")
+    page.fill("input[name=label]", "to be revoked")
+    page.click("text=Create key")
+    secret = page.locator("pre.secret-value").inner_text().strip()
+    headers = {"Authorization": f"Bearer {secret}"}
+    row = page.locator("tr", has_text="to be revoked")
+    row.locator("button", has_text="Revoke").click()
+    page.wait_for_url(f"{served.url}/keys/*/revoke*")
+    assert "Revoke the key to be revoked" in page.locator("main").inner_text()
+    _fits(page, 390)
+    page.click("main >> text=Cancel")
+    page.wait_for_url(f"{served.url}/keys")
+    assert "active" in page.locator("tr", has_text="to be revoked").inner_text()
+    assert httpx.get(f"{served.url}/v1/auth/me", headers=headers).status_code == 200
+    page.locator("tr", has_text="to be revoked").locator("button", has_text="Revoke").click()
+    page.click("button:has-text('Revoke key')")
+    page.wait_for_url(f"{served.url}/keys")
+    assert "revoked" in page.locator("tr", has_text="to be revoked").inner_text()
+    deadline = time.monotonic() + 10  # the server trusts a checked key for key_cache_seconds
+    while httpx.get(f"{served.url}/v1/auth/me", headers=headers).status_code != 401:
+        assert time.monotonic() < deadline, "the revoked key still works"
+        time.sleep(0.2)
+
+    page.goto(f"{served.url}/team")
+    # Nothing to click on one's own row: it says why.
+    mine = page.locator("tr", has_text="alice@example.com")
+    assert mine.locator("button").count() == 0 and "you:" in mine.inner_text()
+    page.locator("tr", has_text="carol@example.com").locator("button", has_text="Remove").click()
+    page.wait_for_url(f"{served.url}/team/*/remove*")
+    assert "Remove carol@example.com from" in page.locator("main").inner_text()
+    page.click("main >> text=Cancel")
+    page.wait_for_url(f"{served.url}/team")
+    assert "active" in page.locator("tr", has_text="carol@example.com").inner_text()
+    page.locator("tr", has_text="carol@example.com").locator("button", has_text="Remove").click()
+    page.click("button:has-text('Remove member')")
+    page.wait_for_url(f"{served.url}/team")
+    assert "removed" in page.locator("tr", has_text="carol@example.com").inner_text()
+    context.close()

@@ -237,7 +237,7 @@ def test_a_new_key_is_shown_once_works_and_revoking_it_ends_it(srv, people):
     assert secret not in again  # shown only once
     key_id = re.search(r'action="/keys/([0-9a-f-]+)/revoke"', again).group(1)
     assert browser.post(f"/keys/{key_id}/revoke", data={}).status_code == 403
-    done = browser.post(f"/keys/{key_id}/revoke", data={"csrf": _csrf(again)})
+    done = browser.post(f"/keys/{key_id}/revoke", data={"csrf": _csrf(again), "confirm": "yes"})
     assert done.status_code == 200 and "revoked" in done.text
     assert srv.client.get("/v1/auth/me", headers=api).status_code == 401
 

@@ -146,7 +146,8 @@ def test_removing_a_member_disables_them_and_restore_undoes_it(srv, team):
     boss = sign_in(srv, "boss@example.com")
     token = _csrf(boss.get("/team").text)
     alice = team["alice"].user.id
-    assert boss.post(f"/team/{alice}/remove", data={"csrf": token}).status_code == 200
+    removed = boss.post(f"/team/{alice}/remove", data={"csrf": token, "confirm": "yes"})
+    assert removed.status_code == 200
     assert srv.accounts.get_user(alice).disabled
     assert "removed" in boss.get("/team").text
     # Signed out at once, and the key is revoked.
