@@ -186,6 +186,8 @@ def show_report(report: MigrateReport, *, verify_only: bool, verified: bool) -> 
             ]
             if report.repaired:
                 rows.append(("sessions re-sent after a mismatch", report.repaired))
+    if report.sessions_other_teams:
+        rows.append(("sessions of other teams, left out", report.sessions_other_teams))
     print_object(None, Format.TABLE, fields=rows)
     for item in report.rejected[:SHOWN]:
         warn(f"rejected event {item['event_id']} of session {item['session_id']}: {item['error']}")

@@ -78,6 +78,7 @@ class MigrateReport:
     repaired: int = 0
     sessions_left: int = 0  # --skip-existing: the target's own, different copy kept
     sessions_overwritten: int = 0  # --overwrite: the target's different copy replaced
+    sessions_other_teams: int = 0  # another team's, never copied into a one-team target
     seconds: float = 0.0
 
     @property
@@ -110,6 +111,7 @@ class MigrateReport:
                 "repaired",
                 "sessions_left",
                 "sessions_overwritten",
+                "sessions_other_teams",
                 "seconds",
             )
         }
@@ -183,7 +185,21 @@ class Migration:
         self.report = MigrateReport(source=source.url, target=redact_url(target.url))
 
     def sessions(self) -> Iterator[SessionSummary]:
-        return selected_sessions(self.source, self.selection)
+        """The selected sessions the target may receive.
+
+        A target that writes into one team (a server through a team's key) never gets
+        another team's sessions: copied, they would become this team's. From a store that
+        `agentlog serve` holds, that leaves its team-less sessions (recorded into the file
+        before it was served) and the target team's own; the rest are counted.
+        """
+        own = self.target.team_id
+        others = 0
+        for summary in selected_sessions(self.source, self.selection):
+            if own is not None and summary.team_id and summary.team_id != own:
+                others += 1
+                continue
+            yield summary
+        self.report.sessions_other_teams = others
 
     # Ids are per team: a store holding several teams may hold one id in two of them.
     # Each session is read and written through its own team's views, and checkpointed
