@@ -65,7 +65,7 @@ def serve(
     from agentlog.config import Settings
     from agentlog.server.bootstrap import bootstrap_admin, check_jwt_secret, wait_for_database
     from agentlog.server.schema_state import pending_migrations
-    from agentlog.server.service import open_backends
+    from agentlog.server.service import open_backends, teamless_hint, teamless_sessions
     from agentlog.server.settings import DEV_ENV, ServerSettings, is_loopback
     from agentlog.server.tokens import KeyRing
 
@@ -107,6 +107,7 @@ def serve(
             config.get("admin.team"),
         )
         users = accounts.count_users()
+        teamless = teamless_sessions(store)
     finally:
         accounts.close()
         store.close()
@@ -137,6 +138,8 @@ def serve(
             f"  agentlog admin keys create --label my-laptop --db {redact_url(settings.db)}\n"
             f"then: export AGENTLOG_SERVER={url} AGENTLOG_API_KEY=<the key>"
         )
+    if teamless:
+        message(teamless_hint(teamless, redact_url(settings.db), url))
     message(f"AgentLog server on {url} (store: {redact_url(settings.db)}; API docs: {url}/docs)")
     with _metrics_dir(workers):
         uvicorn.run(

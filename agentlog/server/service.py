@@ -42,6 +42,29 @@ def open_backends(db: str) -> tuple[Store, AccountStore]:
         raise
 
 
+def teamless_sessions(store: Store) -> int:
+    """How many sessions of a server's store belong to no team: recorded into the file
+    before it was served (`agentlog demo --db X`, the SDK), so no signed-in user sees them."""
+    from agentlog.storage.sql.teams import NO_TEAM
+
+    return store.scoped(NO_TEAM).info().sessions
+
+
+def teamless_hint(count: int, db: str, url: str) -> str:
+    """What to do about `count` team-less sessions: the documented way, `agentlog migrate`
+    with a key of the team that should hold them (it never adds them to a team by itself)."""
+    from agentlog.present import plural
+
+    one = count == 1
+    return (
+        f"{plural(count, 'session')} in this store {'belongs' if one else 'belong'} to no team "
+        "(recorded into it before it was served, e.g. by `agentlog demo --db` or the SDK), so "
+        f"no signed-in user sees {'it' if one else 'them'}; to bring "
+        f"{'it' if one else 'them'} into a team: agentlog migrate --db {db} --to {url} "
+        "--api-key <a key of that team>"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class NewUser:
     user: User

@@ -12,11 +12,12 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from agentlog.errors import AgentLogError, AuthError, InvalidInput, NotFound, RateLimited
 from agentlog.model import EventType, SessionStatus, normalize_id, utcnow
+from agentlog.server import service
 from agentlog.server.auth import Principal
 from agentlog.server.state import ServerState
 from agentlog.server.web import signin
 from agentlog.server.web.render import HEADERS, STATIC, page
-from agentlog.storage.base import EventQuery, SessionQuery, Store, event_cursor
+from agentlog.storage.base import EventQuery, SessionQuery, Store, event_cursor, redact_url
 from agentlog.wire import WEB_COOKIE
 
 router = APIRouter(include_in_schema=False)
@@ -212,6 +213,9 @@ def sessions_page(
     now = utcnow()
     rows = [(s, present.session_state(s, now)) for s in items]
     filters = {k: v for k, v in {"q": q, "status": status, "agent": agent}.items() if v}
+    teamless = None
+    if not rows and not filters and not cursor and principal.is_admin:
+        teamless = _teamless_hint(request, principal)
     more = "/sessions?" + urlencode({**filters, "cursor": next_cursor}) if next_cursor else None
     return page(
         "sessions.html",
@@ -223,8 +227,21 @@ def sessions_page(
         statuses=statuses,
         more=more,
         error=error,
+        teamless=teamless,
         **_context(request, principal),
     )
+
+
+def _teamless_hint(request: Request, principal: Principal) -> str | None:
+    """For an admin's empty list: the sessions of this store that no team holds, and how to
+    bring them in (the line `agentlog serve` printed at start); None when there are none."""
+    state = _state(request)
+    count = service.teamless_sessions(state.store)
+    if not count:
+        return None
+    # The store's address is the server's business: only the owner sees it.
+    db = redact_url(state.settings.db) if principal.is_owner else "<the store it serves>"
+    return service.teamless_hint(count, db, str(request.base_url).rstrip("/"))
 
 
 def _page_holding(store: Store, query: EventQuery, event_id: str) -> str | None:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from agentlog.cli.app import app
 from agentlog.model import Event, Session
+from agentlog.server.testing import free_port
 from tests.server.web import test_web_browser as base
-from tests.server.web.test_web_browser import XSS, Served, _admin, _fits, _sign_in
+from tests.server.web.test_web_browser import (
+    AGENTLOG,
+    PASSWORD,
+    XSS,
+    Served,
+    _admin,
+    _fits,
+    _sign_in,
+)
 
 # The real server with the demo data and the browser, shared with the main browser tests.
 idp, served, browser = base.idp, base.served, base.browser
@@ -108,3 +121,54 @@ def test_revoke_and_remove_ask_first_and_cancel_changes_nothing(served, browser)
     page.wait_for_url(f"{served.url}/team")
     assert "removed" in page.locator("tr", has_text="carol@example.com").inner_text()
     context.close()
+
+
+@pytest.mark.slow
+def test_demo_data_written_before_serving_is_announced_not_adopted(browser, tmp_path):
+    """`agentlog demo --db X` then `agentlog serve --db X`: one line at start, the same hint
+    on an admin's empty sessions page, and the sessions stay in no team."""
+    db = str(tmp_path / "x.db")
+    env = {**os.environ, "AGENTLOG_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    demo = CliRunner().invoke(
+        app, ["demo", "--db", db], env={"AGENTLOG_HOME": env["AGENTLOG_HOME"]}
+    )
+    assert demo.exit_code == 0, demo.output
+    _admin(db, "create-user", "alice@example.com", "--admin", "--password-stdin", input=PASSWORD)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [AGENTLOG, "serve", "--port", str(port), "--db", db],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        said: list[str] = []
+        while not any("AgentLog server on" in line for line in said):
+            line = proc.stderr.readline()
+            assert line, "".join(said)
+            said.append(line)
+        hint = [line for line in said if "belong to no team" in line]
+        assert len(hint) == 1 and f"agentlog migrate --db {db} --to {url}" in hint[0], said
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "agentlog serve did not become ready"
+            time.sleep(0.1)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        _sign_in(page, url, "alice@example.com")
+        assert "No sessions match" in page.locator("table.sessions").inner_text()
+        shown = page.locator("p.teamless").inner_text()
+        assert "belong to no team" in shown and f"--to {url}" in shown
+        _fits(page, 390)
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
