@@ -75,6 +75,35 @@ def as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
 
 
+PRETTY_MAX = 256 * 1024  # JSON content up to this size is shown indented; larger as recorded
+
+
+def said(content: str | None) -> str | None:
+    """The first line of what structured content says (`present.headline`: a model's answer,
+    a state's newest message, a traceback's error), or None when it is the content itself."""
+    if not content:
+        return None
+    line = present.headline(content)
+    if not line or line == content:
+        return None
+    return present.one_line(line.split("\n", 1)[0], 300)
+
+
+def pretty(content: str) -> str:
+    """Content as shown whole: a JSON object or array indented, anything else as recorded."""
+    if content[:1] in ("{", "[") and len(content) <= PRETTY_MAX:
+        try:
+            return as_json(orjson.loads(content))
+        except orjson.JSONDecodeError:
+            pass
+    return content
+
+
+def mentions(content: str | None, term: str | None) -> bool:
+    """Whether `content` holds `term`, as `highlight` marks it (ignoring case)."""
+    return bool(content and term and term.lower() in content.lower())
+
+
 env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=True,
@@ -86,6 +115,9 @@ env.filters.update(
     highlight=highlight,
     when=when,
     as_json=as_json,
+    said=said,
+    pretty=pretty,
+    mentions=mentions,
     fact=fact,
     clip=clip,
     duration=present.duration,

@@ -177,10 +177,13 @@ def test_a_lead_reads_last_nights_failure_in_the_browser(served, browser, tmp_pa
         errors = page.locator("ol.timeline li.event")
         assert errors.count() >= 1
         assert all(
-            "type-ERROR" in (errors.nth(i).get_attribute("class") or "")
+            "type-error" in (errors.nth(i).get_attribute("class") or "")
             for i in range(errors.count())
         )
         first = errors.first
+        # The style sheet's colour for errors applies (its class names are lower case).
+        border = first.evaluate("e => getComputedStyle(e).borderLeftColor")
+        assert border == "rgb(192, 38, 45)", border
         event_id = first.get_attribute("id")
         first.locator("a.anchor").click()
         assert page.url.endswith("#" + str(event_id))

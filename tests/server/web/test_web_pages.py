@@ -165,7 +165,7 @@ def test_timeline_filters_search_highlights_and_anchors(srv, people):
     logs = browser.get(f"/s/{s.id}", params={"type": "LOG"}).text
     timeline = logs.split('<ol class="timeline">')[1]
     assert "needle" in timeline and "&lt;script&gt;" not in timeline
-    assert re.search(r'<li id="[0-9a-f-]{36}" class="event type-LOG', timeline)
+    assert re.search(r'<li id="[0-9a-f-]{36}" class="event type-log', timeline)
     assert "<details><summary>metadata</summary>" in browser.get(f"/s/{s.id}").text
 
 
