@@ -131,6 +131,42 @@ def _shaped(content: str) -> str | None:
     messages = value.get("messages")
     if isinstance(messages, list) and messages:
         return _said(messages[-1])
+    return _mcp(value)
+
+
+_OFFERS = (
+    ("tools", "tool", "name"),
+    ("prompts", "prompt", "name"),
+    ("resources", "resource", "uri"),
+)
+
+
+def _mcp(value: dict[str, Any]) -> str | None:
+    """The preview of recorded MCP params or a result: a call, its answer, an offer, a peer."""
+    if isinstance(value.get("name"), str) and "arguments" in value:  # tools/call, prompts/get
+        return tool_call_text(value)
+    for key in ("content", "contents"):  # a tool's answer, a resource read
+        if isinstance(value.get(key), list) and value[key]:
+            text = message_text(value[key])
+            if text:
+                return f"error: {text}" if value.get("isError") is True else text
+    for key, noun, field in _OFFERS:  # tools/list, prompts/list, resources/list
+        offered = value.get(key)
+        if isinstance(offered, list) and offered and all(isinstance(o, dict) for o in offered):
+            names = [str(o.get(field) or o.get("name") or "?") for o in offered]
+            return f"{plural(len(names), noun)}: {', '.join(names)}"
+    if isinstance(value.get("code"), int) and isinstance(value.get("message"), str):
+        return f"error {value['code']}: {value['message']}"
+    found = value.get("_meta")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
+    for info in (
+        value.get("serverInfo"),
+        value.get("clientInfo"),
+        meta.get("io.modelcontextprotocol/serverInfo"),
+        meta.get("io.modelcontextprotocol/clientInfo"),
+    ):
+        if isinstance(info, dict) and isinstance(info.get("name"), str):
+            return f"{info['name']} {info.get('version') or ''}".strip()
     return None
 
 
@@ -143,10 +179,10 @@ def _said(message: Any, answer: bool = False) -> str | None:
         return _said(message[-1], answer)
     if not isinstance(message, dict) or not isinstance(message.get("role"), str):
         return None
-    text = _text_of(message.get("content"))
+    text = message_text(message.get("content"))
     if not text and "parts" in message:
-        text = _text_of(message["parts"])
-    calls = [_call_text(c) for c in message.get("tool_calls") or () if isinstance(c, dict)]
+        text = message_text(message["parts"])
+    calls = [tool_call_text(c) for c in message.get("tool_calls") or () if isinstance(c, dict)]
     if not text and not calls:
         return None
     who = "" if answer and message["role"] == "assistant" else message["role"]
@@ -158,7 +194,7 @@ def _said(message: Any, answer: bool = False) -> str | None:
     return f"{said} → {', '.join(calls)}" if said else f"→ {', '.join(calls)}"
 
 
-def _text_of(content: Any) -> str:
+def message_text(content: Any) -> str:
     """A message's text: a string, or the text parts of a list of parts, joined."""
     if isinstance(content, str):
         return content
@@ -175,7 +211,7 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def _call_text(call: dict[str, Any]) -> str:
+def tool_call_text(call: dict[str, Any]) -> str:
     """A tool call as `name(args)`, its arguments as compact JSON."""
     inner = call.get("function")  # OpenAI's {"function": {"name", "arguments"}}
     fn: dict[str, Any] = inner if isinstance(inner, dict) else call

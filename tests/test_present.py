@@ -194,3 +194,34 @@ def test_a_huge_structured_body_is_not_parsed_for_a_preview():
 
     big = orjson.dumps({"prompt": "x" * 300_000, "response": "short"}).decode()
     assert headline(big) == big
+
+
+def test_mcp_messages_preview_what_they_ask_and_answer():
+    """Recorded MCP params and results (the proxy, the tracer): the tool and its arguments,
+    the answer's text, what a server offers, who is talking."""
+    cases = {
+        '{"name":"list_directory","arguments":{"path":"/srv/app"}}': (
+            'list_directory({"path":"/srv/app"})'
+        ),
+        '{"content":[{"type":"text","text":"app.py\\nrequirements.txt"}]}': (
+            "app.py\nrequirements.txt"
+        ),
+        '{"content":[{"type":"text","text":"no weather station"}],"isError":true}': (
+            "error: no weather station"
+        ),
+        '{"tools":[{"name":"read_file","inputSchema":{}},{"name":"write_file"}]}': (
+            "2 tools: read_file, write_file"
+        ),
+        '{"prompts":[{"name":"review"}]}': "1 prompt: review",
+        '{"resources":[{"uri":"file:///a","name":"a"}]}': "1 resource: file:///a",
+        '{"contents":[{"uri":"file:///a","text":"hello"}]}': "hello",
+        '{"protocolVersion":"2025-06-18","serverInfo":{"name":"filesystem","version":"0.6.2"}}': (
+            "filesystem 0.6.2"
+        ),
+        '{"_meta":{"io.modelcontextprotocol/clientInfo":{"name":"mcp","version":"0.1.0"}}}': (
+            "mcp 0.1.0"
+        ),
+        '{"code":-32602,"message":"Unknown tool: nope"}': "error -32602: Unknown tool: nope",
+    }
+    for content, shown in cases.items():
+        assert headline(content) == shown, content

@@ -603,3 +603,41 @@ async def test_an_exceptions_row_shows_the_error_not_the_traceback_header(
         await settle(pilot)
         row = next(line for line in screen_text(app).splitlines() if "ERROR" in line)
         assert "ValueError: node explo" in row and "Traceback" not in row.split("ValueError")[0]
+
+
+async def test_a_model_calls_detail_reads_as_a_conversation(sqlite_store) -> None:
+    """A recorded {prompt, response} (the SDK, LangGraph) shows its turns by role, the tool
+    calls the model asked for, then the JSON as recorded; control characters stay inert."""
+    store = sqlite_store
+    s = Session(title="graph")
+    call = {
+        "prompt": [
+            {"role": "system", "content": "You manage two experts."},
+            {"role": "user", "content": "How many employees? \x1b[2J"},
+        ],
+        "response": {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"name": "transfer_to_research_expert", "args": {}}],
+        },
+    }
+    llm = Event(
+        session_id=s.id, type=EventType.LLM_CALL, name="gpt-4o", content=orjson.dumps(call).decode()
+    )
+    store.write(sessions=[s], events=[llm])
+    app = open_app(store, s.id, now=NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = screen_text(app)
+        assert "\x1b" not in detail
+        lines = [line.strip() for line in detail.splitlines()]
+        assert any(line.endswith("system") for line in lines), detail
+        assert any("You manage two experts." in line for line in lines)
+        assert any("How many employees? ␛[2J" in line for line in lines)
+        assert any("→ transfer_to_research_expert()" in line for line in lines)
+        # the conversation first, the recorded JSON after it
+        said = next(i for i, line in enumerate(lines) if "→ transfer_to_research_expert()" in line)
+        raw = next(i for i, line in enumerate(lines) if '"prompt": [' in line)
+        assert said < raw

@@ -29,8 +29,74 @@ MAX_JSON = 256 * 1024  # larger JSON is shown as text rather than re-parsed
 MAX_CHILDREN = 200  # metadata children shown per node
 
 
+ROLE_STYLES = {
+    "system": "dim bold",
+    "user": "bold cyan",
+    "human": "bold cyan",
+    "assistant": "bold magenta",
+    "ai": "bold magenta",
+    "tool": "bold yellow",
+}
+MAX_TURNS = 200  # messages of a conversation shown; the JSON below has them all
+
+
+def turns_of(value: Any) -> list[dict[str, Any]] | None:
+    """The messages of a model call (`{"prompt", "response"}`: the SDK, LangGraph, OpenAI
+    Agents) or of a graph's state (`{"messages"}`), when every one has a role; else None."""
+    if not isinstance(value, dict):
+        return None
+    if "prompt" in value or "response" in value:
+        prompt = value.get("prompt")
+        if isinstance(prompt, list) and prompt and isinstance(prompt[0], list):
+            prompt = prompt[0]  # LangChain's batch of one
+        turns: list[Any] = (
+            list(prompt)
+            if isinstance(prompt, list)
+            else [{"role": "user", "content": prompt}]
+            if isinstance(prompt, str)
+            else []
+        )
+        response = value.get("response")
+        if isinstance(response, str):
+            response = {"role": "assistant", "content": response}
+        if response is not None:
+            turns.append(response)
+    elif isinstance(value.get("messages"), list):
+        turns = value["messages"]
+    else:
+        return None
+    if turns and all(isinstance(t, dict) and isinstance(t.get("role"), str) for t in turns):
+        return turns
+    return None
+
+
+def conversation(turns: list[dict[str, Any]], term: str | None = None) -> Text:
+    """Messages as a transcript: each role (and a tool's name), its text, the calls it asked for."""
+    text = Text(overflow="fold")
+    for turn in turns[:MAX_TURNS]:
+        role = turn["role"]
+        name = turn.get("name")
+        text.append(render.one_line(role, 40), style=ROLE_STYLES.get(role, "bold"))
+        if isinstance(name, str) and name:
+            text.append(" " + render.one_line(name, 80), style="dim")
+        text.append("\n")
+        said = present.message_text(turn.get("content")) or present.message_text(turn.get("parts"))
+        if said:
+            text.append(render.safe_text(said, MAX_SHOWN) + "\n")
+        for call in turn.get("tool_calls") or ():
+            if isinstance(call, dict):
+                shown = render.one_line(present.tool_call_text(call), 500)
+                text.append(f"→ {shown}\n", style="yellow")
+        text.append("\n")
+    if len(turns) > MAX_TURNS:
+        text.append(f"… {len(turns) - MAX_TURNS} more messages in the JSON below\n\n", style="dim")
+    render.highlight(text, term)
+    return text
+
+
 def content_renderable(content: str | None, term: str | None = None) -> RenderableType:
-    """Content as JSON with syntax colours when it parses, else safe wrapped text."""
+    """Content as JSON with syntax colours when it parses (a conversation's turns first),
+    else safe wrapped text."""
     if not content:
         return Text("(no content)", style="dim")
     stripped = content.lstrip()
@@ -42,9 +108,13 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
         if isinstance(value, dict | list):
             pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
             pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
-            return Syntax(
+            raw = Syntax(
                 pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default"
             )
+            turns = turns_of(value)
+            if turns is None:
+                return raw
+            return Group(conversation(turns, term), Text("as recorded:", style="dim italic"), raw)
     shown = render.safe_text(content, MAX_SHOWN)
     text = Text(overflow="fold")
     if len(content) > MAX_SHOWN:
