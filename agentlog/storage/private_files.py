@@ -71,8 +71,13 @@ def tighten(path: Path, *, companions: bool = True) -> list[str]:
             f"{'write to' if mode & 0o022 else 'list'} it; consider chmod 700 {folder}"
         )
     for note in notes:
-        log.warning(note)
+        if note not in _WARNED:  # the server opens its files more than once as it starts
+            _WARNED.add(note)
+            log.warning(note)
     return notes
+
+
+_WARNED: set[str] = set()
 
 
 __all__ = ["create_private", "private_folder", "tighten"]

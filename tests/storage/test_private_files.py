@@ -49,3 +49,17 @@ def test_an_existing_signing_key_file_is_tightened(tmp_path):
     os.chmod(ring.path, 0o644)
     KeyRing(tmp_path)
     assert _mode(ring.path) == 0o600
+
+
+def test_an_open_folder_is_named_once_per_process(tmp_path, caplog):
+    """`agentlog serve` opens its accounts database before and after it starts the app: one line."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    path = folder / "server.db"
+    with caplog.at_level("WARNING", logger="agentlog.server"):
+        for _ in range(2):
+            SQLiteAccounts(path).close()
+    assert [r.getMessage() for r in caplog.records].count(
+        f"the folder {folder} is mode 0755: other users can list it; consider chmod 700 {folder}"
+    ) == 1
