@@ -9,7 +9,8 @@ with a session's recorded model replies, on loopback, with no key and no network
 check the request's messages against the recording (a hash, as `ReplayChatModel`
 does) and answer in the provider's shape, streamed (SSE) when the request asks.
 A request that differs is refused with 400 `replay_divergence` naming the step and
-the first differing message — reported, never answered from the wrong record.
+the first differing message — reported, never answered from the wrong record; a
+request past the recording's last call is refused with 400 `replay_exhausted`.
 
 With `fork_at=N` and an `upstream` URL, model calls before N are answered from the
 record (and checked) and call N and every later one are forwarded unchanged to the
@@ -28,7 +29,13 @@ from typing import Any
 import httpx
 import orjson
 
-from agentlog.replay.recorded import RecordedCall, first_difference, request_hash
+from agentlog.replay.recorded import (
+    RecordedCall,
+    ReplayDivergence,
+    ReplayExhausted,
+    first_difference,
+    request_hash,
+)
 from agentlog.tls import tls_verify
 
 
@@ -73,18 +80,21 @@ class Replay:
             f"by {self.upstream}"
         )
 
-    def take(self, asked: Any) -> RecordedCall | Live | str:
-        """The next recorded call for this request, LIVE past the fork, or why it cannot be answered."""
+    def take(self, asked: Any) -> RecordedCall | Live | ReplayDivergence | ReplayExhausted:
+        """The next recorded call for this request, LIVE past the fork, or why it cannot be answered
+        (kept in `divergences` too, which the CLI reports when the run ends)."""
         with self.lock:
             if self.fork_at is not None and self.position + 1 >= self.fork_at:
                 self.position += 1
                 self.live_calls += 1
                 return LIVE
             if self.position >= len(self.calls):
-                return (
+                exhausted = ReplayExhausted(
                     f"model call {self.position + 1} was asked, the recording has "
                     f"{len(self.calls)}: the run went further than the recorded one"
                 )
+                self.divergences.append(exhausted.message)
+                return exhausted
             recorded = self.calls[self.position]
             if request_hash(asked) != request_hash(_normal(recorded.prompt)):
                 why = (
@@ -92,7 +102,7 @@ class Replay:
                     f"(model call {self.position + 1}): {_difference(recorded.prompt, asked)}"
                 )
                 self.divergences.append(why)
-                return why
+                return ReplayDivergence(why)
             self.position += 1
             return recorded
 
@@ -371,8 +381,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(taken, Live):
             self._forward()
             return
-        if isinstance(taken, str):
-            error = {"message": taken, "type": "replay_divergence", "code": "replay_divergence"}
+        if isinstance(taken, ReplayDivergence | ReplayExhausted):
+            error = {"message": taken.message, "type": taken.code, "code": taken.code}
             self._send(400, orjson.dumps({"error": error}))
             return
         if body.get("stream"):
@@ -386,8 +396,11 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(taken, Live):
             self._forward()
             return
-        if isinstance(taken, str):
-            error = {"type": "error", "error": {"type": "invalid_request_error", "message": taken}}
+        if isinstance(taken, ReplayDivergence | ReplayExhausted):
+            error = {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": taken.message},
+            }
             self._send(400, orjson.dumps(error))
             return
         if body.get("stream"):

@@ -156,3 +156,19 @@ def test_the_anthropic_client_gets_the_same_answers(served) -> None:
     with client.messages.stream(model="claude", max_tokens=100, messages=second) as stream:
         text = "".join(stream.text_stream)
     assert text == "Yes, it is refundable."
+
+
+def test_a_run_past_the_recording_is_refused_as_exhausted_not_divergent(served) -> None:
+    server, db, _ = served
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="replay", max_retries=0)
+    log = AgentLog(str(db))
+    assert agent(client, log, QUESTION) == "Yes, it is refundable."
+    log.close()
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=QUESTION)
+    assert info.value.code == "replay_exhausted"
+    assert "model call 3 was asked, the recording has 2" in str(info.value)
+    # the CLI reports it when the run ends, as it does a divergence
+    assert server.replay.divergences == [
+        "model call 3 was asked, the recording has 2: the run went further than the recorded one"
+    ]
