@@ -17,7 +17,9 @@ reorder the rest of a line) become U+FFFD.
 
 from __future__ import annotations
 
+import codecs
 import re
+from typing import Protocol
 
 # C0 controls except tab/newline, DEL and C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -90,4 +92,56 @@ def escape_json_controls(document: str) -> str:
     return _JSON_RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
-__all__ = ["escape_json_controls", "flat", "one_line", "safe_text", "safe_text_keep_space"]
+class _BinaryOut(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class TerminalStream:
+    """A binary stream for a terminal that shows recorded bytes' controls visibly (as `safe_text`).
+
+    An export, a share or a report written to stdout (`-o -`, the default) or
+    to a tty device is read by a human's terminal, not a program: an ESC or
+    C1 in a CSV cell (or a C1 / bidi override, which JSON leaves raw) would
+    act on it. CRLF line ends (CSV) become plain newlines; invalid UTF-8
+    becomes U+FFFD. Files and pipes are never wrapped, so they stay exact.
+    """
+
+    def __init__(self, raw: _BinaryOut) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._held_cr = False
+
+    def write(self, data: bytes, /) -> int:
+        text = self._decoder.decode(bytes(data))
+        self._raw.write(self._clean(text).encode("utf-8"))
+        return len(data)
+
+    def _clean(self, text: str, final: bool = False) -> str:
+        if self._held_cr:
+            text = "\r" + text
+            self._held_cr = False
+        if text.endswith("\r") and not final:
+            text, self._held_cr = text[:-1], True  # its LF may come in the next write
+        return safe_text(text.replace("\r\n", "\n"))
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def finish(self) -> None:
+        """Write what is held back (a last CR, an incomplete UTF-8 sequence); the terminal stays open."""
+        tail = self._clean(self._decoder.decode(b"", final=True), final=True)
+        if tail:
+            self._raw.write(tail.encode("utf-8"))
+        self._raw.flush()
+
+
+__all__ = [
+    "TerminalStream",
+    "escape_json_controls",
+    "flat",
+    "one_line",
+    "safe_text",
+    "safe_text_keep_space",
+]

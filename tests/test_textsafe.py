@@ -35,3 +35,18 @@ def test_json_escaping_keeps_the_value_exact():
     doc = escape_json_controls(orjson.dumps(value).decode())
     assert _no_controls(doc) and "\\u009b" in doc and "\\u007f" in doc
     assert orjson.loads(doc) == value
+
+
+def test_terminal_stream_shows_controls_across_split_writes():
+    import io
+
+    from agentlog.textsafe import TerminalStream
+
+    raw = io.BytesIO()
+    out = TerminalStream(raw)
+    data = "row\x1b[2J\u202e\x9b1\r\né\r\nlast\r".encode()
+    for i in range(len(data)):  # one byte a write: a CRLF and a UTF-8 sequence split apart
+        out.write(data[i : i + 1])
+    out.write(b"\xff")
+    out.finish()
+    assert raw.getvalue().decode() == "row␛[2J\ufffd\ufffd1\né\nlast␍\ufffd"

@@ -82,6 +82,10 @@ def open_output(path: str | Path | None, *, gzip_level: int = 6) -> Iterator[IO[
     """
     if is_stdio(path):
         out = sys.stdout.buffer
+        if _is_terminal(out):
+            with _on_terminal(out) as shown:
+                yield shown
+            return
         yield out
         out.flush()
         return
@@ -167,7 +171,11 @@ def _in_place(target: Path, gzip_level: int) -> Iterator[IO[bytes]]:
             ),
         )
     try:
-        yield stream
+        if stream is raw and _is_terminal(raw):  # -o /dev/tty, /dev/pts/N
+            with _on_terminal(raw) as shown:
+                yield shown
+        else:
+            yield stream
         if stream is not raw:
             stream.close()
         raw.flush()
@@ -178,6 +186,23 @@ def _in_place(target: Path, gzip_level: int) -> Iterator[IO[bytes]]:
             raw.close()
         except OSError:
             pass
+
+
+def _is_terminal(stream: IO[bytes]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@contextmanager
+def _on_terminal(raw: IO[bytes]) -> Iterator[IO[bytes]]:
+    """Recorded content bound for a terminal gets its control characters shown, never obeyed."""
+    from agentlog.textsafe import TerminalStream
+
+    shown = TerminalStream(raw)
+    yield cast(IO[bytes], shown)  # only write/flush are used on an output stream
+    shown.finish()
 
 
 class InputFile:
