@@ -88,7 +88,7 @@ def _local(ctx: typer.Context, what: str) -> Maintainable:
             f"`agentlog db {what}` works on a local SQLite database only, not on the server "
             f"{state.store_url()}; drop --server, or run it on the server's host"
         )
-    store = get_store(ctx)
+    store = get_store(ctx, access="maintain")
     if not isinstance(store, Maintainable):
         raise UsageError(
             f"`agentlog db {what}` works on a local SQLite database only ({store.url})"
@@ -102,7 +102,7 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
 
     Example: agentlog db info --json
     """
-    store = get_store(ctx)
+    store = get_store(ctx, access="maintain")
     data = store.info()
     settings = get_settings(ctx)
     warnings = limit_warnings(data, settings)
@@ -339,7 +339,7 @@ def prune(
     if age <= timedelta(0):
         raise UsageError("--older-than must be more than zero")
     before = utcnow() - age
-    store = get_store(ctx)
+    store = get_store(ctx, access="maintain")
     doomed = store.count_sessions(SessionQuery()) - store.count_sessions(SessionQuery(since=before))
     if dry_run:
         if output_format(json) is Format.JSON:

@@ -58,7 +58,7 @@ def demo(
     Example: agentlog demo && agentlog sessions list
     """
     fmt = output_format(json)
-    store = get_store(ctx, server)
+    store = get_store(ctx, server, access="record")
     interactive = is_terminal(sys.stdout) and is_terminal(sys.stderr)
     started = time.perf_counter()
     if interactive:

@@ -38,7 +38,7 @@ def hook_cmd(
 
     try:
         payload = orjson.loads(sys.stdin.buffer.read(MAX_INPUT))
-        record_hook(get_store(ctx), payload, redact=not no_redact)
+        record_hook(get_store(ctx, access="record"), payload, redact=not no_redact)
     except (orjson.JSONDecodeError, ValueError, AgentLogError, OSError) as exc:
         warn(f"agentlog hook {tool}: not recorded: {str(exc).splitlines()[0][:300]}")
 

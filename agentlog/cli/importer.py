@@ -113,7 +113,12 @@ def import_cmd(
         from agentlog.otel.peer_import import import_peer
 
         report = import_peer(
-            get_store(ctx), file, source, dry_run=dry_run, strict=strict, rejects_path=rejects
+            get_store(ctx, access="record"),
+            file,
+            source,
+            dry_run=dry_run,
+            strict=strict,
+            rejects_path=rejects,
         )
         if json:
             print_json(report.to_dict())
@@ -122,7 +127,7 @@ def import_cmd(
         if not report.ok:
             raise typer.Exit(1)
         return
-    store = get_store(ctx)
+    store = get_store(ctx, access="record")
     with Bar("importing", unit="bytes") as bar:
         report = import_file(
             store,
@@ -158,7 +163,9 @@ def coding_import(
     """One incremental pass over a coding agent's transcripts, or (watch) one per change."""
     from agentlog.integrations.coding.importer import CodingImporter
 
-    importer = CodingImporter(get_store(ctx), source, path, redact=redact, dry_run=dry_run)
+    importer = CodingImporter(
+        get_store(ctx, access="record"), source, path, redact=redact, dry_run=dry_run
+    )
     if not watch:
         report = importer.run_once()
         if json:

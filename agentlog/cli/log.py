@@ -163,7 +163,7 @@ def log(
     Example: agentlog log TOOL_CALL '{"q": "deploy"}' --name search_logs --session "$SID"
     """
     fmt = output_format(json)
-    store = get_store(ctx)
+    store = get_store(ctx, access="record")
     agent = agent or get_settings(ctx).get("agent_id") or None
     if stdin:
         if type_ is not None or content is not None:

@@ -129,7 +129,7 @@ def _store_or_none(state: CLIState) -> Store | None:
     from agentlog.errors import AgentLogError
 
     try:
-        return state.store()
+        return state.store(access="record")
     except AgentLogError as exc:
         unrecorded = "" if state.is_remote() else ", unrecorded"
         message(
@@ -256,7 +256,7 @@ def serve(ctx: typer.Context) -> None:
     from agentlog.mcp.serve import run_server
 
     state = get_state(ctx)
-    run_server(state.store(read_only=not state.is_remote()))
+    run_server(state.store(read_only=not state.is_remote(), access="follow"))
 
 
 def register(root: typer.Typer) -> None:

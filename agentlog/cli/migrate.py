@@ -102,7 +102,7 @@ def migrate_cmd(
     existing = "skip" if skip_existing else "overwrite" if overwrite else "check"
     state = get_state(ctx)
     # The source is the local store, even with AGENTLOG_SERVER set; --server makes it a server.
-    source = state.store() if state.server else state.local_store()
+    source = state.store() if state.server else state.local_store(access="maintain")
     key = api_key or (state.settings().api_key if to.startswith(("http://", "https://")) else None)
     preview_dir = None
     missing = _missing_file(to)

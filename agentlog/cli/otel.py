@@ -30,7 +30,7 @@ def receive_cmd(
     """
     from agentlog.otel.receiver import OTLPReceiver
 
-    store = get_state(ctx).local_store()
+    store = get_state(ctx).local_store(access="record")
     try:
         server = OTLPReceiver(store, host, port)
     except OSError as exc:

@@ -174,7 +174,7 @@ def run(
 
     Example: agentlog run --title "nightly eval" --tag ci -- python eval.py --suite smoke
     """
-    store = get_store(ctx)
+    store = get_store(ctx, access="record")
     command_text = shlex.join(command)
     agent = agent or get_settings(ctx).get("agent_id") or os.path.basename(command[0])
     session = Session(

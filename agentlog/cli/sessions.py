@@ -192,7 +192,7 @@ def new(
 
     Example: agentlog sessions new "nightly eval" --tag eval
     """
-    store = get_store(ctx)
+    store = get_store(ctx, access="record")
     parent_id = resolve_session_id(store, parent) if parent else None
     meta = json_object(metadata, "--metadata") or {}
     session = _model(

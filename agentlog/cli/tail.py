@@ -54,7 +54,7 @@ def tail(
 
     Example: agentlog tail latest --type ERROR,TOOL_CALL
     """
-    store = get_store(ctx)
+    store = get_store(ctx, access="follow")
     query = filters.query(store, session=session, limit=1000)
     console = out()
     with_session = query.session_id is None

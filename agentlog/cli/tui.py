@@ -64,7 +64,7 @@ def tui(
         store = open_file_as_store(file, advice=TUI_HINT)
         source = f"{file} (read-only)"
     else:
-        store = get_store(ctx, server, read_only=False)
+        store = get_store(ctx, server, access="follow")
         source = store.url
     try:
         session_id = resolve_session_id(store, session) if session else None

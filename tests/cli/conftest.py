@@ -86,8 +86,10 @@ def cli(demo_db) -> Cli:
 
 @pytest.fixture
 def empty_cli(tmp_path) -> Cli:
-    """The CLI over a fresh, empty database."""
-    return Cli(tmp_path / "empty.db")
+    """The CLI over a fresh, empty database (made first: reads never create a store)."""
+    path = tmp_path / "empty.db"
+    open_store(str(path)).close()
+    return Cli(path)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from agentlog.cli import app as app_module
 from agentlog.cli.app import app
 from agentlog.errors import AgentLogError
+from agentlog.storage import open_store
 
 
 def _walk(command, path=()):
@@ -80,6 +81,7 @@ def test_each_registry_line_names_exactly_what_its_module_registers():
 
 
 def test_command_modules_load_only_when_used(tmp_path):
+    open_store(str(tmp_path / "x.db")).close()  # a read opens a store; it never creates one
     code = (
         "import sys; from agentlog.cli.app import main\n"
         "try:\n    main(['--db', sys.argv[1], 'sessions', 'list'])\n"

@@ -122,9 +122,13 @@ def test_a_store_in_the_environment_beats_a_server_in_the_config_file(tmp_path, 
     assert runner.invoke(app, ["config", "set", "server", dead]).exit_code == 0
     local = tmp_path / "local.db"
     monkeypatch.setenv("AGENTLOG_DB", str(local))
+    listed = runner.invoke(app, ["sessions", "list", "--json"])  # a read creates nothing
+    assert listed.exit_code == 2 and f"no AgentLog store at {local}" in listed.stderr
+    made = runner.invoke(app, ["sessions", "new", "local"])
+    assert made.exit_code == 0, made.stderr
+    assert local.exists()
     listed = runner.invoke(app, ["sessions", "list", "--json"])
     assert listed.exit_code == 0, listed.stderr
-    assert local.exists()
     with AgentLog() as log:
         assert log.url == str(local)
     # Both in the environment: the server, as before.

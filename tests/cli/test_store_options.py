@@ -94,6 +94,8 @@ def test_a_store_url_of_no_known_kind_is_an_error_not_a_new_database(
 def test_sqlite_urls_and_paths_still_open(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     for db in ("plain.db", "sqlite:///url.db", str(tmp_path / "absolute.db")):
+        result = CliRunner().invoke(app, ["--db", db, "sessions", "new", "x"])
+        assert result.exit_code == 0, result.stderr
         result = CliRunner().invoke(app, ["--db", db, "sessions", "list", "--json"])
         assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in tmp_path.glob("*.db")) == ["absolute.db", "plain.db", "url.db"]
@@ -149,9 +151,11 @@ def test_a_host_and_port_is_a_server_address_not_a_file(
 
 def test_a_file_of_such_a_name_still_opens_with_a_path(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["--db", "./notes:2026", "sessions", "list", "--json"])
+    result = CliRunner().invoke(app, ["--db", "./notes:2026", "sessions", "new", "x"])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "notes:2026").exists()
+    result = CliRunner().invoke(app, ["--db", "./notes:2026", "sessions", "list", "--json"])
+    assert result.exit_code == 0, result.stderr
 
 
 def test_a_dry_run_or_a_verify_creates_no_target(tmp_path, demo_db) -> None:
@@ -165,3 +169,77 @@ def test_a_dry_run_or_a_verify_creates_no_target(tmp_path, demo_db) -> None:
     assert result.exit_code == 2
     assert f"there is no store at {target}; nothing to verify" in result.stderr
     assert not (tmp_path / "nodir").exists()
+
+
+# -- a read never creates a store (issue: a mistyped --db read "no sessions yet")
+READS = [
+    ("sessions", "list"),
+    ("sessions", "show", "latest"),
+    ("sessions", "delete", "latest", "--yes"),
+    ("search", "timeout"),
+    ("events", "latest"),
+    ("stats",),
+    ("agents",),
+    ("export", "--all", "-o", "OUT"),
+    ("share", "latest", "-o", "OUT"),
+    ("compare", "latest", "latest"),
+    ("replay", "llm", "latest"),
+    ("db", "info"),
+]
+
+
+@pytest.mark.parametrize("args", READS, ids=lambda a: " ".join(a))
+def test_a_read_of_a_mistyped_db_says_so_and_creates_nothing(tmp_path, monkeypatch, args) -> None:
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "nope" / "typo.db"
+    args = tuple(str(tmp_path / "out.ndjson") if a == "OUT" else a for a in args)
+    result = CliRunner().invoke(app, [*args, "--db", str(typo)])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stderr.strip().splitlines() == [
+        f"agentlog: error: no AgentLog store at {typo}: check the path, or record something"
+        f" first (agentlog demo --db {typo})"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no folder, no file
+
+
+def test_a_mistyped_agentlog_db_is_named_with_where_it_came_from(tmp_path, monkeypatch) -> None:
+    typo = tmp_path / "typo.db"
+    monkeypatch.setenv("AGENTLOG_DB", str(typo))
+    result = CliRunner().invoke(app, ["sessions", "list"])
+    assert result.exit_code == 2
+    assert f"no AgentLog store at {typo} (from AGENTLOG_DB): check the path" in result.stderr
+    assert not typo.exists()
+
+
+def test_the_tui_and_tail_refuse_a_mistyped_db_too(tmp_path) -> None:
+    typo = tmp_path / "typo.db"
+    for args in (["tail"], ["sessions", "list"]):
+        result = CliRunner().invoke(app, [*args, "--db", str(typo)])
+        assert result.exit_code == 2 and "no AgentLog store at" in result.stderr
+    from agentlog.cli.context import CLIState
+
+    with pytest.raises(Exception, match="no AgentLog store at"):
+        CLIState(db=str(typo)).store(access="follow")  # what `agentlog tui` opens
+    assert not typo.exists()
+
+
+def test_recording_commands_still_create_the_store(tmp_path) -> None:
+    db = tmp_path / "new" / "agentlog.db"
+    result = CliRunner().invoke(app, ["sessions", "new", "first", "--db", str(db)])
+    assert result.exit_code == 0, result.stderr
+    assert db.exists()
+    result = CliRunner().invoke(app, ["log", "LOG", "hi", "-S", "latest", "--db", str(db)])
+    assert result.exit_code == 0, result.stderr
+    result = CliRunner().invoke(app, ["sessions", "list", "--json", "--db", str(db)])
+    assert result.exit_code == 0 and len(orjson.loads(result.stdout)["items"]) == 1
+
+
+def test_a_new_users_first_list_says_no_sessions_yet_and_creates_nothing(tmp_path) -> None:
+    home = tmp_path / "home"  # AGENTLOG_HOME: the default store would be made in here
+    env = {"AGENTLOG_HOME": str(home), "AGENTLOG_DB": None}
+    result = CliRunner().invoke(app, ["sessions", "list"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "no sessions yet: record some" in result.stderr + result.stdout
+    result = CliRunner().invoke(app, ["stats", "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert not home.exists() or not any(home.rglob("*.db"))

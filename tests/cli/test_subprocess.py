@@ -119,7 +119,17 @@ def test_tail_ctrl_c_exits_0_quietly(demo_db):
 def test_a_table_and_its_paging_hint_stay_in_order_in_one_log(demo_db):
     """`2>&1` into a CI log: the table (stdout, buffered) ends before the hint (stderr) starts."""
     proc = subprocess.run(
-        [sys.executable, "-m", "agentlog", "--db", str(demo_db), "sessions", "list", "--limit", "2"],
+        [
+            sys.executable,
+            "-m",
+            "agentlog",
+            "--db",
+            str(demo_db),
+            "sessions",
+            "list",
+            "--limit",
+            "2",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -129,3 +139,14 @@ def test_a_table_and_its_paging_hint_stay_in_order_in_one_log(demo_db):
     lines = proc.stdout.splitlines()
     assert len(lines) == 4
     assert lines[-1].startswith("more: add --cursor ")
+
+
+def test_a_read_of_a_mistyped_db_exits_2_and_creates_nothing(tmp_path):
+    typo = tmp_path / "nope" / "x.db"
+    proc = agentlog("search", "x", db=typo)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"agentlog: error: no AgentLog store at {typo}: check the path, or record something"
+        f" first (agentlog demo --db {typo})\n"
+    )
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []
