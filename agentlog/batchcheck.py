@@ -169,6 +169,8 @@ def line_event(line: bytes) -> _Event | None:
         return _decode_line(line)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
+    except RecursionError:  # msgspec nests as deep as Python's stack; the model's path refuses it
+        return None
 
 
 def event_rows(events: list[_Event]) -> list[Row] | None:
@@ -186,6 +188,8 @@ def batch_rows(body: bytes) -> tuple[list[dict[str, Any]], list[Row]] | None:
     except msgspec.ValidationError:
         return None
     except msgspec.DecodeError:  # not JSON at all: the route says so in its own words
+        return None
+    except RecursionError:  # metadata nested past the stack: the model's path names the limit
         return None
     rows = _rows(batch.events)
     if rows is None:

@@ -103,3 +103,16 @@ def test_ids_are_checked_all_at_once_in_their_canonical_form() -> None:
         a + b[:35],
     ):
         assert not _canonical_ids(odd), odd
+
+
+def test_json_nested_past_the_stack_is_left_to_the_model() -> None:
+    """msgspec recurses on Python's stack: 10,000 brackets were a RecursionError (a 500)."""
+    from agentlog.batchcheck import line_event
+
+    deep = b"[" * 10_000 + b"]" * 10_000
+    line = b'{"kind":"event","id":"%s","session_id":"%s","timestamp":"2026-01-01T00:00:00Z",'
+    line = line % (new_id().encode(), SID.encode())
+    line += b'"type":"LOG","content":"x","metadata":{"a":' + deep + b"}}"
+    assert line_event(line) is None
+    body = b'{"events":[' + line.replace(b'"kind":"event",', b"") + b"]}"
+    assert batch_rows(body) is None

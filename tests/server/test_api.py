@@ -269,6 +269,23 @@ def test_malformed_batches(world, body, status, code):
     _code(r, status, code)
 
 
+def test_metadata_nested_past_the_stack_is_a_4xx_not_a_500(world):
+    """10,000 brackets in an event's metadata made the fast batch reader raise RecursionError."""
+    s = Session(title="deep")
+    event = orjson.dumps(Event(session_id=s.id, type="LOG", content="x").to_json_dict())
+    deep = event.replace(
+        b'"metadata":{', b'"metadata":{"a":' + b"[" * 10_000 + b"]" * 10_000 + b","
+    )
+    assert deep != event
+    r = world.client.post(
+        "/v1/events:batch",
+        content=b'{"events":[' + deep + b"]}",
+        headers={**world.member.h, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    assert "depth" in r.json()["error"]["message"]
+
+
 def test_unknown_fields_and_wrong_types_are_422(world):
     h = world.member.h
     _code(

@@ -83,6 +83,17 @@ def test_line_numbers_and_limit_for_an_overlong_line(store, tmp_path, monkeypatc
     assert problem.line == 3 and "the limit is 4,000 bytes" in problem.reason
 
 
+def test_metadata_nested_past_the_stack_is_one_rejected_line(store, tmp_path) -> None:
+    """10,000 brackets in an event's metadata stopped the import with a RecursionError traceback."""
+    recs = good_records(2)
+    line = orjson.dumps({**recs[1], "id": "01900000-0001-7000-8000-00000000dddd"})
+    deep = line.replace(b'"metadata":{', b'"metadata":{"a":' + b"[" * 10_000 + b"]" * 10_000 + b",")
+    report = import_file(store, ndjson(tmp_path / "in.ndjson", [recs[0], deep + b"\n", recs[2]]))
+    assert report.events.imported == 1
+    (problem,) = report.rejects
+    assert problem.line == 3 and "depth" in problem.reason
+
+
 def test_truncated_ndjson_keeps_the_complete_records(store, tmp_path) -> None:
     path = ndjson(tmp_path / "in.ndjson", good_records(3))
     data = path.read_bytes()
