@@ -269,7 +269,9 @@ def end(
 
 @sessions_app.command("delete")
 def delete(ctx: typer.Context, session: SessionArg, yes: YesOpt = False) -> None:
-    """Erase a session and all its events (asks first unless --yes).
+    """Erase a session, its child sessions and all their events (asks first unless --yes).
+
+    Child sessions are a run's sub-agents and workers, at any depth.
 
     Example: agentlog sessions delete 0193a8f2 --yes
     """
@@ -279,13 +281,15 @@ def delete(ctx: typer.Context, session: SessionArg, yes: YesOpt = False) -> None
         if not is_terminal(sys.stdin):
             raise UsageError("refusing to delete without confirmation; add --yes")
         label = summary.title or "(untitled)"
-        typer.confirm(
-            f"Delete session {summary.id} '{label}' and its {plural(summary.event_count, 'event')}?",
-            abort=True,
-            err=True,
-        )
-    erased = store.delete_session(summary.id)
-    message(f"deleted session {summary.id} ({plural(erased, 'event')})")
+        tree = session_tree_totals(store, summary)
+        what = f" and its {plural(summary.event_count, 'event')}"
+        if tree.sub_sessions:
+            below = plural(tree.sub_sessions, "child session")
+            what = f", its {below} (sub-agents, workers) and their {plural(tree.events, 'event')}"
+        typer.confirm(f"Delete session {summary.id} '{label}'{what}?", abort=True, err=True)
+    deleted = store.delete_session_tree(summary.id)
+    children = f", {plural(deleted.sub_sessions, 'child session')}" if deleted.sub_sessions else ""
+    message(f"deleted session {summary.id}{children} ({plural(deleted.events, 'event')})")
 
 
 def _print_session(summary: SessionSummary, json: bool) -> None:

@@ -57,6 +57,8 @@ class CountOut(BaseModel):
 
 class DeletedOut(BaseModel):
     deleted_events: int
+    # The session and every session below it (with ?tree=false: 1, the session alone).
+    deleted_sessions: int = 1
 
 
 def _time_text(value: Any) -> Any:

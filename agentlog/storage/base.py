@@ -184,6 +184,20 @@ class StoreInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Deleted:
+    """What `Store.delete_session_tree` erased: sessions (the one named and every session
+    below it) and their events."""
+
+    sessions: int
+    events: int
+
+    @property
+    def sub_sessions(self) -> int:
+        """The sessions erased below the one named (children, grandchildren, ...)."""
+        return self.sessions - 1
+
+
+@dataclass(frozen=True, slots=True)
 class SessionChanges:
     """Sessions changed since a token (most recent change first) and the token for next time."""
 
@@ -297,7 +311,20 @@ class Store(Protocol):
     def update_session(self, session_id: str, changes: SessionUpdate) -> SessionSummary: ...
 
     def delete_session(self, session_id: str) -> int:
-        """Erase a session and its events; return the number of events erased."""
+        """Erase this one session and its events; return the number of events erased.
+
+        Its child sessions are kept, still naming it as their parent: this is for
+        writing a session again in place (rebuild, `migrate --overwrite`, the spool's
+        sync). To erase a run, use `delete_session_tree`.
+        """
+        ...
+
+    def delete_session_tree(self, session_id: str) -> Deleted:
+        """Erase a session, every session below it (`parent_session_id`, at any depth: a
+        supervisor's workers, their sub-agents) and all their events, in one transaction.
+
+        A cycle of parent ids ends; only sessions of the named session's team are erased.
+        """
         ...
 
     def prune(self, before: datetime) -> int:
@@ -547,6 +574,7 @@ def month_partitioned(store: Store) -> MonthPartitioned | None:
 
 __all__ = [
     "MAX_PAGE",
+    "Deleted",
     "ErasesUsers",
     "EventQuery",
     "Maintainable",

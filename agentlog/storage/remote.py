@@ -40,6 +40,7 @@ from agentlog.model import (
     parse_ts,
 )
 from agentlog.storage.base import (
+    Deleted,
     EventQuery,
     Page,
     SessionChanges,
@@ -367,7 +368,14 @@ class RemoteStore:
         return SessionSummary.model_validate(data)
 
     def delete_session(self, session_id: str) -> int:
-        return int(self._request("DELETE", f"/v1/sessions/{session_id}")["deleted_events"])
+        answer = self._request("DELETE", f"/v1/sessions/{session_id}", params={"tree": "false"})
+        return int(answer["deleted_events"])
+
+    def delete_session_tree(self, session_id: str) -> Deleted:
+        answer = self._request("DELETE", f"/v1/sessions/{session_id}")
+        # A server from before trees were erased answers without a session count: it
+        # erased the one session (its children are left naming it as their parent).
+        return Deleted(int(answer.get("deleted_sessions", 1)), int(answer["deleted_events"]))
 
     def prune(self, before: datetime) -> int:
         answer = self._request("POST", "/v1/sessions:prune", json={"before": format_ts(before)})

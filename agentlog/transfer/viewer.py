@@ -38,7 +38,7 @@ class FileStore:
             f"{self.source} is open read-only; import it (agentlog import {self.source}) to change it"
         )
 
-    write = update_session = delete_session = prune = _refuse
+    write = update_session = delete_session = delete_session_tree = prune = _refuse
 
     def scoped(self, team_id: str | None, user_id: str | None = None) -> FileStore:
         return self

@@ -217,3 +217,22 @@ def test_delete_asks_on_a_terminal(cli, store, monkeypatch):
     assert accepted.exit_code == 0 and "deleted session" in accepted.stderr
     # The question goes to stderr; stdout holds only the runner's echo of the answer.
     assert "Delete session" in accepted.stderr and "Delete" not in accepted.stdout
+
+
+def test_delete_erases_the_child_sessions_and_says_how_many(cli, store, monkeypatch):
+    import agentlog.cli.sessions as sessions_cmd
+
+    monkeypatch.setattr(sessions_cmd, "is_terminal", lambda stream=None: True)
+    root = cli.ok("sessions", "new", "supervisor").stdout.strip()
+    worker = cli.ok("sessions", "new", "worker", "--parent", root).stdout.strip()
+    helper = cli.ok("sessions", "new", "helper", "--parent", worker).stdout.strip()
+    cli.ok("log", "LOG", "step", "-S", helper)
+    refused = cli("sessions", "delete", root, input="n\n")
+    assert (
+        f"Delete session {root} 'supervisor', its 2 child sessions (sub-agents, workers)"
+        " and their 1 event?"
+    ) in refused.stderr
+    accepted = cli.ok("sessions", "delete", root, "--yes")
+    assert accepted.stderr.strip() == f"deleted session {root}, 2 child sessions (1 event)"
+    for sid in (root, worker, helper):
+        assert "not found" in cli.fails(1, "sessions", "show", sid)

@@ -37,7 +37,7 @@ def test_session_lifecycle(world):
     page = c.get("/v1/sessions", params={"tag": "b", "status": "completed"}, headers=h).json()
     assert [x["id"] for x in page["items"]] == [s.id] and page["next_cursor"] is None
     r = c.delete(f"/v1/sessions/{s.id}", headers=h)
-    assert r.status_code == 200 and r.json() == {"deleted_events": 0}
+    assert r.status_code == 200 and r.json() == {"deleted_events": 0, "deleted_sessions": 1}
     _code(c.get(f"/v1/sessions/{s.id}", headers=h), 404, "not_found")
     audit = world.srv.accounts.list_audit(team_id=world.member.user.team_id)
     assert any(e.action == "session.delete" and e.target == s.id for e in audit)

@@ -118,3 +118,25 @@ def test_team_retention_is_set_by_its_admin_and_applied(srv):
     assert "retention.erase" in actions and "team.retention" in actions
     r = c.patch(f"/v1/teams/{team}", json={"retention_days": None}, headers=owner.h)
     assert r.status_code == 200 and r.json()["retention_days"] is None
+
+
+def test_delete_takes_the_sessions_below_unless_tree_is_false(srv):
+    c, owner = srv.client, _owner(srv)
+    root = Session(title="supervisor")
+    worker = Session(title="worker", parent_session_id=root.id)
+    helper = Session(title="helper", parent_session_id=worker.id)
+    event = Event(session_id=helper.id, type="LOG", content="step")
+    body = {
+        "sessions": [s.to_json_dict() for s in (root, worker, helper)],
+        "events": [event.to_json_dict()],
+    }
+    assert c.post("/v1/events:batch", json=body, headers=owner.h).status_code == 200
+    # tree=false: the session alone (for writing it again in place); its child stays
+    r = c.delete(f"/v1/sessions/{helper.id}", params={"tree": "false"}, headers=owner.h)
+    assert r.json() == {"deleted_events": 1, "deleted_sessions": 1}
+    r = c.delete(f"/v1/sessions/{root.id}", headers=owner.h)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"deleted_events": 0, "deleted_sessions": 2}
+    assert c.get(f"/v1/sessions/{worker.id}", headers=owner.h).status_code == 404
+    audit = c.get("/v1/audit", headers=owner.h).json()
+    assert audit[0]["action"] == "session.delete" and audit[0]["details"]["sessions"] == 2

@@ -106,7 +106,10 @@ def test_posting_another_teams_session_id_is_like_posting_a_new_one(two_teams):
     ]
     assert lines == ["main's run line 0", "main's run line 1"]
     # Erasing its own session leaves main's alone.
-    assert c.delete(f"/v1/sessions/{theirs}", headers=w.other.h).json() == {"deleted_events": 2}
+    assert c.delete(f"/v1/sessions/{theirs}", headers=w.other.h).json() == {
+        "deleted_events": 2,
+        "deleted_sessions": 1,
+    }
     assert c.get(f"/v1/sessions/{theirs}", headers=w.member.h).json()["event_count"] == 2
 
 

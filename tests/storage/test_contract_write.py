@@ -296,3 +296,63 @@ def test_nul_is_stored_the_same_on_every_backend(store, make):
 def test_a_nul_in_a_filter_is_invalid_input_everywhere(query):
     with pytest.raises(InvalidInput, match="contains a NUL character"):
         query()
+
+
+def test_delete_session_tree_erases_every_session_below_it(store, make):
+    """A run's workers and their sub-agents go with it, at any depth; nothing else does."""
+    root = make.session(title="supervisor run")
+    worker = make.session(title="worker", parent_session_id=root.id)
+    helper = make.session(title="helper", parent_session_id=worker.id)
+    sibling = make.session(title="second worker", parent_session_id=root.id)
+    other = make.session(title="unrelated")
+    store.write(
+        sessions=[root, worker, helper, sibling, other],
+        events=make.events(root.id, 1, content="zebra")
+        + make.events(worker.id, 2, content="zebra")
+        + make.events(helper.id, 3, content="zebra")
+        + make.events(other.id, 4, content="zebra"),
+    )
+    deleted = store.delete_session_tree(root.id)
+    assert (deleted.sessions, deleted.sub_sessions, deleted.events) == (4, 3, 6)
+    for gone in (root, worker, helper, sibling):
+        with pytest.raises(NotFound):
+            store.get_session(gone.id)
+    assert [s.id for s in store.list_sessions(SessionQuery()).items] == [other.id]
+    assert store.count_events(EventQuery(text="zebra")) == 4
+    with pytest.raises(NotFound):
+        store.delete_session_tree(root.id)
+
+
+def test_delete_session_tree_of_a_middle_session_keeps_its_parent(store, make):
+    root = make.session()
+    worker = make.session(parent_session_id=root.id)
+    helper = make.session(parent_session_id=worker.id)
+    store.write(sessions=[root, worker, helper], events=make.events(helper.id, 2))
+    assert store.delete_session_tree(worker.id).sessions == 2
+    assert store.get_session(root.id).id == root.id
+    assert store.count_sessions(SessionQuery()) == 1
+
+
+def test_delete_session_tree_ends_on_a_cycle_of_parents(store, make):
+    ids = [new_id() for _ in range(3)]
+    store.write(sessions=[make.session(id=ids[i], parent_session_id=ids[i - 1]) for i in range(3)])
+    assert store.delete_session_tree(ids[0]).sessions == 3
+    assert store.count_sessions(SessionQuery()) == 0
+
+
+def test_delete_session_alone_keeps_its_children(store, make):
+    """The one-session erase (for writing a session again in place) leaves the tree."""
+    root = make.session()
+    child = make.session(parent_session_id=root.id)
+    store.write(sessions=[root, child])
+    store.delete_session(root.id)
+    assert store.get_session(child.id).parent_session_id == root.id
+
+
+def test_delete_session_tree_erases_only_its_teams_sessions(store, make):
+    a, b = store.scoped("team-a", "alice"), store.scoped("team-b", "bob")
+    root = make.session()
+    a.write(sessions=[root, make.session(parent_session_id=root.id)])
+    b.write(sessions=[make.session(parent_session_id=root.id)])  # ids are per team
+    assert a.delete_session_tree(root.id).sessions == 2
+    assert b.count_sessions(SessionQuery()) == 1

@@ -107,19 +107,34 @@ def update_session(session_id: str, changes: SessionUpdate, store: WritableStore
 
 @router.delete("/sessions/{session_id}", response_model=DeletedOut)
 def delete_session(
-    session_id: str, store: WritableStoreDep, principal: CurrentUser, state: StateDep
+    session_id: str,
+    store: WritableStoreDep,
+    principal: CurrentUser,
+    state: StateDep,
+    tree: Annotated[
+        bool,
+        Query(
+            description="Also erase every session below it (its sub-agents' and workers' "
+            "sessions, at any depth). false erases this session alone, leaving its children "
+            "naming it as their parent (for writing it again in place)."
+        ),
+    ] = True,
 ) -> Response:
-    """Erase a session and all its events (GDPR erasure; recorded in the audit log)."""
+    """Erase a session, the sessions below it and all their events (GDPR erasure; audited)."""
     sid = check_id(session_id, "session")
-    erased = store.delete_session(sid)
+    if tree:
+        deleted = store.delete_session_tree(sid)
+        erased, sessions = deleted.events, deleted.sessions
+    else:
+        erased, sessions = store.delete_session(sid), 1
     state.accounts.audit(
         "session.delete",
         principal.actor,
         team_id=principal.team_id,
         target=sid,
-        details={"events": erased},
+        details={"events": erased, "sessions": sessions},
     )
-    return json_response({"deleted_events": erased})
+    return json_response({"deleted_events": erased, "deleted_sessions": sessions})
 
 
 @router.post(

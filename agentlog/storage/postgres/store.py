@@ -37,7 +37,7 @@ from agentlog.model import (
     to_us,
     validation_message,
 )
-from agentlog.storage.base import StoreInfo
+from agentlog.storage.base import Deleted, StoreInfo
 from agentlog.storage.postgres import partitions, retention
 from agentlog.storage.postgres import search as fts
 from agentlog.storage.postgres import write as w
@@ -54,6 +54,7 @@ from agentlog.storage.sql.sessions import (
     session_sets,
     split_events,
     stamp_changed,
+    tree_ids,
 )
 from agentlog.storage.sql.teams import ambiguous, not_found, resolve_sessions, team_key
 
@@ -208,6 +209,13 @@ class PostgresStore(PostgresEventReads, SQLSessionReads):
         with self._conn() as conn, conn.transaction():
             team = self._visible(conn, session_id, lock=True)[0]
             return w.delete_session_rows(conn, team, session_id)
+
+    def delete_session_tree(self, session_id: str) -> Deleted:
+        with self._conn() as conn, conn.transaction():
+            team = self._visible(conn, session_id, lock=True)[0]
+            ids = tree_ids(conn, team, session_id, POSTGRES.p)
+            erased = sum(w.delete_session_rows(conn, team, sid) for sid in ids)
+            return Deleted(len(ids), erased)
 
     def prune(self, before: datetime) -> int:
         # Bounded transactions (retention runs this on a live server): at most

@@ -170,6 +170,19 @@ def session_sets(changes: SessionUpdate, ended: int | None) -> dict[str, Any]:
     return sets
 
 
+def tree_ids(conn: Conn, team: str, session_id: str, p: str = "?") -> list[str]:
+    """`session_id` and every session of team `team` below it (children at any depth), the
+    root first. UNION (not UNION ALL) keeps each id once, so a cycle of parent ids ends."""
+    rows = conn.execute(
+        f"WITH RECURSIVE tree(id) AS (SELECT id FROM sessions WHERE team_id = {p} AND id = {p}"
+        " UNION SELECT s.id FROM sessions s JOIN tree t ON s.parent_session_id = t.id"
+        f" WHERE s.team_id = {p}) SELECT id FROM tree",
+        (team, session_id, team),
+    ).fetchall()
+    below = sorted(r[0] for r in rows if r[0] != session_id)
+    return [session_id, *below]
+
+
 def stamp_changed(conn: Conn, keys: Sequence[SessionKey], p: str = "?") -> None:
     """Mark these sessions changed now (inside the write's transaction): `changed_sessions` finds them."""
     by_team: dict[str, set[str]] = {}

@@ -27,7 +27,7 @@ from agentlog.model import (
     WriteResult,
     to_us,
 )
-from agentlog.storage.base import StoreInfo
+from agentlog.storage.base import Deleted, StoreInfo
 from agentlog.storage.sql.rows import ROW_ID, ROW_SESSION, event_values
 from agentlog.storage.sql.sessions import (
     SESSION_FROM,
@@ -38,6 +38,7 @@ from agentlog.storage.sql.sessions import (
     session_sets,
     split_events,
     stamp_changed,
+    tree_ids,
 )
 from agentlog.storage.sql.teams import ambiguous, resolve_sessions, team_key
 from agentlog.storage.sqlite import admin, fts
@@ -258,6 +259,18 @@ class SQLiteStore(EventReads, SQLSessionReads):
         with self._db.transaction() as conn:
             team, rid = self._session_rid(conn, session_id)
             return w.delete_session_rows(conn, team, session_id, rid)
+
+    def delete_session_tree(self, session_id: str) -> Deleted:
+        with self._db.transaction() as conn:
+            team, _ = self._session_rid(conn, session_id)
+            ids = tree_ids(conn, team, session_id)
+            erased = 0
+            for sid in ids:
+                (rid,) = conn.execute(
+                    "SELECT rid FROM sessions WHERE id = ? AND team_id = ?", (sid, team)
+                ).fetchone()
+                erased += w.delete_session_rows(conn, team, sid, rid)
+            return Deleted(len(ids), erased)
 
     def erase_user_sessions(self, user_id: str, *, transfer: bool = False) -> int:
         sql = "SELECT team_id, id FROM sessions WHERE created_by = ?"
