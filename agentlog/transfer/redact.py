@@ -1,9 +1,11 @@
 """Redaction for `agentlog share`: mask text by regex and metadata values by key.
 
-A regex masks every match in a session's title and description, an event's
-content and name, and every string inside metadata (keys are kept, so the
-shape of the data stays readable). A key masks the whole value of that key at
-any depth of metadata. Named presets cover the usual secrets.
+A regex masks every match in a session's title, description and tags, an
+event's content, name and agent id, and every string inside metadata, keys
+included (a key is only changed where a secret is in it, so the shape of the
+data stays readable). A key masks the whole value of that key at any depth of
+metadata; the @secrets key names also match as the end of a longer name
+(`OPENAI_API_KEY`, `github-token`). Named presets cover the usual secrets.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ PRESETS: dict[str, str] = {
             r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{16,}",  # Authorization headers
             r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JWTs
             r"AIza[0-9A-Za-z_-]{35}",  # Google API keys
+            r"al_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}",  # AgentLog's own API keys
             # PEM private keys, whole (an unterminated one to the end of the text)
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
             # .env / shell assignments to a secret-looking name: only the value is masked
@@ -60,6 +63,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         "EARER",
         "eyJ",
         "AIza",
+        "al_",
         "PRIVATE KEY",
         "=",
         ":",
@@ -137,14 +141,18 @@ class Redactor:
             g for g in VALUE_GROUPS if self.pattern and g in self.pattern.groupindex
         )
         names: set[str] = set()
+        suffixes: set[str] = set()
         for key in expand_presets(keys):
             if key.startswith("@"):
                 if key[1:] not in KEY_PRESETS:
                     raise UsageError(f"{key_label}: unknown preset {key!r}; use @secrets")
                 names.update(KEY_PRESETS[key[1:]])
+                suffixes.update("_" + name for name in KEY_PRESETS[key[1:]])
             else:
                 names.add(key.lower())
         self.keys = frozenset(names)
+        # A preset's names end longer ones (OPENAI_API_KEY, x-auth-token); a user's key is exact.
+        self._key_suffixes = tuple(sorted(suffixes))
         self.mask = mask
         self.masked = 0  # how many strings or values were changed
 
@@ -180,14 +188,23 @@ class Redactor:
             return [self.value(v) for v in value]
         return value
 
+    def _secret_key(self, key: str) -> bool:
+        name = key.lower()
+        if name in self.keys:
+            return True
+        return bool(self._key_suffixes) and name.replace("-", "_").endswith(self._key_suffixes)
+
     def metadata(self, data: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, val in data.items():
-            if str(key).lower() in self.keys:
-                out[key] = self.mask
+            name = self.text(str(key)) or ""
+            while name != key and name in out:  # two keys masked alike stay two keys
+                name += "'"
+            if self._secret_key(str(key)):
+                out[name] = self.mask
                 self.masked += 1
             else:
-                out[key] = self.value(val)
+                out[name] = self.value(val)
         return out
 
     def __call__(self, record: Session | Event) -> Session | Event:
@@ -197,16 +214,23 @@ class Redactor:
             before = self.masked
             content = self.text(record.content)
             name = self.text(record.name)
+            agent_id = self.text(record.agent_id)
             metadata = self.metadata(record.metadata) if record.metadata else record.metadata
             if self.masked == before:  # nothing matched: the record as it was, no copy
                 return record
             return record.model_copy(
-                update={"content": content, "name": name, "metadata": metadata}
+                update={
+                    "content": content,
+                    "name": name,
+                    "agent_id": agent_id,
+                    "metadata": metadata,
+                }
             )
         return record.model_copy(
             update={
                 "title": self.text(record.title) or "",
                 "description": self.text(record.description) or "",
+                "tags": [self.text(tag) or "" for tag in record.tags],
                 "metadata": self.metadata(record.metadata),
             }
         )

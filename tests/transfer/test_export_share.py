@@ -225,3 +225,38 @@ def test_event_filter_carries_any_query_into_each_session(store, tmp_path) -> No
 )
 def test_secrets_preset_masks_inline_credential_assignments(text, masked) -> None:
     assert Redactor(["@secrets"]).text(text) == (text if masked is None else masked)
+
+
+def test_share_masks_secrets_in_agent_ids_tags_keys_and_agentlog_keys(store, tmp_path) -> None:
+    """A shared file leaked a token in an agent id, a tag or a metadata key, AgentLog's own
+    API keys (al_…), and the value of OPENAI_API_KEY (only exact key names were masked)."""
+    gh = "ghp_1234567890abcdefghijklmnopqrstuvwxyz12"
+    al = "al_a4a0ebcb_e9fUFpTx2pVuDNzaeshRSf0rEhBMvrsf"
+    slack = "xoxb-123456789012-1234567890123-AbCdEfGhIjKl"
+    anthropic = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123"
+    root = make_session(
+        1,
+        tags=["ok", "tag-" + slack],
+        metadata={
+            anthropic: "a key as a name",
+            "env": [{"OPENAI_API_KEY": "plain-value-1"}, {"x-auth-token": "plain-value-2"}],
+            "usage": {"max_tokens": 1024, "input_tokens": 17},
+        },
+    )
+    store.write(
+        [root],
+        [make_event(root, 1, agent_id="agent-" + gh, content="key is " + al)],
+    )
+    stats = share_session(
+        store, root.id, tmp_path / "share.ndjson", redactor=Redactor(["@secrets"], ["@secrets"])
+    )
+    text = gzip.decompress(Path(stats.path).read_bytes()).decode()
+    for secret in (gh, al, slack, anthropic, "plain-value-1", "plain-value-2"):
+        assert secret[:12] not in text, secret
+    rows = [orjson.loads(line) for line in text.splitlines()]
+    session, event = rows[1], rows[2]
+    assert session["tags"] == ["ok", f"tag-{MASK}"]
+    assert session["metadata"]["usage"] == {"max_tokens": 1024, "input_tokens": 17}
+    assert session["metadata"][MASK] == "a key as a name"
+    assert session["metadata"]["env"] == [{"OPENAI_API_KEY": MASK}, {"x-auth-token": MASK}]
+    assert event["agent_id"] == f"agent-{MASK}" and event["content"] == f"key is {MASK}"
