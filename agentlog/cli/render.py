@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from rich.text import Text
@@ -41,18 +41,44 @@ def _type_cell(e: Event) -> str:
     return f"{type_glyph(e.type)[0]} {e.type.value}"
 
 
+# Marks a run's figure that adds up its child sessions (`TREE_NOTE` says so under the table).
+TREE_MARK = "Σ"
+TREE_NOTE = (
+    f"{TREE_MARK}: a run with its child sessions (sub-agents, workers) added up;"
+    " `agentlog sessions show ID` has the breakdown"
+)
+
+
 def session_columns(
     rows: Sequence[SessionSummary],
     now: datetime | None = None,
     stale_after: timedelta | None = DEFAULT_STALE_AFTER,
+    trees: Mapping[str, TreeTotals] | None = None,
 ) -> list[Column]:
     """The `sessions list` table for these rows: short ids (as git shows hashes), the state
-    glyph, activity as "5m ago"; narrow terminals drop agents, cost, duration first."""
+    glyph, activity as "5m ago"; narrow terminals drop agents, cost, duration first.
+
+    `trees` (`storage.tree.root_tree_totals`) gives a run's tokens and cost with its child
+    sessions' added, marked `Σ`: a LangGraph supervisor's own session made no model calls.
+    """
     now = now or utcnow()
     width = short_ids([s.id for s in rows], 8) if rows else SHORT_ID
+    trees = trees or {}
 
     def state(s: SessionSummary) -> str:
         return session_state(s, now, stale_after)
+
+    def tokens_cell(s: SessionSummary) -> str:
+        tree = trees.get(s.id)
+        if tree is not None:
+            return f"{TREE_MARK} {tree.tokens:,}"
+        return f"{s.input_tokens + s.output_tokens:,}" if s.input_tokens + s.output_tokens else ""
+
+    def cost_cell(s: SessionSummary) -> str:
+        tree = trees.get(s.id)
+        if tree is not None:
+            return f"{TREE_MARK} {_cost(tree.cost_usd)}" if tree.cost_usd else ""
+        return _cost(s.cost_usd)
 
     return [
         Column("ID", lambda s: s.id[:width], style="cyan", priority=10),
@@ -88,7 +114,8 @@ def session_columns(
             priority=4,
         ),
         Column("DURATION", lambda s: duration(s.duration_ms), justify="right", priority=5),
-        Column("COST", lambda s: _cost(s.cost_usd), justify="right", priority=3),
+        Column("TOKENS", tokens_cell, justify="right", priority=3),
+        Column("COST", cost_cell, justify="right", priority=3),
         Column(
             "LAST ACTIVITY",
             lambda s: ago(s.last_event_at or s.updated_at, now),
@@ -256,6 +283,8 @@ __all__ = [
     "EVENT_COLUMNS",
     "SEARCH_COLUMNS",
     "SESSION_COLUMNS",
+    "TREE_MARK",
+    "TREE_NOTE",
     "TYPE_STYLE",
     "event_line",
     "session_columns",

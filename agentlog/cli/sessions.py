@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Annotated, Literal, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import timedelta
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 
@@ -36,7 +37,7 @@ from agentlog.cli.output import (
     print_rows,
     write_line,
 )
-from agentlog.cli.render import session_columns, session_fields, tree_fields
+from agentlog.cli.render import TREE_NOTE, session_columns, session_fields, tree_fields
 from agentlog.cli.resolve import resolve_session_id
 from agentlog.errors import InvalidInput, UsageError
 from agentlog.model import (
@@ -48,8 +49,8 @@ from agentlog.model import (
     validation_message,
 )
 from agentlog.present import plural
-from agentlog.storage.base import SessionQuery, SessionSort, iter_sessions
-from agentlog.storage.tree import session_tree_totals
+from agentlog.storage.base import SessionQuery, SessionSort, Store, iter_sessions
+from agentlog.storage.tree import TreeTotals, root_tree_totals, session_tree_totals
 
 M = TypeVar("M")
 
@@ -133,11 +134,10 @@ def list_sessions(
     if all_:
         rows = iter_sessions(store, query)
         if fmt is Format.NDJSON:
-            print_ndjson(rows)
+            print_ndjson(row for batch in _batches(rows) for row in _with_trees(store, batch))
         else:
             every = list(rows)
-            columns = session_columns(every, stale_after=stale)
-            print_rows(every, columns, fmt, empty="no sessions match")
+            _print_sessions(store, every, fmt, stale, None, "no sessions match")
         return
     page = store.list_sessions(query)
     unfiltered = query == SessionQuery(sort=query.sort, order=query.order, limit=limit)
@@ -146,8 +146,49 @@ def list_sessions(
         if unfiltered
         else "no sessions match"
     )
-    columns = session_columns(page.items, stale_after=stale)
-    print_rows(page.items, columns, fmt, next_cursor=page.next_cursor, empty=empty)
+    _print_sessions(store, page.items, fmt, stale, page.next_cursor, empty)
+
+
+def _print_sessions(
+    store: Store,
+    rows: list[SessionSummary],
+    fmt: Format,
+    stale: timedelta | None,
+    next_cursor: str | None,
+    empty: str,
+) -> None:
+    """The list's rows, a run's tokens and cost with its child sessions' (one query)."""
+    trees = root_tree_totals(store, rows)
+    if fmt is not Format.TABLE:
+        print_rows(_with_trees(store, rows, trees), [], fmt, next_cursor=next_cursor, empty=empty)
+        return
+    columns = session_columns(rows, stale_after=stale, trees=trees)
+    print_rows(rows, columns, fmt, next_cursor=next_cursor, empty=empty)
+    if trees:
+        message(TREE_NOTE)
+
+
+def _with_trees(
+    store: Store, rows: list[SessionSummary], trees: Mapping[str, TreeTotals] | None = None
+) -> list[Any]:
+    """Rows for --json/--ndjson: a run with child sessions carries their sum as `tree`
+    (as `sessions show --json` does)."""
+    trees = root_tree_totals(store, rows) if trees is None else trees
+    return [
+        s.to_json_dict() | {"tree": trees[s.id].to_json_dict()} if s.id in trees else s
+        for s in rows
+    ]
+
+
+def _batches(rows: Iterable[SessionSummary], size: int = 500) -> Iterator[list[SessionSummary]]:
+    batch: list[SessionSummary] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @sessions_app.command("show")

@@ -30,6 +30,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/v1/sessions:count"): "count_sessions",
     ("GET", "/v1/sessions:changes"): "changed_sessions",
     ("POST", "/v1/sessions:prune"): "prune_sessions",
+    ("POST", "/v1/sessions:trees"): "session_trees",
     ("GET", "/v1/sessions/{session_id}"): "get_session",
     ("PUT", "/v1/sessions/{session_id}"): "update_session",
     ("DELETE", "/v1/sessions/{session_id}"): "delete_session",

@@ -76,6 +76,31 @@ class PruneOut(BaseModel):
     sessions: int
 
 
+class TreesIn(_Body):
+    # A page of sessions at most (a list's page: 1..1000 rows).
+    ids: list[str] = Field(max_length=1000)
+
+
+class TreeTotalsOut(BaseModel):
+    """A session and every session below it, summed (the session itself included)."""
+
+    sessions: int
+    sub_sessions: int
+    events: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    complete: bool
+
+
+class TreesOut(BaseModel):
+    trees: dict[str, TreeTotalsOut]
+
+
 class InfoOut(BaseModel):
     backend: str
     schema_version: int

@@ -19,7 +19,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    cast,
+    runtime_checkable,
+)
 
 import orjson
 
@@ -38,6 +47,9 @@ from agentlog.model import (
     from_us,
     to_us,
 )
+
+if TYPE_CHECKING:
+    from agentlog.storage.tree import TreeTotals
 
 T = TypeVar("T")
 Order = Literal["asc", "desc"]
@@ -348,6 +360,12 @@ class Store(Protocol):
         changed just before the token may come again (see CHANGE_MARGIN_US);
         `more` says over `limit` changed, and the view should list afresh.
         """
+        ...
+
+    def tree_totals(self, session_ids: Sequence[str]) -> dict[str, TreeTotals]:
+        """Each of these sessions with every session below it (`parent_session_id`, at any
+        depth, in its own team) summed, in one query however many are asked: a supervisor's
+        tokens are on its workers' sessions. Ids this view does not see are left out."""
         ...
 
     def get_event(self, event_id: str) -> Event: ...

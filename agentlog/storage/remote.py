@@ -22,6 +22,7 @@ from agentlog.errors import (
     AgentLogError,
     AuthError,
     InvalidInput,
+    NotFound,
     ServerUnavailable,
     error_class,
 )
@@ -50,6 +51,7 @@ from agentlog.storage.base import (
 )
 from agentlog.storage.sql.rows import row_json
 from agentlog.storage.sql.sessions import as_session
+from agentlog.storage.tree import TreeTotals
 from agentlog.tls import tls_verify
 from agentlog.version import package_version
 from agentlog.wire import (
@@ -399,6 +401,19 @@ class RemoteStore:
             data["token"],
             bool(data["more"]),
         )
+
+    def tree_totals(self, session_ids: Sequence[str]) -> dict[str, TreeTotals]:
+        ids = list(dict.fromkeys(session_ids))
+        if not ids:
+            return {}
+        try:
+            data = self._request("POST", "/v1/sessions:trees", json={"ids": ids})
+        except NotFound:
+            return {}  # a server from before trees were summed: each session stands alone
+        return {
+            sid: TreeTotals(**{k: v for k, v in t.items() if k != "sub_sessions"})
+            for sid, t in data["trees"].items()
+        }
 
     def count_sessions(self, query: SessionQuery) -> int:
         return int(

@@ -2,22 +2,23 @@
 
 A LangGraph supervisor's own session holds the hand-offs while its workers' child
 sessions hold the model calls, so the root's summary alone reads 0 tokens. The
-TUI's timeline header and `agentlog sessions show` add these totals. The walk
-uses `list_sessions` only, so it works on every Store (SQLite, PostgreSQL, remote).
+TUI's timeline header, `agentlog sessions show` and the session lists (CLI, TUI)
+show these totals. The sums are one `Store.tree_totals` query on every backend
+(SQLite, PostgreSQL, remote), for one session or a whole page of them.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentlog.model import SessionSummary
-from agentlog.storage.base import SessionQuery, Store, iter_sessions, session_view
 
-# Enough for any real supervisor or swarm; a tree this big is summed in part
-# (`complete` says so) rather than holding up the header it is read for.
-MAX_TREE_SESSIONS = 2000
+if TYPE_CHECKING:
+    from agentlog.storage.base import Store
+
+TREE_BATCH = 1000  # ids per `Store.tree_totals` call: a list's largest page
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class TreeTotals:
     cache_creation_tokens: int
     reasoning_tokens: int
     cost_usd: float
-    complete: bool  # False: stopped at the limit; the tree has more sessions than were summed
+    complete: bool  # False: only part of the tree was summed (a server too old to sum it)
 
     @property
     def sub_sessions(self) -> int:
@@ -49,45 +50,45 @@ class TreeTotals:
         return asdict(self) | {"sub_sessions": self.sub_sessions}
 
 
-def session_tree_totals(
-    store: Store, session: SessionSummary | str, *, limit: int = MAX_TREE_SESSIONS
-) -> TreeTotals:
+def session_tree_totals(store: Store, session: SessionSummary | str) -> TreeTotals:
     """Sum `session` (a summary, or an id to fetch) and all its descendants' aggregates.
 
-    Breadth-first, one `list_sessions(parent_session_id=…)` walk (paged by cursor)
-    per session met, reading at most `limit` sessions, the root included. A
-    session met twice (its own parent, or a cycle of parent ids) is counted once
-    and not walked again, so a corrupt tree can neither loop nor count double.
+    One `Store.tree_totals` query (in the session's own team, when `store` sees every
+    team); a session met twice (its own parent, or a cycle of parent ids) counts once.
     """
     root = store.get_session(session) if isinstance(session, str) else session
+    from agentlog.storage.base import session_view
+
     view = session_view(store, root)  # a view over every team: walk the root's team only
-    found = [root]
-    seen = {root.id}
-    frontier = deque([root.id])
-    complete = True
-    while frontier and complete:
-        query = SessionQuery(parent_session_id=frontier.popleft())
-        for child in iter_sessions(view, query, page_size=min(limit, 500)):
-            if child.id in seen:
-                continue
-            if len(found) >= limit:
-                complete = False
-                break
-            seen.add(child.id)
-            found.append(child)
-            frontier.append(child.id)
+    return view.tree_totals([root.id]).get(root.id) or own_totals(root, complete=False)
+
+
+def own_totals(session: SessionSummary, *, complete: bool = True) -> TreeTotals:
+    """A tree of one: the session's own aggregates (`complete=False`: its tree is unknown)."""
     return TreeTotals(
-        sessions=len(found),
-        events=sum(s.event_count for s in found),
-        errors=sum(s.error_count for s in found),
-        input_tokens=sum(s.input_tokens for s in found),
-        output_tokens=sum(s.output_tokens for s in found),
-        cache_read_tokens=sum(s.cache_read_tokens for s in found),
-        cache_creation_tokens=sum(s.cache_creation_tokens for s in found),
-        reasoning_tokens=sum(s.reasoning_tokens for s in found),
-        cost_usd=sum(s.cost_usd for s in found),
+        sessions=1,
+        events=session.event_count,
+        errors=session.error_count,
+        input_tokens=session.input_tokens,
+        output_tokens=session.output_tokens,
+        cache_read_tokens=session.cache_read_tokens,
+        cache_creation_tokens=session.cache_creation_tokens,
+        reasoning_tokens=session.reasoning_tokens,
+        cost_usd=session.cost_usd,
         complete=complete,
     )
 
 
-__all__ = ["MAX_TREE_SESSIONS", "TreeTotals", "session_tree_totals"]
+def root_tree_totals(store: Store, sessions: Sequence[SessionSummary]) -> dict[str, TreeTotals]:
+    """The tree totals of the root sessions among `sessions` (a list's page) that have
+    sessions below them, in one query: what a list shows in place of a root's own figures."""
+    roots = [s.id for s in sessions if s.parent_session_id is None]
+    out: dict[str, TreeTotals] = {}
+    # One query per page; `--all` asks a page (a server takes 1,000 ids) at a time.
+    for start in range(0, len(roots), TREE_BATCH):
+        part = store.tree_totals(roots[start : start + TREE_BATCH])
+        out.update((sid, t) for sid, t in part.items() if t.sub_sessions)
+    return out
+
+
+__all__ = ["TREE_BATCH", "TreeTotals", "own_totals", "root_tree_totals", "session_tree_totals"]

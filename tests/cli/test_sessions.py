@@ -25,7 +25,7 @@ def test_list_table_by_default(cli, demo):
 
 def test_list_columns_give_way_by_priority_at_80_columns(cli, demo):
     rows = [
-        SessionSummary.model_validate(s)
+        SessionSummary.model_validate({k: v for k, v in s.items() if k != "tree"})
         for s in cli.json("sessions", "list", "--limit", "30")["items"]
     ]
     columns = session_columns(rows)
@@ -236,3 +236,44 @@ def test_delete_erases_the_child_sessions_and_says_how_many(cli, store, monkeypa
     assert accepted.stderr.strip() == f"deleted session {root}, 2 child sessions (1 event)"
     for sid in (root, worker, helper):
         assert "not found" in cli.fails(1, "sessions", "show", sid)
+
+
+def _supervisor_run(path) -> tuple[str, str]:
+    """A LangGraph-like run: the supervisor's own session made no model calls, its workers did."""
+    from agentlog.model import Event, EventType, Session
+    from agentlog.storage import open_store
+
+    root = Session(title="supervisor run")
+    workers = [Session(title=f"worker {i}", parent_session_id=root.id) for i in range(2)]
+    calls = [
+        Event(
+            session_id=w.id,
+            type=EventType.LLM_CALL,
+            input_tokens=1000 * (i + 1),
+            output_tokens=100,
+            cost_usd=0.01,
+        )
+        for i, w in enumerate(workers)
+    ]
+    with open_store(str(path)) as store:
+        store.write(sessions=[root, *workers], events=[Event(session_id=root.id, type="HANDOFF")])
+        store.write(events=calls)
+    return root.id, workers[0].id
+
+
+def test_list_shows_a_runs_tokens_and_cost_with_its_child_sessions(empty_cli):
+    root, worker = _supervisor_run(empty_cli.db)
+    result = empty_cli.ok("sessions", "list", env={"COLUMNS": "200"})
+    line = next(row for row in result.stdout.splitlines() if "supervisor run" in row)
+    assert "Σ 3,200" in line and "Σ $0.0200" in line
+    worker_line = next(row for row in result.stdout.splitlines() if "worker 0" in row)
+    assert "1,100" in worker_line and "Σ" not in worker_line
+    assert "Σ: a run with its child sessions (sub-agents, workers) added up" in result.stderr
+    doc = {s["id"]: s for s in empty_cli.json("sessions", "list")["items"]}
+    assert doc[root]["input_tokens"] == 0  # its own, as before
+    assert (doc[root]["tree"]["sub_sessions"], doc[root]["tree"]["input_tokens"]) == (2, 3000)
+    assert "tree" not in doc[worker]
+    rows = empty_cli.ndjson("sessions", "list", "--all")
+    assert [r["tree"]["output_tokens"] for r in rows if r["id"] == root] == [200]
+    every = empty_cli.ok("sessions", "list", "--all", env={"COLUMNS": "200"}).stdout
+    assert "Σ 3,200" in every

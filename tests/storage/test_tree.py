@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agentlog.model import EventStatus, EventType, new_id
-from agentlog.storage import tree as tree_module
-from agentlog.storage.base import iter_sessions
-from agentlog.storage.tree import session_tree_totals
+from agentlog.storage.base import SessionQuery
+from agentlog.storage.tree import root_tree_totals, session_tree_totals
 
 
 def llm(make, session_id, tokens, cost, cached=0, **fields):
@@ -64,29 +63,30 @@ def test_a_leaf_is_a_tree_of_one(store, tree):
     assert (totals.sessions, totals.sub_sessions, totals.tokens) == (1, 0, 330)
 
 
-def test_the_limit_stops_the_walk_and_says_so(store, tree):
-    root, *_ = tree
-    totals = session_tree_totals(store, root.id, limit=2)
-    assert (totals.sessions, totals.complete) == (2, False)
-
-
-def test_many_children_are_paged(store, make, monkeypatch):
-    root = make.session(title="swarm")
-    kids = [make.session(parent_session_id=root.id) for _ in range(7)]
-    store.write(sessions=[root, *kids])
+def test_a_page_of_sessions_is_summed_in_one_call(store, tree, make):
+    """`Store.tree_totals`: every asked session's tree at once (what the lists show)."""
+    root, _, b, _ = tree
+    swarm = make.session(title="swarm")
+    kids = [make.session(parent_session_id=swarm.id) for _ in range(7)]
+    store.write(sessions=[swarm, *kids])
     store.write(events=[llm(make, k.id, (1, 1), 0.001) for k in kids])
-    pages = []
+    missing = new_id()
+    totals = store.tree_totals([root.id, b.id, swarm.id, missing, root.id])
+    assert set(totals) == {root.id, b.id, swarm.id}  # an unknown id is left out
+    assert (totals[root.id].sessions, totals[root.id].tokens) == (4, 1100)
+    assert totals[root.id] == session_tree_totals(store, root.id)
+    assert (totals[b.id].sessions, totals[b.id].tokens) == (1, 330)
+    assert (totals[swarm.id].sub_sessions, totals[swarm.id].tokens) == (7, 14)
+    assert totals[swarm.id].cost_usd == pytest.approx(0.007)
+    assert store.tree_totals([]) == {}
 
-    def small_pages(view, query, page_size):
-        pages.append(query.parent_session_id)
-        return iter_sessions(view, query, page_size=2)
 
-    monkeypatch.setattr(tree_module, "iter_sessions", small_pages)
-    totals = session_tree_totals(store, root.id)
-    assert (totals.sessions, totals.tokens, totals.complete) == (8, 14, True)
-    assert pages.count(root.id) == 1  # one walk of the root's children, over four pages
-    totals = session_tree_totals(store, root.id, limit=4)
-    assert (totals.sessions, totals.complete) == (4, False)
+def test_root_tree_totals_keeps_the_roots_with_sessions_below(store, tree):
+    root = tree[0]
+    page = store.list_sessions(SessionQuery()).items
+    totals = root_tree_totals(store, page)
+    assert set(totals) == {root.id}  # a worker is no root; a lone session has no tree
+    assert totals[root.id].tokens == 1100
 
 
 def test_a_session_that_is_its_own_parent_counts_once(store, make):

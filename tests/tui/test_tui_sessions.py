@@ -271,3 +271,23 @@ async def test_a_quiet_active_session_shows_as_stale(demo) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert str(app.screen.query_one(DataTable).get_cell(active.id, "status")) == "●"
+
+
+async def test_a_runs_tokens_and_cost_add_its_child_sessions(demo) -> None:
+    """The deploy run's own session made few model calls; its researcher's session made more."""
+    from agentlog.storage.tree import session_tree_totals
+
+    store, _ = demo
+    root = next(
+        s for s in store.list_sessions(SessionQuery(limit=100)).items if s.title.startswith("Why")
+    )
+    tree = session_tree_totals(store, root)
+    assert tree.sub_sessions and tree.tokens > root.input_tokens + root.output_tokens
+    app = app_for(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_cell(root.id, "tokens")) == f"Σ{tree.tokens:,}"
+        assert str(table.get_cell(root.id, "cost")).startswith("Σ$")
+        child = next(s for s in app.screen.ids if store.get_session(s).parent_session_id)
+        assert not str(table.get_cell(child, "tokens")).startswith("Σ")

@@ -20,6 +20,8 @@ from agentlog.server.schemas import (
     PruneOut,
     SessionChangesOut,
     SessionPage,
+    TreesIn,
+    TreesOut,
 )
 from agentlog.storage.base import SessionQuery, Store
 from agentlog.wire import ChangesParam
@@ -72,6 +74,17 @@ def changed_sessions(
     """
     changes = store.changed_sessions(since, limit)
     return json_response({"items": changes.sessions, "token": changes.token, "more": changes.more})
+
+
+@router.post("/sessions:trees", response_model=TreesOut)
+def session_trees(body: TreesIn, store: StoreDep) -> Response:
+    """Each session's tree summed: itself and every session below it (sub-agents, workers).
+
+    One query for a whole page of sessions; ids this team does not hold are left out.
+    """
+    ids = [check_id(sid, "session") for sid in body.ids]
+    trees = store.tree_totals(ids)
+    return json_response({"trees": {sid: t.to_json_dict() for sid, t in trees.items()}})
 
 
 @router.post("/sessions:prune", response_model=PruneOut)

@@ -46,6 +46,7 @@ from agentlog.storage.sql.dialect import Dialect
 from agentlog.storage.sql.filters import page_limit, session_filters, where_sql
 from agentlog.storage.sql.rows import row_session
 from agentlog.storage.sql.teams import not_found, pick_team
+from agentlog.storage.tree import TreeTotals
 
 SESSION_FROM = (
     "FROM sessions s JOIN session_stats st ON st.team_id = s.team_id AND st.session_id = s.id"
@@ -346,6 +347,46 @@ class SQLSessionReads(ABC):
                 params + teams_params,
             ).fetchone()
         return int(row[0]) if row else 0
+
+    def tree_totals(self, session_ids: Sequence[str]) -> dict[str, TreeTotals]:
+        """Each session's tree summed (itself and every session below it), in one query: a
+        recursive walk down `parent_session_id` within each root's team, over the summary
+        rows. UNION (not UNION ALL) keeps each (root, session) once, so a cycle ends."""
+        ids = list(dict.fromkeys(session_ids))
+        if not ids:
+            return {}
+        d = self._dialect
+        with self._reading() as conn:
+            team_where, team_params = self._team_where(conn, "s.team_id")
+            member, member_params = d.member("s.id", ids)
+            rows = conn.execute(
+                "WITH RECURSIVE tree(root, team_id, id) AS ("
+                f"SELECT s.id, s.team_id, s.id FROM sessions s{where_sql([member, *team_where])}"
+                " UNION SELECT t.root, s.team_id, s.id FROM tree t JOIN sessions s"
+                " ON s.team_id = t.team_id AND s.parent_session_id = t.id)"
+                " SELECT t.root, count(*), sum(st.event_count), sum(st.error_count),"
+                " sum(st.input_tokens), sum(st.output_tokens), sum(st.cache_read_tokens),"
+                " sum(st.cache_creation_tokens), sum(st.reasoning_tokens), sum(st.cost_usd)"
+                " FROM tree t JOIN session_stats st"
+                " ON st.team_id = t.team_id AND st.session_id = t.id GROUP BY t.root, t.team_id",
+                [*member_params, *team_params],
+            ).fetchall()
+        # PostgreSQL's sum of bigints is numeric: int() makes both backends' counts ints.
+        return {
+            root: TreeTotals(
+                sessions=int(n),
+                events=int(events or 0),
+                errors=int(errors or 0),
+                input_tokens=int(tin or 0),
+                output_tokens=int(tout or 0),
+                cache_read_tokens=int(cread or 0),
+                cache_creation_tokens=int(cmade or 0),
+                reasoning_tokens=int(reason or 0),
+                cost_usd=float(cost or 0.0),
+                complete=True,
+            )
+            for root, n, events, errors, tin, tout, cread, cmade, reason, cost in rows
+        }
 
     def agents(self, since: datetime | None = None) -> list[AgentSummary]:
         sql = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from rich.text import Text
@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from agentlog.model import SessionSummary
 from agentlog.present import DEFAULT_STALE_AFTER, plural, session_state
 from agentlog.storage.base import EventQuery, Order, SessionChanges, SessionQuery, SessionSort
+from agentlog.storage.tree import TreeTotals, root_tree_totals
 from agentlog.tui import render
 from agentlog.tui.access import agentlog_app
 from agentlog.tui.messages import StoreFailed, StoreRecovered
@@ -92,6 +93,7 @@ class SessionsLoaded(Message):
     next_cursor: str | None
     append: bool
     total: int | None
+    trees: dict[str, TreeTotals] = field(default_factory=dict)  # roots with child sessions
 
 
 @dataclass
@@ -104,6 +106,7 @@ class LiveChanges(Message):
     generation: int
     changes: SessionChanges
     activity: Text | None
+    trees: dict[str, TreeTotals] | None = None  # the shown runs' totals, asked afresh
 
 
 @dataclass
@@ -126,8 +129,13 @@ def session_cells(
     depth: int = 0,
     orphan: bool = False,
     stale_after: timedelta | None = DEFAULT_STALE_AFTER,
+    tree: TreeTotals | None = None,
 ) -> dict[str, Text]:
-    """One row's cells, cut to the column widths; a child session is indented under its parent."""
+    """One row's cells, cut to the column widths; a child session is indented under its parent.
+
+    A run with child sessions (`tree`) shows their tokens and cost added to its own, marked
+    Σ: a LangGraph supervisor's own session made no model calls.
+    """
     state = session_state(s, now, stale_after)
     icon, style = render.STATUS_STYLE.get(state, ("?", "white"))
     title_width = widths.get("title", 36)
@@ -158,8 +166,15 @@ def session_cells(
             justify="right",
         ),
         "duration": Text(render.duration(s.duration_ms), justify="right"),
-        "tokens": Text(render.count(s.input_tokens + s.output_tokens), justify="right"),
-        "cost": Text(render.cost(s.cost_usd), justify="right"),
+        "tokens": Text(
+            f"Σ{render.count(tree.tokens)}"
+            if tree
+            else render.count(s.input_tokens + s.output_tokens),
+            justify="right",
+        ),
+        "cost": Text(
+            f"Σ{render.cost(tree.cost_usd)}" if tree else render.cost(s.cost_usd), justify="right"
+        ),
         "last": Text(render.ago(s.last_event_at or s.updated_at, now), style="dim"),
     }
 
@@ -231,6 +246,7 @@ class SessionsScreen(Screen[None]):
         self.keep: str | None = None
         self.change_token: str | None = None  # from the store, for "what changed since"
         self.placed: set[str] = set()  # sessions a reload has already had the chance to show
+        self.trees: dict[str, TreeTotals] = {}  # shown runs with child sessions: their sums
 
     def compose(self) -> ComposeResult:
         yield Static(id="sessions-title", classes="title-bar")
@@ -277,6 +293,7 @@ class SessionsScreen(Screen[None]):
             depth=depth,
             orphan=orphan,
             stale_after=agentlog_app(self).stale_after,
+            tree=self.trees.get(s.id),
         )
 
     def _show_rows(self) -> None:
@@ -322,6 +339,7 @@ class SessionsScreen(Screen[None]):
                 self.post_message(ChangeToken(generation, token))
             store = agentlog_app(self).store
             page = store.list_sessions(query)
+            trees = root_tree_totals(store, page.items)  # one query for the page
             total = None if append else store.count_sessions(replace(query, cursor=None))
             if not append:
                 every = SessionQuery(limit=PAGE)
@@ -335,7 +353,9 @@ class SessionsScreen(Screen[None]):
             return
         if get_current_worker().is_cancelled:
             return
-        self.post_message(SessionsLoaded(generation, page.items, page.next_cursor, append, total))
+        self.post_message(
+            SessionsLoaded(generation, page.items, page.next_cursor, append, total, trees)
+        )
         if activity is not None:
             self.post_message(Activity(activity))
 
@@ -363,7 +383,9 @@ class SessionsScreen(Screen[None]):
             return
         if not message.append:
             self.rows = {}
+            self.trees = {}
             self.total = message.total
+        self.trees.update(message.trees)
         for s in message.rows:
             self.rows.setdefault(s.id, s)
             self.placed.add(s.id)
@@ -404,10 +426,20 @@ class SessionsScreen(Screen[None]):
             # The "Recent" line costs a second query, so only when something changed (a
             # real store's token moves on every call, so it cannot tell an idle poll).
             activity = self._activity_text() if changes.sessions else None
+            trees = self._changed_trees(changes) if changes.sessions else None
         except Exception as exc:
             self.post_message(StoreFailed(exc))
             return
-        self.post_message(LiveChanges(generation, changes, activity))
+        self.post_message(LiveChanges(generation, changes, activity, trees))
+
+    def _changed_trees(self, changes: SessionChanges) -> dict[str, TreeTotals] | None:
+        """The shown runs' sums afresh when a child session changed (one query), else None."""
+        if not any(s.parent_session_id for s in changes.sessions):
+            return None
+        rows = dict(self.rows)  # the UI thread may replace it meanwhile
+        asked = set(self.trees) | {s.parent_session_id or s.id for s in changes.sessions}
+        roots = [rows[sid] for sid in asked if sid in rows]
+        return root_tree_totals(agentlog_app(self).store, roots)
 
     @on(StoreTotal)
     def _store_total(self, message: StoreTotal) -> None:
@@ -429,6 +461,13 @@ class SessionsScreen(Screen[None]):
             self.query_one("#activity", Static).update(message.activity)
         table = self.query_one(DataTable)
         unseen = False
+        if message.trees is not None:
+            self.trees.update(message.trees)
+            for sid in message.trees:
+                if sid in table.rows and sid in self.rows:
+                    cells = self._cells(self.rows[sid])
+                    for key in self.widths:
+                        table.update_cell(sid, key, cells[key])
         for s in message.changes.sessions:
             if s.id in table.rows:
                 self.rows[s.id] = s
