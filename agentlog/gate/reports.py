@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from agentlog.gate.judge import Verdict
+from agentlog.textsafe import safe_text
+
+# What XML 1.0 cannot hold at all, even escaped, once safe_text has shown the controls.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -20,25 +25,31 @@ def to_json(verdicts: list[Verdict], rules: list[str]) -> dict[str, Any]:
     }
 
 
+def _xml(text: str) -> str:
+    """Recorded text as XML 1.0 can carry it: an ESC or NUL in a title made the file unparsable."""
+    return _NOT_XML.sub("\ufffd", safe_text(text))
+
+
 def to_junit(verdicts: list[Verdict], rules: list[str]) -> bytes:
     """One testsuite per pair, one testcase per rule (a broken rule is a failure)."""
     suites = ET.Element("testsuites", name="agentlog compare")
     total = failures = 0
     for verdict in verdicts:
         cases = [(r, None) for r in verdict.passed] + list(verdict.broken)
+        title = _xml(verdict.title)
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=verdict.title or "(untitled)",
+            name=title or "(untitled)",
             tests=str(len(cases)),
             failures=str(len(verdict.broken)),
         )
         for rule, why in cases:
             case = ET.SubElement(
-                suite, "testcase", classname=f"agentlog.gate.{verdict.title}", name=rule
+                suite, "testcase", classname=f"agentlog.gate.{title}", name=_xml(rule)
             )
             if why is not None:
-                failure = ET.SubElement(case, "failure", message=why, type=rule)
+                failure = ET.SubElement(case, "failure", message=_xml(why), type=_xml(rule))
                 failure.text = _pair_text(verdict)
         total += len(cases)
         failures += len(verdict.broken)

@@ -311,3 +311,19 @@ def test_an_unreadable_file_gets_compare_advice_not_import_options(
     assert result.exit_code != 0 and result.stderr.count("\n") == 1, result.stderr
     assert "--format" not in result.stderr, result.stderr
     assert "compare reads" in result.stderr, result.stderr
+
+
+def test_junit_stays_well_formed_xml_when_a_title_holds_controls(db: Path, tmp_path: Path) -> None:
+    """An ESC, BEL or CR in a recorded title went into the JUnit file raw: no CI could parse it."""
+    title = "eval \x1b]0;pwned\x07\x1b[2J\x9b1m\r end"
+    record(db, title, steps(), tags=["baseline"])
+    record(db, title, steps(errors=1), tags=["nightly"], start=T0 + timedelta(days=1))
+    out = tmp_path / "gate.xml"
+    result = gate(
+        db, "tag:baseline", "--tag", "nightly", "--fail-on", "errors", "--junit", str(out)
+    )
+    assert result.exit_code == 1
+    suites = ET.parse(out).getroot()
+    suite = suites.find("testsuite")
+    assert suite is not None and suite.get("name") == "eval ␛]0;pwned␇␛[2J\ufffd1m␍ end"
+    assert suites.find(".//failure") is not None
