@@ -374,7 +374,7 @@ class RemoteStore:
         return int(answer["deleted_events"])
 
     def delete_session_tree(self, session_id: str) -> Deleted:
-        answer = self._request("DELETE", f"/v1/sessions/{session_id}")
+        answer = self._request("DELETE", f"/v1/sessions/{session_id}", params={"tree": "true"})
         # A server from before trees were erased answers without a session count: it
         # erased the one session (its children are left naming it as their parent).
         return Deleted(int(answer.get("deleted_sessions", 1)), int(answer["deleted_events"]))

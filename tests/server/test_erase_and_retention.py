@@ -120,7 +120,7 @@ def test_team_retention_is_set_by_its_admin_and_applied(srv):
     assert r.status_code == 200 and r.json()["retention_days"] is None
 
 
-def test_delete_takes_the_sessions_below_unless_tree_is_false(srv):
+def test_delete_takes_the_sessions_below_with_tree_and_asks_which_without(srv):
     c, owner = srv.client, _owner(srv)
     root = Session(title="supervisor")
     worker = Session(title="worker", parent_session_id=root.id)
@@ -134,7 +134,13 @@ def test_delete_takes_the_sessions_below_unless_tree_is_false(srv):
     # tree=false: the session alone (for writing it again in place); its child stays
     r = c.delete(f"/v1/sessions/{helper.id}", params={"tree": "false"}, headers=owner.h)
     assert r.json() == {"deleted_events": 1, "deleted_sessions": 1}
+    # A parent without `tree`: neither is assumed (a client from before trees were erased
+    # deletes to rewrite one session in place), so nothing is erased and the answer says how.
     r = c.delete(f"/v1/sessions/{root.id}", headers=owner.h)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    assert "?tree=true" in r.json()["error"]["message"]
+    assert c.get(f"/v1/sessions/{worker.id}", headers=owner.h).status_code == 200
+    r = c.delete(f"/v1/sessions/{root.id}", params={"tree": "true"}, headers=owner.h)
     assert r.status_code == 200, r.text
     assert r.json() == {"deleted_events": 0, "deleted_sessions": 2}
     assert c.get(f"/v1/sessions/{worker.id}", headers=owner.h).status_code == 404

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from agentlog.errors import Conflict
 from agentlog.model import Session, SessionSummary, SessionUpdate, format_ts, utcnow
 from agentlog.server.common import check_id, json_response, page_response, session_query
 from agentlog.server.deps import AdminUser, CurrentUser, StateDep, StoreDep, WritableStoreDep
@@ -118,23 +119,37 @@ def update_session(session_id: str, changes: SessionUpdate, store: WritableStore
     return json_response(store.update_session(check_id(session_id, "session"), changes))
 
 
-@router.delete("/sessions/{session_id}", response_model=DeletedOut)
+@router.delete(
+    "/sessions/{session_id}",
+    response_model=DeletedOut,
+    responses={409: {"description": "The session has child sessions and `tree` was not given"}},
+)
 def delete_session(
     session_id: str,
     store: WritableStoreDep,
     principal: CurrentUser,
     state: StateDep,
     tree: Annotated[
-        bool,
+        bool | None,
         Query(
-            description="Also erase every session below it (its sub-agents' and workers' "
-            "sessions, at any depth). false erases this session alone, leaving its children "
-            "naming it as their parent (for writing it again in place)."
+            description="true also erases every session below it (its sub-agents' and "
+            "workers' sessions, at any depth); false erases this session alone, leaving its "
+            "children naming it as their parent (for writing it again in place). Required "
+            "for a session with child sessions (409 without it)."
         ),
-    ] = True,
+    ] = None,
 ) -> Response:
-    """Erase a session, the sessions below it and all their events (GDPR erasure; audited)."""
+    """Erase a session (with `tree=true`, the sessions below it too) and their events (GDPR erasure; audited)."""
     sid = check_id(session_id, "session")
+    if tree is None:
+        # Neither way is assumed for a parent: a client from before trees were erased
+        # means "this one alone" to rewrite it, a person deleting a run means all of it.
+        children = store.list_sessions(SessionQuery(parent_session_id=sid, limit=1)).items
+        if children:
+            raise Conflict(
+                f"session {sid} has child sessions (sub-agents, workers): add ?tree=true to"
+                " erase them with it, or ?tree=false to erase it alone"
+            )
     if tree:
         deleted = store.delete_session_tree(sid)
         erased, sessions = deleted.events, deleted.sessions
