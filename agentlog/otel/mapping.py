@@ -25,6 +25,7 @@ from agentlog.model import (
     Session,
     SessionStatus,
     name_id,
+    validation_message,
 )
 
 # Fixed namespace: changing it would change every derived id.
@@ -532,7 +533,7 @@ def map_spans(spans: list[Span]) -> Mapped:
         try:
             session, events = map_span(span)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            out.rejected.append((span.span_id, str(exc).splitlines()[0][:300]))
+            out.rejected.append((span.span_id, validation_message(exc)[:300]))
             continue
         if session is not None:
             out.sessions[session.id] = session

@@ -235,3 +235,14 @@ def test_cached_input_tokens_are_priced_at_the_cache_rate() -> None:
         "claude-sonnet-4-5", input_tokens=200, output_tokens=50, cache_read_tokens=800
     )
     assert _llm_cost(attrs) == expected < pricing.cost_usd("claude-sonnet-4-5", 1000, 50)
+
+
+def test_a_rejected_span_says_which_field_was_wrong() -> None:
+    """The reason was pydantic's first line, '1 validation error for Event', naming nothing."""
+    deep: dict = {"leaf": 1}
+    for _ in range(40):
+        deep = {"k": deep}
+    mapped = map_spans([_span("eee19b7ec3c1b177", "step", {"deep": deep})])
+    ((span_id, why),) = mapped.rejected
+    assert span_id == "eee19b7ec3c1b177"
+    assert why == "metadata: metadata is nested deeper than 32 levels", why
