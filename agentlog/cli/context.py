@@ -97,7 +97,7 @@ class CLIState:
         key = f"{url}|{read_only}"
         if key in self._stores:
             return self._stores[key]
-        missing = None if access == "record" else _missing_file(url)
+        missing = None if access == "record" else missing_file(url)
         if missing is not None:
             given = self._given()
             if given is not None or access == "maintain":
@@ -135,7 +135,7 @@ class CLIState:
                 cleanup()
 
 
-def _missing_file(url: str) -> str | None:
+def missing_file(url: str) -> str | None:
     """The SQLite path `url` names when no file is there yet (None: it exists, or not a file)."""
     from agentlog.storage import POSTGRES_SCHEMES, SERVER_SCHEMES, sqlite_path
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agentlog.cli.context import get_settings, get_state, get_store
+from agentlog.cli.context import get_settings, get_state, get_store, missing_file
 from agentlog.cli.options import JsonOpt, YesOpt
 from agentlog.cli.output import (
     Format,
@@ -284,9 +284,17 @@ def upgrade(ctx: typer.Context, json: JsonOpt = False) -> None:
     if state.is_remote():
         raise UsageError("`agentlog db upgrade` runs against the database; give --db URL")
     url = state.db or get_settings(ctx).db
+    # No file there: a new server's first step (`serve --no-migrate` says to run this),
+    # or a mistyped path; either way the user is told a store was made, not upgraded.
+    created = missing_file(url) is not None
     done = apply_upgrade(url)
     if output_format(json) is Format.JSON:
-        print_json({"store": redact_url(url), "applied": done})
+        print_json({"store": redact_url(url), "applied": done, "created": created})
+    elif created:
+        message(
+            f"created a new store at {redact_url(url)} (no file was there): "
+            f"{len(done)} migrations applied"
+        )
     elif done:
         message(f"applied {len(done)} migrations to {redact_url(url)}: {', '.join(done)}")
     else:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agentlog.cli.context import get_state
+from agentlog.cli.context import get_state, missing_file
 from agentlog.cli.options import (
     AgentOpt,
     JsonOpt,
@@ -26,16 +26,6 @@ from agentlog.transfer.migrate import MigrateReport
 from agentlog.transfer.progress import Bar
 
 SHOWN = 20
-
-
-def _missing_file(to: str) -> str | None:
-    """The SQLite file `--to` names when it does not exist yet (None: it exists, or a server)."""
-    from agentlog.storage import POSTGRES_SCHEMES, SERVER_SCHEMES, sqlite_path
-
-    if to.startswith(SERVER_SCHEMES + POSTGRES_SCHEMES):
-        return None
-    path = sqlite_path(to)
-    return None if os.path.exists(path) else path
 
 
 def migrate_cmd(
@@ -105,7 +95,7 @@ def migrate_cmd(
     source = state.store() if state.server else state.local_store(access="maintain")
     key = api_key or (state.settings().api_key if to.startswith(("http://", "https://")) else None)
     preview_dir = None
-    missing = _missing_file(to)
+    missing = missing_file(to)
     if missing is not None and verify:
         raise UsageError(f"there is no store at {missing}; nothing to verify")
     if missing is not None and dry_run:

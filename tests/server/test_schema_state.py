@@ -29,8 +29,17 @@ def test_serve_no_migrate_refuses_an_old_schema_and_starts_after_upgrade(tmp_pat
     assert "agentlog db upgrade" in refused.stderr and refused.stderr.count("\n") == 1
     done = runner.invoke(app, ["db", "upgrade", "--db", db, "--json"])
     assert done.exit_code == 0 and "agentlog:m001_initial" in done.stdout
+    assert '"created":true' in done.stdout.replace(" ", "")
     again = runner.invoke(app, ["db", "upgrade", "--db", db])
     assert again.exit_code == 0 and "up to date" in again.stderr
+
+
+def test_upgrade_of_a_missing_file_says_it_made_a_new_store(tmp_path):
+    """A mistyped path is not 'upgraded' in silence: the line says a new store was made."""
+    db = tmp_path / "typo.db"
+    made = runner.invoke(app, ["db", "upgrade", "--db", str(db)])
+    assert made.exit_code == 0
+    assert made.stderr.startswith(f"created a new store at {db} (no file was there): ")
 
 
 @pytest.mark.postgres
