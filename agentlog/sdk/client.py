@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from agentlog.model import new_id, normalize_id
+from agentlog.model import check_metadata, new_id, normalize_id
 from agentlog.sdk import lifecycle
 from agentlog.sdk import writer as _w
 from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
@@ -211,6 +211,11 @@ class AgentLog:
         meta["agentlog"] = sdk_metadata(
             integration or self.integration, integration_version or self.integration_version
         )
+        try:  # metadata over the limits costs itself, not the session's row (title, end)
+            meta = check_metadata(meta, "session metadata")
+        except ValueError as exc:
+            self._sink.warn_once("session_metadata", f"{exc}; the session is kept without it")
+            meta = {"agentlog": meta["agentlog"]}
         if parent_session_id is None:  # a replayed run's root session names what it replays
             for key, value in replay_metadata().items():
                 meta.setdefault(key, value)

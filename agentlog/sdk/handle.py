@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agentlog.model import EventType, new_id
+from agentlog.model import EventType, check_metadata, new_id
 from agentlog.sdk import writer as _w
 
 if TYPE_CHECKING:
@@ -439,6 +439,13 @@ class SessionHandle:
         try:
             meta = dict(self._fields.get("metadata") or {})
             meta.update(changes)
+            try:  # kept whole, an oversized one would fail every later write of the session
+                meta = check_metadata(meta, "session metadata")
+            except ValueError as exc:
+                self._sink.warn_once(
+                    "session_metadata_update", f"session metadata not updated: {exc}"
+                )
+                return
             self._fields["metadata"] = meta
             self._fields["updated_at"] = datetime.now(UTC)
             self._log._enqueue_session(dict(self._fields))

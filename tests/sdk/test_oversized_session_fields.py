@@ -1,0 +1,44 @@
+"""Session metadata over the limits costs that metadata only, never the session's title or end."""
+
+from __future__ import annotations
+
+import logging
+
+from agentlog.model import MAX_METADATA_BYTES
+
+
+def _big() -> dict[str, int]:
+    keys = MAX_METADATA_BYTES // 8
+    return {f"key{i:05d}": i for i in range(keys)}
+
+
+def test_an_oversized_metadata_update_keeps_the_session(make_log, fake, caplog) -> None:
+    """update_metadata past 64 KiB made every later write of the session fail: it stayed
+    '(untitled)' and active forever, its first row dropped with the update."""
+    log = make_log(store=fake)
+    with caplog.at_level(logging.WARNING), log.session("kept", tags=["t"]) as s:
+        s.update_metadata({"step": 1})
+        s.update_metadata(_big())
+        s.log("after")
+        sid = s.id
+    assert log.flush(10)
+    session = fake.sessions[sid]
+    assert session.title == "kept" and session.tags == ["t"]
+    assert str(session.status) == "completed" and session.ended_at is not None
+    assert session.metadata["step"] == 1 and "key00000" not in session.metadata
+    assert "metadata not updated" in caplog.text and "65,536 bytes" in caplog.text
+
+
+def test_oversized_metadata_at_the_start_keeps_the_session(make_log, fake, caplog) -> None:
+    log = make_log(store=fake)
+    deep: dict = {}
+    for _ in range(40):
+        deep = {"d": deep}
+    with caplog.at_level(logging.WARNING), log.session("titled", metadata={"x": deep}) as s:
+        s.log("event")
+        sid = s.id
+    assert log.flush(10)
+    session = fake.sessions[sid]
+    assert session.title == "titled" and str(session.status) == "completed"
+    assert "x" not in session.metadata and "agentlog" in session.metadata
+    assert "nested deeper than 32" in caplog.text
