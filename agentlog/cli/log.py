@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import orjson
 import typer
@@ -55,7 +55,29 @@ class StdinReport:
         return {"recorded": self.recorded, "duplicates": self.duplicates, "errors": self.errors}
 
 
-def _parse_line(line: str, defaults: dict[str, Any]) -> Event:
+def bounded_lines(stream: IO[bytes], limit: int = MAX_BATCH_BYTES) -> Iterator[bytes | int]:
+    """The lines of `stream`, none held past `limit` bytes: an over-long line is given as its size.
+
+    Reading whole lines, one endless line on stdin (`yes | tr -d '\\n'`) grew without bound.
+    """
+    readline = stream.readline
+    while True:
+        line = readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while True:  # skip the rest of it, a bounded piece at a time
+            rest = readline(limit)
+            size += len(rest)
+            if not rest or rest.endswith(b"\n"):
+                break
+        yield size
+
+
+def _parse_line(line: str | bytes, defaults: dict[str, Any]) -> Event:
     try:
         data = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -73,8 +95,13 @@ def _parse_line(line: str, defaults: dict[str, Any]) -> Event:
         raise ValueError(validation_message(exc)) from None
 
 
-def record_stdin(store: Store, lines: Iterable[str], defaults: dict[str, Any]) -> StdinReport:
-    """Validate and store NDJSON events line by line; bad lines are reported, good ones kept."""
+def record_stdin(
+    store: Store, lines: Iterable[str | bytes | int], defaults: dict[str, Any]
+) -> StdinReport:
+    """Validate and store NDJSON events line by line; bad lines are reported, good ones kept.
+
+    An int stands for a line too long to read (its size in bytes, from `bounded_lines`).
+    """
     report = StdinReport()
     batch: list[tuple[int, Event]] = []
     size = 0
@@ -91,6 +118,14 @@ def record_stdin(store: Store, lines: Iterable[str], defaults: dict[str, Any]) -
         batch, size = [], 0
 
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, int):
+            report.errors.append(
+                {
+                    "line": number,
+                    "error": f"the line is {raw:,} bytes; the limit is {MAX_BATCH_BYTES:,} bytes",
+                }
+            )
+            continue
         line = raw.strip()
         if not line:
             continue
@@ -173,7 +208,7 @@ def log(
             defaults["session_id"] = session_ref(store, session)
         if agent:
             defaults["agent_id"] = agent
-        report = record_stdin(store, sys.stdin, defaults)
+        report = record_stdin(store, bounded_lines(sys.stdin.buffer), defaults)
         for err in report.errors:
             message(f"line {err['line']}: {err['error']}")
         if fmt is Format.JSON:

@@ -116,3 +116,21 @@ def test_stdin_many_lines_in_batches(cli, store):
 
 def test_stdin_rejects_type_and_content(cli):
     assert "--stdin" in cli.fails(2, "log", "LOG", "x", "--stdin")
+
+
+def test_stdin_never_holds_an_over_long_line(cli, store):
+    """A line past the batch limit was read whole (200 MB of stdin: 680 MB of memory); it is
+    now read a bounded piece at a time, reported with its size, and the next line is kept."""
+    import io
+
+    from agentlog.cli.log import bounded_lines
+    from agentlog.model import MAX_BATCH_BYTES
+
+    stream = io.BytesIO(b"a\n" + b"x" * 25 + b"\nb\n" + b"y" * 10 + b"\n" + b"z" * 30)
+    assert list(bounded_lines(stream, limit=10)) == [b"a\n", 26, b"b\n", b"y" * 10 + b"\n", 30]
+    sid = cli.ok("sessions", "new", "long").stdout.strip()
+    huge = '{"type": "LOG", "content": "' + "A" * (MAX_BATCH_BYTES + 5) + '"}'
+    result = cli("log", "--stdin", "--session", sid, input=f"{huge}\n" + '{"type":"LOG"}\n')
+    assert result.exit_code == 1
+    assert f"line 1: the line is {len(huge) + 1:,} bytes; the limit is 10,485,760" in result.stderr
+    assert store.get_session(sid).event_count == 1
