@@ -2,7 +2,8 @@
 
 Content is untrusted: JSON is re-serialised (so control characters become
 `\\u001b` escapes) and syntax-highlighted, other text is made safe and
-wrapped, and anything past `MAX_SHOWN` characters is cut with a note.
+wrapped, and anything past `MAX_SHOWN` characters or `MAX_LINES` lines is cut
+with a note.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from agentlog.tui import render
 MAX_SHOWN = 64 * 1024  # characters of content rendered; the rest is one export away
 MAX_JSON = 256 * 1024  # larger JSON is shown as text rather than re-parsed
 MAX_CHILDREN = 200  # metadata children shown per node
+# Lines of content rendered: the pane lays out every line on the UI thread at each
+# update, so a tool result of [0] * 120000 (120,000 lines pretty-printed) froze the
+# TUI for 35 s and 120,000 newlines in a prompt for 46 s; 2,000 lines take ~0.1 s.
+MAX_LINES = 2_000
 
 
 ROLE_STYLES = {
@@ -70,9 +75,28 @@ def turns_of(value: Any) -> list[dict[str, Any]] | None:
     return None
 
 
+def head_lines(text: str, limit: int = MAX_LINES) -> tuple[str, int]:
+    """The first `limit` lines of `text` and how many lines it has in all."""
+    total = text.count("\n") + 1
+    if total <= limit:
+        return text, total
+    end = -1
+    for _ in range(limit):
+        end = text.index("\n", end + 1)
+    return text[:end], total
+
+
+def _lines_note(total: int) -> Text:
+    return Text(
+        f"{total:,} lines in all; showing the first {MAX_LINES:,} (e exports the full event)\n",
+        style="italic dim",
+    )
+
+
 def conversation(turns: list[dict[str, Any]], term: str | None = None) -> Text:
     """Messages as a transcript: each role (and a tool's name), its text, the calls it asked for."""
     text = Text(overflow="fold")
+    budget = MAX_LINES  # lines of the turns' texts still to show
     for turn in turns[:MAX_TURNS]:
         role = turn["role"]
         name = turn.get("name")
@@ -82,7 +106,12 @@ def conversation(turns: list[dict[str, Any]], term: str | None = None) -> Text:
         text.append("\n")
         said = present.message_text(turn.get("content")) or present.message_text(turn.get("parts"))
         if said:
-            text.append(render.safe_text(said, MAX_SHOWN) + "\n")
+            safe = render.safe_text(said, MAX_SHOWN)
+            shown, lines = head_lines(safe, max(budget, 1))
+            text.append(shown + "\n")
+            if len(shown) < len(safe):
+                text.append("… (cut here; e exports the full event)\n", style="dim")
+            budget = max(budget - lines, 0)
         for call in turn.get("tool_calls") or ():
             if isinstance(call, dict):
                 shown = render.one_line(present.tool_call_text(call), 500)
@@ -108,14 +137,25 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
         if isinstance(value, dict | list):
             pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
             pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
-            raw = Syntax(
+            size = len(pretty)
+            pretty, total = head_lines(pretty[:MAX_SHOWN])
+            raw: RenderableType = Syntax(
                 pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default"
             )
+            if size > MAX_SHOWN or total > MAX_LINES:
+                raw = Group(
+                    Text(
+                        f"{size:,} characters of JSON in all; showing the first "
+                        f"{len(pretty):,} (e exports the full event)\n",
+                        style="italic dim",
+                    ),
+                    raw,
+                )
             turns = turns_of(value)
             if turns is None:
                 return raw
             return Group(conversation(turns, term), Text("as recorded:", style="dim italic"), raw)
-    shown = render.safe_text(content, MAX_SHOWN)
+    shown, total = head_lines(render.safe_text(content, MAX_SHOWN))
     text = Text(overflow="fold")
     if len(content) > MAX_SHOWN:
         text.append(
@@ -123,6 +163,8 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
             "(e exports the full event)\n",
             style="italic dim",
         )
+    if total > MAX_LINES:
+        text.append(_lines_note(content.count("\n") + 1))
     text.append(shown)
     render.highlight(text, term)
     return text
