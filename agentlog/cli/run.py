@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -135,6 +136,42 @@ class _Recorder:
         )
 
 
+class _PassTerm:
+    """While the command runs, SIGTERM is passed to it instead of killing this process.
+
+    A CI timeout or a cancelled job sends SIGTERM; dying at once lost the lines not
+    yet written and left the session active for ever. Passed on, the command ends
+    as it chooses, its last output is recorded and the session ends as failed
+    (143), as after Ctrl-C. A handler can only be installed from the main thread
+    (elsewhere, such as in a test runner's thread, SIGTERM keeps its default).
+    """
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.received = False
+        self.installed = False
+        self.previous: Any = None
+
+    def __enter__(self) -> _PassTerm:
+        try:
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+            self.installed = True
+        except ValueError:
+            pass
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.received = True
+        try:
+            self.proc.send_signal(signum)
+        except ProcessLookupError:
+            pass  # it has just exited
+
+    def __exit__(self, *exc: object) -> None:
+        if self.installed:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
 def _child_env(ctx: typer.Context, session_id: str) -> dict[str, str]:
     env = dict(os.environ)
     env["AGENTLOG_SESSION_ID"] = session_id
@@ -201,6 +238,17 @@ def run(
         _finish(recorder, 127 if not_found else 126, f"{why}: {command[0]}")
         error = CommandNotFound if not_found else CommandNotExecutable
         raise error(f"{why}: {command[0]}") from None
+    with _PassTerm(proc) as term:  # also while the ending is written
+        code, interrupted = _record(proc, recorder)
+        if code < 0:
+            code = 128 - code  # killed by a signal, as a shell reports it
+        note = "terminated (SIGTERM); " if term.received else "interrupted; " if interrupted else ""
+        _finish(recorder, code, f"{note}command exited with status {code}: {command_text}")
+    raise typer.Exit(code)
+
+
+def _record(proc: subprocess.Popen, recorder: _Recorder) -> tuple[int, bool]:
+    """Pass the command's output through and record it until it exits: its code, and Ctrl-C."""
     lines: queue.Queue = queue.Queue()
     pumps = [
         threading.Thread(
@@ -235,11 +283,7 @@ def run(
             break
         except KeyboardInterrupt:
             interrupted = True
-    if code < 0:
-        code = 128 - code  # killed by a signal, as a shell reports it
-    note = "interrupted; " if interrupted else ""
-    _finish(recorder, code, f"{note}command exited with status {code}: {command_text}")
-    raise typer.Exit(code)
+    return code, interrupted
 
 
 def _finish(recorder: _Recorder, code: int, failure: str) -> None:

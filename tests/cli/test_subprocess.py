@@ -150,3 +150,48 @@ def test_a_read_of_a_mistyped_db_exits_2_and_creates_nothing(tmp_path):
         f" first (agentlog demo --db {typo})\n"
     )
     assert proc.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["kill PID", "timeout (the group)"])
+def test_run_killed_by_sigterm_records_to_the_end_and_fails_the_session(tmp_path, whole_group):
+    """`timeout 60 agentlog run -- CMD` or `kill PID`: the command is told, the session ends failed."""
+    db = tmp_path / "a.db"
+    child = [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(30)"]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentlog",
+            "--db",
+            str(db),
+            "run",
+            "-q",
+            "--title",
+            "slow",
+            "--",
+            *child,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        if whole_group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)  # the command gets it from agentlog run
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    (session,) = json.loads(agentlog("sessions", "list", "--json", db=db).stdout)["items"]
+    assert session["status"] == "failed" and session["metadata"]["exit_code"] == 143
+    events = json.loads(agentlog("events", session["id"], "--json", db=db).stdout)["items"]
+    assert [e["content"] for e in events if e["name"] == "stdout"] == ["ready"]
+    (error,) = [e for e in events if e["type"] == "ERROR"]
+    assert error["content"].startswith("terminated (SIGTERM); command exited with status 143")
