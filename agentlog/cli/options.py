@@ -196,7 +196,8 @@ class EventFilters:
     ) -> EventQuery:
         """The one EventQuery these filters make (`text` stands in for --search, as in `search`)."""
         return EventQuery(
-            session_id=resolve_session_id(store, session) if session else None,
+            # An empty SESSION (a script's unset variable) is a mistake, never "every session".
+            session_id=resolve_session_id(store, session) if session is not None else None,
             types=event_types(self.type_),
             agents=agents(self.agent),
             names=split_values(self.name) or None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_events_table_in_time_order(cli, demo):
     result = cli.ok("events", demo.sessions["triage"])
@@ -163,3 +165,15 @@ def test_search_with_neither_text_nor_filter_says_what_to_give(cli):
     line = cli.fails(2, "search")
     assert "TEXT" in line and "filter" in line
     assert "TEXT" in cli.fails(2, "search", "")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["events", ""], ["stats", ""], ["search", "deploy", "--session", ""], ["events", " "]],
+    ids=["events", "stats", "search --session", "events blank"],
+)
+def test_an_empty_session_is_a_usage_error_not_every_session(cli, demo, args):
+    # SID=$(agentlog sessions list ... | jq -r '.items[0].id // empty') came out empty:
+    # events and stats answered for the whole store with exit code 0.
+    line = cli.fails(2, *args)
+    assert "is not a session id" in line

@@ -195,3 +195,17 @@ def test_run_killed_by_sigterm_records_to_the_end_and_fails_the_session(tmp_path
     assert [e["content"] for e in events if e["name"] == "stdout"] == ["ready"]
     (error,) = [e for e in events if e["type"] == "ERROR"]
     assert error["content"].startswith("terminated (SIGTERM); command exited with status 143")
+
+
+@pytest.mark.parametrize("args", [["events", ""], ["tail", ""]], ids=["events", "tail"])
+def test_an_empty_session_variable_exits_2_at_once(demo_db, args):
+    """`agentlog events "$SID"` with SID empty: not every session's events, not a follow for ever."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentlog", "--db", str(demo_db), *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=os.environ.copy(),
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("agentlog: error: session '' is not a session id")
