@@ -369,6 +369,24 @@ def sub_sessions(n: int, complete: bool = True) -> str:
     return plural(n, "sub-session") if complete else f"{n:,}+ sub-sessions"
 
 
+# How much of one event's content a human face lays out at once (TUI detail, web page): a
+# face that laid out all of it froze (the TUI for 35 s on 120,000 lines; a web page of big
+# tool results was 27 MB and took 14 s to load). The rest is one export or link away.
+CONTENT_CHARS = 64 * 1024
+CONTENT_LINES = 2_000
+
+
+def head_lines(text: str, limit: int = CONTENT_LINES) -> tuple[str, int]:
+    """The first `limit` lines of `text` and how many lines it has in all."""
+    total = text.count("\n") + 1
+    if total <= limit:
+        return text, total
+    end = -1
+    for _ in range(limit):
+        end = text.index("\n", end + 1)
+    return text[:end], total
+
+
 SHORT_ID = 13  # "0190a1b2-c3d4": a UUIDv7's millisecond clock, as `tail` prints it
 
 

@@ -8,7 +8,8 @@ import orjson
 import pytest
 from rich.console import Console
 
-from agentlog.tui.widgets.detail import MAX_LINES, content_renderable, head_lines
+from agentlog.present import head_lines
+from agentlog.tui.widgets.detail import MAX_LINES, content_renderable
 
 CONTENTS = {
     # 10,000 lines pretty-printed (a real tool result; 120,000 froze the TUI for 35 s)

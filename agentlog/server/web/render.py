@@ -99,6 +99,15 @@ def pretty(content: str) -> str:
     return content
 
 
+def shown(content: str) -> tuple[str, bool]:
+    """Content as a page shows it (`pretty`), cut to `present.CONTENT_LINES` lines and
+    `present.CONTENT_CHARS` characters, and whether it was cut (the page links the whole
+    event then): 50 big tool results made one page 27 MB and 14 s to load."""
+    text = pretty(content)
+    cut, _ = present.head_lines(text[: present.CONTENT_CHARS])
+    return cut, len(cut) < len(text)
+
+
 def mentions(content: str | None, term: str | None) -> bool:
     """Whether `content` holds `term`, as `highlight` marks it (ignoring case)."""
     return bool(content and term and term.lower() in content.lower())
@@ -117,6 +126,7 @@ env.filters.update(
     as_json=as_json,
     said=said,
     pretty=pretty,
+    shown=shown,
     mentions=mentions,
     fact=fact,
     clip=clip,

@@ -25,13 +25,13 @@ from agentlog import present
 from agentlog.model import Event
 from agentlog.tui import render
 
-MAX_SHOWN = 64 * 1024  # characters of content rendered; the rest is one export away
+MAX_SHOWN = present.CONTENT_CHARS  # characters of content rendered; the rest is one export away
 MAX_JSON = 256 * 1024  # larger JSON is shown as text rather than re-parsed
 MAX_CHILDREN = 200  # metadata children shown per node
 # Lines of content rendered: the pane lays out every line on the UI thread at each
 # update, so a tool result of [0] * 120000 (120,000 lines pretty-printed) froze the
 # TUI for 35 s and 120,000 newlines in a prompt for 46 s; 2,000 lines take ~0.1 s.
-MAX_LINES = 2_000
+MAX_LINES = present.CONTENT_LINES
 
 
 ROLE_STYLES = {
@@ -75,17 +75,6 @@ def turns_of(value: Any) -> list[dict[str, Any]] | None:
     return None
 
 
-def head_lines(text: str, limit: int = MAX_LINES) -> tuple[str, int]:
-    """The first `limit` lines of `text` and how many lines it has in all."""
-    total = text.count("\n") + 1
-    if total <= limit:
-        return text, total
-    end = -1
-    for _ in range(limit):
-        end = text.index("\n", end + 1)
-    return text[:end], total
-
-
 def _lines_note(total: int) -> Text:
     return Text(
         f"{total:,} lines in all; showing the first {MAX_LINES:,} (e exports the full event)\n",
@@ -107,7 +96,7 @@ def conversation(turns: list[dict[str, Any]], term: str | None = None) -> Text:
         said = present.message_text(turn.get("content")) or present.message_text(turn.get("parts"))
         if said:
             safe = render.safe_text(said, MAX_SHOWN)
-            shown, lines = head_lines(safe, max(budget, 1))
+            shown, lines = present.head_lines(safe, max(budget, 1))
             text.append(shown + "\n")
             if len(shown) < len(safe):
                 text.append("… (cut here; e exports the full event)\n", style="dim")
@@ -138,7 +127,7 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
             pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
             pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
             size = len(pretty)
-            pretty, total = head_lines(pretty[:MAX_SHOWN])
+            pretty, total = present.head_lines(pretty[:MAX_SHOWN])
             raw: RenderableType = Syntax(
                 pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default"
             )
@@ -155,7 +144,7 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
             if turns is None:
                 return raw
             return Group(conversation(turns, term), Text("as recorded:", style="dim italic"), raw)
-    shown, total = head_lines(render.safe_text(content, MAX_SHOWN))
+    shown, total = present.head_lines(render.safe_text(content, MAX_SHOWN))
     text = Text(overflow="fold")
     if len(content) > MAX_SHOWN:
         text.append(

@@ -50,3 +50,18 @@ def test_plain_text_is_shown_whole_as_before(srv: TestServer):
     assert '<pre class="content">just words\nover two lines</pre>' in li
     assert 'class="said"' not in li
     assert 'class="event type-llm_call status-ok"' in li  # as the style sheet names them
+
+
+def test_a_big_body_is_cut_on_the_page_and_links_the_whole_event(srv: TestServer):
+    """Every body was shown whole: 50 big tool results made one page 27 MB (14 s to load)."""
+    many_lines = "\n".join(f"row {i}" for i in range(10_000))
+    wide = "x" * 300_000
+    html, (lines_li, wide_li, small_li) = _page(srv, many_lines, wide, "small")
+    assert len(html) < 300_000
+    assert "row 1999</pre>" in lines_li and "row 2000" not in lines_li
+    assert f"{len(many_lines):,} characters in all; the start is shown." in lines_li
+    assert "300,000 characters in all" in wide_li and wide_li.count("x") < 70_000
+    link = lines_li.split('<a href="/v1/events/', 1)[1].split('"', 1)[0]
+    whole = sign_in(srv, "alice@example.com").get(f"/v1/events/{link}")
+    assert whole.status_code == 200 and whole.json()["content"] == many_lines
+    assert 'class="cut"' not in small_li
