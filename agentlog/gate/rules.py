@@ -191,6 +191,9 @@ def parse_rules(texts: list[str]) -> list[Rule]:
             if not rule:
                 continue
             rules.append(Rule(rule, _parse_one(rule, raw.strip())))
+    if texts and not rules:
+        # `--fail-on "$RULES"` with RULES unset: a gate with no rule always passes.
+        raise UsageError(f"--fail-on names no rule; use {RULES_HELP}")
     return rules
 
 

@@ -263,6 +263,8 @@ def test_a_title_twice_in_one_set_compares_the_newest_and_says_so(db: Path) -> N
         (["--fail-on", "bogus"], "unknown rule 'bogus'; use divergence"),
         (["--fail-on", "latency<soon"], "rule 'latency<soon': 'soon' is not a duration"),
         (["--fail-on", "cost<lots"], "rule 'cost<lots': 'lots' is not a number"),
+        (["--fail-on", ""], "--fail-on names no rule; use divergence"),
+        (["--fail-on", " , "], "--fail-on names no rule; use divergence"),
     ],
 )
 def test_mistakes_are_one_line_usage_errors(db: Path, args: list[str], message: str) -> None:
