@@ -64,6 +64,14 @@ def _exception_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
+def _exception_message(exc: BaseException) -> str:
+    """str(exc), cut; an exception whose __str__ fails must not make the SDK raise."""
+    try:
+        return str(exc)[:1000]
+    except Exception:
+        return f"<{type(exc).__qualname__}: str() failed>"
+
+
 class SessionHandle:
     """One session (a run of an agent). Use as a context manager or call `end()`."""
 
@@ -478,11 +486,13 @@ class SessionHandle:
 
     def error(self, error: BaseException | str, **fields: Any) -> str:
         """An error: an exception (type, message and traceback) or a message."""
-        meta: dict[str, Any] = dict(fields.pop("metadata", None) or {})
+        meta = fields.pop("metadata", None)
         if isinstance(error, BaseException):
             content = _exception_text(error)
-            meta.setdefault("exception", type(error).__qualname__)
-            meta.setdefault("message", str(error)[:1000])
+            if meta is None or isinstance(meta, dict):  # anything else: event() warns of it
+                meta = dict(meta or {})
+                meta.setdefault("exception", type(error).__qualname__)
+                meta.setdefault("message", _exception_message(error))
             try:
                 error.__agentlog_logged__ = True  # type: ignore[attr-defined]
             except Exception:
@@ -494,10 +504,9 @@ class SessionHandle:
 
     def log(self, text: Any, *, level: str | None = None, **fields: Any) -> str:
         """A plain log line (`level` goes in metadata)."""
-        if level:
-            meta = dict(fields.pop("metadata", None) or {})
-            meta["level"] = level
-            fields["metadata"] = meta
+        meta = fields.get("metadata")
+        if level and (meta is None or isinstance(meta, dict)):  # else: event() warns of it
+            fields["metadata"] = {**(meta or {}), "level": level}
         return self.event(EventType.LOG, text, **fields)
 
     # ------------------------------------------------------------ sessions
