@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from agentlog.model import check_metadata, new_id, normalize_id
+from agentlog.model import MAX_TAG_CHARS, MAX_TAGS, check_metadata, new_id, normalize_id
 from agentlog.sdk import lifecycle
 from agentlog.sdk import writer as _w
 from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
@@ -223,7 +223,7 @@ class AgentLog:
             "id": sid,
             "title": title,
             "description": description,
-            "tags": [tags] if isinstance(tags, str) else list(tags or ()),
+            "tags": self._tags(tags),
             "metadata": meta,
             "parent_session_id": parent_session_id,
             "status": "active",
@@ -234,6 +234,24 @@ class AgentLog:
         if not joined:
             self._enqueue_session(fields)
         return handle
+
+    def _tags(self, tags: Any) -> list[str]:
+        """Tags the session row can hold: a tag problem costs the tags, never the session."""
+        if tags is None:
+            return []
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list | tuple | set | frozenset):
+            self._sink.warn_once("session_tags", "session tags must be a list of strings; ignored")
+            return []
+        out = [t for t in tags if isinstance(t, str) and len(t) <= MAX_TAG_CHARS]
+        if len(out) != len(tags) or len(out) > MAX_TAGS:
+            self._sink.warn_once(
+                "session_tags",
+                f"session tags are strings of at most {MAX_TAG_CHARS} characters, at most "
+                f"{MAX_TAGS} of them; the others were left out",
+            )
+        return out[:MAX_TAGS]
 
     def _enqueue_session(self, fields: dict[str, Any]) -> None:
         if self.closed:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from agentlog.model import MAX_METADATA_BYTES
 
 
@@ -42,3 +44,26 @@ def test_oversized_metadata_at_the_start_keeps_the_session(make_log, fake, caplo
     assert session.title == "titled" and str(session.status) == "completed"
     assert "x" not in session.metadata and "agentlog" in session.metadata
     assert "nested deeper than 32" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("tags", "kept"),
+    [
+        (5, []),  # TypeError into the agent before
+        (["ok", 7, "x" * 101], ["ok"]),  # the whole session was dropped before
+        ([f"t{i}" for i in range(150)], [f"t{i}" for i in range(100)]),
+        ("one", ["one"]),
+    ],
+)
+def test_tags_the_row_cannot_hold_cost_the_tags_not_the_session(
+    make_log, fake, caplog, tags, kept
+) -> None:
+    log = make_log(store=fake)
+    with caplog.at_level(logging.WARNING), log.session("tagged", tags=tags) as s:
+        s.log("event")
+        sid = s.id
+    assert log.flush(10)
+    session = fake.sessions[sid]
+    assert session.title == "tagged" and session.tags == kept
+    assert str(session.status) == "completed"
+    assert ("session tags" in caplog.text) == (tags != "one")
