@@ -19,7 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from agentlog.model import MAX_TAG_CHARS, MAX_TAGS, check_metadata, new_id, normalize_id
+from agentlog.model import (
+    MAX_AGENT_ID_CHARS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+    check_metadata,
+    new_id,
+    normalize_id,
+)
 from agentlog.sdk import lifecycle
 from agentlog.sdk import writer as _w
 from agentlog.sdk.handle import SessionHandle, ToolCall, current_session
@@ -191,7 +200,10 @@ class AgentLog:
         integration_version: str | None = None,
         join: bool,
     ) -> SessionHandle:
-        agent = resolve_agent_id(agent_id, self.agent_id)
+        agent = self._text(
+            resolve_agent_id(agent_id, self.agent_id), MAX_AGENT_ID_CHARS, "agent id"
+        )
+        agent = agent or resolve_agent_id()
         joined = False
         sid: str | None = None
         try:
@@ -221,8 +233,8 @@ class AgentLog:
                 meta.setdefault(key, value)
         fields: dict[str, Any] = {
             "id": sid,
-            "title": title,
-            "description": description,
+            "title": self._text(title, MAX_TITLE_CHARS, "title"),
+            "description": self._text(description, MAX_DESCRIPTION_CHARS, "description"),
             "tags": self._tags(tags),
             "metadata": meta,
             "parent_session_id": parent_session_id,
@@ -234,6 +246,25 @@ class AgentLog:
         if not joined:
             self._enqueue_session(fields)
         return handle
+
+    def _text(self, value: Any, limit: int, what: str) -> str:
+        """A session's text field cut to what its row holds (a 5,000-character title, say the
+        user's first message, dropped the whole row: '(untitled)', active for ever)."""
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            try:
+                value = str(value)
+            except Exception:
+                self._sink.warn_once(f"session_{what}", f"session {what} is not text; left out")
+                return ""
+        if len(value) > limit:
+            self._sink.warn_once(
+                f"session_{what}",
+                f"session {what} is {len(value):,} characters; the limit is {limit:,}, so it was cut",
+            )
+            return value[:limit]
+        return value
 
     def _tags(self, tags: Any) -> list[str]:
         """Tags the session row can hold: a tag problem costs the tags, never the session."""

@@ -67,3 +67,23 @@ def test_tags_the_row_cannot_hold_cost_the_tags_not_the_session(
     assert session.title == "tagged" and session.tags == kept
     assert str(session.status) == "completed"
     assert ("session tags" in caplog.text) == (tags != "one")
+
+
+def test_a_long_title_description_or_agent_id_is_cut_not_the_session(make_log, fake, caplog):
+    """A title over 1,000 characters (a user's first message, say) dropped the session row,
+    and an agent id over 200 characters dropped every event of the session."""
+    log = make_log(store=fake)
+    with caplog.at_level(logging.WARNING):
+        with log.session("T" * 5_000, description="D" * 20_000, agent_id="a" * 500) as s:
+            s.log("event")
+            sid = s.id
+        with log.session(title=42) as numbered:  # not text: its str() is the title
+            pass
+    assert log.flush(10)
+    session = fake.sessions[sid]
+    assert session.title == "T" * 1_000 and session.description == "D" * 10_000
+    assert str(session.status) == "completed"
+    (event,) = [e for e in fake.events.values() if e.session_id == sid]
+    assert event.agent_id == "a" * 200
+    assert fake.sessions[numbered.id].title == "42"
+    assert "session title is 5,000 characters; the limit is 1,000" in caplog.text
