@@ -77,6 +77,8 @@ def compare_cmd(
         if left is None or right is None:
             verdicts.append(unpaired(left, right))
         else:
+            if left.id == right.id:
+                _note_same(left.id)
             verdicts.append(judge(left, right, rules))
     texts = [r.text for r in rules]
     if junit:
@@ -104,6 +106,17 @@ def _note_repeated(label: str, titles: list[str]) -> None:
     message(
         f"note: {one_line(label, 60)} has more than one session titled {named}{more}; "
         "only the newest of each is compared"
+    )
+
+
+def _note_same(session_id: str) -> None:
+    from agentlog.cli.output import message
+
+    # A gate that compares the baseline with itself passes whatever the agent does:
+    # the run was not recorded, or the baseline was exported from this very run.
+    message(
+        f"note: the baseline and the run are the same session ({session_id}); "
+        "every rule holds trivially"
     )
 
 
@@ -167,7 +180,7 @@ def _show(verdict: object) -> None:
         write_line(_line("run", verdict.run))
     if verdict.baseline is not None and verdict.run is not None:
         if verdict.first_divergence is None:
-            write_line(f"  the {verdict.steps:,} steps match")
+            write_line(f"  {_match(verdict.steps)}")
         else:
             rows, _ = align(verdict.baseline.events, verdict.run.events)
             row = rows[verdict.first_divergence]
@@ -181,6 +194,10 @@ def _show(verdict: object) -> None:
         write_line(f"  FAIL {rule}: {one_line(why, 200)}")
     for rule in verdict.passed:
         write_line(f"  ok   {rule}")
+
+
+def _match(count: int) -> str:
+    return "the 1 step matches" if count == 1 else f"the {count:,} steps match"
 
 
 def _differ(count: int) -> str:

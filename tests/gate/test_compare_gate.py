@@ -329,3 +329,26 @@ def test_junit_stays_well_formed_xml_when_a_title_holds_controls(db: Path, tmp_p
     suite = suites.find("testsuite")
     assert suite is not None and suite.get("name") == "eval ␛]0;pwned␇␛[2J\ufffd1m␍ end"
     assert suites.find(".//failure") is not None
+
+
+def test_a_run_compared_with_itself_says_so(db: Path, tmp_path: Path) -> None:
+    # A gate script that forgot to record the new run, or exported the baseline from
+    # this very run, compared `latest` with itself and passed in silence.
+    base = record(db, "triage", steps())
+    export = tmp_path / "baseline.ndjson"
+    assert (
+        CliRunner().invoke(app, ["--db", str(db), "export", base, "-o", str(export)]).exit_code == 0
+    )
+    for baseline in (base, str(export)):
+        result = gate(db, baseline, "latest", "--fail-on", "divergence")
+        assert result.exit_code == 0
+        assert f"note: the baseline and the run are the same session ({base})" in result.stderr
+        assert "note:" not in result.stdout
+    other = record(db, "triage", steps())
+    assert "same session" not in gate(db, base, other).stderr
+
+
+def test_one_matching_step_is_singular(db: Path) -> None:
+    one = [{"type": "LOG", "content": "hi"}]
+    base, run = record(db, "tiny", one), record(db, "tiny", one)
+    assert "the 1 step matches" in gate(db, base, run).stdout
