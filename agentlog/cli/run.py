@@ -34,9 +34,10 @@ from agentlog.model import (
     SessionStatus,
     SessionUpdate,
     new_id,
+    normalize_id,
     utcnow,
 )
-from agentlog.storage.base import Store
+from agentlog.storage.base import Store, session_exists
 
 FLUSH_EVENTS = 500
 FLUSH_SECONDS = 0.5
@@ -172,6 +173,19 @@ class _PassTerm:
             signal.signal(signal.SIGTERM, self.previous)
 
 
+def _outer_session(store: Store) -> str | None:
+    """The session of an `agentlog run` (or SDK) this one runs inside: a CI step of a job.
+
+    Its output already passes through the outer run, so the inner run is its child
+    session rather than a second, unrelated one; an id the store does not hold is ignored.
+    """
+    try:
+        outer = normalize_id(os.environ.get("AGENTLOG_SESSION_ID", "").strip())
+    except ValueError:
+        return None
+    return outer if session_exists(store, outer) else None
+
+
 def _child_env(ctx: typer.Context, session_id: str) -> dict[str, str]:
     env = dict(os.environ)
     env["AGENTLOG_SESSION_ID"] = session_id
@@ -216,6 +230,7 @@ def run(
     agent = agent or get_settings(ctx).get("agent_id") or os.path.basename(command[0])
     session = Session(
         id=new_id(),
+        parent_session_id=_outer_session(store),
         title=title or command_text[:200],
         tags=tags(tag) or [],
         metadata={"command": command, "cwd": os.getcwd(), "sdk": {"name": "agentlog-run"}},

@@ -80,3 +80,21 @@ def test_run_records_a_last_line_without_newline_and_keeps_blank_lines(cli, stor
     session = _only_run_session(store)
     lines = store.list_events(EventQuery(session_id=session.id, names=["stdout"])).items
     assert [e.content for e in lines] == ["one", "", "three", "no newline at end"]
+
+
+def test_a_run_inside_a_run_is_its_child_session(cli, store):
+    # A CI step run under `agentlog run` inside a job that is itself run under it: the
+    # inner run sees the job's AGENTLOG_SESSION_ID and was an unrelated session.
+    outer = cli.ok("sessions", "new", "job").stdout.strip()
+    result = cli("run", "--tag", "run-test", "--", "true", env={"AGENTLOG_SESSION_ID": outer})
+    assert result.exit_code == 0
+    assert _only_run_session(store).parent_session_id == outer
+
+
+def test_an_unknown_or_malformed_outer_session_is_ignored(cli, store):
+    for value in ("01a24399-e8e3-785b-9009-77bd032e5ecf", "not-an-id", ""):
+        result = cli("run", "--tag", "run-test", "--", "true", env={"AGENTLOG_SESSION_ID": value})
+        assert result.exit_code == 0, result.stderr
+        session = _only_run_session(store)
+        assert session.parent_session_id is None
+        cli.ok("sessions", "delete", session.id, "--yes")

@@ -209,3 +209,14 @@ def test_an_empty_session_variable_exits_2_at_once(demo_db, args):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("agentlog: error: session '' is not a session id")
+
+
+def test_a_nested_run_is_a_child_of_the_outer_run(tmp_path):
+    db = tmp_path / "a.db"
+    inner = [sys.executable, "-m", "agentlog", "run", "-q", "--title", "step", "--", "echo", "hi"]
+    proc = agentlog("run", "-q", "--title", "job", "--", *inner, db=db)
+    assert proc.returncode == 0 and proc.stdout == "hi\n", proc.stderr
+    sessions = json.loads(agentlog("sessions", "list", "--json", db=db).stdout)["items"]
+    by_title = {s["title"]: s for s in sessions}
+    assert by_title["step"]["parent_session_id"] == by_title["job"]["id"]
+    assert by_title["job"]["parent_session_id"] is None
