@@ -18,7 +18,14 @@ from agentlog.cli.options import (
     OrderOpt,
     event_filter_options,
 )
-from agentlog.cli.output import Column, Format, output_format, print_ndjson, print_rows
+from agentlog.cli.output import (
+    Column,
+    Format,
+    output_format,
+    print_json_items,
+    print_ndjson,
+    print_rows,
+)
 from agentlog.cli.render import EVENT_COLUMNS, SEARCH_COLUMNS
 from agentlog.errors import UsageError
 from agentlog.model import Event, utcnow
@@ -55,6 +62,8 @@ def print_events(
         rows = iter_events(store, replace(query, limit=1000))
         if fmt is Format.NDJSON:
             print_ndjson(rows)
+        elif fmt is Format.JSON:
+            print_json_items(rows)
         else:
             print_rows(list(rows), columns, fmt, empty="no events match")
         return

@@ -107,6 +107,20 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def print_json_items(rows: Iterable[Any]) -> None:
+    """`{"items": [...], "next_cursor": null}` written row by row, holding one row at a time
+    (every page of a large session); indented, and so held whole, on a terminal."""
+    if is_terminal():
+        print_json({"items": [to_jsonable(r) for r in rows], "next_cursor": None})
+        return
+    out = sys.stdout
+    out.write('{"items":[')
+    for i, row in enumerate(rows):
+        out.write("," + dumps(row) if i else dumps(row))
+    out.write('],"next_cursor":null}\n')
+    out.flush()
+
+
 def print_ndjson(rows: Iterable[Any]) -> None:
     for row in rows:
         write_line(dumps(row))

@@ -138,3 +138,28 @@ def test_piped_tables_keep_columns_when_it_is_set(cli, demo, monkeypatch):
     """COLUMNS set off a terminal still bounds the table (at least 200 columns)."""
     table = cli.ok("events", demo.sessions["long"], env={"COLUMNS": "200"}).stdout
     assert max(len(line) for line in table.splitlines()) <= 200
+
+
+def test_every_page_as_json_is_written_as_it_is_read(capsys):
+    """`events --all --json` holds one row at a time (it held every event: 509 MB for 100,000)."""
+    from agentlog.cli.output import print_json_items
+
+    written: list[str] = []
+
+    def rows():
+        for i, event in enumerate(EVENTS):
+            if i:  # the rows before this one are already out
+                written.append(capsys.readouterr().out)
+            yield event
+
+    print_json_items(rows())
+    out = "".join(written) + capsys.readouterr().out
+    assert written[0].startswith('{"items":[{') and written[1].count('"session_id"') == 1
+    doc = orjson.loads(out)
+    assert doc == {
+        "items": [orjson.loads(orjson.dumps(e.to_json_dict())) for e in EVENTS],
+        "next_cursor": None,
+    }
+    capsys.readouterr()
+    print_json_items(iter(()))
+    assert orjson.loads(capsys.readouterr().out) == {"items": [], "next_cursor": None}
