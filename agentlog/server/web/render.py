@@ -108,6 +108,17 @@ def shown(content: str) -> tuple[str, bool]:
     return cut, len(cut) < len(text)
 
 
+AGENTS_SHOWN = 10  # agents named in a session's row or header; the rest are counted
+AGENT_CHOICES = 200  # agents offered in a session page's filter
+
+
+def few(names: list[str], limit: int = AGENTS_SHOWN) -> str:
+    """'a, b, c' or 'a, b, … and 19,990 more': one session's events may name any number
+    of agents (20,000 made every sessions page 256 KB and a session page's header as long)."""
+    shown = ", ".join(present.safe_text(n) for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit:,} more"
+
+
 def mentions(content: str | None, term: str | None) -> bool:
     """Whether `content` holds `term`, as `highlight` marks it (ignoring case)."""
     return bool(content and term and term.lower() in content.lower())
@@ -120,6 +131,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.globals["agent_choices"] = AGENT_CHOICES
 env.filters.update(
     highlight=highlight,
     when=when,
@@ -127,6 +139,7 @@ env.filters.update(
     said=said,
     pretty=pretty,
     shown=shown,
+    few=few,
     mentions=mentions,
     fact=fact,
     clip=clip,
