@@ -39,6 +39,7 @@ def probe_bodies(v: dict[str, str]) -> dict[tuple[str, str], Any]:
         ("post", "/v1/sessions"): {"id": v["session_id"], "title": "taken over"},
         ("put", "/v1/sessions/{session_id}"): {"title": "taken over", "status": "failed"},
         ("post", "/v1/sessions:prune"): {"before": "2999-01-01T00:00:00Z"},
+        ("post", "/v1/sessions:trees"): {"ids": [v["session_id"]]},
         ("post", "/v1/sessions/{session_id}/events"): {
             "events": [{"type": "LOG", "content": "injected"}]
         },

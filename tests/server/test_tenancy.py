@@ -142,3 +142,12 @@ def test_team_header_is_admin_only(world):
     assert [s["id"] for s in world.client.get("/v1/sessions", headers=admin).json()["items"]] == [
         theirs
     ]
+
+
+def test_cross_tenant_tree_totals_answer_nothing(world):
+    """POST /v1/sessions:trees sums a team's own sessions: another team's id is not there."""
+    sid = make_session(world, world.member, events=3)
+    mine = world.client.post("/v1/sessions:trees", json={"ids": [sid]}, headers=world.member.h)
+    assert mine.status_code == 200 and mine.json()["trees"][sid]["events"] == 3
+    theirs = world.client.post("/v1/sessions:trees", json={"ids": [sid]}, headers=world.other.h)
+    assert theirs.status_code == 200 and theirs.json() == {"trees": {}}
