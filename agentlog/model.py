@@ -147,6 +147,17 @@ def new_id() -> str:
     return f"{prefix[1]}{h[1:4]}-{h[4:8]}-{h[8:]}"
 
 
+def new_id_unlocked() -> str:
+    """A UUIDv7 like `new_id`'s, made without its lock: for a signal handler, which runs on a
+    thread that may have been interrupted while holding that lock. It sorts after every id made
+    before it in this process and is unique by its 62 random bits (`getrandbits` takes no lock)."""
+    ns = _time_ns()
+    stamp = max((ns // 1_000_000) << 12 | ((ns % 1_000_000) * 4096 // 1_000_000), _uuid7_last + 1)
+    h = ((stamp >> 12).to_bytes(6, "big") + (7 << 12 | (stamp & 0xFFF)).to_bytes(2, "big")).hex()
+    tail = (_VARIANT | _random_bits(62)).to_bytes(8, "big").hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{tail[:4]}-{tail[4:]}"
+
+
 def normalize_id(value: Any, field: str = "id") -> str:
     """Canonical lowercase hyphenated UUID text, or ValueError naming the field."""
     if isinstance(value, uuid.UUID):

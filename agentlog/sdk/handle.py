@@ -8,15 +8,17 @@ Nothing here raises into the agent: a problem is warned about once and counted.
 from __future__ import annotations
 
 import contextvars
+import os
 import time
 import traceback
+import weakref
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agentlog.model import EventType, check_metadata, new_id
+from agentlog.model import EventType, check_metadata, new_id, new_id_unlocked
 from agentlog.sdk import writer as _w
 
 if TYPE_CHECKING:
@@ -36,6 +38,36 @@ _CURRENT: contextvars.ContextVar[SessionHandle | None] = contextvars.ContextVar(
 )
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+_OPEN: weakref.WeakSet[SessionHandle] = weakref.WeakSet()
+"""Sessions this process started and has not ended (touched on open and end, never per event).
+
+Weak, so a handle the agent dropped without ending costs nothing here; a forked
+child starts with none (its parent's sessions are the parent's to end)."""
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_OPEN.clear)
+
+
+def end_open_sessions(signal_name: str) -> None:
+    """End every session still open in this process as failed, killed by `signal_name`.
+
+    Called from the SIGTERM handler (`lifecycle.py`) before its flush, so the
+    killed run shows as ended and failed and says why. Takes no lock: the
+    handler runs on the main thread, which may hold any lock when interrupted
+    (`SessionHandle._terminate`)."""
+    handles: list[SessionHandle] = []
+    for _ in range(5):  # another thread may open or end one while we copy
+        try:
+            handles = list(_OPEN)
+            break
+        except RuntimeError:
+            continue
+    for handle in handles:
+        try:
+            handle._terminate(signal_name)
+        except Exception:  # the next one still ends; nothing is logged from a handler
+            pass
 
 
 def current_session() -> SessionHandle | None:
@@ -76,6 +108,7 @@ class SessionHandle:
     """One session (a run of an agent). Use as a context manager or call `end()`."""
 
     __slots__ = (
+        "__weakref__",
         "_ended",
         "_fields",
         "_joined",
@@ -108,6 +141,8 @@ class SessionHandle:
         self._ended = False
         self._tokens: list[contextvars.Token[SessionHandle | None]] = []
         self._mcp: McpMapper | None = None
+        if not joined:
+            _OPEN.add(self)
 
     def __repr__(self) -> str:
         return f"<SessionHandle {self.id} {self.title!r} agent={self.agent_id!r}>"
@@ -527,6 +562,7 @@ class SessionHandle:
         if self._ended:
             return
         self._ended = True
+        _OPEN.discard(self)
         if self._joined:  # the session belongs to the process that started it
             return
         try:
@@ -535,6 +571,47 @@ class SessionHandle:
             self._log._enqueue_session(fields)
         except Exception as exc:
             self._sink.internal_error(exc)
+
+    def _terminate(self, signal_name: str) -> None:
+        """End as failed because the process was killed: an ERROR event says so, and
+        the session's metadata `ended_by` names the signal (for filters and scripts).
+
+        Runs in a signal handler, on a thread interrupted at any point, so it takes no
+        lock the interrupted code may hold: no `new_id` (its id lock), no `poke` (the
+        writer's wake), no warning (logging): it builds the records itself and appends
+        them to the queue (a deque: atomic, lock-free); the handler's flush collects them."""
+        if self._ended or self._joined:
+            return
+        self._ended = True
+        _OPEN.discard(self)
+        now = datetime.now(UTC)
+        text = f"terminated by {signal_name}"
+        _append(
+            (
+                self._sink,
+                _EVENT,
+                self.id,
+                new_id_unlocked(),
+                _time_ns() // 1000,
+                EventType.ERROR,
+                self.agent_id,
+                None,
+                text,
+                {"signal": signal_name},
+                None,
+                None,
+                "error",
+                None,
+                None,
+                None,
+            )
+        )
+        meta = dict(self._fields.get("metadata") or {})
+        meta["ended_by"] = signal_name
+        fields = dict(self._fields, metadata=meta, status="failed", ended_at=now, updated_at=now)
+        self._fields = fields
+        if not self._log.closed:
+            _append((self._sink, _w.SESSION, fields))
 
 
 class ToolCall:

@@ -449,10 +449,15 @@ class Writer:
             sink.written += len(part_events) - _count_rejected(sink, result)
 
     # ------------------------------------------------------------ from callers
-    def flush(self, timeout: float | None) -> bool:
+    def flush(self, timeout: float | None, *, wake: bool = True) -> bool:
+        """Wait until everything queued before now is committed. `wake=False` (a signal
+        handler's flush) leaves the writer to find the request within its idle wait
+        (half a second at most) rather than set its wake: the interrupted thread may
+        hold that Event's lock."""
         marker = Marker(lost_before=self.lost_total)
         QUEUE.append((None, MARKER, marker))
-        self.poke()
+        if wake:
+            self.poke()
         return marker.done.wait(timeout) and marker.ok
 
     def close_sink(self, sink: Sink, timeout: float | None) -> bool:
