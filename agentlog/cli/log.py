@@ -196,6 +196,9 @@ def log(
     """Record one event (prints its id), or NDJSON events from stdin with --stdin.
 
     Example: agentlog log TOOL_CALL '{"q": "deploy"}' --name search_logs --session "$SID"
+
+    Content that starts with "-": options first, then -- before it:
+    agentlog log --session "$SID" LOG -- "-3 degrees outside"
     """
     fmt = output_format(json)
     store = get_store(ctx, access="record")

@@ -134,3 +134,12 @@ def test_stdin_never_holds_an_over_long_line(cli, store):
     assert result.exit_code == 1
     assert f"line 1: the line is {len(huge) + 1:,} bytes; the limit is 10,485,760" in result.stderr
     assert store.get_session(sid).event_count == 1
+
+
+def test_content_starting_with_a_dash_goes_after_double_dash_as_the_help_says(cli, store):
+    sid = cli.ok("sessions", "new", "dash").stdout.strip()
+    result = cli.ok("log", "--session", sid, "LOG", "--", "-3 degrees outside")
+    assert store.get_event(result.stdout.strip()).content == "-3 degrees outside"
+    assert 'agentlog log --session "$SID" LOG -- "-3 degrees outside"' in cli.ok(
+        "log", "--help"
+    ).stdout.replace("\n", " ").replace("  ", " ")
