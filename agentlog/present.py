@@ -88,8 +88,9 @@ def headline(content: str | None) -> str | None:
         return content
     if content.startswith(_TRACEBACK):
         return _error_first(content)
-    if content[0] == "{" and len(content) <= _SHAPED_MAX:
-        said = _shaped(content)
+    if content[0] == "{" and len(content) <= PARSE_MAX:
+        # Cached for the small bodies a timeline redraws; a large one is not kept alive.
+        said = _shaped_cached(content) if len(content) <= _CACHED_MAX else _shaped(content)
         if said:
             return said
     return content
@@ -107,16 +108,24 @@ def _error_first(content: str) -> str:
     return content
 
 
-_SHAPED_MAX = 256 * 1024  # larger bodies are previewed as recorded, unparsed
+PARSE_MAX = 256 * 1024  # JSON content up to this size is parsed to be shown; larger as recorded
+_CACHED_MAX = 16 * 1024  # previews of bodies up to this size are cached
 
 
-@functools.lru_cache(maxsize=4096)
-def _shaped(content: str) -> str | None:
-    """The preview of a JSON body of a known shape, or None."""
+def parsed_json(content: str) -> dict[str, Any] | list[Any] | None:
+    """`content` as a JSON object or array, when it is one and at most `PARSE_MAX` long."""
+    if content.lstrip()[:1] not in ("{", "[") or len(content) > PARSE_MAX:
+        return None
     try:
         value = orjson.loads(content)
     except orjson.JSONDecodeError:
         return None
+    return value if isinstance(value, dict | list) else None
+
+
+def _shaped(content: str) -> str | None:
+    """The preview of a JSON body of a known shape, or None."""
+    value = parsed_json(content)
     if not isinstance(value, dict):
         return None
     if "response" in value:  # a model call: its answer (the assistant's, so no role)
@@ -133,6 +142,8 @@ def _shaped(content: str) -> str | None:
         return _said(messages[-1])
     return _mcp(value)
 
+
+_shaped_cached = functools.lru_cache(maxsize=4096)(_shaped)
 
 _OFFERS = (
     ("tools", "tool", "name"),

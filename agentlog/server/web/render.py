@@ -75,9 +75,6 @@ def as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
 
 
-PRETTY_MAX = 256 * 1024  # JSON content up to this size is shown indented; larger as recorded
-
-
 def said(content: str | None) -> str | None:
     """The first line of what structured content says (`present.headline`: a model's answer,
     a state's newest message, a traceback's error), or None when it is the content itself."""
@@ -91,12 +88,8 @@ def said(content: str | None) -> str | None:
 
 def pretty(content: str) -> str:
     """Content as shown whole: a JSON object or array indented, anything else as recorded."""
-    if content[:1] in ("{", "[") and len(content) <= PRETTY_MAX:
-        try:
-            return as_json(orjson.loads(content))
-        except orjson.JSONDecodeError:
-            pass
-    return content
+    value = present.parsed_json(content) if content[:1] in ("{", "[") else None
+    return content if value is None else as_json(value)
 
 
 def shown(content: str) -> tuple[str, bool]:

@@ -26,7 +26,6 @@ from agentlog.model import Event
 from agentlog.tui import render
 
 MAX_SHOWN = present.CONTENT_CHARS  # characters of content rendered; the rest is one export away
-MAX_JSON = 256 * 1024  # larger JSON is shown as text rather than re-parsed
 MAX_CHILDREN = 200  # metadata children shown per node
 # Lines of content rendered: the pane lays out every line on the UI thread at each
 # update, so a tool result of [0] * 120000 (120,000 lines pretty-printed) froze the
@@ -117,33 +116,28 @@ def content_renderable(content: str | None, term: str | None = None) -> Renderab
     else safe wrapped text."""
     if not content:
         return Text("(no content)", style="dim")
-    stripped = content.lstrip()
-    if stripped[:1] in "{[" and len(content) <= MAX_JSON:
-        try:
-            value = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            value = None
-        if isinstance(value, dict | list):
-            pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-            pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
-            size = len(pretty)
-            pretty, total = present.head_lines(pretty[:MAX_SHOWN])
-            raw: RenderableType = Syntax(
-                pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default"
+    value = present.parsed_json(content)  # larger JSON is shown as text, not re-parsed
+    if value is not None:
+        pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        pretty = render.safe_text(pretty)  # orjson keeps e.g. bidi controls raw
+        size = len(pretty)
+        pretty, total = present.head_lines(pretty[:MAX_SHOWN])
+        raw: RenderableType = Syntax(
+            pretty, "json", word_wrap=True, theme="ansi_dark", background_color="default"
+        )
+        if size > MAX_SHOWN or total > MAX_LINES:
+            raw = Group(
+                Text(
+                    f"{size:,} characters of JSON in all; showing the first "
+                    f"{len(pretty):,} (e exports the full event)\n",
+                    style="italic dim",
+                ),
+                raw,
             )
-            if size > MAX_SHOWN or total > MAX_LINES:
-                raw = Group(
-                    Text(
-                        f"{size:,} characters of JSON in all; showing the first "
-                        f"{len(pretty):,} (e exports the full event)\n",
-                        style="italic dim",
-                    ),
-                    raw,
-                )
-            turns = turns_of(value)
-            if turns is None:
-                return raw
-            return Group(conversation(turns, term), Text("as recorded:", style="dim italic"), raw)
+        turns = turns_of(value)
+        if turns is None:
+            return raw
+        return Group(conversation(turns, term), Text("as recorded:", style="dim italic"), raw)
     shown, total = present.head_lines(render.safe_text(content, MAX_SHOWN))
     text = Text(overflow="fold")
     if len(content) > MAX_SHOWN:
